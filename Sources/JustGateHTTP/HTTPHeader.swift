@@ -1,0 +1,32 @@
+/// One header field as the client sent it, so the gateway can forward or inspect it without re-parsing.
+public struct HTTPHeader: Sendable, Equatable {
+    /// Field name with the client's spelling; compare it case-insensitively.
+    public var name: String
+    /// Field value with leading and trailing spaces and tabs removed; obs-text bytes that are not UTF-8 become U+FFFD.
+    public var value: String
+
+    /// Creates a header field.
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+extension Array where Element == HTTPHeader {
+    /// The first value of the field called `name` (case-insensitive), because most fields may appear only once.
+    public func first(named name: String) -> String? {
+        for header in self where ASCII.caseInsensitiveEquals(header.name, name) {
+            return header.value
+        }
+        return nil
+    }
+
+    /// All values of the field called `name` (case-insensitive), in the order received.
+    public func all(named name: String) -> [String] {
+        var found: [String] = []
+        for header in self where ASCII.caseInsensitiveEquals(header.name, name) {
+            found.append(header.value)
+        }
+        return found
+    }
+}

@@ -1,0 +1,80 @@
+/// Serialises responses to HTTP/1.1 bytes so the server can send each one with a single write.
+///
+/// The writer owns the framing headers (Content-Length and Connection) so that no handler can produce a response
+/// whose framing disagrees with its body, and it neutralises CR/LF in header text so that a value echoed from a
+/// request can never split the response.
+public enum HTTPResponseWriter {
+    /// "HTTP/1.1 100 Continue\r\n\r\n", sent before reading a body when the client asked for it.
+    public static let continueResponse: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    /// Appends the status line, headers, Content-Length, "Connection: close" when !keepAlive, and the body, so the
+    /// server can send the whole response in one write.
+    ///
+    /// - `extraHeaders` follow `response.headers` (e.g. a Date or request-id added by the server).
+    /// - `omitBody` is for HEAD: Content-Length still states the body's size, the body is not written.
+    /// - 1xx, 204 and 304 responses never get a body; 1xx and 204 get no Content-Length either (RFC 9110 §8.6).
+    /// - Header names that are not tokens are dropped; control characters in values are replaced with spaces.
+    public static func write(
+        _ response: HTTPResponse, keepAlive: Bool, extraHeaders: [HTTPHeader] = [], omitBody: Bool = false,
+        into out: inout [UInt8]
+    ) {
+        let status = response.status
+        let forbidsBody = (100...199).contains(status) || status == 204 || status == 304
+        let forbidsLength = (100...199).contains(status) || status == 204
+        out.reserveCapacity(out.count + 128 + response.body.count + 32 * response.headers.count)
+        appendText("HTTP/1.1 ", to: &out)
+        appendDecimal(status, to: &out)
+        out.append(ASCII.space)
+        appendText(reasonPhrase(status), to: &out)
+        appendCRLF(to: &out)
+        for header in response.headers { appendHeader(header, to: &out) }
+        for header in extraHeaders { appendHeader(header, to: &out) }
+        if !forbidsLength {
+            appendText("Content-Length: ", to: &out)
+            appendDecimal(response.body.count, to: &out)
+            appendCRLF(to: &out)
+        }
+        if !keepAlive {
+            appendText("Connection: close\r\n", to: &out)
+        }
+        appendCRLF(to: &out)
+        if !forbidsBody && !omitBody {
+            out.append(contentsOf: response.body)
+        }
+    }
+
+    private static func appendHeader(_ header: HTTPHeader, to out: inout [UInt8]) {
+        let name = header.name
+        guard !name.isEmpty, name.utf8.allSatisfy(ASCII.isTokenChar) else { return }
+        if ASCII.caseInsensitiveEquals(name, "Content-Length")
+            || ASCII.caseInsensitiveEquals(name, "Transfer-Encoding")
+            || ASCII.caseInsensitiveEquals(name, "Connection")
+        {
+            return
+        }
+        out.append(contentsOf: name.utf8)
+        out.append(ASCII.colon)
+        out.append(ASCII.space)
+        for byte in header.value.utf8 {
+            out.append(ASCII.isFieldValueByte(byte) ? byte : ASCII.space)
+        }
+        appendCRLF(to: &out)
+    }
+
+    @inline(__always)
+    private static func appendText(_ text: String, to out: inout [UInt8]) {
+        out.append(contentsOf: text.utf8)
+    }
+
+    @inline(__always)
+    private static func appendCRLF(to out: inout [UInt8]) {
+        out.append(ASCII.cr)
+        out.append(ASCII.lf)
+    }
+
+    /// Appends an integer in decimal; `String(Int)` stays in small-string storage, so this does not allocate.
+    @inline(__always)
+    private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        out.append(contentsOf: String(value).utf8)
+    }
+}

@@ -1,0 +1,64 @@
+/// `application/x-www-form-urlencoded` bodies and query strings, the format PHP sites send by default.
+///
+/// Decoding is strict (an invalid escape or non-UTF-8 text is a 400, not silently replaced) because the gateway
+/// validates every field and must not forward something other than what the client meant.
+public enum URLEncodedForm {
+    /// Decodes `name=value&...`: '+' is a space, %XX escapes are decoded, empty pairs are skipped, a pair without
+    /// '=' has an empty value, order and duplicates are kept.
+    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(FormDecodingError) -> [(name: String, value: String)] {
+        var fields: [(name: String, value: String)] = []
+        var start = 0
+        while start <= bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != ASCII.ampersand { end += 1 }
+            if end > start {
+                fields.append(try decodePair(UnsafeRawBufferPointer(rebasing: bytes[start..<end])))
+            }
+            start = end + 1
+        }
+        return fields
+    }
+
+    /// Decodes a query string or form body held in a `String`.
+    public static func decode(_ string: String) throws(FormDecodingError) -> [(name: String, value: String)] {
+        var string = string
+        // withUTF8 only rethrows untyped errors, so the typed error travels out in a Result.
+        let result = string.withUTF8 { bytes in
+            Result { () throws(FormDecodingError) in try decode(UnsafeRawBufferPointer(bytes)) }
+        }
+        return try result.get()
+    }
+
+    /// Serialises fields the way browsers do (WHATWG URL standard), for forwarding forms upstream.
+    public static func encode(_ fields: [(name: String, value: String)]) -> String {
+        var out: [UInt8] = []
+        for (index, field) in fields.enumerated() {
+            if index > 0 { out.append(ASCII.ampersand) }
+            PercentEncoding.encodeFormComponent(field.name, into: &out)
+            out.append(ASCII.equals)
+            PercentEncoding.encodeFormComponent(field.value, into: &out)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes %XX escapes in a path (no '+' rule, since '+' is literal in paths); nil if an escape is invalid or
+    /// the result is not UTF-8.
+    public static func percentDecodePath(_ path: some StringProtocol) -> String? {
+        var text = String(path)
+        return text.withUTF8 { bytes in
+            PercentEncoding.decode(UnsafeRawBufferPointer(bytes), plusIsSpace: false)
+        }
+    }
+
+    private static func decodePair(_ pair: UnsafeRawBufferPointer) throws(FormDecodingError) -> (name: String, value: String) {
+        let separator = pair.firstIndex(of: ASCII.equals) ?? pair.count
+        let nameBytes = UnsafeRawBufferPointer(rebasing: pair[..<separator])
+        let valueBytes = separator < pair.count ? UnsafeRawBufferPointer(rebasing: pair[(separator + 1)...]) : UnsafeRawBufferPointer(start: nil, count: 0)
+        guard let name = PercentEncoding.decode(nameBytes, plusIsSpace: true),
+            let value = PercentEncoding.decode(valueBytes, plusIsSpace: true)
+        else {
+            throw .malformed("The form contains an invalid %-escape or text that is not UTF-8; percent-encode fields as UTF-8.")
+        }
+        return (name, value)
+    }
+}
