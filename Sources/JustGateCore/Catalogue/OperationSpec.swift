@@ -1,0 +1,72 @@
+/// One field an operation takes, with the rule that checks and normalises it.
+public struct FieldSpec: Sendable, Equatable {
+    public var name: String
+    public var rule: FieldRule
+    public var required: Bool
+    /// One line for site developers (README, OpenAPI).
+    public var summary: String
+
+    public init(_ name: String, _ rule: FieldRule, required: Bool = false, summary: String = "") {
+        self.name = name
+        self.rule = rule
+        self.required = required
+        self.summary = summary
+    }
+}
+
+/// Two fields that must be in order (start ≤ end); checked after both are normalised.
+public struct OrderedFieldPair: Sendable, Equatable {
+    public var start: String
+    public var end: String
+
+    public init(start: String, end: String) {
+        self.start = start
+        self.end = end
+    }
+}
+
+/// One operation of the upstream API, as data: how sites may call it, how justgate forwards it,
+/// and what its fields are. Every operation is handled by the same pipeline; nothing about an
+/// operation lives in code outside this description.
+public struct OperationSpec: Sendable, Equatable {
+    /// Stable id used in config, logs, metrics and rate-limit keys ("subscribe.sms").
+    public var id: String
+    public var summary: String
+    /// The method justgate forwards with (config may override it).
+    public var method: String
+    /// The path justgate forwards to; `{channel}` is replaced by the normalised path parameter.
+    public var path: String
+    /// Methods sites may use, including `method`.
+    public var acceptedMethods: [String]
+    /// Other path templates sites use (the reference's headings and examples disagree).
+    public var aliasPaths: [String]
+    /// The path parameter, if the path has one (`{channel}`).
+    public var pathParameter: FieldSpec?
+    /// Fields from the body (POST/PUT) or the query (GET), in canonical forwarding order.
+    public var fields: [FieldSpec]
+    public var ranges: [OrderedFieldPair]
+
+    public init(id: String, summary: String, method: String, path: String, acceptedMethods: [String] = [],
+                aliasPaths: [String] = [], pathParameter: FieldSpec? = nil, fields: [FieldSpec], ranges: [OrderedFieldPair] = []) {
+        self.id = id
+        self.summary = summary
+        self.method = method
+        self.path = path
+        self.acceptedMethods = acceptedMethods.contains(method) ? acceptedMethods : [method] + acceptedMethods
+        self.aliasPaths = aliasPaths
+        self.pathParameter = pathParameter
+        self.fields = fields
+        self.ranges = ranges
+    }
+
+    /// Whether the operation forwards its fields in the query string rather than a form body.
+    public var forwardsAsQuery: Bool { method == "GET" || method == "DELETE" || method == "HEAD" }
+
+    /// Every field spec, path parameter first.
+    public var allFields: [FieldSpec] { (pathParameter.map { [$0] } ?? []) + fields }
+
+    /// The field spec named `name`, if the operation takes it.
+    public func field(named name: String) -> FieldSpec? {
+        allFields.first { $0.name == name }
+    }
+}

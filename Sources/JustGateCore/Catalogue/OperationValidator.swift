@@ -1,0 +1,98 @@
+/// A request's fields after every rule passed: normalised, in canonical order, ready to forward.
+public struct ValidatedRequest: Sendable, Equatable {
+    /// The normalised path parameter (`channel`), if the operation has one.
+    public var pathParameter: String?
+    public var fields: [NormalisedField]
+
+    /// The normalised value of `name`, for rate-limit keys and audit records.
+    public func value(of name: String) -> String? {
+        fields.first { $0.name == name }?.value
+    }
+}
+
+/// One forwarded field.
+public struct NormalisedField: Sendable, Equatable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// Applies an operation's field specs to what a site sent, collecting every problem at once so a
+/// site developer fixes a form in one round trip rather than one error at a time.
+public enum OperationValidator {
+    public static func validate(
+        _ operation: OperationSpec,
+        pathParameter: String?,
+        fields: [(name: String, value: String)],
+        options: ValidationOptions,
+        unknownFields: UnknownFieldPolicy
+    ) -> Result<ValidatedRequest, FieldProblems> {
+        var problems: [FieldProblem] = []
+        var seen: [String: String] = [:]
+        for (name, value) in fields {
+            if operation.field(named: name) == nil || name == operation.pathParameter?.name {
+                if unknownFields == .reject && !problems.contains(where: { $0.field == name && $0.code == ProblemCode.unknownField }) {
+                    problems.append(unknownFieldProblem(name, operation: operation))
+                }
+                continue
+            }
+            if seen[name] != nil {
+                if !problems.contains(where: { $0.field == name && $0.code == ProblemCode.duplicateField }) {
+                    problems.append(FieldProblem(field: name, code: ProblemCode.duplicateField,
+                                                 message: "send '\(name)' once; it appeared more than once"))
+                }
+                continue
+            }
+            seen[name] = value
+        }
+
+        var normalisedParameter: String?
+        if let spec = operation.pathParameter {
+            normalisedParameter = apply(spec, raw: pathParameter, options: options, problems: &problems)
+        }
+        var normalised: [NormalisedField] = []
+        for spec in operation.fields {
+            if let value = apply(spec, raw: seen[spec.name], options: options, problems: &problems) {
+                normalised.append(NormalisedField(name: spec.name, value: value))
+            }
+        }
+        for range in operation.ranges {
+            guard let start = normalised.first(where: { $0.name == range.start })?.value,
+                  let end = normalised.first(where: { $0.name == range.end })?.value,
+                  let problem = FieldRange.problem(startField: range.start, start: start, endField: range.end, end: end)
+            else { continue }
+            problems.append(problem)
+        }
+        guard problems.isEmpty else { return .failure(FieldProblems(problems: problems)) }
+        return .success(ValidatedRequest(pathParameter: normalisedParameter, fields: normalised))
+    }
+
+    /// Normalises one field; a missing or blank optional field is simply left out.
+    private static func apply(_ spec: FieldSpec, raw: String?, options: ValidationOptions, problems: inout [FieldProblem]) -> String? {
+        guard let raw, !raw.allSatisfy({ $0 == " " || $0 == "\t" }) else {
+            if spec.required {
+                problems.append(FieldProblem(field: spec.name, code: ProblemCode.required,
+                                             message: "'\(spec.name)' is required: \(spec.summary)"))
+            }
+            return nil
+        }
+        switch spec.rule.normalise(raw, field: spec.name, options: options) {
+        case .success(let value):
+            return value
+        case .failure(let failure):
+            problems.append(contentsOf: failure.problems)
+            return nil
+        }
+    }
+
+    private static func unknownFieldProblem(_ name: String, operation: OperationSpec) -> FieldProblem {
+        let known = operation.fields.map(\.name).joined(separator: ", ")
+        let shown = ProblemText.excerpt(name)
+        return FieldProblem(field: shown, code: ProblemCode.unknownField,
+                            message: "'\(shown)' is not a field of \(operation.id); it takes: \(known)")
+    }
+}

@@ -1,0 +1,139 @@
+import Yams
+
+/// The small sections of the file: listeners, upstream, server limits, validation, audit and log.
+extension ConfigLoader {
+    static let upstreamKeys = ["url", "connect_timeout_ms", "timeout_ms", "max_response_bytes", "ca_file"]
+    static let serverKeys = [
+        "workers", "max_connections", "header_timeout_ms", "body_timeout_ms", "idle_timeout_ms",
+        "max_request_line_bytes", "max_header_line_bytes", "max_header_bytes", "max_header_count",
+        "max_body_bytes", "max_multipart_parts", "max_multipart_part_bytes",
+    ]
+
+    static func listenAddress(_ node: Node, at path: String, reader: inout ConfigNodeReader) -> ListenAddress? {
+        guard let text = reader.string(node, at: path) else { return nil }
+        guard let address = ListenAddress(parsing: text) else {
+            reader.error("""
+                '\(text)' is not a listen address; write host:port with an IP address or localhost, \
+                e.g. 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080 (port 0 picks a free port)
+                """, at: path, node: node)
+            return nil
+        }
+        return address
+    }
+
+    /// The admin endpoints can reload config and read the audit trail: keep them off the site listener and,
+    /// unless the operator insists, off the network.
+    static func checkAdminListen(
+        _ admin: ListenAddress, against listen: ListenAddress, node: Node?, reader: inout ConfigNodeReader
+    ) {
+        if admin == listen && admin.port != 0 {
+            reader.error("must differ from listen (\(listen)); the admin endpoints need their own port",
+                         at: "admin_listen", node: node)
+        } else if !admin.isLoopback {
+            reader.warning("""
+                \(admin) is reachable from other machines; the admin endpoints should normally listen on \
+                127.0.0.1 or [::1]
+                """, at: "admin_listen", node: node)
+        }
+    }
+
+    static func upstreamConfig(_ node: Node, reader: inout ConfigNodeReader) -> UpstreamConfig? {
+        guard let section = reader.mapping(node, at: "upstream", knownKeys: upstreamKeys) else { return nil }
+        let target = reader.required(section, "url", hint: " (an https:// URL, or sandbox)").flatMap { urlNode in
+            upstreamTarget(urlNode, reader: &reader)
+        }
+        let connect = reader.int(in: section, "connect_timeout_ms", default: 2000, atLeast: 1)
+        let total = reader.int(in: section, "timeout_ms", default: 10_000, atLeast: 1)
+        let maxResponse = reader.int(in: section, "max_response_bytes", default: 1_048_576, atLeast: 1)
+        let caFile = reader.optionalString(in: section, "ca_file")
+        if case .some("") = caFile {
+            reader.error("must not be empty; remove ca_file to use the system CA bundle",
+                         at: "upstream.ca_file", node: section.value("ca_file"))
+        }
+        if let connect, let total, total < connect {
+            reader.error("""
+                must be at least connect_timeout_ms (\(connect)), found \(total); timeout_ms bounds the whole \
+                exchange including the connection
+                """, at: "upstream.timeout_ms", node: section.value("timeout_ms") ?? node)
+            return nil
+        }
+        guard let target, let connect, let total, let maxResponse, let caFile else { return nil }
+        return UpstreamConfig(
+            target: target, connectTimeoutMs: connect, timeoutMs: total, maxResponseBytes: maxResponse,
+            caFile: caFile)
+    }
+
+    private static func upstreamTarget(_ node: Node, reader: inout ConfigNodeReader) -> UpstreamTarget? {
+        guard let text = reader.string(node, at: "upstream.url") else { return nil }
+        switch ConfigUpstreamURL.parse(text) {
+        case .success(let checked):
+            if let warning = checked.warning { reader.warning(warning, at: "upstream.url", node: node) }
+            return checked.target
+        case .failure(let problem):
+            reader.error(problem.message, at: "upstream.url", node: node)
+            return nil
+        }
+    }
+
+    static func serverConfig(_ node: Node?, reader: inout ConfigNodeReader) -> ServerConfig? {
+        var server = ServerConfig()
+        guard let node else { return server }
+        guard let section = reader.mapping(node, at: "server", knownKeys: serverKeys) else { return nil }
+        let fields: [(String, WritableKeyPath<ServerConfig, Int>)] = [
+            ("max_connections", \.maxConnections), ("header_timeout_ms", \.headerTimeoutMs),
+            ("body_timeout_ms", \.bodyTimeoutMs), ("idle_timeout_ms", \.idleTimeoutMs),
+            ("max_request_line_bytes", \.maxRequestLineBytes), ("max_header_line_bytes", \.maxHeaderLineBytes),
+            ("max_header_bytes", \.maxHeaderBytes), ("max_header_count", \.maxHeaderCount),
+            ("max_body_bytes", \.maxBodyBytes), ("max_multipart_parts", \.maxMultipartParts),
+            ("max_multipart_part_bytes", \.maxMultipartPartBytes),
+        ]
+        var isValid = true
+        if let workers = reader.int(in: section, "workers", default: server.workers, atLeast: 0) {
+            server.workers = workers
+        } else {
+            isValid = false
+        }
+        for (key, field) in fields {
+            if let value = reader.int(in: section, key, default: server[keyPath: field], atLeast: 1) {
+                server[keyPath: field] = value
+            } else {
+                isValid = false
+            }
+        }
+        if isValid, server.maxHeaderLineBytes > server.maxHeaderBytes {
+            reader.error("""
+                max_header_line_bytes (\(server.maxHeaderLineBytes)) exceeds max_header_bytes \
+                (\(server.maxHeaderBytes)); a single header line cannot be larger than the whole header block
+                """, at: "server", node: section.value("max_header_line_bytes") ?? node)
+            isValid = false
+        }
+        return isValid ? server : nil
+    }
+
+    static func validationConfig(_ node: Node?, reader: inout ConfigNodeReader) -> ValidationConfig? {
+        guard let node else { return ValidationConfig() }
+        guard let section = reader.mapping(node, at: "validation", knownKeys: ["unknown_fields"]) else { return nil }
+        guard let policyNode = section.value("unknown_fields") else { return ValidationConfig() }
+        return reader.choice(policyNode, at: "validation.unknown_fields", as: UnknownFieldPolicy.self)
+            .map { ValidationConfig(unknownFields: $0) }
+    }
+
+    static func auditConfig(_ node: Node?, reader: inout ConfigNodeReader) -> AuditConfig? {
+        guard let node else { return AuditConfig() }
+        guard let section = reader.mapping(node, at: "audit", knownKeys: ["path"]) else { return nil }
+        guard let pathNode = section.value("path") else { return AuditConfig() }
+        guard let path = reader.string(pathNode, at: "audit.path") else { return nil }
+        guard !path.isEmpty else {
+            reader.error("must not be empty; remove it to use var/audit/audit.jsonl", at: "audit.path", node: pathNode)
+            return nil
+        }
+        return AuditConfig(path: path)
+    }
+
+    static func logConfig(_ node: Node?, reader: inout ConfigNodeReader) -> LogConfig? {
+        guard let node else { return LogConfig() }
+        guard let section = reader.mapping(node, at: "log", knownKeys: ["level"]) else { return nil }
+        guard let levelNode = section.value("level") else { return LogConfig() }
+        return reader.choice(levelNode, at: "log.level", as: LogLevel.self).map { LogConfig(level: $0) }
+    }
+}

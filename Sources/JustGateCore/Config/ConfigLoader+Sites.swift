@@ -1,0 +1,151 @@
+import Yams
+
+/// The `sites:` list: identity, key hash, token source and per-site normalisation settings.
+extension ConfigLoader {
+    static let siteKeys = ["id", "key_sha256", "upstream_token", "phone", "email", "ip", "gender"]
+    static let tokenSourceKeys = ["env", "file", "value"]
+
+    static func siteConfigs(_ node: Node, reader: inout ConfigNodeReader) -> [SiteConfig]? {
+        guard let items = reader.sequence(node, at: "sites") else { return nil }
+        guard !items.isEmpty else {
+            reader.error("list at least one site; without sites every request is refused", at: "sites", node: node)
+            return nil
+        }
+        var sites: [SiteConfig] = []
+        var isValid = true
+        var firstIndexByID: [String: Int] = [:]
+        var firstIndexByHash: [[UInt8]: Int] = [:]
+        for (index, item) in items.enumerated() {
+            let path = ConfigNodeReader.join("sites", index)
+            guard let (site, section) = siteConfig(item, at: path, reader: &reader) else {
+                isValid = false
+                continue
+            }
+            if let first = firstIndexByID[site.id] {
+                reader.error("duplicate site id '\(site.id)'; sites[\(first)] already uses it",
+                             at: ConfigNodeReader.join(path, "id"), node: section.value("id"))
+                isValid = false
+            } else {
+                firstIndexByID[site.id] = index
+            }
+            if let first = firstIndexByHash[site.keySHA256] {
+                reader.error("""
+                    the same key_sha256 as sites[\(first)]; every site needs its own key \
+                    (generate one with `justgate keygen`)
+                    """, at: ConfigNodeReader.join(path, "key_sha256"), node: section.value("key_sha256"))
+                isValid = false
+            } else {
+                firstIndexByHash[site.keySHA256] = index
+            }
+            sites.append(site)
+        }
+        return isValid ? sites : nil
+    }
+
+    private static func siteConfig(
+        _ node: Node, at path: String, reader: inout ConfigNodeReader
+    ) -> (SiteConfig, ConfigMapping)? {
+        guard let section = reader.mapping(node, at: path, knownKeys: siteKeys) else { return nil }
+        let id = reader.required(section, "id").flatMap { siteID($0, at: section.path(of: "id"), reader: &reader) }
+        let keyHash = reader.required(section, "key_sha256", hint: " (the output of `justgate keygen`)").flatMap {
+            keySHA256($0, at: section.path(of: "key_sha256"), reader: &reader)
+        }
+        let token = reader.required(section, "upstream_token", hint: " ({ env: NAME } or { file: PATH })").flatMap {
+            tokenSource($0, at: section.path(of: "upstream_token"), reader: &reader)
+        }
+        let phone = phoneSettings(section.value("phone"), at: section.path(of: "phone"), reader: &reader)
+        let lowercaseLocal = flag(section.value("email"), at: section.path(of: "email"),
+                                  key: "lowercase_local_part", default: true, reader: &reader)
+        let rejectNonPublic = flag(section.value("ip"), at: section.path(of: "ip"),
+                                   key: "reject_non_public", default: false, reader: &reader)
+        let genders = genderSettings(section.value("gender"), at: section.path(of: "gender"), reader: &reader)
+        guard let id, let keyHash, let token, let phone, let lowercaseLocal, let rejectNonPublic, let genders
+        else { return nil }
+        let site = SiteConfig(
+            id: id, keySHA256: keyHash, upstreamToken: token,
+            phoneDefaultCountryCode: phone.countryCode, phoneTrunkPrefix: phone.trunkPrefix,
+            lowercaseEmailLocalPart: lowercaseLocal, rejectNonPublicIP: rejectNonPublic,
+            allowedGenders: genders.allowed)
+        return (site, section)
+    }
+
+    private static func siteID(_ node: Node, at path: String, reader: inout ConfigNodeReader) -> String? {
+        guard let id = reader.string(node, at: path) else { return nil }
+        let bytes = Array(id.utf8)
+        let isAllowed = { (byte: UInt8, first: Bool) -> Bool in
+            (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+                || (!first && (byte == 0x2E || byte == 0x5F || byte == 0x2D))
+        }
+        let isValid = (1...64).contains(bytes.count)
+            && bytes.enumerated().allSatisfy { isAllowed($0.element, $0.offset == 0) }
+        guard isValid else {
+            reader.error("""
+                '\(id)' is not a valid site id; use 1 to 64 characters of a-z, 0-9, '.', '_' and '-', \
+                starting with a letter or digit
+                """, at: path, node: node)
+            return nil
+        }
+        return id
+    }
+
+    private static func keySHA256(_ node: Node, at path: String, reader: inout ConfigNodeReader) -> [UInt8]? {
+        guard let text = reader.string(node, at: path) else { return nil }
+        guard text.utf8.count == 64, let bytes = SiteKeyHex.decode(text) else {
+            var message = "expected 64 hex characters (the output of `justgate keygen`)"
+            if text.utf8.count == 43 {
+                message += "; this looks like a site key itself: store its SHA-256, never the key"
+            }
+            reader.error(message, at: path, node: node)
+            return nil
+        }
+        if bytes == SiteKeys.sha256("") {
+            reader.error("is the SHA-256 of an empty key; generate a key with `justgate keygen`", at: path, node: node)
+            return nil
+        }
+        return bytes
+    }
+
+    private static func tokenSource(_ node: Node, at path: String, reader: inout ConfigNodeReader) -> SecretSource? {
+        guard let section = reader.mapping(node, at: path, knownKeys: tokenSourceKeys) else { return nil }
+        let given = section.entries.map(\.key)
+        guard given.count == 1, let kind = given.first else {
+            // Keys that were all unknown have been reported already; "found none" would only repeat it.
+            if given.isEmpty, case .mapping(let raw) = node, raw.count > 0 { return nil }
+            let found = given.isEmpty ? "none" : given.map { "'\($0)'" }.joined(separator: " and ")
+            reader.error("give exactly one of env, file or value; found \(found)", at: path, node: node)
+            return nil
+        }
+        guard let valueNode = reader.required(section, kind) else { return nil }
+        let valuePath = section.path(of: kind)
+        guard let text = reader.string(valueNode, at: valuePath) else { return nil }
+        switch kind {
+        case "env":
+            guard isEnvironmentVariableName(text) else {
+                reader.error("'\(text)' is not an environment variable name; use letters, digits and _",
+                             at: valuePath, node: valueNode)
+                return nil
+            }
+            return .env(text)
+        case "file":
+            guard !text.isEmpty else {
+                reader.error("must be a path to a file holding the token", at: valuePath, node: valueNode)
+                return nil
+            }
+            return .file(text)
+        default:
+            reader.warning("""
+                put tokens in env or a file: a token written in the config ends up in backups and version control
+                """, at: valuePath, node: valueNode)
+            return .value(Secret(text))
+        }
+    }
+
+    private static func isEnvironmentVariableName(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard let first = bytes.first, !(first >= 0x30 && first <= 0x39) else { return false }
+        return bytes.allSatisfy { byte in
+            (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+                || byte == 0x5F
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Yams
+
+/// Turns the YAML config file into a `GatewayConfig`, or into the complete list of what is wrong with it.
+///
+/// The loader is strict on purpose: unknown keys, values of the wrong type and out-of-range numbers are errors,
+/// because a gateway that silently ignores `max_body_byte: 1024` is running with limits nobody chose. It reads
+/// Yams' node tree rather than decoding with `Codable`, so every problem carries its key path and line, and it
+/// keeps going after a problem so one run reports them all.
+public enum ConfigLoader {
+    /// Keys allowed at the top level of the file.
+    static let topLevelKeys = [
+        "listen", "admin_listen", "upstream", "server", "validation", "sites", "operations", "audit", "log",
+    ]
+
+    /// Parses and checks everything, collecting all problems, not just the first.
+    ///
+    /// - Parameters:
+    ///   - yaml: The file's contents.
+    ///   - knownOperations: Operation ids from the catalogue; `operations:` may only name these.
+    ///   - fileName: Put in front of every problem's description, e.g. `config/justgate.yaml`.
+    /// - Returns: The config with its warnings (such as an inline token), or every problem, errors and warnings,
+    ///   sorted by line.
+    public static func load(
+        yaml: String,
+        knownOperations: Set<String>,
+        fileName: String = "config"
+    ) -> Result<(config: GatewayConfig, warnings: [ConfigProblem]), ConfigErrors> {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            return .failure(ConfigErrors(problems: [ConfigYAMLError.problem(for: error, in: yaml, file: fileName)]))
+        }
+        var reader = ConfigNodeReader(file: fileName)
+        guard let root else {
+            reader.error("the config is empty; it needs at least listen, upstream and sites", at: "", line: nil)
+            return .failure(ConfigErrors(problems: reader.problems))
+        }
+        let config = decode(root, knownOperations: knownOperations, reader: &reader)
+        let problems = sortedByLine(reader.problems)
+        let hasErrors = problems.contains { !$0.isWarning }
+        guard !hasErrors, let config else {
+            if !hasErrors {
+                reader.error("the config could not be read; please report this as a bug", at: "", node: root)
+                return .failure(ConfigErrors(problems: reader.problems))
+            }
+            return .failure(ConfigErrors(problems: problems))
+        }
+        return .success((config: config, warnings: problems))
+    }
+
+    /// Reads every section, so problems in all of them are reported, then assembles the config if all are valid.
+    private static func decode(
+        _ root: Node, knownOperations: Set<String>, reader: inout ConfigNodeReader
+    ) -> GatewayConfig? {
+        guard let top = reader.mapping(root, at: "", knownKeys: topLevelKeys) else { return nil }
+        let listen = reader.required(top, "listen").flatMap { listenAddress($0, at: "listen", reader: &reader) }
+        // A wrong admin_listen is reported, so the config is not built and nil here cannot be mistaken for "off".
+        let adminListen = top.value("admin_listen").flatMap {
+            listenAddress($0, at: "admin_listen", reader: &reader)
+        }
+        let upstream = reader.required(top, "upstream").flatMap { upstreamConfig($0, reader: &reader) }
+        let server = serverConfig(top.value("server"), reader: &reader)
+        let validation = validationConfig(top.value("validation"), reader: &reader)
+        let sites = reader.required(top, "sites", hint: "; list at least one site").flatMap {
+            siteConfigs($0, reader: &reader)
+        }
+        let operations = operationOverrides(top.value("operations"), known: knownOperations, reader: &reader)
+        let audit = auditConfig(top.value("audit"), reader: &reader)
+        let log = logConfig(top.value("log"), reader: &reader)
+
+        if let listen, let admin = adminListen {
+            checkAdminListen(admin, against: listen, node: top.value("admin_listen"), reader: &reader)
+        }
+        guard let listen, let upstream, let server, let validation, let sites, let operations, let audit, let log
+        else { return nil }
+        return GatewayConfig(
+            listen: listen, adminListen: adminListen, upstream: upstream, server: server,
+            validation: validation, sites: sites, operations: operations, audit: audit, log: log)
+    }
+
+    /// Problems in file order; those without a line (whole-file ones) last, ties kept in the order found.
+    private static func sortedByLine(_ problems: [ConfigProblem]) -> [ConfigProblem] {
+        problems.enumerated()
+            .sorted { ($0.element.line ?? Int.max, $0.offset) < ($1.element.line ?? Int.max, $1.offset) }
+            .map(\.element)
+    }
+}

@@ -1,0 +1,175 @@
+/// The whole gateway configuration, frozen after loading.
+///
+/// It exists so that every other module reads one checked, immutable value instead of raw YAML: by the time a
+/// `GatewayConfig` exists, every field has been type-checked, range-checked and defaulted by `ConfigLoader`.
+/// Secrets are still only *sources* here; `SecretResolver` turns them into values at start-up.
+public struct GatewayConfig: Sendable {
+    /// Where sites connect; the only listener exposed to the outside world.
+    public var listen: ListenAddress
+    /// Where the admin endpoints listen, kept apart from `listen` so they can stay on loopback; `nil` disables them.
+    public var adminListen: ListenAddress?
+    /// The Just Services API (or the embedded sandbox) that requests are forwarded to.
+    public var upstream: UpstreamConfig
+    /// Limits and timeouts of the site-facing HTTP server.
+    public var server: ServerConfig
+    /// How request validation treats fields it does not know.
+    public var validation: ValidationConfig
+    /// The sites allowed to call the gateway, in file order; at least one.
+    public var sites: [SiteConfig]
+    /// Per-operation overrides keyed by operation id (only ids the catalogue knows).
+    public var operations: [String: OperationOverride]
+    /// Where the audit trail is written.
+    public var audit: AuditConfig
+    /// How chatty the gateway's own log is.
+    public var log: LogConfig
+
+    /// Builds a configuration directly, for tests and for callers that do not start from YAML.
+    public init(
+        listen: ListenAddress,
+        adminListen: ListenAddress? = nil,
+        upstream: UpstreamConfig,
+        server: ServerConfig = ServerConfig(),
+        validation: ValidationConfig = ValidationConfig(),
+        sites: [SiteConfig],
+        operations: [String: OperationOverride] = [:],
+        audit: AuditConfig = AuditConfig(),
+        log: LogConfig = LogConfig()
+    ) {
+        self.listen = listen
+        self.adminListen = adminListen
+        self.upstream = upstream
+        self.server = server
+        self.validation = validation
+        self.sites = sites
+        self.operations = operations
+        self.audit = audit
+        self.log = log
+    }
+}
+
+/// Where forwarded requests go: the real API, or the in-process emulator used for development and tests.
+public enum UpstreamTarget: Sendable, Equatable {
+    /// The embedded emulator (`upstream.url: sandbox`); nothing leaves the process.
+    case sandbox
+    /// An absolute `http://` or `https://` base URL with no query, fragment, credentials or trailing slash.
+    case url(String)
+}
+
+/// How to reach the upstream API, and how long and how much to wait for it.
+public struct UpstreamConfig: Sendable {
+    /// The API base URL or the sandbox.
+    public var target: UpstreamTarget
+    /// Limit for establishing a connection, in milliseconds (> 0).
+    public var connectTimeoutMs: Int
+    /// Limit for a whole upstream exchange, in milliseconds (>= `connectTimeoutMs`).
+    public var timeoutMs: Int
+    /// Responses larger than this are cut off and answered with an error, so upstream cannot exhaust memory.
+    public var maxResponseBytes: Int
+    /// Extra CA bundle for an upstream behind a private certificate authority.
+    public var caFile: String?
+
+    /// Builds an upstream configuration; the defaults match the documented ones.
+    public init(
+        target: UpstreamTarget,
+        connectTimeoutMs: Int = 2000,
+        timeoutMs: Int = 10_000,
+        maxResponseBytes: Int = 1_048_576,
+        caFile: String? = nil
+    ) {
+        self.target = target
+        self.connectTimeoutMs = connectTimeoutMs
+        self.timeoutMs = timeoutMs
+        self.maxResponseBytes = maxResponseBytes
+        self.caFile = caFile
+    }
+}
+
+/// Limits of the site-facing server: every one bounds what a misbehaving client can make the gateway hold.
+public struct ServerConfig: Sendable, Equatable {
+    /// Event loops to run; 0 means one per core.
+    public var workers: Int = 0
+    /// Connections accepted at once; more are refused rather than queued without bound.
+    public var maxConnections: Int = 16_384
+    /// Time allowed to receive the request line and headers.
+    public var headerTimeoutMs: Int = 10_000
+    /// Time allowed to receive the body once headers are in.
+    public var bodyTimeoutMs: Int = 10_000
+    /// Time a keep-alive connection may sit idle between requests.
+    public var idleTimeoutMs: Int = 60_000
+    /// Longest accepted request line.
+    public var maxRequestLineBytes: Int = 8192
+    /// Longest accepted single header line.
+    public var maxHeaderLineBytes: Int = 8192
+    /// Largest accepted header block in total.
+    public var maxHeaderBytes: Int = 32_768
+    /// Most header fields accepted in one request.
+    public var maxHeaderCount: Int = 100
+    /// Largest accepted request body.
+    public var maxBodyBytes: Int = 1_048_576
+    /// Most parts accepted in one multipart body.
+    public var maxMultipartParts: Int = 64
+    /// Largest accepted single multipart part.
+    public var maxMultipartPartBytes: Int = 65_536
+
+    /// Builds the documented defaults; adjust fields afterwards.
+    public init() {}
+}
+
+/// What validation does with request fields that the operation does not define.
+public enum UnknownFieldPolicy: String, Sendable, CaseIterable {
+    /// Answer 400 naming the field: the safe default, it surfaces typos in site code.
+    case reject
+    /// Forward the request without the field.
+    case drop
+}
+
+/// Validation settings shared by all operations.
+public struct ValidationConfig: Sendable, Equatable {
+    /// See `UnknownFieldPolicy`.
+    public var unknownFields: UnknownFieldPolicy
+
+    /// Builds validation settings; rejecting unknown fields is the default.
+    public init(unknownFields: UnknownFieldPolicy = .reject) {
+        self.unknownFields = unknownFields
+    }
+}
+
+/// Where the audit trail lives.
+public struct AuditConfig: Sendable, Equatable {
+    /// Path of the JSON-lines audit file, relative to the working directory unless absolute.
+    public var path: String
+
+    /// Builds audit settings with the documented default path.
+    public init(path: String = "var/audit/audit.jsonl") {
+        self.path = path
+    }
+}
+
+/// Severity threshold for the gateway's own log; the names match swift-log's `Logger.Level`.
+public enum LogLevel: String, Sendable, CaseIterable {
+    /// Everything, including per-byte detail.
+    case trace
+    /// Diagnostics for development.
+    case debug
+    /// Normal operation.
+    case info
+    /// Noteworthy but normal events.
+    case notice
+    /// Something is off but requests still work.
+    case warning
+    /// A request or subsystem failed.
+    case error
+    /// The gateway cannot go on.
+    case critical
+}
+
+/// Logging settings.
+public struct LogConfig: Sendable, Equatable {
+    /// Messages below this level are dropped.
+    public var level: LogLevel
+
+    /// Builds log settings; `info` is the default.
+    public init(level: LogLevel = .info) {
+        self.level = level
+    }
+}

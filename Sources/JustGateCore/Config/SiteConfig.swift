@@ -1,0 +1,57 @@
+/// One website allowed to call the gateway, with the normalisation choices that differ between sites.
+///
+/// A site is identified by the SHA-256 of its key, never the key itself, so a leaked config file does not let
+/// anyone impersonate a site. The upstream token is only a `SecretSource` here; `SecretResolver` reads it.
+public struct SiteConfig: Sendable {
+    /// Stable name used in logs, metrics and the audit trail (`[a-z0-9][a-z0-9._-]{0,63}`).
+    public var id: String
+    /// SHA-256 of the site key, 32 bytes.
+    public var keySHA256: [UInt8]
+    /// Where this site's upstream `X-AUTH-TOKEN` comes from.
+    public var upstreamToken: SecretSource
+    /// Country code prepended to national phone numbers (digits only, e.g. "7").
+    public var phoneDefaultCountryCode: String?
+    /// National trunk prefix replaced by the country code (digits only, e.g. "8").
+    public var phoneTrunkPrefix: String?
+    /// Whether the local part of e-mail addresses is lowercased too (the domain always is).
+    public var lowercaseEmailLocalPart: Bool
+    /// Whether private, loopback and other non-public IP addresses are rejected in `ip` fields.
+    public var rejectNonPublicIP: Bool
+    /// Accepted values of `gender` fields; `nil` leaves the catalogue's default rule in place.
+    public var allowedGenders: [String]?
+
+    /// Builds a site directly, for tests and for callers that do not start from YAML.
+    public init(
+        id: String,
+        keySHA256: [UInt8],
+        upstreamToken: SecretSource,
+        phoneDefaultCountryCode: String? = nil,
+        phoneTrunkPrefix: String? = nil,
+        lowercaseEmailLocalPart: Bool = true,
+        rejectNonPublicIP: Bool = false,
+        allowedGenders: [String]? = nil
+    ) {
+        self.id = id
+        self.keySHA256 = keySHA256
+        self.upstreamToken = upstreamToken
+        self.phoneDefaultCountryCode = phoneDefaultCountryCode
+        self.phoneTrunkPrefix = phoneTrunkPrefix
+        self.lowercaseEmailLocalPart = lowercaseEmailLocalPart
+        self.rejectNonPublicIP = rejectNonPublicIP
+        self.allowedGenders = allowedGenders
+    }
+}
+
+/// Changes to how one catalogue operation is sent upstream, for when the API moves before the catalogue does.
+public struct OperationOverride: Sendable, Equatable {
+    /// HTTP method to use upstream (`GET`, `POST`, `PUT`, `PATCH` or `DELETE`); `nil` keeps the catalogue's.
+    public var method: String?
+    /// Upstream path (starting with `/`); `nil` keeps the catalogue's.
+    public var path: String?
+
+    /// Builds an override; both parts are optional.
+    public init(method: String? = nil, path: String? = nil) {
+        self.method = method
+        self.path = path
+    }
+}

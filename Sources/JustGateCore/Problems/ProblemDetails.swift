@@ -1,0 +1,119 @@
+/// An RFC 9457 problem document: every error justgate itself produces has this shape, so a site
+/// handles all of them with one parser and can act on the stable `type` and field `code`s.
+public struct ProblemDetails: Sendable, Equatable {
+    public var kind: ProblemKind
+    public var status: Int
+    public var detail: String
+    public var requestID: String
+    public var errors: [FieldProblem]
+
+    public init(_ kind: ProblemKind, status: Int? = nil, detail: String, requestID: String, errors: [FieldProblem] = []) {
+        self.kind = kind
+        self.status = status ?? kind.status
+        self.detail = detail
+        self.requestID = requestID
+        self.errors = errors
+    }
+
+    /// The `application/problem+json` body.
+    public func json() -> String {
+        var out = "{\"type\":"
+        JSONWriter.appendQuoted(kind.typeURI, to: &out)
+        out += ",\"title\":"
+        JSONWriter.appendQuoted(kind.title, to: &out)
+        out += ",\"status\":\(status),\"detail\":"
+        JSONWriter.appendQuoted(detail, to: &out)
+        out += ",\"request_id\":"
+        JSONWriter.appendQuoted(requestID, to: &out)
+        if !errors.isEmpty {
+            out += ",\"errors\":["
+            for (index, error) in errors.enumerated() {
+                if index > 0 { out += "," }
+                out += "{\"field\":"
+                JSONWriter.appendQuoted(error.field, to: &out)
+                out += ",\"code\":"
+                JSONWriter.appendQuoted(error.code, to: &out)
+                out += ",\"message\":"
+                JSONWriter.appendQuoted(error.message, to: &out)
+                out += "}"
+            }
+            out += "]"
+        }
+        out += "}"
+        return out
+    }
+
+    public static let contentType = "application/problem+json"
+}
+
+/// The kinds of problem justgate reports, each with a stable type URI and title.
+public enum ProblemKind: String, Sendable, CaseIterable {
+    case badRequest = "bad-request"
+    case unauthorized
+    case notFound = "not-found"
+    case methodNotAllowed = "method-not-allowed"
+    case requestTimeout = "request-timeout"
+    case payloadTooLarge = "payload-too-large"
+    case uriTooLong = "uri-too-long"
+    case unsupportedMediaType = "unsupported-media-type"
+    case invalidFields = "invalid-fields"
+    case headersTooLarge = "headers-too-large"
+    case rateLimited = "rate-limited"
+    case internalError = "internal-error"
+    case notImplemented = "not-implemented"
+    case badGateway = "bad-gateway"
+    case unavailable
+    case gatewayTimeout = "gateway-timeout"
+    case versionNotSupported = "http-version-not-supported"
+
+    public var typeURI: String { "urn:justgate:problem:\(rawValue)" }
+
+    public var status: Int {
+        switch self {
+        case .badRequest: 400
+        case .unauthorized: 401
+        case .notFound: 404
+        case .methodNotAllowed: 405
+        case .requestTimeout: 408
+        case .payloadTooLarge: 413
+        case .uriTooLong: 414
+        case .unsupportedMediaType: 415
+        case .invalidFields: 422
+        case .headersTooLarge: 431
+        case .rateLimited: 429
+        case .internalError: 500
+        case .notImplemented: 501
+        case .badGateway: 502
+        case .unavailable: 503
+        case .gatewayTimeout: 504
+        case .versionNotSupported: 505
+        }
+    }
+
+    public var title: String {
+        switch self {
+        case .badRequest: "Malformed request"
+        case .unauthorized: "Missing or unknown site key"
+        case .notFound: "No such operation"
+        case .methodNotAllowed: "Method not allowed for this operation"
+        case .requestTimeout: "Request not received in time"
+        case .payloadTooLarge: "Request body too large"
+        case .uriTooLong: "Request line too long"
+        case .unsupportedMediaType: "Unsupported body format"
+        case .invalidFields: "Invalid fields"
+        case .headersTooLarge: "Request headers too large"
+        case .rateLimited: "Too many requests"
+        case .internalError: "Internal gateway error"
+        case .notImplemented: "Not implemented"
+        case .badGateway: "Upstream unavailable"
+        case .unavailable: "Gateway unavailable"
+        case .gatewayTimeout: "Upstream timed out"
+        case .versionNotSupported: "HTTP version not supported"
+        }
+    }
+
+    /// The kind for a status the server produced on its own (parse errors, timeouts, overload).
+    public init(status: Int) {
+        self = ProblemKind.allCases.first { $0.status == status } ?? (status >= 500 ? .internalError : .badRequest)
+    }
+}

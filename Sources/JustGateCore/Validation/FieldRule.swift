@@ -1,0 +1,64 @@
+/// The validate-and-normalise rule applied to one submitted field.
+///
+/// Sites send the same loosely formatted values they used to send upstream; every value passes through
+/// exactly one rule, which either returns the canonical text justgate forwards or explains what is wrong.
+/// Rules are pure: no clock, no I/O, no shared state, so they can run on any event loop thread.
+///
+/// Lengths are counted in Unicode scalars, not grapheme clusters: scalar counts are cheap, never change
+/// between Unicode versions, and bound the bytes forwarded (at most 4 per scalar).
+public enum FieldRule: Sendable, Hashable {
+    /// `email`: WHATWG syntax, dot in the domain, RFC 5321 lengths; lowercased.
+    case email
+    /// `number`: E.164 digits without `+`, using the site's country code and trunk prefix.
+    case phone
+    /// `ip`: IPv4 or IPv6 in canonical text (RFC 5952), v4-mapped folded to v4.
+    case ip
+    /// `juid`: 32 lowercase hex digits; dashed UUID form accepted.
+    case juid
+    /// `name`: trimmed, whitespace collapsed, controls dropped, NFC, at most 100 characters.
+    case name
+    /// `gender`: lowercase, at most 16 characters, optionally from the site's allowlist.
+    case gender
+    /// `birthDate`: Unix seconds between 1900-01-01 and now; milliseconds and `YYYY-MM-DD` accepted.
+    case birthDate
+    /// `startDate`/`endDate`: integer Unix seconds; milliseconds accepted.
+    case unixTimestamp
+    /// `start`/`end`: `YYYY-MM-DD HH:MM:SS` in UTC; ISO 8601 and bare dates accepted.
+    case dateTime
+    /// One of a fixed set of lowercase values, compared case-insensitively.
+    case channel([String])
+    /// `tags`: a de-duplicated comma list of `[A-Za-z0-9_-]{1,64}` items.
+    case tags
+    /// `label`: 1–64 printable characters on one line.
+    case label
+    /// `article`: at most 255 printable characters on one line.
+    case article
+    /// `regUrl`: an absolute http(s) URL, scheme and host lowercased, at most 2048 characters.
+    case url
+    /// `refid`, `refidm`, `utm*`: 1–255 printable characters on one line.
+    case text
+    /// `data` of `utm.update`: a JSON object whose contact fields are normalised, written compact.
+    case utmData
+
+    /// Normalises one raw value, or explains every problem with it. `field` is the name put in problems.
+    public func normalise(_ raw: String, field: String, options: ValidationOptions) -> Result<String, FieldProblems> {
+        switch self {
+        case .email: return EmailRule.normalise(raw, field: field, options: options)
+        case .phone: return PhoneRule.normalise(raw, field: field, options: options)
+        case .ip: return IPAddressRule.normalise(raw, field: field, options: options)
+        case .juid: return JUIDRule.normalise(raw, field: field)
+        case .name: return NameRule.normalise(raw, field: field)
+        case .gender: return GenderRule.normalise(raw, field: field, options: options)
+        case .birthDate: return BirthDateRule.normalise(raw, field: field, options: options)
+        case .unixTimestamp: return TimestampRule.normalise(raw, field: field)
+        case .dateTime: return DateTimeRule.normalise(raw, field: field)
+        case .channel(let allowed): return ChannelRule.normalise(raw, field: field, allowed: allowed)
+        case .tags: return TagsRule.normalise(raw, field: field)
+        case .label: return PrintableTextRule.label.normalise(raw, field: field)
+        case .article: return PrintableTextRule.article.normalise(raw, field: field)
+        case .url: return URLRule.normalise(raw, field: field)
+        case .text: return PrintableTextRule.text.normalise(raw, field: field)
+        case .utmData: return UTMDataRule.normalise(raw, field: field, options: options)
+        }
+    }
+}

@@ -1,0 +1,75 @@
+/// The `number` rule: turns what people type into the E.164 digits (no `+`) the upstream API stores.
+///
+/// Sites collect numbers in local habits, `8 (912) 345-67-89`, `+7 912 345-67-89`, `0079123456789`; the
+/// upstream API only matches profiles when the same phone is always written the same way, so every
+/// form collapses to country code plus subscriber number, digits only.
+///
+/// National numbers become international only through the site's trunk prefix: with country code `7` and
+/// trunk prefix `8`, `89123456789` becomes `79123456789`. A number without an international marker that
+/// does not start with the trunk prefix is taken to be international already. Because the output has no
+/// `+`, an international number whose country code starts with the trunk digit (`+86…` on a site with
+/// trunk `8`) would be read as national if it were normalised a second time; sites forward each value
+/// once, so this only matters to stored values being re-validated.
+enum PhoneRule {
+    static let minDigits = 8
+    static let maxDigits = 15
+
+    static func normalise(_ raw: String, field: String, options: ValidationOptions) -> Result<String, FieldProblems> {
+        let value = UnicodeText.trimmed(raw)
+        if value.isEmpty {
+            return .failure(FieldProblems(field: field, code: ProblemCode.empty,
+                message: "expected a phone number like +7 912 345-67-89; got an empty value"))
+        }
+        var digits: [UInt8] = []
+        digits.reserveCapacity(16)
+        var sawPlus = false
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "0"..."9":
+                digits.append(UInt8(scalar.value))
+            case "-", ".", "(", ")":
+                continue
+            case "+" where digits.isEmpty && !sawPlus:
+                sawPlus = true
+            default:
+                if UnicodeText.isWhitespace(scalar) { continue }  // any space, also NBSP and tabs
+                let what = scalar.properties.isAlphabetic ? "a letter" : "the character \(UnicodeText.echo(String(scalar)))"
+                return .failure(FieldProblems(field: field, code: ProblemCode.invalidPhone,
+                    message: "expected only digits, spaces and + ( ) - . in a phone number; found \(what)"))
+            }
+        }
+        if !sawPlus && digits.starts(with: [UInt8(ascii: "0"), UInt8(ascii: "0")]) {
+            digits.removeFirst(2)
+            sawPlus = true
+        }
+        if !sawPlus, let national = nationalToInternational(digits, options: options) {
+            digits = national
+        }
+
+        var problems: [FieldProblem] = []
+        if digits.count < minDigits || digits.count > maxDigits {
+            problems.append(FieldProblem(field: field, code: ProblemCode.invalidPhone,
+                message: "expected \(minDigits) to \(maxDigits) digits after removing spaces and punctuation; got \(digits.count)"))
+        }
+        if digits.first == UInt8(ascii: "0") {
+            problems.append(FieldProblem(field: field, code: ProblemCode.invalidPhone,
+                message: "expected an international number starting with a country code; after removing + or 00 it starts with 0"))
+        }
+        guard problems.isEmpty else { return .failure(FieldProblems(problems)) }
+        return .success(String(decoding: digits, as: UTF8.self))
+    }
+
+    /// Replaces the site's trunk prefix by its country code, or returns nil when that does not apply.
+    static func nationalToInternational(_ digits: [UInt8], options: ValidationOptions) -> [UInt8]? {
+        guard let countryCode = options.phoneDefaultCountryCode, let trunk = options.phoneTrunkPrefix,
+            !trunk.isEmpty, isDigits(countryCode), isDigits(trunk)
+        else { return nil }
+        let trunkBytes = Array(trunk.utf8)
+        guard digits.starts(with: trunkBytes) else { return nil }
+        return Array(countryCode.utf8) + digits.dropFirst(trunkBytes.count)
+    }
+
+    static func isDigits(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+}
