@@ -1,0 +1,337 @@
+#!/usr/bin/env python3
+"""Turns the raw records of bench/run.sh into the table people read.
+
+run.sh appends one JSON line per measured run (runs.jsonl) and one per idle-connection
+test (idle.jsonl). This puts them side by side per scenario and connection count,
+compares justgate with the better anchor, and writes the same numbers three ways:
+a table on stdout, results/latest.json for tools, results/latest.md for the README.
+Standard library only, so `make bench` needs nothing beyond python3.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+ANCHORS = ("nginx", "haproxy")
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", required=True)
+    parser.add_argument("--idle", required=True)
+    parser.add_argument("--out-dir", required=True)
+    parser.add_argument("--duration", required=True)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--connections", required=True)
+    parser.add_argument("--wrk-threads", type=int, required=True)
+    parser.add_argument("--workers", type=int, required=True)
+    parser.add_argument("--idle-connections", type=int, required=True)
+    parser.add_argument("--justgate-bin", required=True)
+    parser.add_argument("--skip-justgate", default="0")
+    return parser.parse_args()
+
+
+def read_lines(path):
+    with open(path) as source:
+        return [json.loads(line) for line in source if line.strip()]
+
+
+def first_output_line(command):
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    text = (done.stdout + done.stderr).strip()
+    return text.splitlines()[0] if text else None
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def machine():
+    return {
+        "nproc": int(first_output_line(["nproc"]) or os.cpu_count() or 0),
+        "cpu_model": cpu_model(),
+        "kernel": platform.release(),
+        "loadavg_at_report": os.getloadavg()[0],
+    }
+
+
+def versions(justgate_bin, skip_justgate):
+    haproxy = first_output_line(["haproxy", "-v"])
+    wrk = first_output_line(["wrk", "-v"])
+    found = {
+        "nginx": first_output_line(["nginx", "-v"]),
+        "haproxy": haproxy.split(" - ")[0] if haproxy else None,  # drop the trailing URL
+        "wrk": wrk.split(" Copyright")[0] if wrk else None,
+    }
+    if not skip_justgate:
+        found["justgate"] = justgate_bin
+    return found
+
+
+def summarize(run):
+    """One target's numbers for one scenario and connection count."""
+    result = run.get("result")
+    summary = {
+        "peak_rss_kib": run["peak_rss_kib"],
+        "cold_start_ms": run["cold_start_ms"],
+        "cpu_seconds": run["cpu_seconds"],
+        "probe": run.get("probe"),
+    }
+    if not result:
+        summary["error"] = "wrk reported nothing (see the raw output with BENCH_KEEP_TMP=1)"
+        return summary
+    errors = result["errors"]
+    seconds = result["duration_us"] / 1e6
+    summary.update({
+        "requests": result["requests"],
+        "requests_per_sec": round(result["requests"] / seconds, 1) if seconds else 0.0,
+        "latency_us": result["latency_us"],
+        "non2xx": errors["status"],
+        "socket_errors": {name: errors[name] for name in ("connect", "read", "write", "timeout")},
+    })
+    summary["errors_total"] = summary["non2xx"] + sum(summary["socket_errors"].values())
+    return summary
+
+
+# Above this share of failed requests a run measures error handling, not proxying.
+MAX_ERROR_SHARE = 0.001
+
+
+def clean(summary):
+    return "requests_per_sec" in summary and summary["errors_total"] <= MAX_ERROR_SHARE * max(1, summary["requests"])
+
+
+def compare(targets):
+    """justgate against the anchor with more req/s, and against the one with the lower p99.
+    None when justgate or both anchors failed too many requests for a fair comparison."""
+    justgate = targets.get("justgate")
+    anchors = {name: targets[name] for name in ANCHORS if clean(targets.get(name, {}))}
+    if not justgate or not clean(justgate) or not anchors:
+        return None
+    fastest = max(anchors, key=lambda name: anchors[name]["requests_per_sec"])
+    steadiest = min(anchors, key=lambda name: anchors[name]["latency_us"]["p99"])
+    best_rps = anchors[fastest]["requests_per_sec"]
+    best_p99 = anchors[steadiest]["latency_us"]["p99"]
+    return {
+        "throughput_anchor": fastest,
+        "throughput_ratio": round(justgate["requests_per_sec"] / best_rps, 3) if best_rps else None,
+        "p99_anchor": steadiest,
+        "p99_ratio": round(justgate["latency_us"]["p99"] / best_p99, 3) if best_p99 else None,
+    }
+
+
+def median_round(summaries):
+    """The round with the median throughput (lower middle for an even count), whole,
+    so that its latency and memory belong to the same run as its req/s."""
+    ranked = sorted(summaries, key=lambda summary: summary.get("requests_per_sec", -1.0))
+    chosen = dict(ranked[(len(ranked) - 1) // 2])
+    if len(summaries) > 1:
+        chosen["rounds_requests_per_sec"] = [summary.get("requests_per_sec") for summary in summaries]
+    return chosen
+
+
+def build_rows(runs):
+    rows, rounds = {}, {}
+    for run in runs:
+        key = (run["scenario"], run["connections"])
+        rows.setdefault(key, {"scenario": run["scenario"], "connections": run["connections"], "targets": {}})
+        rounds.setdefault(key, {}).setdefault(run["target"], []).append(summarize(run))
+    for key, row in rows.items():
+        row["targets"] = {target: median_round(summaries) for target, summaries in rounds[key].items()}
+        row["justgate_vs_best_anchor"] = compare(row["targets"])
+    return list(rows.values())
+
+
+def cold_starts(runs):
+    by_target = {}
+    for run in runs:
+        by_target.setdefault(run["target"], []).append(run["cold_start_ms"])
+    return {
+        target: {"median": statistics.median(values), "min": min(values), "max": max(values), "samples": len(values)}
+        for target, values in by_target.items()
+    }
+
+
+def warnings_for(rows, idle):
+    found = []
+    for row in rows:
+        for target, numbers in row["targets"].items():
+            where = f"{row['scenario']} c={row['connections']} {target}"
+            probe = numbers.get("probe")
+            if "error" in numbers:
+                found.append(f"{where}: {numbers['error']}")
+            elif not probe or probe["non2xx"] or not 200 <= probe["first_status"] <= 299:
+                found.append(f"{where}: verification run answered {json.dumps(probe)}")
+            elif numbers["errors_total"]:
+                found.append(f"{where}: {numbers['non2xx']} non-2xx, socket errors {numbers['socket_errors']}")
+    for target, numbers in idle.items():
+        if "error" in numbers:
+            found.append(f"idle connections {target}: {numbers['error']}")
+        answers = numbers.get("sample_statuses", [])
+        if any(not isinstance(status, int) or not 200 <= status <= 299 for status in answers):
+            found.append(f"idle connections {target}: requests on held connections answered {answers}")
+    if any(row["justgate_vs_best_anchor"] is None and "justgate" in row["targets"] for row in rows):
+        found.append(f"ratios left out where more than {MAX_ERROR_SHARE:.1%} of a run's requests failed")
+    return found
+
+
+# --- formatting ----------------------------------------------------------------
+
+
+def ms(microseconds):
+    return "-" if microseconds is None else f"{microseconds / 1000:.2f}ms"
+
+
+def mib(kib):
+    return "-" if kib is None else f"{kib / 1024:.1f}MiB"
+
+
+def ratio(value):
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def table(header, lines):
+    """A markdown table, padded so that it also reads well in a terminal."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *lines)]
+    def render(cells):
+        return "| " + " | ".join(str(cell).ljust(width) for cell, width in zip(cells, widths)) + " |"
+    separator = "|" + "|".join("-" * (width + 2) for width in widths) + "|"
+    return "\n".join([render(header), separator] + [render(line) for line in lines])
+
+
+def results_table(rows, targets):
+    header = ["scenario", "conns"]
+    for target in targets:
+        header += [f"{target} req/s", f"{target} p50", f"{target} p99", f"{target} RSS", f"{target} err"]
+    with_justgate = "justgate" in targets
+    if with_justgate:
+        header += ["jg req/s vs best", "jg p99 vs best"]
+    lines = []
+    for row in rows:
+        line = [row["scenario"], row["connections"]]
+        for target in targets:
+            numbers = row["targets"].get(target, {})
+            latency = numbers.get("latency_us", {})
+            rps = numbers.get("requests_per_sec")
+            line += [
+                "-" if rps is None else f"{rps:,.0f}",
+                ms(latency.get("p50")),
+                ms(latency.get("p99")),
+                mib(numbers.get("peak_rss_kib")),
+                numbers.get("errors_total", "-"),
+            ]
+        if with_justgate:
+            versus = row["justgate_vs_best_anchor"] or {}
+            line += [
+                f"{ratio(versus.get('throughput_ratio'))} ({versus.get('throughput_anchor', '-')})",
+                f"{ratio(versus.get('p99_ratio'))} ({versus.get('p99_anchor', '-')})",
+            ]
+        lines.append(line)
+    return table(header, lines)
+
+
+def cold_start_table(starts):
+    lines = [[t, f"{s['median']}ms", f"{s['min']}ms", f"{s['max']}ms", s["samples"]] for t, s in starts.items()]
+    return table(["target", "cold start median", "min", "max", "starts"], lines)
+
+
+def idle_table(idle):
+    lines = []
+    for target, numbers in idle.items():
+        baseline, held = numbers.get("baseline", {}), numbers.get("held", {})
+        per_connection = numbers.get("rss_bytes_per_connection")
+        lines.append([
+            target,
+            f"{numbers.get('opened', '-')}/{numbers.get('count_requested', '-')}",
+            mib(numbers.get("rss_before_kib")),
+            mib(numbers.get("rss_held_kib")),
+            "-" if per_connection is None else f"{per_connection:,}B",
+            f"{ms(baseline.get('p50_us'))} / {ms(baseline.get('p99_us'))}",
+            f"{ms(held.get('p50_us'))} / {ms(held.get('p99_us'))}",
+            numbers.get("closed_by_server", "-"),
+            " ".join(str(status) for status in numbers.get("sample_statuses", [])) or "-",
+        ])
+    header = ["target", "idle held", "RSS before", "RSS held", "RSS/conn",
+              "p50/p99 before", "p50/p99 held", "closed by server", "sample answers"]
+    return table(header, lines)
+
+
+def markdown(report, targets):
+    meta = report["machine"]
+    params = report["params"]
+    parts = [
+        f"Benchmark of {report['date']} on {meta['nproc']} cores ({meta['cpu_model']}), kernel {meta['kernel']}; "
+        f"wrk -t{params['wrk_threads']} -d{params['duration']}, "
+        f"{'1 round' if params['repeat'] == 1 else str(params['repeat']) + ' rounds (median shown)'}, "
+        f"{params['workers']} workers per server; "
+        f"{', '.join(v for v in report['versions'].values() if v)}.",
+        "",
+        results_table(report["rows"], targets),
+        "",
+        "req/s: completed requests per second. p50/p99: wrk latency percentiles. RSS: peak resident memory of the "
+        "server's processes during that run (VmHWM, summed). err: non-2xx answers plus socket errors."
+        + (" jg ... vs best: justgate divided by the anchor with the higher req/s (throughput; above 1 is better) "
+           "and by the anchor with the lower p99 (latency; below 1 is better)." if "justgate" in targets else ""),
+        "",
+        cold_start_table(report["cold_start_ms"]),
+    ]
+    if report["idle_connections"]:
+        parts += ["", idle_table(report["idle_connections"])]
+    if report["warnings"]:
+        parts += ["", "Warnings:", ""] + [f"- {warning}" for warning in report["warnings"]]
+    return "\n".join(parts) + "\n"
+
+
+def main():
+    args = parse_args()
+    skip_justgate = args.skip_justgate == "1"
+    runs = read_lines(args.runs)
+    idle = {entry["target"]: entry["idle"] for entry in read_lines(args.idle)}
+    rows = build_rows(runs)
+    targets = [t for t in ("nginx", "haproxy", "justgate") if any(t in row["targets"] for row in rows)]
+    report = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": machine(),
+        "versions": versions(args.justgate_bin, skip_justgate),
+        "params": {
+            "duration": args.duration,
+            "repeat": args.repeat,
+            "connections": [int(c) for c in args.connections.split()],
+            "wrk_threads": args.wrk_threads,
+            "workers": args.workers,
+            "idle_connections": args.idle_connections,
+            "justgate_skipped": skip_justgate,
+        },
+        "rows": rows,
+        "cold_start_ms": cold_starts(runs),
+        "idle_connections": idle,
+    }
+    report["warnings"] = warnings_for(rows, idle)
+    os.makedirs(args.out_dir, exist_ok=True)
+    with open(os.path.join(args.out_dir, "latest.json"), "w") as out:
+        json.dump(report, out, indent=2)
+        out.write("\n")
+    text = markdown(report, targets)
+    with open(os.path.join(args.out_dir, "latest.md"), "w") as out:
+        out.write(text)
+    sys.stdout.write(text)
+    sys.stdout.write(f"\nwritten: {args.out_dir}/latest.json, {args.out_dir}/latest.md\n")
+
+
+if __name__ == "__main__":
+    main()

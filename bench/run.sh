@@ -1,0 +1,448 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: justgate against nginx and HAProxy proxying the same calls
+# to the same local upstream, so a number for justgate always comes with the number
+# a well-tuned off-the-shelf proxy reaches on the same machine at the same moment.
+#
+# Usage: make bench   (or: bash bench/run.sh)
+# Environment:
+#   BENCH_DURATION          wrk duration per run (default 10s; wrk syntax: 10s, 1m)
+#   BENCH_CONNECTIONS       connection counts to try (default "50 500")
+#   BENCH_SCENARIOS         "all" (default) or a list of: action.save subscribe.sms segments.get
+#   BENCH_REPEAT            rounds per scenario and connection count (default 1); targets
+#                           take turns each round and the table shows each target's
+#                           median-throughput round, which steadies numbers on a busy box
+#   JUSTGATE_BIN            justgate binary (default .build/release/justgate)
+#   BENCH_SKIP_JUSTGATE=1   run only the nginx and HAProxy anchors
+#   BENCH_NGINX_KEEPALIVE   idle upstream connections each nginx worker keeps (default 64)
+#   BENCH_IDLE_CONNECTIONS  idle keep-alive connections held by idle_connections.py
+#                           (default 10000; 0 skips that test)
+#   BENCH_KEEP_TMP=1        keep the temporary folder (configs, logs, raw wrk output)
+#
+# Everything listens on 127.0.0.1 on ports picked at run time. Each measured run
+# starts its target afresh, so the VmHWM read at the end of the run is that run's
+# peak RSS (see bench/README.md). Every process started here is stopped on exit.
+set -euo pipefail
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+DURATION="${BENCH_DURATION:-10s}"
+CONNECTIONS="${BENCH_CONNECTIONS:-50 500}"
+SCENARIOS="${BENCH_SCENARIOS:-all}"
+REPEAT="${BENCH_REPEAT:-1}"
+JUSTGATE_BIN="${JUSTGATE_BIN:-.build/release/justgate}"
+SKIP_JUSTGATE="${BENCH_SKIP_JUSTGATE:-0}"
+IDLE_CONNECTIONS="${BENCH_IDLE_CONNECTIONS:-10000}"
+NGINX_KEEPALIVE="${BENCH_NGINX_KEEPALIVE:-64}"
+WORKERS=2
+WRK_THREADS=2
+READY_TIMEOUT_MS=10000
+
+# Credentials of the benchmark only: the site key sites send, the token upstream expects.
+SITE_KEY="bench-site-key-7f3c9a2e51d84b06"
+UPSTREAM_TOKEN="bench-upstream-token-c41e8d7a90b2"
+
+ALL_SCENARIOS="action.save subscribe.sms segments.get"
+[[ "$SCENARIOS" == "all" ]] && SCENARIOS="$ALL_SCENARIOS"
+TARGETS="nginx haproxy"
+[[ "$SKIP_JUSTGATE" == "1" ]] || TARGETS="$TARGETS justgate"
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# --- tools -------------------------------------------------------------------
+
+install_missing_tools() {
+  local missing=()
+  command -v nginx >/dev/null || missing+=(nginx)
+  command -v haproxy >/dev/null || missing+=(haproxy)
+  command -v wrk >/dev/null || missing+=(wrk)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v pgrep >/dev/null || missing+=(procps)
+  command -v python3 >/dev/null || missing+=(python3)
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+check_inputs() {
+  local scenario
+  for scenario in $SCENARIOS; do
+    [[ -f "$BENCH_DIR/wrk/$scenario.lua" ]] || die "unknown scenario '$scenario' (known: $ALL_SCENARIOS)"
+  done
+  if [[ "$SKIP_JUSTGATE" != "1" && ! -x "$JUSTGATE_BIN" ]]; then
+    die "justgate binary '$JUSTGATE_BIN' not found: run 'swift build -c release' or set JUSTGATE_BIN (BENCH_SKIP_JUSTGATE=1 runs only nginx and HAProxy)"
+  fi
+  [[ "$REPEAT" =~ ^[1-9][0-9]*$ ]] || die "BENCH_REPEAT '$REPEAT' must be a positive whole number"
+  [[ "$DURATION" =~ ^[0-9]+[smh]?$ ]] || die "BENCH_DURATION '$DURATION' must look like 10, 10s, 1m or 1h"
+}
+
+# wrk's duration in whole seconds, for the outer `timeout` bound.
+duration_seconds() {
+  local n="${DURATION%[smh]}"
+  case "$DURATION" in
+    *m) echo $((n * 60)) ;;
+    *h) echo $((n * 3600)) ;;
+    *) echo "$n" ;;
+  esac
+}
+
+# A port nobody listens on right now; binding to port 0 lets the kernel choose.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+now_ms() { local t="${EPOCHREALTIME/./}"; echo $((t / 1000)); }
+
+# --- process bookkeeping -------------------------------------------------------
+
+TMP_DIR=""
+
+cleanup() {
+  local pidfile
+  if [[ -n "$TMP_DIR" && -d "$TMP_DIR/pids" ]]; then
+    for pidfile in "$TMP_DIR"/pids/*.pid; do
+      [[ -f "$pidfile" ]] && stop_tree "$(cat "$pidfile")"
+      rm -f "$pidfile"
+    done
+  fi
+  if [[ -n "$TMP_DIR" && "${BENCH_KEEP_TMP:-0}" != "1" ]]; then
+    rm -rf "$TMP_DIR"
+  elif [[ -n "$TMP_DIR" ]]; then
+    log "kept temporary files in $TMP_DIR"
+  fi
+}
+
+# The pid and all its descendants (nginx master and workers).
+tree_pids() {
+  local pid="$1" child
+  [[ -d "/proc/$pid" ]] || return 0
+  echo "$pid"
+  for child in $(pgrep -P "$pid" || true); do tree_pids "$child"; done
+}
+
+# Sum of one /proc/<pid>/status field (in kB) over a process tree.
+tree_status_kib() {
+  local field="$1" pid="$2" total=0 p value
+  for p in $(tree_pids "$pid"); do
+    value="$(awk -v key="$field:" '$1 == key { print $2 }' "/proc/$p/status" 2>/dev/null || true)"
+    total=$((total + ${value:-0}))
+  done
+  echo "$total"
+}
+
+# User+system CPU seconds used so far by a process tree.
+tree_cpu_seconds() {
+  local pid="$1" ticks=0 p stat rest
+  local -a fields
+  for p in $(tree_pids "$pid"); do
+    stat="$(cat "/proc/$p/stat" 2>/dev/null || true)"
+    [[ -n "$stat" ]] || continue
+    rest="${stat##*) }"                      # fields from 3 on; comm may contain spaces
+    read -r -a fields <<<"$rest"
+    ticks=$((ticks + fields[11] + fields[12])) # utime, stime (fields 14 and 15)
+  done
+  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
+
+stop_tree() {
+  local pid="$1" pids i
+  pids="$(tree_pids "$pid")"
+  [[ -n "$pids" ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  # shellcheck disable=SC2086
+  kill -KILL $pids 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# --- configuration files -----------------------------------------------------
+
+fd_limit() { ulimit -n; }
+
+# nginx allocates all worker_connections at start, which would count as memory in
+# use; 4096 per worker covers 500 clients plus their upstream connections. The idle
+# test raises it to what the open-file limit allows.
+NGINX_CONNECTIONS=4096
+
+nginx_preamble() {
+  local dir="$1"
+  cat <<EOF
+daemon off;
+master_process on;
+worker_processes $WORKERS;
+worker_rlimit_nofile $(fd_limit);
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections $NGINX_CONNECTIONS; }
+EOF
+}
+
+nginx_http_common() {
+  local dir="$1"
+  cat <<EOF
+  access_log off;
+  default_type text/plain;
+  client_body_temp_path $dir/client_body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 120s;
+EOF
+}
+
+# The stand-in for the profiles API: fixed answers, and 401 unless the injected token
+# is the real one, so a proxy that forgets to swap the key shows up as non-2xx.
+write_upstream_conf() {
+  local dir="$1" port="$2"
+  cat >"$dir/nginx.conf" <<EOF
+$(nginx_preamble "$dir")
+http {
+$(nginx_http_common "$dir")
+  server {
+    listen 127.0.0.1:$port backlog=4096;
+    if (\$http_x_auth_token != "$UPSTREAM_TOKEN") { return 401 "Invalid token"; }
+    location = /api/user/v1/action/ { return 200 "Request accepted"; }
+    location = /api/user/v1/subscription/subscribe/sms { return 200 "Subscription created"; }
+    location = /api/user/v1/info/segment/ { default_type application/json; return 200 "[35,36]"; }
+    location / { return 200 "OK"; }
+  }
+}
+EOF
+}
+
+write_nginx_proxy_conf() {
+  local dir="$1" port="$2"
+  cat >"$dir/nginx.conf" <<EOF
+$(nginx_preamble "$dir")
+http {
+$(nginx_http_common "$dir")
+  upstream api {
+    server 127.0.0.1:$UPSTREAM_PORT;
+    keepalive $NGINX_KEEPALIVE;
+    keepalive_requests 10000000;
+  }
+  server {
+    listen 127.0.0.1:$port backlog=4096;
+    location / {
+      proxy_pass http://api;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-AUTH-TOKEN "$UPSTREAM_TOKEN";
+    }
+  }
+}
+EOF
+}
+
+# HAProxy refuses to start unless 2 x maxconn file descriptors fit under the limit.
+haproxy_maxconn() { echo $(($(fd_limit) / 2 - 100)); }
+
+write_haproxy_conf() {
+  local dir="$1" port="$2"
+  cat >"$dir/haproxy.cfg" <<EOF
+global
+  nbthread $WORKERS
+  maxconn $(haproxy_maxconn)
+
+defaults
+  mode http
+  option http-keep-alive
+  http-reuse always
+  maxconn $(haproxy_maxconn)
+  timeout connect 2s
+  timeout client 120s
+  timeout server 30s
+  timeout http-keep-alive 120s
+
+frontend bench
+  bind 127.0.0.1:$port
+  http-request set-header X-AUTH-TOKEN "$UPSTREAM_TOKEN"
+  default_backend api
+
+backend api
+  server upstream 127.0.0.1:$UPSTREAM_PORT
+EOF
+}
+
+write_justgate_conf() {
+  local dir="$1" port="$2" key_sha256
+  key_sha256="$(printf '%s' "$SITE_KEY" | sha256sum | cut -d' ' -f1)"
+  cat >"$dir/justgate.yaml" <<EOF
+listen: 127.0.0.1:$port
+upstream:
+  url: http://127.0.0.1:$UPSTREAM_PORT
+  connect_timeout_ms: 2000
+  timeout_ms: 10000
+server:
+  workers: $WORKERS
+  max_connections: 20000
+sites:
+  - id: bench
+    key_sha256: "$key_sha256"
+    upstream_token: { env: JUST_TOKEN_BENCH }
+    phone: { default_country_code: "7", trunk_prefix: "8" }
+EOF
+}
+
+# --- starting and stopping targets ------------------------------------------
+
+TARGET_PID=""
+TARGET_PORT=""
+TARGET_COLD_MS=""
+
+# Starts a fresh instance of a server, on a new port, and waits until it answers.
+# Sets TARGET_PID, TARGET_PORT and TARGET_COLD_MS (spawn to first HTTP answer).
+start_target() {
+  local name="$1" dir port spawned
+  dir="$(mktemp -d "$TMP_DIR/$name.XXXX")"
+  chmod 755 "$dir"
+  port="$(free_port)"
+  case "$name" in
+    upstream) write_upstream_conf "$dir" "$port" ;;
+    nginx) write_nginx_proxy_conf "$dir" "$port" ;;
+    haproxy) write_haproxy_conf "$dir" "$port" ;;
+    justgate) write_justgate_conf "$dir" "$port" ;;
+  esac
+  spawned="$(now_ms)"
+  case "$name" in
+    upstream | nginx) nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >"$dir/stdout.log" 2>&1 & ;;
+    haproxy) haproxy -db -f "$dir/haproxy.cfg" >"$dir/stdout.log" 2>&1 & ;;
+    justgate) JUST_TOKEN_BENCH="$UPSTREAM_TOKEN" "$JUSTGATE_BIN" serve --config "$dir/justgate.yaml" >"$dir/stdout.log" 2>&1 & ;;
+  esac
+  TARGET_PID=$!
+  echo "$TARGET_PID" >"$TMP_DIR/pids/$name.pid"
+  TARGET_PORT="$port"
+  wait_until_answering "$name" "$dir" "$spawned"
+}
+
+wait_until_answering() {
+  local name="$1" dir="$2" spawned="$3" code
+  while true; do
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$TARGET_PORT/" || true)"
+    if [[ "$code" != "000" && -n "$code" ]]; then
+      TARGET_COLD_MS=$(($(now_ms) - spawned))
+      return 0
+    fi
+    if ! kill -0 "$TARGET_PID" 2>/dev/null; then
+      cat "$dir"/*.log >&2 || true
+      die "$name exited during startup (its output is above; BENCH_KEEP_TMP=1 keeps its config)"
+    fi
+    if (($(now_ms) - spawned > READY_TIMEOUT_MS)); then
+      cat "$dir"/*.log >&2 || true
+      die "$name did not answer on 127.0.0.1:$TARGET_PORT within ${READY_TIMEOUT_MS} ms"
+    fi
+    sleep 0.005
+  done
+}
+
+stop_target() {
+  local name="$1"
+  stop_tree "$TARGET_PID"
+  rm -f "$TMP_DIR/pids/$name.pid"
+}
+
+# --- measuring -----------------------------------------------------------------
+
+# Prints the JSON object from the line "<marker> {...}" of a wrk output file, or null.
+marked_json() {
+  local marker="$1" file="$2" line
+  line="$(grep -m1 "^$marker " "$file" || true)"
+  if [[ -n "$line" ]]; then echo "${line#"$marker" }"; else echo null; fi
+}
+
+run_one() {
+  local scenario="$1" connections="$2" target="$3" round="$4"
+  local script="$BENCH_DIR/wrk/$scenario.lua" out="$TMP_DIR/wrk.$scenario.$connections.$target.$round"
+  local url peak_kib cpu_before cpu_after wrk_status=0
+
+  start_target "$target"
+  url="http://127.0.0.1:$TARGET_PORT"
+  # One second on one connection: warms the target up and checks the answer is 2xx.
+  BENCH_SITE_KEY="$SITE_KEY" BENCH_PROBE=1 timeout 30 \
+    wrk -t1 -c1 -d1s -s "$script" "$url" >"$out.probe" 2>&1 || true
+  cpu_before="$(tree_cpu_seconds "$TARGET_PID")"
+  BENCH_SITE_KEY="$SITE_KEY" timeout $(($(duration_seconds) + 30)) \
+    wrk -t"$WRK_THREADS" -c"$connections" -d"$DURATION" --latency -s "$script" "$url" >"$out.run" 2>&1 ||
+    wrk_status=$?
+  cpu_after="$(tree_cpu_seconds "$TARGET_PID")"
+  peak_kib="$(tree_status_kib VmHWM "$TARGET_PID")"
+  stop_target "$target"
+  ((wrk_status == 0)) || log "wrk exited with $wrk_status for $target $scenario c=$connections (see $out.run)"
+
+  printf '{"scenario":"%s","connections":%d,"target":"%s","round":%d,"cold_start_ms":%d,"peak_rss_kib":%d,"cpu_seconds":%s,"result":%s,"probe":%s}\n' \
+    "$scenario" "$connections" "$target" "$round" "$TARGET_COLD_MS" "$peak_kib" \
+    "$(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN { printf "%.2f", b - a }')" \
+    "$(marked_json BENCH_RESULT "$out.run")" "$(marked_json BENCH_PROBE "$out.probe")" >>"$TMP_DIR/runs.jsonl"
+}
+
+run_idle() {
+  local target="$1" count="$IDLE_CONNECTIONS" result
+  if [[ "$target" == "haproxy" ]] && ((count > $(haproxy_maxconn) - 50)); then
+    count=$(($(haproxy_maxconn) - 50))
+    log "haproxy can take only $(haproxy_maxconn) connections under the open-file limit $(fd_limit): holding $count"
+  fi
+  NGINX_CONNECTIONS=$(($(fd_limit) - 200))
+  start_target "$target"
+  NGINX_CONNECTIONS=4096
+  result="$(timeout 300 python3 "$BENCH_DIR/idle_connections.py" \
+    --port "$TARGET_PORT" --pid "$TARGET_PID" --count "$count" --requests 200 --timeout 240 \
+    --path "/api/user/v1/info/segment/?juid=de6f0132ea9e412599ae31262c45633b" \
+    --header "X-AUTH-TOKEN: $SITE_KEY" || true)"
+  stop_target "$target"
+  [[ -n "$result" ]] || result='{"error":"idle_connections.py printed nothing"}'
+  printf '{"target":"%s","idle":%s}\n' "$target" "$result" >>"$TMP_DIR/idle.jsonl"
+}
+
+# --- main ------------------------------------------------------------------------
+
+main() {
+  install_missing_tools
+  check_inputs
+  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+  ((IDLE_CONNECTIONS + 500 < $(fd_limit))) || log "warning: open-file limit $(fd_limit) is tight for $IDLE_CONNECTIONS idle connections"
+
+  TMP_DIR="$(mktemp -d /tmp/justgate-bench.XXXXXX)"
+  chmod 755 "$TMP_DIR"
+  mkdir -p "$TMP_DIR/pids"
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
+  : >"$TMP_DIR/runs.jsonl"
+  : >"$TMP_DIR/idle.jsonl"
+
+  start_target upstream
+  UPSTREAM_PORT="$TARGET_PORT"
+  log "upstream nginx on 127.0.0.1:$UPSTREAM_PORT; targets: $TARGETS; duration $DURATION x $REPEAT; connections $CONNECTIONS; fd limit $(fd_limit)"
+
+  local scenario connections target round
+  for scenario in $SCENARIOS; do
+    for connections in $CONNECTIONS; do
+      for ((round = 1; round <= REPEAT; round++)); do
+        for target in $TARGETS; do
+          log "$scenario c=$connections $target (round $round/$REPEAT)"
+          run_one "$scenario" "$connections" "$target" "$round"
+        done
+      done
+    done
+  done
+
+  if ((IDLE_CONNECTIONS > 0)); then
+    for target in $TARGETS; do
+      log "idle connections: $IDLE_CONNECTIONS held against $target"
+      run_idle "$target"
+    done
+  fi
+
+  mkdir -p "$BENCH_DIR/results"
+  python3 "$BENCH_DIR/report.py" \
+    --runs "$TMP_DIR/runs.jsonl" --idle "$TMP_DIR/idle.jsonl" --out-dir "$BENCH_DIR/results" \
+    --duration "$DURATION" --repeat "$REPEAT" --connections "$CONNECTIONS" --wrk-threads "$WRK_THREADS" \
+    --workers "$WORKERS" --idle-connections "$IDLE_CONNECTIONS" --justgate-bin "$JUSTGATE_BIN" \
+    --skip-justgate "$SKIP_JUSTGATE"
+}
+
+main "$@"
