@@ -1,0 +1,32 @@
+# justgate: two commands set everything up on a fresh Debian machine.
+#   make run   - build and serve on 127.0.0.1:8080 with the embedded sandbox upstream (config/justgate.yaml)
+#   make test  - install what is missing and run every test
+SWIFT ?= swift
+CONFIG ?= config/justgate.yaml
+
+.PHONY: run test build release deps bench clean check-config
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product justgate
+
+run: release
+	.build/release/justgate serve --config $(CONFIG)
+
+check-config: build
+	.build/debug/justgate check-config --config $(CONFIG)
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: release
+	bash bench/run.sh
+
+clean:
+	rm -rf .build

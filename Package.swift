@@ -1,0 +1,74 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// justgate: a validating, token-injecting gateway in front of the Just Services profiles API.
+///
+/// Module layout (edges depend on the core, never the reverse):
+/// - `JustGateHTTP`: HTTP/1.1 wire format on bytes (request parser, chunked decoder, response writer,
+///   urlencoded and multipart bodies). Pure.
+/// - `JustGateCore`: the operation catalogue, field rules, JSON, config model and loader, site keys,
+///   problem details. Pure.
+/// - `JustGateSandbox`: the emulated upstream API, as a pure request → response function with state.
+/// - `JustGateServer`: the epoll event loops, listeners and connections. Edge (sockets).
+/// - `JustGateUpstream`: the libcurl multi client driven from the event loops. Edge (libcurl).
+/// - `JustGateApp`: the request pipeline and composition of all of the above.
+/// - `justgate`: the command line.
+let package = Package(
+    name: "justgate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "justgate", targets: ["justgate"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "CLinuxSystem"),
+        .target(name: "JustGateHTTP"),
+        .target(
+            name: "JustGateCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(name: "JustGateSandbox"),
+        .target(name: "JustGateServer", dependencies: ["CLinuxSystem", "JustGateHTTP"]),
+        .target(name: "JustGateUpstream", dependencies: ["CCurl", "JustGateServer"]),
+        .target(
+            name: "JustGateApp",
+            dependencies: [
+                "JustGateHTTP", "JustGateCore", "JustGateSandbox", "JustGateServer", "JustGateUpstream",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "justgate",
+            dependencies: [
+                "JustGateApp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Test data shared by several test targets (the malformed-request corpus).
+        .target(name: "JustGateTestSupport", path: "Tests/JustGateTestSupport"),
+        .testTarget(name: "JustGateHTTPTests", dependencies: ["JustGateHTTP", "JustGateTestSupport"]),
+        .testTarget(
+            name: "JustGateCoreTests",
+            dependencies: ["JustGateCore", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(name: "JustGateSandboxTests", dependencies: ["JustGateSandbox"]),
+        .testTarget(
+            name: "JustGateAppTests",
+            dependencies: ["JustGateApp", "JustGateUpstream", "JustGateServer", "JustGateSandbox", "JustGateTestSupport"]
+        ),
+    ]
+)

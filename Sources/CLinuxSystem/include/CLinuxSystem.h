@@ -1,0 +1,14 @@
+#ifndef JUSTGATE_CLINUXSYSTEM_H
+#define JUSTGATE_CLINUXSYSTEM_H
+
+/*
+ * Linux system calls that Swift's Glibc module does not export (epoll, eventfd, accept4).
+ * The server's event loop needs them; nothing else belongs here.
+ */
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+/* accept4(2) is a GNU extension, declared only under _GNU_SOURCE, which CLinuxSystem.c defines. */
+int jg_accept4(int fd, void *address, unsigned int *length, int flags);
+
+#endif

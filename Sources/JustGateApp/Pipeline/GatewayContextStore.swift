@@ -1,0 +1,17 @@
+import Synchronization
+
+/// Holds the current `GatewayContext` for all loops. A reload replaces it whole; readers take a
+/// copy per request, so they never see half of an old config and half of a new one.
+public final class GatewayContextStore: Sendable {
+    private let context: Mutex<GatewayContext>
+
+    public init(_ context: GatewayContext) {
+        self.context = Mutex(context)
+    }
+
+    public var current: GatewayContext { context.withLock { $0 } }
+
+    public func replace(with context: GatewayContext) {
+        self.context.withLock { $0 = context }
+    }
+}

@@ -1,0 +1,35 @@
+import JustGateHTTP
+import JustGateServer
+import JustGateUpstream
+import Logging
+
+/// The gateway's per-loop handler: runs the pipeline, makes the upstream call on this loop's
+/// libcurl client, answers, and writes the request's log line.
+final class GatewayHandler: HTTPHandler {
+    private let pipeline: RequestPipeline
+    private let upstream: UpstreamClient
+    private let requestLog: RequestLog
+
+    init(pipeline: RequestPipeline, upstream: UpstreamClient, requestLog: RequestLog) {
+        self.pipeline = pipeline
+        self.upstream = upstream
+        self.requestLog = requestLog
+    }
+
+    func handle(_ request: ServerRequest, responder: Responder) {
+        switch pipeline.prepare(request) {
+        case .respond(let response, let record):
+            responder.respond(response)
+            requestLog.write(record)
+        case .forward(let call, let record):
+            var record = record
+            let inFlight = upstream.send(call) { [pipeline, requestLog] result in
+                if let response = pipeline.finish(result, record: &record) {
+                    responder.respond(response)
+                }
+                requestLog.write(record)
+            }
+            responder.onCancel { inFlight.cancel() }
+        }
+    }
+}

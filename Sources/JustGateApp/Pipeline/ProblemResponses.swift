@@ -1,0 +1,16 @@
+import JustGateCore
+import JustGateHTTP
+
+/// Builds the site-facing error responses, all `application/problem+json` with the request id.
+enum ProblemResponses {
+    static func make(_ kind: ProblemKind, status: Int? = nil, detail: String, requestID: String,
+                     errors: [FieldProblem] = [], headers extra: [HTTPHeader] = []) -> HTTPResponse {
+        let problem = ProblemDetails(kind, status: status, detail: detail, requestID: requestID, errors: errors)
+        var headers = [
+            HTTPHeader(name: "Content-Type", value: ProblemDetails.contentType),
+            HTTPHeader(name: "X-Request-Id", value: requestID),
+        ]
+        headers.append(contentsOf: extra)
+        return HTTPResponse(status: problem.status, headers: headers, body: Array(problem.json().utf8))
+    }
+}

@@ -1,0 +1,54 @@
+import JustGateCore
+import JustGateHTTP
+import JustGateUpstream
+
+/// Builds the one canonical upstream call for a validated request: the catalogue's method and
+/// path, only the catalogue's fields (urlencoded body for POST/PUT, query string for GET), and an
+/// allowlist of headers with the site's real token injected. Nothing else the site sent passes.
+enum UpstreamRequestBuilder {
+    static func build(operation: OperationSpec, validated: ValidatedRequest, site: SiteContext, requestID: String,
+                      accept: String?, baseURL: String) -> UpstreamRequest {
+        var path = operation.path
+        if let parameter = validated.pathParameter {
+            path = path.replacingOccurrences(of: "{\(operation.pathParameter?.name ?? "channel")}", with: parameter)
+        }
+        let encoded = URLEncodedForm.encode(validated.fields.map { (name: $0.name, value: $0.value) })
+        var headers: [(name: String, value: String)] = [
+            ("X-AUTH-TOKEN", site.upstreamToken.reveal()),
+            ("Accept", accept.flatMap(acceptableAccept) ?? "*/*"),
+            ("User-Agent", JustGateVersion.userAgent),
+            ("X-Request-Id", requestID),
+        ]
+        var url = baseURL + path
+        var body: [UInt8] = []
+        if operation.forwardsAsQuery {
+            if !encoded.isEmpty { url += "?" + encoded }
+        } else {
+            headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+            body = Array(encoded.utf8)
+        }
+        return UpstreamRequest(method: operation.method, url: url, headers: headers, body: body)
+    }
+
+    /// Passes the site's Accept only if it is short printable ASCII; header injection stops here.
+    private static func acceptableAccept(_ value: String) -> String? {
+        guard value.utf8.count <= 256, value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
+        return value
+    }
+}
+
+extension String {
+    /// Literal substring replacement without Foundation.
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var result = ""
+        var rest = self[...]
+        while let range = rest.firstRange(of: target) {
+            result += rest[..<range.lowerBound]
+            result += replacement
+            rest = rest[range.upperBound...]
+        }
+        result += rest
+        return result
+    }
+}

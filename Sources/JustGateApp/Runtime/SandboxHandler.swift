@@ -1,0 +1,35 @@
+import JustGateHTTP
+import JustGateSandbox
+import JustGateServer
+
+/// Serves the emulated upstream over HTTP: decodes what justgate (or anyone) sends the way the
+/// real API would receive it and hands it to `SandboxAPI`.
+final class SandboxHandler: HTTPHandler {
+    private let api: SandboxAPI
+
+    init(api: SandboxAPI) {
+        self.api = api
+    }
+
+    func handle(_ request: ServerRequest, responder: Responder) {
+        let head = request.head
+        let query = head.query.flatMap { try? URLEncodedForm.decode($0) } ?? []
+        var form: [(name: String, value: String)] = []
+        if !request.body.isEmpty, let type = head.value(for: "Content-Type").flatMap(MediaType.init(parsing:)) {
+            if type.subtype == "x-www-form-urlencoded" {
+                form = (try? request.body.withBytes { raw throws(FormDecodingError) in try URLEncodedForm.decode(raw) }) ?? []
+            } else if type.subtype == "form-data", let boundary = type.parameters["boundary"] {
+                form = (try? request.body.withBytes { raw throws(FormDecodingError) in
+                    try MultipartFormData.decode(raw, boundary: boundary, limits: MultipartLimits())
+                }) ?? []
+            }
+        }
+        let path = URLEncodedForm.percentDecodePath(head.path) ?? String(head.path)
+        let answer = api.handle(SandboxRequest(method: head.method, path: path, query: query, form: form,
+                                               token: head.value(for: "X-AUTH-TOKEN")))
+        responder.respond(HTTPResponse(
+            status: answer.status,
+            headers: [HTTPHeader(name: "Content-Type", value: answer.contentType)],
+            body: Array(answer.body.utf8)))
+    }
+}

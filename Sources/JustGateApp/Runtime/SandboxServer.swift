@@ -1,0 +1,27 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import JustGateSandbox
+import JustGateServer
+
+/// The emulated upstream on its own listener: started inside `justgate serve` when
+/// `upstream.url: sandbox`, and alone by `justgate sandbox`.
+public final class SandboxServer: Sendable {
+    public let api: SandboxAPI
+    public let address: SocketAddress
+    private let server: HTTPServer
+
+    public init(listen: SocketAddress, tokens: Set<String>, workers: Int = 1) throws {
+        let api = SandboxAPI(tokens: tokens, clock: { Int64(time(nil)) })
+        let server = HTTPServer(
+            configuration: ServerConfiguration(address: listen, workers: workers),
+            handlerFactory: { _ in SandboxHandler(api: api) })
+        self.address = try server.start()
+        self.api = api
+        self.server = server
+    }
+
+    public var baseURL: String { "http://\(address)" }
+
+    public func stop() { server.stop() }
+}

@@ -1,0 +1,372 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import JustGateHTTP
+
+/// One client connection: its bytes in, its responses out, and the HTTP/1.1 state between them.
+///
+/// Requests on a connection are handled strictly one at a time: while a request waits for its
+/// answer, later pipelined bytes stay in the buffer, so answers go out in request order and each
+/// exactly once. The connection is confined to its event loop's thread.
+final class Connection {
+    enum Phase: Equatable {
+        /// Between requests: no byte of the next request has arrived.
+        case idle
+        case readingHead
+        case readingBody
+        case awaitingResponse
+        /// A final response is being written; the connection closes once it is out.
+        case closing
+        /// Write side shut, draining what the client still sends so our last answer is not lost to a reset.
+        case lingering
+        case closed
+    }
+
+    enum Deadline { case none, idle, header, body, write, linger }
+
+    let fd: Int32
+    unowned let loop: EventLoop
+    private let peer: sockaddr_storage
+    private var peerText: String?
+
+    private(set) var phase: Phase = .idle
+    /// Bumped for every request so a `Responder` can tell whether it still belongs to the live request.
+    private(set) var generation: UInt64 = 0
+    var cancelHandler: (() -> Void)?
+
+    private var input: [UInt8] = []
+    private var inputStart = 0
+    private var parser: HTTPRequestHeadParser
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var chunkedDecoder: ChunkedBodyDecoder?
+    private var requestStartNanos: UInt64 = 0
+    private var keepAlive = true
+
+    private var output: [UInt8] = []
+    private var outputStart = 0
+    private var processing = false
+    /// Set when we answer an error mid-stream: the client may still be sending, so linger before closing.
+    private var lingerOnClose = false
+    private var peerGone = false
+
+    private(set) var deadline: UInt64 = 0
+    private(set) var deadlineKind: Deadline = .none
+    private var interest: IOEvents = .readable
+
+    init(fd: Int32, peer: sockaddr_storage, loop: EventLoop) {
+        self.fd = fd
+        self.peer = peer
+        self.loop = loop
+        self.parser = HTTPRequestHeadParser(limits: loop.configuration.limits)
+        setDeadline(.idle)
+    }
+
+    var isAwaitingResponse: Bool { phase == .awaitingResponse }
+
+    var remoteAddress: String {
+        if let peerText { return peerText }
+        let text = SocketAddress(storage: peer, length: socklen_t(MemoryLayout<sockaddr_storage>.size)).host
+        peerText = text
+        return text
+    }
+
+    // MARK: - Reading
+
+    /// Reads what the socket has and acts on it.
+    func readable() {
+        while phase != .closed {
+            let count = read(fd, loop.scratch.baseAddress, loop.scratch.count)
+            if count > 0 {
+                if phase == .lingering { continue }
+                input.append(contentsOf: UnsafeRawBufferPointer(rebasing: loop.scratch[0..<count]))
+                if count < loop.scratch.count || input.count - inputStart >= loop.maxBufferedInput { break }
+            } else if count == 0 {
+                peerClosed()
+                return
+            } else {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { break }
+                close()
+                return
+            }
+        }
+        process()
+        updateInterest()
+    }
+
+    private func peerClosed() {
+        switch phase {
+        case .closing where outputStart < output.count:
+            // Keep writing the last answer; reading is over.
+            peerGone = true
+            interest.remove(.readable)
+            updateInterest()
+        default:
+            close()
+        }
+    }
+
+    /// Parses and dispatches as many buffered requests as the current state allows.
+    private func process() {
+        guard !processing else { return }
+        processing = true
+        defer { processing = false }
+        while true {
+            if output.count - outputStart > loop.maxPendingOutput { return }
+            switch phase {
+            case .idle, .readingHead:
+                guard inputStart < input.count else {
+                    compactInput()
+                    return
+                }
+                if phase == .idle {
+                    phase = .readingHead
+                    requestStartNanos = MonotonicClock.nanoseconds()
+                    setDeadline(.header)
+                }
+                guard parseHead() else { return }
+            case .readingBody:
+                guard readBody() else { return }
+            case .awaitingResponse, .closing, .lingering, .closed:
+                return
+            }
+        }
+    }
+
+    /// Returns true when a head was parsed and the state moved on.
+    private func parseHead() -> Bool {
+        let start = inputStart
+        let result = input.withUnsafeBytes { raw in
+            Result { () throws(HTTPParseError) in try parser.parse(UnsafeRawBufferPointer(rebasing: raw[start...])) }
+        }
+        let parsedHead: (head: HTTPRequestHead, consumed: Int)?
+        switch result {
+        case .success(let value): parsedHead = value
+        case .failure(let error):
+            fail(status: error.status, detail: error.reason)
+            return false
+        }
+        guard let (parsed, consumed) = parsedHead else { return false }
+        inputStart += consumed
+        parser.reset()
+        head = parsed
+        keepAlive = parsed.keepAlive
+        body = []
+        switch parsed.framing {
+        case .none:
+            dispatch()
+        case .contentLength(let length):
+            if length == 0 { dispatch(); return true }
+            body.reserveCapacity(length)
+            beginBody(parsed)
+        case .chunked:
+            chunkedDecoder = ChunkedBodyDecoder(maxBodyBytes: loop.configuration.limits.maxBodyBytes)
+            beginBody(parsed)
+        }
+        return true
+    }
+
+    private func beginBody(_ head: HTTPRequestHead) {
+        phase = .readingBody
+        setDeadline(.body)
+        if head.expectsContinue && head.versionMinor >= 1 && inputStart == input.count {
+            output.append(contentsOf: HTTPResponseWriter.continueResponse)
+            flush()
+        }
+    }
+
+    /// Returns true when the body is complete and the request was dispatched.
+    private func readBody() -> Bool {
+        guard let head else { return false }
+        switch head.framing {
+        case .contentLength(let length):
+            let available = input.count - inputStart
+            guard available >= length else { return false }
+            body.append(contentsOf: input[inputStart..<(inputStart + length)])
+            inputStart += length
+        case .chunked:
+            guard var decoder = chunkedDecoder else { return false }
+            let start = inputStart
+            var decoded = body
+            body = []
+            let result = input.withUnsafeBytes { raw in
+                Result { () throws(HTTPParseError) in
+                    try decoder.decode(UnsafeRawBufferPointer(rebasing: raw[start...]), into: &decoded)
+                }
+            }
+            body = decoded
+            let step: (consumed: Int, done: Bool)
+            switch result {
+            case .success(let value): step = value
+            case .failure(let error):
+                fail(status: error.status, detail: error.reason)
+                return false
+            }
+            chunkedDecoder = decoder
+            inputStart += step.consumed
+            guard step.done else { return false }
+            chunkedDecoder = nil
+        case .none:
+            break
+        }
+        dispatch()
+        return true
+    }
+
+    private func dispatch() {
+        guard let head else { return }
+        self.head = nil
+        phase = .awaitingResponse
+        generation &+= 1
+        setDeadline(.none)
+        if loop.isDraining { keepAlive = false }
+        let request = ServerRequest(head: head, body: body, remoteAddress: remoteAddress, receivedAtNanos: requestStartNanos)
+        body = []
+        loop.handle(request, responder: Responder(connection: self, generation: generation))
+    }
+
+    private func compactInput() {
+        if inputStart == input.count {
+            input.removeAll(keepingCapacity: input.capacity <= 65536)
+            inputStart = 0
+        }
+    }
+
+    // MARK: - Writing
+
+    /// Called through `Responder` with the answer to the request in flight.
+    func complete(_ response: HTTPResponse) {
+        guard phase == .awaitingResponse else { return }
+        cancelHandler = nil
+        HTTPResponseWriter.write(response, keepAlive: keepAlive, extraHeaders: loop.commonHeaders, into: &output)
+        if keepAlive {
+            phase = .idle
+            setDeadline(.idle)
+        } else {
+            phase = .closing
+        }
+        flush()
+        guard phase != .closed else { return }
+        if inputStart > 0 && inputStart == input.count { compactInput() }
+        process()
+        updateInterest()
+    }
+
+    /// Answers an error the server found itself and closes: after a framing error nothing that
+    /// follows on this connection can be trusted.
+    func fail(status: Int, detail: String) {
+        guard phase != .closed, phase != .closing, phase != .lingering else { return }
+        cancelHandler = nil
+        lingerOnClose = true
+        let response = loop.configuration.errorResponse(status, detail)
+        HTTPResponseWriter.write(response, keepAlive: false, extraHeaders: loop.commonHeaders, into: &output)
+        phase = .closing
+        flush()
+        updateInterest()
+    }
+
+    /// Writes pending output; parks on `.writable` when the socket is full.
+    func flush() {
+        while outputStart < output.count {
+            let written = output.withUnsafeBytes { raw in
+                send(fd, raw.baseAddress.map { $0 + outputStart }, raw.count - outputStart, Int32(MSG_NOSIGNAL))
+            }
+            if written > 0 {
+                outputStart += written
+            } else if written < 0 && errno == EINTR {
+                continue
+            } else if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                interest.insert(.writable)
+                setDeadline(.write)
+                return
+            } else {
+                close()
+                return
+            }
+        }
+        output.removeAll(keepingCapacity: output.capacity <= 65536)
+        outputStart = 0
+        interest.remove(.writable)
+        if deadlineKind == .write { setDeadline(phase == .idle ? .idle : .none) }
+        if phase == .closing { finishClosing() }
+    }
+
+    func writable() {
+        flush()
+        if phase != .closed {
+            process()
+            updateInterest()
+        }
+    }
+
+    /// Half-closes and drains briefly instead of closing outright: closing with unread input makes
+    /// the kernel send a reset, which can destroy the error response before the client reads it.
+    private func finishClosing() {
+        if peerGone || (!lingerOnClose && inputStart == input.count) {
+            close()
+            return
+        }
+        shutdown(fd, Int32(SHUT_WR))
+        phase = .lingering
+        input.removeAll()
+        inputStart = 0
+        interest = .readable
+        setDeadline(.linger)
+    }
+
+    // MARK: - Lifecycle
+
+    func updateInterest() {
+        guard phase != .closed else { return }
+        var wanted = interest
+        let backlog = input.count - inputStart
+        if phase != .lingering && backlog >= loop.maxBufferedInput { wanted.remove(.readable) }
+        loop.setInterest(self, wanted)
+    }
+
+    private func setDeadline(_ kind: Deadline) {
+        deadlineKind = kind
+        let timeout: Int
+        switch kind {
+        case .none: deadline = 0; return
+        case .idle: timeout = loop.configuration.idleTimeoutMs
+        case .header: timeout = loop.configuration.headerTimeoutMs
+        case .body: timeout = loop.configuration.bodyTimeoutMs
+        case .write: timeout = loop.configuration.idleTimeoutMs
+        case .linger: timeout = 2_000
+        }
+        deadline = loop.nowMs + UInt64(max(1, timeout))
+    }
+
+    /// Called by the loop's sweep when `deadline` has passed.
+    func deadlineExpired() {
+        switch deadlineKind {
+        case .header:
+            fail(status: 408, detail: "The request head was not complete within the header timeout; send the whole request promptly.")
+        case .body:
+            fail(status: 408, detail: "The request body was not complete within the body timeout; send the whole body promptly.")
+        case .idle, .write, .linger:
+            close()
+        case .none:
+            break
+        }
+    }
+
+    /// Closes unless a request is in flight or a response is being written; used when draining.
+    func closeIfIdle() {
+        if phase == .idle { close() }
+    }
+
+    func close() {
+        guard phase != .closed else { return }
+        let wasAwaiting = phase == .awaitingResponse
+        phase = .closed
+        loop.remove(self)
+        _ = Glibc.close(fd)
+        if wasAwaiting, let cancel = cancelHandler {
+            cancelHandler = nil
+            cancel()
+        }
+    }
+}

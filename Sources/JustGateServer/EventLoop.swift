@@ -1,0 +1,277 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinuxSystem
+import JustGateHTTP
+
+/// One thread's epoll loop: its own listening socket, its connections, and whatever else the
+/// handler asks it to watch (libcurl's upstream sockets and timers), so a request is accepted,
+/// parsed, forwarded and answered without ever changing threads.
+///
+/// Everything here is confined to the loop's thread; the only ways in from outside are the
+/// shared stop flag and the wake-up eventfd.
+public final class EventLoop {
+    /// Which loop this is (0-based), for logs and per-loop metrics.
+    public let index: Int
+    let configuration: ServerConfiguration
+    private let epoll: Epoll
+    private let wakeFD: Int32
+    private let listeners: [Int32]
+    private let shared: ServerSharedState
+    var handler: (any HTTPHandler)?
+
+    private var connections: [Connection?] = []
+    private var connectionCount = 0
+    private var watchers: [Int32: (IOEvents) -> Void] = [:]
+    private var timers: [Int: (deadline: UInt64, action: () -> Void)] = [:]
+    private var nextTimerID = 0
+    private var listenersPausedUntil: UInt64 = 0
+    private var nextSweep: UInt64 = 0
+    private var dateCache = HTTPDateCache()
+    private(set) var isDraining = false
+    private var drainDeadline: UInt64 = 0
+
+    /// Monotonic milliseconds, refreshed once per loop iteration.
+    public private(set) var nowMs: UInt64
+    /// One read buffer shared by every connection of the loop: data is copied out only when a
+    /// request spans reads.
+    let scratch: UnsafeMutableRawBufferPointer
+    let maxBufferedInput: Int
+    let maxPendingOutput = 256 * 1024
+    private(set) var commonHeaders: [HTTPHeader] = []
+
+    init(index: Int, epollFD: Int32, wakeFD: Int32, listeners: [Int32], configuration: ServerConfiguration, shared: ServerSharedState) {
+        self.index = index
+        self.epoll = Epoll(adopting: epollFD)
+        self.wakeFD = wakeFD
+        self.listeners = listeners
+        self.configuration = configuration
+        self.shared = shared
+        self.nowMs = MonotonicClock.milliseconds()
+        self.scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+        let limits = configuration.limits
+        self.maxBufferedInput = limits.maxRequestLineBytes + limits.maxHeaderBytes + limits.maxBodyBytes + 64 * 1024
+    }
+
+    deinit {
+        scratch.deallocate()
+    }
+
+    // MARK: - Services for handlers
+
+    /// Watches a foreign descriptor (an upstream socket) for `events`; replaces an earlier watch.
+    public func watch(_ fd: Int32, events: IOEvents, _ callback: @escaping (IOEvents) -> Void) {
+        let known = watchers[fd] != nil
+        watchers[fd] = callback
+        do {
+            if known {
+                try epoll.modify(fd, tag: .watcher, events: events)
+            } else {
+                try epoll.add(fd, tag: .watcher, events: events)
+            }
+        } catch {
+            // A descriptor epoll refuses cannot make progress; report it as an error event at once.
+            callback(.error)
+        }
+    }
+
+    public func unwatch(_ fd: Int32) {
+        guard watchers.removeValue(forKey: fd) != nil else { return }
+        epoll.remove(fd)
+    }
+
+    /// Runs `action` on this loop after `delayMs`; returns a handle for `cancelTimer`.
+    @discardableResult
+    public func scheduleTimer(afterMs delayMs: Int, _ action: @escaping () -> Void) -> Int {
+        nextTimerID &+= 1
+        timers[nextTimerID] = (MonotonicClock.milliseconds() + UInt64(max(0, delayMs)), action)
+        return nextTimerID
+    }
+
+    public func cancelTimer(_ id: Int) {
+        timers.removeValue(forKey: id)
+    }
+
+    // MARK: - Running
+
+    func run() {
+        defer { shutdownLoop() }
+        do {
+            for listener in listeners { try epoll.add(listener, tag: .listener, events: .readable) }
+            try epoll.add(wakeFD, tag: .wakeup, events: .readable)
+        } catch {
+            return
+        }
+        let events = UnsafeMutableBufferPointer<epoll_event>.allocate(capacity: 256)
+        defer { events.deallocate() }
+        refreshClock()
+        while true {
+            if shared.isStopRequested && !isDraining { beginDrain() }
+            if isDraining && (connectionCount == 0 || nowMs >= drainDeadline) { return }
+            let ready = epoll.wait(into: events, timeoutMs: nextWaitMs())
+            refreshClock()
+            for i in 0..<ready {
+                dispatchEvent(events[i])
+            }
+            runDueTimers()
+            if nowMs >= nextSweep { sweep() }
+        }
+    }
+
+    private func refreshClock() {
+        nowMs = MonotonicClock.milliseconds()
+        let before = dateCache.value
+        dateCache.refresh()
+        if dateCache.value != before { commonHeaders = [HTTPHeader(name: "Date", value: dateCache.value)] }
+    }
+
+    private func nextWaitMs() -> Int32 {
+        var wake = nextSweep
+        for timer in timers.values where timer.deadline < wake { wake = timer.deadline }
+        if isDraining { wake = min(wake, nowMs + 50) }
+        return wake <= nowMs ? 0 : Int32(min(wake - nowMs, 1000))
+    }
+
+    private func dispatchEvent(_ event: epoll_event) {
+        let (tag, fd) = EpollTag.decode(event.data.u64)
+        let ready = IOEvents(rawValue: event.events)
+        switch tag {
+        case .listener:
+            acceptConnections(from: fd)
+        case .connection:
+            guard let connection = connection(for: fd) else { return }
+            if !ready.isDisjoint(with: [.readable, .hangup, .error]) { connection.readable() }
+            if ready.contains(.writable), connection.phase != .closed { connection.writable() }
+        case .watcher:
+            watchers[fd]?(ready)
+        case .wakeup:
+            var value: UInt64 = 0
+            _ = read(wakeFD, &value, 8)
+        case nil:
+            break
+        }
+    }
+
+    private func runDueTimers() {
+        guard !timers.isEmpty else { return }
+        let now = MonotonicClock.milliseconds()
+        let due = timers.filter { $0.value.deadline <= now }.sorted { $0.value.deadline < $1.value.deadline }
+        for (id, timer) in due where timers.removeValue(forKey: id) != nil {
+            timer.action()
+        }
+    }
+
+    /// Enforces connection deadlines a few times a second; cheap even with 10,000 connections.
+    private func sweep() {
+        nextSweep = nowMs + 100
+        if listenersPausedUntil != 0 && nowMs >= listenersPausedUntil { resumeListeners() }
+        for case let connection? in connections where connection.deadline != 0 && connection.deadline <= nowMs {
+            connection.deadlineExpired()
+        }
+    }
+
+    // MARK: - Connections
+
+    private func acceptConnections(from listener: Int32) {
+        for _ in 0..<64 {
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let fd = jg_accept4(listener, &storage, &length, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
+            if fd < 0 {
+                if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM { pauseListeners() }
+                return
+            }
+            guard shared.acquireConnection() else {
+                refuse(fd)
+                continue
+            }
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            let connection = Connection(fd: fd, peer: storage, loop: self)
+            do {
+                try epoll.add(fd, tag: .connection, events: .readable)
+            } catch {
+                _ = close(fd)
+                shared.releaseConnection()
+                continue
+            }
+            store(connection)
+        }
+    }
+
+    /// Over the connection limit: a short 503 and close, so the client learns why at once and the
+    /// connections already held keep their capacity.
+    private func refuse(_ fd: Int32) {
+        var bytes: [UInt8] = []
+        HTTPResponseWriter.write(
+            configuration.errorResponse(503, "The gateway is at its connection limit; retry shortly."),
+            keepAlive: false, extraHeaders: commonHeaders, into: &bytes)
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        _ = close(fd)
+    }
+
+    /// Out of descriptors: stop accepting briefly instead of spinning on a listener that stays ready.
+    private func pauseListeners() {
+        guard listenersPausedUntil == 0 else { return }
+        listeners.forEach { epoll.remove($0) }
+        listenersPausedUntil = nowMs + 100
+    }
+
+    private func resumeListeners() {
+        listenersPausedUntil = 0
+        guard !isDraining else { return }
+        for listener in listeners { try? epoll.add(listener, tag: .listener, events: .readable) }
+    }
+
+    private func store(_ connection: Connection) {
+        let slot = Int(connection.fd)
+        if slot >= connections.count {
+            connections.append(contentsOf: repeatElement(nil, count: slot - connections.count + 1))
+        }
+        connections[slot] = connection
+        connectionCount += 1
+    }
+
+    private func connection(for fd: Int32) -> Connection? {
+        let slot = Int(fd)
+        return slot < connections.count ? connections[slot] : nil
+    }
+
+    func setInterest(_ connection: Connection, _ events: IOEvents) {
+        try? epoll.modify(connection.fd, tag: .connection, events: events)
+    }
+
+    func remove(_ connection: Connection) {
+        let slot = Int(connection.fd)
+        guard slot < connections.count, connections[slot] === connection else { return }
+        epoll.remove(connection.fd)
+        connections[slot] = nil
+        connectionCount -= 1
+        shared.releaseConnection()
+    }
+
+    func handle(_ request: ServerRequest, responder: Responder) {
+        guard let handler else {
+            responder.respond(configuration.errorResponse(503, "The gateway is starting or stopping; retry shortly."))
+            return
+        }
+        handler.handle(request, responder: responder)
+    }
+
+    // MARK: - Stopping
+
+    /// Stops accepting, closes idle connections, and lets requests in flight finish until the drain deadline.
+    private func beginDrain() {
+        isDraining = true
+        drainDeadline = nowMs + UInt64(max(0, configuration.drainTimeoutMs))
+        listeners.forEach { epoll.remove($0) }
+        for case let connection? in connections { connection.closeIfIdle() }
+    }
+
+    private func shutdownLoop() {
+        for case let connection? in connections { connection.close() }
+        handler = nil
+        listeners.forEach { _ = close($0) }
+        _ = close(wakeFD)
+    }
+}

@@ -1,0 +1,48 @@
+import JustGateHTTP
+
+/// A complete request as the handler sees it: head, decoded body and where it came from.
+public struct ServerRequest: Sendable {
+    public var head: HTTPRequestHead
+    public var body: [UInt8]
+    /// The peer's numeric address, for per-client limits and logs.
+    public var remoteAddress: String
+    /// Monotonic nanoseconds when the request's first byte was read, for latency accounting.
+    public var receivedAtNanos: UInt64
+}
+
+/// Answers requests on one event loop.
+///
+/// One handler is made per loop (see `HTTPServer`'s factory) and is only ever called on that
+/// loop's thread, so it may keep loop-local state (a curl multi handle, caches) without locks.
+/// It must call `responder.respond` exactly once per request, now or later, on the same thread.
+public protocol HTTPHandler: AnyObject {
+    func handle(_ request: ServerRequest, responder: Responder)
+}
+
+/// The way back to the connection a request came from.
+///
+/// It holds the connection weakly and remembers which request it belongs to, so a late answer
+/// for a connection that has since closed (or moved on) is dropped instead of being written to
+/// the wrong request.
+public struct Responder {
+    weak var connection: Connection?
+    let generation: UInt64
+
+    /// Sends the response; later calls for the same request are ignored.
+    public func respond(_ response: HTTPResponse) {
+        guard let connection, connection.generation == generation else { return }
+        connection.complete(response)
+    }
+
+    /// Whether the client is still there waiting for this answer.
+    public var isActive: Bool {
+        guard let connection else { return false }
+        return connection.generation == generation && connection.isAwaitingResponse
+    }
+
+    /// Registers work to undo if the client goes away before the answer (an upstream call to cancel).
+    public func onCancel(_ handler: @escaping () -> Void) {
+        guard let connection, connection.generation == generation, connection.isAwaitingResponse else { return }
+        connection.cancelHandler = handler
+    }
+}

@@ -1,0 +1,54 @@
+import JustGateHTTP
+
+/// Everything one listening server needs to know, fixed at start.
+public struct ServerConfiguration: Sendable {
+    /// Where to listen; port 0 picks a free port (tests read it back from `HTTPServer.start()`).
+    public var address: SocketAddress
+    /// Event loops (threads); 0 means one per core.
+    public var workers: Int
+    /// Connections held at once across all loops; beyond it new ones get a quick 503 and are closed.
+    public var maxConnections: Int
+    /// A request head must be complete this long after its first byte (slowloris).
+    public var headerTimeoutMs: Int
+    /// A request body must be complete this long after its head.
+    public var bodyTimeoutMs: Int
+    /// A keep-alive connection with nothing to do is closed after this long; also bounds a stalled write.
+    public var idleTimeoutMs: Int
+    /// How long `stop()` lets requests in flight finish before closing their connections.
+    public var drainTimeoutMs: Int
+    public var limits: HTTPLimits
+    /// Renders errors the server produces before a handler runs (parse errors, timeouts, overload),
+    /// so the application decides their format (problem+json) in one place.
+    public var errorResponse: @Sendable (_ status: Int, _ detail: String) -> HTTPResponse
+
+    public init(
+        address: SocketAddress,
+        workers: Int = 0,
+        maxConnections: Int = 16384,
+        headerTimeoutMs: Int = 10_000,
+        bodyTimeoutMs: Int = 10_000,
+        idleTimeoutMs: Int = 60_000,
+        drainTimeoutMs: Int = 10_000,
+        limits: HTTPLimits = HTTPLimits(),
+        errorResponse: @escaping @Sendable (Int, String) -> HTTPResponse = ServerConfiguration.plainError
+    ) {
+        self.address = address
+        self.workers = workers
+        self.maxConnections = maxConnections
+        self.headerTimeoutMs = headerTimeoutMs
+        self.bodyTimeoutMs = bodyTimeoutMs
+        self.idleTimeoutMs = idleTimeoutMs
+        self.drainTimeoutMs = drainTimeoutMs
+        self.limits = limits
+        self.errorResponse = errorResponse
+    }
+
+    /// A text error for servers that have no opinion on error format (the sandbox).
+    public static let plainError: @Sendable (Int, String) -> HTTPResponse = { status, detail in
+        HTTPResponse(
+            status: status,
+            headers: [HTTPHeader(name: "Content-Type", value: "text/plain; charset=utf-8")],
+            body: Array((detail + "\n").utf8)
+        )
+    }
+}

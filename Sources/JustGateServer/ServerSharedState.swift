@@ -1,0 +1,31 @@
+import Synchronization
+
+/// The little state the loops of one server share: the stop request and the connection count
+/// that enforces `maxConnections` across loops. Atomics, so the hot path never takes a lock.
+final class ServerSharedState: Sendable {
+    private let stopRequested = Atomic<Bool>(false)
+    private let openConnections = Atomic<Int>(0)
+    let maxConnections: Int
+
+    init(maxConnections: Int) {
+        self.maxConnections = maxConnections
+    }
+
+    var isStopRequested: Bool { stopRequested.load(ordering: .acquiring) }
+
+    func requestStop() { stopRequested.store(true, ordering: .releasing) }
+
+    /// Counts a new connection if there is room for it.
+    func acquireConnection() -> Bool {
+        let previous = openConnections.add(1, ordering: .relaxed).oldValue
+        if previous >= maxConnections {
+            openConnections.subtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func releaseConnection() { openConnections.subtract(1, ordering: .relaxed) }
+
+    var connectionCount: Int { openConnections.load(ordering: .relaxed) }
+}

@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A resolved IPv4 or IPv6 socket address.
+///
+/// The server binds numeric addresses only: resolving host names at start-up would make the
+/// listener depend on DNS, and a gateway config names the interface it serves on anyway.
+public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
+    /// The storage handed to `bind(2)`; `length` says how much of it is meaningful.
+    var storage: sockaddr_storage
+    var length: socklen_t
+
+    /// Parses a numeric host ("127.0.0.1", "::1", "localhost" as a convenience) and a port.
+    public init?(host: String, port: Int) {
+        guard (0...65535).contains(port) else { return nil }
+        let numericHost = host == "localhost" ? "127.0.0.1" : host
+        var storage = sockaddr_storage()
+        var v4 = sockaddr_in()
+        if inet_pton(AF_INET, numericHost, &v4.sin_addr) == 1 {
+            v4.sin_family = sa_family_t(AF_INET)
+            v4.sin_port = in_port_t(UInt16(port).bigEndian)
+            withUnsafeMutableBytes(of: &storage) { raw in
+                withUnsafeBytes(of: v4) { raw.copyMemory(from: $0) }
+            }
+            self.storage = storage
+            self.length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            return
+        }
+        var v6 = sockaddr_in6()
+        if inet_pton(AF_INET6, numericHost, &v6.sin6_addr) == 1 {
+            v6.sin6_family = sa_family_t(AF_INET6)
+            v6.sin6_port = in_port_t(UInt16(port).bigEndian)
+            withUnsafeMutableBytes(of: &storage) { raw in
+                withUnsafeBytes(of: v6) { raw.copyMemory(from: $0) }
+            }
+            self.storage = storage
+            self.length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            return
+        }
+        return nil
+    }
+
+    init(storage: sockaddr_storage, length: socklen_t) {
+        self.storage = storage
+        self.length = length
+    }
+
+    public static func == (lhs: SocketAddress, rhs: SocketAddress) -> Bool {
+        lhs.description == rhs.description
+    }
+
+    /// The address family, for `socket(2)`.
+    var family: Int32 { Int32(storage.ss_family) }
+
+    /// The port in host byte order.
+    public var port: Int {
+        withUnsafeBytes(of: storage) { raw in
+            if family == AF_INET {
+                return Int(UInt16(bigEndian: raw.load(as: sockaddr_in.self).sin_port))
+            }
+            return Int(UInt16(bigEndian: raw.load(as: sockaddr_in6.self).sin6_port))
+        }
+    }
+
+    /// The numeric host, without brackets or port.
+    public var host: String {
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        return withUnsafeBytes(of: storage) { raw -> String in
+            if family == AF_INET {
+                var address = raw.load(as: sockaddr_in.self).sin_addr
+                guard inet_ntop(AF_INET, &address, &buffer, socklen_t(buffer.count)) != nil else { return "?" }
+            } else {
+                var address = raw.load(as: sockaddr_in6.self).sin6_addr
+                guard inet_ntop(AF_INET6, &address, &buffer, socklen_t(buffer.count)) != nil else { return "?" }
+            }
+            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+
+    /// "host:port", with IPv6 hosts in brackets.
+    public var description: String {
+        family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}

@@ -1,0 +1,95 @@
+import CCurl
+
+/// One easy handle and everything libcurl borrows from us while it runs: the header list and the
+/// response buffer must outlive the transfer, so they live here, owned by the client's table.
+final class CurlTransfer {
+    let easy: UnsafeMutableRawPointer
+    var headers: UnsafeMutablePointer<curl_slist>?
+    var response: [UInt8] = []
+    var maxResponseBytes = 0
+    var exceededLimit = false
+    var completion: ((Result<UpstreamResponse, UpstreamFailure>) -> Void)?
+
+    init?() {
+        guard let easy = curl_easy_init() else { return nil }
+        self.easy = easy
+    }
+
+    /// Prepares a recycled handle for the next call; `curl_easy_reset` keeps the multi's connection cache.
+    func reset() {
+        curl_easy_reset(easy)
+        if let headers { curl_slist_free_all(headers) }
+        headers = nil
+        response.removeAll(keepingCapacity: response.capacity <= 64 * 1024)
+        exceededLimit = false
+        completion = nil
+    }
+
+    deinit {
+        if let headers { curl_slist_free_all(headers) }
+        curl_easy_cleanup(easy)
+    }
+
+    /// Sets every option of one call. Strings are copied by libcurl; the body via COPYPOSTFIELDS.
+    func configure(_ request: UpstreamRequest, configuration: UpstreamClientConfiguration) -> CURLcode {
+        maxResponseBytes = configuration.maxResponseBytes
+        var code = jg_easy_setopt_string(easy, CURLOPT_URL, request.url)
+        func also(_ next: CURLcode) { if code == CURLE_OK { code = next } }
+        also(jg_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
+        also(jg_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https"))
+        also(jg_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, configuration.connectTimeoutMs))
+        also(jg_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, configuration.timeoutMs))
+        if let caFile = configuration.caFile { also(jg_easy_setopt_string(easy, CURLOPT_CAINFO, caFile)) }
+        switch request.method {
+        case "GET":
+            also(jg_easy_setopt_long(easy, CURLOPT_HTTPGET, 1))
+        default:
+            also(jg_easy_setopt_long(easy, CURLOPT_POSTFIELDSIZE, request.body.count))
+            also(request.body.withUnsafeBufferPointer { buffer in
+                // An empty array may have no base address; libcurl still needs a valid pointer.
+                let empty: [CChar] = [0]
+                return buffer.baseAddress.map { base in
+                    base.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                        jg_easy_setopt_string(easy, CURLOPT_COPYPOSTFIELDS, $0)
+                    }
+                } ?? empty.withUnsafeBufferPointer { jg_easy_setopt_string(easy, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) }
+            })
+            if request.method != "POST" { also(jg_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method)) }
+        }
+        // "Expect:" stops libcurl from waiting for 100-continue on larger bodies: one round trip saved.
+        var list: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "Expect:")
+        for header in request.headers {
+            list = curl_slist_append(list, "\(header.name): \(header.value)")
+        }
+        headers = list
+        also(jg_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list))
+        also(jg_easy_setopt_write_callback(easy, CURLOPT_WRITEFUNCTION, curlWriteBody))
+        also(jg_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, Unmanaged.passUnretained(self).toOpaque()))
+        return code
+    }
+
+    /// The upstream's status and content type once the transfer is done.
+    func finishedResponse() -> UpstreamResponse {
+        var status = 0
+        jg_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        var contentType: UnsafeMutablePointer<CChar>?
+        jg_easy_getinfo_string(easy, CURLINFO_CONTENT_TYPE, &contentType)
+        return UpstreamResponse(status: status, contentType: contentType.map { String(cString: $0) }, body: response)
+    }
+}
+
+/// libcurl's body sink: appends to the transfer's buffer, and aborts the transfer (by returning a
+/// short count) once the answer is larger than the configured limit.
+private func curlWriteBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ user: UnsafeMutableRawPointer?) -> Int {
+    guard let user, let data else { return 0 }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue()
+    let length = size * count
+    if transfer.response.count + length > transfer.maxResponseBytes {
+        transfer.exceededLimit = true
+        return 0
+    }
+    data.withMemoryRebound(to: UInt8.self, capacity: length) {
+        transfer.response.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
+    }
+    return length
+}

@@ -1,0 +1,183 @@
+import CCurl
+import JustGateServer
+
+/// The upstream HTTP client of one event loop: a libcurl multi handle whose sockets and timer
+/// are driven by that loop's epoll set (`curl_multi_socket_action`), so many calls are in flight
+/// at once, connections are reused, and no call ever leaves the loop's thread.
+///
+/// Confined to its loop, like everything the loop owns.
+public final class UpstreamClient {
+    private let loop: EventLoop
+    private let configuration: UpstreamClientConfiguration
+    private let multi: UnsafeMutableRawPointer
+    private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    private var spare: [CurlTransfer] = []
+    private var timer: Int?
+
+    /// Fails only if libcurl cannot allocate a multi handle.
+    public init(loop: EventLoop, configuration: UpstreamClientConfiguration) throws(UpstreamFailure) {
+        _ = UpstreamClient.globalInit
+        guard let multi = curl_multi_init() else { throw .failed("libcurl could not create a multi handle") }
+        self.loop = loop
+        self.configuration = configuration
+        self.multi = multi
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        jg_multi_setopt_socket_callback(multi, curlSocketChanged)
+        jg_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, me)
+        jg_multi_setopt_timer_callback(multi, curlTimerChanged)
+        jg_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, me)
+        jg_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, configuration.maxIdleConnections)
+    }
+
+    deinit {
+        for transfer in active.values {
+            curl_multi_remove_handle(multi, transfer.easy)
+        }
+        active.removeAll()
+        spare.removeAll()
+        if let timer { loop.cancelTimer(timer) }
+        curl_multi_cleanup(multi)
+    }
+
+    /// libcurl's process-wide set-up, run once before any handle exists (swift_once makes it thread-safe).
+    private static let globalInit: Void = {
+        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    }()
+
+    /// Calls in flight on this loop.
+    public var inFlight: Int { active.count }
+
+    /// Starts a call; `completion` runs later on this loop, exactly once, unless the call is cancelled.
+    @discardableResult
+    public func send(_ request: UpstreamRequest,
+                     completion: @escaping (Result<UpstreamResponse, UpstreamFailure>) -> Void) -> UpstreamCall {
+        guard let transfer = spare.popLast() ?? CurlTransfer() else {
+            completion(.failure(.failed("libcurl could not create an easy handle")))
+            return UpstreamCall(client: nil, easy: nil)
+        }
+        let configured = transfer.configure(request, configuration: configuration)
+        guard configured == CURLE_OK else {
+            recycle(transfer)
+            completion(.failure(.failed("could not configure the upstream call: \(UpstreamClient.text(configured))")))
+            return UpstreamCall(client: nil, easy: nil)
+        }
+        transfer.completion = completion
+        active[transfer.easy] = transfer
+        let added = curl_multi_add_handle(multi, transfer.easy)
+        guard added == CURLM_OK else {
+            active[transfer.easy] = nil
+            recycle(transfer)
+            completion(.failure(.failed("libcurl refused the call: \(String(cString: curl_multi_strerror(added)))")))
+            return UpstreamCall(client: nil, easy: nil)
+        }
+        return UpstreamCall(client: self, easy: transfer.easy)
+    }
+
+    /// Abandons a call whose client went away; its completion reports `.cancelled`.
+    func cancel(_ easy: UnsafeMutableRawPointer) {
+        guard let transfer = active.removeValue(forKey: easy) else { return }
+        curl_multi_remove_handle(multi, easy)
+        let completion = transfer.completion
+        recycle(transfer)
+        completion?(.failure(.cancelled))
+    }
+
+    private func recycle(_ transfer: CurlTransfer) {
+        transfer.reset()
+        if spare.count < 256 { spare.append(transfer) }
+    }
+
+    // MARK: - Driving libcurl from the loop
+
+    fileprivate func socketChanged(_ fd: Int32, what: Int32) {
+        if what == CURL_POLL_REMOVE {
+            loop.unwatch(fd)
+            return
+        }
+        var events: IOEvents = []
+        if what == CURL_POLL_IN || what == CURL_POLL_INOUT { events.insert(.readable) }
+        if what == CURL_POLL_OUT || what == CURL_POLL_INOUT { events.insert(.writable) }
+        loop.watch(fd, events: events) { [unowned self] ready in
+            var flags: Int32 = 0
+            if ready.contains(.readable) { flags |= CURL_CSELECT_IN }
+            if ready.contains(.writable) { flags |= CURL_CSELECT_OUT }
+            if !ready.isDisjoint(with: [.error, .hangup]) { flags |= CURL_CSELECT_ERR }
+            self.drive(fd, flags: flags)
+        }
+    }
+
+    fileprivate func timerChanged(_ timeoutMs: Int) {
+        if let timer { loop.cancelTimer(timer) }
+        timer = nil
+        guard timeoutMs >= 0 else { return }
+        timer = loop.scheduleTimer(afterMs: timeoutMs) { [unowned self] in
+            self.timer = nil
+            // CURL_SOCKET_TIMEOUT (-1): let libcurl run its timeouts and pending work.
+            self.drive(-1, flags: 0)
+        }
+    }
+
+    private func drive(_ fd: Int32, flags: Int32) {
+        var running: Int32 = 0
+        curl_multi_socket_action(multi, fd, flags, &running)
+        collectFinished()
+    }
+
+    private func collectFinished() {
+        var remaining: Int32 = 0
+        while let message = curl_multi_info_read(multi, &remaining) {
+            guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
+            let code = jg_msg_result(message)
+            guard let transfer = active.removeValue(forKey: easy) else { continue }
+            curl_multi_remove_handle(multi, easy)
+            let result = outcome(of: transfer, code: code)
+            let completion = transfer.completion
+            recycle(transfer)
+            completion?(result)
+        }
+    }
+
+    private func outcome(of transfer: CurlTransfer, code: CURLcode) -> Result<UpstreamResponse, UpstreamFailure> {
+        if code == CURLE_OK { return .success(transfer.finishedResponse()) }
+        if transfer.exceededLimit { return .failure(.responseTooLarge(limit: configuration.maxResponseBytes)) }
+        let text = UpstreamClient.text(code)
+        switch code {
+        case CURLE_OPERATION_TIMEDOUT:
+            return .failure(.timedOut(text))
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY,
+             CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE,
+             CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR:
+            return .failure(.unreachable(text))
+        default:
+            return .failure(.failed(text))
+        }
+    }
+
+    static func text(_ code: CURLcode) -> String {
+        String(cString: curl_easy_strerror(code))
+    }
+}
+
+/// A handle on a call in flight, to cancel it when the site's client disconnects.
+public struct UpstreamCall {
+    fileprivate weak var client: UpstreamClient?
+    fileprivate let easy: UnsafeMutableRawPointer?
+
+    public func cancel() {
+        guard let client, let easy else { return }
+        client.cancel(easy)
+    }
+}
+
+private func curlSocketChanged(_ easy: UnsafeMutableRawPointer?, _ fd: curl_socket_t, _ what: Int32,
+                               _ user: UnsafeMutableRawPointer?, _ socketData: UnsafeMutableRawPointer?) -> Int32 {
+    guard let user else { return 0 }
+    Unmanaged<UpstreamClient>.fromOpaque(user).takeUnretainedValue().socketChanged(fd, what: what)
+    return 0
+}
+
+private func curlTimerChanged(_ multi: UnsafeMutableRawPointer?, _ timeoutMs: Int, _ user: UnsafeMutableRawPointer?) -> Int32 {
+    guard let user else { return 0 }
+    Unmanaged<UpstreamClient>.fromOpaque(user).takeUnretainedValue().timerChanged(timeoutMs)
+    return 0
+}

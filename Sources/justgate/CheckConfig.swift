@@ -1,0 +1,33 @@
+import ArgumentParser
+import JustGateApp
+import JustGateCore
+
+/// `justgate check-config`: every problem of a config, with key paths and lines, before a deploy.
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Check a config file and list every problem in it.",
+        discussion: """
+            Reports unknown keys, wrong types and values, duplicate sites and keys, and (unless \
+            --skip-secrets) upstream tokens whose env var or file is missing. Exits 0 when the config is \
+            usable, 1 otherwise. Warnings (such as tokens written inline) do not fail the check.
+
+            Example: justgate check-config --config config/justgate.yaml
+            """
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Flag(help: "Do not resolve upstream tokens (for checking a config away from its secrets).")
+    var skipSecrets = false
+
+    func run() throws {
+        guard let (config, warnings) = ConfigFile.load(options.config) else { throw ExitCode.failure }
+        for warning in warnings { print("\(options.config):\(warning)") }
+        if !skipSecrets, case .failure(let errors) = SecretResolver.resolve(config.sites, environment: ProcessSecretEnvironment()) {
+            for problem in errors.problems { ConfigFile.printError("\(options.config):\(problem)") }
+            throw ExitCode.failure
+        }
+        print("\(options.config): OK (\(config.sites.count) site\(config.sites.count == 1 ? "" : "s"), \(warnings.count) warning\(warnings.count == 1 ? "" : "s"))")
+    }
+}

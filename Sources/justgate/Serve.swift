@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import JustGateApp
+import JustGateCore
+import Logging
+
+/// `justgate serve`: runs the gateway until SIGINT or SIGTERM, then drains and exits.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the gateway.",
+        discussion: """
+            Loads the config, resolves every site's upstream token (from env vars or files), and serves \
+            sites on `listen`. With `upstream.url: sandbox` an emulated Just Services API runs in the same \
+            process. SIGINT or SIGTERM stops accepting, lets requests in flight finish, and exits.
+
+            Example: justgate serve --config config/justgate.yaml
+            """
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() throws {
+        guard let (config, warnings) = ConfigFile.load(options.config) else { throw ExitCode(2) }
+        for warning in warnings { ConfigFile.printError("\(options.config):\(warning)") }
+        let sites: [ResolvedSite]
+        switch SecretResolver.resolve(config.sites, environment: ProcessSecretEnvironment()) {
+        case .success(let resolved):
+            sites = resolved
+        case .failure(let errors):
+            for problem in errors.problems { ConfigFile.printError("\(options.config):\(problem)") }
+            throw ExitCode(2)
+        }
+        let level = Logger.Level(rawValue: config.log.level.rawValue) ?? .info
+        LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
+        let logger = Logger(label: "justgate")
+        if !config.listen.isLoopback {
+            logger.warning("listening on a non-loopback address: anything that reaches this port can try site keys; put justgate behind a firewall",
+                           metadata: ["listen": .string(config.listen.description)])
+        }
+        let signals = ShutdownSignals.block()
+        let runtime: GatewayRuntime
+        do {
+            runtime = try GatewayRuntime(config: config, sites: sites, logger: logger)
+        } catch {
+            logger.critical("could not start", metadata: ["error": .string("\(error)")])
+            throw ExitCode(1)
+        }
+        var started: Logger.Metadata = [
+            "listen": .string(runtime.address.description),
+            "sites": .stringConvertible(sites.count),
+            "version": .string(JustGateVersion.current),
+        ]
+        if let sandbox = runtime.sandbox { started["sandbox_upstream"] = .string(sandbox.baseURL) }
+        logger.info("justgate started", metadata: started)
+        let signal = signals.wait()
+        logger.info("stopping: draining requests in flight", metadata: ["signal": .stringConvertible(signal)])
+        runtime.stop()
+        logger.info("stopped")
+    }
+}
