@@ -1,0 +1,191 @@
+/// The responses every operation shares: the relayed upstream answer and justgate's own RFC 9457
+/// problem documents, one response component per ``ProblemKind``.
+///
+/// Problem kinds are listed exhaustively (a `switch`), so a new kind does not compile until it is
+/// described here, and the published `type` URIs, titles and statuses come from ``ProblemKind`` itself.
+enum OpenAPIProblems {
+    /// The response component name for a kind: its raw value in UpperCamelCase (`invalid-fields` → `InvalidFields`).
+    static func componentName(_ kind: ProblemKind) -> String {
+        kind.rawValue.split(separator: "-").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    }
+
+    /// Kinds in status order, which is the order responses are listed in.
+    static var kinds: [ProblemKind] {
+        ProblemKind.allCases.sorted { $0.status < $1.status }
+    }
+
+    /// When justgate answers with this kind, for the response description.
+    static func situation(_ kind: ProblemKind) -> String {
+        switch kind {
+        case .badRequest: "Malformed HTTP, query string or body (invalid percent-encoding, JSON that is not an object, a multipart body without a boundary)."
+        case .unauthorized: "No site key, or a key justgate did not issue; an upstream token is not a site key."
+        case .notFound: "No operation has this path."
+        case .methodNotAllowed: "The operation does not take this method; `Allow` lists those it takes."
+        case .requestTimeout: "The head or body did not arrive within the server's timeouts."
+        case .payloadTooLarge: "The body is larger than `server.max_body_bytes`, or a multipart part or part count is over its limit."
+        case .uriTooLong: "The request line is longer than `server.max_request_line_bytes`."
+        case .unsupportedMediaType: "A body that is not `application/x-www-form-urlencoded`, `multipart/form-data` or `application/json`."
+        case .invalidFields: "One or more fields are missing or invalid; `errors` lists every problem at once and nothing was sent upstream."
+        case .headersTooLarge: "A header line, the headers in total or their count is over the server's limits."
+        case .rateLimited: "Too many requests from this site; retry later."
+        case .internalError: "An unexpected gateway error."
+        case .notImplemented: "The request uses an HTTP feature justgate does not implement (such as an unknown transfer coding)."
+        case .badGateway: "The upstream could not be reached, failed TLS, or answered with more than `upstream.max_response_bytes`."
+        case .unavailable: "The gateway is over `server.max_connections`."
+        case .gatewayTimeout: "The upstream did not answer within `upstream.timeout_ms`."
+        case .versionNotSupported: "The request is not HTTP/1.0 or HTTP/1.1."
+        }
+    }
+
+    /// Statuses the upstream API itself answers with, which justgate relays as they are (usually `text/plain`).
+    static func upstreamAlsoAnswers(_ kind: ProblemKind) -> Bool {
+        switch kind {
+        case .badRequest, .unauthorized, .notFound, .methodNotAllowed, .invalidFields, .internalError: true
+        default: false
+        }
+    }
+
+    /// Headers a kind carries besides `X-Request-Id`.
+    static func extraHeaders(_ kind: ProblemKind) -> [(String, YAMLTree?)] {
+        switch kind {
+        case .unauthorized:
+            [("WWW-Authenticate", .map([
+                ("description", "`Bearer realm=\"justgate\"`."),
+                ("schema", .map([("type", "string")])),
+            ]))]
+        case .methodNotAllowed:
+            [("Allow", .map([
+                ("description", "The methods this path takes, comma-separated."),
+                ("schema", .map([("type", "string")])),
+            ]))]
+        default:
+            []
+        }
+    }
+
+    // MARK: - Components
+
+    /// `components/responses`: `Relayed` (the upstream's answer) and one per problem kind.
+    static func responses() -> YAMLTree {
+        var entries: [(String, YAMLTree?)] = [("Relayed", relayed())]
+        for kind in kinds {
+            entries.append((componentName(kind), response(kind)))
+        }
+        return .map(entries)
+    }
+
+    private static func relayed() -> YAMLTree {
+        .map([
+            ("description", .string("The upstream's answer, relayed unchanged: status, body and `Content-Type`. The Just Services API "
+                + "answers with `text/plain` (messages, a new juid) or `application/json` (segments, statistics).")),
+            ("headers", .map([("X-Request-Id", .ref("headers", "X-Request-Id"))])),
+            ("content", .map([
+                ("text/plain", .map([("schema", .map([("type", "string")]))])),
+                ("application/json", .map([("schema", .mapping([]))])),
+            ])),
+        ])
+    }
+
+    private static func response(_ kind: ProblemKind) -> YAMLTree {
+        var description = situation(kind)
+        var content: [(String, YAMLTree?)] = [("application/problem+json", .map([
+            ("schema", problemSchema(for: kind)),
+            ("example", kind == .invalidFields ? invalidFieldsExample() : nil),
+        ]))]
+        if upstreamAlsoAnswers(kind) {
+            description += " An answer with this status from the upstream itself is relayed unchanged (`text/plain`)."
+            content.append(("text/plain", .map([("schema", .map([("type", "string")]))])))
+        }
+        return .map([
+            ("description", .string(description)),
+            ("headers", .map([("X-Request-Id", .ref("headers", "X-Request-Id"))] + extraHeaders(kind))),
+            ("content", .map(content)),
+        ])
+    }
+
+    /// `Problem` narrowed to one kind: its `type`, `title` and `status` fixed; `errors` required for 422.
+    private static func problemSchema(for kind: ProblemKind) -> YAMLTree {
+        .map([("allOf", .sequence([
+            .ref("schemas", "Problem"),
+            .map([
+                ("type", "object"),
+                ("required", kind == .invalidFields ? .strings(["errors"]) : nil),
+                ("properties", .map([
+                    ("type", .map([("const", .string(kind.typeURI))])),
+                    ("title", .map([("const", .string(kind.title))])),
+                    ("status", .map([("const", .integer(kind.status))])),
+                ])),
+            ]),
+        ]))])
+    }
+
+    private static func invalidFieldsExample() -> YAMLTree {
+        .map([
+            ("type", .string(ProblemKind.invalidFields.typeURI)),
+            ("title", .string(ProblemKind.invalidFields.title)),
+            ("status", .integer(ProblemKind.invalidFields.status)),
+            ("detail", "2 fields are invalid for subscribe.email; nothing was sent upstream."),
+            ("request_id", "5e0c2b7a9d1f4e3c8a6b0d2f4e6a8c0b"),
+            ("errors", .sequence([
+                .map([("field", "juid"), ("code", .string(ProblemCode.invalidJUID)),
+                      ("message", "expected 32 hex digits like de6f0132ea9e412599ae31262c45633b (dashes as in a UUID are allowed); got \"nope\"")]),
+                .map([("field", "email"), ("code", .string(ProblemCode.invalidEmail)),
+                      ("message", "expected an e-mail address like name@example.com; the part after @ is empty")]),
+            ])),
+        ])
+    }
+
+    /// `components/schemas` entries: `Problem`, `FieldProblem` and `ProblemCode`.
+    static func schemas() -> [(String, YAMLTree?)] {
+        [
+            ("Problem", .map([
+                ("type", "object"),
+                ("description", .string("An RFC 9457 problem document: every error justgate itself produces has this shape. "
+                    + "Act on `type` and on the `code` of each entry in `errors`; `detail` and `message` are for people.")),
+                ("required", .strings(["type", "title", "status", "detail", "request_id"])),
+                ("properties", .map([
+                    ("type", .map([
+                        ("type", "string"),
+                        ("enum", .strings(kinds.map(\.typeURI))),
+                        ("description", "Stable URI of the problem kind; never renamed."),
+                    ])),
+                    ("title", .map([("type", "string"), ("description", "Short summary of the kind; fixed per `type`.")])),
+                    ("status", .map([("type", "integer"), ("minimum", 400), ("maximum", 599),
+                                     ("description", "The HTTP status of the response.")])),
+                    ("detail", .map([("type", "string"), ("description", "What went wrong with this request and what to do.")])),
+                    ("request_id", .map([("type", "string"), ("pattern", .string(OpenAPIPatterns.requestID)),
+                                         ("description", "The request's id, also sent in `X-Request-Id`.")])),
+                    ("errors", .map([("type", "array"), ("items", .ref("schemas", "FieldProblem")),
+                                     ("description", "Every field problem, for `invalid-fields`; absent otherwise.")])),
+                ])),
+            ])),
+            ("FieldProblem", .map([
+                ("type", "object"),
+                ("description", "One thing wrong with one field, phrased so a site developer can fix the request."),
+                ("required", .strings(["field", "code", "message"])),
+                ("properties", .map([
+                    ("field", .map([("type", "string"),
+                                    ("description", "The field as the caller named it, or `data.email` for a member of `data`.")])),
+                    ("code", .ref("schemas", "ProblemCode")),
+                    ("message", .map([("type", "string"),
+                                      ("description", "What was expected; echoes at most a short, escaped prefix of the input.")])),
+                ])),
+            ])),
+            ("ProblemCode", .map([
+                ("type", "string"),
+                ("enum", .strings(ProblemCode.all)),
+                ("description", .string("A stable machine-readable code. Codes are never renamed or reused, but new ones may be "
+                    + "added: treat an unknown code like a generic invalid value.")),
+            ])),
+        ]
+    }
+
+    /// `components/headers`: the request id every response carries.
+    static func headers() -> YAMLTree {
+        .map([("X-Request-Id", .map([
+            ("description", .string("The request's id: the caller's own `X-Request-Id` when it was 1 to 128 characters of "
+                + "`[A-Za-z0-9._:-]`, otherwise one justgate made. It is also sent upstream and logged.")),
+            ("schema", .map([("type", "string"), ("pattern", .string(OpenAPIPatterns.requestID))])),
+        ]))])
+    }
+}
