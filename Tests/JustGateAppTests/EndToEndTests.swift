@@ -160,8 +160,9 @@ enum Encodings {
             body += "--\(boundary)--\r\n"
             return ("multipart/form-data; boundary=\(boundary)", body)
         case "json":
-            let members = fields.map { "\"\($0.key)\":\"\($0.value)\"" }.joined(separator: ",")
-            return ("application/json", "{\(members)}")
+            let object = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+            return ("application/json", String(decoding: data, as: UTF8.self))
         default:
             let pairs = fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
             return ("application/x-www-form-urlencoded", pairs.joined(separator: "&"))

@@ -17,13 +17,15 @@ final class GatewayFixture {
     var port: Int { runtime.address.port }
 
     /// - Parameter upstream: "sandbox" or a URL.
-    init(upstream: String = "sandbox", extraYAML: String = "", serverYAML: String = "", timeoutMs: Int = 10000) throws {
+    init(upstream: String = "sandbox", extraYAML: String = "", serverYAML: String = "", upstreamYAML: String = "",
+         timeoutMs: Int = 10000) throws {
         let yaml = """
             listen: 127.0.0.1:0
             upstream:
               url: \(upstream)
               connect_timeout_ms: \(min(2000, timeoutMs))
               timeout_ms: \(timeoutMs)
+            \(upstreamYAML)
             server:
               workers: 2
             \(serverYAML)

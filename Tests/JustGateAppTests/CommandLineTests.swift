@@ -1,0 +1,135 @@
+import Foundation
+import JustGateCore
+import Testing
+
+/// The `justgate` binary itself, as operators run it.
+@Suite(.serialized)
+struct CommandLineTests {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    static var binary: URL { repositoryRoot.appendingPathComponent(".build/debug/justgate") }
+
+    struct Outcome {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
+        let process = Process()
+        process.executableURL = CommandLineTests.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = CommandLineTests.repositoryRoot
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                       stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func writeTemporary(_ text: String) throws -> String {
+        let path = NSTemporaryDirectory() + "justgate-cli-\(UUID().uuidString).yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func keygenPrintsAKeyAndItsHash() throws {
+        let outcome = try run(["keygen", "--site", "news-portal"])
+        #expect(outcome.status == 0)
+        let lines = outcome.stdout.components(separatedBy: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let key = try #require(lines.first { $0.count == 43 && !$0.contains(" ") })
+        #expect(outcome.stdout.contains("key_sha256: \"\(SiteKeys.sha256Hex(key))\""))
+        #expect(outcome.stdout.contains("- id: news-portal"))
+    }
+
+    @Test func checkConfigAcceptsTheDemoConfig() throws {
+        let outcome = try run(["check-config", "--config", "config/justgate.yaml"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("OK (2 sites"))
+    }
+
+    @Test func checkConfigListsEveryProblemWithPathAndLine() throws {
+        let path = try writeTemporary("""
+            listen: 127.0.0.1:8080
+            upstream:
+              url: ftp://example.com
+              colour: blue
+            sites:
+              - id: a
+                key_sha256: "abc"
+                upstream_token: { env: X }
+            """)
+        let outcome = try run(["check-config", "--config", path])
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.contains(":3:"))
+        #expect(outcome.stderr.contains("upstream.url"))
+        #expect(outcome.stderr.contains("colour"))
+        #expect(outcome.stderr.contains(":7:"))
+        #expect(outcome.stderr.contains("key_sha256"))
+    }
+
+    @Test func aMissingTokenSourceStopsStartupNamingSiteAndSource() throws {
+        let path = try writeTemporary("""
+            listen: 127.0.0.1:0
+            upstream: { url: sandbox }
+            sites:
+              - id: lonely-site
+                key_sha256: "\(SiteKeys.sha256Hex("some-key"))"
+                upstream_token: { env: JUSTGATE_TEST_UNSET_VARIABLE }
+            """)
+        let outcome = try run(["serve", "--config", path])
+        #expect(outcome.status != 0)
+        #expect(outcome.stderr.contains("lonely-site"))
+        #expect(outcome.stderr.contains("JUSTGATE_TEST_UNSET_VARIABLE"))
+    }
+
+    @Test func serveAnswersAndStopsCleanlyOnSIGTERM() throws {
+        let key = "cli-test-site-key"
+        let token = "cli-test-upstream-token-VALUE"
+        let path = try writeTemporary("""
+            listen: 127.0.0.1:0
+            upstream: { url: sandbox }
+            sites:
+              - id: cli-site
+                key_sha256: "\(SiteKeys.sha256Hex(key))"
+                upstream_token: { env: JUSTGATE_CLI_TEST_TOKEN }
+            """)
+        let process = Process()
+        process.executableURL = CommandLineTests.binary
+        process.arguments = ["serve", "--config", path]
+        process.environment = ["JUSTGATE_CLI_TEST_TOKEN": token]
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var log = ""
+        var port: Int?
+        let deadline = Date().addingTimeInterval(10)
+        while port == nil && Date() < deadline {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            log += String(decoding: chunk, as: UTF8.self)
+            if let range = log.range(of: "\"listen\":\"127.0.0.1:") {
+                port = Int(log[range.upperBound...].prefix { $0.isNumber })
+            }
+        }
+        let listening = try #require(port, "no start-up line in: \(log)")
+        let client = try RawHTTPClient(port: listening)
+        let response = try client.exchange("POST /api/user/v1/subscription/create/profile HTTP/1.1\r\nHost: a\r\n"
+                                           + "X-AUTH-TOKEN: \(key)\r\nContent-Length: 0\r\n\r\n")
+        #expect(response.status == 200)
+        process.terminate()  // SIGTERM
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        log += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("\"message\":\"stopped\""))
+        #expect(!log.contains(token))
+        #expect(!log.contains(key))
+    }
+}

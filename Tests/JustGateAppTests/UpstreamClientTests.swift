@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Testing
+
+/// The libcurl side against real peers: TLS with a private CA the test creates (verification is
+/// always on), and the response size cap.
+@Suite(.serialized)
+struct UpstreamClientTests {
+    let juid = "de6f0132ea9e412599ae31262c45633b"
+
+    @Test func tlsUpstreamIsTrustedOnlyThroughTheConfiguredCA() throws {
+        let tls = try TLSTestServer()
+        defer { tls.stop() }
+        let trusted = try GatewayFixture(upstream: "https://127.0.0.1:\(tls.port)", upstreamYAML: "  ca_file: \(tls.caFile)")
+        let answer = try trusted.send("GET", "/api/user/v1/info/segment/?juid=\(juid)")
+        #expect(answer.status == 200, "\(answer.text)")
+        #expect(answer.text.contains("s_server"))  // openssl s_server -www's status page came back over TLS
+
+        let untrusted = try GatewayFixture(upstream: "https://127.0.0.1:\(tls.port)")
+        let refused = try untrusted.send("GET", "/api/user/v1/info/segment/?juid=\(juid)")
+        #expect(refused.status == 502)
+        #expect(refused.header("Content-Type") == "application/problem+json")
+    }
+
+    @Test func upstreamAnswersOverTheLimitBecome502() throws {
+        let gateway = try GatewayFixture(upstreamYAML: "  max_response_bytes: 16")
+        let response = try gateway.send("POST", "/api/user/v1/subscription/create/profile",
+                                        contentType: "application/x-www-form-urlencoded", body: "name=Bob")
+        #expect(response.status == 502)  // the sandbox answers a 32-character juid
+        #expect((response.json?["detail"] as? String)?.contains("16 bytes") == true)
+    }
+}
+
+/// `openssl s_server -www` with a throwaway CA and a certificate for 127.0.0.1, made per test.
+final class TLSTestServer {
+    let directory: String
+    let process = Process()
+    let port: Int
+    var caFile: String { directory + "/ca.pem" }
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "justgate-tls-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(toFile: directory + "/ext.cnf", atomically: true, encoding: .utf8)
+        let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+        try TLSTestServer.openssl(["req", "-x509"] + curve + ["-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=justgate test CA"], in: directory)
+        try TLSTestServer.openssl(["req"] + curve + ["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"], in: directory)
+        try TLSTestServer.openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                                   "-out", "server.pem", "-days", "1", "-extfile", "ext.cnf"], in: directory)
+        // s_server block-buffers its "ACCEPT" line when stdout is a pipe, so pick the port here and
+        // poll until it accepts instead of reading it back.
+        let chosen = try ClosedPort.make()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = ["s_server", "-accept", "127.0.0.1:\(chosen)", "-cert", "server.pem", "-key", "server.key",
+                             "-www", "-naccept", "50"]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while (try? RawHTTPClient(port: chosen)) == nil {
+            guard Date() < deadline, process.isRunning else {
+                process.terminate()
+                throw RawHTTPClient.ClientError(description: "openssl s_server did not start on port \(chosen)")
+            }
+            usleep(20_000)
+        }
+        port = chosen
+    }
+
+    func stop() {
+        // s_server does not always exit on SIGTERM while it waits in accept; SIGKILL is certain.
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private static func openssl(_ arguments: [String], in directory: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw RawHTTPClient.ClientError(description: "openssl \(arguments.first ?? "") failed")
+        }
+    }
+}
