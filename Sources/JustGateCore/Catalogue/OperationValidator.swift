@@ -32,22 +32,24 @@ public enum OperationValidator {
         unknownFields: UnknownFieldPolicy
     ) -> Result<ValidatedRequest, FieldProblems> {
         var problems: [FieldProblem] = []
-        var seen: [String: String] = [:]
+        // Raw values by the position of their spec: a linear scan of a handful of names beats
+        // hashing, and nothing here allocates per field on the hot path.
+        var raw = [String?](repeating: nil, count: operation.fields.count)
         for (name, value) in fields {
-            if operation.field(named: name) == nil || name == operation.pathParameter?.name {
+            guard let position = operation.fields.firstIndex(where: { $0.name == name }) else {
                 if unknownFields == .reject && !problems.contains(where: { $0.field == name && $0.code == ProblemCode.unknownField }) {
                     problems.append(unknownFieldProblem(name, operation: operation))
                 }
                 continue
             }
-            if seen[name] != nil {
+            if raw[position] != nil {
                 if !problems.contains(where: { $0.field == name && $0.code == ProblemCode.duplicateField }) {
                     problems.append(FieldProblem(field: name, code: ProblemCode.duplicateField,
                                                  message: "send '\(name)' once; it appeared more than once"))
                 }
                 continue
             }
-            seen[name] = value
+            raw[position] = value
         }
 
         var normalisedParameter: String?
@@ -55,8 +57,9 @@ public enum OperationValidator {
             normalisedParameter = apply(spec, raw: pathParameter, options: options, problems: &problems)
         }
         var normalised: [NormalisedField] = []
-        for spec in operation.fields {
-            if let value = apply(spec, raw: seen[spec.name], options: options, problems: &problems) {
+        normalised.reserveCapacity(operation.fields.count)
+        for (position, spec) in operation.fields.enumerated() {
+            if let value = apply(spec, raw: raw[position], options: options, problems: &problems) {
                 normalised.append(NormalisedField(name: spec.name, value: value))
             }
         }
@@ -73,7 +76,7 @@ public enum OperationValidator {
 
     /// Normalises one field; a missing or blank optional field is simply left out.
     private static func apply(_ spec: FieldSpec, raw: String?, options: ValidationOptions, problems: inout [FieldProblem]) -> String? {
-        guard let raw, !raw.allSatisfy({ $0 == " " || $0 == "\t" }) else {
+        guard let raw, !raw.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) else {
             if spec.required {
                 problems.append(FieldProblem(field: spec.name, code: ProblemCode.required,
                                              message: "'\(spec.name)' is required: \(spec.summary)"))

@@ -1,0 +1,93 @@
+import JustGateCore
+import JustGateHTTP
+
+/// One timed operation, written once and driven by both harnesses (ordo-one/benchmark and the plain
+/// clock_gettime loop), so the two can never disagree about what they measure.
+public struct MicroCase: Sendable {
+    /// Stable id, used as the benchmark name and the key in bench/results/micro.json.
+    public let name: String
+    /// What the operation is, for the README and the table.
+    public let summary: String
+    /// Builds the per-run state (a parser reused like a keep-alive connection reuses it) and returns a
+    /// loop that performs the operation `count` times; a harness calls the loop once per sample.
+    public let makeLoop: @Sendable () -> (_ count: Int) -> Void
+}
+
+/// Keeps a result alive so the optimiser cannot delete the work that produced it.
+///
+/// `@_optimize(none)` on an empty function is the usual way to get an opaque use in Swift; a plain
+/// `@inline(never)` function can still be proven side-effect free and its call removed.
+@_optimize(none)
+public func sink(_ value: some Any) {}
+
+/// Every micro-benchmark, in the order a request meets them.
+public enum MicroCases {
+    public static let all: [MicroCase] = [
+        MicroCase(name: "http.head.parse", summary: "subscribe.sms POST head, 6 header fields") {
+            var parser = HTTPRequestHeadParser()
+            return { count in
+                Fixtures.subscribeHeadBytes.withUnsafeBytes { raw in
+                    for _ in 0..<count { sink(try? HotPath.parseHead(&parser, raw)) }
+                }
+            }
+        },
+        MicroCase(name: "http.mediatype.parse", summary: "multipart Content-Type with boundary") {
+            { count in
+                for _ in 0..<count { sink(MediaType(parsing: Fixtures.multipartContentType)) }
+            }
+        },
+        MicroCase(name: "form.urlencoded.decode", summary: "juid=…&number=8+(912)+345-67-89") {
+            { count in
+                Fixtures.subscribeBodyBytes.withUnsafeBytes { raw in
+                    for _ in 0..<count { sink(try? URLEncodedForm.decode(raw)) }
+                }
+            }
+        },
+        MicroCase(name: "form.multipart.decode", summary: "curl --form body of action.save (3 parts)") {
+            { count in
+                Fixtures.multipartBodyBytes.withUnsafeBytes { raw in
+                    for _ in 0..<count { sink(try? MultipartFormData.decode(raw, boundary: Fixtures.multipartBoundary)) }
+                }
+            }
+        },
+        MicroCase(name: "validate.subscribe.sms", summary: "OperationValidator, juid + number, country 7 / trunk 8") {
+            let fields = Fixtures.subscribeFields
+            return { count in
+                for _ in 0..<count { sink(HotPath.validateSubscribeSMS(fields)) }
+            }
+        },
+        MicroCase(name: "rule.email", summary: "email rule on Email@Example.COM") {
+            let raw = "Email@Example.COM"
+            return { count in
+                for _ in 0..<count { sink(HotPath.normaliseEmail(raw)) }
+            }
+        },
+        MicroCase(name: "rule.phone", summary: "phone rule on 8 (912) 345-67-89, country 7 / trunk 8") {
+            let raw = "8 (912) 345-67-89"
+            return { count in
+                for _ in 0..<count { sink(FieldRule.phone.normalise(raw, field: "number", options: Fixtures.options)) }
+            }
+        },
+        MicroCase(name: "rule.juid", summary: "juid rule on 32 lowercase hex digits") {
+            let raw = "de6f0132ea9e412599ae31262c45633b"
+            return { count in
+                for _ in 0..<count { sink(FieldRule.juid.normalise(raw, field: "juid", options: Fixtures.options)) }
+            }
+        },
+        MicroCase(name: "e2e.subscribe.sms", summary: "head parse + urlencoded decode + validate/normalise") {
+            var parser = HTTPRequestHeadParser()
+            return { count in
+                Fixtures.subscribeRequestBytes.withUnsafeBytes { raw in
+                    for _ in 0..<count { sink(try? HotPath.parseValidateNormalise(&parser, raw)) }
+                }
+            }
+        },
+        MicroCase(name: "json.decode", summary: "JSON object, 4 string members, 119 bytes") {
+            { count in
+                Fixtures.jsonBodyBytes.withUnsafeBytes { raw in
+                    for _ in 0..<count { sink(try? JSONParser.parse(raw)) }
+                }
+            }
+        },
+    ]
+}
