@@ -17,7 +17,11 @@ let package = Package(
     name: "justgate",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "justgate", targets: ["justgate"])
+        .executable(name: "justgate", targets: ["justgate"]),
+        // The pure modules as libraries, so the fuzzing and micro-benchmark packages (Fuzz/, bench/micro/)
+        // can depend on them without dragging their own tooling into this package's build.
+        .library(name: "JustGateHTTP", targets: ["JustGateHTTP"]),
+        .library(name: "JustGateCore", targets: ["JustGateCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
