@@ -13,7 +13,8 @@
 #                           median-throughput round, which steadies numbers on a busy box
 #   JUSTGATE_BIN            justgate binary (default .build/release/justgate)
 #   BENCH_SKIP_JUSTGATE=1   run only the nginx and HAProxy anchors
-#   BENCH_NGINX_KEEPALIVE   idle upstream connections each nginx worker keeps (default 64)
+#   BENCH_NGINX_KEEPALIVE   idle upstream connections each nginx worker keeps (default 1024: with 64, nginx
+#                           opens and closes a connection per request beyond 64 and halves its own throughput)
 #   BENCH_IDLE_CONNECTIONS  idle keep-alive connections held by idle_connections.py
 #                           (default 10000; 0 skips that test)
 #   BENCH_KEEP_TMP=1        keep the temporary folder (configs, logs, raw wrk output)
@@ -31,7 +32,7 @@ REPEAT="${BENCH_REPEAT:-1}"
 JUSTGATE_BIN="${JUSTGATE_BIN:-.build/release/justgate}"
 SKIP_JUSTGATE="${BENCH_SKIP_JUSTGATE:-0}"
 IDLE_CONNECTIONS="${BENCH_IDLE_CONNECTIONS:-10000}"
-NGINX_KEEPALIVE="${BENCH_NGINX_KEEPALIVE:-64}"
+NGINX_KEEPALIVE="${BENCH_NGINX_KEEPALIVE:-1024}"
 WORKERS=2
 WRK_THREADS=2
 READY_TIMEOUT_MS=10000

@@ -53,6 +53,8 @@ final class Connection {
     private(set) var deadline: UInt64 = 0
     private(set) var deadlineKind: Deadline = .none
     private var interest: IOEvents = .readable
+    /// What epoll currently has for this socket, so unchanged interest costs no `epoll_ctl`.
+    private var registered: IOEvents = .readable
 
     init(fd: Int32, peer: sockaddr_storage, loop: EventLoop) {
         self.fd = fd
@@ -322,6 +324,8 @@ final class Connection {
         var wanted = interest
         let backlog = input.count - inputStart
         if phase != .lingering && backlog >= loop.maxBufferedInput { wanted.remove(.readable) }
+        guard wanted != registered else { return }
+        registered = wanted
         loop.setInterest(self, wanted)
     }
 

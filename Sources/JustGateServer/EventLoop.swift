@@ -22,7 +22,7 @@ public final class EventLoop {
 
     private var connections: [Connection?] = []
     private var connectionCount = 0
-    private var watchers: [Int32: (IOEvents) -> Void] = [:]
+    private var watchers: [Int32: Watcher] = [:]
     private var timers: [Int: (deadline: UInt64, action: () -> Void)] = [:]
     private var nextTimerID = 0
     private var listenersPausedUntil: UInt64 = 0
@@ -59,12 +59,19 @@ public final class EventLoop {
 
     // MARK: - Services for handlers
 
+    private struct Watcher {
+        var events: IOEvents
+        var callback: (IOEvents) -> Void
+    }
+
     /// Watches a foreign descriptor (an upstream socket) for `events`; replaces an earlier watch.
+    /// Re-watching with the same events costs no system call.
     public func watch(_ fd: Int32, events: IOEvents, _ callback: @escaping (IOEvents) -> Void) {
-        let known = watchers[fd] != nil
-        watchers[fd] = callback
+        let previous = watchers[fd]?.events
+        watchers[fd] = Watcher(events: events, callback: callback)
+        guard previous != events else { return }
         do {
-            if known {
+            if previous != nil {
                 try epoll.modify(fd, tag: .watcher, events: events)
             } else {
                 try epoll.add(fd, tag: .watcher, events: events)
@@ -143,7 +150,8 @@ public final class EventLoop {
             if !ready.isDisjoint(with: [.readable, .hangup, .error]) { connection.readable() }
             if ready.contains(.writable), connection.phase != .closed { connection.writable() }
         case .watcher:
-            watchers[fd]?(ready)
+            let callback = watchers[fd]?.callback
+            callback?(ready)
         case .wakeup:
             var value: UInt64 = 0
             _ = read(wakeFD, &value, 8)
@@ -155,6 +163,8 @@ public final class EventLoop {
     private func runDueTimers() {
         guard !timers.isEmpty else { return }
         let now = MonotonicClock.milliseconds()
+        // Usually nothing is due: check before building any list.
+        guard timers.values.contains(where: { $0.deadline <= now }) else { return }
         let due = timers.filter { $0.value.deadline <= now }.sorted { $0.value.deadline < $1.value.deadline }
         for (id, timer) in due where timers.removeValue(forKey: id) != nil {
             timer.action()
@@ -240,6 +250,7 @@ public final class EventLoop {
     func setInterest(_ connection: Connection, _ events: IOEvents) {
         try? epoll.modify(connection.fd, tag: .connection, events: events)
     }
+
 
     func remove(_ connection: Connection) {
         let slot = Int(connection.fd)

@@ -10,14 +10,32 @@ final class CurlTransfer {
     var exceededLimit = false
     var completion: ((Result<UpstreamResponse, UpstreamFailure>) -> Void)?
 
-    init?() {
+    /// Creates a handle with the options every call shares; `configure` then sets only what differs
+    /// per call, so a recycled handle is not reset and rebuilt for each request.
+    init?(configuration: UpstreamClientConfiguration) {
         guard let easy = curl_easy_init() else { return nil }
         self.easy = easy
+        maxResponseBytes = configuration.maxResponseBytes
+        var code = jg_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        func also(_ next: CURLcode) { if code == CURLE_OK { code = next } }
+        also(jg_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https"))
+        // An empty proxy means none: upstream calls never go through a proxy from the environment,
+        // and libcurl skips its per-call proxy variable lookups.
+        also(jg_easy_setopt_string(easy, CURLOPT_PROXY, ""))
+        also(jg_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, configuration.connectTimeoutMs))
+        also(jg_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, configuration.timeoutMs))
+        if let caFile = configuration.caFile { also(jg_easy_setopt_string(easy, CURLOPT_CAINFO, caFile)) }
+        also(jg_easy_setopt_write_callback(easy, CURLOPT_WRITEFUNCTION, curlWriteBody))
+        also(jg_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, Unmanaged.passUnretained(self).toOpaque()))
+        guard code == CURLE_OK else {
+            curl_easy_cleanup(easy)
+            return nil
+        }
     }
 
-    /// Prepares a recycled handle for the next call; `curl_easy_reset` keeps the multi's connection cache.
+    /// Makes a finished handle ready for the next call; its shared options stay set.
     func reset() {
-        curl_easy_reset(easy)
+        jg_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, nil)
         if let headers { curl_slist_free_all(headers) }
         headers = nil
         response.removeAll(keepingCapacity: response.capacity <= 64 * 1024)
@@ -30,19 +48,15 @@ final class CurlTransfer {
         curl_easy_cleanup(easy)
     }
 
-    /// Sets every option of one call. Strings are copied by libcurl; the body via COPYPOSTFIELDS.
-    func configure(_ request: UpstreamRequest, configuration: UpstreamClientConfiguration) -> CURLcode {
-        maxResponseBytes = configuration.maxResponseBytes
+    /// Sets the options of one call. Strings are copied by libcurl; the body via COPYPOSTFIELDS.
+    /// Every per-call option is set on every call, so nothing leaks from the previous one.
+    func configure(_ request: UpstreamRequest) -> CURLcode {
         var code = jg_easy_setopt_string(easy, CURLOPT_URL, request.url)
         func also(_ next: CURLcode) { if code == CURLE_OK { code = next } }
-        also(jg_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
-        also(jg_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https"))
-        also(jg_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, configuration.connectTimeoutMs))
-        also(jg_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, configuration.timeoutMs))
-        if let caFile = configuration.caFile { also(jg_easy_setopt_string(easy, CURLOPT_CAINFO, caFile)) }
         switch request.method {
         case "GET":
             also(jg_easy_setopt_long(easy, CURLOPT_HTTPGET, 1))
+            also(jg_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, nil))
         default:
             also(jg_easy_setopt_long(easy, CURLOPT_POSTFIELDSIZE, request.body.count))
             also(request.body.withUnsafeBufferPointer { buffer in
@@ -54,7 +68,7 @@ final class CurlTransfer {
                     }
                 } ?? empty.withUnsafeBufferPointer { jg_easy_setopt_string(easy, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) }
             })
-            if request.method != "POST" { also(jg_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method)) }
+            also(jg_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method == "POST" ? nil : request.method))
         }
         // "Expect:" stops libcurl from waiting for 100-continue on larger bodies: one round trip saved.
         var list: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "Expect:")
@@ -63,8 +77,6 @@ final class CurlTransfer {
         }
         headers = list
         also(jg_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list))
-        also(jg_easy_setopt_write_callback(easy, CURLOPT_WRITEFUNCTION, curlWriteBody))
-        also(jg_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, Unmanaged.passUnretained(self).toOpaque()))
         return code
     }
 

@@ -51,11 +51,11 @@ public final class UpstreamClient {
     @discardableResult
     public func send(_ request: UpstreamRequest,
                      completion: @escaping (Result<UpstreamResponse, UpstreamFailure>) -> Void) -> UpstreamCall {
-        guard let transfer = spare.popLast() ?? CurlTransfer() else {
+        guard let transfer = spare.popLast() ?? CurlTransfer(configuration: configuration) else {
             completion(.failure(.failed("libcurl could not create an easy handle")))
             return UpstreamCall(client: nil, easy: nil)
         }
-        let configured = transfer.configure(request, configuration: configuration)
+        let configured = transfer.configure(request)
         guard configured == CURLE_OK else {
             recycle(transfer)
             completion(.failure(.failed("could not configure the upstream call: \(UpstreamClient.text(configured))")))

@@ -43,6 +43,7 @@ struct Serve: ParsableCommand {
             runtime = try GatewayRuntime(config: config, sites: sites, logger: logger)
         } catch {
             logger.critical("could not start", metadata: ["error": .string("\(error)")])
+            LogSink.standardError.flush()
             throw ExitCode(1)
         }
         var started: Logger.Metadata = [
@@ -52,9 +53,11 @@ struct Serve: ParsableCommand {
         ]
         if let sandbox = runtime.sandbox { started["sandbox_upstream"] = .string(sandbox.baseURL) }
         logger.info("justgate started", metadata: started)
+        LogSink.standardError.flush()
         let signal = signals.wait()
         logger.info("stopping: draining requests in flight", metadata: ["signal": .stringConvertible(signal)])
         runtime.stop()
         logger.info("stopped")
+        LogSink.standardError.flush()
     }
 }

@@ -37,7 +37,9 @@ public struct JSONLogHandler: LogHandler {
         out += ",\"message\":"
         JSONWriter.appendQuoted(message.description, to: &out)
         var merged = metadata
-        if let explicit { merged.merge(explicit) { _, new in new } }
+        if let explicit {
+            if merged.isEmpty { merged = explicit } else { merged.merge(explicit) { _, new in new } }
+        }
         for key in merged.keys.sorted() {
             guard let value = merged[key] else { continue }
             out += ","

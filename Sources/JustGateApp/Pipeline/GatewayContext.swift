@@ -1,16 +1,18 @@
 import JustGateCore
+import JustGateHTTP
 
 /// Everything the pipeline consults, compiled once from a loaded config and immutable after:
 /// a reload builds a new context and swaps it in, so a request always sees one consistent config.
-public struct GatewayContext: Sendable {
-    public var catalogue: Catalogue
-    public var router: OperationRouter
-    public var sites: [SiteContext]
-    public var keys: SiteKeyTable
+/// A class, so handing the current one to a request is one reference, not a copy of every field.
+public final class GatewayContext: Sendable {
+    public let catalogue: Catalogue
+    public let router: OperationRouter
+    public let sites: [SiteContext]
+    public let keys: SiteKeyTable
     /// Base URL without trailing slash, e.g. "https://api.justservices.cc".
-    public var upstreamBaseURL: String
-    public var unknownFields: UnknownFieldPolicy
-    public var multipartLimits: (maxParts: Int, maxPartBytes: Int)
+    public let upstreamBaseURL: String
+    public let unknownFields: UnknownFieldPolicy
+    public let multipartLimits: MultipartLimits
 
     public init(config: GatewayConfig, sites resolved: [ResolvedSite], upstreamBaseURL: String) {
         let overrides = config.operations.mapValues { (method: $0.method, path: $0.path) }
@@ -22,7 +24,8 @@ public struct GatewayContext: Sendable {
         while base.hasSuffix("/") { base.removeLast() }
         self.upstreamBaseURL = base
         unknownFields = config.validation.unknownFields
-        multipartLimits = (config.server.maxMultipartParts, config.server.maxMultipartPartBytes)
+        multipartLimits = MultipartLimits(maxParts: config.server.maxMultipartParts,
+                                          maxPartBytes: config.server.maxMultipartPartBytes)
     }
 }
 

@@ -134,8 +134,7 @@ final class RequestPipeline {
         do {
             fields = try RequestFields.decode(
                 query: request.head.query, contentType: request.head.value(for: "Content-Type"), body: request.body,
-                multipartLimits: MultipartLimits(maxParts: context.multipartLimits.maxParts,
-                                                 maxPartBytes: context.multipartLimits.maxPartBytes))
+                multipartLimits: context.multipartLimits)
         } catch {
             return .stop(ProblemResponses.make(error.kind, status: error.status, detail: error.detail, requestID: requestID))
         }

@@ -37,38 +37,42 @@ public enum JSONWriter {
 
     /// Appends `string` as a JSON string literal: `"` and `\` escaped, control characters as `\n`, `\t`,
     /// `\r`, `\b`, `\f` or `\u00XX`, everything else (non-ASCII included) as plain UTF-8.
+    ///
+    /// Works on UTF-8 bytes: every byte that needs escaping is ASCII, so runs of other bytes are copied
+    /// whole. Log lines call this a dozen times per request, so it must not walk Unicode scalars.
     public static func appendQuoted(_ string: String, to out: inout String) {
         out += "\""
-        var pending = string.unicodeScalars.startIndex
-        let scalars = string.unicodeScalars
-        var index = scalars.startIndex
-        while index < scalars.endIndex {
-            let scalar = scalars[index]
-            let escape: String?
-            switch scalar {
-            case "\"": escape = "\\\""
-            case "\\": escape = "\\\\"
-            case "\n": escape = "\\n"
-            case "\r": escape = "\\r"
-            case "\t": escape = "\\t"
-            case "\u{08}": escape = "\\b"
-            case "\u{0C}": escape = "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    escape = "\\u00" + (hex.count == 1 ? "0" + hex : hex)
-                } else {
-                    escape = nil
-                }
+        var text = string
+        text.withUTF8 { bytes in
+            var runStart = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
+                if runStart < index { out += String(decoding: UnsafeBufferPointer(rebasing: bytes[runStart..<index]), as: UTF8.self) }
+                out += escape(byte)
+                runStart = index + 1
             }
-            if let escape {
-                out.unicodeScalars.append(contentsOf: scalars[pending..<index])
-                out += escape
-                pending = scalars.index(after: index)
+            if runStart == 0 {
+                out += string
+            } else if runStart < bytes.count {
+                out += String(decoding: UnsafeBufferPointer(rebasing: bytes[runStart...]), as: UTF8.self)
             }
-            index = scalars.index(after: index)
         }
-        out.unicodeScalars.append(contentsOf: scalars[pending..<scalars.endIndex])
         out += "\""
+    }
+
+    private static func escape(_ byte: UInt8) -> String {
+        switch byte {
+        case 0x22: return "\\\""
+        case 0x5C: return "\\\\"
+        case 0x0A: return "\\n"
+        case 0x0D: return "\\r"
+        case 0x09: return "\\t"
+        case 0x08: return "\\b"
+        case 0x0C: return "\\f"
+        default:
+            let digits = Array("0123456789abcdef".utf8)
+            return "\\u00" + String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]], as: UTF8.self)
+        }
     }
 }
