@@ -4,7 +4,7 @@
 SWIFT ?= swift
 CONFIG ?= config/justgate.yaml
 
-.PHONY: run test build release deps bench clean check-config
+.PHONY: run test build release deps bench micro-bench fuzz fuzz-regress sanitize clean check-config
 
 deps:
 	@bash scripts/install-deps.sh
@@ -27,6 +27,16 @@ test: deps
 
 bench: release
 	bash bench/run.sh
+
+micro-bench: deps
+	bash bench/micro/run.sh
+
+# Address and thread sanitizers over the whole test suite, each in its own build folder.
+sanitize: deps
+	$(SWIFT) build --build-tests --sanitize address --scratch-path .build-asan
+	$(SWIFT) test --skip-build --sanitize address --scratch-path .build-asan
+	$(SWIFT) build --build-tests --sanitize thread --scratch-path .build-tsan
+	$(SWIFT) test --skip-build --sanitize thread --scratch-path .build-tsan
 
 clean:
 	rm -rf .build

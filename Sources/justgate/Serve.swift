@@ -37,6 +37,12 @@ struct Serve: ParsableCommand {
             logger.warning("listening on a non-loopback address: anything that reaches this port can try site keys; put justgate behind a firewall",
                            metadata: ["listen": .string(config.listen.description)])
         }
+        let descriptors = FileDescriptorLimit.raiseToHardLimit()
+        if descriptors < config.server.maxConnections + 64 {
+            logger.warning("the open-files limit is below server.max_connections; connections beyond it will be refused",
+                           metadata: ["open_files_limit": .stringConvertible(descriptors),
+                                      "max_connections": .stringConvertible(config.server.maxConnections)])
+        }
         let signals = ShutdownSignals.block()
         let runtime: GatewayRuntime
         do {

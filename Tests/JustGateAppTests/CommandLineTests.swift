@@ -89,6 +89,35 @@ struct CommandLineTests {
         #expect(outcome.stderr.contains("JUSTGATE_TEST_UNSET_VARIABLE"))
     }
 
+    @Test func aPublicListenAddressIsWarnedAbout() throws {
+        let path = try writeTemporary("""
+            listen: 0.0.0.0:0
+            upstream: { url: sandbox }
+            sites:
+              - id: open-site
+                key_sha256: "\(SiteKeys.sha256Hex("open-key"))"
+                upstream_token: { env: JUSTGATE_CLI_OPEN_TOKEN }
+            """)
+        let process = Process()
+        process.executableURL = CommandLineTests.binary
+        process.arguments = ["serve", "--config", path]
+        process.environment = ["JUSTGATE_CLI_OPEN_TOKEN": "open-token"]
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        var log = ""
+        let deadline = Date().addingTimeInterval(10)
+        while !log.contains("justgate started") && Date() < deadline {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            log += String(decoding: chunk, as: UTF8.self)
+        }
+        process.terminate()
+        process.waitUntilExit()
+        #expect(log.contains("non-loopback"))
+        #expect(log.contains("\"level\":\"warning\""))
+    }
+
     @Test func serveAnswersAndStopsCleanlyOnSIGTERM() throws {
         let key = "cli-test-site-key"
         let token = "cli-test-upstream-token-VALUE"
