@@ -22,6 +22,9 @@ final class CurlTransfer {
         // An empty proxy means none: upstream calls never go through a proxy from the environment,
         // and libcurl skips its per-call proxy variable lookups.
         also(jg_easy_setopt_string(easy, CURLOPT_PROXY, ""))
+        // HTTP/2 when the upstream offers it over TLS (ALPN), HTTP/1.1 otherwise; many calls then share
+        // one upstream connection.
+        also(jg_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS)))
         also(jg_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, configuration.connectTimeoutMs))
         also(jg_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, configuration.timeoutMs))
         if let caFile = configuration.caFile { also(jg_easy_setopt_string(easy, CURLOPT_CAINFO, caFile)) }

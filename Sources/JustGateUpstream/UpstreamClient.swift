@@ -27,6 +27,7 @@ public final class UpstreamClient {
         jg_multi_setopt_timer_callback(multi, curlTimerChanged)
         jg_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, me)
         jg_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, configuration.maxIdleConnections)
+        jg_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
     }
 
     deinit {

@@ -127,6 +127,16 @@ struct EndToEndTests {
         #expect(try lastUpstreamRequest(gateway).path == "/api/user/v1/info/stat-by-refid/channel/sms")
     }
 
+    @Test func unknownFieldsAreDroppedWhenTheConfigSaysSo() throws {
+        let gateway = try GatewayFixture(extraYAML: "validation:\n  unknown_fields: drop\n")
+        let response = try gateway.send("POST", "/api/user/v1/subscription/create/profile",
+                                        contentType: "application/x-www-form-urlencoded",
+                                        body: "name=Bob&utm_content=banner&Cookie=x")
+        #expect(response.status == 200, "\(response.text)")
+        let upstream = try lastUpstreamRequest(gateway)
+        #expect(upstream.form.map(\.name) == ["name"])
+    }
+
     @Test func upstreamAnswersAreRelayedUnchanged() throws {
         let gateway = try GatewayFixture()
         let response = try gateway.send("POST", "/api/user/v1/subscription/subscribe/email",

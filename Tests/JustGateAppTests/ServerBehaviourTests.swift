@@ -75,6 +75,20 @@ struct ServerBehaviourTests {
         #expect(Date().timeIntervalSince(started) < 3)
     }
 
+    @Test func slowBodiesAreCutOffAfterTheBodyTimeout() throws {
+        let gateway = try GatewayFixture(serverYAML: "  body_timeout_ms: 300\n")
+        let client = try gateway.client()
+        let started = Date()
+        try client.send("POST /api/user/v1/subscription/create/profile HTTP/1.1\r\nHost: a\r\n"
+                        + "X-AUTH-TOKEN: \(GatewayFixture.horoscopeKey)\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                        + "Content-Length: 20\r\n\r\nname=")
+        let response = try client.readResponse()
+        #expect(response.status == 408)
+        #expect(client.isClosedByPeer())
+        #expect(Date().timeIntervalSince(started) < 3)
+        #expect(gateway.runtime.sandbox?.api.receivedRequests().isEmpty == true)
+    }
+
     @Test func idleKeepAliveConnectionsAreClosed() throws {
         let gateway = try GatewayFixture(serverYAML: "  idle_timeout_ms: 300\n")
         let client = try gateway.client()
