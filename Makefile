@@ -34,7 +34,7 @@ micro-bench: deps
 # Address and thread sanitizers over the whole test suite, each in its own build folder.
 sanitize: deps
 	$(SWIFT) build --build-tests --sanitize address --scratch-path .build-asan
-	$(SWIFT) test --skip-build --sanitize address --scratch-path .build-asan
+	LSAN_OPTIONS=suppressions=$(CURDIR)/.lsan-suppressions $(SWIFT) test --skip-build --sanitize address --scratch-path .build-asan
 	$(SWIFT) build --build-tests --sanitize thread --scratch-path .build-tsan
 	$(SWIFT) test --skip-build --sanitize thread --scratch-path .build-tsan
 
