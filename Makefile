@@ -21,12 +21,25 @@ run: release
 check-config: build
 	.build/debug/justgate check-config --config $(CONFIG)
 
+# The fuzz corpora are replayed first so that swift test's summary is the run's closing line.
 test: deps
+	bash Fuzz/fuzz.sh build
+	bash Fuzz/fuzz.sh regress
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
 bench: release
 	bash bench/run.sh
+
+# Fuzz every target for FUZZ_SECONDS (default 60) each; crashes land in Fuzz/crashes/.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	bash Fuzz/fuzz.sh build
+	bash Fuzz/fuzz.sh run $(FUZZ_SECONDS)
+
+fuzz-regress: deps
+	bash Fuzz/fuzz.sh build
+	bash Fuzz/fuzz.sh regress
 
 micro-bench: deps
 	bash bench/micro/run.sh

@@ -56,8 +56,10 @@ enum URLRule {
         guard scheme == "http" || scheme == "https" else {
             return .failure(Reason(text: "the scheme must be http or https"))
         }
-        let afterColon = value[colon...].dropFirst()
-        guard afterColon.hasPrefix("//") else {
+        // Byte-wise, not Character-wise: a combining mark after ':' would otherwise merge with it into
+        // one Character and be dropped with it (found by FuzzFieldRules).
+        let afterColon = value[utf8.index(after: colon)...]
+        guard afterColon.utf8.starts(with: "//".utf8) else {
             return .failure(Reason(text: "expected // after the scheme"))
         }
         let authorityStart = afterColon.utf8.index(afterColon.startIndex, offsetBy: 2)
