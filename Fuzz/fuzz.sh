@@ -4,6 +4,7 @@
 #   fuzz.sh build              build every target with -sanitize=fuzzer,address (debug)
 #   fuzz.sh regress            run every target once over its checked-in seed corpus; non-zero on any crash
 #   fuzz.sh run [SECONDS]      fuzz each target for SECONDS (default 60), one after another, and summarise
+#                              (FUZZ_ONLY="FuzzJSON FuzzChunked" runs only those)
 #   fuzz.sh minimize TARGET FILE   shrink a crashing input to FILE.min
 #
 # Seeds live in Tests/Fuzz/corpus/<dir>; Fuzz/dicts/<dir>.dict, when present, is passed to `run` as -dict.
@@ -144,6 +145,8 @@ run() {
     local summary=()
     for entry in "${TARGETS[@]}"; do
         target=${entry%%:*}
+        # FUZZ_ONLY="FuzzJSON FuzzChunked" limits a run to those targets (to split a campaign across cores).
+        if [[ -n ${FUZZ_ONLY:-} && " $FUZZ_ONLY " != *" $target "* ]]; then continue; fi
         work="$WORK_DIR/$target"
         log="$WORK_DIR/$target.log"
         mkdir -p "$work"
