@@ -48,6 +48,13 @@ struct CommandLineTests {
         #expect(outcome.stdout.contains("- id: news-portal"))
     }
 
+    @Test func openapiPrintsTheCheckedInContract() throws {
+        let outcome = try run(["openapi"])
+        #expect(outcome.status == 0)
+        let checkedIn = try String(contentsOf: CommandLineTests.repositoryRoot.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8)
+        #expect(outcome.stdout == checkedIn)
+    }
+
     @Test func checkConfigAcceptsTheDemoConfig() throws {
         let outcome = try run(["check-config", "--config", "config/justgate.yaml"])
         #expect(outcome.status == 0, "\(outcome.stderr)")
