@@ -36,10 +36,10 @@ public struct OperationRouter: Sendable {
 
     /// `path` is the percent-decoded path without the query.
     public func match(method: String, path: some StringProtocol) -> Match {
-        let parts = OperationRouter.split(path)
+        let trimmed = OperationRouter.trimSlashes(Substring(path))
         var allowed: [String] = []
         for route in routes {
-            guard let binding = OperationRouter.bind(route.segments, to: parts) else { continue }
+            guard let binding = OperationRouter.bind(route.segments, to: trimmed) else { continue }
             if route.methods.contains(method) {
                 return .operation(index: route.operationIndex, pathParameter: binding.parameter)
             }
@@ -53,11 +53,14 @@ public struct OperationRouter: Sendable {
         var parameter: String?
     }
 
-    /// Returns nil when the path does not fit the template.
-    private static func bind(_ template: [Segment], to parts: [Substring]) -> Binding? {
-        guard template.count == parts.count else { return nil }
+    /// Walks the path segment by segment against the template without building an array: this runs
+    /// for every route on every request.
+    private static func bind(_ template: [Segment], to path: Substring) -> Binding? {
+        var rest = path
         var parameter: String?
-        for (segment, part) in zip(template, parts) {
+        for (position, segment) in template.enumerated() {
+            let slash = rest.utf8.firstIndex(of: UInt8(ascii: "/"))
+            let part = rest[..<(slash ?? rest.endIndex)]
             switch segment {
             case .literal(let text):
                 guard text == part else { return nil }
@@ -65,21 +68,29 @@ public struct OperationRouter: Sendable {
                 guard !part.isEmpty else { return nil }
                 parameter = String(part)
             }
+            let isLast = position == template.count - 1
+            if let slash {
+                guard !isLast else { return nil }
+                rest = rest[rest.utf8.index(after: slash)...]
+            } else if !isLast {
+                return nil
+            }
         }
         return Binding(parameter: parameter)
     }
 
-    private static func segments(of template: String) -> [Segment] {
-        split(template).map { part in
-            part.hasPrefix("{") && part.hasSuffix("}") ? .parameter : .literal(part)
-        }
+    /// One leading and one trailing slash are optional: "/a/b/", "/a/b" and "a/b" are the same path.
+    private static func trimSlashes(_ path: Substring) -> Substring {
+        // Index arithmetic on UTF-8, not Characters: "/" followed by a combining mark is one Character.
+        var trimmed = path
+        if trimmed.utf8.first == UInt8(ascii: "/") { trimmed = trimmed[trimmed.utf8.index(after: trimmed.startIndex)...] }
+        if trimmed.utf8.last == UInt8(ascii: "/") { trimmed = trimmed[..<trimmed.utf8.index(before: trimmed.endIndex)] }
+        return trimmed
     }
 
-    private static func split(_ path: some StringProtocol) -> [Substring] {
-        var parts = Substring(path).split(separator: "/", omittingEmptySubsequences: false)
-        // A leading "/" gives an empty first part; a trailing "/" an empty last one. Both are optional.
-        if parts.first == "" { parts.removeFirst() }
-        if parts.count > 0 && parts.last == "" { parts.removeLast() }
-        return parts
+    private static func segments(of template: String) -> [Segment] {
+        trimSlashes(Substring(template)).split(separator: "/", omittingEmptySubsequences: false).map { part in
+            part.hasPrefix("{") && part.hasSuffix("}") ? .parameter : .literal(part)
+        }
     }
 }
