@@ -15,30 +15,30 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
     public init?(host: String, port: Int) {
         guard (0...65535).contains(port) else { return nil }
         let numericHost = host == "localhost" ? "127.0.0.1" : host
-        var storage = sockaddr_storage()
         var v4 = sockaddr_in()
         if inet_pton(AF_INET, numericHost, &v4.sin_addr) == 1 {
             v4.sin_family = sa_family_t(AF_INET)
             v4.sin_port = in_port_t(UInt16(port).bigEndian)
-            withUnsafeMutableBytes(of: &storage) { raw in
-                withUnsafeBytes(of: v4) { raw.copyMemory(from: $0) }
-            }
-            self.storage = storage
-            self.length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            (storage, length) = SocketAddress.stored(v4)
             return
         }
         var v6 = sockaddr_in6()
         if inet_pton(AF_INET6, numericHost, &v6.sin6_addr) == 1 {
             v6.sin6_family = sa_family_t(AF_INET6)
             v6.sin6_port = in_port_t(UInt16(port).bigEndian)
-            withUnsafeMutableBytes(of: &storage) { raw in
-                withUnsafeBytes(of: v6) { raw.copyMemory(from: $0) }
-            }
-            self.storage = storage
-            self.length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            (storage, length) = SocketAddress.stored(v6)
             return
         }
         return nil
+    }
+
+    /// Copies a concrete `sockaddr_in`/`sockaddr_in6` into family-independent storage.
+    private static func stored<Address>(_ address: Address) -> (sockaddr_storage, socklen_t) {
+        var storage = sockaddr_storage()
+        withUnsafeMutableBytes(of: &storage) { raw in
+            withUnsafeBytes(of: address) { raw.copyMemory(from: $0) }
+        }
+        return (storage, socklen_t(MemoryLayout<Address>.size))
     }
 
     init(storage: sockaddr_storage, length: socklen_t) {

@@ -33,6 +33,44 @@ struct CommandLineTests {
                        stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// A running `justgate serve` whose stderr is read up to the start-up line.
+    struct RunningServe {
+        let process: Process
+        let stderr: Pipe
+        var log: String
+
+        /// The port from the start-up line's `"listen":"127.0.0.1:<port>"`.
+        var port: Int? {
+            log.range(of: "\"listen\":\"127.0.0.1:").flatMap { Int(log[$0.upperBound...].prefix { $0.isNumber }) }
+        }
+
+        /// SIGTERM, wait, and return everything logged.
+        mutating func stop() -> Int32 {
+            process.terminate()
+            process.waitUntilExit()
+            log += String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            return process.terminationStatus
+        }
+    }
+
+    func startServe(config path: String, environment: [String: String]) throws -> RunningServe {
+        let process = Process()
+        process.executableURL = CommandLineTests.binary
+        process.arguments = ["serve", "--config", path]
+        process.environment = environment
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        var log = ""
+        let deadline = Date().addingTimeInterval(10)
+        while !log.contains("justgate started") && Date() < deadline {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            log += String(decoding: chunk, as: UTF8.self)
+        }
+        return RunningServe(process: process, stderr: err, log: log)
+    }
+
     func writeTemporary(_ text: String) throws -> String {
         let path = NSTemporaryDirectory() + "justgate-cli-\(UUID().uuidString).yaml"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -105,22 +143,9 @@ struct CommandLineTests {
                 key_sha256: "\(SiteKeys.sha256Hex("open-key"))"
                 upstream_token: { env: JUSTGATE_CLI_OPEN_TOKEN }
             """)
-        let process = Process()
-        process.executableURL = CommandLineTests.binary
-        process.arguments = ["serve", "--config", path]
-        process.environment = ["JUSTGATE_CLI_OPEN_TOKEN": "open-token"]
-        let err = Pipe()
-        process.standardError = err
-        try process.run()
-        var log = ""
-        let deadline = Date().addingTimeInterval(10)
-        while !log.contains("justgate started") && Date() < deadline {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            log += String(decoding: chunk, as: UTF8.self)
-        }
-        process.terminate()
-        process.waitUntilExit()
+        var serve = try startServe(config: path, environment: ["JUSTGATE_CLI_OPEN_TOKEN": "open-token"])
+        _ = serve.stop()
+        let log = serve.log
         #expect(log.contains("non-loopback"))
         #expect(log.contains("\"level\":\"warning\""))
     }
@@ -136,34 +161,15 @@ struct CommandLineTests {
                 key_sha256: "\(SiteKeys.sha256Hex(key))"
                 upstream_token: { env: JUSTGATE_CLI_TEST_TOKEN }
             """)
-        let process = Process()
-        process.executableURL = CommandLineTests.binary
-        process.arguments = ["serve", "--config", path]
-        process.environment = ["JUSTGATE_CLI_TEST_TOKEN": token]
-        let err = Pipe()
-        process.standardError = err
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        var log = ""
-        var port: Int?
-        let deadline = Date().addingTimeInterval(10)
-        while port == nil && Date() < deadline {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            log += String(decoding: chunk, as: UTF8.self)
-            if let range = log.range(of: "\"listen\":\"127.0.0.1:") {
-                port = Int(log[range.upperBound...].prefix { $0.isNumber })
-            }
-        }
-        let listening = try #require(port, "no start-up line in: \(log)")
+        var serve = try startServe(config: path, environment: ["JUSTGATE_CLI_TEST_TOKEN": token])
+        defer { if serve.process.isRunning { serve.process.terminate() } }
+        let listening = try #require(serve.port, "no start-up line in: \(serve.log)")
         let client = try RawHTTPClient(port: listening)
         let response = try client.exchange("POST /api/user/v1/subscription/create/profile HTTP/1.1\r\nHost: a\r\n"
                                            + "X-AUTH-TOKEN: \(key)\r\nContent-Length: 0\r\n\r\n")
         #expect(response.status == 200)
-        process.terminate()  // SIGTERM
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        log += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(serve.stop() == 0)  // SIGTERM drains and exits cleanly
+        let log = serve.log
         #expect(log.contains("\"message\":\"stopped\""))
         #expect(!log.contains(token))
         #expect(!log.contains(key))
