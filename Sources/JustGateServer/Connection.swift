@@ -139,13 +139,12 @@ final class Connection {
     /// Returns true when a head was parsed and the state moved on.
     private func parseHead() -> Bool {
         let start = inputStart
-        let result = input.withUnsafeBytes { raw in
-            Result { () throws(HTTPParseError) in try parser.parse(UnsafeRawBufferPointer(rebasing: raw[start...])) }
-        }
         let parsedHead: (head: HTTPRequestHead, consumed: Int)?
-        switch result {
-        case .success(let value): parsedHead = value
-        case .failure(let error):
+        do {
+            parsedHead = try input.withBytes { raw throws(HTTPParseError) in
+                try parser.parse(UnsafeRawBufferPointer(rebasing: raw[start...]))
+            }
+        } catch {
             fail(status: error.status, detail: error.reason)
             return false
         }
@@ -192,16 +191,13 @@ final class Connection {
             let start = inputStart
             var decoded = body
             body = []
-            let result = input.withUnsafeBytes { raw in
-                Result { () throws(HTTPParseError) in
+            let step: (consumed: Int, done: Bool)
+            do {
+                step = try input.withBytes { raw throws(HTTPParseError) in
                     try decoder.decode(UnsafeRawBufferPointer(rebasing: raw[start...]), into: &decoded)
                 }
-            }
-            body = decoded
-            let step: (consumed: Int, done: Bool)
-            switch result {
-            case .success(let value): step = value
-            case .failure(let error):
+                body = decoded
+            } catch {
                 fail(status: error.status, detail: error.reason)
                 return false
             }

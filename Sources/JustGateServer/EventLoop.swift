@@ -251,7 +251,6 @@ public final class EventLoop {
         try? epoll.modify(connection.fd, tag: .connection, events: events)
     }
 
-
     func remove(_ connection: Connection) {
         let slot = Int(connection.fd)
         guard slot < connections.count, connections[slot] === connection else { return }

@@ -93,13 +93,3 @@ enum RequestFields {
         return fields
     }
 }
-
-extension Array where Element == UInt8 {
-    /// `withUnsafeBytes` that keeps the closure's typed error (the standard one erases it to `any Error`).
-    func withBytes<Value, Failure: Error>(
-        _ body: (UnsafeRawBufferPointer) throws(Failure) -> Value
-    ) throws(Failure) -> Value {
-        let result: Result<Value, Failure> = withUnsafeBytes { raw in Result { () throws(Failure) in try body(raw) } }
-        return try result.get()
-    }
-}

@@ -30,10 +30,10 @@ final class RequestPipeline {
         self.wallClock = wallClock
     }
 
-    /// A stage's verdict: continue with a value, or stop with this response.
-    private enum Stage<Value> {
-        case next(Value)
-        case stop(HTTPResponse)
+    /// How a stage ends a request: with the response the site gets instead of a forwarded call.
+    private struct Rejection: Error {
+        var response: HTTPResponse
+        init(_ response: HTTPResponse) { self.response = response }
     }
 
     func prepare(_ request: ServerRequest) -> PipelineDecision {
@@ -44,21 +44,21 @@ final class RequestPipeline {
         var record = RequestRecord(requestID: requestID, method: head.method, path: String(head.path),
                                    clientAddress: request.remoteAddress, receivedAtNanos: request.receivedAtNanos)
 
-        let authenticated = authenticate(head, context: context, requestID: requestID)
-        guard case .next(let site) = authenticated else { return reject(authenticated, record: &record) }
-        record.siteID = site.id
-
-        let matched = match(head, context: context, requestID: requestID)
-        guard case .next(let (operation, pathParameter)) = matched else { return reject(matched, record: &record) }
-        record.operationID = operation.id
-
-        let validated = validate(request, operation: operation, pathParameter: pathParameter, site: site,
-                                 context: context, requestID: requestID, record: &record)
-        guard case .next(let fields) = validated else { return reject(validated, record: &record) }
-
-        let call = UpstreamRequestBuilder.build(operation: operation, validated: fields, site: site, requestID: requestID,
-                                                accept: head.value(for: "Accept"), baseURL: context.upstreamBaseURL)
-        return .forward(call, record)
+        do throws(Rejection) {
+            let site = try authenticate(head, context: context, requestID: requestID)
+            record.siteID = site.id
+            let (operation, pathParameter) = try match(head, context: context, requestID: requestID)
+            record.operationID = operation.id
+            let fields = try validate(request, operation: operation, pathParameter: pathParameter, site: site,
+                                      context: context, requestID: requestID, record: &record)
+            let call = UpstreamRequestBuilder.build(operation: operation, validated: fields, site: site, requestID: requestID,
+                                                    accept: head.value(for: "Accept"), baseURL: context.upstreamBaseURL)
+            return .forward(call, record)
+        } catch {
+            record.status = error.response.status
+            record.outcome = "rejected"
+            return .respond(error.response, record)
+        }
     }
 
     /// Turns the upstream's answer (or failure) into the site's response.
@@ -99,71 +99,60 @@ final class RequestPipeline {
 
     // MARK: - Stages
 
-    private func authenticate(_ head: HTTPRequestHead, context: GatewayContext, requestID: String) -> Stage<SiteContext> {
+    private func authenticate(_ head: HTTPRequestHead, context: GatewayContext, requestID: String) throws(Rejection) -> SiteContext {
         let presented = head.value(for: "X-AUTH-TOKEN") ?? bearerToken(head.value(for: "Authorization"))
         guard let presented, !presented.isEmpty else {
-            return .stop(unauthorized("Send your site key in the X-AUTH-TOKEN header (or Authorization: Bearer).", requestID))
+            throw Rejection(unauthorized("Send your site key in the X-AUTH-TOKEN header (or Authorization: Bearer).", requestID))
         }
         guard let index = context.keys.match(presentedKey: presented) else {
-            return .stop(unauthorized("The site key is not known to this gateway; use the key justgate issued for your site.", requestID))
+            throw Rejection(unauthorized("The site key is not known to this gateway; use the key justgate issued for your site.", requestID))
         }
-        return .next(context.sites[index])
+        return context.sites[index]
     }
 
-    private func match(_ head: HTTPRequestHead, context: GatewayContext, requestID: String) -> Stage<(OperationSpec, String?)> {
+    private func match(_ head: HTTPRequestHead, context: GatewayContext, requestID: String) throws(Rejection) -> (OperationSpec, String?) {
         guard let path = URLEncodedForm.percentDecodePath(head.path) else {
-            return .stop(ProblemResponses.make(.badRequest, detail: "The request path has invalid percent-encoding.", requestID: requestID))
+            throw Rejection(ProblemResponses.make(.badRequest, detail: "The request path has invalid percent-encoding.", requestID: requestID))
         }
         switch context.router.match(method: head.method, path: path) {
         case .operation(let index, let parameter):
-            return .next((context.catalogue.operations[index], parameter))
+            return (context.catalogue.operations[index], parameter)
         case .methodNotAllowed(let allowed):
-            return .stop(ProblemResponses.make(
+            throw Rejection(ProblemResponses.make(
                 .methodNotAllowed, detail: "This operation takes \(allowed.joined(separator: ", ")), not \(ProblemText.excerpt(head.method)).",
                 requestID: requestID, headers: [HTTPHeader(name: "Allow", value: allowed.joined(separator: ", "))]))
         case .notFound:
-            return .stop(ProblemResponses.make(
+            throw Rejection(ProblemResponses.make(
                 .notFound, detail: "No Just Services operation has the path \(ProblemText.excerpt(path)); see docs/openapi.yaml.",
                 requestID: requestID))
         }
     }
 
     private func validate(_ request: ServerRequest, operation: OperationSpec, pathParameter: String?, site: SiteContext,
-                          context: GatewayContext, requestID: String, record: inout RequestRecord) -> Stage<ValidatedRequest> {
+                          context: GatewayContext, requestID: String, record: inout RequestRecord) throws(Rejection) -> ValidatedRequest {
         let fields: [(name: String, value: String)]
         do {
             fields = try RequestFields.decode(
                 query: request.head.query, contentType: request.head.value(for: "Content-Type"), body: request.body,
                 multipartLimits: context.multipartLimits)
         } catch {
-            return .stop(ProblemResponses.make(error.kind, status: error.status, detail: error.detail, requestID: requestID))
+            throw Rejection(ProblemResponses.make(error.kind, status: error.status, detail: error.detail, requestID: requestID))
         }
         let options = site.validationOptions(now: wallClock())
         switch OperationValidator.validate(operation, pathParameter: pathParameter, fields: fields, options: options,
                                            unknownFields: context.unknownFields) {
         case .success(let validated):
-            return .next(validated)
+            return validated
         case .failure(let failure):
             record.problemCodes = failure.problems.map(\.code)
             let count = failure.problems.count
-            return .stop(ProblemResponses.make(
+            throw Rejection(ProblemResponses.make(
                 .invalidFields, detail: "\(count) field\(count == 1 ? " is" : "s are") invalid for \(operation.id); nothing was sent upstream.",
                 requestID: requestID, errors: failure.problems))
         }
     }
 
     // MARK: - Helpers
-
-    private func reject<Value>(_ stage: Stage<Value>, record: inout RequestRecord) -> PipelineDecision {
-        guard case .stop(let response) = stage else {
-            let response = ProblemResponses.make(.internalError, detail: "Unexpected pipeline state.", requestID: record.requestID)
-            record.status = 500
-            return .respond(response, record)
-        }
-        record.status = response.status
-        record.outcome = "rejected"
-        return .respond(response, record)
-    }
 
     private func unauthorized(_ detail: String, _ requestID: String) -> HTTPResponse {
         ProblemResponses.make(.unauthorized, detail: detail, requestID: requestID,

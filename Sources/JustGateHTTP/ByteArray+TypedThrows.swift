@@ -1,0 +1,10 @@
+extension Array where Element == UInt8 {
+    /// `withUnsafeBytes` that keeps the closure's typed error: the standard one rethrows it as
+    /// `any Error`, which would force every parser call site to cast it back.
+    public func withBytes<Value, Failure: Error>(
+        _ body: (UnsafeRawBufferPointer) throws(Failure) -> Value
+    ) throws(Failure) -> Value {
+        let result: Result<Value, Failure> = withUnsafeBytes { raw in Result { () throws(Failure) in try body(raw) } }
+        return try result.get()
+    }
+}
