@@ -24,8 +24,18 @@ public final class LogSink: Sendable {
     }
 
     public func write(_ line: String) {
+        append { $0.append(contentsOf: line.utf8) }
+    }
+
+    /// Appends one line given as bytes (without its newline), for writers that build lines in a
+    /// reusable buffer.
+    public func write(_ line: [UInt8]) {
+        append { $0.append(contentsOf: line) }
+    }
+
+    private func append(_ line: (inout [UInt8]) -> Void) {
         let ready: [UInt8]? = pending.withLock { buffer in
-            buffer.append(contentsOf: line.utf8)
+            line(&buffer)
             buffer.append(0x0A)
             guard flushIntervalMs == 0 || buffer.count >= LogSink.immediateFlushBytes else { return nil }
             defer { buffer.removeAll(keepingCapacity: true) }
@@ -71,34 +81,45 @@ public final class LogSink: Sendable {
 enum LogTimestamp {
     /// Formats into a fixed 24-byte buffer: this runs once per request, so no intermediate strings.
     static func now() -> String {
+        String(unsafeUninitializedCapacity: 24) { format(into: $0) }
+    }
+
+    /// Appends the current time to a line being built as bytes.
+    static func append(to out: inout [UInt8]) {
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: 24))
+        out.withUnsafeMutableBufferPointer { whole in
+            _ = format(into: UnsafeMutableBufferPointer(rebasing: whole[start..<(start + 24)]))
+        }
+    }
+
+    private static func format(into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         var seconds = spec.tv_sec
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return String(unsafeUninitializedCapacity: 24) { buffer in
-            func put(_ value: Int, digits: Int, at offset: Int) {
-                var rest = value
-                for position in stride(from: offset + digits - 1, through: offset, by: -1) {
-                    buffer[position] = UInt8(0x30 + rest % 10)
-                    rest /= 10
-                }
+        func put(_ value: Int, digits: Int, at offset: Int) {
+            var rest = value
+            for position in stride(from: offset + digits - 1, through: offset, by: -1) {
+                buffer[position] = UInt8(0x30 + rest % 10)
+                rest /= 10
             }
-            put(Int(parts.tm_year) + 1900, digits: 4, at: 0)
-            buffer[4] = 0x2D
-            put(Int(parts.tm_mon) + 1, digits: 2, at: 5)
-            buffer[7] = 0x2D
-            put(Int(parts.tm_mday), digits: 2, at: 8)
-            buffer[10] = 0x54
-            put(Int(parts.tm_hour), digits: 2, at: 11)
-            buffer[13] = 0x3A
-            put(Int(parts.tm_min), digits: 2, at: 14)
-            buffer[16] = 0x3A
-            put(Int(parts.tm_sec), digits: 2, at: 17)
-            buffer[19] = 0x2E
-            put(Int(spec.tv_nsec / 1_000_000), digits: 3, at: 20)
-            buffer[23] = 0x5A
-            return 24
         }
+        put(Int(parts.tm_year) + 1900, digits: 4, at: 0)
+        buffer[4] = 0x2D
+        put(Int(parts.tm_mon) + 1, digits: 2, at: 5)
+        buffer[7] = 0x2D
+        put(Int(parts.tm_mday), digits: 2, at: 8)
+        buffer[10] = 0x54
+        put(Int(parts.tm_hour), digits: 2, at: 11)
+        buffer[13] = 0x3A
+        put(Int(parts.tm_min), digits: 2, at: 14)
+        buffer[16] = 0x3A
+        put(Int(parts.tm_sec), digits: 2, at: 17)
+        buffer[19] = 0x2E
+        put(Int(spec.tv_nsec / 1_000_000), digits: 3, at: 20)
+        buffer[23] = 0x5A
+        return 24
     }
 }

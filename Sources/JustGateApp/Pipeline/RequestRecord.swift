@@ -15,5 +15,4 @@ public struct RequestRecord: Sendable {
     /// For field problems: their codes, so logs show why without showing values.
     public var problemCodes: [String] = []
     public var receivedAtNanos: UInt64
-    public var durationMs: Double = 0
 }

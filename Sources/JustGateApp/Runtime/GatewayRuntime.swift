@@ -16,7 +16,11 @@ public final class GatewayRuntime: Sendable {
     public let contextStore: GatewayContextStore
     private let server: HTTPServer
 
+    /// - Parameters:
+    ///   - logger: for the gateway's own events; its label and level also apply to request lines.
+    ///   - requestLogSink: where request lines go; the same sink `logger`'s handler writes to.
     public init(config: GatewayConfig, sites: [ResolvedSite], logger: Logger,
+                requestLogSink: LogSink = .standardError,
                 wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) throws {
         var sandbox: SandboxServer?
         let baseURL: String
@@ -37,7 +41,8 @@ public final class GatewayRuntime: Sendable {
         let upstreamConfiguration = UpstreamClientConfiguration(
             connectTimeoutMs: config.upstream.connectTimeoutMs, timeoutMs: config.upstream.timeoutMs,
             maxResponseBytes: config.upstream.maxResponseBytes, caFile: config.upstream.caFile)
-        let requestLog = RequestLog(logger: logger)
+        let requestLogLabel = logger.label
+        let requestLogThreshold = logger.logLevel
         let server = HTTPServer(
             configuration: ServerConfiguration(
                 address: listen, workers: config.server.workers, maxConnections: config.server.maxConnections,
@@ -49,6 +54,7 @@ public final class GatewayRuntime: Sendable {
                 guard let upstream = try? UpstreamClient(loop: loop, configuration: upstreamConfiguration) else {
                     return UnavailableHandler()
                 }
+                let requestLog = RequestLog(sink: requestLogSink, label: requestLogLabel, threshold: requestLogThreshold)
                 return GatewayHandler(pipeline: pipeline, upstream: upstream, requestLog: requestLog)
             })
         do {

@@ -51,7 +51,7 @@ final class GatewayFixture {
         let sink = LogSink(fd: handle)
         var logger = Logger(label: "justgate-test") { JSONLogHandler(label: $0, level: .trace, sink: sink) }
         logger.logLevel = .trace
-        runtime = try GatewayRuntime(config: loaded.config, sites: sites, logger: logger)
+        runtime = try GatewayRuntime(config: loaded.config, sites: sites, logger: logger, requestLogSink: sink)
     }
 
     deinit {
