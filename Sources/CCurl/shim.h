@@ -31,6 +31,10 @@ typedef size_t (*jg_write_callback)(char *data, size_t size, size_t count, void 
 static inline CURLcode jg_easy_setopt_write_callback(CURL *handle, CURLoption option, jg_write_callback callback) {
     return curl_easy_setopt(handle, option, callback);
 }
+typedef int (*jg_closesocket_callback)(void *clientp, curl_socket_t socket);
+static inline CURLcode jg_easy_setopt_closesocket_callback(CURL *handle, jg_closesocket_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_CLOSESOCKETFUNCTION, callback);
+}
 
 /* curl_easy_getinfo */
 static inline CURLcode jg_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {

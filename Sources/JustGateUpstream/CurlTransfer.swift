@@ -1,4 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CCurl
+import JustGateServer
 
 /// One easy handle and everything libcurl borrows from us while it runs: the header list and the
 /// response buffer must outlive the transfer, so they live here, owned by the client's table.
@@ -12,7 +16,8 @@ final class CurlTransfer {
 
     /// Creates a handle with the options every call shares; `configure` then sets only what differs
     /// per call, so a recycled handle is not reset and rebuilt for each request.
-    init?(configuration: UpstreamClientConfiguration) {
+    /// - Parameter loop: told about every socket libcurl closes, before it is closed (see `curlCloseSocket`).
+    init?(configuration: UpstreamClientConfiguration, loop: EventLoop) {
         guard let easy = curl_easy_init() else { return nil }
         self.easy = easy
         maxResponseBytes = configuration.maxResponseBytes
@@ -30,6 +35,10 @@ final class CurlTransfer {
         if let caFile = configuration.caFile { also(jg_easy_setopt_string(easy, CURLOPT_CAINFO, caFile)) }
         also(jg_easy_setopt_write_callback(easy, CURLOPT_WRITEFUNCTION, curlWriteBody))
         also(jg_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, Unmanaged.passUnretained(self).toOpaque()))
+        also(jg_easy_setopt_closesocket_callback(easy, curlCloseSocket))
+        // Unretained: the client that owns this handle holds the loop, and closes every connection
+        // (curl_multi_cleanup) before it lets the loop go.
+        also(jg_easy_setopt_pointer(easy, CURLOPT_CLOSESOCKETDATA, Unmanaged.passUnretained(loop).toOpaque()))
         guard code == CURLE_OK else {
             curl_easy_cleanup(easy)
             return nil
@@ -107,4 +116,12 @@ private func curlWriteBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ 
         transfer.response.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
     }
     return length
+}
+
+/// libcurl closes a connection's socket through this, so the loop can drop the socket's epoll
+/// registration first: the loop keeps upstream sockets registered between calls, and a closed
+/// descriptor's number may come back at once as a new socket.
+private func curlCloseSocket(_ user: UnsafeMutableRawPointer?, _ fd: curl_socket_t) -> Int32 {
+    if let user { Unmanaged<EventLoop>.fromOpaque(user).takeUnretainedValue().forget(fd) }
+    return close(fd)
 }

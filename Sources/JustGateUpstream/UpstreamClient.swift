@@ -52,7 +52,7 @@ public final class UpstreamClient {
     @discardableResult
     public func send(_ request: UpstreamRequest,
                      completion: @escaping (Result<UpstreamResponse, UpstreamFailure>) -> Void) -> UpstreamCall {
-        guard let transfer = spare.popLast() ?? CurlTransfer(configuration: configuration) else {
+        guard let transfer = spare.popLast() ?? CurlTransfer(configuration: configuration, loop: loop) else {
             completion(.failure(.failed("libcurl could not create an easy handle")))
             return UpstreamCall(client: nil, easy: nil)
         }
@@ -90,6 +90,8 @@ public final class UpstreamClient {
 
     // MARK: - Driving libcurl from the loop
 
+    /// libcurl's interest in one socket changed. Unwatching only parks the socket in the loop, so a
+    /// keep-alive connection going idle and being reused costs no epoll_ctl.
     fileprivate func socketChanged(_ fd: Int32, what: Int32) {
         if what == CURL_POLL_REMOVE {
             loop.unwatch(fd)
@@ -98,24 +100,29 @@ public final class UpstreamClient {
         var events: IOEvents = []
         if what == CURL_POLL_IN || what == CURL_POLL_INOUT { events.insert(.readable) }
         if what == CURL_POLL_OUT || what == CURL_POLL_INOUT { events.insert(.writable) }
-        loop.watch(fd, events: events) { [unowned self] ready in
-            var flags: Int32 = 0
-            if ready.contains(.readable) { flags |= CURL_CSELECT_IN }
-            if ready.contains(.writable) { flags |= CURL_CSELECT_OUT }
-            if !ready.isDisjoint(with: [.error, .hangup]) { flags |= CURL_CSELECT_ERR }
-            self.drive(fd, flags: flags)
-        }
+        loop.watch(fd, events: events, socketReady)
+    }
+
+    /// One closure for every socket (the loop passes the descriptor), made once rather than per call.
+    private lazy var socketReady: (Int32, IOEvents) -> Void = { [unowned self] fd, ready in
+        var flags: Int32 = 0
+        if ready.contains(.readable) { flags |= CURL_CSELECT_IN }
+        if ready.contains(.writable) { flags |= CURL_CSELECT_OUT }
+        if !ready.isDisjoint(with: [.error, .hangup]) { flags |= CURL_CSELECT_ERR }
+        self.drive(fd, flags: flags)
     }
 
     fileprivate func timerChanged(_ timeoutMs: Int) {
         if let timer { loop.cancelTimer(timer) }
         timer = nil
         guard timeoutMs >= 0 else { return }
-        timer = loop.scheduleTimer(afterMs: timeoutMs) { [unowned self] in
-            self.timer = nil
-            // CURL_SOCKET_TIMEOUT (-1): let libcurl run its timeouts and pending work.
-            self.drive(-1, flags: 0)
-        }
+        timer = loop.scheduleTimer(afterMs: timeoutMs, timerFired)
+    }
+
+    private lazy var timerFired: () -> Void = { [unowned self] in
+        self.timer = nil
+        // CURL_SOCKET_TIMEOUT (-1): let libcurl run its timeouts and pending work.
+        self.drive(-1, flags: 0)
     }
 
     private func drive(_ fd: Int32, flags: Int32) {
