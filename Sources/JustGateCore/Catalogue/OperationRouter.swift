@@ -16,8 +16,10 @@ public struct OperationRouter: Sendable {
         var methods: [String]
     }
 
+    /// Literal segments are kept as UTF-8 bytes and compared as bytes: a path is a byte string
+    /// (no Unicode equivalence), and this comparison runs for every route on every request.
     private enum Segment: Sendable, Equatable {
-        case literal(Substring)
+        case literal([UInt8])
         case parameter
     }
 
@@ -35,43 +37,48 @@ public struct OperationRouter: Sendable {
     }
 
     /// `path` is the percent-decoded path without the query.
-    public func match(method: String, path: some StringProtocol) -> Match {
-        let trimmed = OperationRouter.trimSlashes(Substring(path))
+    public func match(method: String, path: String) -> Match {
+        var path = path
+        return path.withUTF8 { match(method: method, pathBytes: $0) }
+    }
+
+    private func match(method: String, pathBytes: UnsafeBufferPointer<UInt8>) -> Match {
+        let trimmed = OperationRouter.trimSlashes(pathBytes)
         var allowed: [String] = []
         for route in routes {
             guard let binding = OperationRouter.bind(route.segments, to: trimmed) else { continue }
             if route.methods.contains(method) {
-                return .operation(index: route.operationIndex, pathParameter: binding.parameter)
+                return .operation(index: route.operationIndex,
+                                  pathParameter: binding.parameter.map { String(decoding: UnsafeBufferPointer(rebasing: pathBytes[$0]), as: UTF8.self) })
             }
             for candidate in route.methods where !allowed.contains(candidate) { allowed.append(candidate) }
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }
 
-    /// A path that fits a template, with the value of its `{parameter}` segment if it has one.
+    /// A path that fits a template, with the byte range of its `{parameter}` segment if it has one.
     private struct Binding {
-        var parameter: String?
+        var parameter: Range<Int>?
     }
 
-    /// Walks the path segment by segment against the template without building an array: this runs
-    /// for every route on every request.
-    private static func bind(_ template: [Segment], to path: Substring) -> Binding? {
-        var rest = path
-        var parameter: String?
-        for (position, segment) in template.enumerated() {
-            let slash = rest.utf8.firstIndex(of: UInt8(ascii: "/"))
-            let part = rest[..<(slash ?? rest.endIndex)]
+    /// Walks the path segment by segment against the template without building an array.
+    private static func bind(_ template: [Segment], to path: Slice<UnsafeBufferPointer<UInt8>>) -> Binding? {
+        var position = path.startIndex
+        var parameter: Range<Int>?
+        for (index, segment) in template.enumerated() {
+            var stop = position
+            while stop < path.endIndex && path[stop] != UInt8(ascii: "/") { stop += 1 }
             switch segment {
             case .literal(let text):
-                guard text == part else { return nil }
+                guard stop - position == text.count, path[position..<stop].elementsEqual(text) else { return nil }
             case .parameter:
-                guard !part.isEmpty else { return nil }
-                parameter = String(part)
+                guard stop > position else { return nil }
+                parameter = position..<stop
             }
-            let isLast = position == template.count - 1
-            if let slash {
+            let isLast = index == template.count - 1
+            if stop < path.endIndex {
                 guard !isLast else { return nil }
-                rest = rest[rest.utf8.index(after: slash)...]
+                position = stop + 1
             } else if !isLast {
                 return nil
             }
@@ -80,17 +87,19 @@ public struct OperationRouter: Sendable {
     }
 
     /// One leading and one trailing slash are optional: "/a/b/", "/a/b" and "a/b" are the same path.
-    private static func trimSlashes(_ path: Substring) -> Substring {
-        // Index arithmetic on UTF-8, not Characters: "/" followed by a combining mark is one Character.
-        var trimmed = path
-        if trimmed.utf8.first == UInt8(ascii: "/") { trimmed = trimmed[trimmed.utf8.index(after: trimmed.startIndex)...] }
-        if trimmed.utf8.last == UInt8(ascii: "/") { trimmed = trimmed[..<trimmed.utf8.index(before: trimmed.endIndex)] }
+    private static func trimSlashes(_ path: UnsafeBufferPointer<UInt8>) -> Slice<UnsafeBufferPointer<UInt8>> {
+        var trimmed = path[...]
+        if trimmed.first == UInt8(ascii: "/") { trimmed = trimmed.dropFirst() }
+        if trimmed.last == UInt8(ascii: "/") { trimmed = trimmed.dropLast() }
         return trimmed
     }
 
     private static func segments(of template: String) -> [Segment] {
-        trimSlashes(Substring(template)).split(separator: "/", omittingEmptySubsequences: false).map { part in
-            part.hasPrefix("{") && part.hasSuffix("}") ? .parameter : .literal(part)
+        var bytes = Array(template.utf8)[...]
+        if bytes.first == UInt8(ascii: "/") { bytes = bytes.dropFirst() }
+        if bytes.last == UInt8(ascii: "/") { bytes = bytes.dropLast() }
+        return bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { part in
+            part.first == UInt8(ascii: "{") && part.last == UInt8(ascii: "}") ? .parameter : .literal(Array(part))
         }
     }
 }
