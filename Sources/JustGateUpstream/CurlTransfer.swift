@@ -9,6 +9,9 @@ import JustGateServer
 final class CurlTransfer {
     let easy: UnsafeMutableRawPointer
     var headers: UnsafeMutablePointer<curl_slist>?
+    /// The body libcurl sends: CURLOPT_POSTFIELDS points here, so it is memory this transfer owns
+    /// (not an array's storage, which may move) and reuses from call to call.
+    private var body = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     var response: [UInt8] = []
     var maxResponseBytes = 0
     var exceededLimit = false
@@ -50,6 +53,10 @@ final class CurlTransfer {
         jg_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, nil)
         if let headers { curl_slist_free_all(headers) }
         headers = nil
+        if body.count > 64 * 1024 {
+            body.deallocate()
+            body = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        }
         response.removeAll(keepingCapacity: response.capacity <= 64 * 1024)
         exceededLimit = false
         completion = nil
@@ -58,9 +65,11 @@ final class CurlTransfer {
     deinit {
         if let headers { curl_slist_free_all(headers) }
         curl_easy_cleanup(easy)
+        body.deallocate()
     }
 
-    /// Sets the options of one call. Strings are copied by libcurl; the body via COPYPOSTFIELDS.
+    /// Sets the options of one call. libcurl copies the URL and header strings; the body stays in
+    /// `body`, which this transfer owns until the call ends, so it is not copied again.
     /// Every per-call option is set on every call, so nothing leaks from the previous one.
     func configure(_ request: UpstreamRequest) -> CURLcode {
         var code = jg_easy_setopt_string(easy, CURLOPT_URL, request.url)
@@ -70,26 +79,41 @@ final class CurlTransfer {
             also(jg_easy_setopt_long(easy, CURLOPT_HTTPGET, 1))
             also(jg_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, nil))
         default:
+            // One spare byte: an empty body still needs a valid pointer (libcurl is told the size).
+            if body.count < request.body.count + 1 {
+                body.deallocate()
+                body = UnsafeMutableRawBufferPointer.allocate(byteCount: max(request.body.count + 1, 1024), alignment: 1)
+            }
+            request.body.withUnsafeBytes { body.copyMemory(from: $0) }
             also(jg_easy_setopt_long(easy, CURLOPT_POSTFIELDSIZE, request.body.count))
-            also(request.body.withUnsafeBufferPointer { buffer in
-                // An empty array may have no base address; libcurl still needs a valid pointer.
-                let empty: [CChar] = [0]
-                return buffer.baseAddress.map { base in
-                    base.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                        jg_easy_setopt_string(easy, CURLOPT_COPYPOSTFIELDS, $0)
-                    }
-                } ?? empty.withUnsafeBufferPointer { jg_easy_setopt_string(easy, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) }
-            })
+            also(jg_easy_setopt_pointer(easy, CURLOPT_POSTFIELDS, body.baseAddress))
             also(jg_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method == "POST" ? nil : request.method))
         }
         // "Expect:" stops libcurl from waiting for 100-continue on larger bodies: one round trip saved.
         var list: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "Expect:")
         for header in request.headers {
-            list = curl_slist_append(list, "\(header.name): \(header.value)")
+            list = CurlTransfer.append(header, to: list)
         }
         headers = list
         also(jg_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list))
         return code
+    }
+
+    /// Appends "name: value" to a header list, formatting the line in a stack buffer (libcurl
+    /// copies it) rather than in a heap string per header.
+    private static func append(_ header: (name: String, value: String),
+                               to list: UnsafeMutablePointer<curl_slist>?) -> UnsafeMutablePointer<curl_slist>? {
+        let length = header.name.utf8.count + 2 + header.value.utf8.count
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { line in
+            var position = 0
+            for byte in header.name.utf8 { line[position] = CChar(bitPattern: byte); position += 1 }
+            line[position] = 0x3A
+            line[position + 1] = 0x20
+            position += 2
+            for byte in header.value.utf8 { line[position] = CChar(bitPattern: byte); position += 1 }
+            line[position] = 0
+            return curl_slist_append(list, line.baseAddress) ?? list
+        }
     }
 
     /// The upstream's status and content type once the transfer is done.

@@ -9,10 +9,16 @@ struct RequestIDGenerator {
         prefix = generator.next()
     }
 
-    /// 32 lowercase hex digits: a random per-loop prefix and a counter, unique without a syscall per request.
+    /// 32 lowercase hex digits: a random per-loop prefix and a counter, unique without a syscall per
+    /// request. Written straight into the string's storage: this runs for every request.
     mutating func next() -> String {
         counter &+= 1
-        return RequestIDGenerator.hex(prefix) + RequestIDGenerator.hex(counter)
+        let prefix = self.prefix, counter = self.counter
+        return String(unsafeUninitializedCapacity: 32) { buffer in
+            RequestIDGenerator.writeHex(prefix, into: buffer, at: 0)
+            RequestIDGenerator.writeHex(counter, into: buffer, at: 16)
+            return 32
+        }
     }
 
     /// Accepts 1–128 characters of `[A-Za-z0-9._:-]`; anything else could smuggle text into logs.
@@ -25,14 +31,12 @@ struct RequestIDGenerator {
         }
     }
 
-    private static func hex(_ value: UInt64) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var bytes = [UInt8](repeating: 0x30, count: 16)
+    private static func writeHex(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
         var rest = value
-        for index in stride(from: 15, through: 0, by: -1) {
-            bytes[index] = digits[Int(rest & 0xF)]
+        for index in stride(from: offset + 15, through: offset, by: -1) {
+            let nibble = UInt8(truncatingIfNeeded: rest & 0xF)
+            buffer[index] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
             rest >>= 4
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
