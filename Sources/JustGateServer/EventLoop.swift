@@ -25,6 +25,8 @@ public final class EventLoop {
     private var watchers: [Int32: Watcher] = [:]
     private var timers: [Int: (deadline: UInt64, action: () -> Void)] = [:]
     private var nextTimerID = 0
+    /// Reused by `runDueTimers` so that firing a timer allocates nothing.
+    private var dueTimers: [(id: Int, deadline: UInt64)] = []
     private var listenersPausedUntil: UInt64 = 0
     private var nextSweep: UInt64 = 0
     private var dateCache = HTTPDateCache()
@@ -181,10 +183,13 @@ public final class EventLoop {
     private func runDueTimers() {
         guard !timers.isEmpty else { return }
         let now = MonotonicClock.milliseconds()
-        // Usually nothing is due: check before building any list.
-        guard timers.values.contains(where: { $0.deadline <= now }) else { return }
-        let due = timers.filter { $0.value.deadline <= now }.sorted { $0.value.deadline < $1.value.deadline }
-        for (id, timer) in due where timers.removeValue(forKey: id) != nil {
+        dueTimers.removeAll(keepingCapacity: true)
+        for (id, timer) in timers where timer.deadline <= now { dueTimers.append((id, timer.deadline)) }
+        // Usually one timer at most is due (libcurl's): sort only when there is an order to keep.
+        if dueTimers.count > 1 { dueTimers.sort { $0.deadline < $1.deadline } }
+        for (id, _) in dueTimers {
+            // An earlier action may have cancelled this one.
+            guard let timer = timers.removeValue(forKey: id) else { continue }
             timer.action()
         }
     }
