@@ -105,6 +105,9 @@ def summarize(run):
         "socket_errors": {name: errors[name] for name in ("connect", "read", "write", "timeout")},
     })
     summary["errors_total"] = summary["non2xx"] + sum(summary["socket_errors"].values())
+    # The server's own CPU time per answered request: the cost of proxying, free of how
+    # wrk and the upstream share the cores.
+    summary["cpu_us_per_request"] = round(float(run["cpu_seconds"]) * 1e6 / result["requests"], 1) if result["requests"] else None
     return summary
 
 
@@ -127,11 +130,13 @@ def compare(targets):
     steadiest = min(anchors, key=lambda name: anchors[name]["latency_us"]["p99"])
     best_rps = anchors[fastest]["requests_per_sec"]
     best_p99 = anchors[steadiest]["latency_us"]["p99"]
+    floor = targets.get("curlfloor")
     return {
         "throughput_anchor": fastest,
         "throughput_ratio": round(justgate["requests_per_sec"] / best_rps, 3) if best_rps else None,
         "p99_anchor": steadiest,
         "p99_ratio": round(justgate["latency_us"]["p99"] / best_p99, 3) if best_p99 else None,
+        "floor_throughput_ratio": round(floor["requests_per_sec"] / best_rps, 3) if floor and clean(floor) and best_rps else None,
     }
 
 
@@ -217,10 +222,13 @@ def table(header, lines):
 def results_table(rows, targets):
     header = ["scenario", "conns"]
     for target in targets:
-        header += [f"{target} req/s", f"{target} p50", f"{target} p99", f"{target} RSS", f"{target} err"]
+        header += [f"{target} req/s", f"{target} p50", f"{target} p99", f"{target} RSS", f"{target} CPU/req", f"{target} err"]
     with_justgate = "justgate" in targets
     if with_justgate:
         header += ["jg req/s vs best", "jg p99 vs best"]
+    with_floor = "curlfloor" in targets
+    if with_floor:
+        header += ["floor req/s vs best"]
     lines = []
     for row in rows:
         line = [row["scenario"], row["connections"]]
@@ -233,6 +241,7 @@ def results_table(rows, targets):
                 ms(latency.get("p50")),
                 ms(latency.get("p99")),
                 mib(numbers.get("peak_rss_kib")),
+                "-" if numbers.get("cpu_us_per_request") is None else f"{numbers['cpu_us_per_request']:.1f}us",
                 numbers.get("errors_total", "-"),
             ]
         if with_justgate:
@@ -241,6 +250,8 @@ def results_table(rows, targets):
                 f"{ratio(versus.get('throughput_ratio'))} ({versus.get('throughput_anchor', '-')})",
                 f"{ratio(versus.get('p99_ratio'))} ({versus.get('p99_anchor', '-')})",
             ]
+        if with_floor:
+            line.append(ratio((row["justgate_vs_best_anchor"] or {}).get("floor_throughput_ratio")))
         lines.append(line)
     return table(header, lines)
 
@@ -284,7 +295,11 @@ def markdown(report, targets):
         results_table(report["rows"], targets),
         "",
         "req/s: completed requests per second. p50/p99: wrk latency percentiles. RSS: peak resident memory of the "
-        "server's processes during that run (VmHWM, summed). err: non-2xx answers plus socket errors."
+        "server's processes during that run (VmHWM, summed). CPU/req: the server's own CPU time (user + system) "
+        "per completed request. err: non-2xx answers plus socket errors."
+        + (" curlfloor: bench/curl-floor, the cheapest proxy whose upstream calls go through libcurl (no "
+           "authentication, validation or logging): the ceiling libcurl leaves justgate on this machine."
+           if "curlfloor" in targets else "")
         + (" jg ... vs best: justgate divided by the anchor with the higher req/s (throughput; above 1 is better) "
            "and by the anchor with the lower p99 (latency; below 1 is better)." if "justgate" in targets else ""),
         "",
@@ -303,7 +318,7 @@ def main():
     runs = read_lines(args.runs)
     idle = {entry["target"]: entry["idle"] for entry in read_lines(args.idle)}
     rows = build_rows(runs)
-    targets = [t for t in ("nginx", "haproxy", "justgate") if any(t in row["targets"] for row in rows)]
+    targets = [t for t in ("nginx", "haproxy", "curlfloor", "justgate") if any(t in row["targets"] for row in rows)]
     report = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": machine(),

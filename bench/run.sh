@@ -13,6 +13,9 @@
 #                           median-throughput round, which steadies numbers on a busy box
 #   JUSTGATE_BIN            justgate binary (default .build/release/justgate)
 #   BENCH_SKIP_JUSTGATE=1   run only the nginx and HAProxy anchors
+#   BENCH_FLOOR             1 (default) also measures bench/curl-floor: the cheapest proxy whose
+#                           upstream calls go through libcurl, i.e. the ceiling libcurl leaves for
+#                           justgate on this machine; 0 skips it (it needs cc and libcurl's headers)
 #   BENCH_NGINX_KEEPALIVE   idle upstream connections each nginx worker keeps (default 1024: with 64, nginx
 #                           opens and closes a connection per request beyond 64 and halves its own throughput)
 #   BENCH_IDLE_CONNECTIONS  idle keep-alive connections held by idle_connections.py
@@ -31,6 +34,8 @@ SCENARIOS="${BENCH_SCENARIOS:-all}"
 REPEAT="${BENCH_REPEAT:-1}"
 JUSTGATE_BIN="${JUSTGATE_BIN:-.build/release/justgate}"
 SKIP_JUSTGATE="${BENCH_SKIP_JUSTGATE:-0}"
+FLOOR="${BENCH_FLOOR:-1}"
+FLOOR_BIN=""
 IDLE_CONNECTIONS="${BENCH_IDLE_CONNECTIONS:-10000}"
 NGINX_KEEPALIVE="${BENCH_NGINX_KEEPALIVE:-1024}"
 WORKERS=2
@@ -44,6 +49,7 @@ UPSTREAM_TOKEN="bench-upstream-token-c41e8d7a90b2"
 ALL_SCENARIOS="action.save subscribe.sms segments.get"
 [[ "$SCENARIOS" == "all" ]] && SCENARIOS="$ALL_SCENARIOS"
 TARGETS="nginx haproxy"
+[[ "$FLOOR" == "1" ]] && TARGETS="$TARGETS curlfloor"
 [[ "$SKIP_JUSTGATE" == "1" ]] || TARGETS="$TARGETS justgate"
 
 log() { printf '[bench] %s\n' "$*" >&2; }
@@ -290,6 +296,13 @@ sites:
 EOF
 }
 
+# The libcurl floor is C, built here so that it needs no more than cc and libcurl's headers.
+build_floor() {
+  FLOOR_BIN="$TMP_DIR/curl-floor"
+  ${CC:-cc} -O2 -o "$FLOOR_BIN" "$BENCH_DIR/curl-floor/floor.c" $(pkg-config --cflags --libs libcurl 2>/dev/null || echo -lcurl) -lpthread ||
+    die "could not build bench/curl-floor/floor.c (needs cc and libcurl4-openssl-dev; BENCH_FLOOR=0 skips it)"
+}
+
 # --- starting and stopping targets ------------------------------------------
 
 TARGET_PID=""
@@ -308,12 +321,14 @@ start_target() {
     nginx) write_nginx_proxy_conf "$dir" "$port" ;;
     haproxy) write_haproxy_conf "$dir" "$port" ;;
     justgate) write_justgate_conf "$dir" "$port" ;;
+    curlfloor) ;;
   esac
   spawned="$(now_ms)"
   case "$name" in
     upstream | nginx) nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >"$dir/stdout.log" 2>&1 & ;;
     haproxy) haproxy -db -f "$dir/haproxy.cfg" >"$dir/stdout.log" 2>&1 & ;;
     justgate) JUST_TOKEN_BENCH="$UPSTREAM_TOKEN" "$JUSTGATE_BIN" serve --config "$dir/justgate.yaml" >"$dir/stdout.log" 2>&1 & ;;
+    curlfloor) "$FLOOR_BIN" "$port" "http://127.0.0.1:$UPSTREAM_PORT" "$UPSTREAM_TOKEN" "$WORKERS" >"$dir/stdout.log" 2>&1 & ;;
   esac
   TARGET_PID=$!
   echo "$TARGET_PID" >"$TMP_DIR/pids/$name.pid"
@@ -415,6 +430,7 @@ main() {
   : >"$TMP_DIR/runs.jsonl"
   : >"$TMP_DIR/idle.jsonl"
 
+  [[ "$FLOOR" == "1" ]] && build_floor
   start_target upstream
   UPSTREAM_PORT="$TARGET_PORT"
   log "upstream nginx on 127.0.0.1:$UPSTREAM_PORT; targets: $TARGETS; duration $DURATION x $REPEAT; connections $CONNECTIONS; fd limit $(fd_limit)"
@@ -432,7 +448,7 @@ main() {
   done
 
   if ((IDLE_CONNECTIONS > 0)); then
-    for target in $TARGETS; do
+    for target in ${TARGETS/curlfloor/}; do
       log "idle connections: $IDLE_CONNECTIONS held against $target"
       run_idle "$target"
     done
