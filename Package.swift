@@ -72,7 +72,9 @@ let package = Package(
         .testTarget(name: "JustGateSandboxTests", dependencies: ["JustGateSandbox"]),
         .testTarget(
             name: "JustGateAppTests",
-            dependencies: ["JustGateApp", "JustGateUpstream", "JustGateServer", "JustGateSandbox", "JustGateTestSupport"]
+            dependencies: ["JustGateApp", "JustGateUpstream", "JustGateServer", "JustGateSandbox", "JustGateTestSupport",
+                           "CTestSupport"]
         ),
+        .target(name: "CTestSupport", path: "Tests/CTestSupport"),
     ]
 )

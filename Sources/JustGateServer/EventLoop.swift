@@ -305,6 +305,8 @@ public final class EventLoop {
         for case let connection? in connections { connection.close() }
         handler = nil
         listeners.forEach { _ = close($0) }
-        _ = close(wakeFD)
+        // The wake-up eventfd is not closed here: `HTTPServer.stop` may still be writing to it,
+        // and a closed number can be reused at once by another socket in the process, which would
+        // then receive the wake-up bytes. The server closes it after joining this thread.
     }
 }

@@ -62,6 +62,8 @@ public final class HTTPServer: Sendable {
             }, unmanaged.toOpaque())
             guard created == 0 else {
                 unmanaged.release()
+                _ = close(wakeFD)
+                _ = close(epollFD)
                 throw SocketError("pthread_create", code: created)
             }
             threads.append(thread)
@@ -84,6 +86,8 @@ public final class HTTPServer: Sendable {
         }
         for fd in wakeFDs { _ = eventfd_write(fd, 1) }
         for thread in threads { pthread_join(thread, nil) }
+        // Only now, with every loop gone, can no one write to these any more.
+        for fd in wakeFDs { _ = close(fd) }
     }
 
     static func coreCount() -> Int {

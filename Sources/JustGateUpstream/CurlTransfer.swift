@@ -42,10 +42,9 @@ final class CurlTransfer {
         // Unretained: the client that owns this handle holds the loop, and closes every connection
         // (curl_multi_cleanup) before it lets the loop go.
         also(jg_easy_setopt_pointer(easy, CURLOPT_CLOSESOCKETDATA, Unmanaged.passUnretained(loop).toOpaque()))
-        guard code == CURLE_OK else {
-            curl_easy_cleanup(easy)
-            return nil
-        }
+        // Every stored property is set by now, so failing runs `deinit`, which cleans the handle up
+        // (cleaning it here as well would free it twice).
+        guard code == CURLE_OK else { return nil }
     }
 
     /// Makes a finished handle ready for the next call; its shared options stay set.

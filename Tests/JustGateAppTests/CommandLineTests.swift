@@ -10,33 +10,15 @@ struct CommandLineTests {
 
     static var binary: URL { repositoryRoot.appendingPathComponent(".build/debug/justgate") }
 
-    struct Outcome {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
-        let process = Process()
-        process.executableURL = CommandLineTests.binary
-        process.arguments = arguments
-        process.currentDirectoryURL = CommandLineTests.repositoryRoot
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> ChildProcess.Outcome {
+        try ChildProcess.run(CommandLineTests.binary.path, arguments,
+                             environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new },
+                             directory: CommandLineTests.repositoryRoot.path)
     }
 
     /// A running `justgate serve` whose stderr is read up to the start-up line.
     struct RunningServe {
-        let process: Process
-        let stderr: Pipe
+        let process: ChildProcess
         var log: String
 
         /// The port from the start-up line's `"listen":"127.0.0.1:<port>"`.
@@ -44,31 +26,18 @@ struct CommandLineTests {
             log.range(of: "\"listen\":\"127.0.0.1:").flatMap { Int(log[$0.upperBound...].prefix { $0.isNumber }) }
         }
 
-        /// SIGTERM, wait, and return everything logged.
+        /// SIGTERM, wait, and return the exit status; `log` then holds everything logged.
         mutating func stop() -> Int32 {
-            process.terminate()
-            process.waitUntilExit()
-            log += String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            return process.terminationStatus
+            process.signal(SIGTERM)
+            log += process.readToEnd().stderr
+            return process.wait()
         }
     }
 
     func startServe(config path: String, environment: [String: String]) throws -> RunningServe {
-        let process = Process()
-        process.executableURL = CommandLineTests.binary
-        process.arguments = ["serve", "--config", path]
-        process.environment = environment
-        let err = Pipe()
-        process.standardError = err
-        try process.run()
-        var log = ""
-        let deadline = Date().addingTimeInterval(10)
-        while !log.contains("justgate started") && Date() < deadline {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            log += String(decoding: chunk, as: UTF8.self)
-        }
-        return RunningServe(process: process, stderr: err, log: log)
+        let process = try ChildProcess(CommandLineTests.binary.path, ["serve", "--config", path], environment: environment)
+        let log = process.readStderr(until: "justgate started", timeoutSeconds: 10)
+        return RunningServe(process: process, log: log)
     }
 
     func writeTemporary(_ text: String) throws -> String {
@@ -162,7 +131,6 @@ struct CommandLineTests {
                 upstream_token: { env: JUSTGATE_CLI_TEST_TOKEN }
             """)
         var serve = try startServe(config: path, environment: ["JUSTGATE_CLI_TEST_TOKEN": token])
-        defer { if serve.process.isRunning { serve.process.terminate() } }
         let listening = try #require(serve.port, "no start-up line in: \(serve.log)")
         let client = try RawHTTPClient(port: listening)
         let response = try client.exchange("POST /api/user/v1/subscription/create/profile HTTP/1.1\r\nHost: a\r\n"

@@ -7,21 +7,14 @@ import Testing
 struct ReferenceExamplesTests {
     /// Runs curl with `arguments` after the URL's base is rewritten; returns (HTTP status, body).
     func curl(_ arguments: [String]) throws -> (status: Int, body: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["--silent", "--show-error", "--max-time", "10", "--write-out", "\n%{http_code}"] + arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        var lines = String(decoding: data, as: UTF8.self).components(separatedBy: "\n")
+        let outcome = try ChildProcess.run(
+            "/usr/bin/curl", ["--silent", "--show-error", "--max-time", "10", "--write-out", "\n%{http_code}"] + arguments)
+        var lines = outcome.stdout.components(separatedBy: "\n")
         let status = Int(lines.removeLast()) ?? 0
-        // When curl itself fails (status 000), its complaint becomes the body so the failure explains itself.
-        return (status, status == 0 ? complaint : lines.joined(separator: "\n"))
+        // When curl itself fails (status 000), what it said and how it ended become the body, so
+        // the failure explains itself.
+        let failure = "curl exit \(outcome.status); stderr: \(outcome.stderr.debugDescription); stdout: \(outcome.stdout.debugDescription)"
+        return (status, status == 0 ? failure : lines.joined(separator: "\n"))
     }
 
     @Test func theReferenceCurlExamplesWorkThroughTheGateway() throws {
@@ -30,7 +23,7 @@ struct ReferenceExamplesTests {
         let key = "X-AUTH-TOKEN: \(GatewayFixture.horoscopeKey)"
 
         let created = try curl(["--request", "POST", "\(base)/api/user/v1/subscription/create/profile", "--header", key])
-        #expect(created.status == 200)
+        #expect(created.status == 200, "\(created.body)")
         let juid = created.body.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(juid.count == 32)
 
@@ -61,7 +54,7 @@ struct ReferenceExamplesTests {
         #expect(action.body == "Request accepted")
 
         let segments = try curl(["--location", "--request", "GET", "\(base)/api/user/v1/info/segment/?juid=\(juid)", "--header", key])
-        #expect(segments.status == 200)
+        #expect(segments.status == 200, "\(segments.body)")
         #expect(segments.body == "[1,2,3,35,36]")
 
         let count = try curl(["--location", "--request", "GET",

@@ -36,7 +36,7 @@ struct UpstreamClientTests {
 /// `openssl s_server -www` with a throwaway CA and a certificate for 127.0.0.1, made per test.
 final class TLSTestServer {
     let directory: String
-    let process = Process()
+    let process: ChildProcess
     let port: Int
     var caFile: String { directory + "/ca.pem" }
 
@@ -52,17 +52,14 @@ final class TLSTestServer {
         // s_server block-buffers its "ACCEPT" line when stdout is a pipe, so pick the port here and
         // poll until it accepts instead of reading it back.
         let chosen = try ClosedPort.make()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["s_server", "-accept", "127.0.0.1:\(chosen)", "-cert", "server.pem", "-key", "server.key",
-                             "-www", "-naccept", "50"]
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        process = try ChildProcess("/usr/bin/openssl",
+                                   ["s_server", "-accept", "127.0.0.1:\(chosen)", "-cert", "server.pem", "-key", "server.key",
+                                    "-www", "-naccept", "50", "-quiet"],
+                                   directory: directory)
         let deadline = Date().addingTimeInterval(10)
         while (try? RawHTTPClient(port: chosen)) == nil {
             guard Date() < deadline, process.isRunning else {
-                process.terminate()
+                process.signal(SIGKILL)
                 throw RawHTTPClient.ClientError(description: "openssl s_server did not start on port \(chosen)")
             }
             usleep(20_000)
@@ -72,22 +69,15 @@ final class TLSTestServer {
 
     func stop() {
         // s_server does not always exit on SIGTERM while it waits in accept; SIGKILL is certain.
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.signal(SIGKILL)
+        process.wait()
         try? FileManager.default.removeItem(atPath: directory)
     }
 
     private static func openssl(_ arguments: [String], in directory: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw RawHTTPClient.ClientError(description: "openssl \(arguments.first ?? "") failed")
+        let outcome = try ChildProcess.run("/usr/bin/openssl", arguments, directory: directory)
+        guard outcome.status == 0 else {
+            throw RawHTTPClient.ClientError(description: "openssl \(arguments.first ?? "") failed: \(outcome.stderr)")
         }
     }
 }

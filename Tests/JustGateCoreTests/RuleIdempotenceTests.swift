@@ -73,7 +73,10 @@ import Testing
     }
 
     @Test func unixTimestamp() async {
-        await Self.run(.unixTimestamp, Gen.int64(in: -999_999_999_999_999...999_999_999_999_999).map(String.init))
+        // Plausible times (seconds and milliseconds from 1970 to about 2100) must mostly be accepted;
+        // the wide range mostly is not, so it only checks the property on what is.
+        await Self.run(.unixTimestamp, Gen.int64(in: 0...4_000_000_000_000).map(String.init))
+        await Self.run(.unixTimestamp, Gen.int64(in: -999_999_999_999_999...999_999_999_999_999).map(String.init), minimumAccepted: 0)
         await Self.run(.unixTimestamp, Self.text("0123456789-. ", 1...16), minimumAccepted: 0)
     }
 
