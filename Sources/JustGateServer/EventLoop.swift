@@ -22,7 +22,8 @@ public final class EventLoop {
 
     private var connections: [Connection?] = []
     private var connectionCount = 0
-    private var watchers: [Int32: Watcher] = [:]
+    /// Foreign descriptors by number, like `connections`: a lookup per event must not hash.
+    private var watchers: [Watcher?] = []
     private var timers: [Int: (deadline: UInt64, action: () -> Void)] = [:]
     private var nextTimerID = 0
     /// Reused by `runDueTimers` so that firing a timer allocates nothing.
@@ -74,8 +75,13 @@ public final class EventLoop {
     /// Re-watching with the events it is registered for costs no system call. The callback gets
     /// the descriptor, so one closure can serve every socket of its owner.
     public func watch(_ fd: Int32, events: IOEvents, _ callback: @escaping (Int32, IOEvents) -> Void) {
-        let previous = watchers[fd]?.events
-        watchers[fd] = Watcher(events: events, callback: callback)
+        let slot = Int(fd)
+        guard slot >= 0 else { return }
+        if slot >= watchers.count {
+            watchers.append(contentsOf: repeatElement(nil, count: slot - watchers.count + 1))
+        }
+        let previous = watchers[slot]?.events
+        watchers[slot] = Watcher(events: events, callback: callback)
         guard previous != events else { return }
         do {
             if previous != nil {
@@ -85,7 +91,7 @@ public final class EventLoop {
             }
         } catch {
             // A descriptor epoll refuses cannot make progress; report it as an error event at once.
-            watchers[fd] = nil
+            watchers[slot] = nil
             callback(fd, .error)
         }
     }
@@ -94,14 +100,23 @@ public final class EventLoop {
     /// If it becomes ready while parked (the peer closed an idle connection), it is deregistered
     /// then, so a level-triggered event cannot spin the loop.
     public func unwatch(_ fd: Int32) {
-        watchers[fd]?.callback = nil
+        let slot = Int(fd)
+        guard slot >= 0, slot < watchers.count else { return }
+        watchers[slot]?.callback = nil
     }
 
     /// Forgets `fd` entirely; call it before the descriptor is closed, so its number can be
     /// reused by another socket without inheriting this registration.
     public func forget(_ fd: Int32) {
-        guard watchers.removeValue(forKey: fd) != nil else { return }
+        let slot = Int(fd)
+        guard slot >= 0, slot < watchers.count, watchers[slot] != nil else { return }
+        watchers[slot] = nil
         epoll.remove(fd)
+    }
+
+    private func watcherCallback(_ fd: Int32) -> ((Int32, IOEvents) -> Void)? {
+        let slot = Int(fd)
+        return slot >= 0 && slot < watchers.count ? watchers[slot]?.callback : nil
     }
 
     /// Runs `action` on this loop after `delayMs`; returns a handle for `cancelTimer`.
@@ -167,7 +182,7 @@ public final class EventLoop {
             if !ready.isDisjoint(with: [.readable, .hangup, .error]) { connection.readable() }
             if ready.contains(.writable), connection.phase != .closed { connection.writable() }
         case .watcher:
-            if let callback = watchers[fd]?.callback {
+            if let callback = watcherCallback(fd) {
                 callback(fd, ready)
             } else {
                 forget(fd)

@@ -8,7 +8,8 @@ import JustGateServer
 /// response buffer must outlive the transfer, so they live here, owned by the client's table.
 final class CurlTransfer {
     let easy: UnsafeMutableRawPointer
-    var headers: UnsafeMutablePointer<curl_slist>?
+    /// The request's header list, built in memory this transfer owns (see `HeaderList`).
+    private var headers = HeaderList()
     /// The body libcurl sends: CURLOPT_POSTFIELDS points here, so it is memory this transfer owns
     /// (not an array's storage, which may move) and reuses from call to call.
     private var body = UnsafeMutableRawBufferPointer(start: nil, count: 0)
@@ -50,8 +51,6 @@ final class CurlTransfer {
     /// Makes a finished handle ready for the next call; its shared options stay set.
     func reset() {
         jg_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, nil)
-        if let headers { curl_slist_free_all(headers) }
-        headers = nil
         if body.count > 64 * 1024 {
             body.deallocate()
             body = UnsafeMutableRawBufferPointer(start: nil, count: 0)
@@ -62,8 +61,8 @@ final class CurlTransfer {
     }
 
     deinit {
-        if let headers { curl_slist_free_all(headers) }
         curl_easy_cleanup(easy)
+        headers.deallocate()
         body.deallocate()
     }
 
@@ -88,31 +87,8 @@ final class CurlTransfer {
             also(jg_easy_setopt_pointer(easy, CURLOPT_POSTFIELDS, body.baseAddress))
             also(jg_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method == "POST" ? nil : request.method))
         }
-        // "Expect:" stops libcurl from waiting for 100-continue on larger bodies: one round trip saved.
-        var list: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "Expect:")
-        for header in request.headers {
-            list = CurlTransfer.append(header, to: list)
-        }
-        headers = list
-        also(jg_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list))
+        also(jg_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headers.fill(request.headers)))
         return code
-    }
-
-    /// Appends "name: value" to a header list, formatting the line in a stack buffer (libcurl
-    /// copies it) rather than in a heap string per header.
-    private static func append(_ header: (name: String, value: String),
-                               to list: UnsafeMutablePointer<curl_slist>?) -> UnsafeMutablePointer<curl_slist>? {
-        let length = header.name.utf8.count + 2 + header.value.utf8.count
-        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { line in
-            var position = 0
-            for byte in header.name.utf8 { line[position] = CChar(bitPattern: byte); position += 1 }
-            line[position] = 0x3A
-            line[position + 1] = 0x20
-            position += 2
-            for byte in header.value.utf8 { line[position] = CChar(bitPattern: byte); position += 1 }
-            line[position] = 0
-            return curl_slist_append(list, line.baseAddress) ?? list
-        }
     }
 
     /// The upstream's status and content type once the transfer is done.

@@ -1,0 +1,68 @@
+import CCurl
+
+/// A `curl_slist` whose nodes and text live in two buffers that one transfer owns and reuses.
+///
+/// `curl_slist_append` makes two heap allocations per header (node and copied text), so an
+/// upstream call with six headers paid twelve mallocs and twelve frees. libcurl only reads the
+/// list it is given (CURLOPT_HTTPHEADER: "a linked list of struct curl_slist"), so the list can
+/// be laid out here instead: `fill` writes the lines into one text buffer and links fixed nodes
+/// to them. The buffers are rebuilt only between calls, never while libcurl holds the list.
+struct HeaderList {
+    private var nodes = UnsafeMutableBufferPointer<curl_slist>(start: nil, count: 0)
+    private var text = UnsafeMutableBufferPointer<CChar>(start: nil, count: 0)
+
+    /// Lays out "Expect:" (so libcurl never waits for 100-continue: a round trip saved) and then
+    /// "name: value" for each header, and returns the head of the list. Names and values come
+    /// from the pipeline and config, which allow no control characters, so no line can end early.
+    mutating func fill(_ headers: [(name: String, value: String)]) -> UnsafeMutablePointer<curl_slist>? {
+        let expect: StaticString = "Expect:"
+        var textLength = expect.utf8CodeUnitCount + 1
+        for header in headers { textLength += header.name.utf8.count + 2 + header.value.utf8.count + 1 }
+        reserve(nodes: headers.count + 1, text: textLength)
+        guard let nodeBase = nodes.baseAddress, let textBase = text.baseAddress else { return nil }
+
+        var position = 0
+        func line(_ write: (inout Int) -> Void) -> UnsafeMutablePointer<CChar> {
+            let start = textBase + position
+            write(&position)
+            text[position] = 0
+            position += 1
+            return start
+        }
+        func copy(_ bytes: some Sequence<UInt8>, _ position: inout Int) {
+            for byte in bytes {
+                text[position] = CChar(bitPattern: byte)
+                position += 1
+            }
+        }
+        nodeBase[0] = curl_slist(data: line { copy(UnsafeBufferPointer(start: expect.utf8Start, count: expect.utf8CodeUnitCount), &$0) }, next: nil)
+        for (index, header) in headers.enumerated() {
+            let data = line { position in
+                copy(header.name.utf8, &position)
+                text[position] = 0x3A
+                text[position + 1] = 0x20
+                position += 2
+                copy(header.value.utf8, &position)
+            }
+            nodeBase[index + 1] = curl_slist(data: data, next: nil)
+            nodeBase[index].next = nodeBase + index + 1
+        }
+        return nodeBase
+    }
+
+    func deallocate() {
+        nodes.deallocate()
+        text.deallocate()
+    }
+
+    private mutating func reserve(nodes nodeCount: Int, text textCount: Int) {
+        if nodes.count < nodeCount {
+            nodes.deallocate()
+            nodes = .allocate(capacity: max(nodeCount, 8))
+        }
+        if text.count < textCount {
+            text.deallocate()
+            text = .allocate(capacity: max(textCount, 512))
+        }
+    }
+}

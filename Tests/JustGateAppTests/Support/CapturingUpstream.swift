@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// A minimal keep-alive HTTP/1.1 upstream on 127.0.0.1 that records the raw head and body of
+/// every request and answers `200 ok`, for asserting the exact bytes libcurl put on the wire.
+final class CapturingUpstream: @unchecked Sendable {
+    // @unchecked: `captured` is only touched under `lock`; the listener and connection threads
+    // own their descriptors.
+    struct Captured {
+        var head: String
+        var body: [UInt8]
+
+        /// Header values by lowercased name (the last one wins).
+        var headers: [String: String] {
+            var result: [String: String] = [:]
+            for line in head.components(separatedBy: "\r\n").dropFirst() {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                result[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+            return result
+        }
+    }
+
+    let port: Int
+    private let listener: Int32
+    private let lock = NSLock()
+    private var captured: [Captured] = []
+
+    init() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(listener, pointer, length) == 0 && listen(listener, 16) == 0
+                    && getsockname(listener, pointer, &length) == 0
+            }
+        }
+        guard bound else {
+            close(listener)
+            throw POSIXError(.EADDRNOTAVAIL)
+        }
+        self.listener = listener
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread { [weak self] in
+            while true {
+                let connection = accept(listener, nil, nil)
+                guard connection >= 0, let upstream = self else { return }
+                Thread.detachNewThread { upstream.serve(connection) }
+            }
+        }
+    }
+
+    func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
+
+    var requests: [Captured] { lock.withLock { captured } }
+
+    private func serve(_ connection: Int32) {
+        defer { close(connection) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var buffer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            while let request = takeRequest(from: &buffer) {
+                lock.withLock { captured.append(request) }
+                let answer = Array("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok".utf8)
+                _ = answer.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            }
+            let count = chunk.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { return }
+            buffer.append(contentsOf: chunk[..<count])
+        }
+    }
+
+    private func takeRequest(from buffer: inout [UInt8]) -> Captured? {
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard let end = buffer.indices.dropLast(3).first(where: { Array(buffer[$0..<($0 + 4)]) == separator }) else { return nil }
+        let head = String(decoding: buffer[..<end], as: UTF8.self)
+        let length = Captured(head: head, body: []).headers["content-length"].flatMap { Int($0) } ?? 0
+        let total = end + 4 + length
+        guard buffer.count >= total else { return nil }
+        let request = Captured(head: head, body: Array(buffer[(end + 4)..<total]))
+        buffer.removeFirst(total)
+        return request
+    }
+}
