@@ -33,6 +33,12 @@ public struct MediaType: Sendable, Equatable {
         self.init(type: type, subtype: subtype, parameters: parameters)
     }
 
+    /// Whether `contentType` is exactly `application/x-www-form-urlencoded` (any letter case, no
+    /// parameters): the spelling nearly every form post uses, recognised without parsing.
+    public static func isPlainFormURLEncoded(_ contentType: String) -> Bool {
+        contentType.utf8.count == 33 && ASCII.caseInsensitiveEquals(contentType, "application/x-www-form-urlencoded")
+    }
+
     /// Whether this is `type/subtype`, compared case-insensitively.
     public func matches(type: String, subtype: String) -> Bool {
         ASCII.caseInsensitiveEquals(self.type, type) && ASCII.caseInsensitiveEquals(self.subtype, subtype)

@@ -31,14 +31,23 @@ public enum URLEncodedForm {
 
     /// Serialises fields the way browsers do (WHATWG URL standard), for forwarding forms upstream.
     public static func encode(_ fields: [(name: String, value: String)]) -> String {
+        String(decoding: encodedBytes(fields), as: UTF8.self)
+    }
+
+    /// The same encoding as bytes, in one buffer sized up front (escapes beyond the estimate
+    /// still grow it): upstream bodies are built from this on every request.
+    public static func encodedBytes(_ fields: [(name: String, value: String)]) -> [UInt8] {
+        var estimate = 0
+        for field in fields { estimate += field.name.utf8.count + field.value.utf8.count + 2 }
         var out: [UInt8] = []
+        out.reserveCapacity(estimate + estimate / 4 + 16)
         for (index, field) in fields.enumerated() {
             if index > 0 { out.append(ASCII.ampersand) }
             PercentEncoding.encodeFormComponent(field.name, into: &out)
             out.append(ASCII.equals)
             PercentEncoding.encodeFormComponent(field.value, into: &out)
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// Decodes %XX escapes in a path (no '+' rule, since '+' is literal in paths); nil if an escape is invalid or

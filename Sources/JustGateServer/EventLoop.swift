@@ -24,7 +24,13 @@ public final class EventLoop {
     private var connectionCount = 0
     /// Foreign descriptors by number, like `connections`: a lookup per event must not hash.
     private var watchers: [Watcher?] = []
-    private var timers: [Int: (deadline: UInt64, action: () -> Void)] = [:]
+    /// A named struct, not a tuple: a closure inside a tuple stored in a dictionary is re-abstracted
+    /// through a heap-allocated thunk on every insert.
+    private struct Timer {
+        var deadline: UInt64
+        var action: () -> Void
+    }
+    private var timers: [Int: Timer] = [:]
     private var nextTimerID = 0
     /// Reused by `runDueTimers` so that firing a timer allocates nothing.
     private var dueTimers: [(id: Int, deadline: UInt64)] = []
@@ -123,7 +129,7 @@ public final class EventLoop {
     @discardableResult
     public func scheduleTimer(afterMs delayMs: Int, _ action: @escaping () -> Void) -> Int {
         nextTimerID &+= 1
-        timers[nextTimerID] = (MonotonicClock.milliseconds() + UInt64(max(0, delayMs)), action)
+        timers[nextTimerID] = Timer(deadline: MonotonicClock.milliseconds() + UInt64(max(0, delayMs)), action: action)
         return nextTimerID
     }
 

@@ -24,4 +24,16 @@ struct MediaTypeTests {
     func rejects(text: String) {
         #expect(MediaType(parsing: text) == nil)
     }
+
+    @Test("recognises the plain form type without parsing, and only that", arguments: [
+        ("application/x-www-form-urlencoded", true), ("Application/X-WWW-Form-URLEncoded", true),
+        ("application/x-www-form-urlencoded; charset=utf-8", false), ("application/x-www-form-urlencodee", false),
+        ("application/x-www-form-urlencode", false), (" application/x-www-form-urlencoded", false), ("", false),
+        ("application/x-www-form-urlencodéd", false),
+    ])
+    func plainFormFastPath(text: String, expected: Bool) {
+        #expect(MediaType.isPlainFormURLEncoded(text) == expected)
+        // Whatever the fast path accepts, the parser reads as the same type.
+        if expected { #expect(MediaType(parsing: text)?.matches(type: "application", subtype: "x-www-form-urlencoded") == true) }
+    }
 }

@@ -22,8 +22,10 @@ final class GatewayHandler: HTTPHandler {
             responder.respond(response)
             requestLog.write(record)
         case .forward(let call, let record):
-            var record = record
+            // `record` is captured as a constant and copied inside, so the closure carries it by
+            // value instead of in a separate heap box.
             let inFlight = upstream.send(call) { [pipeline, requestLog] result in
+                var record = record
                 if let response = pipeline.finish(result, record: &record) {
                     responder.respond(response)
                 }

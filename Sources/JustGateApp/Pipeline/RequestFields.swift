@@ -23,6 +23,13 @@ enum RequestFields {
             }
         }
         guard !body.isEmpty else { return fields }
+        // The form sites send most, spelled the usual way, needs no parsing.
+        if let contentType, MediaType.isPlainFormURLEncoded(contentType) {
+            fields.append(contentsOf: try formFields { () throws(FormDecodingError) in
+                try body.withBytes { raw throws(FormDecodingError) in try URLEncodedForm.decode(raw) }
+            })
+            return fields
+        }
         guard let contentType, let mediaType = MediaType(parsing: contentType) else {
             throw DecodingProblem(
                 kind: .unsupportedMediaType, status: 415,

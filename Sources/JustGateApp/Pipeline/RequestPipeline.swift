@@ -67,8 +67,8 @@ final class RequestPipeline {
         case .success(let answer):
             record.upstreamStatus = answer.status
             record.outcome = "forwarded"
-            var headers = [HTTPHeader(name: "X-Request-Id", value: record.requestID)]
-            if let type = answer.contentType { headers.insert(HTTPHeader(name: "Content-Type", value: type), at: 0) }
+            let id = HTTPHeader(name: "X-Request-Id", value: record.requestID)
+            let headers = answer.contentType.map { [HTTPHeader(name: "Content-Type", value: $0), id] } ?? [id]
             let response = HTTPResponse(status: answer.status, headers: headers, body: answer.body)
             record.status = response.status
             return response

@@ -12,20 +12,20 @@ enum UpstreamRequestBuilder {
         if let parameter = validated.pathParameter {
             path = path.replacingOccurrences(of: "{\(operation.pathParameter?.name ?? "channel")}", with: parameter)
         }
-        let encoded = URLEncodedForm.encode(validated.fields.map { (name: $0.name, value: $0.value) })
-        var headers: [(name: String, value: String)] = [
-            ("X-AUTH-TOKEN", site.upstreamToken.reveal()),
-            ("Accept", accept.flatMap(acceptableAccept) ?? "*/*"),
-            ("User-Agent", JustGateVersion.userAgent),
-            ("X-Request-Id", requestID),
-        ]
+        let encoded = URLEncodedForm.encodedBytes(validated.fields.map { (name: $0.name, value: $0.value) })
+        let token = ("X-AUTH-TOKEN", site.upstreamToken.reveal())
+        let acceptHeader = ("Accept", accept.flatMap(acceptableAccept) ?? "*/*")
+        let agent = ("User-Agent", JustGateVersion.userAgent)
+        let id = ("X-Request-Id", requestID)
         var url = baseURL + path
+        let headers: [(name: String, value: String)]
         var body: [UInt8] = []
         if operation.forwardsAsQuery {
-            if !encoded.isEmpty { url += "?" + encoded }
+            headers = [token, acceptHeader, agent, id]
+            if !encoded.isEmpty { url += "?" + String(decoding: encoded, as: UTF8.self) }
         } else {
-            headers.append(("Content-Type", "application/x-www-form-urlencoded"))
-            body = Array(encoded.utf8)
+            headers = [token, acceptHeader, agent, id, ("Content-Type", "application/x-www-form-urlencoded")]
+            body = encoded
         }
         return UpstreamRequest(method: operation.method, url: url, headers: headers, body: body)
     }
