@@ -31,6 +31,20 @@ public enum MicroCases {
                 }
             }
         },
+        MicroCase(name: "sitekey.match", summary: "SHA-256 of a 34-byte key, constant-time compare with 10 site hashes") {
+            let table = SiteKeyTable(hashes: (0..<10).map { SiteKeys.sha256("site-key-number-\($0)-0123456789abcdef") })
+            let presented = "site-key-number-7-0123456789abcdef"
+            return { count in
+                for _ in 0..<count { sink(table.match(presentedKey: presented)) }
+            }
+        },
+        MicroCase(name: "router.match", summary: "percent-decoded path of subscribe.sms against the catalogue's routes") {
+            let router = OperationRouter(catalogue: Catalogue())
+            let path = "/api/user/v1/subscription/subscribe/sms"
+            return { count in
+                for _ in 0..<count { sink(router.match(method: "POST", path: path)) }
+            }
+        },
         MicroCase(name: "http.mediatype.parse", summary: "multipart Content-Type with boundary") {
             { count in
                 for _ in 0..<count { sink(MediaType(parsing: Fixtures.multipartContentType)) }
