@@ -44,24 +44,27 @@ final class RequestLog {
     /// The line for `record`, without the newline the sink adds.
     static func encode(_ record: RequestRecord, level: Logger.Level, label: String, durationMicros: Int,
                        to out: inout [UInt8]) {
+        /// `,"key":"value"`, the key given with its leading comma and quotes.
+        func text(_ key: StaticString, _ value: String) {
+            JSONBytesWriter.appendRaw(key, to: &out)
+            JSONBytesWriter.appendQuoted(value, to: &out)
+        }
+        func number(_ key: StaticString, _ value: Int) {
+            JSONBytesWriter.appendRaw(key, to: &out)
+            JSONBytesWriter.appendInteger(value, to: &out)
+        }
         JSONBytesWriter.appendRaw("{\"time\":\"", to: &out)
         LogTimestamp.append(to: &out)
-        JSONBytesWriter.appendRaw("\",\"level\":", to: &out)
-        JSONBytesWriter.appendQuoted(level.rawValue, to: &out)
-        JSONBytesWriter.appendRaw(",\"logger\":", to: &out)
-        JSONBytesWriter.appendQuoted(label, to: &out)
-        JSONBytesWriter.appendRaw(",\"message\":\"request\",\"client\":", to: &out)
-        JSONBytesWriter.appendQuoted(record.clientAddress, to: &out)
+        out.append(0x22)
+        text(",\"level\":", level.rawValue)
+        text(",\"logger\":", label)
+        text(",\"message\":", "request")
+        text(",\"client\":", record.clientAddress)
         JSONBytesWriter.appendRaw(",\"duration_ms\":", to: &out)
         JSONBytesWriter.appendThousandths(durationMicros, to: &out)
-        JSONBytesWriter.appendRaw(",\"method\":", to: &out)
-        JSONBytesWriter.appendQuoted(record.method, to: &out)
-        if let operation = record.operationID {
-            JSONBytesWriter.appendRaw(",\"operation\":", to: &out)
-            JSONBytesWriter.appendQuoted(operation, to: &out)
-        }
-        JSONBytesWriter.appendRaw(",\"outcome\":", to: &out)
-        JSONBytesWriter.appendQuoted(record.outcome, to: &out)
+        text(",\"method\":", record.method)
+        if let operation = record.operationID { text(",\"operation\":", operation) }
+        text(",\"outcome\":", record.outcome)
         if !record.problemCodes.isEmpty {
             JSONBytesWriter.appendRaw(",\"problems\":[", to: &out)
             for (index, code) in record.problemCodes.enumerated() {
@@ -70,18 +73,10 @@ final class RequestLog {
             }
             out.append(0x5D)
         }
-        JSONBytesWriter.appendRaw(",\"request_id\":", to: &out)
-        JSONBytesWriter.appendQuoted(record.requestID, to: &out)
-        if let site = record.siteID {
-            JSONBytesWriter.appendRaw(",\"site\":", to: &out)
-            JSONBytesWriter.appendQuoted(site, to: &out)
-        }
-        JSONBytesWriter.appendRaw(",\"status\":", to: &out)
-        JSONBytesWriter.appendInteger(record.status, to: &out)
-        if let upstream = record.upstreamStatus {
-            JSONBytesWriter.appendRaw(",\"upstream_status\":", to: &out)
-            JSONBytesWriter.appendInteger(upstream, to: &out)
-        }
+        text(",\"request_id\":", record.requestID)
+        if let site = record.siteID { text(",\"site\":", site) }
+        number(",\"status\":", record.status)
+        if let upstream = record.upstreamStatus { number(",\"upstream_status\":", upstream) }
         out.append(0x7D)
     }
 }

@@ -2,23 +2,15 @@
 /// handed to a descriptor as bytes (the request log line), where going through `String` would
 /// cost an allocation and a copy per value.
 ///
-/// Escaping is the same as ``JSONWriter``'s: `"` and `\` escaped, control characters as `\n`,
-/// `\t`, `\r`, `\b`, `\f` or `\u00XX`, everything else (non-ASCII included) as plain UTF-8.
+/// Escaping is ``JSONEscaping``'s, the same as ``JSONWriter``'s.
 public enum JSONBytesWriter {
-    /// Appends `string` as a JSON string literal.
+    /// Appends `string` as a JSON string literal, escaped as ``JSONEscaping`` says.
     public static func appendQuoted(_ string: String, to out: inout [UInt8]) {
         out.append(0x22)
         var text = string
         text.withUTF8 { bytes in
-            var runStart = 0
-            for index in 0..<bytes.count {
-                let byte = bytes[index]
-                guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
-                if runStart < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
-                appendEscape(byte, to: &out)
-                runStart = index + 1
-            }
-            if runStart < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
+            JSONEscaping.walk(bytes, run: { out.append(contentsOf: $0) },
+                              escape: { byte in JSONEscaping.sequence(for: byte) { out.append($0) } })
         }
         out.append(0x22)
     }
@@ -58,25 +50,5 @@ public enum JSONBytesWriter {
         out.append(UInt8(0x30 + fraction / 100))
         out.append(UInt8(0x30 + fraction / 10 % 10))
         out.append(UInt8(0x30 + fraction % 10))
-    }
-
-    private static func appendEscape(_ byte: UInt8, to out: inout [UInt8]) {
-        out.append(0x5C)
-        switch byte {
-        case 0x22: out.append(0x22)
-        case 0x5C: out.append(0x5C)
-        case 0x0A: out.append(0x6E)
-        case 0x0D: out.append(0x72)
-        case 0x09: out.append(0x74)
-        case 0x08: out.append(0x62)
-        case 0x0C: out.append(0x66)
-        default:
-            let hex: StaticString = "0123456789abcdef"
-            out.append(0x75)
-            out.append(0x30)
-            out.append(0x30)
-            out.append(hex.utf8Start[Int(byte >> 4)])
-            out.append(hex.utf8Start[Int(byte & 0xF)])
-        }
     }
 }

@@ -1,0 +1,47 @@
+/// How justgate escapes text inside a JSON string, defined once for the `String` writer
+/// (``JSONWriter``) and the byte writer (``JSONBytesWriter``): `"` and `\` escaped, control
+/// characters as `\n`, `\t`, `\r`, `\b`, `\f` or `\u00XX`, everything else (non-ASCII included) as
+/// plain UTF-8.
+///
+/// It works on UTF-8 bytes: every byte that needs escaping is ASCII, so runs of other bytes are
+/// handed over whole. Log lines escape a dozen values per request, so this must not walk Unicode
+/// scalars.
+enum JSONEscaping {
+    /// Hands `run` each stretch of bytes that needs no escaping and `escape` each byte that does,
+    /// in order.
+    @inline(__always)
+    static func walk(_ bytes: UnsafeBufferPointer<UInt8>, run: (UnsafeBufferPointer<UInt8>) -> Void,
+                     escape: (UInt8) -> Void) {
+        var runStart = 0
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
+            if runStart < index { run(UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
+            escape(byte)
+            runStart = index + 1
+        }
+        if runStart < bytes.count { run(UnsafeBufferPointer(rebasing: bytes[runStart...])) }
+    }
+
+    /// The escape sequence of a byte `walk` reported, byte by byte (ASCII).
+    @inline(__always)
+    static func sequence(for byte: UInt8, _ emit: (UInt8) -> Void) {
+        emit(0x5C)
+        switch byte {
+        case 0x22: emit(0x22)
+        case 0x5C: emit(0x5C)
+        case 0x0A: emit(0x6E)
+        case 0x0D: emit(0x72)
+        case 0x09: emit(0x74)
+        case 0x08: emit(0x62)
+        case 0x0C: emit(0x66)
+        default:
+            let hex: StaticString = "0123456789abcdef"
+            emit(0x75)
+            emit(0x30)
+            emit(0x30)
+            emit(hex.utf8Start[Int(byte >> 4)])
+            emit(hex.utf8Start[Int(byte & 0xF)])
+        }
+    }
+}
