@@ -65,6 +65,9 @@ enum ASCII {
 
     /// Case-insensitive comparison of ASCII text without allocating lowercased copies.
     static func caseInsensitiveEquals(_ lhs: some StringProtocol, _ rhs: some StringProtocol) -> Bool {
+        // Header lookups compare a name with every header of the request: most differ in length,
+        // which native strings know without a walk.
+        guard lhs.utf8.count == rhs.utf8.count else { return false }
         var left = lhs.utf8.makeIterator()
         var right = rhs.utf8.makeIterator()
         while true {
