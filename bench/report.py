@@ -24,6 +24,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", required=True)
     parser.add_argument("--idle", required=True)
+    parser.add_argument("--mallocs", help="JSON: per scenario, justgate's requests and malloc calls")
     parser.add_argument("--out-dir", required=True)
     parser.add_argument("--duration", required=True)
     parser.add_argument("--repeat", type=int, default=1)
@@ -282,6 +283,20 @@ def idle_table(idle):
     return table(header, lines)
 
 
+def mallocs_text(mallocs):
+    if not mallocs:
+        return None
+    if "skipped" in mallocs:
+        return f"justgate malloc calls per request: not counted ({mallocs['skipped']})."
+    parts = []
+    for scenario, numbers in mallocs.items():
+        requests, calls = numbers.get("requests", 0), numbers.get("malloc_calls", 0)
+        if requests:
+            parts.append(f"{scenario} {calls / requests:.1f}")
+    return ("justgate malloc calls per request (libc malloc, perf uprobe, wrk -c10, includes libcurl's): "
+            + ", ".join(parts) + ".") if parts else None
+
+
 def markdown(report, targets):
     meta = report["machine"]
     params = report["params"]
@@ -307,9 +322,24 @@ def markdown(report, targets):
     ]
     if report["idle_connections"]:
         parts += ["", idle_table(report["idle_connections"])]
+    allocations = mallocs_text(report.get("justgate_mallocs"))
+    if allocations:
+        parts += ["", allocations]
     if report["warnings"]:
         parts += ["", "Warnings:", ""] + [f"- {warning}" for warning in report["warnings"]]
     return "\n".join(parts) + "\n"
+
+
+def mallocs_per_request(path):
+    """The count_mallocs numbers with the per-request ratio added; {} when not measured."""
+    if not path or not os.path.exists(path):
+        return {}
+    with open(path) as source:
+        counted = json.load(source)
+    for numbers in counted.values():
+        if isinstance(numbers, dict) and numbers.get("requests"):
+            numbers["per_request"] = round(numbers["malloc_calls"] / numbers["requests"], 1)
+    return counted
 
 
 def main():
@@ -335,6 +365,7 @@ def main():
         "rows": rows,
         "cold_start_ms": cold_starts(runs),
         "idle_connections": idle,
+        "justgate_mallocs": mallocs_per_request(args.mallocs),
     }
     report["warnings"] = warnings_for(rows, idle)
     os.makedirs(args.out_dir, exist_ok=True)

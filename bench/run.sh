@@ -20,6 +20,8 @@
 #                           opens and closes a connection per request beyond 64 and halves its own throughput)
 #   BENCH_IDLE_CONNECTIONS  idle keep-alive connections held by idle_connections.py
 #                           (default 10000; 0 skips that test)
+#   BENCH_MALLOCS           1 (default) counts justgate's malloc calls per request with a perf uprobe on
+#                           libc's malloc, when perf is installed and may add probes (root); 0 skips it
 #   BENCH_KEEP_TMP=1        keep the temporary folder (configs, logs, raw wrk output)
 #
 # Everything listens on 127.0.0.1 on ports picked at run time. Each measured run
@@ -35,6 +37,7 @@ REPEAT="${BENCH_REPEAT:-1}"
 JUSTGATE_BIN="${JUSTGATE_BIN:-.build/release/justgate}"
 SKIP_JUSTGATE="${BENCH_SKIP_JUSTGATE:-0}"
 FLOOR="${BENCH_FLOOR:-1}"
+MALLOCS="${BENCH_MALLOCS:-1}"
 FLOOR_BIN=""
 IDLE_CONNECTIONS="${BENCH_IDLE_CONNECTIONS:-10000}"
 NGINX_KEEPALIVE="${BENCH_NGINX_KEEPALIVE:-1024}"
@@ -396,6 +399,46 @@ run_one() {
     "$(marked_json BENCH_RESULT "$out.run")" "$(marked_json BENCH_PROBE "$out.probe")" >>"$TMP_DIR/runs.jsonl"
 }
 
+# justgate's libc malloc calls per request, counted by a perf uprobe while one wrk thread keeps
+# 10 connections busy for 3 seconds per scenario. Skipped, with a note, where perf cannot do it.
+count_mallocs() {
+  local libc added=0 scenario out stat requests calls
+  if ! command -v perf >/dev/null; then
+    log "perf is not installed (apt install linux-perf): no malloc count"
+    echo '{"skipped":"perf is not installed"}' >"$TMP_DIR/mallocs.json"
+    return 0
+  fi
+  libc="$(ldd "$JUSTGATE_BIN" | awk '/libc\.so\.6/ {print $3}')"
+  if ! perf probe -l 2>/dev/null | grep -q 'probe_libc:malloc\b'; then
+    if ! perf probe -q -x "$libc" malloc >/dev/null 2>&1; then
+      log "perf cannot add a uprobe on malloc here (needs root): no malloc count"
+      echo '{"skipped":"perf could not add a uprobe on malloc (needs root)"}' >"$TMP_DIR/mallocs.json"
+      return 0
+    fi
+    added=1
+  fi
+  printf '{' >"$TMP_DIR/mallocs.json"
+  local first=1
+  for scenario in $SCENARIOS; do
+    start_target justgate
+    out="$TMP_DIR/mallocs.$scenario"
+    BENCH_SITE_KEY="$SITE_KEY" timeout 30 wrk -t1 -c10 -d1s -s "$BENCH_DIR/wrk/$scenario.lua" "http://127.0.0.1:$TARGET_PORT" >/dev/null 2>&1 || true
+    perf stat -x, -e probe_libc:malloc -p "$TARGET_PID" -o "$out.perf" -- sleep 3.5 &
+    stat=$!
+    sleep 0.2
+    BENCH_SITE_KEY="$SITE_KEY" timeout 30 wrk -t1 -c10 -d3s -s "$BENCH_DIR/wrk/$scenario.lua" "http://127.0.0.1:$TARGET_PORT" >"$out.wrk" 2>&1 || true
+    wait "$stat" || true
+    stop_target justgate
+    requests="$(awk '/requests in/ {print $1}' "$out.wrk")"
+    calls="$(awk -F, '/probe_libc:malloc/ {print $1}' "$out.perf")"
+    ((first)) || printf ',' >>"$TMP_DIR/mallocs.json"
+    first=0
+    printf '"%s":{"requests":%s,"malloc_calls":%s}' "$scenario" "${requests:-0}" "${calls:-0}" >>"$TMP_DIR/mallocs.json"
+  done
+  printf '}\n' >>"$TMP_DIR/mallocs.json"
+  ((added)) && perf probe -q -d probe_libc:malloc >/dev/null 2>&1 || true
+}
+
 run_idle() {
   local target="$1" count="$IDLE_CONNECTIONS" result
   if [[ "$target" == "haproxy" ]] && ((count > $(haproxy_maxconn) - 50)); then
@@ -454,9 +497,15 @@ main() {
     done
   fi
 
+  echo '{}' >"$TMP_DIR/mallocs.json"
+  if [[ "$SKIP_JUSTGATE" != "1" && "$MALLOCS" == "1" ]]; then
+    log "malloc calls per request (perf uprobe)"
+    count_mallocs
+  fi
+
   mkdir -p "$BENCH_DIR/results"
   python3 "$BENCH_DIR/report.py" \
-    --runs "$TMP_DIR/runs.jsonl" --idle "$TMP_DIR/idle.jsonl" --out-dir "$BENCH_DIR/results" \
+    --runs "$TMP_DIR/runs.jsonl" --idle "$TMP_DIR/idle.jsonl" --mallocs "$TMP_DIR/mallocs.json" --out-dir "$BENCH_DIR/results" \
     --duration "$DURATION" --repeat "$REPEAT" --connections "$CONNECTIONS" --wrk-threads "$WRK_THREADS" \
     --workers "$WORKERS" --idle-connections "$IDLE_CONNECTIONS" --justgate-bin "$JUSTGATE_BIN" \
     --skip-justgate "$SKIP_JUSTGATE"
