@@ -62,4 +62,31 @@ struct UpstreamWireTests {
             #expect(request.headers["content-length"] == nil && request.headers["content-type"] == nil)
         }
     }
+
+    /// The upstream drops every connection after one answer. Silently: the hang-up reaches the socket
+    /// while it sits parked in the event loop (registered, unwatched), and libcurl closes it on the
+    /// next call. With `Connection: close`: libcurl closes it at once, through the close-socket
+    /// callback, while the loop still has it registered. Either way the next socket often gets the
+    /// same descriptor number, and every call must still get through.
+    @Test(arguments: [false, true])
+    func upstreamThatDropsConnectionsIsReconnectedEveryTime(announcesClose: Bool) throws {
+        let upstream = try CapturingUpstream(closesAfterEachAnswer: true, announcesClose: announcesClose)
+        defer { upstream.stop() }
+        // A socket left registered under a reused number would hang the next call: fail in 2 s, not 10.
+        let gateway = try GatewayFixture(upstream: "http://127.0.0.1:\(upstream.port)", timeoutMs: 2000)
+        var waited: TimeInterval = 0
+        for round in 0..<20 {
+            let started = Date()
+            let response = try gateway.send("GET", "/api/user/v1/info/segment/?juid=\(juid)")
+            waited += Date().timeIntervalSince(started)
+            #expect(response.status == 200, "round \(round): \(response.text)")
+            // Let the hang-up reach the parked socket before the next call reuses or replaces it.
+            usleep(5_000)
+        }
+        #expect(upstream.requests.count == 20)
+        #expect(upstream.connectionsAccepted == 20)
+        // A socket the loop stops watching by mistake is found again only by libcurl's own timers,
+        // about 200 ms later, so 20 calls would take 4 s; on loopback they take a few milliseconds each.
+        #expect(waited < 2, "20 calls took \(waited) s")
+    }
 }

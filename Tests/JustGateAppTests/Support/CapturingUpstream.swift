@@ -24,11 +24,20 @@ final class CapturingUpstream: @unchecked Sendable {
     }
 
     let port: Int
+    /// Close each connection right after answering (without saying so), as an upstream whose
+    /// keep-alive timeout is very short does: the gateway must notice and use a fresh connection.
+    let closesAfterEachAnswer: Bool
+    /// With `closesAfterEachAnswer`, say `Connection: close` first, so libcurl closes its socket as
+    /// soon as the answer is read, while the event loop still has it registered.
+    let announcesClose: Bool
     private let listener: Int32
     private let lock = NSLock()
     private var captured: [Captured] = []
+    private var accepted = 0
 
-    init() throws {
+    init(closesAfterEachAnswer: Bool = false, announcesClose: Bool = false) throws {
+        self.closesAfterEachAnswer = closesAfterEachAnswer
+        self.announcesClose = announcesClose
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -62,8 +71,12 @@ final class CapturingUpstream: @unchecked Sendable {
 
     var requests: [Captured] { lock.withLock { captured } }
 
+    /// Connections accepted so far.
+    var connectionsAccepted: Int { lock.withLock { accepted } }
+
     private func serve(_ connection: Int32) {
         defer { close(connection) }
+        lock.withLock { accepted += 1 }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var buffer: [UInt8] = []
@@ -71,8 +84,10 @@ final class CapturingUpstream: @unchecked Sendable {
         while true {
             while let request = takeRequest(from: &buffer) {
                 lock.withLock { captured.append(request) }
-                let answer = Array("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok".utf8)
+                let connectionHeader = announcesClose ? "Connection: close\r\n" : ""
+                let answer = Array("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\(connectionHeader)Content-Length: 2\r\n\r\nok".utf8)
                 _ = answer.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if closesAfterEachAnswer { return }
             }
             let count = chunk.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
             guard count > 0 else { return }
