@@ -79,6 +79,21 @@ enum ASCII {
         }
     }
 
+    /// The same for two `String`s, compared over their contiguous UTF-8: header lookups run this
+    /// for every header of every request, and many names share a length ("X-AUTH-TOKEN",
+    /// "Content-Type" and "X-Request-Id" are all 12 bytes).
+    static func caseInsensitiveEquals(_ lhs: String, _ rhs: String) -> Bool {
+        guard lhs.utf8.count == rhs.utf8.count else { return false }
+        let compared = lhs.utf8.withContiguousStorageIfAvailable { left in
+            rhs.utf8.withContiguousStorageIfAvailable { right in
+                for index in 0..<left.count where lowercased(left[index]) != lowercased(right[index]) { return false }
+                return true
+            }
+        }
+        if let compared = compared ?? nil { return compared }
+        return lhs.utf8.elementsEqual(rhs.utf8) { lowercased($0) == lowercased($1) }
+    }
+
     /// Compares `bytes` with a lowercase ASCII literal, ignoring the case of `bytes`.
     static func caseInsensitiveEquals(_ bytes: UnsafeRawBufferPointer.SubSequence, lowercase literal: StaticString) -> Bool {
         guard bytes.count == literal.utf8CodeUnitCount else { return false }

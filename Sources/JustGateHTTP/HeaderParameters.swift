@@ -55,7 +55,7 @@ enum HeaderParameters {
             let byte = text[index]
             index += 1
             if byte == ASCII.quote {
-                guard let decoded = String(validating: value, as: UTF8.self) else { return nil }
+                guard let decoded = value.withUnsafeBytes({ UTF8Text.validated($0) }) else { return nil }
                 return (name, decoded)
             }
             if byte == ASCII.backslash {

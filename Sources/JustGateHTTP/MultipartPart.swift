@@ -28,7 +28,7 @@ enum MultipartPart {
         guard let fieldName = name else {
             throw .malformed("Each multipart part needs 'Content-Disposition: form-data; name=\"...\"'.")
         }
-        guard let value = String(validating: UnsafeRawBufferPointer(rebasing: part[cursor...]), as: UTF8.self) else {
+        guard let value = UTF8Text.validated(UnsafeRawBufferPointer(rebasing: part[cursor...])) else {
             throw .malformed("The value of form field '\(fieldName)' is not valid UTF-8.")
         }
         return (fieldName, value)

@@ -5,7 +5,7 @@ enum PercentEncoding {
     static func decode(_ bytes: UnsafeRawBufferPointer, plusIsSpace: Bool) -> String? {
         // Fast path: nothing to decode, just validate.
         if !bytes.contains(where: { $0 == ASCII.percent || (plusIsSpace && $0 == ASCII.plus) }) {
-            return String(validating: bytes, as: UTF8.self)
+            return UTF8Text.validated(bytes)
         }
         var decoded: [UInt8] = []
         decoded.reserveCapacity(bytes.count)
@@ -23,7 +23,7 @@ enum PercentEncoding {
                 index += 1
             }
         }
-        return String(validating: decoded, as: UTF8.self)
+        return decoded.withUnsafeBytes { UTF8Text.validated($0) }
     }
 
     /// The WHATWG application/x-www-form-urlencoded byte serializer: ASCII alphanumerics and `*-._` stay,

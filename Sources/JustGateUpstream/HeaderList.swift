@@ -29,20 +29,23 @@ struct HeaderList {
             position += 1
             return start
         }
-        func copy(_ bytes: some Sequence<UInt8>, _ position: inout Int) {
-            for byte in bytes {
-                text[position] = CChar(bitPattern: byte)
-                position += 1
-            }
+        func copy(_ bytes: UnsafeBufferPointer<UInt8>, _ position: inout Int) {
+            guard let base = bytes.baseAddress, let destination = text.baseAddress else { return }
+            UnsafeMutableRawPointer(destination + position).copyMemory(from: base, byteCount: bytes.count)
+            position += bytes.count
+        }
+        func copy(_ string: String, _ position: inout Int) {
+            var string = string
+            string.withUTF8 { copy($0, &position) }
         }
         nodeBase[0] = curl_slist(data: line { copy(UnsafeBufferPointer(start: expect.utf8Start, count: expect.utf8CodeUnitCount), &$0) }, next: nil)
         for (index, header) in headers.enumerated() {
             let data = line { position in
-                copy(header.name.utf8, &position)
+                copy(header.name, &position)
                 text[position] = 0x3A
                 text[position + 1] = 0x20
                 position += 2
-                copy(header.value.utf8, &position)
+                copy(header.value, &position)
             }
             nodeBase[index + 1] = curl_slist(data: data, next: nil)
             nodeBase[index].next = nodeBase + index + 1
