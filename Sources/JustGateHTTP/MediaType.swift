@@ -36,7 +36,7 @@ public struct MediaType: Sendable, Equatable {
     /// Whether `contentType` is exactly `application/x-www-form-urlencoded` (any letter case, no
     /// parameters): the spelling nearly every form post uses, recognised without parsing.
     public static func isPlainFormURLEncoded(_ contentType: String) -> Bool {
-        contentType.utf8.count == 33 && ASCII.caseInsensitiveEquals(contentType, "application/x-www-form-urlencoded")
+        ASCII.caseInsensitiveEquals(contentType, "application/x-www-form-urlencoded")
     }
 
     /// Whether this is `type/subtype`, compared case-insensitively.

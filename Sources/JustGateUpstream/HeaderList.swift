@@ -30,8 +30,8 @@ struct HeaderList {
             return start
         }
         func copy(_ bytes: UnsafeBufferPointer<UInt8>, _ position: inout Int) {
-            guard let base = bytes.baseAddress, let destination = text.baseAddress else { return }
-            UnsafeMutableRawPointer(destination + position).copyMemory(from: base, byteCount: bytes.count)
+            guard let base = bytes.baseAddress else { return }
+            UnsafeMutableRawPointer(textBase + position).copyMemory(from: base, byteCount: bytes.count)
             position += bytes.count
         }
         func copy(_ string: String, _ position: inout Int) {

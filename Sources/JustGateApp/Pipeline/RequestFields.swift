@@ -25,9 +25,7 @@ enum RequestFields {
         guard !body.isEmpty else { return fields }
         // The form sites send most, spelled the usual way, needs no parsing.
         if let contentType, MediaType.isPlainFormURLEncoded(contentType) {
-            fields.append(contentsOf: try formFields { () throws(FormDecodingError) in
-                try body.withBytes { raw throws(FormDecodingError) in try URLEncodedForm.decode(raw) }
-            })
+            fields.append(contentsOf: try urlencodedFields(body))
             return fields
         }
         guard let contentType, let mediaType = MediaType(parsing: contentType) else {
@@ -38,9 +36,7 @@ enum RequestFields {
         let bodyFields: [(name: String, value: String)]
         switch (mediaType.type, mediaType.subtype) {
         case ("application", "x-www-form-urlencoded"):
-            bodyFields = try formFields { () throws(FormDecodingError) in
-                try body.withBytes { raw throws(FormDecodingError) in try URLEncodedForm.decode(raw) }
-            }
+            bodyFields = try urlencodedFields(body)
         case ("multipart", "form-data"):
             guard let boundary = mediaType.parameters["boundary"], !boundary.isEmpty else {
                 throw DecodingProblem(kind: .badRequest, status: 400,
@@ -61,6 +57,12 @@ enum RequestFields {
         }
         fields.append(contentsOf: bodyFields)
         return fields
+    }
+
+    private static func urlencodedFields(_ body: [UInt8]) throws(DecodingProblem) -> [(name: String, value: String)] {
+        try formFields { () throws(FormDecodingError) in
+            try body.withBytes { raw throws(FormDecodingError) in try URLEncodedForm.decode(raw) }
+        }
     }
 
     private static func formFields(

@@ -65,7 +65,7 @@ enum UnicodeText {
     /// Messages end up in logs and JSON bodies; echoing at most 32 scalars with control characters
     /// escaped keeps a hostile value from flooding or forging log lines.
     static func echo(_ text: some StringProtocol) -> String {
-        let limit = 32
+        let limit = ProblemText.maxExcerptCharacters
         var out = "\""
         var count = 0
         for scalar in text.unicodeScalars {

@@ -114,8 +114,7 @@ final class ChildProcess {
         guard exitStatus == nil else { return false }
         var status: Int32 = 0
         guard waitpid(pid, &status, WNOHANG) == pid else { return true }
-        let termination = status & 0x7F
-        exitStatus = termination == 0 ? (status >> 8) & 0xFF : 128 + termination
+        exitStatus = ChildProcess.exitStatus(fromWaitStatus: status)
         return false
     }
 
@@ -130,10 +129,15 @@ final class ChildProcess {
         if let exitStatus { return exitStatus }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let termination = status & 0x7F
-        let result = termination == 0 ? (status >> 8) & 0xFF : 128 + termination
+        let result = ChildProcess.exitStatus(fromWaitStatus: status)
         exitStatus = result
         return result
+    }
+
+    /// A `waitpid` status as a shell reports it: the exit code, or 128 + the signal that ended the child.
+    private static func exitStatus(fromWaitStatus status: Int32) -> Int32 {
+        let termination = status & 0x7F
+        return termination == 0 ? (status >> 8) & 0xFF : 128 + termination
     }
 
     /// Reads what one pipe has now; closes it (and sets it to -1) at end of file.
