@@ -11,6 +11,7 @@ import PackageDescription
 /// - `JustGateSandbox`: the emulated upstream API, as a pure request → response function with state.
 /// - `JustGateServer`: the epoll event loops, listeners and connections. Edge (sockets).
 /// - `JustGateUpstream`: the libcurl multi client driven from the event loops. Edge (libcurl).
+/// - `JustGateRedis`: a pipelined RESP client on an event loop, for the shared rate limiter. Edge (sockets).
 /// - `JustGateApp`: the request pipeline and composition of all of the above.
 /// - `justgate`: the command line.
 let package = Package(
@@ -28,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-http-structured-headers", from: "1.7.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
@@ -48,11 +50,13 @@ let package = Package(
         .target(name: "JustGateSandbox"),
         .target(name: "JustGateServer", dependencies: ["CLinuxSystem", "JustGateHTTP"]),
         .target(name: "JustGateUpstream", dependencies: ["CCurl", "JustGateServer"]),
+        .target(name: "JustGateRedis", dependencies: ["JustGateServer"]),
         .target(
             name: "JustGateApp",
             dependencies: [
-                "JustGateHTTP", "JustGateCore", "JustGateSandbox", "JustGateServer", "JustGateUpstream",
+                "JustGateHTTP", "JustGateCore", "JustGateSandbox", "JustGateServer", "JustGateUpstream", "JustGateRedis",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "RawStructuredFieldValues", package: "swift-http-structured-headers"),
             ]
         ),
         .executableTarget(
@@ -73,7 +77,7 @@ let package = Package(
         .testTarget(
             name: "JustGateAppTests",
             dependencies: ["JustGateApp", "JustGateUpstream", "JustGateServer", "JustGateSandbox", "JustGateTestSupport",
-                           "CTestSupport"]
+                           "JustGateRedis", "CTestSupport"]
         ),
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
     ]

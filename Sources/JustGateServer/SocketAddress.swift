@@ -82,4 +82,15 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
+
+    /// Hands the address to a socket call such as `connect(2)`, for clients that live on a loop
+    /// (the Redis limiter) and connect to numeric addresses like the server binds.
+    public func withSockaddr<Result>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> Result) -> Result {
+        withUnsafePointer(to: storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) }
+        }
+    }
+
+    /// `AF_INET` or `AF_INET6`, for `socket(2)`.
+    public var addressFamily: Int32 { family }
 }

@@ -10,7 +10,8 @@ struct CheckConfig: ParsableCommand {
         discussion: """
             Reports unknown keys, wrong types and values, duplicate sites and keys, and (unless \
             --skip-secrets) upstream tokens whose env var or file is missing. Exits 0 when the config is \
-            usable, 1 otherwise. Warnings (such as tokens written inline) do not fail the check.
+            usable, 1 otherwise. Warnings (such as tokens written inline) do not fail the check. A usable \
+            config's rate limits are then printed in words, one policy a line.
 
             Example: justgate check-config --config config/justgate.yaml
             """
@@ -29,5 +30,29 @@ struct CheckConfig: ParsableCommand {
             throw ExitCode.failure
         }
         print("\(options.config): OK (\(config.sites.count) site\(config.sites.count == 1 ? "" : "s"), \(warnings.count) warning\(warnings.count == 1 ? "" : "s"))")
+        for line in CheckConfig.limitLines(config) { print(line) }
+    }
+
+    /// Each site's rate-limit policies in words, and where the counts are kept.
+    static func limitLines(_ config: GatewayConfig) -> [String] {
+        var lines: [String] = []
+        for site in config.sites {
+            if site.limits.isEmpty {
+                lines.append("site \(site.id): no rate limits")
+            }
+            for policy in site.limits {
+                lines.append("site \(site.id): \(policy.sentence)")
+            }
+        }
+        let backend = config.rateLimit
+        switch backend.backend {
+        case .memory:
+            lines.append("rate limits are counted in memory (per gateway process, at most \(backend.maxKeys) keys)")
+        case .redis:
+            let shown = backend.redisURL.flatMap { try? RedisEndpoint.parse($0).get() }.map(\.description) ?? "?"
+            lines.append("rate limits are counted in Redis at \(shown) (timeout \(backend.redisTimeoutMs) ms; "
+                + "when it fails: \(backend.onBackendError.rawValue))")
+        }
+        return lines
     }
 }

@@ -18,7 +18,8 @@ public final class GatewayContext: Sendable {
         let overrides = config.operations.mapValues { (method: $0.method, path: $0.path) }
         catalogue = Catalogue().overriding(overrides)
         router = OperationRouter(catalogue: catalogue)
-        sites = resolved.map(SiteContext.init)
+        let operationIDs = catalogue.operations.map(\.id)
+        sites = resolved.map { SiteContext($0, operationIDs: operationIDs) }
         keys = SiteKeyTable(hashes: resolved.map(\.config.keySHA256))
         var base = upstreamBaseURL
         while base.hasSuffix("/") { base.removeLast() }
@@ -34,11 +35,17 @@ public struct SiteContext: Sendable {
     public var id: String
     public var upstreamToken: Secret
     public var config: SiteConfig
+    /// The site's rate-limit policies that count each catalogue operation, by operation index.
+    let policiesByOperation: [[CompiledPolicy]]
 
-    init(_ resolved: ResolvedSite) {
+    init(_ resolved: ResolvedSite, operationIDs: [String]) {
         id = resolved.config.id
         upstreamToken = resolved.upstreamToken
         config = resolved.config
+        let compiled = resolved.config.limits.map { CompiledPolicy($0, siteID: resolved.config.id) }
+        policiesByOperation = operationIDs.map { operationID in
+            zip(resolved.config.limits, compiled).filter { $0.0.applies(to: operationID) }.map(\.1)
+        }
     }
 
     /// Validation options for a request arriving at `now` (Unix seconds).

@@ -17,7 +17,11 @@ final class GatewayHandler: HTTPHandler {
     }
 
     func handle(_ request: ServerRequest, responder: Responder) {
-        switch pipeline.prepare(request) {
+        carry(pipeline.prepare(request), responder: responder)
+    }
+
+    private func carry(_ decision: PipelineDecision, responder: Responder) {
+        switch decision {
         case .respond(let response, let record):
             responder.respond(response)
             requestLog.write(record)
@@ -32,6 +36,20 @@ final class GatewayHandler: HTTPHandler {
                 requestLog.write(record)
             }
             responder.onCancel { inFlight.cancel() }
+        case .wait(let quota, let ticket):
+            // The limiter's answer arrives on this loop; a client that left meanwhile is not
+            // forwarded (its quota is spent: the limiter counted it before we knew).
+            quota.resume = { [weak self] answer in
+                guard let self else { return }
+                guard responder.isActive else {
+                    var record = ticket.record
+                    record.outcome = "client_gone"
+                    record.status = 499
+                    self.requestLog.write(record)
+                    return
+                }
+                self.carry(self.pipeline.conclude(answer, ticket), responder: responder)
+            }
         }
     }
 }

@@ -12,11 +12,22 @@ enum PipelineDecision {
     case respond(HTTPResponse, RequestRecord)
     /// The request is valid: make this upstream call, then `finish`.
     case forward(UpstreamRequest, RequestRecord)
+    /// The limiter's answer comes later on this loop (Redis): set `quota.resume`, and pass the
+    /// answer and the ticket to `conclude` for the decision.
+    case wait(PendingQuota, AdmissionTicket)
 }
 
-/// The request pipeline: accept → parse → authenticate → match → validate → (limit) → forward →
+/// A valid request waiting for its quota: the call it would make and its record so far.
+struct AdmissionTicket {
+    var call: UpstreamRequest
+    var record: RequestRecord
+}
+
+/// The request pipeline: accept → parse → authenticate → match → validate → limit → forward →
 /// record → respond. Each stage is one method below that either passes the request on or ends
-/// it with a problem response; a new stage (rate limiting, audit) is one more call in `prepare`.
+/// it with a problem response. A stage that has to wait for an answer from elsewhere (the limit
+/// stage with Redis) hands back `.wait`; its answer arrives on the same loop and `conclude`
+/// carries the request on from there, so the stages stay plain functions testable without sockets.
 ///
 /// One pipeline per event loop, so its request-id counter needs no lock; the context it reads is
 /// an immutable value shared by all loops.
@@ -24,9 +35,11 @@ final class RequestPipeline {
     private let contextStore: GatewayContextStore
     private var requestIDs = RequestIDGenerator()
     private let wallClock: @Sendable () -> Int64
+    private let quota: QuotaGate
 
-    init(contextStore: GatewayContextStore, wallClock: @escaping @Sendable () -> Int64) {
+    init(contextStore: GatewayContextStore, quota: QuotaGate, wallClock: @escaping @Sendable () -> Int64) {
         self.contextStore = contextStore
+        self.quota = quota
         self.wallClock = wallClock
     }
 
@@ -47,17 +60,53 @@ final class RequestPipeline {
         do throws(Rejection) {
             let site = try authenticate(head, context: context, requestID: requestID)
             record.siteID = site.id
-            let (operation, pathParameter) = try match(head, context: context, requestID: requestID)
+            let (operationIndex, operation, pathParameter) = try match(head, context: context, requestID: requestID)
             record.operationID = operation.id
             let fields = try validate(request, operation: operation, pathParameter: pathParameter, site: site,
                                       context: context, requestID: requestID, record: &record)
             let call = UpstreamRequestBuilder.build(operation: operation, validated: fields, site: site, requestID: requestID,
                                                     accept: head.value(for: "Accept"), baseURL: context.upstreamBaseURL)
-            return .forward(call, record)
+            let checks = quotaChecks(site: site, operationIndex: operationIndex, operationID: operation.id, fields: fields)
+            let ticket = AdmissionTicket(call: call, record: record)
+            switch quota.admit(checks) {
+            case .pending(let pending):
+                return .wait(pending, ticket)
+            case let answer:
+                return conclude(answer, ticket)
+            }
         } catch {
             record.status = error.response.status
             record.outcome = "rejected"
             return .respond(error.response, record)
+        }
+    }
+
+    /// The limit stage's end: forward an admitted request with its `RateLimit` fields, or answer
+    /// 429 naming the policies that refused it (503 when Redis is down and the config says deny).
+    func conclude(_ answer: QuotaGate.Answer, _ ticket: AdmissionTicket) -> PipelineDecision {
+        var record = ticket.record
+        switch answer {
+        case .decided(let verdict) where verdict.admitted:
+            record.addedHeaders = RateLimitHeaders.admitted(verdict)
+            return .forward(ticket.call, record)
+        case .decided(let verdict):
+            let names = verdict.violated.map(\.name)
+            let seconds = verdict.retryAfterMicros.wholeSecondsRoundedUp
+            let response = ProblemResponses.make(
+                .quotaExceeded,
+                detail: "The rate limit \(names.joined(separator: ", ")) of this site refused the request; retry in \(seconds) s.",
+                requestID: record.requestID, headers: RateLimitHeaders.refused(verdict), policies: names)
+            record.policy = names.joined(separator: ",")
+            record.outcome = "rate_limited"
+            record.status = response.status
+            return .respond(response, record)
+        case .unavailable, .pending:
+            let response = ProblemResponses.make(
+                .unavailable, detail: "The rate limiter's store cannot be reached, and this gateway refuses uncounted requests; retry shortly.",
+                requestID: record.requestID, headers: [HTTPHeader(name: "Retry-After", value: "1")])
+            record.outcome = "rate_limited"
+            record.status = response.status
+            return .respond(response, record)
         }
     }
 
@@ -68,7 +117,8 @@ final class RequestPipeline {
             record.upstreamStatus = answer.status
             record.outcome = "forwarded"
             let id = HTTPHeader(name: "X-Request-Id", value: record.requestID)
-            let headers = answer.contentType.map { [HTTPHeader(name: "Content-Type", value: $0), id] } ?? [id]
+            var headers = answer.contentType.map { [HTTPHeader(name: "Content-Type", value: $0), id] } ?? [id]
+            headers.append(contentsOf: record.addedHeaders)
             let response = HTTPResponse(status: answer.status, headers: headers, body: answer.body)
             record.status = response.status
             return response
@@ -110,13 +160,13 @@ final class RequestPipeline {
         return context.sites[index]
     }
 
-    private func match(_ head: HTTPRequestHead, context: GatewayContext, requestID: String) throws(Rejection) -> (OperationSpec, String?) {
+    private func match(_ head: HTTPRequestHead, context: GatewayContext, requestID: String) throws(Rejection) -> (Int, OperationSpec, String?) {
         guard let path = URLEncodedForm.percentDecodePath(head.path) else {
             throw Rejection(ProblemResponses.make(.badRequest, detail: "The request path has invalid percent-encoding.", requestID: requestID))
         }
         switch context.router.match(method: head.method, path: path) {
         case .operation(let index, let parameter):
-            return (context.catalogue.operations[index], parameter)
+            return (index, context.catalogue.operations[index], parameter)
         case .methodNotAllowed(let allowed):
             throw Rejection(ProblemResponses.make(
                 .methodNotAllowed, detail: "This operation takes \(allowed.joined(separator: ", ")), not \(ProblemText.excerpt(head.method)).",
@@ -150,6 +200,21 @@ final class RequestPipeline {
                 .invalidFields, detail: "\(count) field\(count == 1 ? " is" : "s are") invalid for \(operation.id); nothing was sent upstream.",
                 requestID: requestID, errors: failure.problems))
         }
+    }
+
+    /// The limit stage's input: one check per policy of the site that counts this operation and
+    /// finds its key in the request (normalised, so two spellings of a phone are one key).
+    private func quotaChecks(site: SiteContext, operationIndex: Int, operationID: String,
+                             fields: ValidatedRequest) -> [QuotaCheck] {
+        guard operationIndex < site.policiesByOperation.count else { return [] }
+        let policies = site.policiesByOperation[operationIndex]
+        guard !policies.isEmpty else { return [] }
+        var checks: [QuotaCheck] = []
+        checks.reserveCapacity(policies.count)
+        for policy in policies {
+            if let check = policy.check(operationID: operationID, fields: fields) { checks.append(check) }
+        }
+        return checks
     }
 
     // MARK: - Helpers

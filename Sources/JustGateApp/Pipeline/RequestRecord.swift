@@ -1,3 +1,5 @@
+import JustGateHTTP
+
 /// What happened to one request, built up as it moves through the pipeline. The request log
 /// line is written from it, and later stages (metrics, audit) read the same record rather than
 /// re-deriving anything.
@@ -9,10 +11,14 @@ public struct RequestRecord: Sendable {
     public var siteID: String?
     public var operationID: String?
     public var status: Int = 0
-    /// A short machine word for how the request ended: "forwarded", "rejected", "upstream_error", "client_gone".
+    /// A short machine word for how the request ended: "forwarded", "rejected", "rate_limited", "upstream_error", "client_gone".
     public var outcome: String = ""
     public var upstreamStatus: Int?
     /// For field problems: their codes, so logs show why without showing values.
     public var problemCodes: [String] = []
+    /// The rate-limit policies that refused the request, comma-separated.
+    public var policy: String?
+    /// Headers justgate adds to the answer it relays (the `RateLimit` fields of an admitted request).
+    var addedHeaders: [HTTPHeader] = []
     public var receivedAtNanos: UInt64
 }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import JustGateCore
 import JustGateHTTP
+import JustGateRedis
 import JustGateServer
 import JustGateUpstream
 import Logging
@@ -22,6 +23,7 @@ public final class GatewayRuntime: Sendable {
     public init(config: GatewayConfig, sites: [ResolvedSite], logger: Logger,
                 requestLogSink: LogSink = .standardError,
                 wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) throws {
+        let redisSettings = try GatewayRuntime.redisSettings(config.rateLimit, logger: logger)
         var sandbox: SandboxServer?
         let baseURL: String
         switch config.upstream.target {
@@ -41,6 +43,7 @@ public final class GatewayRuntime: Sendable {
         let upstreamConfiguration = UpstreamClientConfiguration(
             connectTimeoutMs: config.upstream.connectTimeoutMs, timeoutMs: config.upstream.timeoutMs,
             maxResponseBytes: config.upstream.maxResponseBytes, caFile: config.upstream.caFile)
+        let quotaMemory = MemoryQuotaStore(maxKeys: config.rateLimit.maxKeys)
         let requestLogLabel = logger.label
         let requestLogThreshold = logger.logLevel
         let server = HTTPServer(
@@ -50,7 +53,14 @@ public final class GatewayRuntime: Sendable {
                 idleTimeoutMs: config.server.idleTimeoutMs, limits: config.server.httpLimits,
                 errorResponse: GatewayRuntime.serverError),
             handlerFactory: { loop in
-                let pipeline = RequestPipeline(contextStore: store, wallClock: wallClock)
+                let redis = redisSettings.map { settings in
+                    RedisQuotaStore(loop: loop, target: settings.target, endpoint: settings.endpoint,
+                                    timeoutMs: config.rateLimit.redisTimeoutMs,
+                                    onStateChange: { settings.health.connection($0, reason: $1) })
+                }
+                let quota = QuotaGate(memory: quotaMemory, redis: redis, onBackendError: config.rateLimit.onBackendError,
+                                      loop: loop)
+                let pipeline = RequestPipeline(contextStore: store, quota: quota, wallClock: wallClock)
                 guard let upstream = try? UpstreamClient(loop: loop, configuration: upstreamConfiguration) else {
                     return UnavailableHandler()
                 }
@@ -75,6 +85,25 @@ public final class GatewayRuntime: Sendable {
     }
 
     public var connectionCount: Int { server.connectionCount }
+
+    /// What every loop's Redis limiter needs, worked out once: nil for the memory backend.
+    private struct RedisSettings: Sendable {
+        var endpoint: RedisEndpoint
+        var target: RedisTarget
+        var health: RedisHealth
+    }
+
+    private static func redisSettings(_ config: RateLimitConfig, logger: Logger) throws -> RedisSettings? {
+        guard config.backend == .redis, let url = config.redisURL else { return nil }
+        let endpoint: RedisEndpoint
+        switch RedisEndpoint.parse(url) {
+        case .success(let parsed): endpoint = parsed
+        case .failure(let problem): throw GatewayStartError("rate_limit.redis_url: \(problem.message)")
+        }
+        let target = try RedisTargetResolver.resolve(endpoint)
+        return RedisSettings(endpoint: endpoint, target: target,
+                             health: RedisHealth(logger: logger, endpoint: endpoint, fallback: config.onBackendError))
+    }
 
     /// Problem responses for errors the server finds before the pipeline runs (malformed HTTP, timeouts).
     static let serverError: @Sendable (Int, String) -> HTTPResponse = { status, detail in

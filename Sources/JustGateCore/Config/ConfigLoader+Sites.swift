@@ -2,10 +2,10 @@ import Yams
 
 /// The `sites:` list: identity, key hash, token source and per-site normalisation settings.
 extension ConfigLoader {
-    static let siteKeys = ["id", "key_sha256", "upstream_token", "phone", "email", "ip", "gender"]
+    static let siteKeys = ["id", "key_sha256", "upstream_token", "phone", "email", "ip", "gender", "limits"]
     static let tokenSourceKeys = ["env", "file", "value"]
 
-    static func siteConfigs(_ node: Node, reader: inout ConfigNodeReader) -> [SiteConfig]? {
+    static func siteConfigs(_ node: Node, knownOperations: Set<String>, reader: inout ConfigNodeReader) -> [SiteConfig]? {
         guard let items = reader.sequence(node, at: "sites") else { return nil }
         guard !items.isEmpty else {
             reader.error("list at least one site; without sites every request is refused", at: "sites", node: node)
@@ -17,7 +17,7 @@ extension ConfigLoader {
         var firstIndexByHash: [[UInt8]: Int] = [:]
         for (index, item) in items.enumerated() {
             let path = ConfigNodeReader.join("sites", index)
-            guard let (site, section) = siteConfig(item, at: path, reader: &reader) else {
+            guard let (site, section) = siteConfig(item, at: path, knownOperations: knownOperations, reader: &reader) else {
                 isValid = false
                 continue
             }
@@ -43,7 +43,7 @@ extension ConfigLoader {
     }
 
     private static func siteConfig(
-        _ node: Node, at path: String, reader: inout ConfigNodeReader
+        _ node: Node, at path: String, knownOperations: Set<String>, reader: inout ConfigNodeReader
     ) -> (SiteConfig, ConfigMapping)? {
         guard let section = reader.mapping(node, at: path, knownKeys: siteKeys) else { return nil }
         let id = reader.required(section, "id").flatMap { siteID($0, at: section.path(of: "id"), reader: &reader) }
@@ -59,13 +59,16 @@ extension ConfigLoader {
         let rejectNonPublic = flag(section.value("ip"), at: section.path(of: "ip"),
                                    key: "reject_non_public", default: false, reader: &reader)
         let genders = genderSettings(section.value("gender"), at: section.path(of: "gender"), reader: &reader)
-        guard let id, let keyHash, let token, let phone, let lowercaseLocal, let rejectNonPublic, let genders
+        let limits = sitePolicies(section.value("limits"), at: section.path(of: "limits"),
+                                  knownOperations: knownOperations, reader: &reader)
+        guard let id, let keyHash, let token, let phone, let lowercaseLocal, let rejectNonPublic, let genders,
+              let limits
         else { return nil }
         let site = SiteConfig(
             id: id, keySHA256: keyHash, upstreamToken: token,
             phoneDefaultCountryCode: phone.countryCode, phoneTrunkPrefix: phone.trunkPrefix,
             lowercaseEmailLocalPart: lowercaseLocal, rejectNonPublicIP: rejectNonPublic,
-            allowedGenders: genders.allowed)
+            allowedGenders: genders.allowed, limits: limits)
         return (site, section)
     }
 

@@ -10,6 +10,7 @@ public enum ConfigLoader {
     /// Keys allowed at the top level of the file.
     static let topLevelKeys = [
         "listen", "admin_listen", "upstream", "server", "validation", "sites", "operations", "audit", "log",
+        "rate_limit",
     ]
 
     /// Parses and checks everything, collecting all problems, not just the first.
@@ -63,20 +64,23 @@ public enum ConfigLoader {
         let server = serverConfig(top.value("server"), reader: &reader)
         let validation = validationConfig(top.value("validation"), reader: &reader)
         let sites = reader.required(top, "sites", hint: "; list at least one site").flatMap {
-            siteConfigs($0, reader: &reader)
+            siteConfigs($0, knownOperations: knownOperations, reader: &reader)
         }
         let operations = operationOverrides(top.value("operations"), known: knownOperations, reader: &reader)
         let audit = auditConfig(top.value("audit"), reader: &reader)
         let log = logConfig(top.value("log"), reader: &reader)
+        let rateLimit = rateLimitConfig(top.value("rate_limit"), reader: &reader)
 
         if let listen, let admin = adminListen {
             checkAdminListen(admin, against: listen, node: top.value("admin_listen"), reader: &reader)
         }
-        guard let listen, let upstream, let server, let validation, let sites, let operations, let audit, let log
+        guard let listen, let upstream, let server, let validation, let sites, let operations, let audit, let log,
+              let rateLimit
         else { return nil }
         return GatewayConfig(
             listen: listen, adminListen: adminListen, upstream: upstream, server: server,
-            validation: validation, sites: sites, operations: operations, audit: audit, log: log)
+            validation: validation, sites: sites, operations: operations, audit: audit, log: log,
+            rateLimit: rateLimit)
     }
 
     /// Problems in file order; those without a line (whole-file ones) last, ties kept in the order found.

@@ -22,6 +22,8 @@ public struct GatewayConfig: Sendable {
     public var audit: AuditConfig
     /// How chatty the gateway's own log is.
     public var log: LogConfig
+    /// Where rate-limit counts are kept (the policies themselves are per site).
+    public var rateLimit: RateLimitConfig
 
     /// Builds a configuration directly, for tests and for callers that do not start from YAML.
     public init(
@@ -33,7 +35,8 @@ public struct GatewayConfig: Sendable {
         sites: [SiteConfig],
         operations: [String: OperationOverride] = [:],
         audit: AuditConfig = AuditConfig(),
-        log: LogConfig = LogConfig()
+        log: LogConfig = LogConfig(),
+        rateLimit: RateLimitConfig = RateLimitConfig()
     ) {
         self.listen = listen
         self.adminListen = adminListen
@@ -44,6 +47,7 @@ public struct GatewayConfig: Sendable {
         self.operations = operations
         self.audit = audit
         self.log = log
+        self.rateLimit = rateLimit
     }
 }
 

@@ -19,6 +19,8 @@ public struct SiteConfig: Sendable {
     public var rejectNonPublicIP: Bool
     /// Accepted values of `gender` fields; `nil` leaves the catalogue's default rule in place.
     public var allowedGenders: [String]?
+    /// Rate-limit policies of this site, in file order; a request must pass all that apply to it.
+    public var limits: [RateLimitPolicy]
 
     /// Builds a site directly, for tests and for callers that do not start from YAML.
     public init(
@@ -29,7 +31,8 @@ public struct SiteConfig: Sendable {
         phoneTrunkPrefix: String? = nil,
         lowercaseEmailLocalPart: Bool = true,
         rejectNonPublicIP: Bool = false,
-        allowedGenders: [String]? = nil
+        allowedGenders: [String]? = nil,
+        limits: [RateLimitPolicy] = []
     ) {
         self.id = id
         self.keySHA256 = keySHA256
@@ -39,6 +42,7 @@ public struct SiteConfig: Sendable {
         self.lowercaseEmailLocalPart = lowercaseEmailLocalPart
         self.rejectNonPublicIP = rejectNonPublicIP
         self.allowedGenders = allowedGenders
+        self.limits = limits
     }
 }
 

@@ -27,7 +27,7 @@ enum OpenAPIProblems {
         case .unsupportedMediaType: "A body that is not `application/x-www-form-urlencoded`, `multipart/form-data` or `application/json`."
         case .invalidFields: "One or more fields are missing or invalid; `errors` lists every problem at once and nothing was sent upstream."
         case .headersTooLarge: "A header line, the headers in total or their count is over the server's limits."
-        case .rateLimited: "Too many requests from this site; retry later."
+        case .quotaExceeded: "A rate-limit policy of this site refused the request; `policies` names it and `Retry-After` says when to retry."
         case .internalError: "An unexpected gateway error."
         case .notImplemented: "The request uses an HTTP feature justgate does not implement (such as an unknown transfer coding)."
         case .badGateway: "The upstream could not be reached, failed TLS, or answered with more than `upstream.max_response_bytes`."
@@ -58,6 +58,19 @@ enum OpenAPIProblems {
                 ("description", "The methods this path takes, comma-separated."),
                 ("schema", .map([("type", "string")])),
             ]))]
+        case .quotaExceeded:
+            [("Retry-After", .map([
+                ("description", "Whole seconds until the request would pass every policy; a retry sooner is refused again."),
+                ("schema", .map([("type", "integer"), ("minimum", 0)])),
+            ])),
+             ("RateLimit-Policy", .map([
+                ("description", "The refusing policies, draft-ietf-httpapi-ratelimit-headers-10: `\"name\";q=3;w=3600`."),
+                ("schema", .map([("type", "string")])),
+             ])),
+             ("RateLimit", .map([
+                ("description", "Where the client stands: `\"name\";r=0;t=1200` (requests left, seconds until more quota)."),
+                ("schema", .map([("type", "string")])),
+             ]))]
         default:
             []
         }
@@ -157,6 +170,8 @@ enum OpenAPIProblems {
                                          ("description", "The request's id, also sent in `X-Request-Id`.")])),
                     ("errors", .map([("type", "array"), ("items", .ref("schemas", "FieldProblem")),
                                      ("description", "Every field problem, for `invalid-fields`; absent otherwise.")])),
+                    ("policies", .map([("type", "array"), ("items", .map([("type", "string")])),
+                                       ("description", "The rate-limit policies that refused the request, for `quota-exceeded`.")])),
                 ])),
             ])),
             ("FieldProblem", .map([

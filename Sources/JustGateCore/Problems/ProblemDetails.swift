@@ -6,13 +6,17 @@ public struct ProblemDetails: Sendable, Equatable {
     public var detail: String
     public var requestID: String
     public var errors: [FieldProblem]
+    /// For a 429: the rate-limit policies that refused the request.
+    public var policies: [String]
 
-    public init(_ kind: ProblemKind, status: Int? = nil, detail: String, requestID: String, errors: [FieldProblem] = []) {
+    public init(_ kind: ProblemKind, status: Int? = nil, detail: String, requestID: String, errors: [FieldProblem] = [],
+                policies: [String] = []) {
         self.kind = kind
         self.status = status ?? kind.status
         self.detail = detail
         self.requestID = requestID
         self.errors = errors
+        self.policies = policies
     }
 
     /// The `application/problem+json` body.
@@ -39,6 +43,14 @@ public struct ProblemDetails: Sendable, Equatable {
             }
             out += "]"
         }
+        if !policies.isEmpty {
+            out += ",\"policies\":["
+            for (index, policy) in policies.enumerated() {
+                if index > 0 { out += "," }
+                JSONWriter.appendQuoted(policy, to: &out)
+            }
+            out += "]"
+        }
         out += "}"
         return out
     }
@@ -58,7 +70,7 @@ public enum ProblemKind: String, Sendable, CaseIterable {
     case unsupportedMediaType = "unsupported-media-type"
     case invalidFields = "invalid-fields"
     case headersTooLarge = "headers-too-large"
-    case rateLimited = "rate-limited"
+    case quotaExceeded = "quota-exceeded"
     case internalError = "internal-error"
     case notImplemented = "not-implemented"
     case badGateway = "bad-gateway"
@@ -80,7 +92,7 @@ public enum ProblemKind: String, Sendable, CaseIterable {
         case .unsupportedMediaType: 415
         case .invalidFields: 422
         case .headersTooLarge: 431
-        case .rateLimited: 429
+        case .quotaExceeded: 429
         case .internalError: 500
         case .notImplemented: 501
         case .badGateway: 502
@@ -102,7 +114,7 @@ public enum ProblemKind: String, Sendable, CaseIterable {
         case .unsupportedMediaType: "Unsupported body format"
         case .invalidFields: "Invalid fields"
         case .headersTooLarge: "Request headers too large"
-        case .rateLimited: "Too many requests"
+        case .quotaExceeded: "Too many requests"
         case .internalError: "Internal gateway error"
         case .notImplemented: "Not implemented"
         case .badGateway: "Upstream unavailable"

@@ -64,9 +64,9 @@ public enum SiteKeys {
 }
 
 /// Hex encoding for key hashes, kept here so the config loader and `SiteKeys` agree on one spelling.
-enum SiteKeyHex {
+public enum SiteKeyHex {
     /// Lowercase hex of the bytes.
-    static func encode(_ bytes: [UInt8]) -> String {
+    public static func encode(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count * 2)

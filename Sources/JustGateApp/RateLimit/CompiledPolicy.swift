@@ -1,0 +1,71 @@
+import JustGateCore
+
+/// A site's rate-limit policy ready for the hot path: its GCRA numbers, the hash that keys its
+/// memory entries, the prefix of its Redis keys and its `RateLimit-Policy` header item, all worked
+/// out once when the config is loaded rather than per request.
+final class CompiledPolicy: Sendable {
+    let name: String
+    let scope: RateLimitScope
+    let limit: GCRALimit
+    /// Identity of the policy's counts: the same site, name, scope, operations, rate and burst after a
+    /// reload give the same identity, so their state survives; a changed policy starts afresh.
+    let identity: Int
+    /// `justgate:rl:{site}:{policy}`; per-user keys append a digest of the normalised value.
+    let redisPrefix: String
+    /// `"name";q=…;w=…`, the policy's item of the `RateLimit-Policy` field.
+    let policyItem: String
+
+    init(_ policy: RateLimitPolicy, siteID: String) {
+        name = policy.name
+        scope = policy.scope
+        limit = policy.limit
+        var hasher = Hasher()
+        hasher.combine(siteID)
+        hasher.combine(policy.name)
+        hasher.combine(policy.scope.rawValue)
+        hasher.combine(policy.operations ?? [])
+        hasher.combine(policy.rate)
+        hasher.combine(policy.burst)
+        identity = hasher.finalize()
+        redisPrefix = "justgate:rl:\(siteID):\(policy.name)"
+        policyItem = RateLimitHeaders.policyItem(name: policy.name, quota: limit.burst,
+                                                 windowSeconds: limit.windowMicros.wholeSecondsRoundedUp)
+    }
+
+    /// The key of this policy for a request: the policy alone for the site scope, the policy and
+    /// the operation for the operation scope, the policy and the normalised field value for
+    /// per-user scopes; nil when the request lacks that field, so it is not counted.
+    func check(operationID: String, fields: ValidatedRequest) -> QuotaCheck? {
+        let value: String
+        switch scope {
+        case .site:
+            return QuotaCheck(policy: self, keyHash: identity, value: nil)
+        case .operation:
+            value = operationID
+        case .ip, .number, .email, .juid:
+            guard let field = scope.fieldName, let given = fields.value(of: field), !given.isEmpty else { return nil }
+            value = given
+        }
+        var hasher = Hasher()
+        hasher.combine(identity)
+        hasher.combine(value)
+        return QuotaCheck(policy: self, keyHash: hasher.finalize(), value: value)
+    }
+}
+
+/// One policy's count that one request must pass.
+struct QuotaCheck {
+    let policy: CompiledPolicy
+    /// Key of the memory limiter's entry (a per-process seeded hash: unpredictable to clients).
+    let keyHash: Int
+    /// The normalised field value for per-user scopes.
+    let value: String?
+
+    /// The Redis key; per-user values are stored as a digest, so Redis never holds a phone number
+    /// or an e-mail address.
+    var redisKey: String {
+        guard let value else { return policy.redisPrefix }
+        let digest = SiteKeys.sha256(value).prefix(12)
+        return policy.redisPrefix + ":" + SiteKeyHex.encode(Array(digest))
+    }
+}

@@ -1,0 +1,97 @@
+import JustGateCore
+import JustGateServer
+
+/// The limit stage's backend on one event loop: the shared memory limiter, or this loop's Redis
+/// connection with the configured fallback while Redis is failing.
+///
+/// The memory limiter answers at once; Redis answers later, on this loop, through `PendingQuota`,
+/// the way upstream calls do: nothing here ever blocks the loop.
+final class QuotaGate {
+    enum Answer {
+        case decided(QuotaVerdict)
+        case pending(PendingQuota)
+        /// Redis failed and `on_backend_error: deny`: answer 503.
+        case unavailable
+    }
+
+    private let memory: MemoryQuotaStore
+    private let redis: RedisQuotaStore?
+    private let onBackendError: RateLimitBackendErrorPolicy
+    private let loop: EventLoop?
+    private var sweepTimer: Int?
+    private var nextSweepStripe: Int
+
+    init(memory: MemoryQuotaStore, redis: RedisQuotaStore?, onBackendError: RateLimitBackendErrorPolicy,
+         loop: EventLoop?) {
+        self.memory = memory
+        self.redis = redis
+        self.onBackendError = onBackendError
+        self.loop = loop
+        nextSweepStripe = (loop?.index ?? 0) * 7
+        scheduleSweep()
+    }
+
+    deinit {
+        if let sweepTimer { loop?.cancelTimer(sweepTimer) }
+    }
+
+    func admit(_ checks: [QuotaCheck]) -> Answer {
+        guard !checks.isEmpty else { return .decided(.unlimited) }
+        guard let redis else { return .decided(memory.admit(checks, now: QuotaGate.nowMicros())) }
+        guard redis.isUsable else { return fallback(checks) }
+        let pending = PendingQuota()
+        redis.admit(checks) { [weak self] verdict in
+            guard let self else { return }
+            if let verdict {
+                pending.deliver(.decided(verdict))
+            } else {
+                pending.deliver(self.fallback(checks))
+            }
+        }
+        return pending.answer.map { $0 } ?? .pending(pending)
+    }
+
+    private func fallback(_ checks: [QuotaCheck]) -> Answer {
+        switch onBackendError {
+        case .local: .decided(memory.admit(checks, now: QuotaGate.nowMicros()))
+        case .allow: .decided(.unlimited)
+        case .deny: .unavailable
+        }
+    }
+
+    /// Idle keys go once their instant has passed: one stripe a second per loop.
+    private func scheduleSweep() {
+        guard let loop else { return }
+        sweepTimer = loop.scheduleTimer(afterMs: 1000) { [weak self] in
+            guard let self else { return }
+            self.memory.sweep(stripe: self.nextSweepStripe, now: QuotaGate.nowMicros())
+            self.nextSweepStripe &+= 1
+            self.scheduleSweep()
+        }
+    }
+
+    static func nowMicros() -> Int64 { Int64(MonotonicNanos.now() / 1000) }
+}
+
+/// A limiter answer still on its way from Redis. The pipeline sets `resume`; an answer that
+/// arrives first (a failure reported synchronously) is kept until then.
+final class PendingQuota {
+    fileprivate(set) var answer: QuotaGate.Answer?
+    var resume: ((QuotaGate.Answer) -> Void)? {
+        didSet {
+            if let answer, let resume {
+                self.resume = nil
+                resume(answer)
+            }
+        }
+    }
+
+    fileprivate func deliver(_ answer: QuotaGate.Answer) {
+        if let resume {
+            self.resume = nil
+            resume(answer)
+        } else {
+            self.answer = answer
+        }
+    }
+}
