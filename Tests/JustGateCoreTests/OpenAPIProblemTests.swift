@@ -38,7 +38,7 @@ struct OpenAPIProblemTests {
         let document = try ParsedOpenAPI(generatedOpenAPI)
         let problem = try #require(document.resolve("#/components/schemas/Problem"))
         let properties = try #require(problem["properties"] as? [String: Any])
-        #expect(properties.keys.sorted() == ["detail", "errors", "request_id", "status", "title", "type"])
+        #expect(properties.keys.sorted() == ["detail", "errors", "policies", "request_id", "status", "title", "type"])
         #expect((problem["required"] as? [String])?.sorted() == ["detail", "request_id", "status", "title", "type"])
         let type = try #require(properties["type"] as? [String: Any])
         #expect(Set(type["enum"] as? [String] ?? []) == Set(ProblemKind.allCases.map(\.typeURI)))
@@ -66,9 +66,12 @@ struct OpenAPIProblemTests {
         #expect(entry["$ref"] as? String == "#/components/responses/\(OpenAPIProblems.componentName(kind))")
     }
 
-    @Test("401 names WWW-Authenticate and 405 names Allow")
+    @Test("401 names WWW-Authenticate, 405 Allow, and 429 Retry-After and the RateLimit fields")
     func extraHeaders() throws {
         let document = try ParsedOpenAPI(generatedOpenAPI)
+        let quota = try #require(document.resolve("#/components/responses/QuotaExceeded"))
+        #expect((quota["headers"] as? [String: Any]).map { Set($0.keys) }
+                == ["X-Request-Id", "Retry-After", "RateLimit-Policy", "RateLimit"])
         let unauthorized = try #require(document.resolve("#/components/responses/Unauthorized"))
         #expect((unauthorized["headers"] as? [String: Any])?["WWW-Authenticate"] != nil)
         let notAllowed = try #require(document.resolve("#/components/responses/MethodNotAllowed"))

@@ -65,6 +65,7 @@ final class RequestLog {
         text(",\"method\":", record.method)
         if let operation = record.operationID { text(",\"operation\":", operation) }
         text(",\"outcome\":", record.outcome)
+        if let policy = record.policy { text(",\"policy\":", policy) }
         if !record.problemCodes.isEmpty {
             JSONBytesWriter.appendRaw(",\"problems\":[", to: &out)
             for (index, code) in record.problemCodes.enumerated() {

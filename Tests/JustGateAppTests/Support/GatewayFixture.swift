@@ -17,8 +17,9 @@ final class GatewayFixture {
     var port: Int { runtime.address.port }
 
     /// - Parameter upstream: "sandbox" or a URL.
+    /// - Parameter horoscopeYAML: more keys of the horoscope-daily site (its `limits:`), indented by 4.
     init(upstream: String = "sandbox", extraYAML: String = "", serverYAML: String = "", upstreamYAML: String = "",
-         timeoutMs: Int = 10000) throws {
+         horoscopeYAML: String = "", timeoutMs: Int = 10000) throws {
         let yaml = """
             listen: 127.0.0.1:0
             upstream:
@@ -34,6 +35,7 @@ final class GatewayFixture {
                 key_sha256: "\(SiteKeys.sha256Hex(GatewayFixture.horoscopeKey))"
                 upstream_token: { env: TEST_TOKEN_HOROSCOPE }
                 phone: { default_country_code: "7", trunk_prefix: "8" }
+                \(horoscopeYAML.replacingOccurrences(of: "\n", with: "\n    "))
               - id: news-portal
                 key_sha256: "\(SiteKeys.sha256Hex(GatewayFixture.newsKey))"
                 upstream_token: { env: TEST_TOKEN_NEWS }
@@ -63,6 +65,18 @@ final class GatewayFixture {
 
     /// Everything the gateway logged so far.
     func logText() -> String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+
+    /// The log once it contains `text` (lines are written after the answer and in batches), or
+    /// whatever it holds after `timeoutSeconds`.
+    func logText(containing text: String, timeoutSeconds: Double = 3) -> String {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        var log = logText()
+        while !log.contains(text) && Date() < deadline {
+            usleep(10_000)
+            log = logText()
+        }
+        return log
+    }
 
     /// Sends one request with the horoscope site's key (unless `key` says otherwise).
     func send(_ method: String, _ target: String, key: String? = GatewayFixture.horoscopeKey,

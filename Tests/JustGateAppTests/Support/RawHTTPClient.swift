@@ -118,6 +118,24 @@ final class RawHTTPClient {
         }
     }
 
+    /// Sends `text` and reads until `marker` has arrived (for non-HTTP peers such as Redis).
+    func exchangeRaw(_ text: String, until marker: String) throws -> String {
+        try send(text)
+        let wanted = Array(marker.utf8)
+        while !buffer.isEmpty ? !contains(wanted) : true {
+            guard try fill() else { break }
+        }
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
+    private func contains(_ wanted: [UInt8]) -> Bool {
+        guard buffer.count >= wanted.count else { return false }
+        for start in 0...(buffer.count - wanted.count) where buffer[start..<(start + wanted.count)].elementsEqual(wanted) {
+            return true
+        }
+        return false
+    }
+
     private func headEnd() -> Int? {
         guard buffer.count >= 4 else { return nil }
         for index in 0...(buffer.count - 4)

@@ -1,0 +1,143 @@
+import Foundation
+import JustGateCore
+import Testing
+
+/// The Redis backend against a real `redis-server` on loopback: gateways sharing one budget, and
+/// each fallback while Redis is away and after it is back.
+@Suite(.serialized)
+struct RedisRateLimitTests {
+    static let juid = "de6f0132ea9e412599ae31262c45633b"
+    static let limits = """
+        limits:
+          - { name: site-hourly, scope: site, operations: [segments.get], rate: 2/h }
+        """
+
+    static func rateLimitYAML(_ redis: RedisServer, onError: String) -> String {
+        """
+        rate_limit:
+          backend: redis
+          redis_url: \(redis.url)
+          redis_timeout_ms: 200
+          on_backend_error: \(onError)
+        """
+    }
+
+    func segments(_ port: Int, juid: String = RedisRateLimitTests.juid) throws -> Int {
+        let client = try RawHTTPClient(port: port)
+        return try client.exchange("GET /api/user/v1/info/segment/?juid=\(juid) HTTP/1.1\r\nHost: x\r\n"
+            + "X-AUTH-TOKEN: \(GatewayFixture.horoscopeKey)\r\n\r\n").status
+    }
+
+    /// A gateway whose sandbox knows a profile, so an admitted segments call is a plain 200.
+    func gatewayWithProfile(onError: String, redis: RedisServer) throws -> (GatewayFixture, String) {
+        let gateway = try GatewayFixture(extraYAML: Self.rateLimitYAML(redis, onError: onError), horoscopeYAML: Self.limits)
+        let created = try gateway.send("POST", "/api/user/v1/subscription/create/profile",
+                                       contentType: "application/x-www-form-urlencoded", body: "ip=8.8.8.8")
+        return (gateway, created.text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    @Test func twoGatewayProcessesShareOneBudgetExactly() throws {
+        let redis = try RedisServer()
+        let config = NSTemporaryDirectory() + "justgate-redis-\(UUID().uuidString).yaml"
+        try """
+            listen: 127.0.0.1:0
+            upstream: { url: sandbox }
+            server: { workers: 2 }
+            rate_limit: { backend: redis, redis_url: "\(redis.url)", redis_timeout_ms: 500, on_backend_error: deny }
+            sites:
+              - id: horoscope-daily
+                key_sha256: "\(SiteKeys.sha256Hex(GatewayFixture.horoscopeKey))"
+                upstream_token: { env: TEST_TOKEN_HOROSCOPE }
+                limits:
+                  - { name: shared, scope: site, rate: 20/h }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        let environment = ["TEST_TOKEN_HOROSCOPE": GatewayFixture.horoscopeToken]
+        let cli = CommandLineTests()
+        var first = try cli.startServe(config: config, environment: environment)
+        var second = try cli.startServe(config: config, environment: environment)
+        defer {
+            _ = first.stop()
+            _ = second.stop()
+        }
+        let ports = [try #require(first.port, "\(first.log)"), try #require(second.port, "\(second.log)")]
+        var admitted = 0
+        var refused = 0
+        for index in 0..<60 {
+            // Whatever the sandbox answers for an unknown juid, only 429 means refused.
+            let status = try segments(ports[index % 2])
+            if status == 429 { refused += 1 } else if status < 500 { admitted += 1 }
+        }
+        // 20 per hour with bursts of 20, between both gateways: exactly 20 in a few seconds.
+        #expect(admitted == 20)
+        #expect(refused == 40)
+    }
+
+    @Test func localFallbackCountsInMemoryAndRedisTakesOverAgain() throws {
+        let redis = try RedisServer()
+        let (gateway, juid) = try gatewayWithProfile(onError: "local", redis: redis)
+        #expect(try (0..<3).map { _ in try segments(gateway.port, juid: juid) } == [200, 200, 429])
+        redis.stop()
+        // Memory starts afresh: the same budget, per node.
+        #expect(try (0..<3).map { _ in try segments(gateway.port, juid: juid) } == [200, 200, 429])
+        try redis.start()
+        try awaitRedisInUse(gateway, redis, juid: juid)
+        let log = gateway.logText(containing: "back on Redis")
+        #expect(log.components(separatedBy: "Redis for rate limiting is unavailable").count == 2)
+        #expect(log.components(separatedBy: "rate limiting is back on Redis").count == 2)
+    }
+
+    @Test func allowFallbackLetsTrafficThroughUntilRedisIsBack() throws {
+        let redis = try RedisServer()
+        let (gateway, juid) = try gatewayWithProfile(onError: "allow", redis: redis)
+        #expect(try (0..<3).map { _ in try segments(gateway.port, juid: juid) } == [200, 200, 429])
+        redis.stop()
+        #expect(try (0..<6).map { _ in try segments(gateway.port, juid: juid) }.allSatisfy { $0 == 200 })
+        try redis.start()
+        try awaitRedisInUse(gateway, redis, juid: juid)
+        // Counting again, in the new (empty) Redis: the budget runs out.
+        var statuses: [Int] = []
+        for _ in 0..<3 { statuses.append(try segments(gateway.port, juid: juid)) }
+        #expect(statuses.contains(429))
+    }
+
+    @Test func denyFallbackAnswers503WithAProblemAndRecovers() throws {
+        let redis = try RedisServer()
+        let (gateway, juid) = try gatewayWithProfile(onError: "deny", redis: redis)
+        #expect(try segments(gateway.port, juid: juid) == 200)
+        redis.stop()
+        let response = try gateway.send("GET", "/api/user/v1/info/segment/?juid=\(Self.juid)")
+        #expect(response.status == 503)
+        #expect(response.json?["type"] as? String == "urn:justgate:problem:unavailable")
+        #expect(response.header("Retry-After") == "1")
+        try redis.start()
+        try awaitRedisInUse(gateway, redis, juid: juid)
+    }
+
+    @Test func aRedisThatDoesNotAnswerCostsAtMostTheTimeout() throws {
+        let redis = try RedisServer()
+        let (gateway, juid) = try gatewayWithProfile(onError: "allow", redis: redis)
+        #expect(try segments(gateway.port, juid: juid) == 200)
+        // A Redis busy in a script for 2 s: calls time out after 200 ms and fall back.
+        let blocker = try ChildProcess("/usr/bin/redis-cli", [
+            "-p", String(redis.port), "EVAL",
+            "local t = tonumber(redis.call('TIME')[1]) + 2 while tonumber(redis.call('TIME')[1]) < t do end return 1", "0",
+        ])
+        defer { _ = blocker.wait() }
+        usleep(200_000)
+        let started = Date()
+        #expect(try segments(gateway.port, juid: juid) == 200)
+        #expect(Date().timeIntervalSince(started) < 1.5)
+    }
+
+    /// Sends requests until the gateway's counts show up in Redis (it reconnects with backoff).
+    private func awaitRedisInUse(_ gateway: GatewayFixture, _ redis: RedisServer, juid: String) throws {
+        let deadline = Date().addingTimeInterval(8)
+        while Date() < deadline {
+            _ = try segments(gateway.port, juid: juid)
+            if let size = try? redis.command("DBSIZE"), size != ":0", size.hasPrefix(":") { return }
+            usleep(100_000)
+        }
+        Issue.record("the gateway did not use Redis again within 8 s of its restart")
+    }
+}

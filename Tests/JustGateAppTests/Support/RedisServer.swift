@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+/// A real `redis-server` for one test: a free loopback port, its own temporary directory, no
+/// persistence, stopped (and its directory removed) when the fixture goes away. It can be stopped
+/// and started again on the same port, to test what the gateway does while Redis is away.
+final class RedisServer {
+    let port: Int
+    private let directory: String
+    private var process: ChildProcess?
+
+    var url: String { "redis://127.0.0.1:\(port)/0" }
+
+    init() throws {
+        guard let executable = RedisServer.executable else {
+            throw ChildProcess.Failure(description: "redis-server is not installed; `make test` installs it (apt package redis-server)")
+        }
+        _ = executable
+        port = try FreePort.pick()
+        directory = NSTemporaryDirectory() + "justgate-redis-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try start()
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    static var executable: String? {
+        ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Starts the server and waits (up to 5 s) until it answers on its port.
+    func start() throws {
+        guard process == nil, let executable = RedisServer.executable else { return }
+        process = try ChildProcess(executable, [
+            "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", directory, "--logfile", directory + "/redis.log", "--daemonize", "no",
+        ])
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            if (try? ping()) == true { return }
+            usleep(20_000)
+        }
+        throw ChildProcess.Failure(description: "redis-server did not answer on port \(port) within 5 s")
+    }
+
+    /// Stops the server and waits for it to exit.
+    func stop() {
+        guard let process else { return }
+        process.signal(SIGKILL)
+        _ = process.wait()
+        self.process = nil
+    }
+
+    /// Sends one inline command and returns the reply's first line.
+    @discardableResult
+    func command(_ text: String) throws -> String {
+        let client = try RawHTTPClient(port: port)
+        let reply = try client.exchangeRaw(text + "\r\n", until: "\r\n")
+        return reply.split(separator: "\r\n", maxSplits: 1).first.map(String.init) ?? ""
+    }
+
+    private func ping() throws -> Bool {
+        try command("PING") == "+PONG"
+    }
+}
+
+/// A port nobody listens on right now (bound, read back and released).
+enum FreePort {
+    static func pick() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ChildProcess.Failure(description: "socket failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw ChildProcess.Failure(description: "bind failed") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
