@@ -15,13 +15,13 @@ final class QuotaGate {
     }
 
     private let memory: MemoryQuotaStore
-    private let redis: RedisQuotaStore?
+    private let redis: (any SharedQuotaStore)?
     private let onBackendError: RateLimitBackendErrorPolicy
     private let loop: EventLoop?
     private var sweepTimer: Int?
     private var nextSweepStripe: Int
 
-    init(memory: MemoryQuotaStore, redis: RedisQuotaStore?, onBackendError: RateLimitBackendErrorPolicy,
+    init(memory: MemoryQuotaStore, redis: (any SharedQuotaStore)?, onBackendError: RateLimitBackendErrorPolicy,
          loop: EventLoop?) {
         self.memory = memory
         self.redis = redis
@@ -48,7 +48,8 @@ final class QuotaGate {
                 pending.deliver(self.fallback(checks))
             }
         }
-        return pending.answer.map { $0 } ?? .pending(pending)
+        if let answer = pending.answer { return answer }
+        return .pending(pending)
     }
 
     private func fallback(_ checks: [QuotaCheck]) -> Answer {
@@ -71,6 +72,14 @@ final class QuotaGate {
     }
 
     static func nowMicros() -> Int64 { Int64(MonotonicNanos.now() / 1000) }
+}
+
+/// A limiter shared between gateways (Redis), answering later on the loop that asked.
+protocol SharedQuotaStore: AnyObject {
+    /// Whether a call now would be answered (connected); otherwise the fallback applies at once.
+    var isUsable: Bool { get }
+    /// Decides `checks`; `completion` runs on the loop with the verdict, or nil when the store failed.
+    func admit(_ checks: [QuotaCheck], completion: @escaping (QuotaVerdict?) -> Void)
 }
 
 /// A limiter answer still on its way from Redis. The pipeline sets `resume`; an answer that

@@ -5,7 +5,7 @@ import JustGateServer
 /// The Redis limiter of one event loop: one pipelined connection, one `EVALSHA` per request
 /// carrying all of its policies. The script is loaded when the connection is set up; if Redis
 /// forgets it (`SCRIPT FLUSH`, a failover) the call is repeated once with `EVAL`.
-final class RedisQuotaStore {
+final class RedisQuotaStore: SharedQuotaStore {
     private let connection: RedisConnection
     private var scriptDigest: String?
 
