@@ -59,6 +59,7 @@ let package = Package(
             name: "justgate",
             dependencies: [
                 "JustGateApp",
+                "JustGateSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
