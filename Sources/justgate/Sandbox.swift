@@ -44,7 +44,8 @@ struct Sandbox: ParsableCommand {
 
             Examples:
               justgate sandbox --listen 127.0.0.1:8099 --token demo-upstream-token
-              justgate sandbox --fail 'stat.by_refid=Error service' --fail 'unsubscribe.email=Subscription not found'
+              justgate sandbox --fail 'stat.by_refid=Error service'
+              justgate sandbox --fail 'subscribe.sms=User not found' --fail 'utm.update=Invalid data'
             """
     )
 
@@ -72,9 +73,11 @@ struct Sandbox: ParsableCommand {
         let forced = try parsedFailures()
         let signals = ShutdownSignals.block()
         let sandbox = try SandboxServer(listen: address, tokens: Set(tokens), failures: forced)
-        print("justgate sandbox listening on \(sandbox.baseURL) (\(tokens.count) token\(tokens.count == 1 ? "" : "s"))")
+        // On stderr and unbuffered, like `serve`'s start-up line, so a supervisor or test sees it at once.
+        ConfigFile.printError(
+            "justgate sandbox listening on \(sandbox.baseURL) (\(tokens.count) token\(tokens.count == 1 ? "" : "s"))")
         for item in failures {
-            print("forcing --fail \(item)")
+            ConfigFile.printError("justgate sandbox: forcing --fail \(item)")
         }
         _ = signals.wait()
         sandbox.stop()
