@@ -8,7 +8,8 @@ import Synchronization
 /// injected clock and JUID generator are called outside the lock so they may do anything.
 ///
 /// Data is partitioned by X-AUTH-TOKEN, because upstream a JUID is valid only on the site (token) that
-/// created it. Checks run in this order: token, path, method, then the operation's own rules.
+/// created it. Checks run in this order: token, path, method, an error forced by `failures`, then the
+/// operation's own rules. The reference names no status codes; every status below is the sandbox's choice.
 ///
 /// | Situation | Status | Body (`text/plain` unless noted) |
 /// |---|---|---|
