@@ -63,6 +63,7 @@ let package = Package(
             name: "justgate",
             dependencies: [
                 "JustGateApp",
+                "JustGateSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,37 +1,47 @@
 /// action.save and segments.get: user activity in, audience segments out.
 extension SandboxAPI {
+    /// The reference lists only `Request accepted` for this operation; the errors are the sandbox's own, worded
+    /// like unsubscribe's (the same `juid` check) and subscribe's (the same store).
     func saveAction(_ request: SandboxRequest, project: String) -> SandboxResponse {
-        guard let juid = SandboxFieldRules.juid(request.formValue("juid")),
-            let tags = SandboxFieldRules.present(request.formValue("tags")),
-            let label = SandboxFieldRules.present(request.formValue("label"))
-        else { return .text(400, "JuId is missing | Mandatory parameter is missing") }
-        let article = SandboxFieldRules.present(request.formValue("article"))
-        guard [tags, label, article ?? ""].allSatisfy(SandboxFieldRules.fitsStorage) else {
-            return .text(400, "Error save data")
+        guard let juidText = SandboxFieldRules.present(request.formValue("juid")) else {
+            return SandboxErrorText.juidMissing.response
         }
+        guard let tags = SandboxFieldRules.present(request.formValue("tags")),
+            let label = SandboxFieldRules.present(request.formValue("label"))
+        else { return SandboxErrorText.mandatoryParameterMissing.response }
+        guard let juid = SandboxFieldRules.juid(juidText) else { return SandboxErrorText.userNotFound.response }
+        let article = SandboxFieldRules.present(request.formValue("article"))
+        let fits = [tags, label, article ?? ""].allSatisfy(SandboxFieldRules.fitsStorage)
 
         let segments = Self.numericTags(in: tags)
-        let accepted: Void? = store.withLock { store in
+        let outcome: SaveOutcome? = store.withLock { store in
             store.modifyProfile(juid, project: project) { profile in
+                guard fits else { return .tooLong }
                 profile.actionCount += 1
                 for segment in segments where profile.tagSegments.count < SandboxLimits.maxSegmentsPerProfile {
                     profile.tagSegments.insert(segment)
                 }
+                return .saved
             }
         }
-        guard accepted != nil else { return .text(404, "User not found") }
-        return .text(200, "Request accepted")
+        switch outcome {
+        case nil: return SandboxErrorText.userNotFound.response
+        case .tooLong: return SandboxErrorText.errorSaveDataTooLong.response
+        case .full: return SandboxErrorText.errorSaveData.response
+        case .saved: return .text(200, "Request accepted")
+        }
     }
 
+    /// The reference's line is `User not found | JUID not found`. The sandbox reads `JUID not found` as "the
+    /// request carries no juid" and `User not found` as "no profile has this juid".
     func segments(_ request: SandboxRequest, project: String) -> SandboxResponse {
-        let notFound = "User not found | JUID not found"
         // The reference's heading says POST with a form field, its examples GET with a query; accept both.
         let sent = request.method == "GET"
             ? request.queryValue("juid") : request.formValue("juid") ?? request.queryValue("juid")
-        guard let juid = SandboxFieldRules.juid(sent) else { return .text(400, notFound) }
-        guard let profile = store.withLock({ $0.profile(juid, project: project) }) else {
-            return .text(404, notFound)
-        }
+        guard let juidText = SandboxFieldRules.present(sent) else { return SandboxErrorText.juidNotFound.response }
+        guard let juid = SandboxFieldRules.juid(juidText),
+            let profile = store.withLock({ $0.profile(juid, project: project) })
+        else { return SandboxErrorText.userNotFound.response }
         return .jsonBody(JSONText.array(of: Self.segmentIDs(of: profile)))
     }
 

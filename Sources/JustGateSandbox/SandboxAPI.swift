@@ -8,39 +8,48 @@ import Synchronization
 /// injected clock and JUID generator are called outside the lock so they may do anything.
 ///
 /// Data is partitioned by X-AUTH-TOKEN, because upstream a JUID is valid only on the site (token) that
-/// created it. Checks run in this order: token, path, method, then the operation's own rules.
+/// created it. Checks run in this order: token, path, method, an error forced by `failures`, then the
+/// operation's own rules. The reference names no status codes; every status below is the sandbox's choice.
 ///
 /// | Situation | Status | Body (`text/plain` unless noted) |
 /// |---|---|---|
 /// | X-AUTH-TOKEN missing or not one of `tokens` | 401 | `Invalid token` |
 /// | Unknown path, including a channel the endpoint lacks | 404 | `Not found` |
 /// | Known path, method not accepted there | 405 | `Method not allowed` |
+/// | `failures` forces an error on the operation | its status | its text |
 /// | profile.create succeeded | 200 | the new JUID (32 lowercase hex) |
 /// | profile.create: `birthDate` not an integer, or a field over 255 characters | 400 | `Error save data` |
 /// | profile.create: capacity reached, or no unique valid JUID from the generator | 500 | `Error save data` |
-/// | subscribe.email / subscribe.sms succeeded (new, or re-subscribe updating it) | 200 | `Subscription created` |
-/// | subscribe.email: `juid` not 32 hex, or `email` missing or without `@` | 400 | `JuId empty / Not validate email` |
-/// | subscribe.sms: `juid` not 32 hex, or `number` missing or not digits | 400 | `JuId empty \| Not validate number` |
-/// | subscribe: JUID unknown in this project | 404 | `User not found` |
+/// | subscribe succeeded (new, or re-subscribe updating it) | 200 | empty |
+/// | subscribe.email: `juid` empty, or `email` missing or without `@` | 400 | `JuId empty / Not validate email` |
+/// | subscribe.sms: `juid` empty | 400 | `JuId empty` |
+/// | subscribe.sms: `number` missing or not digits | 400 | `Not validate number` |
+/// | subscribe: `juid` not 32 hex, or unknown in this project | 404 | `User not found` |
 /// | subscribe: a field over 255 characters | 400 | `Error save data` |
 /// | subscribe: the profile already holds 64 subscriptions | 500 | `Error save data` |
-/// | unsubscribe succeeded (also when already inactive) | 200 | `Subscription deactivated` |
-/// | unsubscribe: `juid` or address missing or malformed | 400 | `JuId is missing \| Mandatory parameter is missing` |
-/// | unsubscribe: JUID unknown, or no subscription with that address | 404 | `User not found \| Subscription not found` |
-/// | utm.update succeeded | 200 | `Metrics updated` |
+/// | unsubscribe succeeded (also when already inactive) | 200 | empty |
+/// | unsubscribe: `juid` empty | 400 | `JuId is missing` |
+/// | unsubscribe: the address (`email` / `number`) empty | 400 | `Mandatory parameter is missing` |
+/// | unsubscribe: `juid` not 32 hex, or unknown | 404 | `User not found` |
+/// | unsubscribe: the user has no subscription with that address | 404 | `Subscription not found` |
+/// | utm.update succeeded (push: any well-formed update) | 200 | `Metrics updated` |
 /// | utm.update: `data` missing, not a JSON object, no valid address key (`email` / `number`), no updatable field, or a field that is not text, number or null | 400 | `Invalid data` |
-/// | utm.update: no subscription with that address (always for push) | 422 | `Unprocessable Entity` |
+/// | utm.update: no email / SMS subscription with that address | 422 | `Unprocessable Entity` |
 /// | action.save succeeded | 200 | `Request accepted` |
-/// | action.save: `juid`, `tags` or `label` missing, or `juid` malformed | 400 | `JuId is missing \| Mandatory parameter is missing` |
-/// | action.save: JUID unknown | 404 | `User not found` |
+/// | action.save: `juid` empty | 400 | `JuId is missing` |
+/// | action.save: `tags` or `label` empty | 400 | `Mandatory parameter is missing` |
+/// | action.save: `juid` not 32 hex, or unknown | 404 | `User not found` |
 /// | action.save: a field over 255 characters | 400 | `Error save data` |
 /// | segments.get succeeded | 200 | `application/json` array, e.g. `[3,35,36]` |
-/// | segments.get: `juid` missing or malformed | 400 | `User not found \| JUID not found` |
-/// | segments.get: JUID unknown | 404 | `User not found \| JUID not found` |
+/// | segments.get: `juid` empty | 400 | `JUID not found` |
+/// | segments.get: `juid` not 32 hex, or unknown | 404 | `User not found` |
 /// | stat.count_by_refid succeeded | 200 | `application/json` `[{"subscount":1,"refid":"..."}]` |
 /// | stat.count_by_refid: `startDate` / `endDate` missing, not integers, or start after end | 400 | `Invalid startDate or endDate` |
-/// | stat.by_refid succeeded | 200 | `application/json` `{"2020-08-11":{"ch-...":1}}` |
+/// | stat.count_by_refid: no subscription in the range | 404 | `User not found` |
+/// | stat.count_by_refid / stat.by_refid: a bound outside years 1000-9999 | 500 | `Error query` |
+/// | stat.by_refid succeeded (`{}` when nothing is in the range) | 200 | `application/json` `{"2020-08-11":{"ch-...":1}}` |
 /// | stat.by_refid: `start` / `end` not `YYYY-MM-DD HH:MM:SS`, impossible, or start after end | 400 | `Invalid start or end date` |
+/// | stat.by_refid: only when forced by `failures` | 503 | `Error service` |
 ///
 /// Accepted methods: POST for create/subscribe/action; PUT or POST for unsubscribe and utm.update; GET or POST
 /// for segments (`/info/segment` and `/info/segments`); GET for statistics (`/info/stat-by-refid/...` and
@@ -54,6 +63,7 @@ public final class SandboxAPI: Sendable {
     let clock: @Sendable () -> Int64
     let juidGenerator: @Sendable () -> String
     let store: Mutex<SandboxStore>
+    let failures: SandboxFailures
     private let journal = Mutex(RequestJournal())
 
     /// The default bound on stored profiles: far beyond any demo, small enough to never exhaust memory.
@@ -67,12 +77,15 @@ public final class SandboxAPI: Sendable {
     ///   - juidGenerator: the source of new JUIDs, injected so tests get predictable ones; defaults to
     ///     128 random bits from `SystemRandomNumberGenerator`.
     ///   - profileCapacity: the most profiles kept across all projects, bounding memory in long demos.
+    ///   - failures: errors to answer instead of doing the work (`justgate sandbox --fail`); none by default.
     public init(
         tokens: Set<String>,
         clock: @escaping @Sendable () -> Int64,
         juidGenerator: (@Sendable () -> String)? = nil,
-        profileCapacity: Int = SandboxAPI.defaultProfileCapacity
+        profileCapacity: Int = SandboxAPI.defaultProfileCapacity,
+        failures: SandboxFailures = SandboxFailures()
     ) {
+        self.failures = failures
         self.tokens = tokens
         self.clock = clock
         self.juidGenerator = juidGenerator ?? { JUIDGenerator.random() }
@@ -90,6 +103,9 @@ public final class SandboxAPI: Sendable {
         }
         guard route.allowedMethods.contains(request.method) else {
             return .text(405, "Method not allowed")
+        }
+        if let forced = failures.error(for: route.operationID) {
+            return forced.response
         }
         let now = clock()
         switch route {

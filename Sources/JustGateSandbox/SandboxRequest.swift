@@ -68,6 +68,9 @@ public struct SandboxResponse: Sendable, Equatable {
         SandboxResponse(status: status, contentType: plainText, body: body)
     }
 
+    /// The answer to a successful subscribe or unsubscribe: the reference's examples show an empty response.
+    static let emptySuccess = text(200, "")
+
     /// A JSON answer with a body already rendered by `JSONText`.
     static func jsonBody(_ body: String) -> SandboxResponse {
         SandboxResponse(status: 200, contentType: json, body: body)

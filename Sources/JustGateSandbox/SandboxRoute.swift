@@ -17,6 +17,20 @@ enum SandboxRoute: Equatable, Sendable {
     case countByRefid(SandboxChannel)
     case statByRefid(SandboxChannel)
 
+    /// The operation's id as justgate's catalogue names it, which is how `--fail` refers to it.
+    var operationID: String {
+        switch self {
+        case .createProfile: "profile.create"
+        case .subscribe(let channel): "subscribe." + channel.rawValue
+        case .unsubscribe(let channel): "unsubscribe." + channel.rawValue
+        case .updateUTM: "utm.update"
+        case .saveAction: "action.save"
+        case .segments: "segments.get"
+        case .countByRefid: "stat.count_by_refid"
+        case .statByRefid: "stat.by_refid"
+        }
+    }
+
     /// The methods the real upstream tolerates on this path; the canonical one comes first.
     var allowedMethods: [String] {
         switch self {

@@ -1,4 +1,7 @@
 /// subscribe.email/sms and unsubscribe.email/sms: the lifecycle of a subscription on one address.
+///
+/// Both check what was sent, then look the user up, then the subscription, and answer with the one message of
+/// the reference's line that applies. Success is an empty body, as in the reference's examples.
 extension SandboxAPI {
     func subscribe(
         _ channel: SandboxChannel,
@@ -6,56 +9,79 @@ extension SandboxAPI {
         project: String,
         now: Int64
     ) -> SandboxResponse {
-        let invalidInput = channel == .sms ? "JuId empty | Not validate number" : "JuId empty / Not validate email"
+        guard let juidText = SandboxFieldRules.present(request.formValue("juid")) else {
+            return (channel == .sms ? SandboxErrorText.juidEmpty : .emailSubscriptionInvalid).response
+        }
         let addressField = SandboxFieldRules.addressFieldName(for: channel)
-        guard let juid = SandboxFieldRules.juid(request.formValue("juid")),
-            let address = SandboxFieldRules.address(request.formValue(addressField), channel: channel)
-        else { return .text(400, invalidInput) }
+        guard let address = SandboxFieldRules.address(request.formValue(addressField), channel: channel) else {
+            return (channel == .sms ? SandboxErrorText.numberNotValid : .emailSubscriptionInvalid).response
+        }
+        // A `juid` that is not 32 hex digits can name no profile, so it is "not found" rather than invalid.
+        guard let juid = SandboxFieldRules.juid(juidText) else { return SandboxErrorText.userNotFound.response }
 
         var metrics: [MetricField: String] = [:]
         for field in MetricField.allCases {
             metrics[field] = SandboxFieldRules.present(request.formValue(field.rawValue))
         }
-        guard SandboxFieldRules.fitsStorage(address), metrics.values.allSatisfy(SandboxFieldRules.fitsStorage) else {
-            return .text(400, "Error save data")
-        }
+        let fits = SandboxFieldRules.fitsStorage(address) && metrics.values.allSatisfy(SandboxFieldRules.fitsStorage)
 
         let key = SubscriptionKey(channel: channel, address: address)
-        let stored: Bool? = store.withLock { store in
+        let outcome: SaveOutcome? = store.withLock { store in
             store.modifyProfile(juid, project: project) { profile in
+                guard fits else { return .tooLong }
                 if var existing = profile.subscriptions[key] {
                     existing.metrics.merge(metrics) { _, sent in sent }
                     existing.active = true
                     profile.subscriptions[key] = existing
-                    return true
+                    return .saved
                 }
-                guard profile.subscriptions.count < SandboxLimits.maxSubscriptionsPerProfile else { return false }
+                guard profile.subscriptions.count < SandboxLimits.maxSubscriptionsPerProfile else { return .full }
                 profile.subscriptions[key] = SandboxSubscription(metrics: metrics, createdAt: now, active: true)
-                return true
+                return .saved
             }
         }
-        switch stored {
-        case nil: return .text(404, "User not found")
-        case false: return .text(500, "Error save data")
-        case true: return .text(200, "Subscription created")
+        switch outcome {
+        case nil: return SandboxErrorText.userNotFound.response
+        case .tooLong: return SandboxErrorText.errorSaveDataTooLong.response
+        case .full: return SandboxErrorText.errorSaveData.response
+        case .saved: return .emptySuccess
         }
     }
 
     func unsubscribe(_ channel: SandboxChannel, _ request: SandboxRequest, project: String) -> SandboxResponse {
+        guard let juidText = SandboxFieldRules.present(request.formValue("juid")) else {
+            return SandboxErrorText.juidMissing.response
+        }
         let addressField = SandboxFieldRules.addressFieldName(for: channel)
-        guard let juid = SandboxFieldRules.juid(request.formValue("juid")),
-            let address = SandboxFieldRules.address(request.formValue(addressField), channel: channel)
-        else { return .text(400, "JuId is missing | Mandatory parameter is missing") }
+        guard let addressText = SandboxFieldRules.present(request.formValue(addressField)) else {
+            return SandboxErrorText.mandatoryParameterMissing.response
+        }
+        guard let juid = SandboxFieldRules.juid(juidText) else { return SandboxErrorText.userNotFound.response }
+        // An address that could never have been subscribed (say, a URL in `email`) is simply not found.
+        let key = SandboxFieldRules.address(addressText, channel: channel).map {
+            SubscriptionKey(channel: channel, address: $0)
+        }
 
-        let key = SubscriptionKey(channel: channel, address: address)
         let deactivated: Bool? = store.withLock { store in
             store.modifyProfile(juid, project: project) { profile in
-                guard profile.subscriptions[key] != nil else { return false }
+                guard let key, profile.subscriptions[key] != nil else { return false }
                 profile.subscriptions[key]?.active = false
                 return true
             }
         }
-        guard deactivated == true else { return .text(404, "User not found | Subscription not found") }
-        return .text(200, "Subscription deactivated")
+        switch deactivated {
+        case nil: return SandboxErrorText.userNotFound.response
+        case false: return SandboxErrorText.subscriptionNotFound.response
+        case true: return .emptySuccess
+        }
     }
+}
+
+/// What storing a subscription or an action came to, once its profile was found.
+enum SaveOutcome {
+    case saved
+    /// A field is longer than the emulated store's columns.
+    case tooLong
+    /// The profile holds as many subscriptions as it may.
+    case full
 }

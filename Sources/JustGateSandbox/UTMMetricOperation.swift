@@ -1,22 +1,26 @@
 /// utm.update: rewrites the attribution of existing subscriptions found by address, which is how a site
 /// corrects a refid after the fact (and so changes what the statistics report).
+///
+/// The reference lists `sms|email|push` for the channel. Push subscriptions are not made through this API (no
+/// endpoint creates one), so the sandbox holds none: a well-formed push update is accepted with
+/// `Metrics updated` and changes nothing, since there is no push record to change and the statistics cover
+/// only sms and email.
 extension SandboxAPI {
     func updateUTMMetrics(_ channel: SandboxChannel, _ request: SandboxRequest, project: String) -> SandboxResponse {
         guard let data = SandboxFieldRules.present(request.formValue("data")),
             let members = FlatJSONObjectReader.members(of: data),
             let changes = Self.metricChanges(in: members)
-        else { return .text(400, "Invalid data") }
+        else { return SandboxErrorText.invalidData.response }
 
         let address: String
         switch channel {
         case .email, .sms:
             let key = SandboxFieldRules.addressFieldName(for: channel)
             guard let found = Self.text(of: members[key]).flatMap({ SandboxFieldRules.address($0, channel: channel) })
-            else { return .text(400, "Invalid data") }
+            else { return SandboxErrorText.invalidData.response }
             address = found
         case .push:
-            // No endpoint creates push subscriptions, so there is never one to update.
-            return .text(422, "Unprocessable Entity")
+            return Self.metricsUpdated
         }
 
         let key = SubscriptionKey(channel: channel, address: address)
@@ -27,9 +31,11 @@ extension SandboxAPI {
                 }
             }
         }
-        guard updated > 0 else { return .text(422, "Unprocessable Entity") }
-        return .text(200, "Metrics updated")
+        guard updated > 0 else { return SandboxErrorText.unprocessableEntity.response }
+        return Self.metricsUpdated
     }
+
+    private static let metricsUpdated = SandboxResponse.text(200, "Metrics updated")
 
     /// The requested metric changes (a `nil` value clears the field), or `nil` when there are none or one has a
     /// value no column could hold: a boolean, an object, an array or an over-long text.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import JustGateApp
+import JustGateSandbox
 import JustGateServer
 
 /// `justgate sandbox`: the emulated Just Services API on its own, for trying sites against it.
@@ -7,10 +8,44 @@ struct Sandbox: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the emulated Just Services API on its own.",
         discussion: """
-            Keeps profiles, subscriptions, actions and segments in memory and answers like the real API, \
-            including its error texts. Calls must carry one of the given tokens in X-AUTH-TOKEN.
+            Keeps profiles, subscriptions, actions and segments in memory, separately per token (a juid \
+            belongs to the token that created it), and answers with the texts of the Just Services reference. \
+            Calls must carry one of the given tokens in X-AUTH-TOKEN.
 
-            Example: justgate sandbox --listen 127.0.0.1:8099 --token demo-upstream-token
+            Texts. Where a reference line joins alternatives with "|", the one that applies is sent: \
+            subscribe.sms "JuId empty" or "Not validate number"; unsubscribe "JuId is missing" (no juid), \
+            "Mandatory parameter is missing" (no address), "User not found" (no such profile) or \
+            "Subscription not found" (no subscription on that address); segments.get "JUID not found" (no juid) \
+            or "User not found". subscribe.email's "JuId empty / Not validate email" is joined by "/" and is \
+            sent whole. A juid that is not 32 hex digits is "User not found". Successful subscribe and \
+            unsubscribe answer an empty body, as the reference's examples show. action.save's errors are the \
+            sandbox's own (the reference lists none): "JuId is missing", "Mandatory parameter is missing" \
+            (no tags or label), "User not found", "Error save data".
+
+            Statuses (the reference names none; these are the sandbox's): 200 success; 400 invalid input, \
+            including "Error save data" for a field over 255 characters; 401 "Invalid token"; 404 "Not found" \
+            (unknown path), "User not found", "Subscription not found"; 405 "Method not allowed"; 422 \
+            "Unprocessable Entity" (no subscription has the UTM update's address); 500 "Error save data" (store \
+            full), "Error query"; 503 "Error service".
+
+            Choices. Numeric action tags become segment ids; 35 and 36 mean an active e-mail and SMS \
+            subscription. A UTM update on the push channel is accepted ("Metrics updated") and changes nothing, \
+            since no endpoint creates push subscriptions. Statistics count subscriptions (the reference says \
+            registered users), keep deactivated ones, date each by its first subscribe, group it by its current \
+            refid (a later UTM update or re-subscribe moves it; none groups under ""), use UTC days and include \
+            both ends of the range. stat.count_by_refid answers "User not found" when nothing falls in the \
+            range; a range bound outside the years 1000-9999 is "Error query". "Error service" happens only \
+            with --fail.
+
+            --fail OPERATION=TEXT makes every call of OPERATION answer TEXT, with its usual status, once the \
+            token, path and method are accepted; such calls change nothing. Repeat it for other operations. \
+            Accepted operations and texts:
+            \(SandboxFailures.allowedList)
+
+            Examples:
+              justgate sandbox --listen 127.0.0.1:8099 --token demo-upstream-token
+              justgate sandbox --fail 'stat.by_refid=Error service'
+              justgate sandbox --fail 'subscribe.sms=User not found' --fail 'utm.update=Invalid data'
             """
     )
 
@@ -20,15 +55,41 @@ struct Sandbox: ParsableCommand {
     @Option(name: .customLong("token"), help: "An accepted X-AUTH-TOKEN; repeat for several.")
     var tokens: [String] = ["sandbox-token"]
 
+    @Option(
+        name: .customLong("fail"),
+        help: ArgumentHelp(
+            "Answer every call of OPERATION with the documented error TEXT; repeat for several operations.",
+            valueName: "OPERATION=TEXT"))
+    var failures: [String] = []
+
+    func validate() throws {
+        _ = try parsedFailures()
+    }
+
     func run() throws {
         guard let (host, port) = HostPort.parse(listen), let address = SocketAddress(host: host, port: port) else {
             throw ValidationError("--listen must be a numeric host and port, like 127.0.0.1:8099 or [::1]:8099")
         }
+        let forced = try parsedFailures()
         let signals = ShutdownSignals.block()
-        let sandbox = try SandboxServer(listen: address, tokens: Set(tokens))
-        print("justgate sandbox listening on \(sandbox.baseURL) (\(tokens.count) token\(tokens.count == 1 ? "" : "s"))")
+        let sandbox = try SandboxServer(listen: address, tokens: Set(tokens), failures: forced)
+        // On stderr and unbuffered, like `serve`'s start-up line, so a supervisor or test sees it at once.
+        ConfigFile.printError(
+            "justgate sandbox listening on \(sandbox.baseURL) (\(tokens.count) token\(tokens.count == 1 ? "" : "s"))")
+        for item in failures {
+            ConfigFile.printError("justgate sandbox: forcing --fail \(item)")
+        }
         _ = signals.wait()
         sandbox.stop()
+    }
+
+    /// The `--fail` items as the sandbox takes them, or a usage error naming the allowed ids and texts.
+    private func parsedFailures() throws -> SandboxFailures {
+        do {
+            return try SandboxFailures(parsing: failures)
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 }
 

@@ -30,6 +30,7 @@ struct ReferenceExamplesTests {
         let email = try curl(["--location", "--request", "POST", "\(base)/api/user/v1/subscription/subscribe/email",
                               "--header", key, "--form", "juid=\"\(juid)\"", "--form", "email=\"email@email.com\""])
         #expect(email.status == 200, "\(email.body)")
+        #expect(email.body.isEmpty, "the reference's examples show an empty answer")
         let upstream = try #require(gateway.runtime.sandbox?.api.receivedRequests().last)
         #expect(upstream.form.map(\.value) == [juid, "email@email.com"])
 
@@ -59,7 +60,10 @@ struct ReferenceExamplesTests {
 
         let count = try curl(["--location", "--request", "GET",
                               "\(base)/api/user/v1/stat/get-count-refid/sms?startDate=1642137171&endDate=1655183571", "--header", key])
-        #expect(count.status == 200, "\(count.body)")
+        // The example's range is 2022 and this run's subscriptions are dated now, so no registered user falls in
+        // it: the sandbox answers the reference's documented "User not found" for that.
+        #expect(count.status == 404, "\(count.body)")
+        #expect(count.body == "User not found")
 
         let byRefid = try curl(["--location", "--request", "GET",
                                 "\(base)/api/user/v1/info/stat-by-refid/channel/sms?start=2020-08-11%2020:38:49&end=2020-11-29%2000:27:52",
@@ -69,5 +73,6 @@ struct ReferenceExamplesTests {
         let unsubscribe = try curl(["--location", "--request", "PUT", "\(base)/api/user/v1/subscription/unsubscribe/email",
                                     "--header", key, "--form", "juid=\"\(juid)\"", "--form", "email=\"email@email.com\""])
         #expect(unsubscribe.status == 200, "\(unsubscribe.body)")
+        #expect(unsubscribe.body.isEmpty, "the reference's examples show an empty answer")
     }
 }

@@ -11,16 +11,16 @@ struct FullFlowTests {
         let juid = create.body
 
         #expect(fixture.subscribe("email", juid: juid, address: "email@email.com", refid: "ch-direct_src-direct_lp-main")
-            == text(200, "Subscription created"))
+            == text(200, ""))
         fixture.clock.set(1_604_484_000)  // 2020-11-04 10:00:00
         #expect(fixture.subscribe("sms", juid: juid, address: "00000000000", refid: "ch-direct_src-direct_lp-main2")
-            == text(200, "Subscription created"))
+            == text(200, ""))
 
         let action = fixture.send("POST", "/api/user/v1/action/", form: [("juid", juid), ("tags", "1,2,3"), ("label", "login")])
         #expect(action == text(200, "Request accepted"))
         #expect(fixture.segments(juid) == json("[1,2,3,35,36]"))
 
-        #expect(fixture.countByRefid("email", from: 1_642_137_171, to: 1_655_183_571) == json("[]"))
+        #expect(fixture.countByRefid("email", from: 1_642_137_171, to: 1_655_183_571) == text(404, "User not found"))
         #expect(fixture.countByRefid("email", from: 1_597_178_329, to: 1_604_484_000)
             == json(#"[{"subscount":1,"refid":"ch-direct_src-direct_lp-main"}]"#))
         #expect(fixture.countByRefid("sms", from: 1_597_178_329, to: 1_604_484_000)
@@ -39,7 +39,7 @@ struct FullFlowTests {
 
         let unsubscribe = fixture.send(
             "PUT", "/api/user/v1/subscription/unsubscribe/email", form: [("juid", juid), ("email", "email@email.com")])
-        #expect(unsubscribe == text(200, "Subscription deactivated"))
+        #expect(unsubscribe == text(200, ""))
         #expect(fixture.segments(juid) == json("[1,2,3,36]"))
         #expect(fixture.api.receivedRequests().count == 14)
     }

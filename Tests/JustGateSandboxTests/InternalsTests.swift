@@ -119,6 +119,16 @@ struct RouteAndFieldRuleTests {
         #expect(SandboxRoute(path: "/api/user/v1/subscription/stat/profile") == nil)
     }
 
+    /// `--fail` names operations by these ids, so every route must have one with its texts listed.
+    @Test func everyRouteNamesAnOperationWithErrorTexts() {
+        let routes: [SandboxRoute] = [.createProfile, .subscribe(.email), .subscribe(.sms), .unsubscribe(.email),
+                                      .unsubscribe(.sms), .updateUTM(.push), .saveAction, .segments,
+                                      .countByRefid(.sms), .statByRefid(.email)]
+        let listed = SandboxErrorText.byOperation.map(\.operation)
+        #expect(routes.map(\.operationID) == listed)
+        #expect(SandboxRoute.updateUTM(.email).operationID == "utm.update")
+    }
+
     @Test func int64ParsingGuardsOverflow() {
         #expect(SandboxFieldRules.int64("9223372036854775807") == Int64.max)
         #expect(SandboxFieldRules.int64("-9223372036854775808") == Int64.min)

@@ -46,14 +46,15 @@ struct SandboxFixture {
     let clock = ManualClock(SandboxFixture.start)
     let api: SandboxAPI
 
-    init(profileCapacity: Int = SandboxAPI.defaultProfileCapacity) {
+    init(profileCapacity: Int = SandboxAPI.defaultProfileCapacity, failures: SandboxFailures = SandboxFailures()) {
         let clock = self.clock
         let juids = SequentialJUIDs()
         api = SandboxAPI(
             tokens: [Self.token, Self.otherToken],
             clock: { clock.now() },
             juidGenerator: { juids.next() },
-            profileCapacity: profileCapacity
+            profileCapacity: profileCapacity,
+            failures: failures
         )
     }
 

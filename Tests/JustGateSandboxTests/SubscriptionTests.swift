@@ -11,13 +11,11 @@ struct SubscriptionTests {
             channel, juid: juid, address: address, refid: "ch-api",
             extra: [("refidm", "www"), ("regUrl", "https://example.com/"), ("utmSource", "g"),
                     ("utmMedium", "cpc"), ("utmCampaign", "spring")])
-        #expect(response == text(200, "Subscription created"))
+        #expect(response == text(200, ""))
     }
 
     @Test(arguments: [
         [("email", "email@email.com")],
-        [("juid", "de6f0132"), ("email", "email@email.com")],
-        [("juid", "zz6f0132ea9e412599ae31262c45633b"), ("email", "email@email.com")],
         [("juid", "00000000000000000000000000000001")],
         [("juid", "00000000000000000000000000000001"), ("email", "email.email.com")],
         [("juid", "00000000000000000000000000000001"), ("email", "@email.com")],
@@ -37,13 +35,22 @@ struct SubscriptionTests {
     func invalidNumberIsRejected(number: String) {
         let fixture = SandboxFixture()
         let juid = fixture.createProfile()
-        #expect(fixture.subscribe("sms", juid: juid, address: number) == text(400, "JuId empty | Not validate number"))
+        #expect(fixture.subscribe("sms", juid: juid, address: number) == text(400, "Not validate number"))
     }
 
-    @Test func unknownUserIsNotFound() {
+    @Test func emptyJUIDOnSMSIsJuIdEmpty() {
         let fixture = SandboxFixture()
-        let response = fixture.subscribe("email", juid: "de6f0132ea9e412599ae31262c45633b", address: "a@b.c")
-        #expect(response == text(404, "User not found"))
+        #expect(fixture.subscribe("sms", juid: "", address: "123") == text(400, "JuId empty"))
+        #expect(fixture.subscribe("sms", juid: "", address: "x") == text(400, "JuId empty"), "juid is checked first")
+        let noJUID = fixture.send("POST", "/api/user/v1/subscription/subscribe/sms", form: [("number", "123")])
+        #expect(noJUID == text(400, "JuId empty"))
+    }
+
+    @Test(arguments: ["de6f0132ea9e412599ae31262c45633b", "de6f0132", "zz6f0132ea9e412599ae31262c45633b"])
+    func unknownOrMalformedUserIsNotFound(juid: String) {
+        let fixture = SandboxFixture()
+        #expect(fixture.subscribe("email", juid: juid, address: "a@b.c") == text(404, "User not found"))
+        #expect(fixture.subscribe("sms", juid: juid, address: "123") == text(404, "User not found"))
     }
 
     @Test func aJUIDBelongsToTheProjectWhoseTokenCreatedIt() {
@@ -81,7 +88,7 @@ struct SubscriptionTests {
         let juid = fixture.createProfile()
         _ = fixture.subscribe("email", juid: juid, address: "A@B.c", refid: "ch-first")
         fixture.clock.set(SandboxFixture.start + 86_400)
-        #expect(fixture.subscribe("email", juid: juid, address: "a@b.C", refid: "ch-second") == text(200, "Subscription created"))
+        #expect(fixture.subscribe("email", juid: juid, address: "a@b.C", refid: "ch-second") == text(200, ""))
         _ = fixture.subscribe("email", juid: juid, address: "a@b.c")
         // One subscription, still dated at its first subscribe, now attributed to the second refid.
         let stats = fixture.countByRefid("email", from: SandboxFixture.start, to: SandboxFixture.start + 10)
@@ -98,12 +105,12 @@ struct SubscriptionTests {
         let field = channel == "sms" ? "number" : "email"
         let unsubscribe = fixture.send(
             "PUT", "/api/user/v1/subscription/unsubscribe/\(channel)", form: [("juid", juid), (field, address)])
-        #expect(unsubscribe == text(200, "Subscription deactivated"))
+        #expect(unsubscribe == text(200, ""))
         #expect(fixture.segments(juid) == json("[]"))
 
         let again = fixture.send(
             "POST", "/api/user/v1/subscription/unsubscribe/\(channel)/", form: [("juid", juid), (field, address)])
-        #expect(again == text(200, "Subscription deactivated"), "POST is tolerated and deactivation is idempotent")
+        #expect(again == text(200, ""), "POST is tolerated and deactivation is idempotent")
 
         _ = fixture.subscribe(channel, juid: juid, address: address)
         #expect(fixture.segments(juid) == json("[\(segment)]"))
@@ -115,33 +122,37 @@ struct SubscriptionTests {
         _ = fixture.subscribe("email", juid: juid, address: "Email@Email.com")
         let response = fixture.send(
             "PUT", "/api/user/v1/subscription/unsubscribe/email", form: [("juid", juid), ("email", "EMAIL@email.COM")])
-        #expect(response == text(200, "Subscription deactivated"))
+        #expect(response == text(200, ""))
     }
 
     @Test(arguments: [
-        [("email", "email@email.com")],
-        [("juid", "00000000000000000000000000000001")],
-        [("juid", "00000000000000000000000000000001"), ("email", "")],
-        [("juid", "short"), ("email", "email@email.com")],
-        [("juid", "00000000000000000000000000000001"), ("email", "https://everydayhoroscopes.devop/")],
+        ([("email", "email@email.com")], text(400, "JuId is missing")),
+        ([("juid", ""), ("email", "email@email.com")], text(400, "JuId is missing")),
+        ([("juid", "00000000000000000000000000000001")], text(400, "Mandatory parameter is missing")),
+        ([("juid", "00000000000000000000000000000001"), ("email", "")], text(400, "Mandatory parameter is missing")),
+        ([("juid", "short"), ("email", "email@email.com")], text(404, "User not found")),
+        // The reference's own PHP sample sends a URL as the email: no subscription can have that address.
+        ([("juid", "00000000000000000000000000000001"), ("email", "https://everydayhoroscopes.devop/")],
+         text(404, "Subscription not found")),
     ])
-    func unsubscribeWithoutMandatoryFieldsIsRejected(form: [(String, String)]) {
+    func unsubscribeWithoutMandatoryFieldsIsRejected(form: [(String, String)], expected: SandboxResponse) {
         let fixture = SandboxFixture()
         _ = fixture.createProfile()
         let response = fixture.send(
             "PUT", "/api/user/v1/subscription/unsubscribe/email", form: form.map { (name: $0.0, value: $0.1) })
-        #expect(response == text(400, "JuId is missing | Mandatory parameter is missing"))
+        #expect(response == expected)
     }
 
     @Test func unsubscribeFromUnknownUserOrAddressIsNotFound() {
         let fixture = SandboxFixture()
         let juid = fixture.createProfile()
         _ = fixture.subscribe("sms", juid: juid, address: "111")
-        let notFound = text(404, "User not found | Subscription not found")
         let path = "/api/user/v1/subscription/unsubscribe/sms"
-        #expect(fixture.send("PUT", path, form: [("juid", juid), ("number", "222")]) == notFound)
-        #expect(fixture.send("PUT", path, form: [("juid", SequentialJUIDs.juid(99)), ("number", "111")]) == notFound)
+        #expect(fixture.send("PUT", path, form: [("juid", juid), ("number", "222")]) == text(404, "Subscription not found"))
+        #expect(fixture.send("PUT", path, form: [("juid", SequentialJUIDs.juid(99)), ("number", "111")])
+            == text(404, "User not found"))
         let emailPath = "/api/user/v1/subscription/unsubscribe/email"
-        #expect(fixture.send("PUT", emailPath, form: [("juid", juid), ("email", "111@x")]) == notFound)
+        #expect(fixture.send("PUT", emailPath, form: [("juid", juid), ("email", "111@x")])
+            == text(404, "Subscription not found"))
     }
 }

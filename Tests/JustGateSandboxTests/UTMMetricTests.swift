@@ -95,7 +95,5 @@ struct UTMMetricTests {
         #expect(unknown == text(422, "Unprocessable Entity"))
         let wrongChannel = fixture.send("PUT", path + "sms", form: [("data", #"{"number":"1","refid":"x"}"#)])
         #expect(wrongChannel == text(422, "Unprocessable Entity"))
-        let push = fixture.send("PUT", path + "push", form: [("data", #"{"email":"a@x.io","refid":"x"}"#)])
-        #expect(push == text(422, "Unprocessable Entity"))
     }
 }

@@ -11,8 +11,11 @@ public final class SandboxServer: Sendable {
     public let address: SocketAddress
     private let server: HTTPServer
 
-    public init(listen: SocketAddress, tokens: Set<String>, workers: Int = 1) throws {
-        let api = SandboxAPI(tokens: tokens, clock: { Int64(time(nil)) })
+    /// - Parameter failures: errors to answer instead of doing the work (`justgate sandbox --fail`), so sites
+    ///   and tests can exercise upstream failures; none by default.
+    public init(listen: SocketAddress, tokens: Set<String>, workers: Int = 1,
+                failures: SandboxFailures = SandboxFailures()) throws {
+        let api = SandboxAPI(tokens: tokens, clock: { Int64(time(nil)) }, failures: failures)
         let server = HTTPServer(
             configuration: ServerConfiguration(address: listen, workers: workers),
             handlerFactory: { _ in SandboxHandler(api: api) })
