@@ -45,6 +45,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "RawStructuredFieldValues", package: "swift-http-structured-headers"),
             ]
         ),
         .target(name: "JustGateSandbox"),
@@ -56,7 +57,6 @@ let package = Package(
             dependencies: [
                 "JustGateHTTP", "JustGateCore", "JustGateSandbox", "JustGateServer", "JustGateUpstream", "JustGateRedis",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "RawStructuredFieldValues", package: "swift-http-structured-headers"),
             ]
         ),
         .executableTarget(

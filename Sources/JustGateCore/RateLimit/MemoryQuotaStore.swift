@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import JustGateCore
 
 /// The in-process limiter: GCRA instants in striped tables shared by every event loop.
 ///
@@ -14,18 +13,18 @@ import JustGateCore
 /// Bounded: each stripe holds at most `maxKeys / stripes` instants. A key whose instant lies in
 /// the past is fully recovered, the same as absent, so it is the first to go; if a stripe is still
 /// full, the keys closest to full recovery (earliest instants) go next.
-final class MemoryQuotaStore: Sendable {
+public final class MemoryQuotaStore: Sendable {
     private let stripes: [Stripe]
     private let capacityPerStripe: Int
-    static let stripeCount = 64
+    public static let stripeCount = 64
 
-    init(maxKeys: Int) {
+    public init(maxKeys: Int) {
         capacityPerStripe = max(16, maxKeys / MemoryQuotaStore.stripeCount)
         stripes = (0..<MemoryQuotaStore.stripeCount).map { _ in Stripe() }
     }
 
     /// Keys held now, across stripes (for metrics and the bound's test).
-    var keyCount: Int {
+    public var keyCount: Int {
         stripes.reduce(0) { total, stripe in
             stripe.lock()
             defer { stripe.unlock() }
@@ -34,7 +33,7 @@ final class MemoryQuotaStore: Sendable {
     }
 
     /// Decides `checks` at `now` (monotonic microseconds) and stores the new instants if admitted.
-    func admit(_ checks: [QuotaCheck], now: Int64) -> QuotaVerdict {
+    public func admit(_ checks: [QuotaCheck], now: Int64) -> QuotaVerdict {
         guard !checks.isEmpty else { return .unlimited }
         if checks.count == 1 {
             let stripe = stripes[stripeIndex(checks[0].keyHash)]
@@ -78,7 +77,7 @@ final class MemoryQuotaStore: Sendable {
 
     /// Drops recovered keys from one stripe; the loops call it in turn so idle keys do not linger
     /// until a stripe fills.
-    func sweep(stripe number: Int, now: Int64) {
+    public func sweep(stripe number: Int, now: Int64) {
         let stripe = stripes[number % stripes.count]
         stripe.lock()
         defer { stripe.unlock() }

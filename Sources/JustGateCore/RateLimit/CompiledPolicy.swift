@@ -1,21 +1,19 @@
-import JustGateCore
-
 /// A site's rate-limit policy ready for the hot path: its GCRA numbers, the hash that keys its
 /// memory entries, the prefix of its Redis keys and its `RateLimit-Policy` header item, all worked
 /// out once when the config is loaded rather than per request.
-final class CompiledPolicy: Sendable {
-    let name: String
-    let scope: RateLimitScope
-    let limit: GCRALimit
+public final class CompiledPolicy: Sendable {
+    public let name: String
+    public let scope: RateLimitScope
+    public let limit: GCRALimit
     /// Identity of the policy's counts: the same site, name, scope, operations, rate and burst after a
     /// reload give the same identity, so their state survives; a changed policy starts afresh.
-    let identity: Int
+    public let identity: Int
     /// `justgate:rl:{site}:{policy}`; per-user keys append a digest of the normalised value.
-    let redisPrefix: String
+    public let redisPrefix: String
     /// `"name";q=…;w=…`, the policy's item of the `RateLimit-Policy` field.
-    let policyItem: String
+    public let policyItem: String
 
-    init(_ policy: RateLimitPolicy, siteID: String) {
+    public init(_ policy: RateLimitPolicy, siteID: String) {
         name = policy.name
         scope = policy.scope
         limit = policy.limit
@@ -28,14 +26,14 @@ final class CompiledPolicy: Sendable {
         hasher.combine(policy.burst)
         identity = hasher.finalize()
         redisPrefix = "justgate:rl:\(siteID):\(policy.name)"
-        policyItem = RateLimitHeaders.policyItem(name: policy.name, quota: limit.burst,
+        policyItem = RateLimitFields.policyItem(name: policy.name, quota: limit.burst,
                                                  windowSeconds: limit.windowMicros.wholeSecondsRoundedUp)
     }
 
     /// The key of this policy for a request: the policy alone for the site scope, the policy and
     /// the operation for the operation scope, the policy and the normalised field value for
     /// per-user scopes; nil when the request lacks that field, so it is not counted.
-    func check(operationID: String, fields: ValidatedRequest) -> QuotaCheck? {
+    public func check(operationID: String, fields: ValidatedRequest) -> QuotaCheck? {
         let value: String
         switch scope {
         case .site:
@@ -54,16 +52,16 @@ final class CompiledPolicy: Sendable {
 }
 
 /// One policy's count that one request must pass.
-struct QuotaCheck {
-    let policy: CompiledPolicy
+public struct QuotaCheck: Sendable {
+    public let policy: CompiledPolicy
     /// Key of the memory limiter's entry (a per-process seeded hash: unpredictable to clients).
-    let keyHash: Int
+    public let keyHash: Int
     /// The normalised field value for per-user scopes.
-    let value: String?
+    public let value: String?
 
     /// The Redis key; per-user values are stored as a digest, so Redis never holds a phone number
     /// or an e-mail address.
-    var redisKey: String {
+    public var redisKey: String {
         guard let value else { return policy.redisPrefix }
         let digest = SiteKeys.sha256(value).prefix(12)
         return policy.redisPrefix + ":" + SiteKeyHex.encode(Array(digest))

@@ -1,23 +1,21 @@
-import JustGateCore
-
 /// What the limiter says about one request, with what the client is told about it.
-struct QuotaVerdict {
-    var admitted: Bool
+public struct QuotaVerdict: Sendable {
+    public var admitted: Bool
     /// The policies that refused the request (empty when admitted).
-    var violated: [CompiledPolicy]
+    public var violated: [CompiledPolicy]
     /// For a refusal: when the request would pass every policy.
-    var retryAfterMicros: Int64
+    public var retryAfterMicros: Int64
     /// The policy reported in `RateLimit`: the tightest that applied (fewest requests left), or
     /// the refusing policy that frees up last.
-    var reported: (policy: CompiledPolicy, standing: GCRAStanding)?
+    public var reported: (policy: CompiledPolicy, standing: GCRAStanding)?
 
-    static let unlimited = QuotaVerdict(admitted: true, violated: [], retryAfterMicros: 0, reported: nil)
+    public static let unlimited = QuotaVerdict(admitted: true, violated: [], retryAfterMicros: 0, reported: nil)
 
     /// All or nothing over a request's checks, given each key's stored instant at `now`: admitted
     /// only if every policy admits, and then `commit` receives the instants to store. A refused
     /// request consumes nothing from any policy. Memory and Redis both end here, so both explain a
     /// decision the same way.
-    static func evaluate(_ checks: [QuotaCheck], storedTATs: (Int) -> Int64?, now: Int64,
+    public static func evaluate(_ checks: [QuotaCheck], storedTATs: (Int) -> Int64?, now: Int64,
                          commit: (Int, Int64) -> Void) -> QuotaVerdict {
         var admittedAll = true
         for index in checks.indices {

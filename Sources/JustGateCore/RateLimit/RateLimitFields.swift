@@ -1,0 +1,28 @@
+import RawStructuredFieldValues
+
+/// The items of draft-ietf-httpapi-ratelimit-headers-10, as RFC 9651 structured field lists:
+/// `RateLimit-Policy: "name";q=3;w=3600` and `RateLimit: "name";r=0;t=1200`. Serialised through
+/// swift-http-structured-headers so quoting and escaping follow the RFC rather than our reading of it.
+public enum RateLimitFields {
+    /// One policy's `RateLimit-Policy` item: `q` is the burst, `w` the seconds it takes to come back whole.
+    public static func policyItem(name: String, quota: Int, windowSeconds: Int64) -> String {
+        serialize(name, [("q", Int64(quota)), ("w", windowSeconds)])
+    }
+
+    /// One policy's `RateLimit` item: `r` requests pass now, `t` seconds until more quota.
+    public static func standingItem(name: String, standing: GCRAStanding) -> String {
+        serialize(name, [("r", Int64(standing.remaining)), ("t", standing.nextQuotaMicros.wholeSecondsRoundedUp)])
+    }
+
+    private static func serialize(_ name: String, _ parameters: [(String, Int64)]) -> String {
+        var map = OrderedMap<String, RFC9651BareItem>()
+        for (key, value) in parameters { map[key] = .integer(value) }
+        var serializer = StructuredFieldValueSerializer()
+        // Names are checked by the config loader (token characters) and numbers are bounded, so the
+        // serializer cannot refuse them; an empty field is still safer than a crash.
+        guard let bytes = try? serializer.writeListFieldValue([.item(Item(bareItem: .string(name), parameters: map))]) else {
+            return ""
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
