@@ -75,6 +75,7 @@ let package = Package(
             dependencies: ["JustGateCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "JustGateSandboxTests", dependencies: ["JustGateSandbox"]),
+        .testTarget(name: "JustGateRedisTests", dependencies: ["JustGateRedis"]),
         .testTarget(
             name: "JustGateAppTests",
             dependencies: ["JustGateApp", "JustGateUpstream", "JustGateServer", "JustGateSandbox", "JustGateTestSupport",

@@ -41,9 +41,10 @@ public final class RedisConnection {
     private let timeoutMs: Int
     private let onStateChange: (State, String?) -> Void
     public private(set) var state: State = .down
-    /// Whether the connection has been ready before: commands wait for a first connection, but
-    /// not for a reconnection after a failure.
-    private var hasBeenReady = false
+    /// Connection attempts made so far.
+    private var attempts = 0
+    /// Whether the current outage (since the last `.ready`) has been reported.
+    private var outageReported = false
 
     private var fd: Int32 = -1
     private var output: [UInt8] = []
@@ -81,12 +82,20 @@ public final class RedisConnection {
         closeSocket()
     }
 
+    /// Whether `send` would queue a command now rather than fail it at once: when connected, and
+    /// during the very first connection attempt (so the gateway's first requests are counted in
+    /// Redis, not waved through by the fallback), but not while reconnecting after a failure.
+    public var acceptsCommands: Bool {
+        state == .ready || (state == .connecting && attempts == 1)
+    }
+
     /// Commands in flight.
     public var inFlight: Int { pending.count - pendingStart }
 
     /// Starts connecting (no-op unless down).
     public func connect() {
         guard state == .down, reconnectTimer == nil else { return }
+        attempts += 1
         let socketFD: Int32
         switch target {
         case .inet(let address):
@@ -146,12 +155,7 @@ public final class RedisConnection {
 
     /// Sends one command; `completion` runs on this loop exactly once.
     public func send(_ command: [String], completion: @escaping (Result<RESPValue, RedisFailure>) -> Void) {
-        switch state {
-        case .ready:
-            break
-        case .connecting where !hasBeenReady:
-            break
-        case .connecting, .down:
+        guard acceptsCommands else {
             completion(.failure(.unavailable("Redis is not connected")))
             return
         }
@@ -250,7 +254,6 @@ public final class RedisConnection {
             }
             handshakeReplies.append(value)
             if handshakeRemaining == 0 {
-                hasBeenReady = true
                 backoffMs = 50
                 setState(.ready, nil)
                 rearmDeadline()
@@ -349,9 +352,20 @@ public final class RedisConnection {
         fd = -1
     }
 
+    /// Reports `.ready` each time a connection is set up and `.down` once per outage (not for
+    /// every failed reconnection attempt), so the owner's log says each switch once.
     private func setState(_ new: State, _ reason: String?) {
         guard new != state else { return }
         state = new
-        onStateChange(new, reason)
+        switch new {
+        case .ready:
+            outageReported = false
+            onStateChange(.ready, nil)
+        case .down where !outageReported:
+            outageReported = true
+            onStateChange(.down, reason)
+        case .down, .connecting:
+            break
+        }
     }
 }

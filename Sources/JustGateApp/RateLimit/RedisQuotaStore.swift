@@ -23,12 +23,7 @@ final class RedisQuotaStore: SharedQuotaStore {
     }
 
     /// Whether a call now would go to Redis (connected, or on its first connection).
-    var isUsable: Bool {
-        switch connection.state {
-        case .ready: true
-        case .connecting, .down: false
-        }
-    }
+    var isUsable: Bool { connection.acceptsCommands }
 
     var state: RedisConnection.State { connection.state }
 
