@@ -257,6 +257,34 @@ def results_table(rows, targets):
     return table(header, lines)
 
 
+def stage_costs_table(rows):
+    """What justgate's optional stages cost: CPU per request of justgate (everything on) over
+    justgate-bare, and the Redis-backed limiter's CPU per request and p99 beside the memory one."""
+    lines = []
+    for row in rows:
+        full, bare, redis = (row["targets"].get(name, {}) for name in ("justgate", "justgate-bare", "justgate-redis"))
+        if not full:
+            continue
+        cost = None
+        if full.get("cpu_us_per_request") is not None and bare.get("cpu_us_per_request") is not None:
+            cost = full["cpu_us_per_request"] - bare["cpu_us_per_request"]
+        lines.append([
+            row["scenario"], row["connections"],
+            "-" if bare.get("cpu_us_per_request") is None else f"{bare['cpu_us_per_request']:.1f}us",
+            f"{full['cpu_us_per_request']:.1f}us" if full.get("cpu_us_per_request") is not None else "-",
+            "-" if cost is None else f"{cost:+.1f}us",
+            "-" if redis.get("cpu_us_per_request") is None else f"{redis['cpu_us_per_request']:.1f}us",
+            ms(full.get("latency_us", {}).get("p99")),
+            ms(redis.get("latency_us", {}).get("p99")),
+            redis.get("errors_total", "-"),
+        ])
+    if not lines:
+        return None
+    header = ["scenario", "conns", "bare CPU/req", "justgate CPU/req", "stages cost", "redis CPU/req",
+              "justgate p99", "redis p99", "redis err"]
+    return table(header, lines)
+
+
 def cold_start_table(starts):
     lines = [[t, f"{s['median']}ms", f"{s['min']}ms", f"{s['max']}ms", s["samples"]] for t, s in starts.items()]
     return table(["target", "cold start median", "min", "max", "starts"], lines)
@@ -320,6 +348,10 @@ def markdown(report, targets):
         "",
         cold_start_table(report["cold_start_ms"]),
     ]
+    costs = stage_costs_table(report["rows"])
+    if costs:
+        parts += ["", "What the optional stages cost (justgate-bare: no rate-limit policy; justgate: a site policy "
+                  "counted in memory; justgate-redis: the same policy counted in a local redis-server):", "", costs]
     if report["idle_connections"]:
         parts += ["", idle_table(report["idle_connections"])]
     allocations = mallocs_text(report.get("justgate_mallocs"))
@@ -348,7 +380,8 @@ def main():
     runs = read_lines(args.runs)
     idle = {entry["target"]: entry["idle"] for entry in read_lines(args.idle)}
     rows = build_rows(runs)
-    targets = [t for t in ("nginx", "haproxy", "curlfloor", "justgate") if any(t in row["targets"] for row in rows)]
+    targets = [t for t in ("nginx", "haproxy", "curlfloor", "justgate", "justgate-bare", "justgate-redis")
+               if any(t in row["targets"] for row in rows)]
     report = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": machine(),

@@ -22,6 +22,10 @@
 #                           (default 10000; 0 skips that test)
 #   BENCH_MALLOCS           1 (default) counts justgate's malloc calls per request with a perf uprobe on
 #                           libc's malloc, when perf is installed and may add probes (root); 0 skips it
+#   BENCH_COSTS             1 (default) also runs justgate-bare: justgate with its optional stages off (no
+#                           rate-limit policy), so the table shows what those stages cost per request
+#   BENCH_REDIS             1 (default) also runs justgate-redis: the same site policy counted in a local
+#                           redis-server (started here; needs Debian's redis-server); 0 skips it
 #   BENCH_KEEP_TMP=1        keep the temporary folder (configs, logs, raw wrk output)
 #
 # Everything listens on 127.0.0.1 on ports picked at run time. Each measured run
@@ -38,6 +42,9 @@ JUSTGATE_BIN="${JUSTGATE_BIN:-.build/release/justgate}"
 SKIP_JUSTGATE="${BENCH_SKIP_JUSTGATE:-0}"
 FLOOR="${BENCH_FLOOR:-1}"
 MALLOCS="${BENCH_MALLOCS:-1}"
+COSTS="${BENCH_COSTS:-1}"
+REDIS="${BENCH_REDIS:-1}"
+REDIS_PORT=""
 FLOOR_BIN=""
 IDLE_CONNECTIONS="${BENCH_IDLE_CONNECTIONS:-10000}"
 NGINX_KEEPALIVE="${BENCH_NGINX_KEEPALIVE:-1024}"
@@ -53,7 +60,11 @@ ALL_SCENARIOS="action.save subscribe.sms segments.get"
 [[ "$SCENARIOS" == "all" ]] && SCENARIOS="$ALL_SCENARIOS"
 TARGETS="nginx haproxy"
 [[ "$FLOOR" == "1" ]] && TARGETS="$TARGETS curlfloor"
-[[ "$SKIP_JUSTGATE" == "1" ]] || TARGETS="$TARGETS justgate"
+if [[ "$SKIP_JUSTGATE" != "1" ]]; then
+  TARGETS="$TARGETS justgate"
+  [[ "$COSTS" == "1" ]] && TARGETS="$TARGETS justgate-bare"
+  [[ "$REDIS" == "1" ]] && TARGETS="$TARGETS justgate-redis"
+fi
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -279,9 +290,18 @@ backend api
 EOF
 }
 
+# justgate as operators run it: a site-wide rate-limit policy on (generous enough never to refuse),
+# counted in memory, or in Redis for justgate-redis; justgate-bare has no policy.
 write_justgate_conf() {
-  local dir="$1" port="$2" key_sha256
+  local dir="$1" port="$2" variant="$3" key_sha256 limits="" rate_limit=""
   key_sha256="$(printf '%s' "$SITE_KEY" | sha256sum | cut -d' ' -f1)"
+  if [[ "$variant" != "justgate-bare" ]]; then
+    limits="    limits:
+      - { name: bench-site, scope: site, rate: 1000000/s, burst: 1000000 }"
+  fi
+  if [[ "$variant" == "justgate-redis" ]]; then
+    rate_limit="rate_limit: { backend: redis, redis_url: \"redis://127.0.0.1:$REDIS_PORT/0\", redis_timeout_ms: 50, on_backend_error: deny }"
+  fi
   cat >"$dir/justgate.yaml" <<EOF
 listen: 127.0.0.1:$port
 upstream:
@@ -296,7 +316,25 @@ sites:
     key_sha256: "$key_sha256"
     upstream_token: { env: JUST_TOKEN_BENCH }
     phone: { default_country_code: "7", trunk_prefix: "8" }
+$limits
+$rate_limit
 EOF
+}
+
+# A redis-server for justgate-redis: loopback, no persistence, its own folder.
+start_redis() {
+  local dir
+  command -v redis-server >/dev/null || die "justgate-redis needs redis-server (apt install redis-server); BENCH_REDIS=0 skips it"
+  dir="$(mktemp -d "$TMP_DIR/redis.XXXX")"
+  REDIS_PORT="$(free_port)"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" \
+    --logfile "$dir/redis.log" --daemonize no >/dev/null 2>&1 &
+  echo $! >"$TMP_DIR/pids/redis.pid"
+  for _ in $(seq 100); do
+    redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  die "redis-server did not answer on 127.0.0.1:$REDIS_PORT"
 }
 
 # The libcurl floor is C, built here so that it needs no more than cc and libcurl's headers.
@@ -323,14 +361,15 @@ start_target() {
     upstream) write_upstream_conf "$dir" "$port" ;;
     nginx) write_nginx_proxy_conf "$dir" "$port" ;;
     haproxy) write_haproxy_conf "$dir" "$port" ;;
-    justgate) write_justgate_conf "$dir" "$port" ;;
+    justgate | justgate-bare | justgate-redis) write_justgate_conf "$dir" "$port" "$name" ;;
     curlfloor) ;;
   esac
   spawned="$(now_ms)"
   case "$name" in
     upstream | nginx) nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >"$dir/stdout.log" 2>&1 & ;;
     haproxy) haproxy -db -f "$dir/haproxy.cfg" >"$dir/stdout.log" 2>&1 & ;;
-    justgate) JUST_TOKEN_BENCH="$UPSTREAM_TOKEN" "$JUSTGATE_BIN" serve --config "$dir/justgate.yaml" >"$dir/stdout.log" 2>&1 & ;;
+    justgate | justgate-bare | justgate-redis)
+      JUST_TOKEN_BENCH="$UPSTREAM_TOKEN" "$JUSTGATE_BIN" serve --config "$dir/justgate.yaml" >"$dir/stdout.log" 2>&1 & ;;
     curlfloor) "$FLOOR_BIN" "$port" "http://127.0.0.1:$UPSTREAM_PORT" "$UPSTREAM_TOKEN" "$WORKERS" >"$dir/stdout.log" 2>&1 & ;;
   esac
   TARGET_PID=$!
@@ -474,6 +513,7 @@ main() {
   : >"$TMP_DIR/idle.jsonl"
 
   [[ "$FLOOR" == "1" ]] && build_floor
+  [[ " $TARGETS " == *" justgate-redis "* ]] && start_redis
   start_target upstream
   UPSTREAM_PORT="$TARGET_PORT"
   log "upstream nginx on 127.0.0.1:$UPSTREAM_PORT; targets: $TARGETS; duration $DURATION x $REPEAT; connections $CONNECTIONS; fd limit $(fd_limit)"
@@ -491,7 +531,7 @@ main() {
   done
 
   if ((IDLE_CONNECTIONS > 0)); then
-    for target in ${TARGETS/curlfloor/}; do
+    for target in nginx haproxy $([[ "$SKIP_JUSTGATE" == "1" ]] || echo justgate); do
       log "idle connections: $IDLE_CONNECTIONS held against $target"
       run_idle "$target"
     done

@@ -163,11 +163,16 @@ import Testing
         #expect(warning.description.hasPrefix("config/justgate.yaml:7: warning: sites[0].upstream_token.value: "))
     }
 
-    @Test func adminListenOnTheNetworkIsAWarning() throws {
+    @Test func adminListenOnTheNetworkNeedsAnAdminToken() throws {
         let yaml = "admin_listen: 0.0.0.0:9090\n" + ConfigFixtures.minimal
-        let loaded = try #require(ConfigFixtures.config(yaml))
-        #expect(loaded.warnings.map(\.path) == ["admin_listen"])
-        #expect(loaded.warnings.first?.line == 1)
+        let problems = ConfigFixtures.problems(yaml)
+        #expect(problems.map(\.path) == ["admin_listen"])
+        #expect(problems.first?.line == 1)
+        #expect(problems.first?.message.contains("admin_token_sha256") == true)
+        let withToken = "admin_token_sha256: \"\(ConfigFixtures.hashB)\"\n" + yaml
+        let loaded = try #require(ConfigFixtures.config(withToken))
+        #expect(loaded.config.adminTokenSHA256 == SiteKeys.sha256(ConfigFixtures.keyB))
+        #expect(loaded.warnings.isEmpty)
     }
 
     @Test func plainHTTPToARemoteUpstreamIsAWarningButLocalIsNot() throws {

@@ -77,6 +77,7 @@ final class RequestLog {
         text(",\"request_id\":", record.requestID)
         if let site = record.siteID { text(",\"site\":", site) }
         number(",\"status\":", record.status)
+        if let trace = record.traceID { text(",\"trace_id\":", trace) }
         if let upstream = record.upstreamStatus { number(",\"upstream_status\":", upstream) }
         out.append(0x7D)
     }

@@ -5,6 +5,7 @@ import JustGateCore
 import JustGateHTTP
 import JustGateServer
 import JustGateUpstream
+import W3CTraceContext
 
 /// What the pipeline decided for one request.
 enum PipelineDecision {
@@ -34,6 +35,7 @@ struct AdmissionTicket {
 final class RequestPipeline {
     private let contextStore: GatewayContextStore
     private var requestIDs = RequestIDGenerator()
+    private var traces = TracePropagation()
     private let wallClock: @Sendable () -> Int64
     private let quota: QuotaGate
 
@@ -56,6 +58,8 @@ final class RequestPipeline {
             ?? requestIDs.next()
         var record = RequestRecord(requestID: requestID, method: head.method, path: String(head.path),
                                    clientAddress: request.remoteAddress, receivedAtNanos: request.receivedAtNanos)
+        let trace = traces.context(for: head)
+        record.traceID = trace.traceID.description
 
         do throws(Rejection) {
             let site = try authenticate(head, context: context, requestID: requestID)
@@ -65,7 +69,8 @@ final class RequestPipeline {
             let fields = try validate(request, operation: operation, pathParameter: pathParameter, site: site,
                                       context: context, requestID: requestID, record: &record)
             let call = UpstreamRequestBuilder.build(operation: operation, validated: fields, site: site, requestID: requestID,
-                                                    accept: head.value(for: "Accept"), baseURL: context.upstreamBaseURL)
+                                                    accept: head.value(for: "Accept"), baseURL: context.upstreamBaseURL,
+                                                    trace: trace)
             let checks = quotaChecks(site: site, operationIndex: operationIndex, operationID: operation.id, fields: fields)
             let ticket = AdmissionTicket(call: call, record: record)
             switch quota.admit(checks) {

@@ -16,6 +16,8 @@ public struct RequestRecord: Sendable {
     public var upstreamStatus: Int?
     /// For field problems: their codes, so logs show why without showing values.
     public var problemCodes: [String] = []
+    /// The W3C trace id (32 hex digits) this request belongs to, continued or started here.
+    public var traceID: String?
     /// The rate-limit policies that refused the request, comma-separated.
     public var policy: String?
     /// Headers justgate adds to the answer it relays (the `RateLimit` fields of an admitted request).

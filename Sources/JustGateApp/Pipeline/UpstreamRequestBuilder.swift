@@ -1,13 +1,14 @@
 import JustGateCore
 import JustGateHTTP
 import JustGateUpstream
+import W3CTraceContext
 
 /// Builds the one canonical upstream call for a validated request: the catalogue's method and
 /// path, only the catalogue's fields (urlencoded body for POST/PUT, query string for GET), and an
 /// allowlist of headers with the site's real token injected. Nothing else the site sent passes.
 enum UpstreamRequestBuilder {
     static func build(operation: OperationSpec, validated: ValidatedRequest, site: SiteContext, requestID: String,
-                      accept: String?, baseURL: String) -> UpstreamRequest {
+                      accept: String?, baseURL: String, trace: TraceContext) -> UpstreamRequest {
         var path = operation.path
         if let parameter = validated.pathParameter {
             path = path.replacingOccurrences(of: "{\(operation.pathParameter?.name ?? "channel")}", with: parameter)
@@ -18,13 +19,13 @@ enum UpstreamRequestBuilder {
         let agent = ("User-Agent", JustGateVersion.userAgent)
         let id = ("X-Request-Id", requestID)
         var url = baseURL + path
-        let headers: [(name: String, value: String)]
+        var headers: [(name: String, value: String)] = [token, acceptHeader, agent, id, ("traceparent", trace.traceParentHeaderValue)]
+        if let state = trace.traceStateHeaderValue { headers.append(("tracestate", state)) }
         var body: [UInt8] = []
         if operation.forwardsAsQuery {
-            headers = [token, acceptHeader, agent, id]
             if !encoded.isEmpty { url += "?" + String(decoding: encoded, as: UTF8.self) }
         } else {
-            headers = [token, acceptHeader, agent, id, ("Content-Type", "application/x-www-form-urlencoded")]
+            headers.append(("Content-Type", "application/x-www-form-urlencoded"))
             body = encoded
         }
         return UpstreamRequest(method: operation.method, url: url, headers: headers, body: body)

@@ -29,11 +29,6 @@ extension ConfigLoader {
         if admin == listen && admin.port != 0 {
             reader.error("must differ from listen (\(listen)); the admin endpoints need their own port",
                          at: "admin_listen", node: node)
-        } else if !admin.isLoopback {
-            reader.warning("""
-                \(admin) is reachable from other machines; the admin endpoints should normally listen on \
-                127.0.0.1 or [::1]
-                """, at: "admin_listen", node: node)
         }
     }
 

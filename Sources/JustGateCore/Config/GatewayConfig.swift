@@ -24,6 +24,11 @@ public struct GatewayConfig: Sendable {
     public var log: LogConfig
     /// Where rate-limit counts are kept (the policies themselves are per site).
     public var rateLimit: RateLimitConfig
+    /// SHA-256 of the token the admin endpoints demand (`Authorization: Bearer`); nil: none demanded,
+    /// which the loader allows only on a loopback `admin_listen`.
+    public var adminTokenSHA256: [UInt8]?
+    /// How a stop drains.
+    public var shutdown: ShutdownConfig
 
     /// Builds a configuration directly, for tests and for callers that do not start from YAML.
     public init(
@@ -36,7 +41,9 @@ public struct GatewayConfig: Sendable {
         operations: [String: OperationOverride] = [:],
         audit: AuditConfig = AuditConfig(),
         log: LogConfig = LogConfig(),
-        rateLimit: RateLimitConfig = RateLimitConfig()
+        rateLimit: RateLimitConfig = RateLimitConfig(),
+        adminTokenSHA256: [UInt8]? = nil,
+        shutdown: ShutdownConfig = ShutdownConfig()
     ) {
         self.listen = listen
         self.adminListen = adminListen
@@ -48,6 +55,8 @@ public struct GatewayConfig: Sendable {
         self.audit = audit
         self.log = log
         self.rateLimit = rateLimit
+        self.adminTokenSHA256 = adminTokenSHA256
+        self.shutdown = shutdown
     }
 }
 
@@ -175,5 +184,15 @@ public struct LogConfig: Sendable, Equatable {
     /// Builds log settings; `info` is the default.
     public init(level: LogLevel = .info) {
         self.level = level
+    }
+}
+
+/// How SIGTERM, SIGINT and the end of `serve` drain.
+public struct ShutdownConfig: Sendable, Equatable {
+    /// How long requests in flight may take to finish once a stop begins; then their connections close.
+    public var graceMs: Int
+
+    public init(graceMs: Int = 10_000) {
+        self.graceMs = graceMs
     }
 }

@@ -96,6 +96,42 @@ public enum MicroCases {
                 }
             }
         },
+        MicroCase(name: "ratelimit.gcra.decide", summary: "GCRA decision for one key (the pure math)") {
+            let limit = GCRALimit(count: 1_000_000, periodMicros: 1_000_000, burst: 1_000_000)
+            return { count in
+                var tat: Int64 = 0
+                for index in 0..<count {
+                    let decision = limit.decide(storedTAT: tat, now: Int64(index))
+                    tat = decision.tat
+                    sink(decision)
+                }
+            }
+        },
+        MicroCase(name: "ratelimit.memory.admit", summary: "memory limiter, one existing per-number key: lock, decide, store") {
+            let store = MemoryQuotaStore(maxKeys: 1_000_000)
+            let policy = CompiledPolicy(RateLimitPolicy(name: "sms-per-number", scope: .number, operations: ["subscribe.sms"],
+                                                        rate: RateLimitRate(count: 1_000_000, period: .second)),
+                                        siteID: "horoscope-daily")
+            let checks = Fixtures.quotaChecks(policy)
+            _ = store.admit(checks, now: 0)
+            return { count in
+                for index in 0..<count { sink(store.admit(checks, now: Int64(index))) }
+            }
+        },
+        MicroCase(name: "ratelimit.check.number", summary: "key of a per-number policy from the validated request (hash of the phone)") {
+            let policy = CompiledPolicy(RateLimitPolicy(name: "sms-per-number", scope: .number,
+                                                        rate: RateLimitRate(count: 3, period: .hour)), siteID: "horoscope-daily")
+            let fields = Fixtures.validatedSubscribe
+            return { count in
+                for _ in 0..<count { sink(policy.check(operationID: "subscribe.sms", fields: fields)) }
+            }
+        },
+        MicroCase(name: "ratelimit.header.ratelimit", summary: "RateLimit field of one policy via swift-http-structured-headers") {
+            let standing = GCRAStanding(remaining: 2, nextQuotaMicros: 1_200_000_000)
+            return { count in
+                for _ in 0..<count { sink(RateLimitFields.standingItem(name: "sms-per-number", standing: standing)) }
+            }
+        },
         MicroCase(name: "json.decode", summary: "JSON object, 4 string members, 119 bytes") {
             { count in
                 Fixtures.jsonBodyBytes.withUnsafeBytes { raw in
