@@ -59,7 +59,7 @@ import Synchronization
 /// and 36 while an SMS subscription is active; sorted and unique. Statistics count every subscription
 /// (active or not) whose first subscribe time lies in the inclusive range; a missing refid groups as `""`.
 public final class SandboxAPI: Sendable {
-    let tokens: Set<String>
+    private let acceptedTokens: Mutex<Set<String>>
     let clock: @Sendable () -> Int64
     let juidGenerator: @Sendable () -> String
     let store: Mutex<SandboxStore>
@@ -86,16 +86,22 @@ public final class SandboxAPI: Sendable {
         failures: SandboxFailures = SandboxFailures()
     ) {
         self.failures = failures
-        self.tokens = tokens
+        self.acceptedTokens = Mutex(tokens)
         self.clock = clock
         self.juidGenerator = juidGenerator ?? { JUIDGenerator.random() }
         self.store = Mutex(SandboxStore(capacity: profileCapacity))
     }
 
+    /// The tokens accepted from now on, as when the upstream's owner issues new ones (a gateway reload
+    /// with rotated tokens). Data stays with the token it was made under.
+    public func accept(tokens: Set<String>) {
+        acceptedTokens.withLock { $0 = tokens }
+    }
+
     /// Answers one request as the upstream would; see the type's table for every status and body.
     public func handle(_ request: SandboxRequest) -> SandboxResponse {
         journal.withLock { $0.record(request) }
-        guard let project = request.token, tokens.contains(project) else {
+        guard let project = request.token, acceptedTokens.withLock({ $0.contains(project) }) else {
             return .text(401, "Invalid token")
         }
         guard let route = SandboxRoute(path: request.path) else {

@@ -237,6 +237,9 @@ final class Connection {
     func complete(_ response: HTTPResponse) {
         guard phase == .awaitingResponse else { return }
         cancelHandler = nil
+        // An answer finished while the server drains is the connection's last: the drain waits for
+        // connections to close, not for idle keep-alive ones to time out.
+        if loop.isDraining { keepAlive = false }
         HTTPResponseWriter.write(response, keepAlive: keepAlive, extraHeaders: loop.commonHeaders, into: &output)
         if keepAlive {
             phase = .idle

@@ -29,6 +29,28 @@ enum ConfigFile {
         }
     }
 
+    /// Reads the file and resolves every secret again, for a reload: problems come back as one
+    /// message instead of being printed, since the gateway goes on serving and logs them.
+    static func source(_ path: String) -> ConfigSource {
+        {
+            let text: String
+            do {
+                text = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                return .failure(ReloadFailure("\(path): cannot read the config file (\(error.localizedDescription))"))
+            }
+            let config: GatewayConfig
+            switch ConfigLoader.load(yaml: text, knownOperations: Catalogue().ids, fileName: path) {
+            case .success(let loaded): config = loaded.config
+            case .failure(let errors): return .failure(ReloadFailure(errors.problems.map(\.description).joined(separator: "; ")))
+            }
+            switch SecretResolver.resolve(config.sites, environment: ProcessSecretEnvironment()) {
+            case .success(let sites): return .success((config: config, sites: sites))
+            case .failure(let errors): return .failure(ReloadFailure(errors.problems.map(\.description).joined(separator: "; ")))
+            }
+        }
+    }
+
     static func printError(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }

@@ -11,7 +11,9 @@ struct Serve: ParsableCommand {
         discussion: """
             Loads the config, resolves every site's upstream token (from env vars or files), and serves \
             sites on `listen`. With `upstream.url: sandbox` an emulated Just Services API runs in the same \
-            process. SIGINT or SIGTERM stops accepting, lets requests in flight finish, and exits.
+            process. SIGHUP (or POST /reload on admin_listen) reads the config and secrets again and swaps \
+            them in if they are valid; otherwise the old config stays. SIGINT or SIGTERM stops accepting, \
+            lets requests in flight finish within shutdown.grace_ms, and exits 0; a second signal exits at once.
 
             Example: justgate serve --config config/justgate.yaml
             """
@@ -46,7 +48,7 @@ struct Serve: ParsableCommand {
         let signals = ShutdownSignals.block()
         let runtime: GatewayRuntime
         do {
-            runtime = try GatewayRuntime(config: config, sites: sites, logger: logger)
+            runtime = try GatewayRuntime(config: config, sites: sites, logger: logger, configSource: ConfigFile.source(options.config))
         } catch {
             logger.critical("could not start", metadata: ["error": .string("\(error)")])
             LogSink.standardError.flush()
@@ -58,10 +60,20 @@ struct Serve: ParsableCommand {
             "version": .string(JustGateVersion.current),
         ]
         if let sandbox = runtime.sandbox { started["sandbox_upstream"] = .string(sandbox.baseURL) }
+        if let admin = runtime.adminAddress { started["admin_listen"] = .string(admin.description) }
         logger.info("justgate started", metadata: started)
         LogSink.standardError.flush()
-        let signal = signals.wait()
-        logger.info("stopping: draining requests in flight", metadata: ["signal": .stringConvertible(signal)])
+        var signal = signals.wait()
+        while signal == SIGHUP {
+            runtime.reload()
+            LogSink.standardError.flush()
+            signal = signals.wait()
+        }
+        logger.info("stopping: draining requests in flight", metadata: [
+            "signal": .stringConvertible(signal), "grace_ms": .stringConvertible(config.shutdown.graceMs),
+        ])
+        LogSink.standardError.flush()
+        signals.exitOnSecondSignal()
         runtime.stop()
         logger.info("stopped")
         LogSink.standardError.flush()

@@ -9,11 +9,19 @@ final class GatewayHandler: HTTPHandler {
     private let pipeline: RequestPipeline
     private let upstream: UpstreamClient
     private let requestLog: RequestLog
+    private let metrics: LoopMetrics
 
-    init(pipeline: RequestPipeline, upstream: UpstreamClient, requestLog: RequestLog) {
+    init(pipeline: RequestPipeline, upstream: UpstreamClient, requestLog: RequestLog, metrics: LoopMetrics) {
         self.pipeline = pipeline
         self.upstream = upstream
         self.requestLog = requestLog
+        self.metrics = metrics
+    }
+
+    /// Every request ends here, whatever became of it: its log line and its metrics.
+    private func finished(_ record: RequestRecord) {
+        requestLog.write(record)
+        metrics.observe(record, durationNanos: Int64(MonotonicNanos.now() &- record.receivedAtNanos))
     }
 
     func handle(_ request: ServerRequest, responder: Responder) {
@@ -24,16 +32,20 @@ final class GatewayHandler: HTTPHandler {
         switch decision {
         case .respond(let response, let record):
             responder.respond(response)
-            requestLog.write(record)
+            finished(record)
         case .forward(let call, let record):
             // `record` is captured as a constant and copied inside, so the closure carries it by
             // value instead of in a separate heap box.
-            let inFlight = upstream.send(call) { [pipeline, requestLog] result in
+            let started = MonotonicNanos.now()
+            metrics.upstreamStarted()
+            let inFlight = upstream.send(call) { [weak self, pipeline] result in
                 var record = record
+                record.upstreamNanos = MonotonicNanos.now() &- started
                 if let response = pipeline.finish(result, record: &record) {
                     responder.respond(response)
                 }
-                requestLog.write(record)
+                self?.metrics.upstreamEnded()
+                self?.finished(record)
             }
             responder.onCancel { inFlight.cancel() }
         case .wait(let quota, let ticket):
@@ -45,7 +57,7 @@ final class GatewayHandler: HTTPHandler {
                     var record = ticket.record
                     record.outcome = "client_gone"
                     record.status = 499
-                    self.requestLog.write(record)
+                    self.finished(record)
                     return
                 }
                 self.carry(self.pipeline.conclude(answer, ticket), responder: responder)

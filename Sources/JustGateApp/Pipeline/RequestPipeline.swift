@@ -200,6 +200,7 @@ final class RequestPipeline {
             return validated
         case .failure(let failure):
             record.problemCodes = failure.problems.map(\.code)
+            record.problemFields = failure.problems.map(\.field)
             let count = failure.problems.count
             throw Rejection(ProblemResponses.make(
                 .invalidFields, detail: "\(count) field\(count == 1 ? " is" : "s are") invalid for \(operation.id); nothing was sent upstream.",

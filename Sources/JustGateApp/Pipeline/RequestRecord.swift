@@ -16,6 +16,10 @@ public struct RequestRecord: Sendable {
     public var upstreamStatus: Int?
     /// For field problems: their codes, so logs show why without showing values.
     public var problemCodes: [String] = []
+    /// The fields of `problemCodes`, in the same order (for metrics by field and code).
+    public var problemFields: [String] = []
+    /// Time spent waiting for the upstream, when a call was made.
+    public var upstreamNanos: UInt64?
     /// The W3C trace id (32 hex digits) this request belongs to, continued or started here.
     public var traceID: String?
     /// The rate-limit policies that refused the request, comma-separated.

@@ -13,16 +13,24 @@ import Logging
 /// exactly this, so the tests exercise what operators run.
 public final class GatewayRuntime: Sendable {
     public let address: SocketAddress
+    /// Where the admin endpoints listen, when `admin_listen` is set.
+    public let adminAddress: SocketAddress?
     public let sandbox: SandboxServer?
     public let contextStore: GatewayContextStore
+    public let metrics: GatewayMetrics
     private let server: HTTPServer
+    private let adminServer: HTTPServer?
+    let reloading: Reloading
 
     /// - Parameters:
     ///   - logger: for the gateway's own events; its label and level also apply to request lines.
     ///   - requestLogSink: where request lines go; the same sink `logger`'s handler writes to.
+    ///   - configSource: reads and resolves the config again, for `POST /reload` and `reload()`; nil
+    ///     when the gateway was started from a value (tests) and reloads are given the value instead.
     public init(config: GatewayConfig, sites: [ResolvedSite], logger: Logger,
                 requestLogSink: LogSink = .standardError,
-                wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) throws {
+                wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) },
+                configSource: ConfigSource? = nil) throws {
         let redisSettings = try GatewayRuntime.redisSettings(config.rateLimit, logger: logger)
         var sandbox: SandboxServer?
         let baseURL: String
@@ -44,14 +52,15 @@ public final class GatewayRuntime: Sendable {
             connectTimeoutMs: config.upstream.connectTimeoutMs, timeoutMs: config.upstream.timeoutMs,
             maxResponseBytes: config.upstream.maxResponseBytes, caFile: config.upstream.caFile)
         let quotaMemory = MemoryQuotaStore(maxKeys: config.rateLimit.maxKeys)
+        let metrics = GatewayMetrics()
         let requestLogLabel = logger.label
         let requestLogThreshold = logger.logLevel
         let server = HTTPServer(
             configuration: ServerConfiguration(
                 address: listen, workers: config.server.workers, maxConnections: config.server.maxConnections,
                 headerTimeoutMs: config.server.headerTimeoutMs, bodyTimeoutMs: config.server.bodyTimeoutMs,
-                idleTimeoutMs: config.server.idleTimeoutMs, limits: config.server.httpLimits,
-                errorResponse: GatewayRuntime.serverError),
+                idleTimeoutMs: config.server.idleTimeoutMs, drainTimeoutMs: config.shutdown.graceMs,
+                limits: config.server.httpLimits, errorResponse: GatewayRuntime.serverError),
             handlerFactory: { loop in
                 let redis = redisSettings.map { settings in
                     RedisQuotaStore(loop: loop, target: settings.target, endpoint: settings.endpoint,
@@ -65,22 +74,73 @@ public final class GatewayRuntime: Sendable {
                     return UnavailableHandler()
                 }
                 let requestLog = RequestLog(sink: requestLogSink, label: requestLogLabel, threshold: requestLogThreshold)
-                return GatewayHandler(pipeline: pipeline, upstream: upstream, requestLog: requestLog)
+                return GatewayHandler(pipeline: pipeline, upstream: upstream, requestLog: requestLog,
+                                      metrics: metrics.recorder(worker: loop.index))
             })
+        let reloading = Reloading(started: config, baseURL: baseURL, store: store, sandbox: sandbox, metrics: metrics,
+                                  logger: logger, source: configSource)
         do {
             self.address = try server.start()
         } catch {
             sandbox?.stop()
             throw error
         }
+        do {
+            (adminServer, adminAddress) = try GatewayRuntime.startAdmin(config, server: server, metrics: metrics,
+                                                                       reloading: reloading)
+        } catch {
+            server.stop()
+            sandbox?.stop()
+            throw error
+        }
         self.server = server
         self.sandbox = sandbox
         self.contextStore = store
+        self.metrics = metrics
+        self.reloading = reloading
     }
 
-    /// Stops accepting, lets requests in flight finish, then stops the sandbox.
+    /// The admin listener on `admin_listen`: one loop of its own, so a scrape or a reload never
+    /// runs on a loop that serves sites.
+    private static func startAdmin(_ config: GatewayConfig, server: HTTPServer, metrics: GatewayMetrics,
+                                   reloading: Reloading) throws -> (HTTPServer?, SocketAddress?) {
+        guard let admin = config.adminListen else { return (nil, nil) }
+        guard let address = SocketAddress(host: admin.host, port: admin.port) else {
+            throw GatewayStartError("admin_listen \(admin) is not a numeric IPv4 or IPv6 address")
+        }
+        let actions = AdminHandler.Actions(
+            readiness: { reloading.readiness() },
+            metrics: { metrics.exposition(openConnections: server.connectionCount) },
+            reload: {
+                let outcome = reloading.reload()
+                return (outcome.applied, outcome.message)
+            })
+        let tokenHash = config.adminTokenSHA256
+        let adminServer = HTTPServer(
+            configuration: ServerConfiguration(address: address, workers: 1, maxConnections: 64, headerTimeoutMs: 5000,
+                                               bodyTimeoutMs: 5000, idleTimeoutMs: 30_000, drainTimeoutMs: 1000),
+            handlerFactory: { _ in AdminHandler(actions: actions, tokenHash: tokenHash) })
+        return (adminServer, try adminServer.start())
+    }
+
+    /// Reads the config again (SIGHUP, `POST /reload`) and applies it if it is valid; otherwise keeps
+    /// serving the old one. The outcome is logged and counted either way.
+    @discardableResult
+    public func reload() -> ReloadOutcome {
+        reloading.reload()
+    }
+
+    /// Applies an already loaded config (tests, and callers that load it themselves).
+    @discardableResult
+    public func reload(config: GatewayConfig, sites: [ResolvedSite]) -> ReloadOutcome {
+        reloading.apply(config: config, sites: sites)
+    }
+
+    /// Stops accepting, lets requests in flight finish (up to `shutdown.grace_ms`), then stops the
+    /// admin listener and the sandbox.
     public func stop() {
         server.stop()
+        adminServer?.stop()
         sandbox?.stop()
     }
 

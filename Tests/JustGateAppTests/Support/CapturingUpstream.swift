@@ -35,7 +35,11 @@ final class CapturingUpstream: @unchecked Sendable {
     private var captured: [Captured] = []
     private var accepted = 0
 
-    init(closesAfterEachAnswer: Bool = false, announcesClose: Bool = false) throws {
+    /// Milliseconds to wait before each answer, for an upstream that is slow.
+    let answerDelayMs: Int
+
+    init(closesAfterEachAnswer: Bool = false, announcesClose: Bool = false, answerDelayMs: Int = 0) throws {
+        self.answerDelayMs = answerDelayMs
         self.closesAfterEachAnswer = closesAfterEachAnswer
         self.announcesClose = announcesClose
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -84,6 +88,7 @@ final class CapturingUpstream: @unchecked Sendable {
         while true {
             while let request = takeRequest(from: &buffer) {
                 lock.withLock { captured.append(request) }
+                if answerDelayMs > 0 { usleep(UInt32(answerDelayMs) * 1000) }
                 let connectionHeader = announcesClose ? "Connection: close\r\n" : ""
                 let answer = Array("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\(connectionHeader)Content-Length: 2\r\n\r\nok".utf8)
                 _ = answer.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }

@@ -1,0 +1,69 @@
+import JustGateCore
+import JustGateHTTP
+import JustGateServer
+
+/// The admin endpoints, on their own listener so they can stay on loopback while sites are served
+/// elsewhere: `GET /healthz` (alive), `GET /readyz` (ready to serve, or 503 with the reasons),
+/// `GET /metrics` (Prometheus text) and `POST /reload` (as SIGHUP). When a token hash is configured
+/// every endpoint demands `Authorization: Bearer <token>`.
+final class AdminHandler: HTTPHandler {
+    /// What the admin endpoints act on, supplied by the runtime.
+    struct Actions: Sendable {
+        /// Reasons the gateway is not ready; empty when it is.
+        var readiness: @Sendable () -> [String]
+        /// The Prometheus exposition.
+        var metrics: @Sendable () -> [UInt8]
+        /// Reloads config and secrets; the outcome in words, and whether it was applied.
+        var reload: @Sendable () -> (applied: Bool, message: String)
+    }
+
+    private let actions: Actions
+    private let tokenHash: [UInt8]?
+
+    init(actions: Actions, tokenHash: [UInt8]?) {
+        self.actions = actions
+        self.tokenHash = tokenHash
+    }
+
+    func handle(_ request: ServerRequest, responder: Responder) {
+        responder.respond(answer(request.head))
+    }
+
+    func answer(_ head: HTTPRequestHead) -> HTTPResponse {
+        if let tokenHash, !presentsToken(head, hash: tokenHash) {
+            return text(401, "Send the admin token as Authorization: Bearer <token>.\n",
+                        extra: [HTTPHeader(name: "WWW-Authenticate", value: "Bearer realm=\"justgate-admin\"")])
+        }
+        let path = head.path
+        switch (head.method, path) {
+        case ("GET", "/healthz"), ("HEAD", "/healthz"):
+            return text(200, "ok\n")
+        case ("GET", "/readyz"), ("HEAD", "/readyz"):
+            let reasons = actions.readiness()
+            return reasons.isEmpty ? text(200, "ready\n") : text(503, reasons.map { "not ready: \($0)\n" }.joined())
+        case ("GET", "/metrics"):
+            return HTTPResponse(status: 200, headers: [HTTPHeader(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")],
+                                body: actions.metrics())
+        case ("POST", "/reload"):
+            let outcome = actions.reload()
+            return text(outcome.applied ? 200 : 422, outcome.message + "\n")
+        case (_, "/healthz"), (_, "/readyz"), (_, "/metrics"), (_, "/reload"):
+            let allowed = path == "/reload" ? "POST" : "GET, HEAD"
+            return text(405, "\(path) takes \(allowed).\n", extra: [HTTPHeader(name: "Allow", value: allowed)])
+        default:
+            return text(404, "No admin endpoint here; there are /healthz, /readyz, /metrics and /reload.\n")
+        }
+    }
+
+    private func presentsToken(_ head: HTTPRequestHead, hash: [UInt8]) -> Bool {
+        guard let header = head.value(for: "Authorization") else { return false }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return false }
+        return SiteKeyTable(hashes: [hash]).match(presentedKey: String(parts[1])) != nil
+    }
+
+    private func text(_ status: Int, _ body: String, extra: [HTTPHeader] = []) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [HTTPHeader(name: "Content-Type", value: "text/plain; charset=utf-8")] + extra,
+                     body: Array(body.utf8))
+    }
+}

@@ -1,0 +1,60 @@
+import CoreMetrics
+import Prometheus
+
+/// The gateway's metrics, recorded through swift-metrics into a swift-prometheus registry of its
+/// own (one per runtime, so tests can run several gateways in one process) and served as Prometheus
+/// text by the admin listener.
+///
+/// The request path takes no lock shared by the event loops: every metric a loop records carries
+/// that loop's `worker` label, so each histogram's lock is only ever taken by one loop (and by a
+/// scrape); counters and gauges are atomics. Each loop caches its metric objects in a
+/// `LoopMetrics`, so a request costs dictionary lookups, not registry lookups.
+public final class GatewayMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+    private let reloadsSucceeded: CoreMetrics.Counter
+    private let reloadsFailed: CoreMetrics.Counter
+    private let openConnections: CoreMetrics.Gauge
+    let inFlight: Meter
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+            .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+        ]
+        self.factory = factory
+        reloadsSucceeded = CoreMetrics.Counter(label: "justgate_reloads_total", dimensions: [("result", "ok")], factory: factory)
+        reloadsFailed = CoreMetrics.Counter(label: "justgate_reloads_total", dimensions: [("result", "failed")], factory: factory)
+        openConnections = CoreMetrics.Gauge(label: "justgate_open_connections", factory: factory)
+        inFlight = Meter(label: "justgate_upstream_in_flight", factory: factory)
+    }
+
+    /// The recorder one event loop uses; confined to that loop.
+    func recorder(worker: Int) -> LoopMetrics {
+        LoopMetrics(factory: factory, worker: String(worker), inFlight: inFlight)
+    }
+
+    func reloaded(ok: Bool) {
+        (ok ? reloadsSucceeded : reloadsFailed).increment()
+    }
+
+    /// Prometheus text exposition; values that are read rather than counted are set first.
+    public func exposition(openConnections count: Int) -> [UInt8] {
+        openConnections.record(count)
+        return registry.emitToBuffer()
+    }
+
+    /// A counter outside the request path (audit write errors, dropped log lines, retries), made
+    /// through the same factory so it lands in the same exposition.
+    public func counter(_ name: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Counter {
+        CoreMetrics.Counter(label: name, dimensions: dimensions, factory: factory)
+    }
+
+    /// A gauge set from outside the request path (the circuit breaker's state).
+    public func gauge(_ name: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Gauge {
+        CoreMetrics.Gauge(label: name, dimensions: dimensions, factory: factory)
+    }
+}

@@ -1,0 +1,84 @@
+import CoreMetrics
+import JustGateCore
+import Prometheus
+
+/// One event loop's metric objects, made on first use and kept, so recording a request is a few
+/// dictionary lookups and atomic or loop-private updates. Confined to its loop.
+final class LoopMetrics {
+    private let factory: PrometheusMetricsFactory
+    private let worker: String
+    private let inFlight: Meter
+
+    private struct RequestKey: Hashable {
+        var site: String
+        var operation: String
+        var status: Int
+        var outcome: String
+    }
+    private struct OperationKey: Hashable {
+        var site: String
+        var operation: String
+    }
+    private struct ProblemKey: Hashable {
+        var operation: String
+        var field: String
+        var code: String
+    }
+    private var requests: [RequestKey: CoreMetrics.Counter] = [:]
+    private var durations: [OperationKey: CoreMetrics.Timer] = [:]
+    private var upstreamDurations: [OperationKey: CoreMetrics.Timer] = [:]
+    private var problems: [ProblemKey: CoreMetrics.Counter] = [:]
+    private var limited: [OperationKey: CoreMetrics.Counter] = [:]
+
+    init(factory: PrometheusMetricsFactory, worker: String, inFlight: Meter) {
+        self.factory = factory
+        self.worker = worker
+        self.inFlight = inFlight
+    }
+
+    /// An upstream call started or ended on this loop.
+    func upstreamStarted() { inFlight.increment() }
+    func upstreamEnded() { inFlight.decrement() }
+
+    /// Counts one finished request: by site, operation, status and outcome; its duration and
+    /// upstream time; its field problems; the policy that refused it.
+    func observe(_ record: RequestRecord, durationNanos: Int64) {
+        let site = record.siteID ?? "-"
+        let operation = record.operationID ?? "-"
+        let key = RequestKey(site: site, operation: operation, status: record.status, outcome: record.outcome)
+        counter(&requests, key, "justgate_requests_total", [
+            ("site", site), ("operation", operation), ("status", String(record.status)), ("outcome", record.outcome),
+        ]).increment()
+        let pair = OperationKey(site: site, operation: operation)
+        timer(&durations, pair, "justgate_request_duration_seconds").recordNanoseconds(durationNanos)
+        if let upstream = record.upstreamNanos {
+            timer(&upstreamDurations, pair, "justgate_upstream_duration_seconds").recordNanoseconds(Int64(upstream))
+        }
+        for (field, code) in zip(record.problemFields, record.problemCodes) {
+            counter(&problems, ProblemKey(operation: operation, field: field, code: code), "justgate_validation_failures_total",
+                    [("operation", operation), ("field", field), ("code", code)]).increment()
+        }
+        if let policies = record.policy {
+            for policy in policies.split(separator: ",") {
+                counter(&limited, OperationKey(site: site, operation: String(policy)), "justgate_rate_limited_total",
+                        [("site", site), ("policy", String(policy))]).increment()
+            }
+        }
+    }
+
+    private func counter<Key: Hashable>(_ cache: inout [Key: CoreMetrics.Counter], _ key: Key, _ name: String,
+                                        _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
+        if let known = cache[key] { return known }
+        let made = CoreMetrics.Counter(label: name, dimensions: dimensions + [("worker", worker)], factory: factory)
+        cache[key] = made
+        return made
+    }
+
+    private func timer(_ cache: inout [OperationKey: CoreMetrics.Timer], _ key: OperationKey, _ name: String) -> CoreMetrics.Timer {
+        if let known = cache[key] { return known }
+        let made = CoreMetrics.Timer(label: name, dimensions: [("site", key.site), ("operation", key.operation), ("worker", worker)],
+                                     factory: factory)
+        cache[key] = made
+        return made
+    }
+}

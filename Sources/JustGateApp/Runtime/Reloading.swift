@@ -1,0 +1,118 @@
+import JustGateCore
+import Logging
+import Synchronization
+
+/// Where a reload gets the config from: the file read and every secret resolved again.
+public typealias ConfigSource = @Sendable () -> Result<(config: GatewayConfig, sites: [ResolvedSite]), ReloadFailure>
+
+/// Why a reload read nothing usable; the message says what to fix.
+public struct ReloadFailure: Error, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+}
+
+/// The result of one reload, as logged and answered by `POST /reload`.
+public struct ReloadOutcome: Sendable {
+    /// Whether the new sites, keys, tokens, limits, operations and validation are in force.
+    public var applied: Bool
+    public var message: String
+    /// Settings that changed but only take effect after a restart.
+    public var needsRestart: [String]
+}
+
+/// Swaps in a new config while the gateway runs. What the pipeline reads (sites, keys, tokens,
+/// limits, operation overrides, validation) is one immutable `GatewayContext`, replaced whole: a
+/// request in flight finishes with the context it started with. Rate-limit counts live outside
+/// the context, keyed by each policy's identity, so unchanged policies keep theirs. Listeners,
+/// server limits, the limiter's backend and the upstream client's settings are fixed at start;
+/// a change to them is reported as needing a restart rather than half-applied.
+final class Reloading: Sendable {
+    private let started: GatewayConfig
+    private let baseURL: String
+    private let store: GatewayContextStore
+    private let sandbox: SandboxServer?
+    private let metrics: GatewayMetrics
+    private let logger: Logger
+    private let source: ConfigSource?
+    /// One reload at a time: SIGHUP and `/reload` may arrive together.
+    private let serial = Mutex(0)
+
+    init(started: GatewayConfig, baseURL: String, store: GatewayContextStore, sandbox: SandboxServer?,
+         metrics: GatewayMetrics, logger: Logger, source: ConfigSource?) {
+        self.started = started
+        self.baseURL = baseURL
+        self.store = store
+        self.sandbox = sandbox
+        self.metrics = metrics
+        self.logger = logger
+        self.source = source
+    }
+
+    func reload() -> ReloadOutcome {
+        guard let source else {
+            return failed("this gateway was not started from a config file; nothing to read again")
+        }
+        switch source() {
+        case .success(let loaded): return apply(config: loaded.config, sites: loaded.sites)
+        case .failure(let failure): return failed(failure.message)
+        }
+    }
+
+    func apply(config: GatewayConfig, sites: [ResolvedSite]) -> ReloadOutcome {
+        serial.withLock { count in
+            count += 1
+            if case .sandbox = config.upstream.target {
+                sandbox?.api.accept(tokens: Set(sites.map { $0.upstreamToken.reveal() }))
+            }
+            var restart = Reloading.needsRestart(started, config)
+            let base: String
+            switch config.upstream.target {
+            case .sandbox where sandbox != nil: base = baseURL
+            case .sandbox:
+                base = store.current.upstreamBaseURL
+                restart.append("upstream.url (the sandbox starts with the gateway)")
+            case .url(let url): base = url
+            }
+            store.replace(with: GatewayContext(config: config, sites: sites, upstreamBaseURL: base))
+            metrics.reloaded(ok: true)
+            var metadata: Logger.Metadata = ["sites": .stringConvertible(sites.count), "reload": .stringConvertible(count)]
+            if !restart.isEmpty { metadata["needs_restart"] = .string(restart.joined(separator: ", ")) }
+            logger.notice("config reloaded", metadata: metadata)
+            let note = restart.isEmpty ? "" : "; changed but only applied after a restart: \(restart.joined(separator: ", "))"
+            return ReloadOutcome(applied: true, message: "reloaded: \(sites.count) site\(sites.count == 1 ? "" : "s")\(note)",
+                                 needsRestart: restart)
+        }
+    }
+
+    private func failed(_ reason: String) -> ReloadOutcome {
+        metrics.reloaded(ok: false)
+        logger.error("reload failed; still serving the previous config", metadata: ["reason": .string(reason)])
+        return ReloadOutcome(applied: false, message: "not reloaded, still serving the previous config: \(reason)",
+                             needsRestart: [])
+    }
+
+    /// Reasons the gateway should not get traffic; empty when ready. (The audit log and the upstream
+    /// circuit add theirs here.)
+    func readiness() -> [String] {
+        []
+    }
+
+    /// The settings that differ between the config the gateway started with and `new`, among those
+    /// a reload cannot change.
+    static func needsRestart(_ old: GatewayConfig, _ new: GatewayConfig) -> [String] {
+        var changed: [String] = []
+        if old.listen != new.listen { changed.append("listen") }
+        if old.adminListen != new.adminListen { changed.append("admin_listen") }
+        if old.adminTokenSHA256 != new.adminTokenSHA256 { changed.append("admin_token_sha256") }
+        if old.server != new.server { changed.append("server") }
+        if old.rateLimit != new.rateLimit { changed.append("rate_limit") }
+        if old.upstream.connectTimeoutMs != new.upstream.connectTimeoutMs || old.upstream.timeoutMs != new.upstream.timeoutMs
+            || old.upstream.maxResponseBytes != new.upstream.maxResponseBytes || old.upstream.caFile != new.upstream.caFile {
+            changed.append("upstream timeouts and limits")
+        }
+        if old.audit != new.audit { changed.append("audit") }
+        if old.log != new.log { changed.append("log") }
+        if old.shutdown != new.shutdown { changed.append("shutdown") }
+        return changed
+    }
+}
