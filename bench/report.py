@@ -25,6 +25,7 @@ def parse_args():
     parser.add_argument("--runs", required=True)
     parser.add_argument("--idle", required=True)
     parser.add_argument("--mallocs", help="JSON: per scenario, justgate's requests and malloc calls")
+    parser.add_argument("--keys", help="JSON: requests and RSS before/after of the rate-limit key footprint run")
     parser.add_argument("--out-dir", required=True)
     parser.add_argument("--duration", required=True)
     parser.add_argument("--repeat", type=int, default=1)
@@ -354,6 +355,11 @@ def markdown(report, targets):
                   "counted in memory; justgate-redis: the same policy counted in a local redis-server):", "", costs]
     if report["idle_connections"]:
         parts += ["", idle_table(report["idle_connections"])]
+    keys = report.get("limiter_keys") or {}
+    if keys.get("requests"):
+        grown = (keys["rss_after_kib"] - keys["rss_before_kib"]) * 1024
+        parts += ["", f"Memory rate limiter: {keys['requests']:,} distinct per-IP keys grew RSS by {grown / 1048576:.1f} MiB, "
+                  f"{grown / keys['requests']:.0f} bytes per key (instant, hash and table overhead)."]
     allocations = mallocs_text(report.get("justgate_mallocs"))
     if allocations:
         parts += ["", allocations]
@@ -399,6 +405,7 @@ def main():
         "cold_start_ms": cold_starts(runs),
         "idle_connections": idle,
         "justgate_mallocs": mallocs_per_request(args.mallocs),
+        "limiter_keys": json.load(open(args.keys)) if args.keys and os.path.exists(args.keys) else {},
     }
     report["warnings"] = warnings_for(rows, idle)
     os.makedirs(args.out_dir, exist_ok=True)

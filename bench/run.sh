@@ -26,6 +26,8 @@
 #                           rate-limit policy), so the table shows what those stages cost per request
 #   BENCH_REDIS             1 (default) also runs justgate-redis: the same site policy counted in a local
 #                           redis-server (started here; needs Debian's redis-server); 0 skips it
+#   BENCH_KEYS              1 (default) measures the memory limiter's bytes per key (justgate-keys: a per-IP
+#                           policy and a new client IP in every request, for BENCH_KEYS_DURATION, default 20s)
 #   BENCH_KEEP_TMP=1        keep the temporary folder (configs, logs, raw wrk output)
 #
 # Everything listens on 127.0.0.1 on ports picked at run time. Each measured run
@@ -299,6 +301,11 @@ write_justgate_conf() {
     limits="    limits:
       - { name: bench-site, scope: site, rate: 1000000/s, burst: 1000000 }"
   fi
+  if [[ "$variant" == "justgate-keys" ]]; then
+    limits="    limits:
+      - { name: per-ip, scope: ip, operations: [profile.create], rate: 1000000/s, burst: 1000000 }"
+    rate_limit="rate_limit: { backend: memory, max_keys: 4000000 }"
+  fi
   if [[ "$variant" == "justgate-redis" ]]; then
     rate_limit="rate_limit: { backend: redis, redis_url: \"redis://127.0.0.1:$REDIS_PORT/0\", redis_timeout_ms: 50, on_backend_error: deny }"
   fi
@@ -361,14 +368,14 @@ start_target() {
     upstream) write_upstream_conf "$dir" "$port" ;;
     nginx) write_nginx_proxy_conf "$dir" "$port" ;;
     haproxy) write_haproxy_conf "$dir" "$port" ;;
-    justgate | justgate-bare | justgate-redis) write_justgate_conf "$dir" "$port" "$name" ;;
+    justgate | justgate-bare | justgate-redis | justgate-keys) write_justgate_conf "$dir" "$port" "$name" ;;
     curlfloor) ;;
   esac
   spawned="$(now_ms)"
   case "$name" in
     upstream | nginx) nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >"$dir/stdout.log" 2>&1 & ;;
     haproxy) haproxy -db -f "$dir/haproxy.cfg" >"$dir/stdout.log" 2>&1 & ;;
-    justgate | justgate-bare | justgate-redis)
+    justgate | justgate-bare | justgate-redis | justgate-keys)
       JUST_TOKEN_BENCH="$UPSTREAM_TOKEN" "$JUSTGATE_BIN" serve --config "$dir/justgate.yaml" >"$dir/stdout.log" 2>&1 & ;;
     curlfloor) "$FLOOR_BIN" "$port" "http://127.0.0.1:$UPSTREAM_PORT" "$UPSTREAM_TOKEN" "$WORKERS" >"$dir/stdout.log" 2>&1 & ;;
   esac
@@ -478,6 +485,21 @@ count_mallocs() {
   ((added)) && perf probe -q -d probe_libc:malloc >/dev/null 2>&1 || true
 }
 
+# Memory per rate-limit key: a per-IP policy and profile.create with a new address in every request,
+# so each answered request adds one key; RSS before and after, divided by the requests.
+measure_limiter_keys() {
+  local before after requests out="$TMP_DIR/keys"
+  start_target justgate-keys
+  BENCH_SITE_KEY="$SITE_KEY" timeout 30 wrk -t1 -c4 -d1s -s "$BENCH_DIR/wrk/distinct-ips.lua" "http://127.0.0.1:$TARGET_PORT" >/dev/null 2>&1 || true
+  before="$(tree_status_kib VmRSS "$TARGET_PID")"
+  BENCH_SITE_KEY="$SITE_KEY" timeout 90 wrk -t2 -c50 -d"${BENCH_KEYS_DURATION:-20s}" -s "$BENCH_DIR/wrk/distinct-ips.lua" \
+    "http://127.0.0.1:$TARGET_PORT" >"$out.wrk" 2>&1 || true
+  after="$(tree_status_kib VmRSS "$TARGET_PID")"
+  stop_target justgate-keys
+  requests="$(awk '/requests in/ {print $1}' "$out.wrk")"
+  printf '{"requests":%s,"rss_before_kib":%s,"rss_after_kib":%s}\n' "${requests:-0}" "$before" "$after" >"$TMP_DIR/keys.json"
+}
+
 run_idle() {
   local target="$1" count="$IDLE_CONNECTIONS" result
   if [[ "$target" == "haproxy" ]] && ((count > $(haproxy_maxconn) - 50)); then
@@ -537,6 +559,12 @@ main() {
     done
   fi
 
+  echo '{}' >"$TMP_DIR/keys.json"
+  if [[ "$SKIP_JUSTGATE" != "1" && "${BENCH_KEYS:-1}" == "1" ]]; then
+    log "rate-limit memory per key (a new client IP in every request)"
+    measure_limiter_keys
+  fi
+
   echo '{}' >"$TMP_DIR/mallocs.json"
   if [[ "$SKIP_JUSTGATE" != "1" && "$MALLOCS" == "1" ]]; then
     log "malloc calls per request (perf uprobe)"
@@ -545,7 +573,8 @@ main() {
 
   mkdir -p "$BENCH_DIR/results"
   python3 "$BENCH_DIR/report.py" \
-    --runs "$TMP_DIR/runs.jsonl" --idle "$TMP_DIR/idle.jsonl" --mallocs "$TMP_DIR/mallocs.json" --out-dir "$BENCH_DIR/results" \
+    --runs "$TMP_DIR/runs.jsonl" --idle "$TMP_DIR/idle.jsonl" --mallocs "$TMP_DIR/mallocs.json" --keys "$TMP_DIR/keys.json" \
+    --out-dir "$BENCH_DIR/results" \
     --duration "$DURATION" --repeat "$REPEAT" --connections "$CONNECTIONS" --wrk-threads "$WRK_THREADS" \
     --workers "$WORKERS" --idle-connections "$IDLE_CONNECTIONS" --justgate-bin "$JUSTGATE_BIN" \
     --skip-justgate "$SKIP_JUSTGATE"
