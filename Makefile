@@ -1,6 +1,6 @@
 # justgate: two commands set everything up on a fresh Debian machine.
 #   make run   - build and serve on 127.0.0.1:8080 with the embedded sandbox upstream (config/justgate.yaml)
-#   make test  - install what is missing and run every test
+#   make test  - install what is missing and run every test (deploy/ checks included)
 SWIFT ?= swift
 CONFIG ?= config/justgate.yaml
 
@@ -23,6 +23,7 @@ check-config: build
 
 # The fuzz corpora are replayed first so that swift test's summary is the run's closing line.
 test: deps
+	bash scripts/install-deps.sh systemd nginx-light   # the deploy/ checks: systemd-analyze, nginx -t
 	bash Fuzz/fuzz.sh build
 	bash Fuzz/fuzz.sh regress
 	$(SWIFT) build --build-tests

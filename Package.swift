@@ -85,7 +85,9 @@ let package = Package(
         .testTarget(
             name: "JustGateAppTests",
             dependencies: ["JustGateApp", "JustGateUpstream", "JustGateServer", "JustGateSandbox", "JustGateTestSupport",
-                           "JustGateRedis", "CTestSupport"]
+                           "JustGateRedis", "CTestSupport",
+                           // deploy/compose.yaml is parsed as YAML by the deploy tests.
+                           .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
     ]

@@ -44,34 +44,34 @@ import Testing
 
     @Test(arguments: 0..<3)
     func tableMatchesTheRightIndex(index: Int) {
-        #expect(table.match(presentedKey: Self.keys[index]) == index)
-        #expect(table.match(presentedKey: Substring(Self.keys[index])) == index)
+        #expect(table.match(presentedKey: Self.keys[index], now: 0) == .site(index))
+        #expect(table.match(presentedKey: Substring(Self.keys[index]), now: 0) == .site(index))
     }
 
     @Test func tableRejectsWrongKeys() throws {
         let key = Self.keys[1]
         let lastCharacter = try #require(key.last)
         let flipped = String(key.dropLast()) + (lastCharacter == "A" ? "B" : "A")
-        #expect(table.match(presentedKey: flipped) == nil)
-        #expect(table.match(presentedKey: String(key.dropLast())) == nil)
-        #expect(table.match(presentedKey: key + "x") == nil)
-        #expect(table.match(presentedKey: key + key) == nil)
-        #expect(table.match(presentedKey: SiteKeys.sha256Hex(key)) == nil)
-        #expect(table.match(presentedKey: "") == nil)
-        #expect(table.match(presentedKey: " \(key)") == nil)
+        #expect(table.match(presentedKey: flipped, now: 0) == .unknown)
+        #expect(table.match(presentedKey: String(key.dropLast()), now: 0) == .unknown)
+        #expect(table.match(presentedKey: key + "x", now: 0) == .unknown)
+        #expect(table.match(presentedKey: key + key, now: 0) == .unknown)
+        #expect(table.match(presentedKey: SiteKeys.sha256Hex(key), now: 0) == .unknown)
+        #expect(table.match(presentedKey: "", now: 0) == .unknown)
+        #expect(table.match(presentedKey: " \(key)", now: 0) == .unknown)
     }
 
     @Test func emptyKeyNeverMatchesEvenIfItsHashIsStored() {
         let table = SiteKeyTable(hashes: [SiteKeys.sha256(""), SiteKeys.sha256("k")])
-        #expect(table.match(presentedKey: "") == nil)
-        #expect(table.match(presentedKey: "k") == 1)
+        #expect(table.match(presentedKey: "", now: 0) == .unknown)
+        #expect(table.match(presentedKey: "k", now: 0) == .site(1))
     }
 
     @Test func storedHashesOfTheWrongLengthNeverMatch() {
         let full = SiteKeys.sha256("k")
         let table = SiteKeyTable(hashes: [Array(full.prefix(16)), full + [0], [], full])
-        #expect(table.match(presentedKey: "k") == 3)
-        #expect(SiteKeyTable(hashes: []).match(presentedKey: "k") == nil)
+        #expect(table.match(presentedKey: "k", now: 0) == .site(3))
+        #expect(SiteKeyTable(hashes: []).match(presentedKey: "k", now: 0) == .unknown)
     }
 
     @Test func tableBuiltFromSitesUsesSiteOrder() {
@@ -80,6 +80,6 @@ import Testing
         }
         let table = SiteKeyTable(sites: sites)
         #expect(table.count == 2)
-        #expect(table.match(presentedKey: "key-b") == 1)
+        #expect(table.match(presentedKey: "key-b", now: 0) == .site(1))
     }
 }

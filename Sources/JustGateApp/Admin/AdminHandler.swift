@@ -59,7 +59,7 @@ final class AdminHandler: HTTPHandler {
         guard let header = head.value(for: "Authorization") else { return false }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return false }
-        return SiteKeyTable(hashes: [hash]).match(presentedKey: String(parts[1])) != nil
+        return SiteKeyTable(hashes: [hash]).match(presentedKey: String(parts[1]), now: 0) == .site(0)
     }
 
     private func text(_ status: Int, _ body: String, extra: [HTTPHeader] = []) -> HTTPResponse {

@@ -20,7 +20,7 @@ public final class GatewayContext: Sendable {
         router = OperationRouter(catalogue: catalogue)
         let operationIDs = catalogue.operations.map(\.id)
         sites = resolved.map { SiteContext($0, operationIDs: operationIDs) }
-        keys = SiteKeyTable(hashes: resolved.map(\.config.keySHA256))
+        keys = SiteKeyTable(sites: resolved.map(\.config))
         var base = upstreamBaseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.upstreamBaseURL = base

@@ -159,10 +159,15 @@ final class RequestPipeline {
         guard let presented, !presented.isEmpty else {
             throw Rejection(unauthorized("Send your site key in the X-AUTH-TOKEN header (or Authorization: Bearer).", requestID))
         }
-        guard let index = context.keys.match(presentedKey: presented) else {
+        switch context.keys.match(presentedKey: presented, now: wallClock()) {
+        case .site(let index):
+            return context.sites[index]
+        case .expired(let index, let key):
+            throw Rejection(unauthorized("The site key with fingerprint \(key.fingerprint) (of site \(context.sites[index].id)) expired at "
+                + "\(key.expiry?.description ?? "?"); send the site's current key.", requestID))
+        case .unknown:
             throw Rejection(unauthorized("The site key is not known to this gateway; use the key justgate issued for your site.", requestID))
         }
-        return context.sites[index]
     }
 
     private func match(_ head: HTTPRequestHead, context: GatewayContext, requestID: String) throws(Rejection) -> (Int, OperationSpec, String?) {

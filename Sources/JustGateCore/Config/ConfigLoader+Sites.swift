@@ -2,7 +2,7 @@ import Yams
 
 /// The `sites:` list: identity, key hash, token source and per-site normalisation settings.
 extension ConfigLoader {
-    static let siteKeys = ["id", "key_sha256", "upstream_token", "phone", "email", "ip", "gender", "limits"]
+    static let siteKeys = ["id", "key_sha256", "keys", "upstream_token", "phone", "email", "ip", "gender", "limits"]
     static let tokenSourceKeys = ["env", "file", "value"]
 
     static func siteConfigs(_ node: Node, knownOperations: Set<String>, reader: inout ConfigNodeReader) -> [SiteConfig]? {
@@ -14,10 +14,10 @@ extension ConfigLoader {
         var sites: [SiteConfig] = []
         var isValid = true
         var firstIndexByID: [String: Int] = [:]
-        var firstIndexByHash: [[UInt8]: Int] = [:]
+        var firstPathByHash: [[UInt8]: String] = [:]
         for (index, item) in items.enumerated() {
             let path = ConfigNodeReader.join("sites", index)
-            guard let (site, section) = siteConfig(item, at: path, knownOperations: knownOperations, reader: &reader) else {
+            guard let (site, section, keys) = siteConfig(item, at: path, knownOperations: knownOperations, reader: &reader) else {
                 isValid = false
                 continue
             }
@@ -28,14 +28,8 @@ extension ConfigLoader {
             } else {
                 firstIndexByID[site.id] = index
             }
-            if let first = firstIndexByHash[site.keySHA256] {
-                reader.error("""
-                    the same key_sha256 as sites[\(first)]; every site needs its own key \
-                    (generate one with `justgate keygen`)
-                    """, at: ConfigNodeReader.join(path, "key_sha256"), node: section.value("key_sha256"))
+            if !recordUniqueKeys(keys.all, firstPathByHash: &firstPathByHash, reader: &reader) {
                 isValid = false
-            } else {
-                firstIndexByHash[site.keySHA256] = index
             }
             sites.append(site)
         }
@@ -44,12 +38,10 @@ extension ConfigLoader {
 
     private static func siteConfig(
         _ node: Node, at path: String, knownOperations: Set<String>, reader: inout ConfigNodeReader
-    ) -> (SiteConfig, ConfigMapping)? {
+    ) -> (SiteConfig, ConfigMapping, SiteKeyList)? {
         guard let section = reader.mapping(node, at: path, knownKeys: siteKeys) else { return nil }
         let id = reader.required(section, "id").flatMap { siteID($0, at: section.path(of: "id"), reader: &reader) }
-        let keyHash = reader.required(section, "key_sha256", hint: " (the output of `justgate keygen`)").flatMap {
-            keySHA256($0, at: section.path(of: "key_sha256"), reader: &reader)
-        }
+        let keys = siteKeyList(section, reader: &reader)
         let token = reader.required(section, "upstream_token", hint: " ({ env: NAME } or { file: PATH })").flatMap {
             tokenSource($0, at: section.path(of: "upstream_token"), reader: &reader)
         }
@@ -61,15 +53,15 @@ extension ConfigLoader {
         let genders = genderSettings(section.value("gender"), at: section.path(of: "gender"), reader: &reader)
         let limits = sitePolicies(section.value("limits"), at: section.path(of: "limits"),
                                   knownOperations: knownOperations, reader: &reader)
-        guard let id, let keyHash, let token, let phone, let lowercaseLocal, let rejectNonPublic, let genders,
+        guard let id, let keys, let token, let phone, let lowercaseLocal, let rejectNonPublic, let genders,
               let limits
         else { return nil }
         let site = SiteConfig(
-            id: id, keySHA256: keyHash, upstreamToken: token,
+            id: id, keySHA256: keys.oneKey?.key.sha256, keys: keys.listed.map(\.key), upstreamToken: token,
             phoneDefaultCountryCode: phone.countryCode, phoneTrunkPrefix: phone.trunkPrefix,
             lowercaseEmailLocalPart: lowercaseLocal, rejectNonPublicIP: rejectNonPublic,
             allowedGenders: genders.allowed, limits: limits)
-        return (site, section)
+        return (site, section, keys)
     }
 
     private static func siteID(_ node: Node, at path: String, reader: inout ConfigNodeReader) -> String? {
@@ -91,7 +83,7 @@ extension ConfigLoader {
         return id
     }
 
-    private static func keySHA256(_ node: Node, at path: String, reader: inout ConfigNodeReader) -> [UInt8]? {
+    static func keySHA256(_ node: Node, at path: String, reader: inout ConfigNodeReader) -> [UInt8]? {
         guard let text = reader.string(node, at: path) else { return nil }
         guard text.utf8.count == 64, let bytes = SiteKeyHex.decode(text) else {
             var message = "expected 64 hex characters (the output of `justgate keygen`)"
@@ -132,6 +124,13 @@ extension ConfigLoader {
         case "file":
             guard !text.isEmpty else {
                 reader.error("must be a path to a file holding the token", at: valuePath, node: valueNode)
+                return nil
+            }
+            guard TokenFilePath.isWellFormed(text) else {
+                reader.error("""
+                    only a leading ${CREDENTIALS_DIRECTORY} (set by systemd's LoadCredential=) is expanded in token \
+                    file paths; write any other part of the path out in full
+                    """, at: valuePath, node: valueNode)
                 return nil
             }
             return .file(text)

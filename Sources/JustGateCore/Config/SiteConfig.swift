@@ -5,8 +5,10 @@
 public struct SiteConfig: Sendable {
     /// Stable name used in logs, metrics and the audit trail (`[a-z0-9][a-z0-9._-]{0,63}`).
     public var id: String
-    /// SHA-256 of the site key, 32 bytes.
-    public var keySHA256: [UInt8]
+    /// SHA-256 of the site key, 32 bytes, from `key_sha256` (the one-key form); `nil` when only `keys` is given.
+    public var keySHA256: [UInt8]?
+    /// The keys listed under `keys:`, each with an optional expiry: how a site rotates without a flag day.
+    public var keys: [SiteKey]
     /// Where this site's upstream `X-AUTH-TOKEN` comes from.
     public var upstreamToken: SecretSource
     /// Country code prepended to national phone numbers (digits only, e.g. "7").
@@ -22,10 +24,16 @@ public struct SiteConfig: Sendable {
     /// Rate-limit policies of this site, in file order; a request must pass all that apply to it.
     public var limits: [RateLimitPolicy]
 
+    /// Every key the site may present: `key_sha256` (no expiry) first, then `keys`, in file order.
+    public var allKeys: [SiteKey] {
+        (keySHA256.map { [SiteKey(sha256: $0)] } ?? []) + keys
+    }
+
     /// Builds a site directly, for tests and for callers that do not start from YAML.
     public init(
         id: String,
-        keySHA256: [UInt8],
+        keySHA256: [UInt8]?,
+        keys: [SiteKey] = [],
         upstreamToken: SecretSource,
         phoneDefaultCountryCode: String? = nil,
         phoneTrunkPrefix: String? = nil,
@@ -36,6 +44,7 @@ public struct SiteConfig: Sendable {
     ) {
         self.id = id
         self.keySHA256 = keySHA256
+        self.keys = keys
         self.upstreamToken = upstreamToken
         self.phoneDefaultCountryCode = phoneDefaultCountryCode
         self.phoneTrunkPrefix = phoneTrunkPrefix

@@ -18,7 +18,7 @@ enum OpenAPIProblems {
     static func situation(_ kind: ProblemKind) -> String {
         switch kind {
         case .badRequest: "Malformed HTTP, query string or body (invalid percent-encoding, JSON that is not an object, a multipart body without a boundary)."
-        case .unauthorized: "No site key, or a key justgate did not issue; an upstream token is not a site key."
+        case .unauthorized: "No site key, a key justgate did not issue (an upstream token is not a site key), or an expired key (`detail` names its fingerprint and when it expired)."
         case .notFound: "No operation has this path."
         case .methodNotAllowed: "The operation does not take this method; `Allow` lists those it takes."
         case .requestTimeout: "The head or body did not arrive within the server's timeouts."

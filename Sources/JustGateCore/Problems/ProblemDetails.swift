@@ -105,7 +105,7 @@ public enum ProblemKind: String, Sendable, CaseIterable {
     public var title: String {
         switch self {
         case .badRequest: "Malformed request"
-        case .unauthorized: "Missing or unknown site key"
+        case .unauthorized: "Missing, unknown or expired site key"
         case .notFound: "No such operation"
         case .methodNotAllowed: "Method not allowed for this operation"
         case .requestTimeout: "Request not received in time"

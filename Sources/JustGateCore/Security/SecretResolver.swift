@@ -56,12 +56,18 @@ public enum SecretResolver {
                     """))
             }
             raw = value
-        case .file(let path):
+        case .file(let written):
+            let path: String
+            switch TokenFilePath.expand(written, environment: environment) {
+            case .success(let expanded): path = expanded
+            case .failure(let failure): return .failure(Failure(message: failure.description))
+            }
+            let shown = path == written ? path : "\(written) (\(path))"
             do {
                 raw = trimmingWhitespace(try environment.fileContents(path))
             } catch {
                 return .failure(Failure(message: """
-                    cannot read token file \(path) (\(error)); check the path and that the gateway's user may read it
+                    cannot read token file \(shown) (\(error)); check the path and that the gateway's user may read it
                     """))
             }
         case .value(let secret):
@@ -95,15 +101,19 @@ public enum SecretResolver {
         let tokenHashes = resolved.map { (id: $0.config.id, hash: SiteKeys.sha256($0.upstreamToken.reveal())) }
         var problems: [ConfigProblem] = []
         for (index, site) in sites.enumerated() {
-            guard let owner = tokenHashes.first(where: { $0.hash == site.keySHA256 }) else { continue }
-            let whose = owner.id == site.id ? "its own" : "site '\(owner.id)''s"
-            problems.append(ConfigProblem(
-                path: "sites[\(index)].key_sha256",
-                line: nil,
-                message: """
-                    site '\(site.id)': key_sha256 is the SHA-256 of \(whose) upstream token; a site key must not be \
-                    an upstream token. Generate a key with `justgate keygen`
-                    """))
+            let listedPaths = site.keys.indices.map { "sites[\(index)].keys[\($0)].sha256" }
+            let paths = (site.keySHA256 == nil ? [] : ["sites[\(index)].key_sha256"]) + listedPaths
+            for (key, path) in zip(site.allKeys, paths) {
+                guard let owner = tokenHashes.first(where: { $0.hash == key.sha256 }) else { continue }
+                let whose = owner.id == site.id ? "its own" : "site '\(owner.id)''s"
+                problems.append(ConfigProblem(
+                    path: path,
+                    line: nil,
+                    message: """
+                        site '\(site.id)': this key hash is the SHA-256 of \(whose) upstream token; a site key must \
+                        not be an upstream token. Generate a key with `justgate keygen`
+                        """))
+            }
         }
         return problems
     }

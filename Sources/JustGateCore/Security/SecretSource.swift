@@ -5,7 +5,8 @@
 public enum SecretSource: Sendable, Equatable, CustomStringConvertible {
     /// Read from this environment variable.
     case env(String)
-    /// Read from this file, trimmed of surrounding whitespace.
+    /// Read from this file, trimmed of surrounding whitespace. A leading `${CREDENTIALS_DIRECTORY}` is filled in
+    /// when the token is read (`TokenFilePath`), for tokens handed over by systemd's `LoadCredential=`.
     case file(String)
     /// Written inline in the config; allowed, but the loader warns about it.
     case value(Secret)

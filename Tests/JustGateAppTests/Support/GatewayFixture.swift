@@ -19,7 +19,8 @@ final class GatewayFixture {
     /// - Parameter upstream: "sandbox" or a URL.
     /// - Parameter horoscopeYAML: more keys of the horoscope-daily site (its `limits:`), indented by 4.
     init(upstream: String = "sandbox", extraYAML: String = "", serverYAML: String = "", upstreamYAML: String = "",
-         horoscopeYAML: String = "", timeoutMs: Int = 10000) throws {
+         horoscopeYAML: String = "", timeoutMs: Int = 10000,
+         wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) throws {
         let yaml = """
             listen: 127.0.0.1:0
             upstream:
@@ -53,7 +54,8 @@ final class GatewayFixture {
         let sink = LogSink(fd: handle)
         var logger = Logger(label: "justgate-test") { JSONLogHandler(label: $0, level: .trace, sink: sink) }
         logger.logLevel = .trace
-        runtime = try GatewayRuntime(config: loaded.config, sites: sites, logger: logger, requestLogSink: sink)
+        runtime = try GatewayRuntime(config: loaded.config, sites: sites, logger: logger, requestLogSink: sink,
+                                     wallClock: wallClock)
     }
 
     deinit {

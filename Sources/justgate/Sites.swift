@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import JustGateApp
+import JustGateCore
+
+/// `justgate sites`: the inventory an operator checks before and after rotating a key or a token.
+struct Sites: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List each site's keys, token source and rate limits.",
+        discussion: """
+            For every site: its keys by fingerprint (the first 12 hex digits of the key's SHA-256; never the \
+            key) with their expiry and whether they are current or expired, where its upstream token comes \
+            from (env var or file; never the value) and whether it can be read now, and its rate limits in \
+            words. Exits 0 when every site has a current key and a readable token, 1 otherwise, so it can run \
+            after a rotation as a check.
+
+            Example: justgate sites --config /etc/justgate/justgate.yaml
+            """
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() throws {
+        guard let (config, _) = ConfigFile.load(options.config) else { throw ExitCode.failure }
+        let report = SitesReport(config: config, environment: ProcessSecretEnvironment(), now: Int64(time(nil)))
+        for line in report.lines { print(line) }
+        if !report.isHealthy { throw ExitCode.failure }
+    }
+}
+
+/// The text of `justgate sites`, built from a loaded config, an environment for the tokens and the time.
+struct SitesReport {
+    private(set) var lines: [String] = []
+    /// False when a site has no current key or its token cannot be read.
+    private(set) var isHealthy = true
+
+    init(config: GatewayConfig, environment: some SecretEnvironment, now: Int64) {
+        for (index, site) in config.sites.enumerated() {
+            if index > 0 { lines.append("") }
+            lines.append("site \(site.id)")
+            addKeys(site, now: now)
+            addToken(site, environment: environment)
+            addLimits(site)
+        }
+    }
+
+    private mutating func addKeys(_ site: SiteConfig, now: Int64) {
+        var current = 0
+        for (index, key) in site.allKeys.enumerated() {
+            let label = index == 0 ? "  keys:   " : "          "
+            let origin = index == 0 && site.keySHA256 != nil ? " (key_sha256)" : ""
+            guard let expiry = key.expiry else {
+                current += 1
+                lines.append("\(label)\(key.fingerprint)  current, no expiry\(origin)")
+                continue
+            }
+            if key.isExpired(at: now) {
+                lines.append("\(label)\(key.fingerprint)  EXPIRED since \(expiry)\(origin); refused, remove it from the config")
+            } else {
+                current += 1
+                let days = (expiry.unixSeconds - now) / 86_400
+                let left = days == 0 ? "less than a day left" : "\(days) day\(days == 1 ? "" : "s") left"
+                lines.append("\(label)\(key.fingerprint)  current, expires \(expiry) (\(left))\(origin)")
+            }
+        }
+        if current == 0 {
+            isHealthy = false
+            lines.append("          no current key: every request of this site is refused; add one with `justgate keygen`")
+        }
+    }
+
+    private mutating func addToken(_ site: SiteConfig, environment: some SecretEnvironment) {
+        let source: String
+        switch site.upstreamToken {
+        case .env(let name): source = "env \(name)"
+        case .file(let path): source = "file \(path)"
+        case .value: source = "inline value in the config"
+        }
+        switch SecretResolver.resolve([site], environment: environment) {
+        case .success:
+            lines.append("  token:  \(source), resolves")
+        case .failure(let errors):
+            isHealthy = false
+            let reasons = errors.problems.map(\.message).joined(separator: "; ")
+            lines.append("  token:  \(source), DOES NOT RESOLVE: \(reasons)")
+        }
+    }
+
+    private mutating func addLimits(_ site: SiteConfig) {
+        guard !site.limits.isEmpty else {
+            lines.append("  limits: none")
+            return
+        }
+        for (index, policy) in site.limits.enumerated() {
+            lines.append((index == 0 ? "  limits: " : "          ") + policy.sentence)
+        }
+    }
+}

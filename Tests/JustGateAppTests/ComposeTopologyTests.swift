@@ -1,0 +1,109 @@
+import Foundation
+import JustGateCore
+import Testing
+
+/// deploy/compose.yaml's layout without a container engine: two real `justgate serve` processes on the
+/// deploy config (deploy/container/justgate.yaml, only addresses, tokens and the upstream changed),
+/// a real redis-server, and a real nginx on deploy/nginx/justgate.conf in front. The limits hold for
+/// both gateways together, and the request id passes through nginx.
+@Suite(.serialized)
+struct ComposeTopologyTests {
+    static let siteKey = "compose-topology-key-0123456789abcdefghijkl"
+
+    /// The deploy config with this machine's addresses in place of the compose network's.
+    func gatewayConfig(redis: RedisServer, directory: URL, instance: Int) throws -> String {
+        var yaml = try SystemTools.text("deploy/container/justgate.yaml")
+        let replacements = [
+            ("listen: 0.0.0.0:8080", "listen: 127.0.0.1:0"),
+            ("admin_listen: 127.0.0.1:9090", "admin_listen: 127.0.0.1:\(try FreePort.pick())"),
+            ("url: https://api.justservices.cc", "url: sandbox"),
+            ("redis://redis:6379/0", redis.url),
+            ("/run/secrets/", directory.path + "/"),
+            ("/var/log/justgate/audit.jsonl", directory.path + "/audit-\(instance)/audit.jsonl"),
+            ("\"0000000000000000000000000000000000000000000000000000000000000001\"", "\"\(SiteKeys.sha256Hex(Self.siteKey))\""),
+        ]
+        for (old, new) in replacements {
+            #expect(yaml.contains(old), "deploy/container/justgate.yaml no longer has \(old)")
+            yaml = yaml.replacingOccurrences(of: old, with: new)
+        }
+        let path = directory.appendingPathComponent("justgate-\(instance).yaml")
+        try yaml.write(to: path, atomically: true, encoding: .utf8)
+        return path.path
+    }
+
+    /// nginx on deploy/nginx/justgate.conf, its upstreams pointed at the two gateways.
+    func startNginx(_ executable: String, directory: URL, gatewayPorts: [Int], port: Int) throws -> ChildProcess {
+        // nginx's prefix: its temporary files go to directory/ and its default error log to logs/.
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("logs"), withIntermediateDirectories: true)
+        var conf = try SystemTools.text("deploy/nginx/justgate.conf")
+        for (index, gatewayPort) in gatewayPorts.enumerated() {
+            conf = conf.replacingOccurrences(of: "justgate-\(index + 1):8080", with: "127.0.0.1:\(gatewayPort)")
+        }
+        conf = conf.replacingOccurrences(of: "listen 8080;", with: "listen 127.0.0.1:\(port);")
+        try conf.write(to: directory.appendingPathComponent("justgate.conf"), atomically: true, encoding: .utf8)
+        try """
+            daemon off;
+            pid nginx.pid;
+            error_log stderr;
+            events {}
+            http { access_log off; include justgate.conf; }
+            """.write(to: directory.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
+        let process = try ChildProcess(executable, ["-p", directory.path + "/", "-c", "nginx.conf"])
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            if (try? RawHTTPClient(port: port, timeoutSeconds: 1)) != nil { return process }
+            usleep(20_000)
+        }
+        process.signal(SIGKILL)
+        _ = process.wait()
+        throw ChildProcess.Failure(description: "nginx did not listen on \(port) within 5 s: \(process.readToEnd().stderr)")
+    }
+
+    @Test func twoGatewaysBehindNginxShareTheirLimitsInRedis() throws {
+        let nginxExecutable = try SystemTools.require("nginx", package: "nginx-light")
+        let redis = try RedisServer()
+        let directory = try SystemTools.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for site in ["horoscope-daily", "news-portal"] {
+            try "upstream-token-of-\(site)\n".write(to: directory.appendingPathComponent(site), atomically: true, encoding: .utf8)
+        }
+        let cli = CommandLineTests()
+        var gateways: [CommandLineTests.RunningServe] = []
+        defer { for index in gateways.indices { _ = gateways[index].stop() } }
+        for instance in 1...2 {
+            let config = try gatewayConfig(redis: redis, directory: directory, instance: instance)
+            gateways.append(try cli.startServe(config: config, environment: ProcessInfo.processInfo.environment))
+        }
+        let ports = try gateways.map { try #require($0.port, "a gateway did not start: \($0.log)") }
+        let nginxPort = try FreePort.pick()
+        let nginx = try startNginx(nginxExecutable, directory: directory.appendingPathComponent("nginx"),
+                                   gatewayPorts: ports, port: nginxPort)
+        defer {
+            nginx.signal(SIGTERM)
+            _ = nginx.wait()
+        }
+
+        // sms-per-number allows 3 per phone number per hour, bursts of 3, for both gateways together.
+        var statuses: [Int] = []
+        var last: RawHTTPClient.Response?
+        for attempt in 1...4 {
+            let body = "juid=de6f0132ea9e412599ae31262c45633b&number=8%20912%20345-67-89"
+            let raw = "POST /api/user/v1/subscription/subscribe/sms HTTP/1.1\r\nHost: localhost\r\n"
+                + "X-AUTH-TOKEN: \(Self.siteKey)\r\nX-Request-Id: compose-\(attempt)\r\n"
+                + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            let response = try RawHTTPClient(port: nginxPort).exchange(raw)
+            #expect(response.header("X-Request-Id") == "compose-\(attempt)", "nginx must pass the site's request id")
+            statuses.append(response.status)
+            last = response
+        }
+        #expect(statuses.prefix(3).allSatisfy { $0 != 429 }, "\(statuses)")
+        #expect(statuses.last == 429, "the fourth call for one number must be refused: \(statuses)")
+        #expect(last?.json?["policies"] as? [String] == ["sms-per-number"])
+
+        // Both gateways served calls, so the count was shared through Redis, not kept by one of them.
+        for index in gateways.indices { _ = gateways[index].stop() }
+        let served = gateways.map { $0.log.components(separatedBy: "\"operation\":\"subscribe.sms\"").count - 1 }
+        #expect(served.allSatisfy { $0 >= 1 } && served.reduce(0, +) == 4, "calls per gateway: \(served)")
+        gateways.removeAll()
+    }
+}
