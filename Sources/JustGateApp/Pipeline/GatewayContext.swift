@@ -12,6 +12,8 @@ public final class GatewayContext: Sendable {
     /// Base URL without trailing slash, e.g. "https://api.justservices.cc".
     public let upstreamBaseURL: String
     public let unknownFields: UnknownFieldPolicy
+    /// `validation.max_fields`: more fields than this in one request is a 413 before any rule runs.
+    public let maxFields: Int
     public let multipartLimits: MultipartLimits
 
     public init(config: GatewayConfig, sites resolved: [ResolvedSite], upstreamBaseURL: String) {
@@ -24,8 +26,18 @@ public final class GatewayContext: Sendable {
         while base.hasSuffix("/") { base.removeLast() }
         self.upstreamBaseURL = base
         unknownFields = config.validation.unknownFields
+        maxFields = config.validation.maxFields
         multipartLimits = MultipartLimits(maxParts: config.server.maxMultipartParts,
                                           maxPartBytes: config.server.maxMultipartPartBytes)
+    }
+}
+
+extension GatewayContext {
+    /// Whether `text` is a site key or an upstream token of any site: such text must never be
+    /// used where it would be logged or forwarded (a request id).
+    func isCredential(_ text: String) -> Bool {
+        if keys.match(presentedKey: text) != nil { return true }
+        return sites.contains { $0.upstreamToken.reveal() == text }
     }
 }
 

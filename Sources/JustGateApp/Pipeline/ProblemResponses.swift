@@ -4,8 +4,9 @@ import JustGateHTTP
 /// Builds the site-facing error responses, all `application/problem+json` with the request id.
 enum ProblemResponses {
     static func make(_ kind: ProblemKind, status: Int? = nil, detail: String, requestID: String,
-                     errors: [FieldProblem] = [], headers extra: [HTTPHeader] = []) -> HTTPResponse {
-        let problem = ProblemDetails(kind, status: status, detail: detail, requestID: requestID, errors: errors)
+                     errors: [FieldProblem] = [], errorsOmitted: Int = 0, headers extra: [HTTPHeader] = []) -> HTTPResponse {
+        let problem = ProblemDetails(kind, status: status, detail: detail, requestID: requestID, errors: errors,
+                                     errorsOmitted: errorsOmitted)
         var headers = [
             HTTPHeader(name: "Content-Type", value: ProblemDetails.contentType),
             HTTPHeader(name: "X-Request-Id", value: requestID),

@@ -134,7 +134,7 @@ final class RequestPipeline {
         do {
             fields = try RequestFields.decode(
                 query: request.head.query, contentType: request.head.value(for: "Content-Type"), body: request.body,
-                multipartLimits: context.multipartLimits)
+                multipartLimits: context.multipartLimits, maxFields: context.maxFields)
         } catch {
             throw Rejection(ProblemResponses.make(error.kind, status: error.status, detail: error.detail, requestID: requestID))
         }
