@@ -304,6 +304,10 @@ public final class EventLoop {
         shared.releaseConnection()
     }
 
+    func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> HTTPResponse? {
+        handler?.screen(head, remoteAddress: remoteAddress, receivedAtNanos: receivedAtNanos)
+    }
+
     func handle(_ request: ServerRequest, responder: Responder) {
         guard let handler else {
             responder.respond(configuration.errorResponse(503, "The gateway is starting or stopping; retry shortly."))

@@ -16,6 +16,16 @@ final class GatewayHandler: HTTPHandler {
         self.requestLog = requestLog
     }
 
+    /// Authenticates and routes from the head alone, so a request without a valid key or for no
+    /// operation is answered before its body is invited or read.
+    func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> HTTPResponse? {
+        guard case .respond(let response, let record)? = pipeline.screen(head, remoteAddress: remoteAddress,
+                                                                        receivedAtNanos: receivedAtNanos)
+        else { return nil }
+        requestLog.write(record)
+        return response
+    }
+
     func handle(_ request: ServerRequest, responder: Responder) {
         switch pipeline.prepare(request) {
         case .respond(let response, let record):

@@ -36,11 +36,31 @@ final class RequestPipeline {
         init(_ response: HTTPResponse) { self.response = response }
     }
 
+    /// The stages that need only the head (authenticate, match), run before a body is invited or
+    /// read: a request they refuse is answered at once, so a client without a key or with a wrong
+    /// path cannot make the gateway buffer a megabyte. Nil when the request may go on; `prepare`
+    /// then runs every stage on the complete request.
+    func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> PipelineDecision? {
+        let context = contextStore.current
+        let requestID = requestID(for: head, context: context)
+        var record = RequestRecord(requestID: requestID, method: head.method, path: String(head.path),
+                                   clientAddress: remoteAddress, receivedAtNanos: receivedAtNanos)
+        do throws(Rejection) {
+            let site = try authenticate(head, context: context, requestID: requestID)
+            record.siteID = site.id
+            _ = try match(head, context: context, requestID: requestID)
+            return nil
+        } catch {
+            record.status = error.response.status
+            record.outcome = "rejected"
+            return .respond(error.response, record)
+        }
+    }
+
     func prepare(_ request: ServerRequest) -> PipelineDecision {
         let context = contextStore.current
         let head = request.head
-        let requestID = head.value(for: "X-Request-Id").flatMap { RequestIDGenerator.isAcceptable($0) ? $0 : nil }
-            ?? requestIDs.next()
+        let requestID = requestID(for: head, context: context)
         var record = RequestRecord(requestID: requestID, method: head.method, path: String(head.path),
                                    clientAddress: request.remoteAddress, receivedAtNanos: request.receivedAtNanos)
 
@@ -66,10 +86,25 @@ final class RequestPipeline {
         switch result {
         case .success(let answer):
             record.upstreamStatus = answer.status
+            guard (100...599).contains(answer.status) else {
+                // Not an HTTP status: relaying it would hand the site something no client can read.
+                record.outcome = "upstream_error"
+                let response = ProblemResponses.make(
+                    .badGateway, detail: "The upstream answered with status \(answer.status), which is not an HTTP status; retry later.",
+                    requestID: record.requestID)
+                record.status = response.status
+                return response
+            }
             record.outcome = "forwarded"
+            var body = answer.body
+            if let token = upstreamToken(of: record.siteID), let redacted = SecretRedaction.redact(token, in: body) {
+                // An upstream that echoes its input would otherwise hand the site its real token.
+                body = redacted
+                record.upstreamTokenRedacted = true
+            }
             let id = HTTPHeader(name: "X-Request-Id", value: record.requestID)
             let headers = answer.contentType.map { [HTTPHeader(name: "Content-Type", value: $0), id] } ?? [id]
-            let response = HTTPResponse(status: answer.status, headers: headers, body: answer.body)
+            let response = HTTPResponse(status: answer.status, headers: headers, body: body)
             record.status = response.status
             return response
         case .failure(.cancelled):
@@ -100,7 +135,7 @@ final class RequestPipeline {
     // MARK: - Stages
 
     private func authenticate(_ head: HTTPRequestHead, context: GatewayContext, requestID: String) throws(Rejection) -> SiteContext {
-        let presented = head.value(for: "X-AUTH-TOKEN") ?? bearerToken(head.value(for: "Authorization"))
+        let presented = try presentedKey(head, requestID: requestID)
         guard let presented, !presented.isEmpty else {
             throw Rejection(unauthorized("Send your site key in the X-AUTH-TOKEN header (or Authorization: Bearer).", requestID))
         }
@@ -111,6 +146,12 @@ final class RequestPipeline {
     }
 
     private func match(_ head: HTTPRequestHead, context: GatewayContext, requestID: String) throws(Rejection) -> (OperationSpec, String?) {
+        if Self.containsEncodedSlash(head.path) {
+            // Decoded, `%2F` would join segments the site kept apart and reach an operation by a path
+            // no site sends; no operation has a slash inside a segment.
+            throw Rejection(ProblemResponses.make(.badRequest, detail: "The request path contains an encoded slash (%2F); "
+                + "write the path with plain slashes.", requestID: requestID))
+        }
         guard let path = URLEncodedForm.percentDecodePath(head.path) else {
             throw Rejection(ProblemResponses.make(.badRequest, detail: "The request path has invalid percent-encoding.", requestID: requestID))
         }
@@ -144,15 +185,65 @@ final class RequestPipeline {
         case .success(let validated):
             return validated
         case .failure(let failure):
+            // At most `ProblemCollector.defaultLimit` codes: the log line stays as small as the answer.
             record.problemCodes = failure.problems.map(\.code)
-            let count = failure.problems.count
+            let count = failure.problems.count + failure.omitted
             throw Rejection(ProblemResponses.make(
                 .invalidFields, detail: "\(count) field\(count == 1 ? " is" : "s are") invalid for \(operation.id); nothing was sent upstream.",
-                requestID: requestID, errors: failure.problems))
+                requestID: requestID, errors: failure.problems, errorsOmitted: failure.omitted))
         }
     }
 
     // MARK: - Helpers
+
+    /// The site key the request presents, from `X-AUTH-TOKEN` or `Authorization: Bearer`. Two
+    /// credentials that differ are refused: whichever one a check took first, another part of the
+    /// chain (a proxy, a log) could take the other.
+    private func presentedKey(_ head: HTTPRequestHead, requestID: String) throws(Rejection) -> String? {
+        var presented: String?
+        for candidate in head.values(for: "X-AUTH-TOKEN") + head.values(for: "Authorization").compactMap(bearerToken) {
+            if let presented, presented != candidate {
+                throw Rejection(ProblemResponses.make(
+                    .ambiguousCredentials, detail: "The request carries two different credentials (X-AUTH-TOKEN sent twice, "
+                        + "or X-AUTH-TOKEN and Authorization: Bearer); send your site key once.", requestID: requestID))
+            }
+            presented = candidate
+        }
+        return presented
+    }
+
+    /// The site's own `X-Request-Id` when it is sane and not a secret, otherwise a new id. An id
+    /// equal to a credential (a key pasted into the wrong header) would be logged, echoed and
+    /// forwarded upstream, so it is never used; site keys are known only by hash, so the id is
+    /// hashed to compare.
+    private func requestID(for head: HTTPRequestHead, context: GatewayContext) -> String {
+        guard let candidate = head.value(for: "X-Request-Id"), RequestIDGenerator.isAcceptable(candidate),
+              !head.values(for: "X-AUTH-TOKEN").contains(candidate),
+              !head.values(for: "Authorization").compactMap(bearerToken).contains(candidate),
+              !context.isCredential(candidate)
+        else { return requestIDs.next() }
+        return candidate
+    }
+
+    private func upstreamToken(of siteID: String?) -> String? {
+        guard let siteID else { return nil }
+        return contextStore.current.sites.first { $0.id == siteID }?.upstreamToken.reveal()
+    }
+
+    /// Whether the path has `%2F` or `%2f`.
+    static func containsEncodedSlash(_ path: Substring) -> Bool {
+        let bytes = path.utf8
+        var index = bytes.startIndex
+        while let percent = bytes[index...].firstIndex(of: 0x25) {
+            let first = bytes.index(after: percent)
+            guard first < bytes.endIndex else { return false }
+            let second = bytes.index(after: first)
+            guard second < bytes.endIndex else { return false }
+            if bytes[first] == 0x32 && (bytes[second] == 0x46 || bytes[second] == 0x66) { return true }
+            index = first
+        }
+        return false
+    }
 
     private func unauthorized(_ detail: String, _ requestID: String) -> HTTPResponse {
         ProblemResponses.make(.unauthorized, detail: detail, requestID: requestID,

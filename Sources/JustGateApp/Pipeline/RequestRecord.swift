@@ -14,5 +14,7 @@ public struct RequestRecord: Sendable {
     public var upstreamStatus: Int?
     /// For field problems: their codes, so logs show why without showing values.
     public var problemCodes: [String] = []
+    /// The upstream's answer contained the site's upstream token, which was replaced by `[redacted]`.
+    public var upstreamTokenRedacted = false
     public var receivedAtNanos: UInt64
 }

@@ -18,7 +18,7 @@ final class GatewayFixture {
 
     /// - Parameter upstream: "sandbox" or a URL.
     init(upstream: String = "sandbox", extraYAML: String = "", serverYAML: String = "", upstreamYAML: String = "",
-         timeoutMs: Int = 10000) throws {
+         timeoutMs: Int = 10000, workers: Int = 2) throws {
         let yaml = """
             listen: 127.0.0.1:0
             upstream:
@@ -27,7 +27,7 @@ final class GatewayFixture {
               timeout_ms: \(timeoutMs)
             \(upstreamYAML)
             server:
-              workers: 2
+              workers: \(workers)
             \(serverYAML)
             sites:
               - id: horoscope-daily
