@@ -139,14 +139,21 @@ public final class EventLoop {
 
     // MARK: - Running
 
+    /// Registers the listeners and the wake-up eventfd; a loop that cannot is not started (see
+    /// `HTTPServer.start`), never left running deaf.
+    func register() throws {
+        for listener in listeners { try epoll.add(listener, tag: .listener, events: .readable) }
+        try epoll.add(wakeFD, tag: .wakeup, events: .readable)
+    }
+
+    /// Gives up a loop that failed to start: closes its listeners (its epoll closes with it).
+    func abandon() {
+        shutdownLoop()
+    }
+
+    /// Runs until a stop is requested and the drain is over; `register` must have succeeded.
     func run() {
         defer { shutdownLoop() }
-        do {
-            for listener in listeners { try epoll.add(listener, tag: .listener, events: .readable) }
-            try epoll.add(wakeFD, tag: .wakeup, events: .readable)
-        } catch {
-            return
-        }
         let events = UnsafeMutableBufferPointer<epoll_event>.allocate(capacity: 256)
         defer { events.deallocate() }
         refreshClock()

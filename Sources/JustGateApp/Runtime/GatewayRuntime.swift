@@ -19,8 +19,9 @@ public final class GatewayRuntime: Sendable {
     /// - Parameters:
     ///   - logger: for the gateway's own events; its label and level also apply to request lines.
     ///   - requestLogSink: where request lines go; the same sink `logger`'s handler writes to.
+    ///   - replaceListeners: start even when another process listens on `listen` (`serve --replace`).
     public init(config: GatewayConfig, sites: [ResolvedSite], logger: Logger,
-                requestLogSink: LogSink = .standardError,
+                requestLogSink: LogSink = .standardError, replaceListeners: Bool = false,
                 wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) throws {
         var sandbox: SandboxServer?
         let baseURL: String
@@ -43,17 +44,18 @@ public final class GatewayRuntime: Sendable {
             maxResponseBytes: config.upstream.maxResponseBytes, caFile: config.upstream.caFile)
         let requestLogLabel = logger.label
         let requestLogThreshold = logger.logLevel
+        var serverConfiguration = ServerConfiguration(
+            address: listen, workers: config.server.workers, maxConnections: config.server.maxConnections,
+            headerTimeoutMs: config.server.headerTimeoutMs, bodyTimeoutMs: config.server.bodyTimeoutMs,
+            idleTimeoutMs: config.server.idleTimeoutMs, limits: config.server.httpLimits,
+            errorResponse: GatewayRuntime.serverError)
+        serverConfiguration.joinExistingListeners = replaceListeners
         let server = HTTPServer(
-            configuration: ServerConfiguration(
-                address: listen, workers: config.server.workers, maxConnections: config.server.maxConnections,
-                headerTimeoutMs: config.server.headerTimeoutMs, bodyTimeoutMs: config.server.bodyTimeoutMs,
-                idleTimeoutMs: config.server.idleTimeoutMs, limits: config.server.httpLimits,
-                errorResponse: GatewayRuntime.serverError),
+            configuration: serverConfiguration,
             handlerFactory: { loop in
                 let pipeline = RequestPipeline(contextStore: store, wallClock: wallClock)
-                guard let upstream = try? UpstreamClient(loop: loop, configuration: upstreamConfiguration) else {
-                    return UnavailableHandler()
-                }
+                // A loop without an upstream client could only answer 503: fail start-up instead.
+                let upstream = try UpstreamClient(loop: loop, configuration: upstreamConfiguration)
                 let requestLog = RequestLog(sink: requestLogSink, label: requestLogLabel, threshold: requestLogThreshold)
                 return GatewayHandler(pipeline: pipeline, upstream: upstream, requestLog: requestLog)
             })
@@ -87,13 +89,6 @@ public final class GatewayRuntime: Sendable {
 public struct GatewayStartError: Error, CustomStringConvertible {
     public var description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Answers 503 on a loop whose upstream client could not be created, instead of crashing the process.
-private final class UnavailableHandler: HTTPHandler {
-    func handle(_ request: ServerRequest, responder: Responder) {
-        responder.respond(GatewayRuntime.serverError(503, "The upstream client could not be created on this worker."))
-    }
 }
 
 extension ServerConfig {
