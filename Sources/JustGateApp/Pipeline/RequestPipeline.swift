@@ -17,6 +17,7 @@ enum PipelineDecision {
 /// The request pipeline: accept → parse → authenticate → match → validate → (limit) → forward →
 /// record → respond. Each stage is one method below that either passes the request on or ends
 /// it with a problem response; a new stage (rate limiting, audit) is one more call in `prepare`.
+/// `screen` runs the stages that need only the head (authenticate, match) before a body is read.
 ///
 /// One pipeline per event loop, so its request-id counter needs no lock; the context it reads is
 /// an immutable value shared by all loops.
@@ -42,6 +43,13 @@ final class RequestPipeline {
     /// then runs every stage on the complete request.
     func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> PipelineDecision? {
         let context = contextStore.current
+        // Most requests pass: check them without making a request id or a record first, which
+        // only a refusal needs (it then runs the two stages again, with its id).
+        do throws(Rejection) {
+            _ = try authenticate(head, context: context, requestID: "")
+            _ = try match(head, context: context, requestID: "")
+            return nil
+        } catch {}
         let requestID = requestID(for: head, context: context)
         var record = RequestRecord(requestID: requestID, method: head.method, path: String(head.path),
                                    clientAddress: remoteAddress, receivedAtNanos: receivedAtNanos)
