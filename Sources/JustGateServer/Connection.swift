@@ -341,7 +341,7 @@ final class Connection {
         if phase != .lingering && backlog >= loop.maxBufferedInput { wanted.remove(.readable) }
         guard wanted != registered else { return }
         registered = wanted
-        loop.setInterest(self, wanted)
+        if !loop.setInterest(self, wanted) { close() }
     }
 
     private func setDeadline(_ kind: Deadline) {

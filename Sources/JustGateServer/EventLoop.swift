@@ -278,10 +278,22 @@ public final class EventLoop {
         listenersPausedUntil = nowMs + 100
     }
 
+    /// Re-registers the listeners after a pause; one that epoll still refuses is tried again on the
+    /// next pause interval rather than being left silently unwatched (a loop that never accepts again).
     private func resumeListeners() {
         listenersPausedUntil = 0
         guard !isDraining else { return }
-        for listener in listeners { try? epoll.add(listener, tag: .listener, events: .readable) }
+        var failed = false
+        for listener in listeners {
+            do {
+                try epoll.add(listener, tag: .listener, events: .readable)
+            } catch let error as SocketError where error.code == EEXIST {
+                continue
+            } catch {
+                failed = true
+            }
+        }
+        if failed { listenersPausedUntil = nowMs + 100 }
     }
 
     private func store(_ connection: Connection) {
@@ -298,8 +310,15 @@ public final class EventLoop {
         return slot < connections.count ? connections[slot] : nil
     }
 
-    func setInterest(_ connection: Connection, _ events: IOEvents) {
-        try? epoll.modify(connection.fd, tag: .connection, events: events)
+    /// Changes what epoll reports for a connection; false when epoll refuses, and the connection,
+    /// which would otherwise wait for events that never come, must be closed.
+    func setInterest(_ connection: Connection, _ events: IOEvents) -> Bool {
+        do {
+            try epoll.modify(connection.fd, tag: .connection, events: events)
+            return true
+        } catch {
+            return false
+        }
     }
 
     func remove(_ connection: Connection) {

@@ -123,6 +123,7 @@ public final class HTTPServer: Sendable {
 
     private func stopLoops(threads: [pthread_t], wakeFDs: [Int32]) {
         shared.requestStop()
+        // A failed wake-up only delays a loop's exit to its next turn: loops wait at most a second.
         for fd in wakeFDs { _ = eventfd_write(fd, 1) }
         for thread in threads { pthread_join(thread, nil) }
         // Only now, with every loop gone, can no one write to these any more.
