@@ -105,13 +105,20 @@ final class RequestPipeline {
             }
             record.outcome = "forwarded"
             var body = answer.body
-            if let token = upstreamToken(of: record.siteID), let redacted = SecretRedaction.redact(token, in: body) {
+            var contentType = answer.contentType
+            if let token = upstreamToken(of: record.siteID) {
                 // An upstream that echoes its input would otherwise hand the site its real token.
-                body = redacted
-                record.upstreamTokenRedacted = true
+                if let redacted = SecretRedaction.redact(token, in: body) {
+                    body = redacted
+                    record.upstreamTokenRedacted = true
+                }
+                if let type = contentType, !token.isEmpty, type.contains(token) {
+                    contentType = nil
+                    record.upstreamTokenRedacted = true
+                }
             }
             let id = HTTPHeader(name: "X-Request-Id", value: record.requestID)
-            let headers = answer.contentType.map { [HTTPHeader(name: "Content-Type", value: $0), id] } ?? [id]
+            let headers = contentType.map { [HTTPHeader(name: "Content-Type", value: $0), id] } ?? [id]
             let response = HTTPResponse(status: answer.status, headers: headers, body: body)
             record.status = response.status
             return response

@@ -121,7 +121,9 @@ enum OpenAPIProblems {
 
     private static func relayed() -> YAMLTree {
         .map([
-            ("description", .string("The upstream's answer, relayed unchanged: status, body and `Content-Type`. The Just Services API "
+            ("description", .string("The upstream's answer, relayed unchanged: status, body and `Content-Type` (should the upstream "
+                + "ever echo the site's upstream token, it is replaced by `[redacted]`; a status outside 100–599 is answered "
+                + "with `BadGateway` instead). The Just Services API "
                 + "answers with `text/plain` (messages, a new juid) or `application/json` (segments, statistics).")),
             ("headers", .map([("X-Request-Id", .ref("headers", "X-Request-Id"))])),
             ("content", .map([
@@ -233,7 +235,8 @@ enum OpenAPIProblems {
     static func headers() -> YAMLTree {
         .map([("X-Request-Id", .map([
             ("description", .string("The request's id: the caller's own `X-Request-Id` when it was 1 to 128 characters of "
-                + "`[A-Za-z0-9._:-]`, otherwise one justgate made. It is also sent upstream and logged.")),
+                + "`[A-Za-z0-9._:-]` and not a site key or upstream token, otherwise one justgate made. It is also sent "
+                + "upstream and logged.")),
             ("schema", .map([("type", "string"), ("pattern", .string(OpenAPIPatterns.requestID))])),
         ]))])
     }
