@@ -45,11 +45,14 @@ extension GatewayContext {
 public struct SiteContext: Sendable {
     public var id: String
     public var upstreamToken: Secret
+    /// The token's bytes, made once, for finding it in upstream answers (see `SecretRedaction`).
+    var upstreamTokenBytes: [UInt8]
     public var config: SiteConfig
 
     init(_ resolved: ResolvedSite) {
         id = resolved.config.id
         upstreamToken = resolved.upstreamToken
+        upstreamTokenBytes = Array(resolved.upstreamToken.reveal().utf8)
         config = resolved.config
     }
 

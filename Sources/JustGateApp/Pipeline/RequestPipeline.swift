@@ -112,7 +112,7 @@ final class RequestPipeline {
                     body = redacted
                     record.upstreamTokenRedacted = true
                 }
-                if let type = contentType, !token.isEmpty, type.contains(token) {
+                if let type = contentType, SecretRedaction.redact(token, in: Array(type.utf8)) != nil {
                     contentType = nil
                     record.upstreamTokenRedacted = true
                 }
@@ -214,9 +214,20 @@ final class RequestPipeline {
     /// The site key the request presents, from `X-AUTH-TOKEN` or `Authorization: Bearer`. Two
     /// credentials that differ are refused: whichever one a check took first, another part of the
     /// chain (a proxy, a log) could take the other.
+    ///
+    /// One walk over the headers, allocating nothing: this runs for every request.
     private func presentedKey(_ head: HTTPRequestHead, requestID: String) throws(Rejection) -> String? {
         var presented: String?
-        for candidate in head.values(for: "X-AUTH-TOKEN") + head.values(for: "Authorization").compactMap(bearerToken) {
+        for header in head.headers {
+            let candidate: String?
+            if Self.isNamed(header, "x-auth-token") {
+                candidate = header.value
+            } else if Self.isNamed(header, "authorization") {
+                candidate = bearerToken(header.value)
+            } else {
+                continue
+            }
+            guard let candidate else { continue }
             if let presented, presented != candidate {
                 throw Rejection(ProblemResponses.make(
                     .ambiguousCredentials, detail: "The request carries two different credentials (X-AUTH-TOKEN sent twice, "
@@ -233,16 +244,27 @@ final class RequestPipeline {
     /// hashed to compare.
     private func requestID(for head: HTTPRequestHead, context: GatewayContext) -> String {
         guard let candidate = head.value(for: "X-Request-Id"), RequestIDGenerator.isAcceptable(candidate),
-              !head.values(for: "X-AUTH-TOKEN").contains(candidate),
-              !head.values(for: "Authorization").compactMap(bearerToken).contains(candidate),
+              !head.headers.contains(where: { header in
+                  (Self.isNamed(header, "x-auth-token") && header.value == candidate)
+                      || (Self.isNamed(header, "authorization") && bearerToken(header.value) == candidate)
+              }),
               !context.isCredential(candidate)
         else { return requestIDs.next() }
         return candidate
     }
 
-    private func upstreamToken(of siteID: String?) -> String? {
+    private func upstreamToken(of siteID: String?) -> [UInt8]? {
         guard let siteID else { return nil }
-        return contextStore.current.sites.first { $0.id == siteID }?.upstreamToken.reveal()
+        return contextStore.current.sites.first { $0.id == siteID }?.upstreamTokenBytes
+    }
+
+    /// Whether a header is called `lowercaseName`, compared without allocating.
+    private static func isNamed(_ header: HTTPHeader, _ lowercaseName: StaticString) -> Bool {
+        let name = header.name.utf8
+        guard name.count == lowercaseName.utf8CodeUnitCount else { return false }
+        return lowercaseName.withUTF8Buffer { expected in
+            name.elementsEqual(expected) { byte, lower in (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == lower }
+        }
     }
 
     /// Whether the path has `%2F` or `%2f`.

@@ -10,7 +10,11 @@ public enum SecretRedaction {
     /// `bytes` with every occurrence of `secret` replaced by `[redacted]`, or nil when there is none
     /// (the common case, which copies nothing).
     public static func redact(_ secret: String, in bytes: [UInt8]) -> [UInt8]? {
-        let needle = Array(secret.utf8)
+        redact(Array(secret.utf8), in: bytes)
+    }
+
+    /// The same for a secret already in bytes (made once per site, not once per answer).
+    public static func redact(_ needle: [UInt8], in bytes: [UInt8]) -> [UInt8]? {
         guard !needle.isEmpty, bytes.count >= needle.count else { return nil }
         guard var match = firstOccurrence(of: needle, in: bytes, from: 0) else { return nil }
         var out: [UInt8] = []
