@@ -27,7 +27,8 @@ public struct ChunkedBodyDecoder: Sendable {
     private var lineBytes = 0
     private var trailerBytes = 0
 
-    /// Creates a decoder that refuses bodies larger than `maxBodyBytes` with 413.
+    /// Creates a decoder that refuses bodies larger than `maxBodyBytes` with 413 (and chunk sizes too
+    /// large to be numbers with 400).
     public init(maxBodyBytes: Int) {
         self.maxBodyBytes = maxBodyBytes
     }
@@ -37,7 +38,8 @@ public struct ChunkedBodyDecoder: Sendable {
 
     /// Decodes as much of `input` as possible, appending data to `body`. done == true once the last chunk and the
     /// trailer section (accepted and discarded, bounded) are consumed. Bytes after `consumed` belong to the next
-    /// request. Throws 400 for malformed framing and 413 when the body would exceed the limit.
+    /// request. Throws 400 for malformed framing (an overflowing chunk size included) and 413 when the body would exceed
+    /// the limit.
     public mutating func decode(
         _ input: UnsafeRawBufferPointer, into body: inout [UInt8]
     ) throws(HTTPParseError) -> (consumed: Int, done: Bool) {
@@ -140,16 +142,19 @@ public struct ChunkedBodyDecoder: Sendable {
         }
     }
 
+    /// A size that does not fit in an integer is malformed framing (400), not a large body: no
+    /// sender can mean it. The size is compared with the body limit once all its digits are read.
     private mutating func appendSizeDigit(_ digit: Int) throws(HTTPParseError) {
         let (shifted, overflowA) = chunkSize.multipliedReportingOverflow(by: 16)
         let (sum, overflowB) = shifted.addingReportingOverflow(digit)
-        guard !overflowA, !overflowB, sum <= maxBodyBytes - decodedBytes else {
-            throw HTTPParseError(status: 413, reason: "The request body is larger than the \(maxBodyBytes) bytes this server accepts.")
-        }
+        guard !overflowA, !overflowB else { throw Self.malformed("a chunk size does not fit in 63 bits") }
         chunkSize = sum
     }
 
     private mutating func afterSizeByte(_ byte: UInt8) throws(HTTPParseError) {
+        guard chunkSize <= maxBodyBytes - decodedBytes else {
+            throw HTTPParseError(status: 413, reason: "The request body is larger than the \(maxBodyBytes) bytes this server accepts.")
+        }
         decodedBytes += chunkSize
         switch byte {
         case ASCII.cr: state = .sizeLineLF

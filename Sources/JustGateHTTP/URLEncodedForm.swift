@@ -5,10 +5,13 @@
 public enum URLEncodedForm {
     /// Decodes `name=value&...`: '+' is a space, %XX escapes are decoded, empty pairs are skipped, a pair without
     /// '=' has an empty value, order and duplicates are kept.
-    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(FormDecodingError) -> [(name: String, value: String)] {
+    ///
+    /// Decoding stops after `maxFields + 1` fields, so a caller can tell that its limit was passed without
+    /// decoding (and allocating) the rest of a hostile body.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, maxFields: Int = .max) throws(FormDecodingError) -> [(name: String, value: String)] {
         var fields: [(name: String, value: String)] = []
         var start = 0
-        while start <= bytes.count {
+        while start <= bytes.count, fields.count <= maxFields {
             var end = start
             while end < bytes.count, bytes[end] != ASCII.ampersand { end += 1 }
             if end > start {
@@ -19,12 +22,12 @@ public enum URLEncodedForm {
         return fields
     }
 
-    /// Decodes a query string or form body held in a `String`.
-    public static func decode(_ string: String) throws(FormDecodingError) -> [(name: String, value: String)] {
+    /// Decodes a query string or form body held in a `String`, stopping like the byte form after `maxFields + 1`.
+    public static func decode(_ string: String, maxFields: Int = .max) throws(FormDecodingError) -> [(name: String, value: String)] {
         var string = string
         // withUTF8 only rethrows untyped errors, so the typed error travels out in a Result.
         let result = string.withUTF8 { bytes in
-            Result { () throws(FormDecodingError) in try decode(UnsafeRawBufferPointer(bytes)) }
+            Result { () throws(FormDecodingError) in try decode(UnsafeRawBufferPointer(bytes), maxFields: maxFields) }
         }
         return try result.get()
     }

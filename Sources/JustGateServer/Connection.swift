@@ -159,12 +159,31 @@ final class Connection {
             dispatch()
         case .contentLength(let length):
             if length == 0 { dispatch(); return true }
+            if answeredFromHead(parsed) { return true }
             body.reserveCapacity(length)
             beginBody(parsed)
         case .chunked:
+            if answeredFromHead(parsed) { return true }
             chunkedDecoder = ChunkedBodyDecoder(maxBodyBytes: loop.configuration.limits.maxBodyBytes)
             beginBody(parsed)
         }
+        return true
+    }
+
+    /// Lets the handler answer a request from its head alone (`HTTPHandler.screen`). The body is
+    /// then neither invited nor read: the answer goes out with `Connection: close` and the
+    /// connection lingers, discarding what the client still sends, so the answer is not lost to a reset.
+    private func answeredFromHead(_ parsed: HTTPRequestHead) -> Bool {
+        guard let response = loop.screen(parsed, remoteAddress: remoteAddress, receivedAtNanos: requestStartNanos) else {
+            return false
+        }
+        head = nil
+        phase = .awaitingResponse
+        generation &+= 1
+        setDeadline(.none)
+        keepAlive = false
+        lingerOnClose = true
+        complete(response)
         return true
     }
 
@@ -325,7 +344,7 @@ final class Connection {
         if phase != .lingering && backlog >= loop.maxBufferedInput { wanted.remove(.readable) }
         guard wanted != registered else { return }
         registered = wanted
-        loop.setInterest(self, wanted)
+        if !loop.setInterest(self, wanted) { close() }
     }
 
     private func setDeadline(_ kind: Deadline) {

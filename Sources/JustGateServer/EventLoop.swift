@@ -139,14 +139,21 @@ public final class EventLoop {
 
     // MARK: - Running
 
+    /// Registers the listeners and the wake-up eventfd; a loop that cannot is not started (see
+    /// `HTTPServer.start`), never left running deaf.
+    func register() throws {
+        for listener in listeners { try epoll.add(listener, tag: .listener, events: .readable) }
+        try epoll.add(wakeFD, tag: .wakeup, events: .readable)
+    }
+
+    /// Gives up a loop that failed to start: closes its listeners (its epoll closes with it).
+    func abandon() {
+        shutdownLoop()
+    }
+
+    /// Runs until a stop is requested and the drain is over; `register` must have succeeded.
     func run() {
         defer { shutdownLoop() }
-        do {
-            for listener in listeners { try epoll.add(listener, tag: .listener, events: .readable) }
-            try epoll.add(wakeFD, tag: .wakeup, events: .readable)
-        } catch {
-            return
-        }
         let events = UnsafeMutableBufferPointer<epoll_event>.allocate(capacity: 256)
         defer { events.deallocate() }
         refreshClock()
@@ -271,10 +278,22 @@ public final class EventLoop {
         listenersPausedUntil = nowMs + 100
     }
 
+    /// Re-registers the listeners after a pause; one that epoll still refuses is tried again on the
+    /// next pause interval rather than being left silently unwatched (a loop that never accepts again).
     private func resumeListeners() {
         listenersPausedUntil = 0
         guard !isDraining else { return }
-        for listener in listeners { try? epoll.add(listener, tag: .listener, events: .readable) }
+        var failed = false
+        for listener in listeners {
+            do {
+                try epoll.add(listener, tag: .listener, events: .readable)
+            } catch let error as SocketError where error.code == EEXIST {
+                continue
+            } catch {
+                failed = true
+            }
+        }
+        if failed { listenersPausedUntil = nowMs + 100 }
     }
 
     private func store(_ connection: Connection) {
@@ -291,8 +310,15 @@ public final class EventLoop {
         return slot < connections.count ? connections[slot] : nil
     }
 
-    func setInterest(_ connection: Connection, _ events: IOEvents) {
-        try? epoll.modify(connection.fd, tag: .connection, events: events)
+    /// Changes what epoll reports for a connection; false when epoll refuses, and the connection,
+    /// which would otherwise wait for events that never come, must be closed.
+    func setInterest(_ connection: Connection, _ events: IOEvents) -> Bool {
+        do {
+            try epoll.modify(connection.fd, tag: .connection, events: events)
+            return true
+        } catch {
+            return false
+        }
     }
 
     func remove(_ connection: Connection) {
@@ -302,6 +328,10 @@ public final class EventLoop {
         connections[slot] = nil
         connectionCount -= 1
         shared.releaseConnection()
+    }
+
+    func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> HTTPResponse? {
+        handler?.screen(head, remoteAddress: remoteAddress, receivedAtNanos: receivedAtNanos)
     }
 
     func handle(_ request: ServerRequest, responder: Responder) {

@@ -17,6 +17,20 @@ public struct ServerRequest: Sendable {
 /// It must call `responder.respond` exactly once per request, now or later, on the same thread.
 public protocol HTTPHandler: AnyObject {
     func handle(_ request: ServerRequest, responder: Responder)
+
+    /// Looks at a request's head before its body is invited (`100 Continue`) or read, and answers
+    /// it now when the head alone decides it (no key, no such path): such a request then costs no
+    /// body buffer. The server writes the answer and, when a body was announced, closes the
+    /// connection without reading it. Nil lets the request go on to `handle` with its body.
+    /// Called only for requests that announce a body, on the loop's thread, like `handle`.
+    func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> HTTPResponse?
+}
+
+extension HTTPHandler {
+    /// By default every head goes on to `handle`.
+    public func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> HTTPResponse? {
+        nil
+    }
 }
 
 /// The way back to the connection a request came from.

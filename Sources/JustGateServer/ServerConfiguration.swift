@@ -17,6 +17,11 @@ public struct ServerConfiguration: Sendable {
     /// How long `stop()` lets requests in flight finish before closing their connections.
     public var drainTimeoutMs: Int
     public var limits: HTTPLimits
+    /// Whether to bind even when another socket already listens on `address`. Listeners use
+    /// `SO_REUSEPORT`, which would let a second process (a second justgate started by mistake) take
+    /// a share of the connections, site keys included; so by default start-up refuses a busy address,
+    /// and only a deliberate hand-over (`justgate serve --replace`) joins it.
+    public var joinExistingListeners = false
     /// Renders errors the server produces before a handler runs (parse errors, timeouts, overload),
     /// so the application decides their format (problem+json) in one place.
     public var errorResponse: @Sendable (_ status: Int, _ detail: String) -> HTTPResponse

@@ -1,7 +1,9 @@
 import Synchronization
 
 /// The little state the loops of one server share: the stop request and the connection count
-/// that enforces `maxConnections` across loops. Atomics, so the hot path never takes a lock.
+/// that enforces `maxConnections` across loops. Atomics, so accepting and closing a connection takes
+/// no lock here (the gateway's pipeline does take one uncontended lock per request, to read the
+/// current config: see `GatewayContextStore`).
 final class ServerSharedState: Sendable {
     private let stopRequested = Atomic<Bool>(false)
     private let openConnections = Atomic<Int>(0)

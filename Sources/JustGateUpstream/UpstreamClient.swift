@@ -14,20 +14,31 @@ public final class UpstreamClient {
     private var spare: [CurlTransfer] = []
     private var timer: Int?
 
-    /// Fails only if libcurl cannot allocate a multi handle.
+    /// Fails if libcurl's global set-up failed, it cannot allocate a multi handle, or it refuses
+    /// one of the options this client depends on (the socket and timer callbacks above all: without
+    /// them no call would ever progress). The gateway then refuses to start.
     public init(loop: EventLoop, configuration: UpstreamClientConfiguration) throws(UpstreamFailure) {
-        _ = UpstreamClient.globalInit
+        let initialised = UpstreamClient.globalInit
+        guard initialised == CURLE_OK else {
+            throw .failed("libcurl's global initialisation failed: \(UpstreamClient.text(initialised))")
+        }
         guard let multi = curl_multi_init() else { throw .failed("libcurl could not create a multi handle") }
         self.loop = loop
         self.configuration = configuration
         self.multi = multi
+        // From here a throw runs deinit, which cleans the multi handle up.
         let me = Unmanaged.passUnretained(self).toOpaque()
-        jg_multi_setopt_socket_callback(multi, curlSocketChanged)
-        jg_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, me)
-        jg_multi_setopt_timer_callback(multi, curlTimerChanged)
-        jg_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, me)
-        jg_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, configuration.maxIdleConnections)
-        jg_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        let results = [
+            jg_multi_setopt_socket_callback(multi, curlSocketChanged),
+            jg_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, me),
+            jg_multi_setopt_timer_callback(multi, curlTimerChanged),
+            jg_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, me),
+            jg_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, configuration.maxIdleConnections),
+            jg_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX)),
+        ]
+        if let refused = results.first(where: { $0 != CURLM_OK }) {
+            throw .failed("libcurl refused a multi handle option: \(String(cString: curl_multi_strerror(refused)))")
+        }
     }
 
     deinit {
@@ -40,10 +51,9 @@ public final class UpstreamClient {
         curl_multi_cleanup(multi)
     }
 
-    /// libcurl's process-wide set-up, run once before any handle exists (swift_once makes it thread-safe).
-    private static let globalInit: Void = {
-        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
-    }()
+    /// libcurl's process-wide set-up, run once before any handle exists (swift_once makes it
+    /// thread-safe); its result is checked by every client made.
+    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
     /// Calls in flight on this loop.
     public var inFlight: Int { active.count }

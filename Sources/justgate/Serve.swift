@@ -15,11 +15,18 @@ struct Serve: ParsableCommand {
             them in if they are valid; otherwise the old config stays. SIGINT or SIGTERM stops accepting, \
             lets requests in flight finish within shutdown.grace_ms, and exits 0; a second signal exits at once.
 
+            Start-up fails (exit 1, naming the address) when another process already listens on `listen`: \
+            the listeners use SO_REUSEPORT, and a second gateway would silently take a share of the \
+            connections. For a deliberate hand-over, start the new process with --replace, then stop the old one.
+
             Example: justgate serve --config config/justgate.yaml
             """
     )
 
     @OptionGroup var options: ConfigOptions
+
+    @Flag(help: "Share the listen address with a process already listening on it (for a hand-over without downtime).")
+    var replace = false
 
     func run() throws {
         guard let (config, warnings) = ConfigFile.load(options.config) else { throw ExitCode(2) }
@@ -48,7 +55,8 @@ struct Serve: ParsableCommand {
         let signals = ShutdownSignals.block()
         let runtime: GatewayRuntime
         do {
-            runtime = try GatewayRuntime(config: config, sites: sites, logger: logger, configSource: ConfigFile.source(options.config))
+            runtime = try GatewayRuntime(config: config, sites: sites, logger: logger, replaceListeners: replace,
+                                         configSource: ConfigFile.source(options.config))
         } catch {
             logger.critical("could not start", metadata: ["error": .string("\(error)")])
             LogSink.standardError.flush()

@@ -142,4 +142,37 @@ struct CommandLineTests {
         #expect(!log.contains(token))
         #expect(!log.contains(key))
     }
+    @Test func aSecondServeOnABusyAddressExitsNamingItUnlessReplace() throws {
+        let key = "cli-busy-site-key"
+        func config(listen: String) throws -> String {
+            try writeTemporary("""
+                listen: \(listen)
+                upstream: { url: sandbox }
+                sites:
+                  - id: busy-site
+                    key_sha256: "\(SiteKeys.sha256Hex(key))"
+                    upstream_token: { env: JUSTGATE_CLI_BUSY_TOKEN }
+                """)
+        }
+        let environment = ["JUSTGATE_CLI_BUSY_TOKEN": "busy-token"]
+        var first = try startServe(config: try config(listen: "127.0.0.1:0"), environment: environment)
+        let port = try #require(first.port, "no start-up line in: \(first.log)")
+        let busy = try config(listen: "127.0.0.1:\(port)")
+        let merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let second = try ChildProcess(CommandLineTests.binary.path, ["serve", "--config", busy], environment: merged)
+        let secondLog = second.readStderr(until: "justgate started", timeoutSeconds: 10)
+        if second.isRunning { second.signal(SIGTERM) }  // it started serving: the bug this test is about
+        let secondStatus = second.wait()
+        #expect(!secondLog.contains("justgate started"))
+        #expect(secondStatus != 0)
+        #expect(secondLog.contains("127.0.0.1:\(port)"))
+        #expect(secondLog.contains("already listens"))
+        // A deliberate hand-over joins the address.
+        let replacing = try ChildProcess(CommandLineTests.binary.path, ["serve", "--config", busy, "--replace"],
+                                         environment: merged)
+        var handover = RunningServe(process: replacing, log: replacing.readStderr(until: "justgate started", timeoutSeconds: 10))
+        #expect(handover.log.contains("justgate started"))
+        #expect(handover.stop() == 0)
+        #expect(first.stop() == 0)
+    }
 }

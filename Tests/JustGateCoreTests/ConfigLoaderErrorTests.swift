@@ -136,6 +136,8 @@ struct ConfigErrorCase: Sendable, CustomTestStringConvertible {
                    message: "'verbose' is not one of: trace, debug, info, notice, warning, error, critical"),
         .appending("bad unknown_fields policy", "validation:\n  unknown_fields: ignore\n",
                    path: "validation.unknown_fields", line: 9, message: "'ignore' is not one of: reject, drop"),
+        .appending("zero max_fields", "validation:\n  max_fields: 0\n",
+                   path: "validation.max_fields", line: 9, message: "must be greater than 0"),
         .appending("admin on the site port", "admin_listen: 127.0.0.1:8080\n", path: "admin_listen", line: 8,
                    message: "must differ from listen"),
         .replacing("YAML syntax error", "  url: https://api.justservices.cc", "  url: [unclosed",

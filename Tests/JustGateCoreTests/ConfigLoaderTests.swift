@@ -28,6 +28,7 @@ import Testing
           max_multipart_part_bytes: 4096
         validation:
           unknown_fields: drop
+          max_fields: 40
         sites:
           - id: horoscope-daily
             key_sha256: "\(ConfigFixtures.hashA)"
@@ -76,6 +77,7 @@ import Testing
         server.maxMultipartPartBytes = 4096
         #expect(config.server == server)
         #expect(config.validation.unknownFields == .drop)
+        #expect(config.validation.maxFields == 40)
 
         #expect(config.sites.count == 2)
         let first = config.sites[0]
@@ -125,6 +127,7 @@ import Testing
         #expect(config.server.maxMultipartParts == 64)
         #expect(config.server.maxMultipartPartBytes == 65_536)
         #expect(config.validation.unknownFields == .reject)
+        #expect(config.validation.maxFields == 256)
         #expect(config.operations.isEmpty)
         #expect(config.audit.path == "var/audit/audit.jsonl")
         #expect(config.log.level == .info)

@@ -119,7 +119,7 @@ import Testing
         let refids = Gen<String?>.element(of: ["2", #"" www ""#, #""""#, #""ch-api_src""#]).map { $0 ?? "" }
         let wrap = Gen<Bool>.bool
         await Self.run(.utmData, zip(emails, numbers, refids, wrap).map { email, number, refid, wrap in
-            let object = #"{"email":\#(email),"refid":2,"number":\#(number),"refid":\#(refid),"other":[1,"x"]}"#
+            let object = #"{"email":\#(email),"refid":2,"number":\#(number),"refid":\#(refid)}"#
             return wrap ? "\"\(object)\"" : object
         })
     }

@@ -27,7 +27,9 @@ final class RequestLog {
     }
 
     func write(_ record: RequestRecord) {
-        let level = RequestLog.level(forStatus: record.status)
+        // An upstream that echoed the site's token is an incident for the operator, whatever the status.
+        let level = record.upstreamTokenRedacted ? max(.warning, RequestLog.level(forStatus: record.status))
+            : RequestLog.level(forStatus: record.status)
         guard level >= threshold else { return }
         let durationMicros = Int((MonotonicNanos.now() &- record.receivedAtNanos) / 1000)
         line.removeAll(keepingCapacity: true)
@@ -79,6 +81,7 @@ final class RequestLog {
         number(",\"status\":", record.status)
         if let trace = record.traceID { text(",\"trace_id\":", trace) }
         if let upstream = record.upstreamStatus { number(",\"upstream_status\":", upstream) }
+        if record.upstreamTokenRedacted { JSONBytesWriter.appendRaw(",\"upstream_token_redacted\":true", to: &out) }
         out.append(0x7D)
     }
 }

@@ -12,6 +12,8 @@ public final class GatewayContext: Sendable {
     /// Base URL without trailing slash, e.g. "https://api.justservices.cc".
     public let upstreamBaseURL: String
     public let unknownFields: UnknownFieldPolicy
+    /// `validation.max_fields`: more fields than this in one request is a 413 before any rule runs.
+    public let maxFields: Int
     public let multipartLimits: MultipartLimits
 
     public init(config: GatewayConfig, sites resolved: [ResolvedSite], upstreamBaseURL: String) {
@@ -25,8 +27,18 @@ public final class GatewayContext: Sendable {
         while base.hasSuffix("/") { base.removeLast() }
         self.upstreamBaseURL = base
         unknownFields = config.validation.unknownFields
+        maxFields = config.validation.maxFields
         multipartLimits = MultipartLimits(maxParts: config.server.maxMultipartParts,
                                           maxPartBytes: config.server.maxMultipartPartBytes)
+    }
+}
+
+extension GatewayContext {
+    /// Whether `text` is a site key or an upstream token of any site: such text must never be
+    /// used where it would be logged or forwarded (a request id).
+    func isCredential(_ text: String) -> Bool {
+        if keys.match(presentedKey: text, now: 0) != .unknown { return true }
+        return sites.contains { $0.upstreamToken.reveal() == text }
     }
 }
 
@@ -34,6 +46,8 @@ public final class GatewayContext: Sendable {
 public struct SiteContext: Sendable {
     public var id: String
     public var upstreamToken: Secret
+    /// The token's bytes, made once, for finding it in upstream answers (see `SecretRedaction`).
+    var upstreamTokenBytes: [UInt8]
     public var config: SiteConfig
     /// The site's rate-limit policies that count each catalogue operation, by operation index.
     let policiesByOperation: [[CompiledPolicy]]
@@ -41,6 +55,7 @@ public struct SiteContext: Sendable {
     init(_ resolved: ResolvedSite, operationIDs: [String]) {
         id = resolved.config.id
         upstreamToken = resolved.upstreamToken
+        upstreamTokenBytes = Array(resolved.upstreamToken.reveal().utf8)
         config = resolved.config
         let compiled = resolved.config.limits.map { CompiledPolicy($0, siteID: resolved.config.id) }
         policiesByOperation = operationIDs.map { operationID in

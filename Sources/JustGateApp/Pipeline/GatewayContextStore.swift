@@ -1,7 +1,9 @@
 import Synchronization
 
-/// Holds the current `GatewayContext` for all loops. A reload replaces it whole; readers take a
-/// copy per request, so they never see half of an old config and half of a new one.
+/// Holds the current `GatewayContext` for all loops. A reload replaces it whole; a reader takes the
+/// reference to the current context under the lock, once per request (an uncontended lock, held
+/// for one retain), and keeps using that context, so it never sees half of an old config and half
+/// of a new one.
 public final class GatewayContextStore: Sendable {
     private let context: Mutex<GatewayContext>
 

@@ -24,6 +24,16 @@ final class GatewayHandler: HTTPHandler {
         metrics.observe(record, durationNanos: Int64(MonotonicNanos.now() &- record.receivedAtNanos))
     }
 
+    /// Authenticates and routes from the head alone, so a request without a valid key or for no
+    /// operation is answered before its body is invited or read.
+    func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> HTTPResponse? {
+        guard case .respond(let response, let record)? = pipeline.screen(head, remoteAddress: remoteAddress,
+                                                                        receivedAtNanos: receivedAtNanos)
+        else { return nil }
+        finished(record)
+        return response
+    }
+
     func handle(_ request: ServerRequest, responder: Responder) {
         carry(pipeline.prepare(request), responder: responder)
     }

@@ -4,9 +4,10 @@ import JustGateHTTP
 /// Builds the site-facing error responses, all `application/problem+json` with the request id.
 enum ProblemResponses {
     static func make(_ kind: ProblemKind, status: Int? = nil, detail: String, requestID: String,
-                     errors: [FieldProblem] = [], headers extra: [HTTPHeader] = [], policies: [String] = []) -> HTTPResponse {
+                     errors: [FieldProblem] = [], errorsOmitted: Int = 0, headers extra: [HTTPHeader] = [],
+                     policies: [String] = []) -> HTTPResponse {
         let problem = ProblemDetails(kind, status: status, detail: detail, requestID: requestID, errors: errors,
-                                     policies: policies)
+                                     errorsOmitted: errorsOmitted, policies: policies)
         var headers = [
             HTTPHeader(name: "Content-Type", value: ProblemDetails.contentType),
             HTTPHeader(name: "X-Request-Id", value: requestID),

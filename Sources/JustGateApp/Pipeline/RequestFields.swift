@@ -12,20 +12,26 @@ enum RequestFields {
         var detail: String
     }
 
-    static func decode(query: String?, contentType: String?, body: [UInt8],
-                       multipartLimits: MultipartLimits) throws(DecodingProblem) -> [(name: String, value: String)] {
+    /// Query fields first, then body fields; more than `maxFields` in all is a 413 `too-many-fields`,
+    /// found while decoding (a urlencoded body stops being read at the limit), before any rule runs.
+    static func decode(query: String?, contentType: String?, body: [UInt8], multipartLimits: MultipartLimits,
+                       maxFields: Int) throws(DecodingProblem) -> [(name: String, value: String)] {
         var fields: [(name: String, value: String)] = []
         if let query, !query.isEmpty {
             do {
-                fields = try URLEncodedForm.decode(query)
+                fields = try URLEncodedForm.decode(query, maxFields: maxFields)
             } catch {
                 throw DecodingProblem(kind: .badRequest, status: 400, detail: "The query string is not valid URL encoding: \(error.message)")
             }
+            try checkCount(fields.count, maxFields: maxFields)
         }
         guard !body.isEmpty else { return fields }
+        let remaining = maxFields - fields.count
         // The form sites send most, spelled the usual way, needs no parsing.
         if let contentType, MediaType.isPlainFormURLEncoded(contentType) {
-            fields.append(contentsOf: try urlencodedFields(body))
+            let bodyFields = try urlencodedFields(body, maxFields: remaining)
+            try checkCount(fields.count + bodyFields.count, maxFields: maxFields)
+            fields.append(contentsOf: bodyFields)
             return fields
         }
         guard let contentType, let mediaType = MediaType(parsing: contentType) else {
@@ -36,7 +42,7 @@ enum RequestFields {
         let bodyFields: [(name: String, value: String)]
         switch (mediaType.type, mediaType.subtype) {
         case ("application", "x-www-form-urlencoded"):
-            bodyFields = try urlencodedFields(body)
+            bodyFields = try urlencodedFields(body, maxFields: remaining)
         case ("multipart", "form-data"):
             guard let boundary = mediaType.parameters["boundary"], !boundary.isEmpty else {
                 throw DecodingProblem(kind: .badRequest, status: 400,
@@ -55,13 +61,21 @@ enum RequestFields {
                 detail: "Content-Type \(ProblemText.excerpt(mediaType.type + "/" + mediaType.subtype)) is not accepted; "
                     + "send application/x-www-form-urlencoded, multipart/form-data or application/json.")
         }
+        try checkCount(fields.count + bodyFields.count, maxFields: maxFields)
         fields.append(contentsOf: bodyFields)
         return fields
     }
 
-    private static func urlencodedFields(_ body: [UInt8]) throws(DecodingProblem) -> [(name: String, value: String)] {
+    private static func checkCount(_ count: Int, maxFields: Int) throws(DecodingProblem) {
+        guard count > maxFields else { return }
+        throw DecodingProblem(kind: .tooManyFields, status: 413,
+                              detail: "The request carries more than \(maxFields) fields; no operation takes more than a dozen, "
+                                + "so send only the operation's fields.")
+    }
+
+    private static func urlencodedFields(_ body: [UInt8], maxFields: Int) throws(DecodingProblem) -> [(name: String, value: String)] {
         try formFields { () throws(FormDecodingError) in
-            try body.withBytes { raw throws(FormDecodingError) in try URLEncodedForm.decode(raw) }
+            try body.withBytes { raw throws(FormDecodingError) in try URLEncodedForm.decode(raw, maxFields: max(0, maxFields)) }
         }
     }
 

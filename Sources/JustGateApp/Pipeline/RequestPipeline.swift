@@ -29,6 +29,7 @@ struct AdmissionTicket {
 /// it with a problem response. A stage that has to wait for an answer from elsewhere (the limit
 /// stage with Redis) hands back `.wait`; its answer arrives on the same loop and `conclude`
 /// carries the request on from there, so the stages stay plain functions testable without sockets.
+/// `screen` runs the stages that need only the head (authenticate, match) before a body is read.
 ///
 /// One pipeline per event loop, so its request-id counter needs no lock; the context it reads is
 /// an immutable value shared by all loops.
@@ -51,11 +52,38 @@ final class RequestPipeline {
         init(_ response: HTTPResponse) { self.response = response }
     }
 
+    /// The stages that need only the head (authenticate, match), run before a body is invited or
+    /// read: a request they refuse is answered at once, so a client without a key or with a wrong
+    /// path cannot make the gateway buffer a megabyte. Nil when the request may go on; `prepare`
+    /// then runs every stage on the complete request.
+    func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> PipelineDecision? {
+        let context = contextStore.current
+        // Most requests pass: check them without making a request id or a record first, which
+        // only a refusal needs (it then runs the two stages again, with its id).
+        do throws(Rejection) {
+            _ = try authenticate(head, context: context, requestID: "")
+            _ = try match(head, context: context, requestID: "")
+            return nil
+        } catch {}
+        let requestID = requestID(for: head, context: context)
+        var record = RequestRecord(requestID: requestID, method: head.method, path: String(head.path),
+                                   clientAddress: remoteAddress, receivedAtNanos: receivedAtNanos)
+        do throws(Rejection) {
+            let site = try authenticate(head, context: context, requestID: requestID)
+            record.siteID = site.id
+            _ = try match(head, context: context, requestID: requestID)
+            return nil
+        } catch {
+            record.status = error.response.status
+            record.outcome = "rejected"
+            return .respond(error.response, record)
+        }
+    }
+
     func prepare(_ request: ServerRequest) -> PipelineDecision {
         let context = contextStore.current
         let head = request.head
-        let requestID = head.value(for: "X-Request-Id").flatMap { RequestIDGenerator.isAcceptable($0) ? $0 : nil }
-            ?? requestIDs.next()
+        let requestID = requestID(for: head, context: context)
         var record = RequestRecord(requestID: requestID, method: head.method, path: String(head.path),
                                    clientAddress: request.remoteAddress, receivedAtNanos: request.receivedAtNanos)
         let trace = traces.context(for: head)
@@ -120,11 +148,33 @@ final class RequestPipeline {
         switch result {
         case .success(let answer):
             record.upstreamStatus = answer.status
+            guard (100...599).contains(answer.status) else {
+                // Not an HTTP status: relaying it would hand the site something no client can read.
+                record.outcome = "upstream_error"
+                let response = ProblemResponses.make(
+                    .badGateway, detail: "The upstream answered with status \(answer.status), which is not an HTTP status; retry later.",
+                    requestID: record.requestID)
+                record.status = response.status
+                return response
+            }
             record.outcome = "forwarded"
+            var body = answer.body
+            var contentType = answer.contentType
+            if let token = upstreamToken(of: record.siteID) {
+                // An upstream that echoes its input would otherwise hand the site its real token.
+                if let redacted = SecretRedaction.redact(token, in: body) {
+                    body = redacted
+                    record.upstreamTokenRedacted = true
+                }
+                if let type = contentType, SecretRedaction.redact(token, in: Array(type.utf8)) != nil {
+                    contentType = nil
+                    record.upstreamTokenRedacted = true
+                }
+            }
             let id = HTTPHeader(name: "X-Request-Id", value: record.requestID)
-            var headers = answer.contentType.map { [HTTPHeader(name: "Content-Type", value: $0), id] } ?? [id]
+            var headers = contentType.map { [HTTPHeader(name: "Content-Type", value: $0), id] } ?? [id]
             headers.append(contentsOf: record.addedHeaders)
-            let response = HTTPResponse(status: answer.status, headers: headers, body: answer.body)
+            let response = HTTPResponse(status: answer.status, headers: headers, body: body)
             record.status = response.status
             return response
         case .failure(.cancelled):
@@ -155,7 +205,7 @@ final class RequestPipeline {
     // MARK: - Stages
 
     private func authenticate(_ head: HTTPRequestHead, context: GatewayContext, requestID: String) throws(Rejection) -> SiteContext {
-        let presented = head.value(for: "X-AUTH-TOKEN") ?? bearerToken(head.value(for: "Authorization"))
+        let presented = try presentedKey(head, requestID: requestID)
         guard let presented, !presented.isEmpty else {
             throw Rejection(unauthorized("Send your site key in the X-AUTH-TOKEN header (or Authorization: Bearer).", requestID))
         }
@@ -171,6 +221,12 @@ final class RequestPipeline {
     }
 
     private func match(_ head: HTTPRequestHead, context: GatewayContext, requestID: String) throws(Rejection) -> (Int, OperationSpec, String?) {
+        if Self.containsEncodedSlash(head.path) {
+            // Decoded, `%2F` would join segments the site kept apart and reach an operation by a path
+            // no site sends; no operation has a slash inside a segment.
+            throw Rejection(ProblemResponses.make(.badRequest, detail: "The request path contains an encoded slash (%2F); "
+                + "write the path with plain slashes.", requestID: requestID))
+        }
         guard let path = URLEncodedForm.percentDecodePath(head.path) else {
             throw Rejection(ProblemResponses.make(.badRequest, detail: "The request path has invalid percent-encoding.", requestID: requestID))
         }
@@ -194,7 +250,7 @@ final class RequestPipeline {
         do {
             fields = try RequestFields.decode(
                 query: request.head.query, contentType: request.head.value(for: "Content-Type"), body: request.body,
-                multipartLimits: context.multipartLimits)
+                multipartLimits: context.multipartLimits, maxFields: context.maxFields)
         } catch {
             throw Rejection(ProblemResponses.make(error.kind, status: error.status, detail: error.detail, requestID: requestID))
         }
@@ -204,12 +260,13 @@ final class RequestPipeline {
         case .success(let validated):
             return validated
         case .failure(let failure):
+            // At most `ProblemCollector.defaultLimit` codes: the log line stays as small as the answer.
             record.problemCodes = failure.problems.map(\.code)
             record.problemFields = failure.problems.map(\.field)
-            let count = failure.problems.count
+            let count = failure.problems.count + failure.omitted
             throw Rejection(ProblemResponses.make(
                 .invalidFields, detail: "\(count) field\(count == 1 ? " is" : "s are") invalid for \(operation.id); nothing was sent upstream.",
-                requestID: requestID, errors: failure.problems))
+                requestID: requestID, errors: failure.problems, errorsOmitted: failure.omitted))
         }
     }
 
@@ -229,6 +286,77 @@ final class RequestPipeline {
     }
 
     // MARK: - Helpers
+
+    /// The site key the request presents, from `X-AUTH-TOKEN` or `Authorization: Bearer`. Two
+    /// credentials that differ are refused: whichever one a check took first, another part of the
+    /// chain (a proxy, a log) could take the other.
+    ///
+    /// One walk over the headers, allocating nothing: this runs for every request.
+    private func presentedKey(_ head: HTTPRequestHead, requestID: String) throws(Rejection) -> String? {
+        var presented: String?
+        for header in head.headers {
+            let candidate: String?
+            if Self.isNamed(header, "x-auth-token") {
+                candidate = header.value
+            } else if Self.isNamed(header, "authorization") {
+                candidate = bearerToken(header.value)
+            } else {
+                continue
+            }
+            guard let candidate else { continue }
+            if let presented, presented != candidate {
+                throw Rejection(ProblemResponses.make(
+                    .ambiguousCredentials, detail: "The request carries two different credentials (X-AUTH-TOKEN sent twice, "
+                        + "or X-AUTH-TOKEN and Authorization: Bearer); send your site key once.", requestID: requestID))
+            }
+            presented = candidate
+        }
+        return presented
+    }
+
+    /// The site's own `X-Request-Id` when it is sane and not a secret, otherwise a new id. An id
+    /// equal to a credential (a key pasted into the wrong header) would be logged, echoed and
+    /// forwarded upstream, so it is never used; site keys are known only by hash, so the id is
+    /// hashed to compare.
+    private func requestID(for head: HTTPRequestHead, context: GatewayContext) -> String {
+        guard let candidate = head.value(for: "X-Request-Id"), RequestIDGenerator.isAcceptable(candidate),
+              !head.headers.contains(where: { header in
+                  (Self.isNamed(header, "x-auth-token") && header.value == candidate)
+                      || (Self.isNamed(header, "authorization") && bearerToken(header.value) == candidate)
+              }),
+              !context.isCredential(candidate)
+        else { return requestIDs.next() }
+        return candidate
+    }
+
+    private func upstreamToken(of siteID: String?) -> [UInt8]? {
+        guard let siteID else { return nil }
+        return contextStore.current.sites.first { $0.id == siteID }?.upstreamTokenBytes
+    }
+
+    /// Whether a header is called `lowercaseName`, compared without allocating.
+    private static func isNamed(_ header: HTTPHeader, _ lowercaseName: StaticString) -> Bool {
+        let name = header.name.utf8
+        guard name.count == lowercaseName.utf8CodeUnitCount else { return false }
+        return lowercaseName.withUTF8Buffer { expected in
+            name.elementsEqual(expected) { byte, lower in (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == lower }
+        }
+    }
+
+    /// Whether the path has `%2F` or `%2f`.
+    static func containsEncodedSlash(_ path: Substring) -> Bool {
+        let bytes = path.utf8
+        var index = bytes.startIndex
+        while let percent = bytes[index...].firstIndex(of: 0x25) {
+            let first = bytes.index(after: percent)
+            guard first < bytes.endIndex else { return false }
+            let second = bytes.index(after: first)
+            guard second < bytes.endIndex else { return false }
+            if bytes[first] == 0x32 && (bytes[second] == 0x46 || bytes[second] == 0x66) { return true }
+            index = first
+        }
+        return false
+    }
 
     private func unauthorized(_ detail: String, _ requestID: String) -> HTTPResponse {
         ProblemResponses.make(.unauthorized, detail: detail, requestID: requestID,

@@ -26,5 +26,7 @@ public struct RequestRecord: Sendable {
     public var policy: String?
     /// Headers justgate adds to the answer it relays (the `RateLimit` fields of an admitted request).
     var addedHeaders: [HTTPHeader] = []
+    /// The upstream's answer contained the site's upstream token, which was replaced by `[redacted]`.
+    public var upstreamTokenRedacted = false
     public var receivedAtNanos: UInt64
 }

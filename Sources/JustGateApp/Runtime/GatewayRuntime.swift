@@ -25,10 +25,11 @@ public final class GatewayRuntime: Sendable {
     /// - Parameters:
     ///   - logger: for the gateway's own events; its label and level also apply to request lines.
     ///   - requestLogSink: where request lines go; the same sink `logger`'s handler writes to.
+    ///   - replaceListeners: start even when another process listens on `listen` (`serve --replace`).
     ///   - configSource: reads and resolves the config again, for `POST /reload` and `reload()`; nil
     ///     when the gateway was started from a value (tests) and reloads are given the value instead.
     public init(config: GatewayConfig, sites: [ResolvedSite], logger: Logger,
-                requestLogSink: LogSink = .standardError,
+                requestLogSink: LogSink = .standardError, replaceListeners: Bool = false,
                 wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) },
                 configSource: ConfigSource? = nil) throws {
         let redisSettings = try GatewayRuntime.redisSettings(config.rateLimit, logger: logger)
@@ -55,12 +56,14 @@ public final class GatewayRuntime: Sendable {
         let metrics = GatewayMetrics()
         let requestLogLabel = logger.label
         let requestLogThreshold = logger.logLevel
+        var serverConfiguration = ServerConfiguration(
+            address: listen, workers: config.server.workers, maxConnections: config.server.maxConnections,
+            headerTimeoutMs: config.server.headerTimeoutMs, bodyTimeoutMs: config.server.bodyTimeoutMs,
+            idleTimeoutMs: config.server.idleTimeoutMs, drainTimeoutMs: config.shutdown.graceMs,
+            limits: config.server.httpLimits, errorResponse: GatewayRuntime.serverError)
+        serverConfiguration.joinExistingListeners = replaceListeners
         let server = HTTPServer(
-            configuration: ServerConfiguration(
-                address: listen, workers: config.server.workers, maxConnections: config.server.maxConnections,
-                headerTimeoutMs: config.server.headerTimeoutMs, bodyTimeoutMs: config.server.bodyTimeoutMs,
-                idleTimeoutMs: config.server.idleTimeoutMs, drainTimeoutMs: config.shutdown.graceMs,
-                limits: config.server.httpLimits, errorResponse: GatewayRuntime.serverError),
+            configuration: serverConfiguration,
             handlerFactory: { loop in
                 let redis = redisSettings.map { settings in
                     RedisQuotaStore(loop: loop, target: settings.target, endpoint: settings.endpoint,
@@ -70,9 +73,8 @@ public final class GatewayRuntime: Sendable {
                 let quota = QuotaGate(memory: quotaMemory, redis: redis, onBackendError: config.rateLimit.onBackendError,
                                       loop: loop)
                 let pipeline = RequestPipeline(contextStore: store, quota: quota, wallClock: wallClock)
-                guard let upstream = try? UpstreamClient(loop: loop, configuration: upstreamConfiguration) else {
-                    return UnavailableHandler()
-                }
+                // A loop without an upstream client could only answer 503: fail start-up instead.
+                let upstream = try UpstreamClient(loop: loop, configuration: upstreamConfiguration)
                 let requestLog = RequestLog(sink: requestLogSink, label: requestLogLabel, threshold: requestLogThreshold)
                 return GatewayHandler(pipeline: pipeline, upstream: upstream, requestLog: requestLog,
                                       metrics: metrics.recorder(worker: loop.index))
@@ -176,13 +178,6 @@ public final class GatewayRuntime: Sendable {
 public struct GatewayStartError: Error, CustomStringConvertible {
     public var description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Answers 503 on a loop whose upstream client could not be created, instead of crashing the process.
-private final class UnavailableHandler: HTTPHandler {
-    func handle(_ request: ServerRequest, responder: Responder) {
-        responder.respond(GatewayRuntime.serverError(503, "The upstream client could not be created on this worker."))
-    }
 }
 
 extension ServerConfig {

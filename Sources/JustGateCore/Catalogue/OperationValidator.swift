@@ -23,6 +23,9 @@ public struct NormalisedField: Sendable, Equatable {
 
 /// Applies an operation's field specs to what a site sent, collecting every problem at once so a
 /// site developer fixes a form in one round trip rather than one error at a time.
+///
+/// Linear in the number of fields: a field's spec is found among the operation's handful of specs,
+/// and repeats are recognised with hash sets, never by scanning the problems found so far.
 public enum OperationValidator {
     public static func validate(
         _ operation: OperationSpec,
@@ -31,19 +34,26 @@ public enum OperationValidator {
         options: ValidationOptions,
         unknownFields: UnknownFieldPolicy
     ) -> Result<ValidatedRequest, FieldProblems> {
-        var problems: [FieldProblem] = []
+        var options = options
+        options.unknownFields = unknownFields
+        var problems = ProblemCollector()
         // Raw values by the position of their spec: a linear scan of a handful of names beats
         // hashing, and nothing here allocates per field on the hot path.
         var raw = [String?](repeating: nil, count: operation.fields.count)
+        var repeated = [Bool](repeating: false, count: operation.fields.count)
+        var unknownNames: Set<String> = []
         for (name, value) in fields {
             guard let position = operation.fields.firstIndex(where: { $0.name == name }) else {
-                if unknownFields == .reject && !problems.contains(where: { $0.field == name && $0.code == ProblemCode.unknownField }) {
-                    problems.append(unknownFieldProblem(name, operation: operation))
+                if unknownFields == .reject && unknownNames.insert(name).inserted {
+                    let shown = ProblemText.excerpt(name)
+                    problems.append(field: shown, code: ProblemCode.unknownField,
+                                    message: unknownFieldMessage(shown, operation: operation))
                 }
                 continue
             }
             if raw[position] != nil {
-                if !problems.contains(where: { $0.field == name && $0.code == ProblemCode.duplicateField }) {
+                if !repeated[position] {
+                    repeated[position] = true
                     problems.append(FieldProblem(field: name, code: ProblemCode.duplicateField,
                                                  message: "send '\(name)' once; it appeared more than once"))
                 }
@@ -70,13 +80,15 @@ public enum OperationValidator {
             else { continue }
             problems.append(problem)
         }
-        guard problems.isEmpty else { return .failure(FieldProblems(problems: problems)) }
+        guard problems.isEmpty else { return .failure(problems.failure) }
         return .success(ValidatedRequest(pathParameter: normalisedParameter, fields: normalised))
     }
 
-    /// Normalises one field; a missing or blank optional field is simply left out.
-    private static func apply(_ spec: FieldSpec, raw: String?, options: ValidationOptions, problems: inout [FieldProblem]) -> String? {
-        guard let raw, !raw.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) else {
+    /// Normalises one field. A missing optional field is left out, and so is a blank one (spaces and
+    /// tabs only), except where the rule itself refuses blank text (`name`: `empty`).
+    private static func apply(_ spec: FieldSpec, raw: String?, options: ValidationOptions, problems: inout ProblemCollector) -> String? {
+        let isBlank = raw.map { $0.utf8.allSatisfy { $0 == 0x20 || $0 == 0x09 } } ?? true
+        guard let raw, !isBlank || (spec.rule.refusesBlank && !spec.required) else {
             if spec.required {
                 problems.append(FieldProblem(field: spec.name, code: ProblemCode.required,
                                              message: "'\(spec.name)' is required: \(spec.summary)"))
@@ -87,15 +99,13 @@ public enum OperationValidator {
         case .success(let value):
             return value
         case .failure(let failure):
-            problems.append(contentsOf: failure.problems)
+            problems.append(contentsOf: failure)
             return nil
         }
     }
 
-    private static func unknownFieldProblem(_ name: String, operation: OperationSpec) -> FieldProblem {
+    private static func unknownFieldMessage(_ shown: String, operation: OperationSpec) -> String {
         let known = operation.fields.map(\.name).joined(separator: ", ")
-        let shown = ProblemText.excerpt(name)
-        return FieldProblem(field: shown, code: ProblemCode.unknownField,
-                            message: "'\(shown)' is not a field of \(operation.id); it takes: \(known)")
+        return "'\(shown)' is not a field of \(operation.id); it takes: \(known)"
     }
 }

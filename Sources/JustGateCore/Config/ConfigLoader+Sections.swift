@@ -107,10 +107,14 @@ extension ConfigLoader {
 
     static func validationConfig(_ node: Node?, reader: inout ConfigNodeReader) -> ValidationConfig? {
         guard let node else { return ValidationConfig() }
-        guard let section = reader.mapping(node, at: "validation", knownKeys: ["unknown_fields"]) else { return nil }
-        guard let policyNode = section.value("unknown_fields") else { return ValidationConfig() }
-        return reader.choice(policyNode, at: "validation.unknown_fields", as: UnknownFieldPolicy.self)
-            .map { ValidationConfig(unknownFields: $0) }
+        guard let section = reader.mapping(node, at: "validation", knownKeys: ["unknown_fields", "max_fields"]) else { return nil }
+        var policy: UnknownFieldPolicy? = .reject
+        if let policyNode = section.value("unknown_fields") {
+            policy = reader.choice(policyNode, at: "validation.unknown_fields", as: UnknownFieldPolicy.self)
+        }
+        let maxFields = reader.int(in: section, "max_fields", default: ValidationConfig.defaultMaxFields, atLeast: 1)
+        guard let policy, let maxFields else { return nil }
+        return ValidationConfig(unknownFields: policy, maxFields: maxFields)
     }
 
     static func auditConfig(_ node: Node?, reader: inout ConfigNodeReader) -> AuditConfig? {

@@ -128,9 +128,10 @@ public struct ServerConfig: Sendable, Equatable {
     public init() {}
 }
 
-/// What validation does with request fields that the operation does not define.
+/// What validation does with request fields that the operation does not define (and with members of
+/// utm.update's `data` that the reference does not document).
 public enum UnknownFieldPolicy: String, Sendable, CaseIterable {
-    /// Answer 400 naming the field: the safe default, it surfaces typos in site code.
+    /// Answer 422 (`unknown_field`) naming the field: the safe default, it surfaces typos in site code.
     case reject
     /// Forward the request without the field.
     case drop
@@ -138,12 +139,19 @@ public enum UnknownFieldPolicy: String, Sendable, CaseIterable {
 
 /// Validation settings shared by all operations.
 public struct ValidationConfig: Sendable, Equatable {
+    /// Far more than any operation takes (at most 11 fields), yet small enough that a request with
+    /// thousands of fields is refused before a single rule runs.
+    public static let defaultMaxFields = 256
+
     /// See `UnknownFieldPolicy`.
     public var unknownFields: UnknownFieldPolicy
+    /// The most fields (query and body together) one request may carry; more is a 413 `too-many-fields`.
+    public var maxFields: Int
 
     /// Builds validation settings; rejecting unknown fields is the default.
-    public init(unknownFields: UnknownFieldPolicy = .reject) {
+    public init(unknownFields: UnknownFieldPolicy = .reject, maxFields: Int = ValidationConfig.defaultMaxFields) {
         self.unknownFields = unknownFields
+        self.maxFields = maxFields
     }
 }
 

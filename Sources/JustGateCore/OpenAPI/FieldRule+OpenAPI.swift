@@ -193,7 +193,7 @@ extension FieldRule {
             ("refid", .ref("schemas", "Text")),
             ("refidm", .ref("schemas", "Text")),
         ])),
-        ("additionalProperties", true),
+        ("additionalProperties", false),
     ])
 
     /// A JSON object in a form field, or in a JSON body the object itself.
@@ -211,8 +211,11 @@ extension FieldRule {
             ("description", .string("A JSON object: as JSON text in a form field, or in a JSON body as the object itself. "
                 + "The upstream documentation's unescaped `\"{\"email\":…}\"` form and a JSON string holding the object are "
                 + "accepted too. The `email`, `number`, `refid` and `refidm` members get the e-mail, phone and text rules "
-                + "(problems name them `data.email`, …; a number may be a JSON number); other members are forwarded "
-                + "unchanged; for a repeated key the last value wins. justgate forwards compact JSON.")),
+                + "(problems name them `data.email`, …; a number may be a JSON number); they are the only members "
+                + "forwarded: another member is refused (`unknown_field`) or, with `validation.unknown_fields: drop`, "
+                + "left out. A member name that differs from a documented one only in case, and names or values with "
+                + "control or bidirectional-control characters (U+202E, U+FEFF, …), are always refused. For a "
+                + "repeated key the last value wins. justgate forwards compact JSON.")),
             ("examples", .strings(["{\"email\":\"name@example.com\",\"refid\":\"ch-api_src\"}"])),
             ("x-justgate-rule", .string(rule.openAPIRuleName)),
         ])

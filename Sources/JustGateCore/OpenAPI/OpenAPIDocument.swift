@@ -49,7 +49,8 @@ public enum OpenAPIDocument {
         - POST and PUT take the fields as `application/x-www-form-urlencoded`, `multipart/form-data` or a JSON object, \
         and the query string is read too; GET takes them in the query string. In a JSON object, numbers and booleans \
         count as their literal text, nested objects and arrays as compact JSON, and `null` as absent.
-        - Schemas describe a value after surrounding whitespace is trimmed; a blank value counts as absent.
+        - Schemas describe a value after surrounding whitespace is trimmed; a blank value counts as absent, except \
+        for `name`, where it is refused (`empty`).
         - A field the operation does not take is refused (`unknown_field`) unless the gateway runs with \
         `validation.unknown_fields: drop`; a field sent twice is refused (`duplicate_field`).
         - All field problems are reported at once in one 422 `application/problem+json` document (RFC 9457), and \

@@ -72,11 +72,11 @@ enum OpenAPIOperations {
         ])
     }
 
-    /// `200` and `default` are the relayed upstream answer; every problem kind has its own status.
+    /// `200` and `default` are the relayed upstream answer; every problem status has its response.
     private static func responses() -> YAMLTree {
         var entries: [(String, YAMLTree?)] = [("200", .ref("responses", "Relayed"))]
-        for kind in OpenAPIProblems.kinds {
-            entries.append((String(kind.status), .ref("responses", OpenAPIProblems.componentName(kind))))
+        for group in OpenAPIProblems.kindsByStatus {
+            entries.append((String(group.status), .ref("responses", OpenAPIProblems.statusComponentName(group.kinds))))
         }
         entries.append(("default", .ref("responses", "Relayed")))
         return .map(entries)

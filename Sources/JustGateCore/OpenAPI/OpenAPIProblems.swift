@@ -9,9 +9,29 @@ enum OpenAPIProblems {
         kind.rawValue.split(separator: "-").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 
-    /// Kinds in status order, which is the order responses are listed in.
+    /// Kinds in status order, which is the order responses are listed in; kinds that share a status
+    /// keep their declaration order, the general kind first.
     static var kinds: [ProblemKind] {
-        ProblemKind.allCases.sorted { $0.status < $1.status }
+        ProblemKind.allCases.enumerated().sorted { ($0.element.status, $0.offset) < ($1.element.status, $1.offset) }.map(\.element)
+    }
+
+    /// The kinds answered with each status, statuses ascending.
+    static var kindsByStatus: [(status: Int, kinds: [ProblemKind])] {
+        var groups: [(status: Int, kinds: [ProblemKind])] = []
+        for kind in kinds {
+            if let last = groups.indices.last, groups[last].status == kind.status {
+                groups[last].kinds.append(kind)
+            } else {
+                groups.append((kind.status, [kind]))
+            }
+        }
+        return groups
+    }
+
+    /// The response an operation lists for `status`: the kind's own component, or, when several
+    /// kinds share the status, a component that stands for all of them (`Status400`).
+    static func statusComponentName(_ kinds: [ProblemKind]) -> String {
+        kinds.count == 1 ? componentName(kinds[0]) : "Status\(kinds[0].status)"
     }
 
     /// When justgate answers with this kind, for the response description.
@@ -34,6 +54,10 @@ enum OpenAPIProblems {
         case .unavailable: "The gateway is over `server.max_connections`."
         case .gatewayTimeout: "The upstream did not answer within `upstream.timeout_ms`."
         case .versionNotSupported: "The request is not HTTP/1.0 or HTTP/1.1."
+        case .ambiguousCredentials: "Two different credentials: `X-AUTH-TOKEN` twice, or `X-AUTH-TOKEN` and "
+            + "`Authorization: Bearer` with different values. Send the site key once."
+        case .tooManyFields: "The request carries more fields, query and body together, than `validation.max_fields` "
+            + "(256 unless configured); it is refused before any field is checked."
         }
     }
 
@@ -78,18 +102,41 @@ enum OpenAPIProblems {
 
     // MARK: - Components
 
-    /// `components/responses`: `Relayed` (the upstream's answer) and one per problem kind.
+    /// `components/responses`: `Relayed` (the upstream's answer), one per problem kind, and one per
+    /// status that several kinds share.
     static func responses() -> YAMLTree {
         var entries: [(String, YAMLTree?)] = [("Relayed", relayed())]
         for kind in kinds {
             entries.append((componentName(kind), response(kind)))
         }
+        for group in kindsByStatus where group.kinds.count > 1 {
+            entries.append((statusComponentName(group.kinds), sharedStatusResponse(group.kinds)))
+        }
         return .map(entries)
+    }
+
+    /// One status, several kinds: the problem document is one of the kinds' narrowed schemas.
+    private static func sharedStatusResponse(_ kinds: [ProblemKind]) -> YAMLTree {
+        var description = kinds.map { "`\($0.rawValue)`: \(situation($0))" }.joined(separator: " ")
+        var content: [(String, YAMLTree?)] = [("application/problem+json", .map([
+            ("schema", .map([("oneOf", .sequence(kinds.map(problemSchema(for:))))])),
+        ]))]
+        if kinds.contains(where: upstreamAlsoAnswers) {
+            description += " An answer with this status from the upstream itself is relayed unchanged (`text/plain`)."
+            content.append(("text/plain", .map([("schema", .map([("type", "string")]))])))
+        }
+        return .map([
+            ("description", .string(description)),
+            ("headers", .map([("X-Request-Id", .ref("headers", "X-Request-Id"))] + kinds.flatMap(extraHeaders))),
+            ("content", .map(content)),
+        ])
     }
 
     private static func relayed() -> YAMLTree {
         .map([
-            ("description", .string("The upstream's answer, relayed unchanged: status, body and `Content-Type`. The Just Services API "
+            ("description", .string("The upstream's answer, relayed unchanged: status, body and `Content-Type` (should the upstream "
+                + "ever echo the site's upstream token, it is replaced by `[redacted]`; a status outside 100–599 is answered "
+                + "with `BadGateway` instead). The Just Services API "
                 + "answers with `text/plain` (messages, a new juid) or `application/json` (segments, statistics).")),
             ("headers", .map([("X-Request-Id", .ref("headers", "X-Request-Id"))])),
             ("content", .map([
@@ -169,7 +216,11 @@ enum OpenAPIProblems {
                     ("request_id", .map([("type", "string"), ("pattern", .string(OpenAPIPatterns.requestID)),
                                          ("description", "The request's id, also sent in `X-Request-Id`.")])),
                     ("errors", .map([("type", "array"), ("items", .ref("schemas", "FieldProblem")),
-                                     ("description", "Every field problem, for `invalid-fields`; absent otherwise.")])),
+                                     ("maxItems", .integer(ProblemCollector.defaultLimit)),
+                                     ("description", .string("Every field problem, for `invalid-fields`, up to \(ProblemCollector.defaultLimit) "
+                                        + "and a \(ProblemDetails.maxBodyBytes / 1024) KiB body; absent otherwise."))])),
+                    ("errors_truncated", .map([("type", "integer"), ("minimum", 1),
+                                               ("description", "How many further field problems were found but not listed in `errors`.")])),
                     ("policies", .map([("type", "array"), ("items", .map([("type", "string")])),
                                        ("description", "The rate-limit policies that refused the request, for `quota-exceeded`.")])),
                 ])),
@@ -199,7 +250,8 @@ enum OpenAPIProblems {
     static func headers() -> YAMLTree {
         .map([("X-Request-Id", .map([
             ("description", .string("The request's id: the caller's own `X-Request-Id` when it was 1 to 128 characters of "
-                + "`[A-Za-z0-9._:-]`, otherwise one justgate made. It is also sent upstream and logged.")),
+                + "`[A-Za-z0-9._:-]` and not a site key or upstream token, otherwise one justgate made. It is also sent "
+                + "upstream and logged.")),
             ("schema", .map([("type", "string"), ("pattern", .string(OpenAPIPatterns.requestID))])),
         ]))])
     }

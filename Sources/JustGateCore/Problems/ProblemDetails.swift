@@ -8,18 +8,28 @@ public struct ProblemDetails: Sendable, Equatable {
     public var errors: [FieldProblem]
     /// For a 429: the rate-limit policies that refused the request.
     public var policies: [String]
+    /// Field problems found but not listed in `errors` (written as `errors_truncated`).
+    public var errorsOmitted: Int
+
+    /// The largest body written: whatever the input, an error answer stays small, so a hostile
+    /// request cannot make the gateway build, send and log megabytes.
+    public static let maxBodyBytes = 16 * 1024
+    /// Room kept for everything but the `errors` entries (type, title, detail, request id, counts).
+    static let envelopeBytes = 1024
 
     public init(_ kind: ProblemKind, status: Int? = nil, detail: String, requestID: String, errors: [FieldProblem] = [],
-                policies: [String] = []) {
+                errorsOmitted: Int = 0, policies: [String] = []) {
         self.kind = kind
         self.status = status ?? kind.status
         self.detail = detail
         self.requestID = requestID
         self.errors = errors
+        self.errorsOmitted = errorsOmitted
         self.policies = policies
     }
 
-    /// The `application/problem+json` body.
+    /// The `application/problem+json` body, under `maxBodyBytes`: entries of `errors` that do not
+    /// fit are counted in `errors_truncated` with those the list already left out.
     public func json() -> String {
         var out = "{\"type\":"
         JSONWriter.appendQuoted(kind.typeURI, to: &out)
@@ -29,20 +39,29 @@ public struct ProblemDetails: Sendable, Equatable {
         JSONWriter.appendQuoted(detail, to: &out)
         out += ",\"request_id\":"
         JSONWriter.appendQuoted(requestID, to: &out)
+        var omitted = errorsOmitted
         if !errors.isEmpty {
+            let budget = Self.maxBodyBytes - Self.envelopeBytes
             out += ",\"errors\":["
-            for (index, error) in errors.enumerated() {
-                if index > 0 { out += "," }
-                out += "{\"field\":"
-                JSONWriter.appendQuoted(error.field, to: &out)
-                out += ",\"code\":"
-                JSONWriter.appendQuoted(error.code, to: &out)
-                out += ",\"message\":"
-                JSONWriter.appendQuoted(error.message, to: &out)
-                out += "}"
+            var written = 0
+            for error in errors {
+                var entry = written > 0 ? ",{\"field\":" : "{\"field\":"
+                JSONWriter.appendQuoted(error.field, to: &entry)
+                entry += ",\"code\":"
+                JSONWriter.appendQuoted(error.code, to: &entry)
+                entry += ",\"message\":"
+                JSONWriter.appendQuoted(error.message, to: &entry)
+                entry += "}"
+                guard out.utf8.count + entry.utf8.count <= budget else {
+                    omitted += errors.count - written
+                    break
+                }
+                out += entry
+                written += 1
             }
             out += "]"
         }
+        if omitted > 0 { out += ",\"errors_truncated\":\(omitted)" }
         if !policies.isEmpty {
             out += ",\"policies\":["
             for (index, policy) in policies.enumerated() {
@@ -77,6 +96,10 @@ public enum ProblemKind: String, Sendable, CaseIterable {
     case unavailable
     case gatewayTimeout = "gateway-timeout"
     case versionNotSupported = "http-version-not-supported"
+    // Kinds that share a status with an older kind come last, so `init(status:)` keeps
+    // answering the general kind for a bare status.
+    case ambiguousCredentials = "ambiguous-credentials"
+    case tooManyFields = "too-many-fields"
 
     public var typeURI: String { "urn:justgate:problem:\(rawValue)" }
 
@@ -99,6 +122,8 @@ public enum ProblemKind: String, Sendable, CaseIterable {
         case .unavailable: 503
         case .gatewayTimeout: 504
         case .versionNotSupported: 505
+        case .ambiguousCredentials: 400
+        case .tooManyFields: 413
         }
     }
 
@@ -121,6 +146,8 @@ public enum ProblemKind: String, Sendable, CaseIterable {
         case .unavailable: "Gateway unavailable"
         case .gatewayTimeout: "Upstream timed out"
         case .versionNotSupported: "HTTP version not supported"
+        case .ambiguousCredentials: "Ambiguous credentials"
+        case .tooManyFields: "Too many fields"
         }
     }
 

@@ -22,6 +22,8 @@ public struct FieldProblem: Sendable, Hashable {
 public struct FieldProblems: Error, Sendable, Equatable {
     /// The problems in the order the rule found them; never empty when produced by a rule.
     public var problems: [FieldProblem]
+    /// Problems found but not listed, because the list stops at ``ProblemCollector/defaultLimit``.
+    public var omitted = 0
 
     /// Wraps a list of problems.
     public init(_ problems: [FieldProblem]) {

@@ -40,6 +40,13 @@ public enum FieldRule: Sendable, Hashable {
     /// `data` of `utm.update`: a JSON object whose contact fields are normalised, written compact.
     case utmData
 
+    /// Whether a value that is blank (spaces and tabs only) is refused by the rule instead of counting
+    /// as absent: a display name of nothing but spaces is a mistake a site should hear about
+    /// (`empty`), while blank optional attribution fields are what HTML forms send when left empty.
+    public var refusesBlank: Bool {
+        self == .name
+    }
+
     /// Normalises one raw value, or explains every problem with it. `field` is the name put in problems.
     public func normalise(_ raw: String, field: String, options: ValidationOptions) -> Result<String, FieldProblems> {
         switch self {

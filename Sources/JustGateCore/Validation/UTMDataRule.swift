@@ -7,11 +7,18 @@
 ///
 /// Duplicate keys (the example repeats `refid`): the last value wins and takes the position of the
 /// *first* occurrence, so the member order of the rest of the object is unchanged.
-/// `email`, `number`, `refid` and `refidm` are normalised like the top-level fields, accepting JSON
-/// numbers as their literal text (`"number":99988800066`) and always writing JSON strings. Other members
-/// are forwarded unchanged. Problems are reported as `data.email`, `data.number`, ….
+///
+/// Only the members the reference documents go upstream: `email`, `number`, `refid` and `refidm`,
+/// normalised like the top-level fields, accepting JSON numbers as their literal text
+/// (`"number":99988800066`) and always written as JSON strings. Any other member follows
+/// `validation.unknown_fields` (422 `unknown_field`, or dropped). Refused whatever the policy: a key
+/// that differs from a documented one only in case (`EMAIL` next to `email` would reach the upstream
+/// unchecked), and keys or values with control or bidirectional-control characters. Problems are
+/// reported as `data.email`, `data.number`, ….
 enum UTMDataRule {
     static let example = "expected a JSON object like {\"email\":\"name@example.com\",\"refid\":\"ch-api_src\"}"
+    /// The members the reference documents, in the order it lists them.
+    static let documentedKeys = ["email", "number", "refid", "refidm"]
 
     static func normalise(_ raw: String, field: String, options: ValidationOptions) -> Result<String, FieldProblems> {
         let value = UnicodeText.trimmed(raw)
@@ -26,14 +33,25 @@ enum UTMDataRule {
         guard case .object(let members) = document else {
             return .failure(FieldProblems(field: field, code: ProblemCode.notAnObject, message: "\(example); got another kind of JSON value"))
         }
-        var problems: [FieldProblem] = []
+        var problems = ProblemCollector()
         var normalised: [JSONMember] = []
         for member in lastValueWins(members) {
-            guard let rule = innerRule(for: member.key) else {
-                normalised.append(member)
+            let innerField = "\(field).\(ProblemText.excerpt(member.key))"
+            if UnicodeText.containsControlOrBidi(member.key) {
+                problems.append(FieldProblem(field: innerField, code: ProblemCode.controlCharacters,
+                    message: "a member name of \(field) contains control or bidirectional-control characters; use \(documentedList)"))
                 continue
             }
-            let innerField = "\(field).\(member.key)"
+            guard let rule = innerRule(for: member.key) else {
+                if let documented = documentedKeys.first(where: { UnicodeText.asciiLowercased(Substring(member.key)) == $0 }) {
+                    problems.append(FieldProblem(field: innerField, code: ProblemCode.unknownField,
+                        message: "write the member '\(documented)' in lowercase; member names are case-sensitive"))
+                } else if options.unknownFields == .reject {
+                    problems.append(FieldProblem(field: innerField, code: ProblemCode.unknownField,
+                        message: "'\(ProblemText.excerpt(member.key))' is not a documented member of \(field); it takes: \(documentedList)"))
+                }
+                continue
+            }
             let text: String
             switch member.value {
             case .string(let string): text = string
@@ -43,14 +61,21 @@ enum UTMDataRule {
                     message: "expected a string or a number for \(member.key)"))
                 continue
             }
+            if UnicodeText.containsControlOrBidi(text) {
+                problems.append(FieldProblem(field: innerField, code: ProblemCode.controlCharacters,
+                    message: "expected one line of text without control or bidirectional-control characters; got \(UnicodeText.echo(text))"))
+                continue
+            }
             switch rule.normalise(text, field: innerField, options: options) {
             case .success(let clean): normalised.append(JSONMember(key: member.key, value: .string(clean)))
-            case .failure(let inner): problems.append(contentsOf: inner.problems)
+            case .failure(let inner): problems.append(contentsOf: inner)
             }
         }
-        guard problems.isEmpty else { return .failure(FieldProblems(problems)) }
+        guard problems.isEmpty else { return .failure(problems.failure) }
         return .success(JSONWriter.compact(.object(normalised)))
     }
+
+    private static let documentedList = documentedKeys.joined(separator: ", ")
 
     static func innerRule(for key: String) -> FieldRule? {
         switch key {

@@ -20,6 +20,22 @@ enum UnicodeText {
         return value < 0x20 || (value >= 0x7F && value <= 0x9F) || value == 0x2028 || value == 0x2029
     }
 
+    /// Whether a scalar reorders or hides text: the bidirectional embeddings, overrides and isolates
+    /// (U+202A–U+202E, U+2066–U+2069), the direction marks (U+200E, U+200F, U+061C) and the byte order
+    /// mark U+FEFF. They make a value read differently from what it is (`moc.elpmaxe` shown as
+    /// `example.com`), so keys and values where nobody needs them refuse them.
+    @inline(__always)
+    static func isBidiControl(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        return (value >= 0x202A && value <= 0x202E) || (value >= 0x2066 && value <= 0x2069)
+            || value == 0x200E || value == 0x200F || value == 0x061C || value == 0xFEFF
+    }
+
+    /// Whether any scalar is a control character or a bidirectional control.
+    static func containsControlOrBidi(_ text: some StringProtocol) -> Bool {
+        text.unicodeScalars.contains { isControl($0) || isBidiControl($0) }
+    }
+
     /// The value without leading and trailing Unicode whitespace.
     static func trimmed(_ text: Substring) -> Substring {
         let scalars = text.unicodeScalars

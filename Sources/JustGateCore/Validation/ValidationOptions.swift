@@ -15,6 +15,9 @@ public struct ValidationOptions: Sendable, Equatable {
     public var allowedGenders: [String]?
     /// The current time in Unix seconds, used to refuse birth dates in the future.
     public var now: Int64
+    /// What happens to members of utm.update's `data` that the reference does not document; the
+    /// validator sets it from `validation.unknown_fields`, so `data` follows the same policy as fields.
+    public var unknownFields: UnknownFieldPolicy = .reject
 
     /// Creates options; everything but the clock has a permissive default.
     public init(

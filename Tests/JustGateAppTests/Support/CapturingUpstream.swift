@@ -37,11 +37,15 @@ final class CapturingUpstream: @unchecked Sendable {
 
     /// Milliseconds to wait before each answer, for an upstream that is slow.
     let answerDelayMs: Int
+    /// The status line's code and the body of each answer; `200 ok` when nil.
+    let answer: (@Sendable (Captured) -> (status: Int, body: String))?
 
-    init(closesAfterEachAnswer: Bool = false, announcesClose: Bool = false, answerDelayMs: Int = 0) throws {
+    init(closesAfterEachAnswer: Bool = false, announcesClose: Bool = false, answerDelayMs: Int = 0,
+         answer: (@Sendable (Captured) -> (status: Int, body: String))? = nil) throws {
         self.answerDelayMs = answerDelayMs
         self.closesAfterEachAnswer = closesAfterEachAnswer
         self.announcesClose = announcesClose
+        self.answer = answer
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -90,7 +94,9 @@ final class CapturingUpstream: @unchecked Sendable {
                 lock.withLock { captured.append(request) }
                 if answerDelayMs > 0 { usleep(UInt32(answerDelayMs) * 1000) }
                 let connectionHeader = announcesClose ? "Connection: close\r\n" : ""
-                let answer = Array("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\(connectionHeader)Content-Length: 2\r\n\r\nok".utf8)
+                let (status, body) = self.answer?(request) ?? (200, "ok")
+                let answer = Array(("HTTP/1.1 \(status) Whatever\r\nContent-Type: text/plain\r\n\(connectionHeader)"
+                    + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)").utf8)
                 _ = answer.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 if closesAfterEachAnswer { return }
             }

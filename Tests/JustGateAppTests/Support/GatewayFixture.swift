@@ -19,7 +19,7 @@ final class GatewayFixture {
     /// - Parameter upstream: "sandbox" or a URL.
     /// - Parameter horoscopeYAML: more keys of the horoscope-daily site (its `limits:`), indented by 4.
     init(upstream: String = "sandbox", extraYAML: String = "", serverYAML: String = "", upstreamYAML: String = "",
-         horoscopeYAML: String = "", timeoutMs: Int = 10000,
+         horoscopeYAML: String = "", timeoutMs: Int = 10000, workers: Int = 2,
          wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) throws {
         let yaml = """
             listen: 127.0.0.1:0
@@ -29,7 +29,7 @@ final class GatewayFixture {
               timeout_ms: \(timeoutMs)
             \(upstreamYAML)
             server:
-              workers: 2
+              workers: \(workers)
             \(serverYAML)
             sites:
               - id: horoscope-daily
