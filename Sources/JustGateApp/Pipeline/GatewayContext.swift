@@ -13,6 +13,9 @@ public final class GatewayContext: Sendable {
     public let upstreamBaseURL: String
     public let unknownFields: UnknownFieldPolicy
     public let multipartLimits: MultipartLimits
+    /// Each catalogue operation's upstream deadline in milliseconds, by operation index:
+    /// `operations.<id>.timeout_ms`, else `upstream.timeout_ms`.
+    let upstreamTimeoutsMs: [Int]
 
     public init(config: GatewayConfig, sites resolved: [ResolvedSite], upstreamBaseURL: String) {
         let overrides = config.operations.mapValues { (method: $0.method, path: $0.path) }
@@ -25,6 +28,7 @@ public final class GatewayContext: Sendable {
         while base.hasSuffix("/") { base.removeLast() }
         self.upstreamBaseURL = base
         unknownFields = config.validation.unknownFields
+        upstreamTimeoutsMs = catalogue.operations.map { config.operations[$0.id]?.timeoutMs ?? config.upstream.timeoutMs }
         multipartLimits = MultipartLimits(maxParts: config.server.maxMultipartParts,
                                           maxPartBytes: config.server.maxMultipartPartBytes)
     }

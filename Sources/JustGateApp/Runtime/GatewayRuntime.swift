@@ -15,6 +15,11 @@ public final class GatewayRuntime: Sendable {
     public let address: SocketAddress
     public let sandbox: SandboxServer?
     public let contextStore: GatewayContextStore
+    /// The upstream circuit breaker, retry budget and in-flight count, shared by every loop;
+    /// read `circuitState` and `callsInFlight` for readiness and metrics.
+    public let upstreamGuards: UpstreamGuards
+    /// Remembered `Idempotency-Key`s of `profile.create`.
+    public let idempotencyStore: IdempotencyStore
     private let server: HTTPServer
 
     /// - Parameters:
@@ -44,6 +49,9 @@ public final class GatewayRuntime: Sendable {
             connectTimeoutMs: config.upstream.connectTimeoutMs, timeoutMs: config.upstream.timeoutMs,
             maxResponseBytes: config.upstream.maxResponseBytes, caFile: config.upstream.caFile)
         let quotaMemory = MemoryQuotaStore(maxKeys: config.rateLimit.maxKeys)
+        let guards = UpstreamGuards(circuit: config.upstream.circuit, retries: config.upstream.retries,
+                                    maxInFlight: config.upstream.maxInFlight)
+        let idempotencyStore = IdempotencyStore(config.idempotency)
         let requestLogLabel = logger.label
         let requestLogThreshold = logger.logLevel
         let server = HTTPServer(
@@ -61,11 +69,13 @@ public final class GatewayRuntime: Sendable {
                 let quota = QuotaGate(memory: quotaMemory, redis: redis, onBackendError: config.rateLimit.onBackendError,
                                       loop: loop)
                 let pipeline = RequestPipeline(contextStore: store, quota: quota, wallClock: wallClock)
-                guard let upstream = try? UpstreamClient(loop: loop, configuration: upstreamConfiguration) else {
+                guard let client = try? UpstreamClient(loop: loop, configuration: upstreamConfiguration) else {
                     return UnavailableHandler()
                 }
+                let upstream = ResilientUpstream(client: client, loop: loop, guards: guards, retries: config.upstream.retries)
                 let requestLog = RequestLog(sink: requestLogSink, label: requestLogLabel, threshold: requestLogThreshold)
-                return GatewayHandler(pipeline: pipeline, upstream: upstream, requestLog: requestLog)
+                return GatewayHandler(pipeline: pipeline, upstream: upstream,
+                                      idempotency: IdempotencyGate(store: idempotencyStore), requestLog: requestLog)
             })
         do {
             self.address = try server.start()
@@ -76,6 +86,8 @@ public final class GatewayRuntime: Sendable {
         self.server = server
         self.sandbox = sandbox
         self.contextStore = store
+        self.upstreamGuards = guards
+        self.idempotencyStore = idempotencyStore
     }
 
     /// Stops accepting, lets requests in flight finish, then stops the sandbox.

@@ -10,7 +10,7 @@ public enum ConfigLoader {
     /// Keys allowed at the top level of the file.
     static let topLevelKeys = [
         "listen", "admin_listen", "upstream", "server", "validation", "sites", "operations", "audit", "log",
-        "rate_limit",
+        "rate_limit", "idempotency",
     ]
 
     /// Parses and checks everything, collecting all problems, not just the first.
@@ -70,17 +70,20 @@ public enum ConfigLoader {
         let audit = auditConfig(top.value("audit"), reader: &reader)
         let log = logConfig(top.value("log"), reader: &reader)
         let rateLimit = rateLimitConfig(top.value("rate_limit"), reader: &reader)
+        let idempotency = idempotencyConfig(top.value("idempotency"), reader: &reader)
 
         if let listen, let admin = adminListen {
             checkAdminListen(admin, against: listen, node: top.value("admin_listen"), reader: &reader)
         }
         guard let listen, let upstream, let server, let validation, let sites, let operations, let audit, let log,
-              let rateLimit
+              let rateLimit, let idempotency
         else { return nil }
-        return GatewayConfig(
+        var config = GatewayConfig(
             listen: listen, adminListen: adminListen, upstream: upstream, server: server,
             validation: validation, sites: sites, operations: operations, audit: audit, log: log,
             rateLimit: rateLimit)
+        config.idempotency = idempotency
+        return config
     }
 
     /// Problems in file order; those without a line (whole-file ones) last, ties kept in the order found.

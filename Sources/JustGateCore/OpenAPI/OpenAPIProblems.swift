@@ -30,10 +30,12 @@ enum OpenAPIProblems {
         case .quotaExceeded: "A rate-limit policy of this site refused the request; `policies` names it and `Retry-After` says when to retry."
         case .internalError: "An unexpected gateway error."
         case .notImplemented: "The request uses an HTTP feature justgate does not implement (such as an unknown transfer coding)."
-        case .badGateway: "The upstream could not be reached, failed TLS, or answered with more than `upstream.max_response_bytes`."
-        case .unavailable: "The gateway is over `server.max_connections`."
-        case .gatewayTimeout: "The upstream did not answer within `upstream.timeout_ms`."
+        case .badGateway: "The upstream could not be reached, failed TLS, dropped the connection, or answered with more than `upstream.max_response_bytes`; after the retries that were safe."
+        case .unavailable: "The gateway is over `server.max_connections` or `upstream.max_in_flight`, the upstream circuit breaker is open, or Redis is down with `rate_limit.on_backend_error: deny`; `Retry-After` says when to retry."
+        case .gatewayTimeout: "The upstream did not answer within the operation's deadline (`upstream.timeout_ms`, or `operations.<id>.timeout_ms`), retries included."
         case .versionNotSupported: "The request is not HTTP/1.0 or HTTP/1.1."
+        case .idempotencyConflict: "`profile.create` only: the first request with this `Idempotency-Key` is still waiting for the upstream; retry after `Retry-After` to get its answer."
+        case .idempotencyMismatch: "`profile.create` only: this `Idempotency-Key` was used within `idempotency.ttl_s` for a request with other fields."
         }
     }
 
@@ -57,6 +59,11 @@ enum OpenAPIProblems {
             [("Allow", .map([
                 ("description", "The methods this path takes, comma-separated."),
                 ("schema", .map([("type", "string")])),
+            ]))]
+        case .unavailable, .idempotencyConflict:
+            [("Retry-After", .map([
+                ("description", "Whole seconds after which a retry may succeed."),
+                ("schema", .map([("type", "integer"), ("minimum", 0)])),
             ]))]
         case .quotaExceeded:
             [("Retry-After", .map([

@@ -77,6 +77,8 @@ public enum ProblemKind: String, Sendable, CaseIterable {
     case unavailable
     case gatewayTimeout = "gateway-timeout"
     case versionNotSupported = "http-version-not-supported"
+    case idempotencyConflict = "idempotency-conflict"
+    case idempotencyMismatch = "idempotency-mismatch"
 
     public var typeURI: String { "urn:justgate:problem:\(rawValue)" }
 
@@ -99,6 +101,8 @@ public enum ProblemKind: String, Sendable, CaseIterable {
         case .unavailable: 503
         case .gatewayTimeout: 504
         case .versionNotSupported: 505
+        case .idempotencyConflict: 409
+        case .idempotencyMismatch: 422
         }
     }
 
@@ -121,6 +125,8 @@ public enum ProblemKind: String, Sendable, CaseIterable {
         case .unavailable: "Gateway unavailable"
         case .gatewayTimeout: "Upstream timed out"
         case .versionNotSupported: "HTTP version not supported"
+        case .idempotencyConflict: "Request with this Idempotency-Key in progress"
+        case .idempotencyMismatch: "Idempotency-Key reused for another request"
         }
     }
 
