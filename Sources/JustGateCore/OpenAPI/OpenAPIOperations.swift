@@ -20,6 +20,7 @@ enum OpenAPIOperations {
         if let parameter = spec.pathParameter { parameters.append(self.parameter(parameter, in: "path")) }
         if route.takesQuery { parameters += spec.fields.map { self.parameter($0, in: "query") } }
         parameters.append(.ref("parameters", "X-Request-Id"))
+        if OpenAPIProblems.takesIdempotencyKey(spec.id) { parameters.append(.ref("parameters", "Idempotency-Key")) }
         return .map([
             ("tags", .strings([OpenAPIRoute.tag(spec)])),
             ("summary", .string(spec.summary)),
@@ -29,7 +30,7 @@ enum OpenAPIOperations {
             ("x-justgate-forwarded-as", .map([("method", .string(spec.method)), ("path", .string(spec.path))])),
             ("parameters", .sequence(parameters)),
             ("requestBody", route.takesQuery ? nil : requestBody(spec)),
-            ("responses", responses()),
+            ("responses", responses(spec)),
         ])
     }
 
@@ -72,11 +73,20 @@ enum OpenAPIOperations {
         ])
     }
 
-    /// `200` and `default` are the relayed upstream answer; every problem kind has its own status.
-    private static func responses() -> YAMLTree {
+    /// `200` and `default` are the relayed upstream answer; every problem kind the operation can
+    /// answer with has its status, and two kinds of one status (422 on `profile.create`) share one
+    /// response whose schema is either.
+    private static func responses(_ spec: OperationSpec) -> YAMLTree {
         var entries: [(String, YAMLTree?)] = [("200", .ref("responses", "Relayed"))]
-        for kind in OpenAPIProblems.kinds {
-            entries.append((String(kind.status), .ref("responses", OpenAPIProblems.componentName(kind))))
+        let kinds = OpenAPIProblems.kinds.filter { OpenAPIProblems.applies($0, to: spec.id) }
+        var index = 0
+        while index < kinds.count {
+            let status = kinds[index].status
+            let group = kinds[index...].prefix { $0.status == status }
+            index += group.count
+            entries.append((String(status), group.count == 1
+                ? .ref("responses", OpenAPIProblems.componentName(group[group.startIndex]))
+                : OpenAPIProblems.response(either: Array(group))))
         }
         entries.append(("default", .ref("responses", "Relayed")))
         return .map(entries)

@@ -47,6 +47,34 @@ enum OpenAPIProblems {
         }
     }
 
+    /// Operations that honour `Idempotency-Key` (and so can answer with the idempotency kinds).
+    static func takesIdempotencyKey(_ operationID: String) -> Bool { operationID == "profile.create" }
+
+    /// Whether an operation can answer with this kind.
+    static func applies(_ kind: ProblemKind, to operationID: String) -> Bool {
+        switch kind {
+        case .idempotencyConflict, .idempotencyMismatch: takesIdempotencyKey(operationID)
+        default: true
+        }
+    }
+
+    /// One response for several kinds of the same status: their situations, headers and schemas.
+    static func response(either kinds: [ProblemKind]) -> YAMLTree {
+        var headers: [(String, YAMLTree?)] = [("X-Request-Id", .ref("headers", "X-Request-Id"))]
+        for kind in kinds {
+            for header in extraHeaders(kind) where !headers.contains(where: { $0.0 == header.0 }) { headers.append(header) }
+        }
+        var content: [(String, YAMLTree?)] = [("application/problem+json", .map([
+            ("schema", .map([("oneOf", .sequence(kinds.map(problemSchema(for:))))])),
+        ]))]
+        var description = kinds.map(situation).joined(separator: " Or: ")
+        if kinds.contains(where: upstreamAlsoAnswers) {
+            description += " An answer with this status from the upstream itself is relayed unchanged (`text/plain`)."
+            content.append(("text/plain", .map([("schema", .map([("type", "string")]))])))
+        }
+        return .map([("description", .string(description)), ("headers", .map(headers)), ("content", .map(content))])
+    }
+
     /// Headers a kind carries besides `X-Request-Id`.
     static func extraHeaders(_ kind: ProblemKind) -> [(String, YAMLTree?)] {
         switch kind {
@@ -124,7 +152,7 @@ enum OpenAPIProblems {
     }
 
     /// `Problem` narrowed to one kind: its `type`, `title` and `status` fixed; `errors` required for 422.
-    private static func problemSchema(for kind: ProblemKind) -> YAMLTree {
+    static func problemSchema(for kind: ProblemKind) -> YAMLTree {
         .map([("allOf", .sequence([
             .ref("schemas", "Problem"),
             .map([
