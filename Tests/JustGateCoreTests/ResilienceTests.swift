@@ -313,3 +313,34 @@ struct SeededRandom: RandomNumberGenerator {
         #expect(problems.contains { $0.path == "operations[\"profile.create\"].timeout_ms" }, "\(problems)")
     }
 }
+
+@Suite struct ResilienceBatchingTests {
+    @Test func callsHandedOverInBatchesCountInTheirOwnSecond() {
+        var budget = RetryBudget(percent: 10, minimumRetries: 0)
+        budget.recordCalls(50, nowMs: 3_000)
+        budget.recordCalls(50, nowMs: 5_000)
+        // A late batch for an earlier second still counts while that second is in the window...
+        budget.recordCalls(100, nowMs: 4_000)
+        var granted = 0
+        for _ in 0..<30 where budget.spendRetry(nowMs: 5_500) { granted += 1 }
+        #expect(granted == 20)
+        // ...and a batch from a second that has left the window does not.
+        var later = RetryBudget(percent: 10, minimumRetries: 0)
+        later.recordCall(nowMs: 20_000)
+        later.recordCalls(1000, nowMs: 5_000)
+        let allowed = later.spendRetry(nowMs: 20_000)
+        #expect(!allowed)
+    }
+
+    @Test func onlyAClosedCircuitWithoutFailuresIsClean() {
+        var breaker = CircuitBreaker(failureThreshold: 2, openMs: 100)
+        #expect(breaker.isClosedWithoutFailures)
+        breaker.record(failure: true, isProbe: false, nowMs: 0)
+        #expect(!breaker.isClosedWithoutFailures)
+        breaker.record(failure: false, isProbe: false, nowMs: 0)
+        #expect(breaker.isClosedWithoutFailures)
+        breaker.record(failure: true, isProbe: false, nowMs: 0)
+        breaker.record(failure: true, isProbe: false, nowMs: 0)
+        #expect(!breaker.isClosedWithoutFailures)
+    }
+}

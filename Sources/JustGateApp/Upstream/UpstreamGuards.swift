@@ -4,8 +4,12 @@ import Synchronization
 
 /// The upstream protection every event loop shares: the circuit breaker, the retry budget and
 /// the in-flight limit. They describe the one upstream and the one process, so they are not per
-/// loop; each is a few integers behind its own `Mutex` (or an atomic), held for a few
-/// instructions per call.
+/// loop; each is a few integers behind its own `Mutex` (or an atomic).
+///
+/// A healthy call takes no lock: the in-flight count is an atomic; while the breaker is closed
+/// with no failure counted (`healthy`) neither admitting nor recording a success changes it; and
+/// calls are counted in an atomic that is handed to the budget once a second. Locks are taken
+/// when something fails, when a retry asks the budget, and once a second.
 ///
 /// `circuitState` and `callsInFlight` are the read-only views the admin `/readyz` and metrics use.
 public final class UpstreamGuards: Sendable {
@@ -13,7 +17,12 @@ public final class UpstreamGuards: Sendable {
     public let maxInFlight: Int
     private let inFlight = Atomic<Int>(0)
     private let breaker: Mutex<CircuitBreaker>
+    /// Mirrors `breaker.isClosedWithoutFailures`, stored under the breaker's lock.
+    private let healthy = Atomic<Bool>(true)
     private let budget: Mutex<RetryBudget>
+    /// Calls not yet handed to `budget`, all made in second `uncountedSecond`.
+    private let uncountedCalls = Atomic<Int>(0)
+    private let uncountedSecond = Atomic<Int64>(Int64.min)
     /// Monotonic milliseconds; tests may pass their own.
     private let clock: @Sendable () -> Int64
 
@@ -52,28 +61,57 @@ public final class UpstreamGuards: Sendable {
     }
 
     func admit() -> CircuitBreaker.Admission {
+        if healthy.load(ordering: .acquiring) { return .allowed }
         let now = clock()
-        return breaker.withLock { $0.admit(nowMs: now) }
+        return breaker.withLock { breaker in
+            let admission = breaker.admit(nowMs: now)
+            healthy.store(breaker.isClosedWithoutFailures, ordering: .releasing)
+            return admission
+        }
     }
 
     func record(failure: Bool, isProbe: Bool) {
+        if !failure && !isProbe && healthy.load(ordering: .acquiring) { return }
         let now = clock()
-        breaker.withLock { $0.record(failure: failure, isProbe: isProbe, nowMs: now) }
+        breaker.withLock { breaker in
+            breaker.record(failure: failure, isProbe: isProbe, nowMs: now)
+            healthy.store(breaker.isClosedWithoutFailures, ordering: .releasing)
+        }
     }
 
     func abandonProbe() {
         breaker.withLock { $0.abandonProbe() }
     }
 
-    /// Counts a request's first attempt for the retry budget.
+    /// Counts a request's first attempt for the retry budget: in the atomic while the second is
+    /// the same, handing the count to the budget when a new second starts. (A call racing the
+    /// hand-over may be counted a second late; the budget is a share, not an exact count.)
     func recordCall() {
-        let now = clock()
-        budget.withLock { $0.recordCall(nowMs: now) }
+        let second = clock() / 1000
+        if uncountedSecond.load(ordering: .relaxed) == second {
+            uncountedCalls.wrappingAdd(1, ordering: .relaxed)
+            return
+        }
+        budget.withLock { budget in
+            handOverCalls(to: &budget)
+            uncountedSecond.store(second, ordering: .relaxed)
+            budget.recordCall(nowMs: second * 1000)
+        }
     }
 
     /// Takes one retry from the budget; false means the budget is spent.
     func spendRetry() -> Bool {
         let now = clock()
-        return budget.withLock { $0.spendRetry(nowMs: now) }
+        return budget.withLock { budget in
+            handOverCalls(to: &budget)
+            return budget.spendRetry(nowMs: now)
+        }
+    }
+
+    /// Moves the calls counted in the atomic into the budget; under the budget's lock.
+    private func handOverCalls(to budget: inout RetryBudget) {
+        let calls = uncountedCalls.exchange(0, ordering: .relaxed)
+        let second = uncountedSecond.load(ordering: .relaxed)
+        if calls > 0 && second != Int64.min { budget.recordCalls(calls, nowMs: second * 1000) }
     }
 }

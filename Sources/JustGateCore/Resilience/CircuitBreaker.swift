@@ -50,6 +50,13 @@ public struct CircuitBreaker: Sendable {
         }
     }
 
+    /// Closed with no failure counted: the state in which an admission and a success change
+    /// nothing, so callers may skip the lock (see `UpstreamGuards`).
+    public var isClosedWithoutFailures: Bool {
+        if case .closed(consecutiveFailures: 0) = state { return true }
+        return false
+    }
+
     /// Asks to send one attempt now.
     public mutating func admit(nowMs: Int64) -> Admission {
         switch state {

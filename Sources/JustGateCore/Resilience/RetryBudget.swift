@@ -25,8 +25,18 @@ public struct RetryBudget: Sendable {
 
     /// Counts a request's first attempt.
     public mutating func recordCall(nowMs: Int64) {
+        recordCalls(1, nowMs: nowMs)
+    }
+
+    /// Counts `count` first attempts made during the second of `nowMs` (callers that count
+    /// calls elsewhere and hand them over in batches).
+    public mutating func recordCalls(_ count: Int, nowMs: Int64) {
+        let second = nowMs / 1000
+        let width = Int64(RetryBudget.windowSeconds)
+        // Calls from a second that has already left the window no longer count.
+        guard second > currentSecond - width else { return }
         let slot = advance(to: nowMs)
-        calls[slot] += 1
+        calls[second <= currentSecond ? Int(second % width) : slot] += count
     }
 
     /// Takes one retry from the budget if there is one left; false means do not retry.
