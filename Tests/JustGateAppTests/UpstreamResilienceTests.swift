@@ -137,6 +137,37 @@ import Testing
         #expect(upstream.requestCount == 1)
     }
 
+    @Test func theRetryBudgetCapsRetriesAcrossRequests() throws {
+        let port = try ClosedPort.make()
+        // Two calls at 20 % allow no retry, but the floor allows two in the window.
+        let gateway = try GatewayFixture(
+            upstream: "http://127.0.0.1:\(port)",
+            upstreamYAML: "  retries: { max_attempts: 3, base_delay_ms: 1, max_delay_ms: 2, budget_percent: 20, budget_min_retries: 2 }\n"
+                + "  circuit: { failures: 1000 }")
+        let first = try gateway.send("GET", Self.read)
+        let second = try gateway.send("GET", Self.read)
+        #expect(first.status == 502 && second.status == 502)
+        #expect(attempts(gateway, first) == 3)
+        #expect(attempts(gateway, second) == 1)
+    }
+
+    @Test func aClientThatLeavesGivesItsSlotBack() throws {
+        let upstream = try ScriptedUpstream(.silent)
+        let gateway = try GatewayFixture(upstream: upstream.url, upstreamYAML: Self.quickRetries, timeoutMs: 5000)
+        let guards = gateway.runtime.upstreamGuards
+        do {
+            let client = try gateway.client()
+            try client.send("GET \(Self.read) HTTP/1.1\r\nHost: x\r\nX-AUTH-TOKEN: \(GatewayFixture.horoscopeKey)\r\n\r\n")
+            #expect(upstream.waitForRequests(1) == 1)
+            #expect(guards.callsInFlight == 1)
+        }  // the client closes its connection here
+        let deadline = Date().addingTimeInterval(3)
+        while guards.callsInFlight != 0 && Date() < deadline { usleep(10_000) }
+        #expect(guards.callsInFlight == 0)
+        #expect(gateway.logText(containing: "client_gone").contains("\"outcome\":\"client_gone\""))
+        #expect(upstream.requestCount == 1)
+    }
+
     // MARK: - Circuit breaker
 
     @Test func theBreakerOpensFailsFastHalfOpensAndCloses() throws {

@@ -151,7 +151,7 @@ final class RequestPipeline {
                                                  requestID: record.requestID)
             case .connectionLost(let reason):
                 response = ProblemResponses.make(
-                    .badGateway, detail: "The connection to the upstream failed after the request was sent (\(reason))\(tries); it may have been carried out.",
+                    .badGateway, detail: "The connection to the upstream failed after the request was sent (\(reason))\(tries); it may have been carried out, so check before retrying (profile.create: retry with the same Idempotency-Key).",
                     requestID: record.requestID)
             case .circuitOpen(let retryAfterMs):
                 let seconds = max(1, (retryAfterMs + 999) / 1000)
