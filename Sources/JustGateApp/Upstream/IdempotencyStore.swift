@@ -8,6 +8,7 @@ public final class IdempotencyStore: Sendable {
     private let table: Mutex<IdempotencyTable>
     private let clock: @Sendable () -> Int64
 
+    /// One store per process, made by `GatewayRuntime` and shared by every loop's `IdempotencyGate`.
     public init(_ config: IdempotencyConfig,
                 clock: @escaping @Sendable () -> Int64 = { Int64(MonotonicNanos.now() / 1_000_000) }) {
         table = Mutex(IdempotencyTable(ttlMs: Int64(config.ttlSeconds) * 1000, maxEntries: config.maxKeys))

@@ -26,6 +26,7 @@ public final class UpstreamGuards: Sendable {
     /// Monotonic milliseconds; tests may pass their own.
     private let clock: @Sendable () -> Int64
 
+    /// One set per process, made by `GatewayRuntime` and handed to every loop.
     public init(circuit: CircuitConfig, retries: RetryConfig, maxInFlight: Int,
                 clock: @escaping @Sendable () -> Int64 = { Int64(MonotonicNanos.now() / 1_000_000) }) {
         self.maxInFlight = maxInFlight

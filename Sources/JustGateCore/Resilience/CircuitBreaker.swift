@@ -16,7 +16,9 @@ public enum CircuitState: String, Sendable, Equatable {
 /// Then exactly one call (the probe) goes through; its success closes the circuit, its failure
 /// opens it again for another `openMs`.
 public struct CircuitBreaker: Sendable {
+    /// Consecutive failed attempts that open the circuit (at least 1).
     public let failureThreshold: Int
+    /// How long an open circuit refuses calls before the probe.
     public let openMs: Int64
 
     private enum State: Sendable {
@@ -36,6 +38,7 @@ public struct CircuitBreaker: Sendable {
         case rejected(retryAfterMs: Int64)
     }
 
+    /// A closed circuit with no failure counted.
     public init(failureThreshold: Int, openMs: Int64) {
         self.failureThreshold = max(failureThreshold, 1)
         self.openMs = max(openMs, 0)

@@ -2,10 +2,14 @@ import Crypto
 
 /// The answer remembered for an `Idempotency-Key`, to replay to a retry of the same request.
 public struct IdempotentAnswer: Sendable, Equatable {
+    /// The upstream's status (always below 500: see `IdempotencyGate`).
     public var status: Int
+    /// The upstream's `Content-Type`, if it sent one.
     public var contentType: String?
+    /// The upstream's body, replayed byte for byte.
     public var body: [UInt8]
 
+    /// The answer as the upstream gave it.
     public init(status: Int, contentType: String?, body: [UInt8]) {
         self.status = status
         self.contentType = contentType
@@ -21,7 +25,9 @@ public struct IdempotentAnswer: Sendable, Equatable {
 /// `maxEntries` of them: past that the oldest is forgotten, so memory is bounded whatever
 /// clients send. Time is passed in (monotonic milliseconds); the table is a plain value.
 public struct IdempotencyTable: Sendable {
+    /// How long a key is remembered after its first use.
     public let ttlMs: Int64
+    /// Keys remembered at once; past it the oldest is forgotten.
     public let maxEntries: Int
 
     /// What to do with a request that carries a key.
@@ -46,6 +52,7 @@ public struct IdempotencyTable: Sendable {
     private var order: [(key: String, expiresAtMs: Int64)] = []
     private var orderStart = 0
 
+    /// An empty table.
     public init(ttlMs: Int64, maxEntries: Int) {
         self.ttlMs = ttlMs
         self.maxEntries = max(maxEntries, 1)

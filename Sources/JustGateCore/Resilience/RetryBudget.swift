@@ -18,6 +18,7 @@ public struct RetryBudget: Sendable {
     /// The second the newest bucket belongs to.
     private var currentSecond: Int64 = 0
 
+    /// An empty window: until calls are recorded only `minimumRetries` are allowed.
     public init(percent: Int, minimumRetries: Int = 10) {
         self.percent = percent
         self.minimumRetries = minimumRetries

@@ -16,6 +16,7 @@ public struct RetryPolicy: Sendable, Equatable {
     /// Upstream statuses that say "not now" rather than "no": a retry may get a real answer.
     public static let retryableStatuses: Set<Int> = [502, 503, 504]
 
+    /// The defaults are the documented ones (`upstream.retries`).
     public init(maxAttempts: Int = 3, baseDelayMs: Int = 50, maxDelayMs: Int = 1000) {
         self.maxAttempts = maxAttempts
         self.baseDelayMs = baseDelayMs
