@@ -13,6 +13,8 @@ final class CurlTransfer {
     /// The body libcurl sends: CURLOPT_POSTFIELDS points here, so it is memory this transfer owns
     /// (not an array's storage, which may move) and reuses from call to call.
     private var body = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    private let connectTimeoutMs: Int
+    private let timeoutMs: Int
     var response: [UInt8] = []
     var maxResponseBytes = 0
     var exceededLimit = false
@@ -25,6 +27,8 @@ final class CurlTransfer {
         guard let easy = curl_easy_init() else { return nil }
         self.easy = easy
         maxResponseBytes = configuration.maxResponseBytes
+        connectTimeoutMs = configuration.connectTimeoutMs
+        timeoutMs = configuration.timeoutMs
         var code = jg_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         func also(_ next: CURLcode) { if code == CURLE_OK { code = next } }
         also(jg_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https"))
@@ -34,8 +38,6 @@ final class CurlTransfer {
         // HTTP/2 when the upstream offers it over TLS (ALPN), HTTP/1.1 otherwise; many calls then share
         // one upstream connection.
         also(jg_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS)))
-        also(jg_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, configuration.connectTimeoutMs))
-        also(jg_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, configuration.timeoutMs))
         if let caFile = configuration.caFile { also(jg_easy_setopt_string(easy, CURLOPT_CAINFO, caFile)) }
         also(jg_easy_setopt_write_callback(easy, CURLOPT_WRITEFUNCTION, curlWriteBody))
         also(jg_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, Unmanaged.passUnretained(self).toOpaque()))
@@ -88,7 +90,19 @@ final class CurlTransfer {
             also(jg_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method == "POST" ? nil : request.method))
         }
         also(jg_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headers.fill(request.headers)))
+        // The attempt's share of the request's deadline; libcurl treats 0 as "no limit", so at least 1.
+        let limit = max(request.timeoutMs ?? timeoutMs, 1)
+        also(jg_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, limit))
+        also(jg_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, min(connectTimeoutMs, limit)))
         return code
+    }
+
+    /// Request bytes handed to the connection so far (CURLINFO_REQUEST_SIZE, counted by libcurl as
+    /// each write succeeds): 0 proves the upstream cannot have seen this request.
+    var requestBytesSent: Int {
+        var size = 0
+        jg_easy_getinfo_long(easy, CURLINFO_REQUEST_SIZE, &size)
+        return size
     }
 
     /// The upstream's status and content type once the transfer is done.

@@ -161,11 +161,16 @@ public final class UpstreamClient {
         let text = UpstreamClient.text(code)
         switch code {
         case CURLE_OPERATION_TIMEDOUT:
-            return .failure(.timedOut(text))
+            // Not one request byte written (still resolving, connecting or in the TLS handshake)
+            // proves the upstream never saw it; anything else may have reached it.
+            return .failure(transfer.requestBytesSent == 0 ? .connectTimedOut(text) : .timedOut(text))
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY,
-             CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE,
-             CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR:
+             CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE:
             return .failure(.unreachable(text))
+        case CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR:
+            // Conservatively "may have been received", even for a send error: part of the
+            // request may be in the upstream's buffers.
+            return .failure(.connectionLost(text))
         default:
             return .failure(.failed(text))
         }

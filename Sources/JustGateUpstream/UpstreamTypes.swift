@@ -5,12 +5,16 @@ public struct UpstreamRequest: Sendable {
     public var url: String
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+    /// This attempt's time limit in milliseconds (what is left of the request's deadline);
+    /// `nil` uses the client's `timeoutMs`. The connect limit never exceeds it.
+    public var timeoutMs: Int?
 
-    public init(method: String, url: String, headers: [(name: String, value: String)], body: [UInt8]) {
+    public init(method: String, url: String, headers: [(name: String, value: String)], body: [UInt8], timeoutMs: Int? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.timeoutMs = timeoutMs
     }
 }
 
@@ -29,11 +33,24 @@ public struct UpstreamResponse: Sendable, Equatable {
 
 /// Why a call produced no upstream answer. Messages come from libcurl's error text and name the
 /// failure, never the request's headers, so they are safe to show and log.
+///
+/// The cases keep apart failures where the request provably never reached the upstream
+/// (`unreachable`, `connectTimedOut`: safe to send again, even a POST) from those where it may
+/// have (`connectionLost`, `timedOut`: only a read may be sent again).
 public enum UpstreamFailure: Error, Sendable, Equatable {
-    /// Could not connect, resolve, or complete TLS; the site gets 502.
+    /// Could not connect, resolve, or complete TLS: nothing was sent. The site gets 502.
     case unreachable(String)
-    /// Connect or total timeout passed; the site gets 504.
+    /// The time limit passed before one byte of the request was written: nothing was sent. 504.
+    case connectTimedOut(String)
+    /// The time limit passed after the request was (or may have been) sent; the site gets 504.
     case timedOut(String)
+    /// The connection failed after the request was (or may have been) sent: reset, closed
+    /// without an answer, a send or receive error. The site gets 502.
+    case connectionLost(String)
+    /// The circuit breaker is open: no call was made. The site gets 503 with `Retry-After`.
+    case circuitOpen(retryAfterMs: Int)
+    /// `upstream.max_in_flight` calls are already waiting: no call was made. The site gets 503.
+    case overloaded(limit: Int)
     /// The answer was larger than `maxResponseBytes`; the site gets 502.
     case responseTooLarge(limit: Int)
     /// The site went away and the call was abandoned.

@@ -11,7 +11,8 @@ struct CheckConfig: ParsableCommand {
             Reports unknown keys, wrong types and values, duplicate sites and keys, and (unless \
             --skip-secrets) upstream tokens whose env var or file is missing. Exits 0 when the config is \
             usable, 1 otherwise. Warnings (such as tokens written inline) do not fail the check. A usable \
-            config's rate limits are then printed in words, one policy a line.
+            config's rate limits are then printed in words, one policy a line, and its upstream deadline, \
+            retries, circuit breaker and in-flight limit in one line.
 
             Example: justgate check-config --config config/justgate.yaml
             """
@@ -31,6 +32,20 @@ struct CheckConfig: ParsableCommand {
         }
         print("\(options.config): OK (\(config.sites.count) site\(config.sites.count == 1 ? "" : "s"), \(warnings.count) warning\(warnings.count == 1 ? "" : "s"))")
         for line in CheckConfig.limitLines(config) { print(line) }
+        print(CheckConfig.upstreamLine(config))
+    }
+
+    /// The upstream deadline, retries, circuit breaker and in-flight limit in words.
+    static func upstreamLine(_ config: GatewayConfig) -> String {
+        let upstream = config.upstream
+        let overrides = config.operations.compactMap { id, override in override.timeoutMs.map { "\(id): \($0) ms" } }.sorted()
+        let deadline = "deadline \(upstream.timeoutMs) ms per request" + (overrides.isEmpty ? "" : " (\(overrides.joined(separator: ", ")))")
+        let retries = upstream.retries.maxAttempts == 1
+            ? "no retries"
+            : "up to \(upstream.retries.maxAttempts) attempts (reads on failures and 502/503/504, writes only when never sent; "
+                + "at most \(upstream.retries.budgetPercent) % of calls)"
+        return "upstream: \(deadline); \(retries); circuit opens after \(upstream.circuit.failures) failed attempts for "
+            + "\(upstream.circuit.openMs) ms; at most \(upstream.maxInFlight) calls in flight"
     }
 
     /// Each site's rate-limit policies in words, and where the counts are kept.

@@ -66,6 +66,8 @@ struct CommandLineTests {
         let outcome = try run(["check-config", "--config", "config/justgate.yaml"])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(outcome.stdout.contains("OK (2 sites"))
+        #expect(outcome.stdout.contains("upstream: deadline 10000 ms per request; up to 3 attempts"))
+        #expect(outcome.stdout.contains("circuit opens after 5 failed attempts for 10000 ms; at most 1024 calls in flight"))
     }
 
     @Test func checkConfigListsEveryProblemWithPathAndLine() throws {

@@ -18,6 +18,9 @@ struct ComposeTopologyTests {
             ("admin_listen: 127.0.0.1:9090", "admin_listen: 127.0.0.1:\(try FreePort.pick())"),
             ("url: https://api.justservices.cc", "url: sandbox"),
             ("redis://redis:6379/0", redis.url),
+            // A debug build on a busy test machine can take longer than the 5 ms a production Redis
+            // call is given; with the deployed 5 ms a slow reply falls back to per-gateway counts.
+            ("redis_timeout_ms: 5", "redis_timeout_ms: 500"),
             ("/run/secrets/", directory.path + "/"),
             ("/var/log/justgate/audit.jsonl", directory.path + "/audit-\(instance)/audit.jsonl"),
             ("\"0000000000000000000000000000000000000000000000000000000000000001\"", "\"\(SiteKeys.sha256Hex(Self.siteKey))\""),

@@ -61,6 +61,7 @@ final class RequestLog {
         text(",\"level\":", level.rawValue)
         text(",\"logger\":", label)
         text(",\"message\":", "request")
+        number(",\"attempts\":", record.attempts)
         text(",\"client\":", record.clientAddress)
         JSONBytesWriter.appendRaw(",\"duration_ms\":", to: &out)
         JSONBytesWriter.appendThousandths(durationMicros, to: &out)

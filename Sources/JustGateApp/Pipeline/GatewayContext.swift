@@ -15,6 +15,9 @@ public final class GatewayContext: Sendable {
     /// `validation.max_fields`: more fields than this in one request is a 413 before any rule runs.
     public let maxFields: Int
     public let multipartLimits: MultipartLimits
+    /// Each catalogue operation's upstream deadline in milliseconds, by operation index:
+    /// `operations.<id>.timeout_ms`, else `upstream.timeout_ms`.
+    let upstreamTimeoutsMs: [Int]
 
     public init(config: GatewayConfig, sites resolved: [ResolvedSite], upstreamBaseURL: String) {
         let overrides = config.operations.mapValues { (method: $0.method, path: $0.path) }
@@ -28,6 +31,7 @@ public final class GatewayContext: Sendable {
         self.upstreamBaseURL = base
         unknownFields = config.validation.unknownFields
         maxFields = config.validation.maxFields
+        upstreamTimeoutsMs = catalogue.operations.map { config.operations[$0.id]?.timeoutMs ?? config.upstream.timeoutMs }
         multipartLimits = MultipartLimits(maxParts: config.server.maxMultipartParts,
                                           maxPartBytes: config.server.maxMultipartPartBytes)
     }

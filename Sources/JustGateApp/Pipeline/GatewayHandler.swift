@@ -1,19 +1,24 @@
+import JustGateCore
 import JustGateHTTP
 import JustGateServer
 import JustGateUpstream
 import Logging
 
 /// The gateway's per-loop handler: runs the pipeline, makes the upstream call on this loop's
-/// libcurl client, answers, and writes the request's log line.
+/// libcurl client (with retries, circuit breaker and in-flight limit), answers, and writes the
+/// request's log line.
 final class GatewayHandler: HTTPHandler {
     private let pipeline: RequestPipeline
-    private let upstream: UpstreamClient
+    private let upstream: ResilientUpstream
+    private let idempotency: IdempotencyGate
     private let requestLog: RequestLog
     private let metrics: LoopMetrics
 
-    init(pipeline: RequestPipeline, upstream: UpstreamClient, requestLog: RequestLog, metrics: LoopMetrics) {
+    init(pipeline: RequestPipeline, upstream: ResilientUpstream, idempotency: IdempotencyGate, requestLog: RequestLog,
+         metrics: LoopMetrics) {
         self.pipeline = pipeline
         self.upstream = upstream
+        self.idempotency = idempotency
         self.requestLog = requestLog
         self.metrics = metrics
     }
@@ -43,13 +48,29 @@ final class GatewayHandler: HTTPHandler {
         case .respond(let response, let record):
             responder.respond(response)
             finished(record)
-        case .forward(let call, let record):
+        case .forward(let call, var record):
+            var idempotencyDone: ((Result<UpstreamResponse, UpstreamFailure>) -> Void)?
+            if let key = record.idempotencyKey {
+                switch idempotency.begin(key: key, call: call, record: &record) {
+                case .forward(let done):
+                    idempotencyDone = done
+                case .respond(let response):
+                    responder.respond(response)
+                    finished(record)
+                    return
+                }
+            }
+            let idempotent = record.operationID.map { RetryPolicy.isIdempotent(operationID: $0) } ?? false
             // `record` is captured as a constant and copied inside, so the closure carries it by
             // value instead of in a separate heap box.
+            let sent = record
             let started = MonotonicNanos.now()
             metrics.upstreamStarted()
-            let inFlight = upstream.send(call) { [weak self, pipeline] result in
-                var record = record
+            let exchange = upstream.send(call, deadlineMs: call.timeoutMs ?? 10_000, idempotent: idempotent) {
+                [weak self, pipeline] result, attempts in
+                idempotencyDone?(result)
+                var record = sent
+                record.attempts = attempts
                 record.upstreamNanos = MonotonicNanos.now() &- started
                 if let response = pipeline.finish(result, record: &record) {
                     responder.respond(response)
@@ -57,7 +78,7 @@ final class GatewayHandler: HTTPHandler {
                 self?.metrics.upstreamEnded()
                 self?.finished(record)
             }
-            responder.onCancel { inFlight.cancel() }
+            responder.onCancel { exchange.cancel() }
         case .wait(let quota, let ticket):
             // The limiter's answer arrives on this loop; a client that left meanwhile is not
             // forwarded (its quota is spent: the limiter counted it before we knew).

@@ -94,11 +94,19 @@ final class RequestPipeline {
             record.siteID = site.id
             let (operationIndex, operation, pathParameter) = try match(head, context: context, requestID: requestID)
             record.operationID = operation.id
+            if operation.id == "profile.create" {
+                switch IdempotencyGate.key(in: head, requestID: requestID) {
+                case .success(let key): record.idempotencyKey = key
+                case .failure(let problem): throw Rejection(problem.response)
+                }
+            }
             let fields = try validate(request, operation: operation, pathParameter: pathParameter, site: site,
                                       context: context, requestID: requestID, record: &record)
-            let call = UpstreamRequestBuilder.build(operation: operation, validated: fields, site: site, requestID: requestID,
+            var call = UpstreamRequestBuilder.build(operation: operation, validated: fields, site: site, requestID: requestID,
                                                     accept: head.value(for: "Accept"), baseURL: context.upstreamBaseURL,
                                                     trace: trace)
+            // The request's deadline upstream, all attempts together (see `ResilientUpstream`).
+            call.timeoutMs = context.upstreamTimeoutsMs[operationIndex]
             let checks = quotaChecks(site: site, operationIndex: operationIndex, operationID: operation.id, fields: fields)
             let ticket = AdmissionTicket(call: call, record: record)
             switch quota.admit(checks) {
@@ -183,17 +191,32 @@ final class RequestPipeline {
             return nil
         case .failure(let failure):
             record.outcome = "upstream_error"
+            let tries = record.attempts > 1 ? " after \(record.attempts) attempts" : ""
             let response: HTTPResponse
             switch failure {
-            case .timedOut:
-                response = ProblemResponses.make(.gatewayTimeout, detail: "The upstream did not answer in time; retry later.",
+            case .timedOut, .connectTimedOut:
+                record.outcome = "upstream_timeout"
+                response = ProblemResponses.make(.gatewayTimeout, detail: "The upstream did not answer in time\(tries); retry later.",
                                                  requestID: record.requestID)
             case .responseTooLarge(let limit):
                 response = ProblemResponses.make(.badGateway, detail: "The upstream answer was larger than \(limit) bytes.",
                                                  requestID: record.requestID)
             case .unreachable(let reason), .failed(let reason):
-                response = ProblemResponses.make(.badGateway, detail: "The upstream could not be reached (\(reason)); retry later.",
+                response = ProblemResponses.make(.badGateway, detail: "The upstream could not be reached (\(reason))\(tries); retry later.",
                                                  requestID: record.requestID)
+            case .connectionLost(let reason):
+                response = ProblemResponses.make(
+                    .badGateway, detail: "The connection to the upstream failed after the request was sent (\(reason))\(tries); it may have been carried out, so check before retrying (profile.create: retry with the same Idempotency-Key).",
+                    requestID: record.requestID)
+            case .circuitOpen(let retryAfterMs):
+                let seconds = max(1, (retryAfterMs + 999) / 1000)
+                response = ProblemResponses.make(
+                    .unavailable, detail: "The upstream is failing, so this gateway is not calling it for now; retry in \(seconds) s.",
+                    requestID: record.requestID, headers: [HTTPHeader(name: "Retry-After", value: "\(seconds)")])
+            case .overloaded(let limit):
+                response = ProblemResponses.make(
+                    .unavailable, detail: "\(limit) upstream calls are already in flight on this gateway; retry shortly.",
+                    requestID: record.requestID, headers: [HTTPHeader(name: "Retry-After", value: "1")])
             case .cancelled:
                 return nil
             }

@@ -11,9 +11,13 @@ public struct RequestRecord: Sendable {
     public var siteID: String?
     public var operationID: String?
     public var status: Int = 0
-    /// A short machine word for how the request ended: "forwarded", "rejected", "rate_limited", "upstream_error", "client_gone".
+    /// A short machine word for how the request ended: "forwarded", "rejected", "rate_limited",
+    /// "upstream_timeout", "upstream_error", "idempotent_replay", "client_gone".
     public var outcome: String = ""
     public var upstreamStatus: Int?
+    /// Upstream attempts made: 0 when none was (rejected, refused by the circuit or the
+    /// in-flight limit, replayed), more than 1 when retried.
+    public var attempts: Int = 0
     /// For field problems: their codes, so logs show why without showing values.
     public var problemCodes: [String] = []
     /// The fields of `problemCodes`, in the same order (for metrics by field and code).
@@ -28,5 +32,7 @@ public struct RequestRecord: Sendable {
     var addedHeaders: [HTTPHeader] = []
     /// The upstream's answer contained the site's upstream token, which was replaced by `[redacted]`.
     public var upstreamTokenRedacted = false
+    /// The `Idempotency-Key` of a `profile.create` request, for the idempotency step.
+    var idempotencyKey: String?
     public var receivedAtNanos: UInt64
 }

@@ -18,6 +18,11 @@ public final class GatewayRuntime: Sendable {
     public let sandbox: SandboxServer?
     public let contextStore: GatewayContextStore
     public let metrics: GatewayMetrics
+    /// The upstream circuit breaker, retry budget and in-flight count, shared by every loop;
+    /// read `circuitState` and `callsInFlight` for readiness and metrics.
+    public let upstreamGuards: UpstreamGuards
+    /// Remembered `Idempotency-Key`s of `profile.create`.
+    public let idempotencyStore: IdempotencyStore
     private let server: HTTPServer
     private let adminServer: HTTPServer?
     let reloading: Reloading
@@ -54,6 +59,9 @@ public final class GatewayRuntime: Sendable {
             maxResponseBytes: config.upstream.maxResponseBytes, caFile: config.upstream.caFile)
         let quotaMemory = MemoryQuotaStore(maxKeys: config.rateLimit.maxKeys)
         let metrics = GatewayMetrics()
+        let guards = UpstreamGuards(circuit: config.upstream.circuit, retries: config.upstream.retries,
+                                    maxInFlight: config.upstream.maxInFlight)
+        let idempotencyStore = IdempotencyStore(config.idempotency)
         let requestLogLabel = logger.label
         let requestLogThreshold = logger.logLevel
         var serverConfiguration = ServerConfiguration(
@@ -74,9 +82,11 @@ public final class GatewayRuntime: Sendable {
                                       loop: loop)
                 let pipeline = RequestPipeline(contextStore: store, quota: quota, wallClock: wallClock)
                 // A loop without an upstream client could only answer 503: fail start-up instead.
-                let upstream = try UpstreamClient(loop: loop, configuration: upstreamConfiguration)
+                let client = try UpstreamClient(loop: loop, configuration: upstreamConfiguration)
+                let upstream = ResilientUpstream(client: client, loop: loop, guards: guards, retries: config.upstream.retries)
                 let requestLog = RequestLog(sink: requestLogSink, label: requestLogLabel, threshold: requestLogThreshold)
-                return GatewayHandler(pipeline: pipeline, upstream: upstream, requestLog: requestLog,
+                return GatewayHandler(pipeline: pipeline, upstream: upstream,
+                                      idempotency: IdempotencyGate(store: idempotencyStore), requestLog: requestLog,
                                       metrics: metrics.recorder(worker: loop.index))
             })
         let reloading = Reloading(started: config, baseURL: baseURL, store: store, sandbox: sandbox, metrics: metrics,
@@ -100,6 +110,8 @@ public final class GatewayRuntime: Sendable {
         self.contextStore = store
         self.metrics = metrics
         self.reloading = reloading
+        self.upstreamGuards = guards
+        self.idempotencyStore = idempotencyStore
     }
 
     /// The admin listener on `admin_listen`: one loop of its own, so a scrape or a reload never

@@ -33,7 +33,7 @@ extension ConfigLoader {
     private static func operationOverride(
         _ node: Node, at path: String, reader: inout ConfigNodeReader
     ) -> OperationOverride? {
-        guard let section = reader.mapping(node, at: path, knownKeys: ["method", "path"]) else { return nil }
+        guard let section = reader.mapping(node, at: path, knownKeys: ["method", "path", "timeout_ms"]) else { return nil }
         var override = OperationOverride()
         var isValid = true
         if let methodNode = section.value("method") {
@@ -65,6 +65,13 @@ extension ConfigLoader {
                         """, at: pathPath, node: pathNode)
                     isValid = false
                 }
+            } else {
+                isValid = false
+            }
+        }
+        if let timeoutNode = section.value("timeout_ms") {
+            if let timeout = reader.int(timeoutNode, at: section.path(of: "timeout_ms"), atLeast: 1) {
+                override.timeoutMs = timeout
             } else {
                 isValid = false
             }

@@ -2,7 +2,9 @@ import Yams
 
 /// The small sections of the file: listeners, upstream, server limits, validation, audit and log.
 extension ConfigLoader {
-    static let upstreamKeys = ["url", "connect_timeout_ms", "timeout_ms", "max_response_bytes", "ca_file"]
+    static let upstreamKeys = [
+        "url", "connect_timeout_ms", "timeout_ms", "max_response_bytes", "ca_file", "retries", "circuit", "max_in_flight",
+    ]
     static let serverKeys = [
         "workers", "max_connections", "header_timeout_ms", "body_timeout_ms", "idle_timeout_ms",
         "max_request_line_bytes", "max_header_line_bytes", "max_header_bytes", "max_header_count",
@@ -52,10 +54,18 @@ extension ConfigLoader {
                 """, at: "upstream.timeout_ms", node: section.value("timeout_ms") ?? node)
             return nil
         }
-        guard let target, let connect, let total, let maxResponse, let caFile else { return nil }
-        return UpstreamConfig(
+        let retries = retryConfig(section.value("retries"), reader: &reader)
+        let circuit = circuitConfig(section.value("circuit"), reader: &reader)
+        let maxInFlight = reader.int(in: section, "max_in_flight", default: 1024, atLeast: 1)
+        guard let target, let connect, let total, let maxResponse, let caFile, let retries, let circuit,
+              let maxInFlight else { return nil }
+        var upstream = UpstreamConfig(
             target: target, connectTimeoutMs: connect, timeoutMs: total, maxResponseBytes: maxResponse,
             caFile: caFile)
+        upstream.retries = retries
+        upstream.circuit = circuit
+        upstream.maxInFlight = maxInFlight
+        return upstream
     }
 
     private static func upstreamTarget(_ node: Node, reader: inout ConfigNodeReader) -> UpstreamTarget? {

@@ -10,7 +10,7 @@ public enum ConfigLoader {
     /// Keys allowed at the top level of the file.
     static let topLevelKeys = [
         "listen", "admin_listen", "upstream", "server", "validation", "sites", "operations", "audit", "log",
-        "rate_limit", "admin_token_sha256", "shutdown",
+        "rate_limit", "admin_token_sha256", "shutdown", "idempotency",
     ]
 
     /// Parses and checks everything, collecting all problems, not just the first.
@@ -72,6 +72,7 @@ public enum ConfigLoader {
         let rateLimit = rateLimitConfig(top.value("rate_limit"), reader: &reader)
         let adminToken = adminTokenHash(top.value("admin_token_sha256"), reader: &reader)
         let shutdown = shutdownConfig(top.value("shutdown"), reader: &reader)
+        let idempotency = idempotencyConfig(top.value("idempotency"), reader: &reader)
 
         if let listen, let admin = adminListen {
             checkAdminListen(admin, against: listen, node: top.value("admin_listen"), reader: &reader)
@@ -80,12 +81,14 @@ public enum ConfigLoader {
             checkAdminExposure(admin, tokenHash: token, node: top.value("admin_listen"), reader: &reader)
         }
         guard let listen, let upstream, let server, let validation, let sites, let operations, let audit, let log,
-              let rateLimit, let adminToken, let shutdown
+              let rateLimit, let adminToken, let shutdown, let idempotency
         else { return nil }
-        return GatewayConfig(
+        var config = GatewayConfig(
             listen: listen, adminListen: adminListen, upstream: upstream, server: server,
             validation: validation, sites: sites, operations: operations, audit: audit, log: log,
             rateLimit: rateLimit, adminTokenSHA256: adminToken, shutdown: shutdown)
+        config.idempotency = idempotency
+        return config
     }
 
     /// Problems in file order; those without a line (whole-file ones) last, ties kept in the order found.

@@ -29,6 +29,8 @@ public struct GatewayConfig: Sendable {
     public var adminTokenSHA256: [UInt8]?
     /// How a stop drains.
     public var shutdown: ShutdownConfig
+    /// How `Idempotency-Key`s of `profile.create` are remembered.
+    public var idempotency: IdempotencyConfig = IdempotencyConfig()
 
     /// Builds a configuration directly, for tests and for callers that do not start from YAML.
     public init(
@@ -74,12 +76,19 @@ public struct UpstreamConfig: Sendable {
     public var target: UpstreamTarget
     /// Limit for establishing a connection, in milliseconds (> 0).
     public var connectTimeoutMs: Int
-    /// Limit for a whole upstream exchange, in milliseconds (>= `connectTimeoutMs`).
+    /// Deadline for a whole request upstream, attempts and backoff included, in milliseconds
+    /// (>= `connectTimeoutMs`); `operations.<id>.timeout_ms` overrides it per operation.
     public var timeoutMs: Int
     /// Responses larger than this are cut off and answered with an error, so upstream cannot exhaust memory.
     public var maxResponseBytes: Int
     /// Extra CA bundle for an upstream behind a private certificate authority.
     public var caFile: String?
+    /// When failed calls are tried again.
+    public var retries: RetryConfig = RetryConfig()
+    /// When to stop calling an upstream that keeps failing.
+    public var circuit: CircuitConfig = CircuitConfig()
+    /// Upstream calls in flight at once in the whole process; more are answered 503 at once.
+    public var maxInFlight: Int = 1024
 
     /// Builds an upstream configuration; the defaults match the documented ones.
     public init(

@@ -61,10 +61,13 @@ public struct OperationOverride: Sendable, Equatable {
     public var method: String?
     /// Upstream path (starting with `/`); `nil` keeps the catalogue's.
     public var path: String?
+    /// The operation's deadline upstream in milliseconds; `nil` keeps `upstream.timeout_ms`.
+    public var timeoutMs: Int?
 
-    /// Builds an override; both parts are optional.
-    public init(method: String? = nil, path: String? = nil) {
+    /// Builds an override; every part is optional.
+    public init(method: String? = nil, path: String? = nil, timeoutMs: Int? = nil) {
         self.method = method
         self.path = path
+        self.timeoutMs = timeoutMs
     }
 }

@@ -95,6 +95,16 @@ public enum OpenAPIDocument {
                 ("description", .string("An id to follow the call through the site's logs, justgate's and the upstream's; used "
                     + "when it is 1 to 128 characters of `[A-Za-z0-9._:-]`, otherwise justgate makes one.")),
                 ("schema", .map([("type", "string"), ("pattern", .string(OpenAPIPatterns.requestID))])),
+            ])),
+            ("Idempotency-Key", .map([
+                ("name", "Idempotency-Key"),
+                ("in", "header"),
+                ("required", false),
+                ("description", .string("A key of the site's choosing (a UUID) that makes a retry safe: the same request with the "
+                    + "same key within `idempotency.ttl_s` gets the first answer, marked `Idempotent-Replayed: true`, and "
+                    + "creates nothing upstream. Other fields with the same key are 422 `idempotency-mismatch`; a duplicate "
+                    + "while the first is still in flight is 409 `idempotency-conflict`. Only answers below 500 are remembered.")),
+                ("schema", .map([("type", "string"), ("minLength", 1), ("maxLength", 255), ("pattern", "^[\\x21-\\x7E]+$")])),
             ]))])),
             ("headers", OpenAPIProblems.headers()),
             ("responses", OpenAPIProblems.responses()),

@@ -20,6 +20,7 @@ enum OpenAPIOperations {
         if let parameter = spec.pathParameter { parameters.append(self.parameter(parameter, in: "path")) }
         if route.takesQuery { parameters += spec.fields.map { self.parameter($0, in: "query") } }
         parameters.append(.ref("parameters", "X-Request-Id"))
+        if OpenAPIProblems.takesIdempotencyKey(spec.id) { parameters.append(.ref("parameters", "Idempotency-Key")) }
         return .map([
             ("tags", .strings([OpenAPIRoute.tag(spec)])),
             ("summary", .string(spec.summary)),
@@ -29,7 +30,7 @@ enum OpenAPIOperations {
             ("x-justgate-forwarded-as", .map([("method", .string(spec.method)), ("path", .string(spec.path))])),
             ("parameters", .sequence(parameters)),
             ("requestBody", route.takesQuery ? nil : requestBody(spec)),
-            ("responses", responses()),
+            ("responses", responses(spec)),
         ])
     }
 
@@ -72,11 +73,28 @@ enum OpenAPIOperations {
         ])
     }
 
-    /// `200` and `default` are the relayed upstream answer; every problem status has its response.
-    private static func responses() -> YAMLTree {
+    /// `200` and `default` are the relayed upstream answer; every problem kind the operation can
+    /// answer with has its status. A status several kinds share points at the shared response when
+    /// the operation can answer all of them, and otherwise lists the ones it can (422 on
+    /// `profile.create` is invalid fields or a reused `Idempotency-Key`).
+    private static func responses(_ spec: OperationSpec) -> YAMLTree {
         var entries: [(String, YAMLTree?)] = [("200", .ref("responses", "Relayed"))]
-        for group in OpenAPIProblems.kindsByStatus {
-            entries.append((String(group.status), .ref("responses", OpenAPIProblems.statusComponentName(group.kinds))))
+        let kinds = OpenAPIProblems.kinds.filter { OpenAPIProblems.applies($0, to: spec.id) }
+        let everyKindOf = Dictionary(OpenAPIProblems.kindsByStatus.map { ($0.status, $0.kinds) }, uniquingKeysWith: { first, _ in first })
+        var index = 0
+        while index < kinds.count {
+            let status = kinds[index].status
+            let group = Array(kinds[index...].prefix { $0.status == status })
+            index += group.count
+            let entry: YAMLTree
+            if group.count == 1 {
+                entry = .ref("responses", OpenAPIProblems.componentName(group[0]))
+            } else if everyKindOf[status] == group {
+                entry = .ref("responses", OpenAPIProblems.statusComponentName(group))
+            } else {
+                entry = OpenAPIProblems.response(either: group)
+            }
+            entries.append((String(status), entry))
         }
         entries.append(("default", .ref("responses", "Relayed")))
         return .map(entries)

@@ -50,14 +50,16 @@ enum OpenAPIProblems {
         case .quotaExceeded: "A rate-limit policy of this site refused the request; `policies` names it and `Retry-After` says when to retry."
         case .internalError: "An unexpected gateway error."
         case .notImplemented: "The request uses an HTTP feature justgate does not implement (such as an unknown transfer coding)."
-        case .badGateway: "The upstream could not be reached, failed TLS, or answered with more than `upstream.max_response_bytes`."
-        case .unavailable: "The gateway is over `server.max_connections`."
-        case .gatewayTimeout: "The upstream did not answer within `upstream.timeout_ms`."
+        case .badGateway: "The upstream could not be reached, failed TLS, dropped the connection, or answered with more than `upstream.max_response_bytes`; after the retries that were safe."
+        case .unavailable: "The gateway is over `server.max_connections` or `upstream.max_in_flight`, the upstream circuit breaker is open, or Redis is down with `rate_limit.on_backend_error: deny`; `Retry-After` says when to retry."
+        case .gatewayTimeout: "The upstream did not answer within the operation's deadline (`upstream.timeout_ms`, or `operations.<id>.timeout_ms`), retries included."
         case .versionNotSupported: "The request is not HTTP/1.0 or HTTP/1.1."
         case .ambiguousCredentials: "Two different credentials: `X-AUTH-TOKEN` twice, or `X-AUTH-TOKEN` and "
             + "`Authorization: Bearer` with different values. Send the site key once."
         case .tooManyFields: "The request carries more fields, query and body together, than `validation.max_fields` "
             + "(256 unless configured); it is refused before any field is checked."
+        case .idempotencyConflict: "`profile.create` only: the first request with this `Idempotency-Key` is still waiting for the upstream; retry after `Retry-After` to get its answer."
+        case .idempotencyMismatch: "`profile.create` only: this `Idempotency-Key` was used within `idempotency.ttl_s` for a request with other fields."
         }
     }
 
@@ -67,6 +69,34 @@ enum OpenAPIProblems {
         case .badRequest, .unauthorized, .notFound, .methodNotAllowed, .invalidFields, .internalError: true
         default: false
         }
+    }
+
+    /// Operations that honour `Idempotency-Key` (and so can answer with the idempotency kinds).
+    static func takesIdempotencyKey(_ operationID: String) -> Bool { operationID == "profile.create" }
+
+    /// Whether an operation can answer with this kind.
+    static func applies(_ kind: ProblemKind, to operationID: String) -> Bool {
+        switch kind {
+        case .idempotencyConflict, .idempotencyMismatch: takesIdempotencyKey(operationID)
+        default: true
+        }
+    }
+
+    /// One response for several kinds of the same status: their situations, headers and schemas.
+    static func response(either kinds: [ProblemKind]) -> YAMLTree {
+        var headers: [(String, YAMLTree?)] = [("X-Request-Id", .ref("headers", "X-Request-Id"))]
+        for kind in kinds {
+            for header in extraHeaders(kind) where !headers.contains(where: { $0.0 == header.0 }) { headers.append(header) }
+        }
+        var content: [(String, YAMLTree?)] = [("application/problem+json", .map([
+            ("schema", .map([("oneOf", .sequence(kinds.map(problemSchema(for:))))])),
+        ]))]
+        var description = kinds.map(situation).joined(separator: " Or: ")
+        if kinds.contains(where: upstreamAlsoAnswers) {
+            description += " An answer with this status from the upstream itself is relayed unchanged (`text/plain`)."
+            content.append(("text/plain", .map([("schema", .map([("type", "string")]))])))
+        }
+        return .map([("description", .string(description)), ("headers", .map(headers)), ("content", .map(content))])
     }
 
     /// Headers a kind carries besides `X-Request-Id`.
@@ -81,6 +111,11 @@ enum OpenAPIProblems {
             [("Allow", .map([
                 ("description", "The methods this path takes, comma-separated."),
                 ("schema", .map([("type", "string")])),
+            ]))]
+        case .unavailable, .idempotencyConflict:
+            [("Retry-After", .map([
+                ("description", "Whole seconds after which a retry may succeed."),
+                ("schema", .map([("type", "integer"), ("minimum", 0)])),
             ]))]
         case .quotaExceeded:
             [("Retry-After", .map([
@@ -164,7 +199,7 @@ enum OpenAPIProblems {
     }
 
     /// `Problem` narrowed to one kind: its `type`, `title` and `status` fixed; `errors` required for 422.
-    private static func problemSchema(for kind: ProblemKind) -> YAMLTree {
+    static func problemSchema(for kind: ProblemKind) -> YAMLTree {
         .map([("allOf", .sequence([
             .ref("schemas", "Problem"),
             .map([

@@ -100,6 +100,8 @@ public enum ProblemKind: String, Sendable, CaseIterable {
     // answering the general kind for a bare status.
     case ambiguousCredentials = "ambiguous-credentials"
     case tooManyFields = "too-many-fields"
+    case idempotencyConflict = "idempotency-conflict"
+    case idempotencyMismatch = "idempotency-mismatch"
 
     public var typeURI: String { "urn:justgate:problem:\(rawValue)" }
 
@@ -124,6 +126,8 @@ public enum ProblemKind: String, Sendable, CaseIterable {
         case .versionNotSupported: 505
         case .ambiguousCredentials: 400
         case .tooManyFields: 413
+        case .idempotencyConflict: 409
+        case .idempotencyMismatch: 422
         }
     }
 
@@ -148,6 +152,8 @@ public enum ProblemKind: String, Sendable, CaseIterable {
         case .versionNotSupported: "HTTP version not supported"
         case .ambiguousCredentials: "Ambiguous credentials"
         case .tooManyFields: "Too many fields"
+        case .idempotencyConflict: "Request with this Idempotency-Key in progress"
+        case .idempotencyMismatch: "Idempotency-Key reused for another request"
         }
     }
 

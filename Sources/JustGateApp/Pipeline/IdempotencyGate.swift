@@ -1,0 +1,85 @@
+import JustGateCore
+import JustGateHTTP
+import JustGateUpstream
+
+/// The `Idempotency-Key` step of `profile.create`, between the pipeline's decision to forward and
+/// the upstream call.
+///
+/// Concurrent duplicates: a request whose key is still in flight (the first attempt has not
+/// been answered) gets 409 with `Retry-After: 1` rather than waiting for the first, because the
+/// first may be on another event loop and a wait across loops would need a cross-loop wake-up
+/// for a case that only a client retrying too eagerly produces. The retry after a second gets
+/// the first answer.
+///
+/// Only upstream answers below 500 are remembered. A 5xx, a timeout or a failed connection leaves
+/// nothing to replay, so the key is forgotten and a retry with it is forwarded again.
+struct IdempotencyGate {
+    let store: IdempotencyStore
+
+    /// Header that marks an answer as the replay of an earlier one.
+    static let replayedHeader = "Idempotent-Replayed"
+
+    enum Step {
+        /// Forward the call; pass its result to `done` when it ends.
+        case forward(done: (Result<UpstreamResponse, UpstreamFailure>) -> Void)
+        /// Answer this instead of calling upstream (a replay, 409 or 422); `record` is updated.
+        case respond(HTTPResponse)
+    }
+
+    func begin(key: String, call: UpstreamRequest, record: inout RequestRecord) -> Step {
+        let storeKey = (record.siteID ?? "") + "\n" + key
+        let fingerprint = IdempotencyTable.fingerprint(method: call.method, url: call.url, body: call.body)
+        switch store.claim(key: storeKey, fingerprint: fingerprint) {
+        case .proceed:
+            return .forward { [store] result in
+                var answer: IdempotentAnswer?
+                if case .success(let response) = result, response.status < 500 {
+                    answer = IdempotentAnswer(status: response.status, contentType: response.contentType, body: response.body)
+                }
+                store.complete(key: storeKey, fingerprint: fingerprint, answer: answer)
+            }
+        case .replay(let answer):
+            var headers = [HTTPHeader(name: "X-Request-Id", value: record.requestID),
+                           HTTPHeader(name: IdempotencyGate.replayedHeader, value: "true")]
+            if let contentType = answer.contentType { headers.insert(HTTPHeader(name: "Content-Type", value: contentType), at: 0) }
+            record.outcome = "idempotent_replay"
+            record.status = answer.status
+            return .respond(HTTPResponse(status: answer.status, headers: headers, body: answer.body))
+        case .inProgress:
+            let response = ProblemResponses.make(
+                .idempotencyConflict,
+                detail: "A request with this Idempotency-Key is still being answered; retry in a second to get its answer.",
+                requestID: record.requestID, headers: [HTTPHeader(name: "Retry-After", value: "1")])
+            record.outcome = "rejected"
+            record.status = response.status
+            return .respond(response)
+        case .mismatch:
+            let response = ProblemResponses.make(
+                .idempotencyMismatch,
+                detail: "This Idempotency-Key was used for a request with other fields; use a new key for a new request.",
+                requestID: record.requestID)
+            record.outcome = "rejected"
+            record.status = response.status
+            return .respond(response)
+        }
+    }
+
+    /// The key a `profile.create` request carries, or a problem when it is malformed; nil when
+    /// there is none. Keys are 1–255 visible ASCII characters (a UUID fits).
+    static func key(in head: HTTPRequestHead, requestID: String) -> Result<String?, ProblemResponse> {
+        guard let value = head.value(for: "Idempotency-Key") else { return .success(nil) }
+        let key = value.trimmingSpaces()
+        guard !key.isEmpty, key.utf8.count <= 255, key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            return .failure(ProblemResponse(ProblemResponses.make(
+                .badRequest, detail: "Idempotency-Key must be 1 to 255 visible ASCII characters, e.g. a UUID.",
+                requestID: requestID)))
+        }
+        return .success(key)
+    }
+}
+
+/// A problem response as an `Error`, for `Result`s that end a request.
+struct ProblemResponse: Error {
+    var response: HTTPResponse
+    init(_ response: HTTPResponse) { self.response = response }
+}
