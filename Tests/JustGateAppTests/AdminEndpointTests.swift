@@ -68,6 +68,20 @@ struct AdminEndpointTests {
         #expect(!text.contains(GatewayFixture.horoscopeToken) && !text.contains(GatewayFixture.horoscopeKey))
     }
 
+    @Test func anOpenCircuitMakesTheGatewayNotReadyAndShowsInMetrics() throws {
+        let refusedPort = try FreePort.pick()
+        let gateway = try GatewayFixture(upstream: "http://127.0.0.1:\(refusedPort)", extraYAML: "admin_listen: 127.0.0.1:0",
+                                         upstreamYAML: "  retries: { max_attempts: 1 }\n  circuit: { failures: 1, open_ms: 60000 }")
+        #expect(try admin(gateway, "GET", "/readyz").status == 200)
+        #expect(try gateway.send("GET", "/api/user/v1/info/segment/?juid=de6f0132ea9e412599ae31262c45633b").status == 502)
+        let notReady = try admin(gateway, "GET", "/readyz")
+        #expect(notReady.status == 503)
+        #expect(notReady.text.contains("not ready: the upstream circuit is open"))
+        let samples = try PrometheusText.parse(try admin(gateway, "GET", "/metrics").text)
+        #expect(PrometheusText.sum(samples, "justgate_upstream_circuit_state", where: ["state": "open"]) == 1)
+        #expect(PrometheusText.sum(samples, "justgate_upstream_circuit_state", where: ["state": "closed"]) == 0)
+    }
+
     @Test func theAdminTokenIsDemandedWhenConfigured() throws {
         let gateway = try GatewayFixture(extraYAML: """
             admin_listen: 127.0.0.1:0

@@ -1,4 +1,5 @@
 import CoreMetrics
+import JustGateCore
 import Prometheus
 
 /// The gateway's metrics, recorded through swift-metrics into a swift-prometheus registry of its
@@ -15,7 +16,8 @@ public final class GatewayMetrics: Sendable {
     private let reloadsSucceeded: CoreMetrics.Counter
     private let reloadsFailed: CoreMetrics.Counter
     private let openConnections: CoreMetrics.Gauge
-    let inFlight: Meter
+    private let inFlight: CoreMetrics.Gauge
+    private let circuit: [(state: CircuitState, gauge: CoreMetrics.Gauge)]
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -29,21 +31,33 @@ public final class GatewayMetrics: Sendable {
         reloadsSucceeded = CoreMetrics.Counter(label: "justgate_reloads_total", dimensions: [("result", "ok")], factory: factory)
         reloadsFailed = CoreMetrics.Counter(label: "justgate_reloads_total", dimensions: [("result", "failed")], factory: factory)
         openConnections = CoreMetrics.Gauge(label: "justgate_open_connections", factory: factory)
-        inFlight = Meter(label: "justgate_upstream_in_flight", factory: factory)
+        inFlight = CoreMetrics.Gauge(label: "justgate_upstream_in_flight", factory: factory)
+        circuit = [CircuitState.closed, .open, .halfOpen].map { state in
+            (state, CoreMetrics.Gauge(label: "justgate_upstream_circuit_state", dimensions: [("state", state.rawValue)], factory: factory))
+        }
     }
 
     /// The recorder one event loop uses; confined to that loop.
     func recorder(worker: Int) -> LoopMetrics {
-        LoopMetrics(factory: factory, worker: String(worker), inFlight: inFlight)
+        LoopMetrics(factory: factory, worker: String(worker))
     }
 
     func reloaded(ok: Bool) {
         (ok ? reloadsSucceeded : reloadsFailed).increment()
     }
 
+    /// What is read rather than counted, at the moment of a scrape.
+    public struct Readings: Sendable {
+        public var openConnections: Int
+        public var upstreamInFlight: Int
+        public var circuit: CircuitState
+    }
+
     /// Prometheus text exposition; values that are read rather than counted are set first.
-    public func exposition(openConnections count: Int) -> [UInt8] {
-        openConnections.record(count)
+    public func exposition(_ readings: Readings) -> [UInt8] {
+        openConnections.record(readings.openConnections)
+        inFlight.record(readings.upstreamInFlight)
+        for (state, gauge) in circuit { gauge.record(state == readings.circuit ? 1 : 0) }
         return registry.emitToBuffer()
     }
 

@@ -7,7 +7,6 @@ import Prometheus
 final class LoopMetrics {
     private let factory: PrometheusMetricsFactory
     private let worker: String
-    private let inFlight: Meter
 
     private struct RequestKey: Hashable {
         var site: String
@@ -29,19 +28,15 @@ final class LoopMetrics {
     private var upstreamDurations: [OperationKey: CoreMetrics.Timer] = [:]
     private var problems: [ProblemKey: CoreMetrics.Counter] = [:]
     private var limited: [OperationKey: CoreMetrics.Counter] = [:]
+    private var retries: [OperationKey: CoreMetrics.Counter] = [:]
 
-    init(factory: PrometheusMetricsFactory, worker: String, inFlight: Meter) {
+    init(factory: PrometheusMetricsFactory, worker: String) {
         self.factory = factory
         self.worker = worker
-        self.inFlight = inFlight
     }
 
-    /// An upstream call started or ended on this loop.
-    func upstreamStarted() { inFlight.increment() }
-    func upstreamEnded() { inFlight.decrement() }
-
-    /// Counts one finished request: by site, operation, status and outcome; its duration and
-    /// upstream time; its field problems; the policy that refused it.
+    /// Counts one finished request: by site, operation, status and outcome; its duration, upstream
+    /// time and retries; its field problems; the policy that refused it.
     func observe(_ record: RequestRecord, durationNanos: Int64) {
         let site = record.siteID ?? "-"
         let operation = record.operationID ?? "-"
@@ -51,6 +46,10 @@ final class LoopMetrics {
         ]).increment()
         let pair = OperationKey(site: site, operation: operation)
         timer(&durations, pair, "justgate_request_duration_seconds").recordNanoseconds(durationNanos)
+        if record.attempts > 1 {
+            counter(&retries, OperationKey(site: "", operation: operation), "justgate_upstream_retries_total",
+                    [("operation", operation)]).increment(by: record.attempts - 1)
+        }
         if let upstream = record.upstreamNanos {
             timer(&upstreamDurations, pair, "justgate_upstream_duration_seconds").recordNanoseconds(Int64(upstream))
         }

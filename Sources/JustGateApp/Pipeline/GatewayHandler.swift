@@ -65,7 +65,6 @@ final class GatewayHandler: HTTPHandler {
             // value instead of in a separate heap box.
             let sent = record
             let started = MonotonicNanos.now()
-            metrics.upstreamStarted()
             let exchange = upstream.send(call, deadlineMs: call.timeoutMs ?? 10_000, idempotent: idempotent) {
                 [weak self, pipeline] result, attempts in
                 idempotencyDone?(result)
@@ -75,7 +74,6 @@ final class GatewayHandler: HTTPHandler {
                 if let response = pipeline.finish(result, record: &record) {
                     responder.respond(response)
                 }
-                self?.metrics.upstreamEnded()
                 self?.finished(record)
             }
             responder.onCancel { exchange.cancel() }

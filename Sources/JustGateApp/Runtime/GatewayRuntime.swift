@@ -99,7 +99,7 @@ public final class GatewayRuntime: Sendable {
         }
         do {
             (adminServer, adminAddress) = try GatewayRuntime.startAdmin(config, server: server, metrics: metrics,
-                                                                       reloading: reloading)
+                                                                       reloading: reloading, guards: guards)
         } catch {
             server.stop()
             sandbox?.stop()
@@ -117,14 +117,22 @@ public final class GatewayRuntime: Sendable {
     /// The admin listener on `admin_listen`: one loop of its own, so a scrape or a reload never
     /// runs on a loop that serves sites.
     private static func startAdmin(_ config: GatewayConfig, server: HTTPServer, metrics: GatewayMetrics,
-                                   reloading: Reloading) throws -> (HTTPServer?, SocketAddress?) {
+                                   reloading: Reloading, guards: UpstreamGuards) throws -> (HTTPServer?, SocketAddress?) {
         guard let admin = config.adminListen else { return (nil, nil) }
         guard let address = SocketAddress(host: admin.host, port: admin.port) else {
             throw GatewayStartError("admin_listen \(admin) is not a numeric IPv4 or IPv6 address")
         }
         let actions = AdminHandler.Actions(
-            readiness: { reloading.readiness() },
-            metrics: { metrics.exposition(openConnections: server.connectionCount) },
+            readiness: {
+                var reasons = reloading.readiness()
+                if guards.circuitState == .open { reasons.append("the upstream circuit is open (the upstream keeps failing)") }
+                return reasons
+            },
+            metrics: {
+                metrics.exposition(GatewayMetrics.Readings(openConnections: server.connectionCount,
+                                                           upstreamInFlight: guards.callsInFlight,
+                                                           circuit: guards.circuitState))
+            },
             reload: {
                 let outcome = reloading.reload()
                 return (outcome.applied, outcome.message)
