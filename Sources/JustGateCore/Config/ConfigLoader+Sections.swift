@@ -118,18 +118,6 @@ extension ConfigLoader {
             .map { ValidationConfig(unknownFields: $0) }
     }
 
-    static func auditConfig(_ node: Node?, reader: inout ConfigNodeReader) -> AuditConfig? {
-        guard let node else { return AuditConfig() }
-        guard let section = reader.mapping(node, at: "audit", knownKeys: ["path"]) else { return nil }
-        guard let pathNode = section.value("path") else { return AuditConfig() }
-        guard let path = reader.string(pathNode, at: "audit.path") else { return nil }
-        guard !path.isEmpty else {
-            reader.error("must not be empty; remove it to use var/audit/audit.jsonl", at: "audit.path", node: pathNode)
-            return nil
-        }
-        return AuditConfig(path: path)
-    }
-
     static func logConfig(_ node: Node?, reader: inout ConfigNodeReader) -> LogConfig? {
         guard let node else { return LogConfig() }
         guard let section = reader.mapping(node, at: "log", knownKeys: ["level"]) else { return nil }
