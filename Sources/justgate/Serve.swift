@@ -30,6 +30,14 @@ struct Serve: ParsableCommand {
             for problem in errors.problems { ConfigFile.printError("\(options.config):\(problem)") }
             throw ExitCode(2)
         }
+        let auditKey: [UInt8]?
+        switch AuditKeyResolver.resolve(config.audit.hmacKey, environment: ProcessSecretEnvironment()) {
+        case .success(let key):
+            auditKey = key
+        case .failure(let errors):
+            for problem in errors.problems { ConfigFile.printError("\(options.config):\(problem)") }
+            throw ExitCode(2)
+        }
         let level = Logger.Level(rawValue: config.log.level.rawValue) ?? .info
         LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
         let logger = Logger(label: "justgate")
@@ -46,7 +54,7 @@ struct Serve: ParsableCommand {
         let signals = ShutdownSignals.block()
         let runtime: GatewayRuntime
         do {
-            runtime = try GatewayRuntime(config: config, sites: sites, logger: logger)
+            runtime = try GatewayRuntime(config: config, sites: sites, logger: logger, auditKey: auditKey)
         } catch {
             logger.critical("could not start", metadata: ["error": .string("\(error)")])
             LogSink.standardError.flush()
@@ -58,6 +66,10 @@ struct Serve: ParsableCommand {
             "version": .string(JustGateVersion.current),
         ]
         if let sandbox = runtime.sandbox { started["sandbox_upstream"] = .string(sandbox.baseURL) }
+        if let audit = runtime.audit {
+            started["audit_path"] = .string(audit.writer.path)
+            for notice in audit.writer.startupNotices { logger.notice("audit: \(notice)") }
+        }
         logger.info("justgate started", metadata: started)
         LogSink.standardError.flush()
         let signal = signals.wait()

@@ -13,6 +13,8 @@ public final class GatewayContext: Sendable {
     public let upstreamBaseURL: String
     public let unknownFields: UnknownFieldPolicy
     public let multipartLimits: MultipartLimits
+    /// What of a request the audit log may keep.
+    public let auditAllowlist: AuditAllowlist
 
     public init(config: GatewayConfig, sites resolved: [ResolvedSite], upstreamBaseURL: String) {
         let overrides = config.operations.mapValues { (method: $0.method, path: $0.path) }
@@ -24,6 +26,7 @@ public final class GatewayContext: Sendable {
         while base.hasSuffix("/") { base.removeLast() }
         self.upstreamBaseURL = base
         unknownFields = config.validation.unknownFields
+        auditAllowlist = AuditAllowlist(catalogue: catalogue)
         multipartLimits = MultipartLimits(maxParts: config.server.maxMultipartParts,
                                           maxPartBytes: config.server.maxMultipartPartBytes)
     }

@@ -4,32 +4,38 @@ import JustGateUpstream
 import Logging
 
 /// The gateway's per-loop handler: runs the pipeline, makes the upstream call on this loop's
-/// libcurl client, answers, and writes the request's log line.
+/// libcurl client, answers, and hands the request's record to the outcome hook (log line, audit).
 final class GatewayHandler: HTTPHandler {
     private let pipeline: RequestPipeline
     private let upstream: UpstreamClient
-    private let requestLog: RequestLog
+    private let outcomes: RequestOutcomes
 
-    init(pipeline: RequestPipeline, upstream: UpstreamClient, requestLog: RequestLog) {
+    init(pipeline: RequestPipeline, upstream: UpstreamClient, outcomes: RequestOutcomes) {
         self.pipeline = pipeline
         self.upstream = upstream
-        self.requestLog = requestLog
+        self.outcomes = outcomes
     }
 
     func handle(_ request: ServerRequest, responder: Responder) {
+        guard outcomes.admits() else {
+            responder.respond(outcomes.refusal(for: request))
+            return
+        }
         switch pipeline.prepare(request) {
         case .respond(let response, let record):
+            outcomes.finished(record)
             responder.respond(response)
-            requestLog.write(record)
         case .forward(let call, let record):
             // `record` is captured as a constant and copied inside, so the closure carries it by
             // value instead of in a separate heap box.
-            let inFlight = upstream.send(call) { [pipeline, requestLog] result in
+            let sentAt = MonotonicNanos.now()
+            let inFlight = upstream.send(call) { [pipeline, outcomes] result in
                 var record = record
-                if let response = pipeline.finish(result, record: &record) {
-                    responder.respond(response)
-                }
-                requestLog.write(record)
+                record.audit.attempts = 1
+                record.audit.upstreamMicros = Int((MonotonicNanos.now() &- sentAt) / 1000)
+                let response = pipeline.finish(result, record: &record)
+                outcomes.finished(record)
+                if let response { responder.respond(response) }
             }
             responder.onCancel { inFlight.cancel() }
         }

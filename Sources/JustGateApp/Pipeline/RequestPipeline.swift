@@ -39,7 +39,8 @@ final class RequestPipeline {
     func prepare(_ request: ServerRequest) -> PipelineDecision {
         let context = contextStore.current
         let head = request.head
-        let requestID = head.value(for: "X-Request-Id").flatMap { RequestIDGenerator.isAcceptable($0) ? $0 : nil }
+        let requestID = head.value(for: "X-Request-Id")
+            .flatMap { RequestIDGenerator.isAcceptable($0) && !context.isCredential($0) ? $0 : nil }
             ?? requestIDs.next()
         var record = RequestRecord(requestID: requestID, method: head.method, path: String(head.path),
                                    clientAddress: request.remoteAddress, receivedAtNanos: request.receivedAtNanos)
@@ -56,7 +57,7 @@ final class RequestPipeline {
             return .forward(call, record)
         } catch {
             record.status = error.response.status
-            record.outcome = "rejected"
+            record.outcome = error.response.status == 401 ? "rejected_auth" : "rejected_invalid"
             return .respond(error.response, record)
         }
     }
@@ -81,6 +82,7 @@ final class RequestPipeline {
             let response: HTTPResponse
             switch failure {
             case .timedOut:
+                record.outcome = "upstream_timeout"
                 response = ProblemResponses.make(.gatewayTimeout, detail: "The upstream did not answer in time; retry later.",
                                                  requestID: record.requestID)
             case .responseTooLarge(let limit):
@@ -142,9 +144,11 @@ final class RequestPipeline {
         switch OperationValidator.validate(operation, pathParameter: pathParameter, fields: fields, options: options,
                                            unknownFields: context.unknownFields) {
         case .success(let validated):
+            record.audit.personal = context.auditAllowlist.personalFields(of: validated)
             return validated
         case .failure(let failure):
             record.problemCodes = failure.problems.map(\.code)
+            record.audit.errors = context.auditAllowlist.errors(failure.problems)
             let count = failure.problems.count
             throw Rejection(ProblemResponses.make(
                 .invalidFields, detail: "\(count) field\(count == 1 ? " is" : "s are") invalid for \(operation.id); nothing was sent upstream.",

@@ -15,4 +15,6 @@ public struct RequestRecord: Sendable {
     /// For field problems: their codes, so logs show why without showing values.
     public var problemCodes: [String] = []
     public var receivedAtNanos: UInt64
+    /// What only the audit record needs: masked personal values, allowed error entries, upstream timing.
+    public var audit = RequestAuditFields()
 }

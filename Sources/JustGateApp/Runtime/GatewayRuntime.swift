@@ -14,13 +14,15 @@ public final class GatewayRuntime: Sendable {
     public let address: SocketAddress
     public let sandbox: SandboxServer?
     public let contextStore: GatewayContextStore
+    /// The audit log, when `audit.enabled`.
+    public let audit: AuditTrail?
     private let server: HTTPServer
 
     /// - Parameters:
     ///   - logger: for the gateway's own events; its label and level also apply to request lines.
     ///   - requestLogSink: where request lines go; the same sink `logger`'s handler writes to.
     public init(config: GatewayConfig, sites: [ResolvedSite], logger: Logger,
-                requestLogSink: LogSink = .standardError,
+                requestLogSink: LogSink = .standardError, auditKey: [UInt8]? = nil,
                 wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) throws {
         var sandbox: SandboxServer?
         let baseURL: String
@@ -37,40 +39,60 @@ public final class GatewayRuntime: Sendable {
             sandbox?.stop()
             throw GatewayStartError("listen address \(config.listen) is not a numeric IPv4 or IPv6 address")
         }
+        let audit: AuditTrail?
+        do {
+            audit = try config.audit.enabled ? AuditTrail(
+                writer: AuditWriter(config: config.audit, key: auditKey, logger: logger,
+                                    inFlightAllowance: config.server.maxConnections),
+                isRequired: config.audit.required) : nil
+        } catch {
+            sandbox?.stop()
+            throw GatewayStartError("""
+                cannot open the audit log: \(error); fix the path or its permissions (audit.path), or set \
+                audit.enabled: false
+                """)
+        }
         let store = GatewayContextStore(GatewayContext(config: config, sites: sites, upstreamBaseURL: baseURL))
         let upstreamConfiguration = UpstreamClientConfiguration(
             connectTimeoutMs: config.upstream.connectTimeoutMs, timeoutMs: config.upstream.timeoutMs,
             maxResponseBytes: config.upstream.maxResponseBytes, caFile: config.upstream.caFile)
         let requestLogLabel = logger.label
         let requestLogThreshold = logger.logLevel
+        let serverAnswers = ServerAnswerRecorder(sink: requestLogSink, label: requestLogLabel,
+                                                 threshold: requestLogThreshold, audit: audit)
         let server = HTTPServer(
             configuration: ServerConfiguration(
                 address: listen, workers: config.server.workers, maxConnections: config.server.maxConnections,
                 headerTimeoutMs: config.server.headerTimeoutMs, bodyTimeoutMs: config.server.bodyTimeoutMs,
                 idleTimeoutMs: config.server.idleTimeoutMs, limits: config.server.httpLimits,
-                errorResponse: GatewayRuntime.serverError),
+                errorResponse: GatewayRuntime.serverError, onServerAnswer: serverAnswers.record),
             handlerFactory: { loop in
                 let pipeline = RequestPipeline(contextStore: store, wallClock: wallClock)
                 guard let upstream = try? UpstreamClient(loop: loop, configuration: upstreamConfiguration) else {
                     return UnavailableHandler()
                 }
                 let requestLog = RequestLog(sink: requestLogSink, label: requestLogLabel, threshold: requestLogThreshold)
-                return GatewayHandler(pipeline: pipeline, upstream: upstream, requestLog: requestLog)
+                return GatewayHandler(pipeline: pipeline, upstream: upstream,
+                                      outcomes: RequestOutcomes(log: requestLog, audit: audit))
             })
         do {
             self.address = try server.start()
         } catch {
             sandbox?.stop()
+            audit?.writer.stop()
             throw error
         }
         self.server = server
+        self.audit = audit
         self.sandbox = sandbox
         self.contextStore = store
     }
 
-    /// Stops accepting, lets requests in flight finish, then stops the sandbox.
+    /// Stops accepting, lets requests in flight finish, writes and syncs their audit records, then stops
+    /// the sandbox.
     public func stop() {
         server.stop()
+        audit?.writer.stop()
         sandbox?.stop()
     }
 

@@ -24,17 +24,19 @@ public struct AuditAllowlist: Sendable {
         knownFieldNames = names
     }
 
-    /// Copies the allowed personal values of a validated request into `record`, masked.
-    public func apply(_ validated: ValidatedRequest, to record: inout AuditRecord) {
+    /// The allowed personal values of a validated request, masked.
+    public func personalFields(of validated: ValidatedRequest) -> AuditPersonalFields {
+        var personal = AuditPersonalFields()
         for field in validated.fields {
             guard let slot = AuditAllowlist.personalFields[field.name] else { continue }
             switch slot {
-            case .juid: record.juid = field.value
-            case .email: record.email = AuditMasking.email(field.value)
-            case .phone: record.phone = AuditMasking.phone(field.value)
-            case .ip: record.ip = AuditMasking.ip(field.value)
+            case .juid: personal.juid = field.value
+            case .email: personal.email = AuditMasking.email(field.value)
+            case .phone: personal.phone = AuditMasking.phone(field.value)
+            case .ip: personal.ip = AuditMasking.ip(field.value)
             }
         }
+        return personal
     }
 
     /// The field name to write for a problem: a known field (`email`, or a part of one such as `data.email`
@@ -54,5 +56,26 @@ public struct AuditAllowlist: Sendable {
     /// Field problems as the log keeps them: allowed names and codes.
     public func errors(_ problems: [FieldProblem]) -> [AuditFieldError] {
         problems.map { AuditFieldError(field: fieldName($0.field), code: $0.code) }
+    }
+}
+
+/// The personal values a record may hold, already masked: what `AuditAllowlist` let through.
+public struct AuditPersonalFields: Sendable, Equatable {
+    public var juid: String?
+    public var email: String?
+    public var phone: String?
+    public var ip: String?
+
+    /// Nothing known.
+    public init() {}
+}
+
+extension AuditRecord {
+    /// Copies masked personal values in.
+    public mutating func apply(_ personal: AuditPersonalFields) {
+        juid = personal.juid
+        email = personal.email
+        phone = personal.phone
+        ip = personal.ip
     }
 }

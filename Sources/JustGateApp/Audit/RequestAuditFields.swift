@@ -1,0 +1,16 @@
+import JustGateCore
+
+/// The parts of a request's outcome that only the audit record carries. Personal values are masked by the
+/// allowlist when the pipeline fills this in, so the raw values never sit in a record that is logged.
+public struct RequestAuditFields: Sendable {
+    /// `juid`, and masked e-mail, phone and IP.
+    public var personal = AuditPersonalFields()
+    /// Field problems with allowed field names.
+    public var errors: [AuditFieldError] = []
+    /// How long the upstream exchange took.
+    public var upstreamMicros: Int?
+    /// Upstream calls made (0 or absent when nothing was forwarded).
+    public var attempts: Int?
+
+    public init() {}
+}
