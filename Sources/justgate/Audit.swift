@@ -18,7 +18,7 @@ struct Audit: ParsableCommand {
               justgate audit tail -f --dir var/audit
               justgate audit report --html report.html --dir var/audit
             """,
-        subcommands: [AuditQuery.self, AuditSummaryCommand.self, AuditVerify.self, AuditTailCommand.self]
+        subcommands: [AuditQuery.self, AuditSummaryCommand.self, AuditVerify.self, AuditTailCommand.self, AuditReportCommand.self]
     )
 }
 
