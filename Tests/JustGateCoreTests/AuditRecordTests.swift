@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import JustGateCore
 
@@ -43,6 +44,41 @@ import Testing
         chain.seal(&record, into: &line)
         let decoded = try AuditRecordDecoding.decode(line.dropLast()[...])
         #expect(decoded == record)
+    }
+
+    @Test func theFastScannerAgreesWithTheGeneralParser() throws {
+        var chain = AuditChain(hasher: AuditHasher(key: nil))
+        var variants: [AuditRecord] = [AuditRecordTests.sample(), AuditRecord(time: "2026-11-29T00:00:00.000Z", event: .chainStart)]
+        var odd = AuditRecordTests.sample()
+        odd.site = "quote\"and\\slash"
+        odd.path = "/ünïcode"
+        odd.durationMicros = -5
+        odd.upstreamMicros = 0
+        odd.status = nil
+        odd.errors = []
+        variants.append(odd)
+        for var record in variants {
+            var line: [UInt8] = []
+            chain.seal(&record, into: &line)
+            let bytes = line.dropLast()
+            #expect(try AuditRecordDecoding.general(bytes) == record)
+            #expect(try AuditRecordDecoding.decode(bytes) == record)
+            if let fast = AuditLineScanner.scan(bytes) { #expect(fast == record) }
+        }
+        // Valid JSON in another spelling is not the scanner's, but still a record.
+        var line: [UInt8] = []
+        var record = AuditRecordTests.sample()
+        chain.seal(&record, into: &line)
+        let spaced = Array(String(decoding: line.dropLast(), as: UTF8.self).replacingOccurrences(of: "\"seq\":", with: "\"seq\": ").utf8)
+        #expect(AuditLineScanner.scan(spaced[...]) == nil)
+        #expect(try AuditRecordDecoding.decode(spaced[...]).seq == record.seq)
+        // Not valid JSON: a leading zero, a trailing member. Neither path accepts it.
+        for (from, to) in [("\"seq\":\(record.seq),", "\"seq\":0\(record.seq),"), ("\"hash\":", "\"x\":1,\"hash\":")] {
+            let text = String(decoding: line.dropLast(), as: UTF8.self).replacingOccurrences(of: from, with: to)
+            #expect(text != String(decoding: line.dropLast(), as: UTF8.self))
+            #expect(AuditLineScanner.scan(Array(text.utf8)[...]) == nil)
+            #expect(throws: AuditRecordDecoding.Failure.self) { try AuditRecordDecoding.decode(Array(text.utf8)[...]) }
+        }
     }
 
     @Test func linesThatAreNotRecordsAreRefusedWithAReason() {

@@ -8,6 +8,12 @@ public enum AuditRecordDecoding {
 
     /// Parses `line` (without its newline).
     public static func decode(_ line: ArraySlice<UInt8>) throws(Failure) -> AuditRecord {
+        if let record = AuditLineScanner.scan(line) { return record }
+        return try general(line)
+    }
+
+    /// The strict general path: any valid JSON spelling of a record, and a reason for anything else.
+    static func general(_ line: ArraySlice<UInt8>) throws(Failure) -> AuditRecord {
         let parsed = line.withUnsafeBytes { bytes in
             Result { () throws(JSONParseError) -> JSONValue in try JSONParser.parse(bytes, maxDepth: 4) }
         }

@@ -11,7 +11,13 @@ public struct AuditSummary {
         public var upstream = LatencyHistogram()
     }
 
-    private var groups: [String: Group] = [:]
+    private struct Key: Hashable {
+        var site: String
+        var operation: String
+        var outcome: String
+    }
+
+    private var groups: [Key: Group] = [:]
     /// Records counted.
     public private(set) var total = 0
 
@@ -26,12 +32,13 @@ public struct AuditSummary {
     /// Counts one record given by the fields the summary reads.
     public mutating func add(site: String?, operation: String?, outcome: String?, durationMicros: Int?, upstreamMicros: Int?) {
         let site = site ?? "-", operation = operation ?? "-", outcome = outcome ?? "-"
-        let key = "\(site)\u{0}\(operation)\u{0}\(outcome)"
-        var group = groups[key] ?? Group(site: site, operation: operation, outcome: outcome)
-        group.count += 1
-        if let durationMicros { group.duration.add(micros: durationMicros) }
-        if let upstreamMicros { group.upstream.add(micros: upstreamMicros) }
-        groups[key] = group
+        let key = Key(site: site, operation: operation, outcome: outcome)
+        func count(_ group: inout Group) {
+            group.count += 1
+            if let durationMicros { group.duration.add(micros: durationMicros) }
+            if let upstreamMicros { group.upstream.add(micros: upstreamMicros) }
+        }
+        count(&groups[key, default: Group(site: site, operation: operation, outcome: outcome)])
         total += 1
     }
 
