@@ -168,3 +168,76 @@ struct AuditCommandLineTests {
         #expect(withoutKey.stdout.contains("audit.hmac_key is not set, so the audit chain is plain SHA-256"))
     }
 }
+
+/// The review commands stream: their peak RSS does not grow with the size of the log, and stays under 64 MiB.
+@Suite(.serialized)
+struct AuditStreamingTests {
+    static let limitKiB = 64 * 1024
+    /// Peak RSS may differ by this much between a log and one three times its size (allocator noise); a
+    /// reader that kept the log would grow by at least the 16 MiB difference.
+    static let growthKiB = 5 * 1024
+
+    /// About 8 MiB of records, written `copies` times into a fresh directory's audit.jsonl.
+    func log(copies: Int, block: [UInt8]) throws -> String {
+        let directory = NSTemporaryDirectory() + "justgate-audit-big-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/audit.jsonl"
+        FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        for _ in 0..<copies { handle.write(Data(block)) }
+        handle.closeFile()
+        return directory
+    }
+
+    func block() -> [UInt8] {
+        var chain = AuditChain(hasher: AuditHasher(key: nil))
+        var bytes: [UInt8] = []
+        var template = AuditRecord(time: "2026-11-29T17:00:00.000Z")
+        template.site = "horoscope-daily"
+        template.method = "POST"
+        template.path = "/api/user/v1/subscription/subscribe/email"
+        template.client = "203.0.113.9"
+        template.juid = "de6f0132ea9e412599ae31262c45633b"
+        template.email = "e***@example.com"
+        let operations = ["subscribe.email", "segments.get", "action.save", "profile.create"]
+        for index in 0..<13_000 {
+            var record = template
+            record.time = AuditTime.format(unixMillis: 1_796_000_000_000 + Int64(index) * 1000)
+            record.requestID = "request-\(index)-0123456789abcdef"
+            record.operation = operations[index % operations.count]
+            record.outcome = index % 7 == 0 ? "rejected_invalid" : "forwarded"
+            record.status = index % 7 == 0 ? 422 : 200
+            record.durationMicros = 300 + index % 30_000
+            chain.seal(&record, into: &bytes)
+        }
+        return bytes
+    }
+
+    /// Peak RSS in KiB of `justgate audit <arguments> --dir <directory>`.
+    func peakKiB(_ arguments: [String], directory: String) throws -> Int {
+        let outcome = try ChildProcess.run("/usr/bin/time", ["-f", "peak_kib=%M", CommandLineTests.binary.path, "audit"]
+                                           + arguments + ["--dir", directory])
+        #expect(outcome.status == 0, "\(arguments): \(outcome.stderr.suffix(300))")
+        let peak = outcome.stderr.range(of: "peak_kib=").flatMap { Int(outcome.stderr[$0.upperBound...].prefix { $0.isNumber }) }
+        return try #require(peak, "no peak RSS from /usr/bin/time (Debian package time): \(outcome.stderr.suffix(300))")
+    }
+
+    @Test func querySummaryAndReportDoNotGrowWithTheLog() throws {
+        let block = block()
+        #expect(block.count > 8 << 20)
+        let small = try log(copies: 1, block: block)
+        let large = try log(copies: 3, block: block)
+        defer {
+            try? FileManager.default.removeItem(atPath: small)
+            try? FileManager.default.removeItem(atPath: large)
+        }
+        let report = NSTemporaryDirectory() + "justgate-big-\(UUID().uuidString).html"
+        defer { try? FileManager.default.removeItem(atPath: report) }
+        for arguments in [["summary"], ["query", "--status", "4xx"], ["report", "--html", report]] {
+            let smallPeak = try peakKiB(arguments, directory: small)
+            let largePeak = try peakKiB(arguments, directory: large)
+            #expect(largePeak - smallPeak < Self.growthKiB, "\(arguments): \(smallPeak) KiB on 8 MiB, \(largePeak) KiB on 24 MiB")
+            #expect(largePeak < Self.limitKiB, "\(arguments): peak RSS \(largePeak) KiB")
+        }
+    }
+}

@@ -12,10 +12,11 @@ echo "log: $count records, $(du -h "$dir/audit.jsonl" | cut -f1)"
 measure() {
     local name="$1"; shift
     /usr/bin/time -v "$@" > "$dir/$name.out" 2> "$dir/$name.time"
-    local wall rss
+    local wall rss cpu
     wall=$(grep "Elapsed (wall clock)" "$dir/$name.time" | awk '{print $NF}')
     rss=$(grep "Maximum resident set size" "$dir/$name.time" | awk '{print $NF}')
-    printf '%-28s wall %-10s peak RSS %6d MiB\n' "$name" "$wall" $((rss / 1024))
+    cpu=$(awk -F': ' '/User time|System time/ {sum += $2} END {printf "%.2f", sum}' "$dir/$name.time")
+    printf '%-28s wall %-10s CPU %7s s   peak RSS %6d MiB\n' "$name" "$wall" "$cpu" $((rss / 1024))
 }
 cat "$dir/audit.jsonl" > /dev/null   # warm the page cache for both
 measure "justgate audit summary" .build/release/justgate audit summary --file "$dir/audit.jsonl"
