@@ -39,7 +39,8 @@ struct Serve: ParsableCommand {
             throw ExitCode(2)
         }
         let level = Logger.Level(rawValue: config.log.level.rawValue) ?? .info
-        LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
+        let sink = config.log.format == .text ? LogSink(fd: 2, text: TextLogLine(colour: isatty(2) == 1)) : LogSink.standardError
+        LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level, sink: sink) }
         let logger = Logger(label: "justgate")
         if !config.listen.isLoopback {
             logger.warning("listening on a non-loopback address: anything that reaches this port can try site keys; put justgate behind a firewall",
@@ -54,10 +55,10 @@ struct Serve: ParsableCommand {
         let signals = ShutdownSignals.block()
         let runtime: GatewayRuntime
         do {
-            runtime = try GatewayRuntime(config: config, sites: sites, logger: logger, auditKey: auditKey)
+            runtime = try GatewayRuntime(config: config, sites: sites, logger: logger, requestLogSink: sink, auditKey: auditKey)
         } catch {
             logger.critical("could not start", metadata: ["error": .string("\(error)")])
-            LogSink.standardError.flush()
+            sink.flush()
             throw ExitCode(1)
         }
         var started: Logger.Metadata = [
@@ -71,11 +72,11 @@ struct Serve: ParsableCommand {
             for notice in audit.writer.startupNotices { logger.notice("audit: \(notice)") }
         }
         logger.info("justgate started", metadata: started)
-        LogSink.standardError.flush()
+        sink.flush()
         let signal = signals.wait()
         logger.info("stopping: draining requests in flight", metadata: ["signal": .stringConvertible(signal)])
         runtime.stop()
         logger.info("stopped")
-        LogSink.standardError.flush()
+        sink.flush()
     }
 }

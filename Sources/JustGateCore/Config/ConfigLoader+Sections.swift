@@ -120,8 +120,11 @@ extension ConfigLoader {
 
     static func logConfig(_ node: Node?, reader: inout ConfigNodeReader) -> LogConfig? {
         guard let node else { return LogConfig() }
-        guard let section = reader.mapping(node, at: "log", knownKeys: ["level"]) else { return nil }
-        guard let levelNode = section.value("level") else { return LogConfig() }
-        return reader.choice(levelNode, at: "log.level", as: LogLevel.self).map { LogConfig(level: $0) }
+        guard let section = reader.mapping(node, at: "log", knownKeys: ["level", "format"]) else { return nil }
+        let defaults = LogConfig()
+        let level = section.value("level").map { reader.choice($0, at: "log.level", as: LogLevel.self) } ?? defaults.level
+        let format = section.value("format").map { reader.choice($0, at: "log.format", as: LogFormat.self) } ?? defaults.format
+        guard let level, let format else { return nil }
+        return LogConfig(level: level, format: format)
     }
 }

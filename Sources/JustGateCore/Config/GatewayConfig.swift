@@ -195,13 +195,24 @@ public enum LogLevel: String, Sendable, CaseIterable {
     case critical
 }
 
+/// How log lines are written.
+public enum LogFormat: String, Sendable, CaseIterable {
+    /// One JSON object per line, for log collectors.
+    case json
+    /// `time level logger: message key=value …`, for a terminal; the level is coloured when stderr is a TTY.
+    case text
+}
+
 /// Logging settings.
 public struct LogConfig: Sendable, Equatable {
     /// Messages below this level are dropped.
     public var level: LogLevel
+    /// JSON lines or text.
+    public var format: LogFormat
 
-    /// Builds log settings; `info` is the default.
-    public init(level: LogLevel = .info) {
+    /// Builds log settings; `info` and JSON are the defaults.
+    public init(level: LogLevel = .info, format: LogFormat = .json) {
         self.level = level
+        self.format = format
     }
 }
