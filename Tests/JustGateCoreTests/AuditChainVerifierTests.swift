@@ -161,6 +161,22 @@ import Testing
         #expect(problem.kind == .notARecord && problem.line == 3)
     }
 
+    @Test func aTornLastLineOfARotatedFileIsForgivenByARestartOpeningTheNextFile() throws {
+        var files = Self.log(count: 10, perFile: 5)
+        let lines = Self.lines(files[1].1)
+        let last = try AuditRecordDecoding.decode(lines[4][...])
+        files[1].1 += Array("{\"time\":\"2026".utf8) + [0x0A]
+        var chain = AuditChain(hasher: AuditHasher(key: Self.key), lastSeq: last.seq, lastHash: last.hash)
+        var restart = AuditRecord(time: "2026-11-30T00:00:00.000Z", event: .chainRestart)
+        var live: [UInt8] = []
+        chain.seal(&restart, into: &live)
+        files[2].1 = live
+        #expect(Self.verify(files) == nil)
+        files[2].1 = []
+        let problem = try #require(Self.verify(files))
+        #expect(problem.kind == .notARecord && problem.file == "audit.jsonl.2" && problem.line == 6)
+    }
+
     @Test func aForeignFileIsNotAnAuditRecord() throws {
         let problem = try #require(Self.verify([("audit.jsonl", Array("hello\nworld\n".utf8))]))
         #expect(problem.kind == .notARecord && problem.line == 1)

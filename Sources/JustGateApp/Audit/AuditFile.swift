@@ -133,6 +133,16 @@ extension AuditFile {
     /// How much of a file's end is read to find its last record.
     static let tailWindow = 256 * 1024
 
+    /// Ends the torn last line of a rotated file (a crash between rotation and the first write), so the
+    /// `chain_restart` record in the live file reports a line that stands on its own.
+    static func endTornLine(_ path: String) throws(Failure) {
+        let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard fd >= 0 else { throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { _ = close(fd) }
+        var newline: UInt8 = 0x0A
+        guard write(fd, &newline, 1) == 1 else { throw Failure(description: "cannot write to \(path): \(String(cString: strerror(errno)))") }
+    }
+
     /// The last `tailWindow` bytes of `path` and the number of newlines in the whole file.
     static func readTail(_ path: String) throws(Failure) -> (tail: [UInt8], newlines: Int) {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)

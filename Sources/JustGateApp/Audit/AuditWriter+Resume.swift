@@ -45,6 +45,8 @@ extension AuditWriter {
         var written = 0
         if newest == file.path {
             try file.append([0x0A][...], written: &written)
+        } else {
+            try AuditFile.endTornLine(newest)
         }
         let torn = "\(newest):\(tail.nextLine)"
         var restart = AuditRecord(time: now, event: .chainRestart)

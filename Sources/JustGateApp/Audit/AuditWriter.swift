@@ -16,6 +16,8 @@ public final class AuditWriter: Sendable {
     /// Records queued when admission stops; beyond it requests get 503 rather than unbounded memory.
     public static let queueCapacity = 16_384
     static let checkIntervalMs: Int64 = 100
+    /// Sealed bytes the writer holds while the file cannot be written; beyond it records wait in the queue.
+    static let maxPendingBytes = 1 << 20
 
     private struct Queue {
         var records: [AuditRecord] = []
@@ -116,7 +118,10 @@ public final class AuditWriter: Sendable {
     private func run(_ state: WriterState) {
         while true {
             _ = wake.wait(timeout: .now() + .milliseconds(Int(AuditWriter.checkIntervalMs)))
+            // While the file cannot be written, records stay queued (bounded) instead of piling up sealed.
+            let canSeal = state.pending.count < AuditWriter.maxPendingBytes
             let (batch, stopping) = queue.withLock { queue -> ([AuditRecord], Bool) in
+                guard canSeal else { return ([], queue.stopping) }
                 defer { queue.records.removeAll(keepingCapacity: true) }
                 return (queue.records, queue.stopping)
             }
@@ -161,13 +166,20 @@ public final class AuditWriter: Sendable {
         var written = 0
         do {
             try state.file.append(state.pending[...], written: &written)
-            state.pending.removeAll(keepingCapacity: state.pending.count < 1 << 20)
-            state.unsynced = true
-            setAvailable(true, state: state, reason: nil)
-            if state.file.needsRotation { try state.file.rotate() }
         } catch {
             state.pending.removeFirst(written)
             setAvailable(false, state: state, reason: error.description)
+            return
+        }
+        state.pending.removeAll(keepingCapacity: state.pending.count < AuditWriter.maxPendingBytes)
+        state.unsynced = true
+        setAvailable(true, state: state, reason: nil)
+        guard state.file.needsRotation else { return }
+        do {
+            try state.file.rotate()
+        } catch {
+            // The records are written; the live file just grows past rotate_bytes until a rotation works.
+            setAvailable(state.file.fd >= 0, state: state, reason: error.description)
         }
     }
 

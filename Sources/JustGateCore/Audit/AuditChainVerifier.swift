@@ -57,7 +57,9 @@ public struct AuditChainVerifier {
 
     /// Starts the next file in order (rotated files oldest first, then the live one).
     public mutating func beginFile(_ name: String) throws(Problem) {
-        try endFile()
+        // An unreadable last line stays pending: after a crash right after rotation, the restart record
+        // that reports it is the first line of the next file.
+        try settleGap()
         file = name
         filesSeen += 1
     }
@@ -79,7 +81,7 @@ public struct AuditChainVerifier {
         if let pending = unreadable {
             unreadable = nil
             guard record.event == .chainRestart else { throw pending.problem }
-            notices.append("\(file):\(pending.line): an unreadable (torn) line, reported by the chain_restart record on the next line")
+            notices.append("\(pending.problem.file):\(pending.line): an unreadable (torn) line, reported by the chain_restart record that follows it")
         }
         try checkHash(bytes, line: line)
         try checkOrder(record, line: line)
@@ -88,13 +90,13 @@ public struct AuditChainVerifier {
 
     /// Call after the last line of the last file.
     public mutating func finish() throws(Problem) {
-        try endFile()
+        try settleUnreadable()
+        try settleGap()
     }
 
     // MARK: - Checks
 
-    private mutating func endFile() throws(Problem) {
-        try settleUnreadable()
+    private mutating func settleGap() throws(Problem) {
         if let pending = gap {
             gap = nil
             throw deleted(pending)
