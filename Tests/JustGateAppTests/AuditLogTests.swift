@@ -219,3 +219,21 @@ struct AuditLogTests {
         try FileManager.default.removeItem(atPath: gateway.auditDirectory)
     }
 }
+
+/// `log.requests`: which requests get a log line, while the audit log keeps every one.
+@Suite(.serialized)
+struct RequestLogPolicyTests {
+    @Test func errorsOnlyLogsFailedRequestsAndTheAuditStillHasAll() throws {
+        let gateway = try GatewayFixture(extraYAML: "log: { requests: errors }")
+        let form = "application/x-www-form-urlencoded"
+        #expect(try gateway.send("POST", "/api/user/v1/subscription/create/profile", contentType: form, body: "ip=8.8.8.8").status == 200)
+        #expect(try gateway.send("POST", "/api/user/v1/subscription/create/profile", key: nil, contentType: form, body: "").status == 401)
+        let deadline = Date().addingTimeInterval(3)
+        while (gateway.auditText().split(separator: "\n").count < 3 || !gateway.logText().contains("rejected_auth")) && Date() < deadline {
+            usleep(20_000)
+        }
+        let requestLines = gateway.logText().split(separator: "\n").filter { $0.contains("\"message\":\"request\"") }
+        #expect(requestLines.count == 1 && requestLines[0].contains("\"status\":401"))
+        #expect(gateway.auditText().split(separator: "\n").count == 3)
+    }
+}

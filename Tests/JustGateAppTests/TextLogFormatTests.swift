@@ -24,8 +24,8 @@ struct TextLogFormatTests {
                 key_sha256: "\(SiteKeys.sha256Hex("k"))"
                 upstream_token: { env: T }
             """
-        let text = try ConfigLoader.load(yaml: base + "\nlog: { level: debug, format: text }\n", knownOperations: Catalogue().ids).get()
-        #expect(text.config.log == LogConfig(level: .debug, format: .text))
+        let text = try ConfigLoader.load(yaml: base + "\nlog: { level: debug, format: text, requests: errors }\n", knownOperations: Catalogue().ids).get()
+        #expect(text.config.log == LogConfig(level: .debug, format: .text, requests: .errors))
         guard case .failure(let errors) = ConfigLoader.load(yaml: base + "\nlog: { format: xml, level: loud }\n", knownOperations: Catalogue().ids) else {
             Issue.record("log.format: xml was accepted")
             return

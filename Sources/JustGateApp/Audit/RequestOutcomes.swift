@@ -10,11 +10,13 @@ import Logging
 final class RequestOutcomes {
     private let log: RequestLog
     private let audit: AuditTrail?
+    private let logPolicy: RequestLogPolicy
     private var requestIDs = RequestIDGenerator()
 
-    init(log: RequestLog, audit: AuditTrail?) {
+    init(log: RequestLog, audit: AuditTrail?, logPolicy: RequestLogPolicy = .all) {
         self.log = log
         self.audit = audit
+        self.logPolicy = logPolicy
     }
 
     /// False when the request must be refused because its audit record could not be kept (`refusal`).
@@ -32,13 +34,13 @@ final class RequestOutcomes {
             requestID: requestID)
         record.status = response.status
         record.outcome = "audit_unavailable"
-        log.write(record)
+        if logPolicy.logs(status: record.status) { log.write(record) }
         return response
     }
 
     /// A request answered by the pipeline or the upstream.
     func finished(_ record: RequestRecord) {
-        log.write(record)
+        if logPolicy.logs(status: record.status) { log.write(record) }
         audit?.record(record)
     }
 }
@@ -51,6 +53,7 @@ struct ServerAnswerRecorder: Sendable {
     let label: String
     let threshold: Logger.Level
     let audit: AuditTrail?
+    let logPolicy: RequestLogPolicy
 
     func record(_ answer: ServerAnswer) {
         let requestID = answer.response.headers.first { $0.name == "X-Request-Id" }?.value ?? ""
@@ -59,12 +62,23 @@ struct ServerAnswerRecorder: Sendable {
         record.status = answer.response.status
         record.outcome = answer.response.status == 503 ? "rejected_overload" : "rejected_invalid"
         let level = RequestLog.level(forStatus: record.status)
-        if level >= threshold {
+        if level >= threshold && logPolicy.logs(status: record.status) {
             var line: [UInt8] = []
             let durationMicros = Int((MonotonicNanos.now() &- record.receivedAtNanos) / 1000)
             RequestLog.encode(record, level: level, label: label, durationMicros: durationMicros, to: &line)
             sink.write(line)
         }
         audit?.record(record)
+    }
+}
+
+extension RequestLogPolicy {
+    /// Whether a request answered with `status` gets a log line (`log.requests`).
+    func logs(status: Int) -> Bool {
+        switch self {
+        case .all: true
+        case .errors: status >= 400
+        case .none: false
+        }
     }
 }

@@ -59,7 +59,8 @@ public final class GatewayRuntime: Sendable {
         let requestLogLabel = logger.label
         let requestLogThreshold = logger.logLevel
         let serverAnswers = ServerAnswerRecorder(sink: requestLogSink, label: requestLogLabel,
-                                                 threshold: requestLogThreshold, audit: audit)
+                                                 threshold: requestLogThreshold, audit: audit,
+                                                 logPolicy: config.log.requests)
         let server = HTTPServer(
             configuration: ServerConfiguration(
                 address: listen, workers: config.server.workers, maxConnections: config.server.maxConnections,
@@ -73,7 +74,8 @@ public final class GatewayRuntime: Sendable {
                 }
                 let requestLog = RequestLog(sink: requestLogSink, label: requestLogLabel, threshold: requestLogThreshold)
                 return GatewayHandler(pipeline: pipeline, upstream: upstream,
-                                      outcomes: RequestOutcomes(log: requestLog, audit: audit))
+                                      outcomes: RequestOutcomes(log: requestLog, audit: audit,
+                                                                logPolicy: config.log.requests))
             })
         do {
             self.address = try server.start()

@@ -120,11 +120,13 @@ extension ConfigLoader {
 
     static func logConfig(_ node: Node?, reader: inout ConfigNodeReader) -> LogConfig? {
         guard let node else { return LogConfig() }
-        guard let section = reader.mapping(node, at: "log", knownKeys: ["level", "format"]) else { return nil }
+        guard let section = reader.mapping(node, at: "log", knownKeys: ["level", "format", "requests"]) else { return nil }
         let defaults = LogConfig()
         let level = section.value("level").map { reader.choice($0, at: "log.level", as: LogLevel.self) } ?? defaults.level
         let format = section.value("format").map { reader.choice($0, at: "log.format", as: LogFormat.self) } ?? defaults.format
-        guard let level, let format else { return nil }
-        return LogConfig(level: level, format: format)
+        let requests = section.value("requests").map { reader.choice($0, at: "log.requests", as: RequestLogPolicy.self) }
+            ?? defaults.requests
+        guard let level, let format, let requests else { return nil }
+        return LogConfig(level: level, format: format, requests: requests)
     }
 }

@@ -203,16 +203,29 @@ public enum LogFormat: String, Sendable, CaseIterable {
     case text
 }
 
+/// Which requests get a line in the log (the audit log records every request regardless).
+public enum RequestLogPolicy: String, Sendable, CaseIterable {
+    /// Every request.
+    case all
+    /// Requests answered with a status of 400 or more.
+    case errors
+    /// No request lines; the gateway's own events are still logged.
+    case none
+}
+
 /// Logging settings.
 public struct LogConfig: Sendable, Equatable {
     /// Messages below this level are dropped.
     public var level: LogLevel
     /// JSON lines or text.
     public var format: LogFormat
+    /// Which requests are logged.
+    public var requests: RequestLogPolicy
 
-    /// Builds log settings; `info` and JSON are the defaults.
-    public init(level: LogLevel = .info, format: LogFormat = .json) {
+    /// Builds log settings; `info`, JSON and every request are the defaults.
+    public init(level: LogLevel = .info, format: LogFormat = .json, requests: RequestLogPolicy = .all) {
         self.level = level
         self.format = format
+        self.requests = requests
     }
 }
