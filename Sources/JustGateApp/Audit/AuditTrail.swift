@@ -23,19 +23,20 @@ public final class AuditTrail: Sendable {
 
     /// Queues the audit record of a finished request.
     public func record(_ request: RequestRecord) {
-        writer.submit(AuditTrail.auditRecord(for: request, nowNanos: MonotonicNanos.now()))
+        let durationMicros = Int((MonotonicNanos.now() &- request.receivedAtNanos) / 1000)
+        let receivedAtMillis = AuditWriter.wallClockMillis() - Int64(durationMicros / 1000)
+        writer.submit(AuditTrail.auditRecord(for: request, durationMicros: durationMicros), receivedAtMillis: receivedAtMillis)
     }
 
-    /// The audit record of a request, from the same `RequestRecord` the log line is written from.
-    static func auditRecord(for request: RequestRecord, nowNanos: UInt64) -> AuditRecord {
-        let durationMicros = Int((nowNanos &- request.receivedAtNanos) / 1000)
-        let receivedAtMillis = AuditWriter.wallClockMillis() - Int64(durationMicros / 1000)
-        var record = AuditRecord(time: AuditTime.format(unixMillis: receivedAtMillis))
+    /// The audit record of a request, from the same `RequestRecord` the log line is written from; its `time`
+    /// and redacted `path` are filled in on the writer thread (`AuditRecord.finish`).
+    static func auditRecord(for request: RequestRecord, durationMicros: Int) -> AuditRecord {
+        var record = AuditRecord(time: "")
         record.requestID = request.requestID
         record.site = request.siteID
         record.operation = request.operationID
         record.method = request.method.isEmpty ? nil : request.method
-        record.path = request.path.isEmpty ? nil : AuditRedaction.path(request.path)
+        record.path = request.path.isEmpty ? nil : request.path
         record.client = request.clientAddress
         record.outcome = request.outcome
         record.status = request.status

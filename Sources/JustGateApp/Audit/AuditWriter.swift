@@ -20,7 +20,8 @@ public final class AuditWriter: Sendable {
     static let maxPendingBytes = 1 << 20
 
     private struct Queue {
-        var records: [AuditRecord] = []
+        /// Records with, for request records, the Unix milliseconds their `time` is formatted from.
+        var records: [(record: AuditRecord, receivedAtMillis: Int64?)] = []
         var stopping = false
     }
 
@@ -46,7 +47,7 @@ public final class AuditWriter: Sendable {
         startupNotices = resumed.notices
         path = config.path
         let state = WriterState(file: file, chain: resumed.chain, fsync: config.fsync, logger: logger)
-        for record in resumed.firstRecords { queue.withLock { $0.records.append(record) } }
+        for record in resumed.firstRecords { queue.withLock { $0.records.append((record, nil)) } }
         let thread = Thread { [self] in run(state) }
         thread.name = "justgate-audit"
         thread.start()
@@ -67,11 +68,14 @@ public final class AuditWriter: Sendable {
 
     /// Queues a finished request's record; false (the record is dropped) only when far more requests ended at
     /// once than were admitted, or after `stop`.
+    ///
+    /// With `receivedAtMillis`, the writer thread formats `time` and redacts `path` (`AuditRecord.finish`),
+    /// so that string work stays off the event loops.
     @discardableResult
-    public func submit(_ record: AuditRecord) -> Bool {
+    public func submit(_ record: AuditRecord, receivedAtMillis: Int64? = nil) -> Bool {
         let (accepted, wasEmpty) = queue.withLock { queue -> (Bool, Bool) in
             guard queue.records.count < AuditWriter.queueCapacity + inFlightAllowance else { return (false, false) }
-            queue.records.append(record)
+            queue.records.append((record, receivedAtMillis))
             return (true, queue.records.count == 1)
         }
         if wasEmpty { wake.signal() }
@@ -120,7 +124,7 @@ public final class AuditWriter: Sendable {
             _ = wake.wait(timeout: .now() + .milliseconds(Int(AuditWriter.checkIntervalMs)))
             // While the file cannot be written, records stay queued (bounded) instead of piling up sealed.
             let canSeal = state.pending.count < AuditWriter.maxPendingBytes
-            let (batch, stopping) = queue.withLock { queue -> ([AuditRecord], Bool) in
+            let (batch, stopping) = queue.withLock { queue -> ([(record: AuditRecord, receivedAtMillis: Int64?)], Bool) in
                 guard canSeal else { return ([], queue.stopping) }
                 defer { queue.records.removeAll(keepingCapacity: true) }
                 return (queue.records, queue.stopping)
@@ -130,7 +134,9 @@ public final class AuditWriter: Sendable {
                 state.lastCheckMs = now
                 if state.file.fd < 0 || !state.file.isStillInPlace { reopen(state) }
             }
-            for var record in batch {
+            for (queued, receivedAtMillis) in batch {
+                var record = queued
+                if let receivedAtMillis { record.finish(receivedAtMillis: receivedAtMillis) }
                 state.chain.seal(&record, into: &state.pending)
                 // Rotate on a record boundary once the file would pass rotate_bytes, not only per batch.
                 if state.file.fd >= 0 && state.file.size + state.pending.count >= state.file.rotateBytes {
