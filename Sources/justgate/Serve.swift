@@ -67,6 +67,7 @@ struct Serve: ParsableCommand {
             "version": .string(JustGateVersion.current),
         ]
         if let sandbox = runtime.sandbox { started["sandbox_upstream"] = .string(sandbox.baseURL) }
+        logger.info("effective config", metadata: ["config": Serve.metadata(EffectiveConfig.json(config))])
         if let audit = runtime.audit {
             started["audit_path"] = .string(audit.writer.path)
             for notice in audit.writer.startupNotices { logger.notice("audit: \(notice)") }
@@ -78,5 +79,17 @@ struct Serve: ParsableCommand {
         runtime.stop()
         logger.info("stopped")
         sink.flush()
+    }
+
+    /// A JSON value as log metadata, so the effective config is one nested object in the JSON line.
+    static func metadata(_ value: JSONValue) -> Logger.Metadata.Value {
+        switch value {
+        case .null: .string("null")
+        case .bool(let flag): .stringConvertible(flag)
+        case .number(let literal): Int(literal).map { .stringConvertible($0) } ?? .string(literal)
+        case .string(let text): .string(text)
+        case .array(let items): .array(items.map(metadata))
+        case .object(let members): .dictionary(Dictionary(members.map { ($0.key, metadata($0.value)) }) { first, _ in first })
+        }
     }
 }

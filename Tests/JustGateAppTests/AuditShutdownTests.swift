@@ -60,6 +60,23 @@ struct AuditShutdownTests {
         return Set(text.split(separator: "\n").compactMap { try? AuditRecordDecoding.decode(Array($0.utf8)[...]).requestID })
     }
 
+    @Test func startUpLogsTheEffectiveConfigWithSecretsAsTheirSource() throws {
+        let directory = NSTemporaryDirectory() + "justgate-audit-config-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let process = try ChildProcess(CommandLineTests.binary.path, ["serve", "--config", try config(directory: directory)],
+                                       environment: environment)
+        var log = process.readStderr(until: "justgate started", timeoutSeconds: 10)
+        process.signal(SIGTERM)
+        log += process.readToEnd().stderr
+        _ = process.wait()
+        let line = try #require(log.split(separator: "\n").first { $0.contains("\"message\":\"effective config\"") })
+        #expect(line.contains("\"upstream_token\":\"<redacted: env AUDIT_SHUTDOWN_TOKEN>\""))
+        #expect(line.contains("\"hmac_key\":\"<redacted: env AUDIT_SHUTDOWN_KEY>\""))
+        #expect(line.contains("\"fsync\":\"interval\"") && line.contains("\"max_connections\":16384"))
+        #expect(!log.contains("audit-shutdown-upstream-token") && !log.contains(Self.auditKey) && !log.contains(Self.siteKey))
+        #expect(log.components(separatedBy: "effective config").count == 2)
+    }
+
     @Test func afterSIGTERMEveryAnsweredRequestHasItsRecord() throws {
         let directory = NSTemporaryDirectory() + "justgate-audit-term-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
