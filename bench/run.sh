@@ -13,6 +13,8 @@
 #                           median-throughput round, which steadies numbers on a busy box
 #   JUSTGATE_BIN            justgate binary (default .build/release/justgate)
 #   BENCH_SKIP_JUSTGATE=1   run only the nginx and HAProxy anchors
+#   BENCH_AUDIT             true (default): justgate writes its HMAC-chained audit log (in the run's temp dir);
+#                           false measures it without
 #   BENCH_FLOOR             1 (default) also measures bench/curl-floor: the cheapest proxy whose
 #                           upstream calls go through libcurl, i.e. the ceiling libcurl leaves for
 #                           justgate on this machine; 0 skips it (it needs cc and libcurl's headers)
@@ -296,6 +298,10 @@ sites:
     key_sha256: "$key_sha256"
     upstream_token: { env: JUST_TOKEN_BENCH }
     phone: { default_country_code: "7", trunk_prefix: "8" }
+audit:
+  enabled: ${BENCH_AUDIT:-true}
+  path: $dir/audit/audit.jsonl
+  hmac_key: { env: JUST_AUDIT_KEY_BENCH }
 EOF
 }
 
@@ -330,7 +336,7 @@ start_target() {
   case "$name" in
     upstream | nginx) nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >"$dir/stdout.log" 2>&1 & ;;
     haproxy) haproxy -db -f "$dir/haproxy.cfg" >"$dir/stdout.log" 2>&1 & ;;
-    justgate) JUST_TOKEN_BENCH="$UPSTREAM_TOKEN" "$JUSTGATE_BIN" serve --config "$dir/justgate.yaml" >"$dir/stdout.log" 2>&1 & ;;
+    justgate) JUST_TOKEN_BENCH="$UPSTREAM_TOKEN" JUST_AUDIT_KEY_BENCH="bench-audit-key-0123456789abcdef" "$JUSTGATE_BIN" serve --config "$dir/justgate.yaml" >"$dir/stdout.log" 2>&1 & ;;
     curlfloor) "$FLOOR_BIN" "$port" "http://127.0.0.1:$UPSTREAM_PORT" "$UPSTREAM_TOKEN" "$WORKERS" >"$dir/stdout.log" 2>&1 & ;;
   esac
   TARGET_PID=$!
