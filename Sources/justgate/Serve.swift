@@ -67,12 +67,13 @@ struct Serve: ParsableCommand {
             "version": .string(JustGateVersion.current),
         ]
         if let sandbox = runtime.sandbox { started["sandbox_upstream"] = .string(sandbox.baseURL) }
-        logger.info("effective config", metadata: ["config": Serve.metadata(EffectiveConfig.json(config))])
         if let audit = runtime.audit {
             started["audit_path"] = .string(audit.writer.path)
             for notice in audit.writer.startupNotices { logger.notice("audit: \(notice)") }
         }
         logger.info("justgate started", metadata: started)
+        // After the start-up line, whose `listen` (the bound port) is the one scripts read first.
+        logger.info("effective config", metadata: ["config": Serve.metadata(EffectiveConfig.json(config))])
         sink.flush()
         let signal = signals.wait()
         logger.info("stopping: draining requests in flight", metadata: ["signal": .stringConvertible(signal)])

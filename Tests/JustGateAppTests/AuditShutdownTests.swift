@@ -65,7 +65,7 @@ struct AuditShutdownTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let process = try ChildProcess(CommandLineTests.binary.path, ["serve", "--config", try config(directory: directory)],
                                        environment: environment)
-        var log = process.readStderr(until: "justgate started", timeoutSeconds: 10)
+        var log = process.readStderr(until: "effective config", timeoutSeconds: 10)
         process.signal(SIGTERM)
         log += process.readToEnd().stderr
         _ = process.wait()
