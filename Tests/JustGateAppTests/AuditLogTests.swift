@@ -61,6 +61,28 @@ struct AuditLogTests {
         #expect(verifier.records == 5)
     }
 
+    @Test func requestsTheServerAnswersItselfAreRecordedToo() throws {
+        let gateway = try GatewayFixture(serverYAML: "  max_connections: 2\n  max_body_bytes: 16\n  header_timeout_ms: 200\n")
+        let tooLarge = try gateway.client().exchange("POST /api/user/v1/action/ HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n")
+        #expect(tooLarge.status == 413)
+        let slow = try gateway.client()
+        try slow.send("GET /api/user/v1/info/segment/ HTTP/1.1\r\n")
+        #expect(try slow.readResponse().status == 408)
+        let held = [try gateway.client(), try gateway.client()]
+        try held.forEach { try $0.send("G") }
+        usleep(50_000)
+        #expect(try gateway.client().readResponse().status == 503)
+        let records = try records(gateway, atLeast: 4)
+        let requests = records.filter { $0.event == .request }
+        #expect(requests.map { $0.status ?? 0 } == [413, 408, 503])
+        #expect(requests.map { $0.outcome ?? "" } == ["rejected_invalid", "rejected_invalid", "rejected_overload"])
+        // The parser refuses these before a head exists, so method and path are unknown: null, not guessed.
+        #expect(requests.allSatisfy { $0.method == nil && $0.path == nil && $0.site == nil })
+        #expect(requests.allSatisfy { $0.requestID?.count == 32 && $0.client == "127.0.0.1" })
+        let log = gateway.logText()
+        #expect(log.contains("\"status\":413") && log.contains("\"status\":408") && log.contains("\"outcome\":\"rejected_overload\""))
+    }
+
     @Test func upstreamFailuresAreRecordedByKind() throws {
         let silent = try SilentListener()
         let slow = try GatewayFixture(upstream: "http://127.0.0.1:\(silent.port)", timeoutMs: 300)
