@@ -20,7 +20,7 @@ public struct ServerConfiguration: Sendable {
     /// Renders errors the server produces before a handler runs (parse errors, timeouts, overload),
     /// so the application decides their format (problem+json) in one place.
     public var errorResponse: @Sendable (_ status: Int, _ detail: String) -> HTTPResponse
-    /// Told about every answer from `errorResponse` once it is sent, on the loop's thread, so the
+    /// Told about every answer from `errorResponse` once it is queued for sending, on the loop's thread, so the
     /// application's one outcome hook (log line, audit record) sees these requests too.
     public var onServerAnswer: (@Sendable (ServerAnswer) -> Void)?
 

@@ -29,7 +29,7 @@ public enum AuditRecordDecoding {
             let found = members.prefix(4).map(\.key).joined(separator: ",")
             throw Failure(message: "not an audit record (expected the keys time,seq,event,…,hash in order; found \(found)…)")
         }
-        var reader = Reader(members: members)
+        let reader = Reader(members: members)
         var record = AuditRecord(time: try reader.requiredText(0))
         record.seq = try reader.integer(1) ?? 0
         guard let event = AuditRecord.Event(rawValue: try reader.requiredText(2)) else {
