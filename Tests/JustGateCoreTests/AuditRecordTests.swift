@@ -81,6 +81,41 @@ import Testing
         }
     }
 
+    /// The scanner may only say yes where the strict parser does, with the same record: checked on 30,000
+    /// single-byte edits (replace, insert, delete) of real lines.
+    @Test func theScannerNeverAcceptsWhatTheParserRefuses() {
+        var chain = AuditChain(hasher: AuditHasher(key: nil))
+        var lines: [[UInt8]] = []
+        for var record in [AuditRecordTests.sample(), AuditRecord(time: "2026-11-29T00:00:00.000Z", event: .chainRestart)] {
+            var line: [UInt8] = []
+            chain.seal(&record, into: &line)
+            lines.append(Array(line.dropLast()))
+        }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let interesting = Array("\"\\,:{}[]0123456789.-enulltrue \u{7F}".utf8) + [0x00, 0x0A, 0xC3, 0xA9, 0xFF]
+        var accepted = 0
+        for iteration in 0..<30_000 {
+            var bytes = lines[iteration % lines.count]
+            let at = next(bytes.count)
+            let byte = interesting[next(interesting.count)]
+            switch next(3) {
+            case 0: bytes[at] = byte
+            case 1: bytes.insert(byte, at: at)
+            default: bytes.remove(at: at)
+            }
+            guard let fast = AuditLineScanner.scan(bytes[...]) else { continue }
+            accepted += 1
+            let general = try? AuditRecordDecoding.general(bytes[...])
+            #expect(general == fast, "scanner accepted \(String(decoding: bytes, as: UTF8.self))")
+            if general != fast { return }
+        }
+        #expect(accepted > 0)
+    }
+
     @Test func linesThatAreNotRecordsAreRefusedWithAReason() {
         let cases = ["{\"time\":\"x\"}", "not json", "[1,2]"]
         for text in cases {
