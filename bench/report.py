@@ -351,8 +351,9 @@ def markdown(report, targets):
     ]
     costs = stage_costs_table(report["rows"])
     if costs:
-        parts += ["", "What the optional stages cost (justgate-bare: no rate-limit policy; justgate: a site policy "
-                  "counted in memory; justgate-redis: the same policy counted in a local redis-server):", "", costs]
+        parts += ["", "What the optional stages cost (justgate-bare: no rate-limit policy and no audit log; justgate: a site "
+                  "policy counted in memory and the audit log on; justgate-redis: the same with the policy counted in a "
+                  "local redis-server):", "", costs]
     if report["idle_connections"]:
         parts += ["", idle_table(report["idle_connections"])]
     keys = report.get("limiter_keys") or {}

@@ -13,6 +13,8 @@
 #                           median-throughput round, which steadies numbers on a busy box
 #   JUSTGATE_BIN            justgate binary (default .build/release/justgate)
 #   BENCH_SKIP_JUSTGATE=1   run only the nginx and HAProxy anchors
+#   BENCH_AUDIT             true (default): justgate writes its HMAC-chained audit log (in the run's temp dir);
+#                           false measures it without
 #   BENCH_FLOOR             1 (default) also measures bench/curl-floor: the cheapest proxy whose
 #                           upstream calls go through libcurl, i.e. the ceiling libcurl leaves for
 #                           justgate on this machine; 0 skips it (it needs cc and libcurl's headers)
@@ -23,7 +25,7 @@
 #   BENCH_MALLOCS           1 (default) counts justgate's malloc calls per request with a perf uprobe on
 #                           libc's malloc, when perf is installed and may add probes (root); 0 skips it
 #   BENCH_COSTS             1 (default) also runs justgate-bare: justgate with its optional stages off (no
-#                           rate-limit policy), so the table shows what those stages cost per request
+#                           rate-limit policy, no audit log), so the table shows what they cost per request
 #   BENCH_REDIS             1 (default) also runs justgate-redis: the same site policy counted in a local
 #                           redis-server (started here; needs Debian's redis-server); 0 skips it
 #   BENCH_KEYS              1 (default) measures the memory limiter's bytes per key (justgate-keys: a per-IP
@@ -293,9 +295,11 @@ EOF
 }
 
 # justgate as operators run it: a site-wide rate-limit policy on (generous enough never to refuse),
-# counted in memory, or in Redis for justgate-redis; justgate-bare has no policy.
+# counted in memory, or in Redis for justgate-redis, and the audit log on (BENCH_AUDIT=false turns it
+# off); justgate-bare has neither, so the difference is what those stages cost.
 write_justgate_conf() {
-  local dir="$1" port="$2" variant="$3" key_sha256 limits="" rate_limit=""
+  local dir="$1" port="$2" variant="$3" key_sha256 limits="" rate_limit="" audit="${BENCH_AUDIT:-true}"
+  [[ "$variant" == "justgate-bare" ]] && audit=false
   key_sha256="$(printf '%s' "$SITE_KEY" | sha256sum | cut -d' ' -f1)"
   if [[ "$variant" != "justgate-bare" ]]; then
     limits="    limits:
@@ -325,6 +329,10 @@ sites:
     phone: { default_country_code: "7", trunk_prefix: "8" }
 $limits
 $rate_limit
+audit:
+  enabled: $audit
+  path: $dir/audit/audit.jsonl
+  hmac_key: { env: JUST_AUDIT_KEY_BENCH }
 EOF
 }
 
@@ -376,7 +384,8 @@ start_target() {
     upstream | nginx) nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >"$dir/stdout.log" 2>&1 & ;;
     haproxy) haproxy -db -f "$dir/haproxy.cfg" >"$dir/stdout.log" 2>&1 & ;;
     justgate | justgate-bare | justgate-redis | justgate-keys)
-      JUST_TOKEN_BENCH="$UPSTREAM_TOKEN" "$JUSTGATE_BIN" serve --config "$dir/justgate.yaml" >"$dir/stdout.log" 2>&1 & ;;
+      JUST_TOKEN_BENCH="$UPSTREAM_TOKEN" JUST_AUDIT_KEY_BENCH="bench-audit-key-0123456789abcdef" "$JUSTGATE_BIN" serve \
+        --config "$dir/justgate.yaml" >"$dir/stdout.log" 2>&1 & ;;
     curlfloor) "$FLOOR_BIN" "$port" "http://127.0.0.1:$UPSTREAM_PORT" "$UPSTREAM_TOKEN" "$WORKERS" >"$dir/stdout.log" 2>&1 & ;;
   esac
   TARGET_PID=$!

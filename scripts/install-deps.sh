@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages justgate builds and tests against, only those that are missing.
+# Installs the Debian packages justgate builds and tests against, only those that are missing
+# (chromium renders the audit HTML report in a test).
 # Usage: scripts/install-deps.sh [extra packages...]
 set -euo pipefail
 
-packages=(libcurl4-openssl-dev pkg-config openssl curl redis-server "$@")
+packages=(libcurl4-openssl-dev pkg-config openssl curl redis-server chromium "$@")
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

@@ -281,6 +281,9 @@ final class Connection {
         lingerOnClose = true
         let response = loop.configuration.errorResponse(status, detail)
         HTTPResponseWriter.write(response, keepAlive: false, extraHeaders: loop.commonHeaders, into: &output)
+        loop.configuration.onServerAnswer?(ServerAnswer(
+            response: response, method: head?.method, path: head.map { String($0.path) }, remoteAddress: remoteAddress,
+            receivedAtNanos: requestStartNanos != 0 ? requestStartNanos : MonotonicClock.nanoseconds()))
         phase = .closing
         flush()
         updateInterest()

@@ -243,7 +243,7 @@ public final class EventLoop {
                 return
             }
             guard shared.acquireConnection() else {
-                refuse(fd)
+                refuse(fd, peer: storage)
                 continue
             }
             var one: Int32 = 1
@@ -262,13 +262,17 @@ public final class EventLoop {
 
     /// Over the connection limit: a short 503 and close, so the client learns why at once and the
     /// connections already held keep their capacity.
-    private func refuse(_ fd: Int32) {
+    private func refuse(_ fd: Int32, peer: sockaddr_storage) {
         var bytes: [UInt8] = []
-        HTTPResponseWriter.write(
-            configuration.errorResponse(503, "The gateway is at its connection limit; retry shortly."),
-            keepAlive: false, extraHeaders: commonHeaders, into: &bytes)
+        let response = configuration.errorResponse(503, "The gateway is at its connection limit; retry shortly.")
+        HTTPResponseWriter.write(response, keepAlive: false, extraHeaders: commonHeaders, into: &bytes)
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
         _ = close(fd)
+        if let observe = configuration.onServerAnswer {
+            let address = SocketAddress(storage: peer, length: socklen_t(MemoryLayout<sockaddr_storage>.size)).host
+            observe(ServerAnswer(response: response, method: nil, path: nil, remoteAddress: address,
+                                 receivedAtNanos: MonotonicClock.nanoseconds()))
+        }
     }
 
     /// Out of descriptors: stop accepting briefly instead of spinning on a listener that stays ready.

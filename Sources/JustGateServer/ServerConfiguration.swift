@@ -25,6 +25,9 @@ public struct ServerConfiguration: Sendable {
     /// Renders errors the server produces before a handler runs (parse errors, timeouts, overload),
     /// so the application decides their format (problem+json) in one place.
     public var errorResponse: @Sendable (_ status: Int, _ detail: String) -> HTTPResponse
+    /// Told about every answer from `errorResponse` once it is queued for sending, on the loop's thread, so the
+    /// application's one outcome hook (log line, audit record) sees these requests too.
+    public var onServerAnswer: (@Sendable (ServerAnswer) -> Void)?
 
     public init(
         address: SocketAddress,
@@ -35,7 +38,8 @@ public struct ServerConfiguration: Sendable {
         idleTimeoutMs: Int = 60_000,
         drainTimeoutMs: Int = 10_000,
         limits: HTTPLimits = HTTPLimits(),
-        errorResponse: @escaping @Sendable (Int, String) -> HTTPResponse = ServerConfiguration.plainError
+        errorResponse: @escaping @Sendable (Int, String) -> HTTPResponse = ServerConfiguration.plainError,
+        onServerAnswer: (@Sendable (ServerAnswer) -> Void)? = nil
     ) {
         self.address = address
         self.workers = workers
@@ -46,6 +50,7 @@ public struct ServerConfiguration: Sendable {
         self.drainTimeoutMs = drainTimeoutMs
         self.limits = limits
         self.errorResponse = errorResponse
+        self.onServerAnswer = onServerAnswer
     }
 
     /// A text error for servers that have no opinion on error format (the sandbox).

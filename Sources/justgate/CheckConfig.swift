@@ -9,10 +9,11 @@ struct CheckConfig: ParsableCommand {
         abstract: "Check a config file and list every problem in it.",
         discussion: """
             Reports unknown keys, wrong types and values, duplicate sites and keys, and (unless \
-            --skip-secrets) upstream tokens whose env var or file is missing. Exits 0 when the config is \
-            usable, 1 otherwise. Warnings (such as tokens written inline) do not fail the check. A usable \
-            config's rate limits are then printed in words, one policy a line, and its upstream deadline, \
-            retries, circuit breaker and in-flight limit in one line.
+            --skip-secrets) upstream tokens and the audit key whose env var or file is missing. Exits 0 \
+            when the config is usable, 1 otherwise. Warnings (such as tokens written inline, or an audit \
+            log without audit.hmac_key) do not fail the check. A usable config's rate limits are then \
+            printed in words, one policy a line, and its upstream deadline, retries, circuit breaker and \
+            in-flight limit in one line.
 
             Example: justgate check-config --config config/justgate.yaml
             """
@@ -29,6 +30,17 @@ struct CheckConfig: ParsableCommand {
         if !skipSecrets, case .failure(let errors) = SecretResolver.resolve(config.sites, environment: ProcessSecretEnvironment()) {
             for problem in errors.problems { ConfigFile.printError("\(options.config):\(problem)") }
             throw ExitCode.failure
+        }
+        if !skipSecrets, case .failure(let errors) = AuditKeyResolver.resolve(config.audit.hmacKey, environment: ProcessSecretEnvironment()) {
+            for problem in errors.problems { ConfigFile.printError("\(options.config):\(problem)") }
+            throw ExitCode.failure
+        }
+        if config.audit.enabled && config.audit.hmacKey == nil {
+            print("""
+                \(options.config): note: audit.hmac_key is not set, so the audit chain is plain SHA-256: it shows \
+                accidental damage, but anyone who can write the file can rewrite it undetected; set \
+                audit.hmac_key: { env: NAME } or { file: PATH }
+                """)
         }
         print("\(options.config): OK (\(config.sites.count) site\(config.sites.count == 1 ? "" : "s"), \(warnings.count) warning\(warnings.count == 1 ? "" : "s"))")
         for line in CheckConfig.limitLines(config) { print(line) }

@@ -39,8 +39,17 @@ struct Serve: ParsableCommand {
             for problem in errors.problems { ConfigFile.printError("\(options.config):\(problem)") }
             throw ExitCode(2)
         }
+        let auditKey: [UInt8]?
+        switch AuditKeyResolver.resolve(config.audit.hmacKey, environment: ProcessSecretEnvironment()) {
+        case .success(let key):
+            auditKey = key
+        case .failure(let errors):
+            for problem in errors.problems { ConfigFile.printError("\(options.config):\(problem)") }
+            throw ExitCode(2)
+        }
         let level = Logger.Level(rawValue: config.log.level.rawValue) ?? .info
-        LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
+        let sink = config.log.format == .text ? LogSink(fd: 2, text: TextLogLine(colour: isatty(2) == 1)) : LogSink.standardError
+        LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level, sink: sink) }
         let logger = Logger(label: "justgate")
         if !config.listen.isLoopback {
             logger.warning("listening on a non-loopback address: anything that reaches this port can try site keys; put justgate behind a firewall",
@@ -55,11 +64,12 @@ struct Serve: ParsableCommand {
         let signals = ShutdownSignals.block()
         let runtime: GatewayRuntime
         do {
-            runtime = try GatewayRuntime(config: config, sites: sites, logger: logger, replaceListeners: replace,
+            runtime = try GatewayRuntime(config: config, sites: sites, logger: logger, requestLogSink: sink,
+                                         replaceListeners: replace, auditKey: auditKey,
                                          configSource: ConfigFile.source(options.config))
         } catch {
             logger.critical("could not start", metadata: ["error": .string("\(error)")])
-            LogSink.standardError.flush()
+            sink.flush()
             throw ExitCode(1)
         }
         var started: Logger.Metadata = [
@@ -69,21 +79,39 @@ struct Serve: ParsableCommand {
         ]
         if let sandbox = runtime.sandbox { started["sandbox_upstream"] = .string(sandbox.baseURL) }
         if let admin = runtime.adminAddress { started["admin_listen"] = .string(admin.description) }
+        if let audit = runtime.audit {
+            started["audit_path"] = .string(audit.writer.path)
+            for notice in audit.writer.startupNotices { logger.notice("audit: \(notice)") }
+        }
         logger.info("justgate started", metadata: started)
-        LogSink.standardError.flush()
+        // After the start-up line, whose `listen` (the bound port) is the one scripts read first.
+        logger.info("effective config", metadata: ["config": Serve.metadata(EffectiveConfig.json(config))])
+        sink.flush()
         var signal = signals.wait()
         while signal == SIGHUP {
             runtime.reload()
-            LogSink.standardError.flush()
+            sink.flush()
             signal = signals.wait()
         }
         logger.info("stopping: draining requests in flight", metadata: [
             "signal": .stringConvertible(signal), "grace_ms": .stringConvertible(config.shutdown.graceMs),
         ])
-        LogSink.standardError.flush()
+        sink.flush()
         signals.exitOnSecondSignal()
         runtime.stop()
         logger.info("stopped")
-        LogSink.standardError.flush()
+        sink.flush()
+    }
+
+    /// A JSON value as log metadata, so the effective config is one nested object in the JSON line.
+    static func metadata(_ value: JSONValue) -> Logger.Metadata.Value {
+        switch value {
+        case .null: .string("null")
+        case .bool(let flag): .stringConvertible(flag)
+        case .number(let literal): Int(literal).map { .stringConvertible($0) } ?? .string(literal)
+        case .string(let text): .string(text)
+        case .array(let items): .array(items.map(metadata))
+        case .object(let members): .dictionary(Dictionary(members.map { ($0.key, metadata($0.value)) }) { first, _ in first })
+        }
     }
 }

@@ -92,16 +92,17 @@ struct SystemdUnitTests {
         let credentials = try settings().filter { $0.key == "LoadCredential" }.map { String($0.value.prefix { $0 != ":" }) }
         let configPath = "config/production.example.yaml"
         let loaded = try ConfigLoader.load(yaml: SystemTools.text(configPath), knownOperations: Catalogue().ids).get()
-        let files = loaded.config.sites.compactMap { site -> String? in
+        var files = loaded.config.sites.compactMap { site -> String? in
             if case .file(let path) = site.upstreamToken { return path }
             return nil
         }
+        if case .file(let path)? = loaded.config.audit.hmacKey { files.append(path) }
         #expect(files.sorted() == credentials.map { "${CREDENTIALS_DIRECTORY}/\($0)" }.sorted())
         #expect(loaded.config.audit.path.hasPrefix("/var/log/justgate/"), "the audit files belong in LogsDirectory")
 
         let directory = try SystemTools.temporaryDirectory()
         for name in credentials {
-            try "token-of-\(name)\n".write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+            try "token-of-\(name)-0123456789abcdef\n".write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
         }
         let check = try ChildProcess.run(
             CommandLineTests.binary.path, ["check-config", "--config", configPath],

@@ -16,20 +16,28 @@ public final class LogSink: Sendable {
     private let flushIntervalMs: Int
     private static let immediateFlushBytes = 64 * 1024
 
-    /// - Parameter flushIntervalMs: 0 writes every line at once (tests, and tools that tail the log).
-    public init(fd: Int32 = 2, flushIntervalMs: Int = 50) {
+    /// Text lines instead of JSON (`log.format: text`); `nil` writes lines as they are given.
+    private let text: TextLogLine?
+
+    /// - Parameters:
+    ///   - flushIntervalMs: 0 writes every line at once (tests, and tools that tail the log).
+    ///   - text: renders each JSON line as text for a terminal (`log.format: text`).
+    public init(fd: Int32 = 2, flushIntervalMs: Int = 50, text: TextLogLine? = nil) {
         self.fd = fd
         self.flushIntervalMs = flushIntervalMs
+        self.text = text
         if flushIntervalMs > 0 { startFlusher() }
     }
 
     public func write(_ line: String) {
+        if let text { return append { $0.append(contentsOf: text.render(Array(line.utf8))) } }
         append { $0.append(contentsOf: line.utf8) }
     }
 
     /// Appends one line given as bytes (without its newline), for writers that build lines in a
     /// reusable buffer.
     public func write(_ line: [UInt8]) {
+        if let text { return append { $0.append(contentsOf: text.render(line)) } }
         append { $0.append(contentsOf: line) }
     }
 

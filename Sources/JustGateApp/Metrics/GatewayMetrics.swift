@@ -42,6 +42,14 @@ public final class GatewayMetrics: Sendable {
         LoopMetrics(factory: factory, worker: String(worker))
     }
 
+    /// A request the server answered by itself (malformed HTTP, timeouts, limits, the connection cap),
+    /// on whichever loop: rare, so it goes through the registry rather than a loop's cache.
+    func serverAnswered(status: Int, outcome: String) {
+        CoreMetrics.Counter(label: "justgate_requests_total", dimensions: [
+            ("site", "-"), ("operation", "-"), ("status", String(status)), ("outcome", outcome), ("worker", "server"),
+        ], factory: factory).increment()
+    }
+
     func reloaded(ok: Bool) {
         (ok ? reloadsSucceeded : reloadsFailed).increment()
     }

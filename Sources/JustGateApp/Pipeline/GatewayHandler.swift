@@ -5,27 +5,28 @@ import JustGateUpstream
 import Logging
 
 /// The gateway's per-loop handler: runs the pipeline, makes the upstream call on this loop's
-/// libcurl client (with retries, circuit breaker and in-flight limit), answers, and writes the
-/// request's log line.
+/// libcurl client (with retries, circuit breaker and in-flight limit), answers, and hands the
+/// request's record to the outcome hook (log line, audit record) and the loop's metrics.
 final class GatewayHandler: HTTPHandler {
     private let pipeline: RequestPipeline
     private let upstream: ResilientUpstream
     private let idempotency: IdempotencyGate
-    private let requestLog: RequestLog
+    private let outcomes: RequestOutcomes
     private let metrics: LoopMetrics
 
-    init(pipeline: RequestPipeline, upstream: ResilientUpstream, idempotency: IdempotencyGate, requestLog: RequestLog,
+    init(pipeline: RequestPipeline, upstream: ResilientUpstream, idempotency: IdempotencyGate, outcomes: RequestOutcomes,
          metrics: LoopMetrics) {
         self.pipeline = pipeline
         self.upstream = upstream
         self.idempotency = idempotency
-        self.requestLog = requestLog
+        self.outcomes = outcomes
         self.metrics = metrics
     }
 
-    /// Every request ends here, whatever became of it: its log line and its metrics.
+    /// Every request ends here, whatever became of it: its log line, its audit record and its
+    /// metrics. Called before the answer is sent, so every answered request has its record queued.
     private func finished(_ record: RequestRecord) {
-        requestLog.write(record)
+        outcomes.finished(record)
         metrics.observe(record, durationNanos: Int64(MonotonicNanos.now() &- record.receivedAtNanos))
     }
 
@@ -40,14 +41,18 @@ final class GatewayHandler: HTTPHandler {
     }
 
     func handle(_ request: ServerRequest, responder: Responder) {
+        guard outcomes.admits() else {
+            responder.respond(outcomes.refusal(for: request))
+            return
+        }
         carry(pipeline.prepare(request), responder: responder)
     }
 
     private func carry(_ decision: PipelineDecision, responder: Responder) {
         switch decision {
         case .respond(let response, let record):
-            responder.respond(response)
             finished(record)
+            responder.respond(response)
         case .forward(let call, var record):
             var idempotencyDone: ((Result<UpstreamResponse, UpstreamFailure>) -> Void)?
             if let key = record.idempotencyKey {
@@ -55,8 +60,8 @@ final class GatewayHandler: HTTPHandler {
                 case .forward(let done):
                     idempotencyDone = done
                 case .respond(let response):
-                    responder.respond(response)
                     finished(record)
+                    responder.respond(response)
                     return
                 }
             }
@@ -71,10 +76,9 @@ final class GatewayHandler: HTTPHandler {
                 var record = sent
                 record.attempts = attempts
                 record.upstreamNanos = MonotonicNanos.now() &- started
-                if let response = pipeline.finish(result, record: &record) {
-                    responder.respond(response)
-                }
+                let response = pipeline.finish(result, record: &record)
                 self?.finished(record)
+                if let response { responder.respond(response) }
             }
             responder.onCancel { exchange.cancel() }
         case .wait(let quota, let ticket):

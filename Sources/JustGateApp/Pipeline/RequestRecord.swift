@@ -35,4 +35,6 @@ public struct RequestRecord: Sendable {
     /// The `Idempotency-Key` of a `profile.create` request, for the idempotency step.
     var idempotencyKey: String?
     public var receivedAtNanos: UInt64
+    /// What only the audit record needs: masked personal values, allowed error entries, upstream timing.
+    public var audit = RequestAuditFields()
 }

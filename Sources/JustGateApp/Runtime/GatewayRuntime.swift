@@ -23,6 +23,8 @@ public final class GatewayRuntime: Sendable {
     public let upstreamGuards: UpstreamGuards
     /// Remembered `Idempotency-Key`s of `profile.create`.
     public let idempotencyStore: IdempotencyStore
+    /// The audit log, when `audit.enabled`.
+    public let audit: AuditTrail?
     private let server: HTTPServer
     private let adminServer: HTTPServer?
     let reloading: Reloading
@@ -34,7 +36,7 @@ public final class GatewayRuntime: Sendable {
     ///   - configSource: reads and resolves the config again, for `POST /reload` and `reload()`; nil
     ///     when the gateway was started from a value (tests) and reloads are given the value instead.
     public init(config: GatewayConfig, sites: [ResolvedSite], logger: Logger,
-                requestLogSink: LogSink = .standardError, replaceListeners: Bool = false,
+                requestLogSink: LogSink = .standardError, replaceListeners: Bool = false, auditKey: [UInt8]? = nil,
                 wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) },
                 configSource: ConfigSource? = nil) throws {
         let redisSettings = try GatewayRuntime.redisSettings(config.rateLimit, logger: logger)
@@ -53,6 +55,19 @@ public final class GatewayRuntime: Sendable {
             sandbox?.stop()
             throw GatewayStartError("listen address \(config.listen) is not a numeric IPv4 or IPv6 address")
         }
+        let audit: AuditTrail?
+        do {
+            audit = try config.audit.enabled ? AuditTrail(
+                writer: AuditWriter(config: config.audit, key: auditKey, logger: logger,
+                                    inFlightAllowance: config.server.maxConnections),
+                isRequired: config.audit.required) : nil
+        } catch {
+            sandbox?.stop()
+            throw GatewayStartError("""
+                cannot open the audit log: \(error); fix the path or its permissions (audit.path), or set \
+                audit.enabled: false
+                """)
+        }
         let store = GatewayContextStore(GatewayContext(config: config, sites: sites, upstreamBaseURL: baseURL))
         let upstreamConfiguration = UpstreamClientConfiguration(
             connectTimeoutMs: config.upstream.connectTimeoutMs, timeoutMs: config.upstream.timeoutMs,
@@ -64,11 +79,15 @@ public final class GatewayRuntime: Sendable {
         let idempotencyStore = IdempotencyStore(config.idempotency)
         let requestLogLabel = logger.label
         let requestLogThreshold = logger.logLevel
+        let serverAnswers = ServerAnswerRecorder(sink: requestLogSink, label: requestLogLabel,
+                                                 threshold: requestLogThreshold, audit: audit,
+                                                 logPolicy: config.log.requests, metrics: metrics)
         var serverConfiguration = ServerConfiguration(
             address: listen, workers: config.server.workers, maxConnections: config.server.maxConnections,
             headerTimeoutMs: config.server.headerTimeoutMs, bodyTimeoutMs: config.server.bodyTimeoutMs,
             idleTimeoutMs: config.server.idleTimeoutMs, drainTimeoutMs: config.shutdown.graceMs,
-            limits: config.server.httpLimits, errorResponse: GatewayRuntime.serverError)
+            limits: config.server.httpLimits, errorResponse: GatewayRuntime.serverError,
+            onServerAnswer: serverAnswers.record)
         serverConfiguration.joinExistingListeners = replaceListeners
         let server = HTTPServer(
             configuration: serverConfiguration,
@@ -86,7 +105,8 @@ public final class GatewayRuntime: Sendable {
                 let upstream = ResilientUpstream(client: client, loop: loop, guards: guards, retries: config.upstream.retries)
                 let requestLog = RequestLog(sink: requestLogSink, label: requestLogLabel, threshold: requestLogThreshold)
                 return GatewayHandler(pipeline: pipeline, upstream: upstream,
-                                      idempotency: IdempotencyGate(store: idempotencyStore), requestLog: requestLog,
+                                      idempotency: IdempotencyGate(store: idempotencyStore),
+                                      outcomes: RequestOutcomes(log: requestLog, audit: audit, logPolicy: config.log.requests),
                                       metrics: metrics.recorder(worker: loop.index))
             })
         let reloading = Reloading(started: config, baseURL: baseURL, store: store, sandbox: sandbox, metrics: metrics,
@@ -95,6 +115,7 @@ public final class GatewayRuntime: Sendable {
             self.address = try server.start()
         } catch {
             sandbox?.stop()
+            audit?.writer.stop()
             throw error
         }
         do {
@@ -102,10 +123,12 @@ public final class GatewayRuntime: Sendable {
                                                                        reloading: reloading, guards: guards)
         } catch {
             server.stop()
+            audit?.writer.stop()
             sandbox?.stop()
             throw error
         }
         self.server = server
+        self.audit = audit
         self.sandbox = sandbox
         self.contextStore = store
         self.metrics = metrics
@@ -158,10 +181,11 @@ public final class GatewayRuntime: Sendable {
         reloading.apply(config: config, sites: sites)
     }
 
-    /// Stops accepting, lets requests in flight finish (up to `shutdown.grace_ms`), then stops the
-    /// admin listener and the sandbox.
+    /// Stops accepting, lets requests in flight finish (up to `shutdown.grace_ms`), writes and syncs
+    /// their audit records, then stops the admin listener and the sandbox.
     public func stop() {
         server.stop()
+        audit?.writer.stop()
         adminServer?.stop()
         sandbox?.stop()
     }

@@ -127,22 +127,15 @@ extension ConfigLoader {
         return ValidationConfig(unknownFields: policy, maxFields: maxFields)
     }
 
-    static func auditConfig(_ node: Node?, reader: inout ConfigNodeReader) -> AuditConfig? {
-        guard let node else { return AuditConfig() }
-        guard let section = reader.mapping(node, at: "audit", knownKeys: ["path"]) else { return nil }
-        guard let pathNode = section.value("path") else { return AuditConfig() }
-        guard let path = reader.string(pathNode, at: "audit.path") else { return nil }
-        guard !path.isEmpty else {
-            reader.error("must not be empty; remove it to use var/audit/audit.jsonl", at: "audit.path", node: pathNode)
-            return nil
-        }
-        return AuditConfig(path: path)
-    }
-
     static func logConfig(_ node: Node?, reader: inout ConfigNodeReader) -> LogConfig? {
         guard let node else { return LogConfig() }
-        guard let section = reader.mapping(node, at: "log", knownKeys: ["level"]) else { return nil }
-        guard let levelNode = section.value("level") else { return LogConfig() }
-        return reader.choice(levelNode, at: "log.level", as: LogLevel.self).map { LogConfig(level: $0) }
+        guard let section = reader.mapping(node, at: "log", knownKeys: ["level", "format", "requests"]) else { return nil }
+        let defaults = LogConfig()
+        let level = section.value("level").map { reader.choice($0, at: "log.level", as: LogLevel.self) } ?? defaults.level
+        let format = section.value("format").map { reader.choice($0, at: "log.format", as: LogFormat.self) } ?? defaults.format
+        let requests = section.value("requests").map { reader.choice($0, at: "log.requests", as: RequestLogPolicy.self) }
+            ?? defaults.requests
+        guard let level, let format, let requests else { return nil }
+        return LogConfig(level: level, format: format, requests: requests)
     }
 }

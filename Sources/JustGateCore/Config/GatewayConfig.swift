@@ -164,15 +164,47 @@ public struct ValidationConfig: Sendable, Equatable {
     }
 }
 
-/// Where the audit trail lives.
+/// Where the audit trail lives and how it is kept. See `AuditRecord` for what a record holds.
 public struct AuditConfig: Sendable, Equatable {
-    /// Path of the JSON-lines audit file, relative to the working directory unless absolute.
+    /// Path of the live JSON-lines audit file, relative to the working directory unless absolute; rotated
+    /// files sit next to it as `<path>.1`, `<path>.2`, …
     public var path: String
+    /// Whether justgate writes the audit log at all.
+    public var enabled: Bool
+    /// The key records are signed with (HMAC-SHA-256); `nil` means a plain SHA-256 chain, which anyone who can
+    /// write the file can recompute.
+    public var hmacKey: SecretSource?
+    /// The live file is rotated once it reaches this size.
+    public var rotateBytes: Int
+    /// Rotated files kept; older ones are deleted. 0 keeps them all.
+    public var keepFiles: Int
+    /// When written records are forced to disk.
+    public var fsync: AuditFsyncPolicy
+    /// With `true`, a request that cannot be audited is answered 503 instead of served.
+    public var required: Bool
 
-    /// Builds audit settings with the documented default path.
-    public init(path: String = "var/audit/audit.jsonl") {
+    /// Builds audit settings; the defaults match the documented ones.
+    public init(path: String = "var/audit/audit.jsonl", enabled: Bool = true, hmacKey: SecretSource? = nil,
+                rotateBytes: Int = 104_857_600, keepFiles: Int = 10, fsync: AuditFsyncPolicy = .interval,
+                required: Bool = true) {
         self.path = path
+        self.enabled = enabled
+        self.hmacKey = hmacKey
+        self.rotateBytes = rotateBytes
+        self.keepFiles = keepFiles
+        self.fsync = fsync
+        self.required = required
     }
+}
+
+/// When audit records are forced to disk with fsync.
+public enum AuditFsyncPolicy: String, Sendable, CaseIterable {
+    /// After every batch of records: nothing answered is lost to a power cut, at the cost of a disk flush.
+    case always
+    /// At most every 100 ms: a power cut loses at most the last 100 ms (a crash of justgate alone loses nothing).
+    case interval
+    /// Left to the kernel.
+    case never
 }
 
 /// Severity threshold for the gateway's own log; the names match swift-log's `Logger.Level`.
@@ -193,14 +225,38 @@ public enum LogLevel: String, Sendable, CaseIterable {
     case critical
 }
 
+/// How log lines are written.
+public enum LogFormat: String, Sendable, CaseIterable {
+    /// One JSON object per line, for log collectors.
+    case json
+    /// `time level logger: message key=value …`, for a terminal; the level is coloured when stderr is a TTY.
+    case text
+}
+
+/// Which requests get a line in the log (the audit log records every request regardless).
+public enum RequestLogPolicy: String, Sendable, CaseIterable {
+    /// Every request.
+    case all
+    /// Requests answered with a status of 400 or more.
+    case errors
+    /// No request lines; the gateway's own events are still logged.
+    case none
+}
+
 /// Logging settings.
 public struct LogConfig: Sendable, Equatable {
     /// Messages below this level are dropped.
     public var level: LogLevel
+    /// JSON lines or text.
+    public var format: LogFormat
+    /// Which requests are logged.
+    public var requests: RequestLogPolicy
 
-    /// Builds log settings; `info` is the default.
-    public init(level: LogLevel = .info) {
+    /// Builds log settings; `info`, JSON and every request are the defaults.
+    public init(level: LogLevel = .info, format: LogFormat = .json, requests: RequestLogPolicy = .all) {
         self.level = level
+        self.format = format
+        self.requests = requests
     }
 }
 

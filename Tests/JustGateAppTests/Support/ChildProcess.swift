@@ -109,6 +109,20 @@ final class ChildProcess {
         return String(decoding: err, as: UTF8.self)
     }
 
+    /// Reads stdout until `marker` appears, the stream ends, or `timeoutSeconds` pass; returns what was read.
+    func readStdout(until marker: String, timeoutSeconds: Double) -> String {
+        var out: [UInt8] = []
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while stdoutFD >= 0, !String(decoding: out, as: UTF8.self).contains(marker) {
+            let left = Int32(max(0, deadline.timeIntervalSinceNow * 1000))
+            guard left > 0 else { break }
+            var fd = pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)
+            guard poll(&fd, 1, left) > 0 else { continue }
+            drain(&stdoutFD, into: &out)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Whether the child is still running (reaps it if it has just ended).
     var isRunning: Bool {
         guard exitStatus == nil else { return false }

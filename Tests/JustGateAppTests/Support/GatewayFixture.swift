@@ -14,13 +14,18 @@ final class GatewayFixture {
 
     let runtime: GatewayRuntime
     let logFile: String
+    /// The audit log's directory, fresh for each fixture.
+    let auditDirectory: String
     var port: Int { runtime.address.port }
 
     /// - Parameter upstream: "sandbox" or a URL.
     /// - Parameter horoscopeYAML: more keys of the horoscope-daily site (its `limits:`), indented by 4.
+    /// - Parameter auditYAML: extra keys of the `audit:` section (its path is always a fresh temporary one).
     init(upstream: String = "sandbox", extraYAML: String = "", serverYAML: String = "", upstreamYAML: String = "",
-         horoscopeYAML: String = "", timeoutMs: Int = 10000, workers: Int = 2,
+         horoscopeYAML: String = "", auditYAML: String = "", auditKey: [UInt8]? = nil, auditDirectory: String? = nil,
+         timeoutMs: Int = 10000, workers: Int = 2,
          wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) throws {
+        self.auditDirectory = auditDirectory ?? NSTemporaryDirectory() + "justgate-audit-\(UUID().uuidString)"
         let yaml = """
             listen: 127.0.0.1:0
             upstream:
@@ -41,6 +46,9 @@ final class GatewayFixture {
                 key_sha256: "\(SiteKeys.sha256Hex(GatewayFixture.newsKey))"
                 upstream_token: { env: TEST_TOKEN_NEWS }
             \(extraYAML)
+            audit:
+              path: \(self.auditDirectory)/audit.jsonl
+            \(auditYAML)
             """
         let loaded = try ConfigLoader.load(yaml: yaml, knownOperations: Catalogue().ids).get()
         let environment = FixedSecretEnvironment(values: [
@@ -55,13 +63,17 @@ final class GatewayFixture {
         var logger = Logger(label: "justgate-test") { JSONLogHandler(label: $0, level: .trace, sink: sink) }
         logger.logLevel = .trace
         runtime = try GatewayRuntime(config: loaded.config, sites: sites, logger: logger, requestLogSink: sink,
-                                     wallClock: wallClock)
+                                     auditKey: auditKey, wallClock: wallClock)
     }
 
     deinit {
         runtime.stop()
         try? FileManager.default.removeItem(atPath: logFile)
+        try? FileManager.default.removeItem(atPath: auditDirectory)
     }
+
+    /// The audit log's live file as text.
+    func auditText() -> String { (try? String(contentsOfFile: auditDirectory + "/audit.jsonl", encoding: .utf8)) ?? "" }
 
     func client() throws -> RawHTTPClient { try RawHTTPClient(port: port) }
 

@@ -1,0 +1,86 @@
+import JustGateCore
+import JustGateHTTP
+import JustGateServer
+import Logging
+
+/// Where every request ends, whoever answered it: the request log line and the audit record are both written
+/// here, from the one `RequestRecord`, so they always see the same traffic. One instance per event loop
+/// (the log line's buffer is the loop's); requests the server answers by itself come through
+/// `ServerAnswerRecorder`, which feeds the same two observers.
+final class RequestOutcomes {
+    private let log: RequestLog
+    private let audit: AuditTrail?
+    private let logPolicy: RequestLogPolicy
+    private var requestIDs = RequestIDGenerator()
+
+    init(log: RequestLog, audit: AuditTrail?, logPolicy: RequestLogPolicy = .all) {
+        self.log = log
+        self.audit = audit
+        self.logPolicy = logPolicy
+    }
+
+    /// False when the request must be refused because its audit record could not be kept (`refusal`).
+    func admits() -> Bool {
+        audit?.admits() ?? true
+    }
+
+    /// The 503 for a request that cannot be audited; logged (its audit record is what cannot be written).
+    func refusal(for request: ServerRequest) -> HTTPResponse {
+        let requestID = requestIDs.next()
+        var record = RequestRecord(requestID: requestID, method: request.head.method, path: String(request.head.path),
+                                   clientAddress: request.remoteAddress, receivedAtNanos: request.receivedAtNanos)
+        let response = ProblemResponses.make(
+            .unavailable, detail: "The audit log cannot be written and this gateway serves no request it cannot audit; retry shortly.",
+            requestID: requestID)
+        record.status = response.status
+        record.outcome = "audit_unavailable"
+        if logPolicy.logs(status: record.status) { log.write(record) }
+        return response
+    }
+
+    /// A request answered by the pipeline or the upstream.
+    func finished(_ record: RequestRecord) {
+        if logPolicy.logs(status: record.status) { log.write(record) }
+        audit?.record(record)
+    }
+}
+
+/// The outcome hook for requests the server answers by itself (malformed HTTP, timeouts, limits, the
+/// connection cap): the same log line and audit record as any other request. Called on any loop's thread,
+/// so it encodes into a buffer of its own rather than a loop's.
+struct ServerAnswerRecorder: Sendable {
+    let sink: LogSink
+    let label: String
+    let threshold: Logger.Level
+    let audit: AuditTrail?
+    let logPolicy: RequestLogPolicy
+    let metrics: GatewayMetrics
+
+    func record(_ answer: ServerAnswer) {
+        let requestID = answer.response.headers.first { $0.name == "X-Request-Id" }?.value ?? ""
+        var record = RequestRecord(requestID: requestID, method: answer.method ?? "", path: answer.path ?? "",
+                                   clientAddress: answer.remoteAddress, receivedAtNanos: answer.receivedAtNanos)
+        record.status = answer.response.status
+        record.outcome = answer.response.status == 503 ? "rejected_overload" : "rejected_invalid"
+        let level = RequestLog.level(forStatus: record.status)
+        if level >= threshold && logPolicy.logs(status: record.status) {
+            var line: [UInt8] = []
+            let durationMicros = Int((MonotonicNanos.now() &- record.receivedAtNanos) / 1000)
+            RequestLog.encode(record, level: level, label: label, durationMicros: durationMicros, to: &line)
+            sink.write(line)
+        }
+        audit?.record(record)
+        metrics.serverAnswered(status: record.status, outcome: record.outcome)
+    }
+}
+
+extension RequestLogPolicy {
+    /// Whether a request answered with `status` gets a log line (`log.requests`).
+    func logs(status: Int) -> Bool {
+        switch self {
+        case .all: true
+        case .errors: status >= 400
+        case .none: false
+        }
+    }
+}

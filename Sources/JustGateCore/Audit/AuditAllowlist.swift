@@ -1,0 +1,81 @@
+/// What of a request may appear in the audit log. It is a list of what *is* written, not of what is hidden:
+/// a field that is not named here never reaches the log, whatever a site sends or however it names it.
+public struct AuditAllowlist: Sendable {
+    /// The personal fields kept (masked), by the name the catalogue gives them. `name` is never kept.
+    public static let personalFields: [String: Slot] = ["juid": .juid, "email": .email, "number": .phone, "ip": .ip]
+
+    /// Where an allowed field goes in the record.
+    public enum Slot: Sendable {
+        case juid, email, phone, ip
+    }
+
+    /// Longest field name written in `errors`; longer names are written as `null`.
+    public static let maxFieldNameLength = 40
+
+    private let knownFieldNames: Set<String>
+
+    /// The field names the catalogue defines, so error entries name only fields justgate knows.
+    public init(catalogue: Catalogue) {
+        var names = Set<String>()
+        for operation in catalogue.operations {
+            operation.fields.forEach { names.insert($0.name) }
+            if let parameter = operation.pathParameter { names.insert(parameter.name) }
+        }
+        knownFieldNames = names
+    }
+
+    /// The allowed personal values of a validated request, masked.
+    public func personalFields(of validated: ValidatedRequest) -> AuditPersonalFields {
+        var personal = AuditPersonalFields()
+        for field in validated.fields {
+            guard let slot = AuditAllowlist.personalFields[field.name] else { continue }
+            switch slot {
+            case .juid: personal.juid = field.value
+            case .email: personal.email = AuditMasking.email(field.value)
+            case .phone: personal.phone = AuditMasking.phone(field.value)
+            case .ip: personal.ip = AuditMasking.ip(field.value)
+            }
+        }
+        return personal
+    }
+
+    /// The field name to write for a problem: a known field (`email`, or a part of one such as `data.email`
+    /// or `tags[2]`), else `nil`, because an unknown name is whatever the site typed, a token included.
+    public func fieldName(_ name: String) -> String? {
+        guard name.utf8.count <= AuditAllowlist.maxFieldNameLength else { return nil }
+        let head = name.prefix { $0 != "." && $0 != "[" }
+        guard knownFieldNames.contains(String(head)) else { return nil }
+        let rest = name.utf8.dropFirst(head.utf8.count)
+        let safe = rest.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A)
+                || byte == 0x2E || byte == 0x5B || byte == 0x5D || byte == 0x5F
+        }
+        return safe && rest.count <= 16 ? name : nil
+    }
+
+    /// Field problems as the log keeps them: allowed names and codes.
+    public func errors(_ problems: [FieldProblem]) -> [AuditFieldError] {
+        problems.map { AuditFieldError(field: fieldName($0.field), code: $0.code) }
+    }
+}
+
+/// The personal values a record may hold, already masked: what `AuditAllowlist` let through.
+public struct AuditPersonalFields: Sendable, Equatable {
+    public var juid: String?
+    public var email: String?
+    public var phone: String?
+    public var ip: String?
+
+    /// Nothing known.
+    public init() {}
+}
+
+extension AuditRecord {
+    /// Copies masked personal values in.
+    public mutating func apply(_ personal: AuditPersonalFields) {
+        juid = personal.juid
+        email = personal.email
+        phone = personal.phone
+        ip = personal.ip
+    }
+}

@@ -1,0 +1,34 @@
+/// How personal values are cut down before they reach the audit log: enough to tell records apart and to
+/// answer "was this the user who complained?", not enough to contact or locate anyone.
+public enum AuditMasking {
+    /// `e***@example.com`: the first character of the local part and the whole domain.
+    public static func email(_ value: String) -> String {
+        guard let at = value.lastIndex(of: "@"), at != value.startIndex else { return "***" }
+        let first = value[value.startIndex]
+        return "\(first)***\(value[at...])"
+    }
+
+    /// `7912*****89`: country and operator code, the last two digits, a star for every digit in between.
+    /// Numbers shorter than 8 digits keep only their last two.
+    public static func phone(_ value: String) -> String {
+        let digits = Array(value.utf8)
+        guard digits.count > 2 else { return String(repeating: "*", count: digits.count) }
+        let kept = digits.count >= 8 ? 4 : 0
+        var out = Array(digits[0..<kept])
+        out.append(contentsOf: repeatElement(UInt8(ascii: "*"), count: digits.count - kept - 2))
+        out.append(contentsOf: digits[(digits.count - 2)...])
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The network an address is in: `203.0.113.0/24` for IPv4 (also when written as `::ffff:a.b.c.d`),
+    /// `2001:db8:1::/48` for IPv6. Text that is not an address gives `nil`, never the text itself.
+    public static func ip(_ value: String) -> String? {
+        guard let address = IPAddress(parsing: Substring(value))?.unmapped else { return nil }
+        switch address {
+        case .v4(let bits):
+            return IPAddress.v4(bits & 0xFFFF_FF00).canonicalText + "/24"
+        case .v6(let high, _):
+            return IPAddress.v6(high: high & 0xFFFF_FFFF_FFFF_0000, low: 0).canonicalText + "/48"
+        }
+    }
+}

@@ -1,0 +1,31 @@
+/// The request path as the audit log keeps it. Paths are chosen by whoever sends the request, so a path can
+/// carry anything, a key or a token pasted by mistake included: every segment longer than
+/// `maxSegmentLength` is replaced by `<redacted>`, and the whole path is cut at `maxLength`. The API's own
+/// paths have short segments, so a real operation's path is always kept whole.
+public enum AuditRedaction {
+    /// Longest segment kept; keys and tokens are longer (justgate's keys are 43 characters).
+    public static let maxSegmentLength = 24
+    /// Longest path kept.
+    public static let maxLength = 200
+
+    /// `path` with long segments redacted; the query is never part of it.
+    public static func path(_ path: String) -> String {
+        let withoutQuery = path.prefix { $0 != "?" }
+        var out = ""
+        for (index, segment) in withoutQuery.split(separator: "/", omittingEmptySubsequences: false).enumerated() {
+            if index > 0 { out += "/" }
+            out += segment.utf8.count > maxSegmentLength ? "<redacted>" : String(segment)
+            if out.utf8.count > maxLength { return String(out.prefix(maxLength)) + "…" }
+        }
+        return out
+    }
+}
+
+extension AuditRecord {
+    /// The last touches before a request record is sealed, done on the audit writer's thread rather than an
+    /// event loop: `time` from the moment the request arrived, and the path as the log may keep it.
+    public mutating func finish(receivedAtMillis: Int64) {
+        time = AuditTime.format(unixMillis: receivedAtMillis)
+        path = path.map(AuditRedaction.path)
+    }
+}

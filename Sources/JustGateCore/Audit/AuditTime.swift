@@ -1,0 +1,40 @@
+/// The audit log's time format, RFC 3339 in UTC with milliseconds (`2026-11-29T17:02:03.456Z`). Fixed width,
+/// so comparing the text compares the times and `--since`/`--until` filters need no date arithmetic per line.
+public enum AuditTime {
+    /// Formats Unix milliseconds.
+    public static func format(unixMillis: Int64) -> String {
+        let seconds = unixMillis >= 0 ? unixMillis / 1000 : (unixMillis - 999) / 1000
+        let millis = Int(unixMillis - seconds * 1000)
+        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+        let secondOfDay = Int(seconds - days * 86400)
+        let date = CivilDate(daysSinceEpoch: days)
+        func pad(_ value: Int, _ width: Int) -> String { DateFormatting.padded(value, width: width) }
+        return "\(pad(date.year, 4))-\(pad(date.month, 2))-\(pad(date.day, 2))T"
+            + "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))."
+            + "\(pad(millis, 3))Z"
+    }
+
+    /// Parses what an operator types for `--since`/`--until`: `2026-11-29`, `2026-11-29T17:02Z`,
+    /// `2026-11-29T17:02:03Z` or `2026-11-29T17:02:03.456Z` (UTC only), as Unix milliseconds.
+    public static func parse(_ text: String) -> Int64? {
+        var reader = DateTextCursor(Substring(text))
+        guard let date = reader.date(), date.isValid else { return nil }
+        var millis = date.daysSinceEpoch * 86_400_000
+        if reader.isAtEnd { return millis }
+        guard reader.skip(UInt8(ascii: "T")) || reader.skip(UInt8(ascii: " ")),
+              let hour = reader.digits(2), reader.skip(UInt8(ascii: ":")), let minute = reader.digits(2),
+              hour < 24, minute < 60
+        else { return nil }
+        millis += Int64(hour * 3_600_000 + minute * 60_000)
+        if reader.skip(UInt8(ascii: ":")) {
+            guard let second = reader.digits(2), second < 60 else { return nil }
+            millis += Int64(second * 1000)
+            if reader.skip(UInt8(ascii: ".")) {
+                guard let fraction = reader.digits(3) else { return nil }
+                millis += Int64(fraction)
+            }
+        }
+        guard reader.skip(UInt8(ascii: "Z")), reader.isAtEnd else { return nil }
+        return millis
+    }
+}

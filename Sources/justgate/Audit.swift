@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import JustGateCore
+
+/// `justgate audit`: reading the audit log without other tools.
+struct Audit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Review and verify the audit log.",
+        discussion: """
+            Every command streams the log (rotated files oldest first, then the live one), so a log of any \
+            size is read in bounded memory. Bad input (an unparsable --since, a file that is not an audit \
+            log) is reported with the file and line, exit status 2.
+
+            Examples:
+              justgate audit summary --dir var/audit --since 2026-11-29
+              justgate audit query --dir var/audit --site news-portal --status 4xx --format table
+              justgate audit verify --dir var/audit --key-env JUSTGATE_AUDIT_KEY
+              justgate audit tail -f --dir var/audit
+              justgate audit report --html report.html --dir var/audit
+            """,
+        subcommands: [AuditQuery.self, AuditSummaryCommand.self, AuditVerify.self, AuditTailCommand.self, AuditReportCommand.self]
+    )
+}
+
+/// How query and tail print records.
+enum AuditOutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case jsonl
+    case table
+}
+
+/// One aligned line per record for `--format table`.
+enum AuditTableLine {
+    static let header = "TIME                      SITE              OPERATION               OUTCOME           STATUS  DURATION_MS  REQUEST_ID\n"
+
+    static func line(_ record: AuditRecord) -> String {
+        func cell(_ text: String?, _ width: Int) -> String {
+            let value = text ?? "-"
+            return value.count >= width ? value + " " : value + String(repeating: " ", count: width - value.count)
+        }
+        let status = record.status.map(String.init) ?? "-"
+        let duration = record.durationMicros.map { "\($0 / 1000).\(String(format: "%03d", $0 % 1000))" } ?? "-"
+        return cell(record.time, 26) + cell(record.site, 18) + cell(record.operation, 24) + cell(record.outcome ?? record.event.rawValue, 18)
+            + String(repeating: " ", count: max(0, 6 - status.count)) + status + "  "
+            + String(repeating: " ", count: max(0, 11 - duration.count)) + duration + "  " + (record.requestID ?? "-") + "\n"
+    }
+}
