@@ -29,6 +29,7 @@ public final class AuditWriter: Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private let available = Atomic<Bool>(true)
+    private let failedWrites = Atomic<Int>(0)
     /// What the writer found at start-up (a torn last line, a new log), for the start-up log.
     public let startupNotices: [String]
     /// Where the live file is.
@@ -55,6 +56,9 @@ public final class AuditWriter: Sendable {
 
     /// Whether records can be written right now; false while the file cannot be written.
     public var isAvailable: Bool { available.load(ordering: .relaxed) }
+
+    /// Write, reopen and rotation attempts that failed since start (for metrics).
+    public var writeErrors: Int { failedWrites.load(ordering: .relaxed) }
 
     /// Whether a new request may be served: the log is writable and the queue has room for its record.
     ///
@@ -198,8 +202,9 @@ public final class AuditWriter: Sendable {
         }
     }
 
-    /// Switches the state loops read, logging once per switch.
+    /// Switches the state loops read, logging once per switch; every failure is counted.
     private func setAvailable(_ value: Bool, state: WriterState, reason: String?) {
+        if reason != nil { failedWrites.wrappingAdd(1, ordering: .relaxed) }
         guard available.exchange(value, ordering: .relaxed) != value else { return }
         if value {
             state.logger.notice("audit log writable again; requests are served", metadata: ["audit_path": .string(path)])

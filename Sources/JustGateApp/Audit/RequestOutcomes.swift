@@ -12,11 +12,19 @@ final class RequestOutcomes {
     private let audit: AuditTrail?
     private let logPolicy: RequestLogPolicy
     private var requestIDs = RequestIDGenerator()
+    private var sampler: SuccessSampler
+    private let dropped: (() -> Void)?
 
-    init(log: RequestLog, audit: AuditTrail?, logPolicy: RequestLogPolicy = .all) {
+    /// - Parameters:
+    ///   - sampleSuccess: the share of successful request lines kept (`log.sample_success`).
+    ///   - dropped: called for each line sampling left out (counted in metrics).
+    init(log: RequestLog, audit: AuditTrail?, logPolicy: RequestLogPolicy = .all, sampleSuccess: Double = 1,
+         dropped: (() -> Void)? = nil) {
         self.log = log
         self.audit = audit
         self.logPolicy = logPolicy
+        self.sampler = SuccessSampler(share: sampleSuccess)
+        self.dropped = dropped
     }
 
     /// False when the request must be refused because its audit record could not be kept (`refusal`).
@@ -38,9 +46,16 @@ final class RequestOutcomes {
         return response
     }
 
-    /// A request answered by the pipeline or the upstream.
+    /// A request answered by the pipeline or the upstream. The audit record is always written; the
+    /// log line as `log.requests` and `log.sample_success` say.
     func finished(_ record: RequestRecord) {
-        if logPolicy.logs(status: record.status) { log.write(record) }
+        if logPolicy.logs(status: record.status) {
+            if record.status >= 400 || record.upstreamTokenRedacted || sampler.keep() {
+                log.write(record)
+            } else {
+                dropped?()
+            }
+        }
         audit?.record(record)
     }
 }
@@ -71,6 +86,25 @@ struct ServerAnswerRecorder: Sendable {
         }
         audit?.record(record)
         metrics.serverAnswered(status: record.status, outcome: record.outcome)
+    }
+}
+
+/// Keeps an exact share of successful request lines, evenly spread: each line adds the share to a
+/// running total and is kept when the total passes a whole number. No randomness, so 0.01 keeps
+/// exactly one line in a hundred.
+struct SuccessSampler {
+    /// The share in millionths: whole numbers, so ten lines at 0.1 add up to exactly one.
+    private let sharePPM: Int
+    private var total = 0
+
+    init(share: Double) { sharePPM = Int((share * 1_000_000).rounded()) }
+
+    mutating func keep() -> Bool {
+        if sharePPM >= 1_000_000 { return true }
+        total += sharePPM
+        guard total >= 1_000_000 else { return false }
+        total -= 1_000_000
+        return true
     }
 }
 

@@ -1,6 +1,7 @@
 import CoreMetrics
 import JustGateCore
 import Prometheus
+import Synchronization
 
 /// The gateway's metrics, recorded through swift-metrics into a swift-prometheus registry of its
 /// own (one per runtime, so tests can run several gateways in one process) and served as Prometheus
@@ -18,6 +19,8 @@ public final class GatewayMetrics: Sendable {
     private let openConnections: CoreMetrics.Gauge
     private let inFlight: CoreMetrics.Gauge
     private let circuit: [(state: CircuitState, gauge: CoreMetrics.Gauge)]
+    private let auditWriteErrorCounter: CoreMetrics.Counter
+    private let auditWriteErrors = Mutex(0)
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -32,6 +35,7 @@ public final class GatewayMetrics: Sendable {
         reloadsFailed = CoreMetrics.Counter(label: "justgate_reloads_total", dimensions: [("result", "failed")], factory: factory)
         openConnections = CoreMetrics.Gauge(label: "justgate_open_connections", factory: factory)
         inFlight = CoreMetrics.Gauge(label: "justgate_upstream_in_flight", factory: factory)
+        auditWriteErrorCounter = CoreMetrics.Counter(label: "justgate_audit_write_errors_total", factory: factory)
         circuit = [CircuitState.closed, .open, .halfOpen].map { state in
             (state, CoreMetrics.Gauge(label: "justgate_upstream_circuit_state", dimensions: [("state", state.rawValue)], factory: factory))
         }
@@ -59,6 +63,8 @@ public final class GatewayMetrics: Sendable {
         public var openConnections: Int
         public var upstreamInFlight: Int
         public var circuit: CircuitState
+        /// Failed audit writes since start; nil without an audit log.
+        public var auditWriteErrors: Int?
     }
 
     /// Prometheus text exposition; values that are read rather than counted are set first.
@@ -66,6 +72,13 @@ public final class GatewayMetrics: Sendable {
         openConnections.record(readings.openConnections)
         inFlight.record(readings.upstreamInFlight)
         for (state, gauge) in circuit { gauge.record(state == readings.circuit ? 1 : 0) }
+        if let errors = readings.auditWriteErrors {
+            // Counted by the writer thread; brought up to date here, so the exposition is a counter.
+            auditWriteErrors.withLock { reported in
+                if errors > reported { auditWriteErrorCounter.increment(by: errors - reported) }
+                reported = max(reported, errors)
+            }
+        }
         return registry.emitToBuffer()
     }
 

@@ -29,11 +29,16 @@ final class LoopMetrics {
     private var problems: [ProblemKey: CoreMetrics.Counter] = [:]
     private var limited: [OperationKey: CoreMetrics.Counter] = [:]
     private var retries: [OperationKey: CoreMetrics.Counter] = [:]
+    private lazy var droppedLines = CoreMetrics.Counter(label: "justgate_log_lines_dropped_total",
+                                                        dimensions: [("worker", worker)], factory: factory)
 
     init(factory: PrometheusMetricsFactory, worker: String) {
         self.factory = factory
         self.worker = worker
     }
+
+    /// A successful request's log line left out by `log.sample_success`.
+    func logLineDropped() { droppedLines.increment() }
 
     /// Counts one finished request: by site, operation, status and outcome; its duration, upstream
     /// time and retries; its field problems; the policy that refused it.

@@ -104,10 +104,13 @@ public final class GatewayRuntime: Sendable {
                 let client = try UpstreamClient(loop: loop, configuration: upstreamConfiguration)
                 let upstream = ResilientUpstream(client: client, loop: loop, guards: guards, retries: config.upstream.retries)
                 let requestLog = RequestLog(sink: requestLogSink, label: requestLogLabel, threshold: requestLogThreshold)
+                let loopMetrics = metrics.recorder(worker: loop.index)
                 return GatewayHandler(pipeline: pipeline, upstream: upstream,
                                       idempotency: IdempotencyGate(store: idempotencyStore),
-                                      outcomes: RequestOutcomes(log: requestLog, audit: audit, logPolicy: config.log.requests),
-                                      metrics: metrics.recorder(worker: loop.index))
+                                      outcomes: RequestOutcomes(log: requestLog, audit: audit, logPolicy: config.log.requests,
+                                                                sampleSuccess: config.log.sampleSuccess,
+                                                                dropped: { loopMetrics.logLineDropped() }),
+                                      metrics: loopMetrics)
             })
         let reloading = Reloading(started: config, baseURL: baseURL, store: store, sandbox: sandbox, metrics: metrics,
                                   logger: logger, source: configSource)
@@ -120,7 +123,7 @@ public final class GatewayRuntime: Sendable {
         }
         do {
             (adminServer, adminAddress) = try GatewayRuntime.startAdmin(config, server: server, metrics: metrics,
-                                                                       reloading: reloading, guards: guards)
+                                                                       reloading: reloading, guards: guards, audit: audit)
         } catch {
             server.stop()
             audit?.writer.stop()
@@ -140,7 +143,8 @@ public final class GatewayRuntime: Sendable {
     /// The admin listener on `admin_listen`: one loop of its own, so a scrape or a reload never
     /// runs on a loop that serves sites.
     private static func startAdmin(_ config: GatewayConfig, server: HTTPServer, metrics: GatewayMetrics,
-                                   reloading: Reloading, guards: UpstreamGuards) throws -> (HTTPServer?, SocketAddress?) {
+                                   reloading: Reloading, guards: UpstreamGuards,
+                                   audit: AuditTrail?) throws -> (HTTPServer?, SocketAddress?) {
         guard let admin = config.adminListen else { return (nil, nil) }
         guard let address = SocketAddress(host: admin.host, port: admin.port) else {
             throw GatewayStartError("admin_listen \(admin) is not a numeric IPv4 or IPv6 address")
@@ -149,12 +153,16 @@ public final class GatewayRuntime: Sendable {
             readiness: {
                 var reasons = reloading.readiness()
                 if guards.circuitState == .open { reasons.append("the upstream circuit is open (the upstream keeps failing)") }
+                if let audit, !audit.writer.isAvailable {
+                    reasons.append("the audit log cannot be written (\(audit.writer.path))")
+                }
                 return reasons
             },
             metrics: {
                 metrics.exposition(GatewayMetrics.Readings(openConnections: server.connectionCount,
                                                            upstreamInFlight: guards.callsInFlight,
-                                                           circuit: guards.circuitState))
+                                                           circuit: guards.circuitState,
+                                                           auditWriteErrors: audit?.writer.writeErrors))
             },
             reload: {
                 let outcome = reloading.reload()

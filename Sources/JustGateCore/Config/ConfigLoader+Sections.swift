@@ -129,13 +129,26 @@ extension ConfigLoader {
 
     static func logConfig(_ node: Node?, reader: inout ConfigNodeReader) -> LogConfig? {
         guard let node else { return LogConfig() }
-        guard let section = reader.mapping(node, at: "log", knownKeys: ["level", "format", "requests"]) else { return nil }
+        guard let section = reader.mapping(node, at: "log", knownKeys: ["level", "format", "requests", "sample_success"])
+        else { return nil }
         let defaults = LogConfig()
         let level = section.value("level").map { reader.choice($0, at: "log.level", as: LogLevel.self) } ?? defaults.level
         let format = section.value("format").map { reader.choice($0, at: "log.format", as: LogFormat.self) } ?? defaults.format
         let requests = section.value("requests").map { reader.choice($0, at: "log.requests", as: RequestLogPolicy.self) }
             ?? defaults.requests
-        guard let level, let format, let requests else { return nil }
-        return LogConfig(level: level, format: format, requests: requests)
+        let sample = section.value("sample_success").map { share($0, at: "log.sample_success", reader: &reader) }
+            ?? defaults.sampleSuccess
+        guard let level, let format, let requests, let sample else { return nil }
+        return LogConfig(level: level, format: format, requests: requests, sampleSuccess: sample)
+    }
+
+    /// A share from 0 to 1, such as 0.01.
+    private static func share(_ node: Node, at path: String, reader: inout ConfigNodeReader) -> Double? {
+        guard case .scalar(let scalar) = node, let value = Double(scalar.string), value.isFinite, (0...1).contains(value) else {
+            reader.error("expected a share from 0 to 1, such as 0.01 (one successful request line in a hundred)",
+                         at: path, node: node)
+            return nil
+        }
+        return value
     }
 }

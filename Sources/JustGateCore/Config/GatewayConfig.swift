@@ -251,12 +251,18 @@ public struct LogConfig: Sendable, Equatable {
     public var format: LogFormat
     /// Which requests are logged.
     public var requests: RequestLogPolicy
+    /// The share of successful (below 400) request lines kept, 0 to 1: a busy gateway's log is mostly
+    /// lines nobody reads. Problems, 4xx/5xx and refused requests are always logged, and the audit
+    /// log is never sampled.
+    public var sampleSuccess: Double
 
-    /// Builds log settings; `info`, JSON and every request are the defaults.
-    public init(level: LogLevel = .info, format: LogFormat = .json, requests: RequestLogPolicy = .all) {
+    /// Builds log settings; `info`, JSON, every request and every line are the defaults.
+    public init(level: LogLevel = .info, format: LogFormat = .json, requests: RequestLogPolicy = .all,
+                sampleSuccess: Double = 1) {
         self.level = level
         self.format = format
         self.requests = requests
+        self.sampleSuccess = sampleSuccess
     }
 }
 
