@@ -114,6 +114,38 @@ struct RedisRateLimitTests {
         try awaitRedisInUse(gateway, redis, juid: juid)
     }
 
+    @Test func aScriptRedisForgotIsSentAgainAndStillCounts() throws {
+        let redis = try RedisServer()
+        let (gateway, juid) = try gatewayWithProfile(onError: "deny", redis: redis)
+        #expect(try segments(gateway.port, juid: juid) == 200)
+        // SCRIPT FLUSH (or a failover to a replica without the script): EVALSHA answers NOSCRIPT.
+        #expect(try redis.command("SCRIPT FLUSH") == "+OK")
+        #expect(try segments(gateway.port, juid: juid) == 200)
+        #expect(try segments(gateway.port, juid: juid) == 429)
+    }
+
+    @Test func aRedisWithAPasswordAndAnotherDatabaseIsAuthenticatedAndSelected() throws {
+        let redis = try RedisServer()
+        #expect(try redis.command("CONFIG SET requirepass s3cret-pass") == "+OK")
+        let yaml = """
+            rate_limit:
+              backend: redis
+              redis_url: redis://:s3cret-pass@127.0.0.1:\(redis.port)/3
+              redis_timeout_ms: 500
+              on_backend_error: deny
+            """
+        let gateway = try GatewayFixture(extraYAML: yaml, horoscopeYAML: Self.limits)
+        let created = try gateway.send("POST", "/api/user/v1/subscription/create/profile",
+                                       contentType: "application/x-www-form-urlencoded", body: "ip=8.8.8.8")
+        let juid = created.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try (0..<3).map { _ in try segments(gateway.port, juid: juid) } == [200, 200, 429])
+        // The counts went to database 3.
+        let client = try RawHTTPClient(port: redis.port)
+        let reply = try client.exchangeRaw("AUTH s3cret-pass\r\nSELECT 3\r\nDBSIZE\r\n", until: ":1\r\n")
+        #expect(reply.contains(":1\r\n"), "\(reply)")
+        #expect(!gateway.logText().contains("s3cret-pass"))
+    }
+
     @Test func aRedisThatDoesNotAnswerCostsAtMostTheTimeout() throws {
         let redis = try RedisServer()
         let (gateway, juid) = try gatewayWithProfile(onError: "allow", redis: redis)
