@@ -62,6 +62,11 @@ public struct GCRAStanding: Sendable, Equatable {
     public var remaining: Int
     /// Microseconds until additional quota becomes available (0 when the burst is whole).
     public var nextQuotaMicros: Int64
+
+    public init(remaining: Int, nextQuotaMicros: Int64) {
+        self.remaining = remaining
+        self.nextQuotaMicros = nextQuotaMicros
+    }
 }
 
 extension Int64 {

@@ -80,11 +80,13 @@ func fail(_ message: String) -> Never {
     let line = Array("JustGateMicro: fixture check failed: \(message)\n".utf8)
     _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
     exit(1)
+}
 
+extension Fixtures {
     /// The validated fields of the subscribe.sms fixture, as the limit stage receives them.
     public static var validatedSubscribe: ValidatedRequest {
         guard case .success(let validated) = HotPath.validateSubscribeSMS(subscribeFields) else {
-            fatalError("the subscribe.sms fixture does not validate")
+            fail("the subscribe.sms fixture does not validate")
         }
         return validated
     }
@@ -92,7 +94,7 @@ func fail(_ message: String) -> Never {
     /// One check of `policy` for the validated subscribe.sms fixture.
     public static func quotaChecks(_ policy: CompiledPolicy) -> [QuotaCheck] {
         guard let check = policy.check(operationID: "subscribe.sms", fields: validatedSubscribe) else {
-            fatalError("the subscribe.sms fixture has no number for the per-number policy")
+            fail("the subscribe.sms fixture has no number for the per-number policy")
         }
         return [check]
     }
