@@ -173,6 +173,8 @@ def build_rows(runs):
 def cold_starts(runs):
     by_target = {}
     for run in runs:
+        if run["target"] == "upstream-direct":  # nothing is started for it
+            continue
         by_target.setdefault(run["target"], []).append(run["cold_start_ms"])
     return {
         target: {"median": statistics.median(values), "min": min(values), "max": max(values), "samples": len(values)}

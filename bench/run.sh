@@ -26,10 +26,10 @@
 #                           rate-limit policy), so the table shows what those stages cost per request
 #   BENCH_REDIS             1 (default) also runs justgate-redis: the same site policy counted in a local
 #                           redis-server (started here; needs Debian's redis-server); 0 skips it
-#   BENCH_TLS               1 also runs the deployment shape: every scenario through an upstream over TLS (a CA made
+#   BENCH_TLS               1 (default) also runs the deployment shape: every scenario through an upstream over TLS (a CA made
 #                           here) that offers h2 and http/1.1 and answers each call after BENCH_TLS_DELAY_MS (20);
 #                           nginx, HAProxy and justgate verify its certificate; a column per target counts the
-#                           upstream connections (= TLS handshakes) opened per 1,000 calls. 0 (default) skips it;
+#                           upstream connections (= TLS handshakes) opened per 1,000 calls. 0 skips it;
 #                           "only" runs just this pass
 #   BENCH_TLS_CONNECTIONS   connection counts for the deployment shape (default: BENCH_CONNECTIONS)
 #   BENCH_KEEP_TMP=1        keep the temporary folder (configs, logs, raw wrk output)
@@ -54,7 +54,7 @@ REDIS_PORT=""
 FLOOR_BIN=""
 IDLE_CONNECTIONS="${BENCH_IDLE_CONNECTIONS:-10000}"
 NGINX_KEEPALIVE="${BENCH_NGINX_KEEPALIVE:-1024}"
-TLS="${BENCH_TLS:-0}"
+TLS="${BENCH_TLS:-1}"
 TLS_CONNECTIONS="${BENCH_TLS_CONNECTIONS:-$CONNECTIONS}"
 TLS_DELAY_MS="${BENCH_TLS_DELAY_MS:-20}"
 # Set while the deployment-shape pass runs: the targets' upstream is then https:// on UPSTREAM_PORT,
