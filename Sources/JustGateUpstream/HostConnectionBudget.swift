@@ -16,6 +16,13 @@ import CCurl
 ///
 /// An HTTP/1.1 upstream needs a connection per call in flight, so the budget is lifted as soon as a
 /// finished call shows HTTP/1.x. Plain `http://` upstreams never multiplex (no h2c) and get no budget.
+///
+/// Known limit (libcurl 7.88, not this budget): when the server ends a connection after N calls with
+/// GOAWAY (nginx `keepalive_requests`, 1000 by default), libcurl retries the calls it refused on a
+/// fresh connection, at most 5 times. At nginx's default about 3 calls in 100,000 still fail (as many
+/// as before multiplexing); a server that ends connections after fewer calls than it allows streams
+/// (e.g. 100 calls, 128 streams) fails about 1.5 % at 500 calls in flight, where one connection per
+/// call in flight failed none.
 struct HostConnectionBudget {
     /// Streams each connection is counted for. RFC 9113 recommends servers allow at least 100
     /// concurrent streams (nginx 128, Go 250); counting a third of that leaves room for servers that
