@@ -110,6 +110,13 @@ def summarize(run):
     # The server's own CPU time per answered request: the cost of proxying, free of how
     # wrk and the upstream share the cores.
     summary["cpu_us_per_request"] = round(float(run["cpu_seconds"]) * 1e6 / result["requests"], 1) if result["requests"] else None
+    # Deployment shape only: connections the TLS upstream accepted (each one a TLS handshake) per
+    # 1,000 calls it answered during the measured run.
+    upstream = run.get("upstream")
+    if upstream:
+        summary["upstream"] = upstream
+        summary["upstream_connections_per_1k"] = (
+            round(upstream["connections"] * 1000 / upstream["requests"], 2) if upstream["requests"] else None)
     return summary
 
 
@@ -167,6 +174,8 @@ def build_rows(runs):
 def cold_starts(runs):
     by_target = {}
     for run in runs:
+        if run["target"] == "upstream-direct":  # nothing is started for it
+            continue
         by_target.setdefault(run["target"], []).append(run["cold_start_ms"])
     return {
         target: {"median": statistics.median(values), "min": min(values), "max": max(values), "samples": len(values)}
@@ -258,6 +267,41 @@ def results_table(rows, targets):
     return table(header, lines)
 
 
+def is_tls(row):
+    return row["scenario"].startswith("tls/")
+
+
+def tls_table(rows):
+    """The deployment shape: TLS upstream with a fixed delay; per target also the upstream
+    connections (TLS handshakes) opened per 1,000 calls."""
+    targets = [t for t in ("upstream-direct", "nginx", "haproxy", "justgate") if any(t in row["targets"] for row in rows)]
+    header = ["scenario", "conns"]
+    for target in targets:
+        header += [f"{target} req/s", f"{target} p99", f"{target} CPU/req", f"{target} err", f"{target} up-conns/1k"]
+    header += ["jg req/s vs best", "jg p99 vs best"]
+    lines = []
+    for row in rows:
+        line = [row["scenario"], row["connections"]]
+        for target in targets:
+            numbers = row["targets"].get(target, {})
+            rps = numbers.get("requests_per_sec")
+            per_1k = numbers.get("upstream_connections_per_1k")
+            line += [
+                "-" if rps is None else f"{rps:,.0f}",
+                ms(numbers.get("latency_us", {}).get("p99")),
+                "-" if numbers.get("cpu_us_per_request") is None else f"{numbers['cpu_us_per_request']:.1f}us",
+                numbers.get("errors_total", "-"),
+                "-" if per_1k is None else f"{per_1k:.2f}",
+            ]
+        versus = row["justgate_vs_best_anchor"] or {}
+        line += [
+            f"{ratio(versus.get('throughput_ratio'))} ({versus.get('throughput_anchor', '-')})",
+            f"{ratio(versus.get('p99_ratio'))} ({versus.get('p99_anchor', '-')})",
+        ]
+        lines.append(line)
+    return table(header, lines)
+
+
 def stage_costs_table(rows):
     """What justgate's optional stages cost: CPU per request of justgate (everything on) over
     justgate-bare, and the Redis-backed limiter's CPU per request and p99 beside the memory one."""
@@ -336,7 +380,8 @@ def markdown(report, targets):
         f"{params['workers']} workers per server; "
         f"{', '.join(v for v in report['versions'].values() if v)}.",
         "",
-        results_table(report["rows"], targets),
+        results_table([row for row in report["rows"] if not is_tls(row)], targets)
+        if any(not is_tls(row) for row in report["rows"]) else "(loopback pass not run)",
         "",
         "req/s: completed requests per second. p50/p99: wrk latency percentiles. RSS: peak resident memory of the "
         "server's processes during that run (VmHWM, summed). CPU/req: the server's own CPU time (user + system) "
@@ -349,7 +394,14 @@ def markdown(report, targets):
         "",
         cold_start_table(report["cold_start_ms"]),
     ]
-    costs = stage_costs_table(report["rows"])
+    tls_rows = [row for row in report["rows"] if is_tls(row)]
+    if tls_rows:
+        parts += ["", "Deployment shape (BENCH_TLS=1): the upstream over TLS with a CA the bench made, offering h2 and "
+                  "http/1.1, answering each call after a fixed delay; every proxy verifies its certificate. "
+                  "upstream-direct: wrk straight to that upstream (no proxy), to show it is not the limit. "
+                  "up-conns/1k: connections the upstream accepted during the run (nginx stub_status; each is one "
+                  "TLS handshake) per 1,000 calls it answered.", "", tls_table(tls_rows)]
+    costs = stage_costs_table([row for row in report["rows"] if not is_tls(row)])
     if costs:
         parts += ["", "What the optional stages cost (justgate-bare: no rate-limit policy and no audit log; justgate: a site "
                   "policy counted in memory and the audit log on; justgate-redis: the same with the policy counted in a "

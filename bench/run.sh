@@ -30,6 +30,12 @@
 #                           redis-server (started here; needs Debian's redis-server); 0 skips it
 #   BENCH_KEYS              1 (default) measures the memory limiter's bytes per key (justgate-keys: a per-IP
 #                           policy and a new client IP in every request, for BENCH_KEYS_DURATION, default 20s)
+#   BENCH_TLS               1 (default) also runs the deployment shape: every scenario through an upstream over TLS (a CA made
+#                           here) that offers h2 and http/1.1 and answers each call after BENCH_TLS_DELAY_MS (20);
+#                           nginx, HAProxy and justgate verify its certificate; a column per target counts the
+#                           upstream connections (= TLS handshakes) opened per 1,000 calls. 0 skips it;
+#                           "only" runs just this pass
+#   BENCH_TLS_CONNECTIONS   connection counts for the deployment shape (default: BENCH_CONNECTIONS)
 #   BENCH_KEEP_TMP=1        keep the temporary folder (configs, logs, raw wrk output)
 #
 # Everything listens on 127.0.0.1 on ports picked at run time. Each measured run
@@ -52,6 +58,14 @@ REDIS_PORT=""
 FLOOR_BIN=""
 IDLE_CONNECTIONS="${BENCH_IDLE_CONNECTIONS:-10000}"
 NGINX_KEEPALIVE="${BENCH_NGINX_KEEPALIVE:-1024}"
+TLS="${BENCH_TLS:-1}"
+TLS_CONNECTIONS="${BENCH_TLS_CONNECTIONS:-$CONNECTIONS}"
+TLS_DELAY_MS="${BENCH_TLS_DELAY_MS:-20}"
+# Set while the deployment-shape pass runs: the targets' upstream is then https:// on UPSTREAM_PORT,
+# trusted through TLS_DIR/ca.pem, and its stub_status answers on UPSTREAM_STATUS_PORT.
+TLS_PASS=0
+TLS_DIR=""
+UPSTREAM_STATUS_PORT=""
 WORKERS=2
 WRK_THREADS=2
 READY_TIMEOUT_MS=10000
@@ -83,6 +97,8 @@ install_missing_tools() {
   command -v curl >/dev/null || missing+=(curl)
   command -v pgrep >/dev/null || missing+=(procps)
   command -v python3 >/dev/null || missing+=(python3)
+  command -v openssl >/dev/null || missing+=(openssl)
+  [[ "$TLS" == "0" || -f /usr/lib/nginx/modules/ngx_http_echo_module.so ]] || missing+=(libnginx-mod-http-echo)
   if ((${#missing[@]})); then
     log "installing ${missing[*]}"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -98,6 +114,10 @@ check_inputs() {
     die "justgate binary '$JUSTGATE_BIN' not found: run 'swift build -c release' or set JUSTGATE_BIN (BENCH_SKIP_JUSTGATE=1 runs only nginx and HAProxy)"
   fi
   [[ "$REPEAT" =~ ^[1-9][0-9]*$ ]] || die "BENCH_REPEAT '$REPEAT' must be a positive whole number"
+  [[ "$TLS" =~ ^(0|1|only)$ ]] || die "BENCH_TLS '$TLS' must be 0, 1 or only"
+  if [[ "$TLS" != "0" && ! -f /usr/lib/nginx/modules/ngx_http_echo_module.so ]]; then
+    die "BENCH_TLS needs nginx's echo module for the upstream's delay (apt install libnginx-mod-http-echo)"
+  fi
   [[ "$DURATION" =~ ^[0-9]+[smh]?$ ]] || die "BENCH_DURATION '$DURATION' must look like 10, 10s, 1m or 1h"
 }
 
@@ -240,6 +260,54 @@ $(nginx_http_common "$dir")
 EOF
 }
 
+# The deployment shape's upstream: TLS with a certificate for 127.0.0.1 and localhost signed by a CA
+# made here, h2 and http/1.1 offered by ALPN, every answer after a fixed delay (echo_sleep from
+# Debian's libnginx-mod-http-echo), 401 unless the injected token is the real one. stub_status on a
+# plain loopback port counts the connections it accepted: each one is a TLS handshake.
+make_tls_ca() {
+  TLS_DIR="$TMP_DIR/tls"
+  mkdir -p "$TLS_DIR"
+  local curve=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$TLS_DIR/ext.cnf"
+  (cd "$TLS_DIR" &&
+    openssl req -x509 "${curve[@]}" -keyout ca.key -out ca.pem -days 2 -subj "/CN=justgate bench CA" &&
+    openssl req "${curve[@]}" -keyout server.key -out server.csr -subj "/CN=localhost" &&
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext.cnf) \
+    >"$TLS_DIR/openssl.log" 2>&1 || die "openssl could not make the bench CA (see $TLS_DIR/openssl.log)"
+}
+
+write_tls_upstream_conf() {
+  local dir="$1" port="$2" delay
+  delay="$(awk -v ms="$TLS_DELAY_MS" 'BEGIN { printf "%.3f", ms / 1000 }')"
+  UPSTREAM_STATUS_PORT="$(free_port)"
+  cat >"$dir/nginx.conf" <<EOF
+load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;
+$(nginx_preamble "$dir")
+http {
+$(nginx_http_common "$dir")
+  server {
+    listen 127.0.0.1:$port ssl http2 backlog=4096;
+    ssl_certificate $TLS_DIR/server.pem;
+    ssl_certificate_key $TLS_DIR/server.key;
+    if (\$http_x_auth_token != "$UPSTREAM_TOKEN") { return 401 "Invalid token"; }
+    location = /api/user/v1/action/ { echo_sleep $delay; echo -n "Request accepted"; }
+    location = /api/user/v1/subscription/subscribe/sms { echo_sleep $delay; echo -n "Subscription created"; }
+    location = /api/user/v1/info/segment/ { default_type application/json; echo_sleep $delay; echo -n "[35,36]"; }
+    location / { echo_sleep $delay; echo -n "OK"; }
+  }
+  server {
+    listen 127.0.0.1:$UPSTREAM_STATUS_PORT;
+    location = /status { stub_status; }
+  }
+}
+EOF
+}
+
+# "<connections accepted> <requests>" so far, from the TLS upstream's stub_status.
+upstream_counters() {
+  curl -s --max-time 2 "http://127.0.0.1:$UPSTREAM_STATUS_PORT/status" | awk 'NR == 3 { print $1, $3 }'
+}
+
 write_nginx_proxy_conf() {
   local dir="$1" port="$2"
   cat >"$dir/nginx.conf" <<EOF
@@ -254,7 +322,14 @@ $(nginx_http_common "$dir")
   server {
     listen 127.0.0.1:$port backlog=4096;
     location / {
-      proxy_pass http://api;
+$(if ((TLS_PASS)); then cat <<TLS
+      proxy_pass https://api;
+      proxy_ssl_verify on;
+      proxy_ssl_trusted_certificate $TLS_DIR/ca.pem;
+      proxy_ssl_name localhost;
+      proxy_ssl_session_reuse on;
+TLS
+else echo "      proxy_pass http://api;"; fi)
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header X-AUTH-TOKEN "$UPSTREAM_TOKEN";
@@ -290,7 +365,7 @@ frontend bench
   default_backend api
 
 backend api
-  server upstream 127.0.0.1:$UPSTREAM_PORT
+  server upstream 127.0.0.1:$UPSTREAM_PORT$(((TLS_PASS)) && echo " ssl verify required ca-file $TLS_DIR/ca.pem verifyhost localhost alpn h2,http/1.1")
 EOF
 }
 
@@ -316,7 +391,8 @@ write_justgate_conf() {
   cat >"$dir/justgate.yaml" <<EOF
 listen: 127.0.0.1:$port
 upstream:
-  url: http://127.0.0.1:$UPSTREAM_PORT
+$(if ((TLS_PASS)); then printf '  url: https://127.0.0.1:%s\n  ca_file: %s' "$UPSTREAM_PORT" "$TLS_DIR/ca.pem"
+else printf '  url: http://127.0.0.1:%s' "$UPSTREAM_PORT"; fi)
   connect_timeout_ms: 2000
   timeout_ms: 10000
 server:
@@ -374,6 +450,7 @@ start_target() {
   port="$(free_port)"
   case "$name" in
     upstream) write_upstream_conf "$dir" "$port" ;;
+    tls-upstream) write_tls_upstream_conf "$dir" "$port" ;;
     nginx) write_nginx_proxy_conf "$dir" "$port" ;;
     haproxy) write_haproxy_conf "$dir" "$port" ;;
     justgate | justgate-bare | justgate-redis | justgate-keys) write_justgate_conf "$dir" "$port" "$name" ;;
@@ -381,7 +458,7 @@ start_target() {
   esac
   spawned="$(now_ms)"
   case "$name" in
-    upstream | nginx) nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >"$dir/stdout.log" 2>&1 & ;;
+    upstream | tls-upstream | nginx) nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >"$dir/stdout.log" 2>&1 & ;;
     haproxy) haproxy -db -f "$dir/haproxy.cfg" >"$dir/stdout.log" 2>&1 & ;;
     justgate | justgate-bare | justgate-redis | justgate-keys)
       JUST_TOKEN_BENCH="$UPSTREAM_TOKEN" JUST_AUDIT_KEY_BENCH="bench-audit-key-0123456789abcdef" "$JUSTGATE_BIN" serve \
@@ -395,9 +472,10 @@ start_target() {
 }
 
 wait_until_answering() {
-  local name="$1" dir="$2" spawned="$3" code
+  local name="$1" dir="$2" spawned="$3" code scheme=http
+  [[ "$name" == "tls-upstream" ]] && scheme=https
   while true; do
-    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$TARGET_PORT/" || true)"
+    code="$(curl -s -k -o /dev/null -w '%{http_code}' --max-time 1 "$scheme://127.0.0.1:$TARGET_PORT/" || true)"
     if [[ "$code" != "000" && -n "$code" ]]; then
       TARGET_COLD_MS=$(($(now_ms) - spawned))
       return 0
@@ -431,27 +509,52 @@ marked_json() {
 
 run_one() {
   local scenario="$1" connections="$2" target="$3" round="$4"
-  local script="$BENCH_DIR/wrk/$scenario.lua" out="$TMP_DIR/wrk.$scenario.$connections.$target.$round"
-  local url peak_kib cpu_before cpu_after wrk_status=0
+  local script="$BENCH_DIR/wrk/$scenario.lua" out="$TMP_DIR/wrk.$scenario.$connections.$target.$round.$TLS_PASS"
+  local url peak_kib cpu_before cpu_after wrk_status=0 key="$SITE_KEY" counted_before="" counted_after="" row="$scenario"
 
-  start_target "$target"
-  url="http://127.0.0.1:$TARGET_PORT"
+  if [[ "$target" == "upstream-direct" ]]; then
+    # wrk straight to the TLS upstream, with the token itself: what the upstream answers with no proxy in
+    # between, to show it is not what limits the proxies.
+    TARGET_PID="$UPSTREAM_PID"
+    TARGET_PORT="$UPSTREAM_PORT"
+    TARGET_COLD_MS=0
+    url="https://127.0.0.1:$UPSTREAM_PORT"
+    key="$UPSTREAM_TOKEN"
+  else
+    start_target "$target"
+    url="http://127.0.0.1:$TARGET_PORT"
+  fi
+  ((TLS_PASS)) && row="tls/$scenario"
   # One second on one connection: warms the target up and checks the answer is 2xx.
-  BENCH_SITE_KEY="$SITE_KEY" BENCH_PROBE=1 timeout 30 \
+  BENCH_SITE_KEY="$key" BENCH_PROBE=1 timeout 30 \
     wrk -t1 -c1 -d1s -s "$script" "$url" >"$out.probe" 2>&1 || true
+  ((TLS_PASS)) && counted_before="$(upstream_counters)"
   cpu_before="$(tree_cpu_seconds "$TARGET_PID")"
-  BENCH_SITE_KEY="$SITE_KEY" timeout $(($(duration_seconds) + 30)) \
+  BENCH_SITE_KEY="$key" timeout $(($(duration_seconds) + 30)) \
     wrk -t"$WRK_THREADS" -c"$connections" -d"$DURATION" --latency -s "$script" "$url" >"$out.run" 2>&1 ||
     wrk_status=$?
   cpu_after="$(tree_cpu_seconds "$TARGET_PID")"
+  ((TLS_PASS)) && counted_after="$(upstream_counters)"
   peak_kib="$(tree_status_kib VmHWM "$TARGET_PID")"
-  stop_target "$target"
-  ((wrk_status == 0)) || log "wrk exited with $wrk_status for $target $scenario c=$connections (see $out.run)"
+  [[ "$target" == "upstream-direct" ]] || stop_target "$target"
+  ((wrk_status == 0)) || log "wrk exited with $wrk_status for $target $row c=$connections (see $out.run)"
 
-  printf '{"scenario":"%s","connections":%d,"target":"%s","round":%d,"cold_start_ms":%d,"peak_rss_kib":%d,"cpu_seconds":%s,"result":%s,"probe":%s}\n' \
-    "$scenario" "$connections" "$target" "$round" "$TARGET_COLD_MS" "$peak_kib" \
+  printf '{"scenario":"%s","connections":%d,"target":"%s","round":%d,"cold_start_ms":%d,"peak_rss_kib":%d,"cpu_seconds":%s,"result":%s,"probe":%s,"upstream":%s}\n' \
+    "$row" "$connections" "$target" "$round" "$TARGET_COLD_MS" "$peak_kib" \
     "$(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN { printf "%.2f", b - a }')" \
-    "$(marked_json BENCH_RESULT "$out.run")" "$(marked_json BENCH_PROBE "$out.probe")" >>"$TMP_DIR/runs.jsonl"
+    "$(marked_json BENCH_RESULT "$out.run")" "$(marked_json BENCH_PROBE "$out.probe")" \
+    "$(upstream_delta "$counted_before" "$counted_after")" >>"$TMP_DIR/runs.jsonl"
+}
+
+# The TLS upstream's connections accepted and requests answered between two upstream_counters readings,
+# as JSON; null outside the deployment-shape pass.
+upstream_delta() {
+  local before="$1" after="$2"
+  if [[ -z "$before" || -z "$after" ]]; then echo null; return 0; fi
+  read -r accepts_before requests_before <<<"$before"
+  read -r accepts_after requests_after <<<"$after"
+  # stub_status counts its own request too: one per reading.
+  printf '{"connections":%d,"requests":%d}' $((accepts_after - accepts_before - 1)) $((requests_after - requests_before - 1))
 }
 
 # justgate's libc malloc calls per request, counted by a perf uprobe while one wrk thread keeps
@@ -527,6 +630,32 @@ run_idle() {
   printf '{"target":"%s","idle":%s}\n' "$target" "$result" >>"$TMP_DIR/idle.jsonl"
 }
 
+# The deployment shape: the same scenarios through the TLS upstream with its fixed delay, for the
+# anchors and justgate (the libcurl floor and the justgate variants stay with the loopback pass), and
+# wrk straight to the upstream as the reference row.
+run_tls_pass() {
+  local scenario connections target round tls_targets="upstream-direct nginx haproxy"
+  [[ "$SKIP_JUSTGATE" == "1" ]] || tls_targets="$tls_targets justgate"
+  make_tls_ca
+  start_target tls-upstream
+  UPSTREAM_PID="$TARGET_PID"
+  UPSTREAM_PORT="$TARGET_PORT"
+  TLS_PASS=1
+  log "TLS upstream (h2, http/1.1; ${TLS_DELAY_MS} ms per answer) on 127.0.0.1:$UPSTREAM_PORT; targets: $tls_targets; connections $TLS_CONNECTIONS"
+  for scenario in $SCENARIOS; do
+    for connections in $TLS_CONNECTIONS; do
+      for ((round = 1; round <= REPEAT; round++)); do
+        for target in $tls_targets; do
+          log "tls/$scenario c=$connections $target (round $round/$REPEAT)"
+          run_one "$scenario" "$connections" "$target" "$round"
+        done
+      done
+    done
+  done
+  TLS_PASS=0
+  UPSTREAM_PORT="$PLAIN_UPSTREAM_PORT"
+}
+
 # --- main ------------------------------------------------------------------------
 
 main() {
@@ -547,10 +676,12 @@ main() {
   [[ " $TARGETS " == *" justgate-redis "* ]] && start_redis
   start_target upstream
   UPSTREAM_PORT="$TARGET_PORT"
+  PLAIN_UPSTREAM_PORT="$UPSTREAM_PORT"
   log "upstream nginx on 127.0.0.1:$UPSTREAM_PORT; targets: $TARGETS; duration $DURATION x $REPEAT; connections $CONNECTIONS; fd limit $(fd_limit)"
 
-  local scenario connections target round
-  for scenario in $SCENARIOS; do
+  local scenario connections target round loopback_scenarios="$SCENARIOS"
+  [[ "$TLS" == "only" ]] && loopback_scenarios=""
+  for scenario in $loopback_scenarios; do
     for connections in $CONNECTIONS; do
       for ((round = 1; round <= REPEAT; round++)); do
         for target in $TARGETS; do
@@ -560,6 +691,8 @@ main() {
       done
     done
   done
+
+  [[ "$TLS" == "0" ]] || run_tls_pass
 
   if ((IDLE_CONNECTIONS > 0)); then
     for target in nginx haproxy $([[ "$SKIP_JUSTGATE" == "1" ]] || echo justgate); do

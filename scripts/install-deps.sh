@@ -4,7 +4,7 @@
 # Usage: scripts/install-deps.sh [extra packages...]
 set -euo pipefail
 
-packages=(libcurl4-openssl-dev pkg-config openssl curl redis-server chromium "$@")
+packages=(libcurl4-openssl-dev pkg-config openssl curl redis-server chromium nginx libnginx-mod-http-echo "$@")
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

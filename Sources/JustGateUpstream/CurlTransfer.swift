@@ -19,6 +19,8 @@ final class CurlTransfer {
     var maxResponseBytes = 0
     var exceededLimit = false
     var completion: ((Result<UpstreamResponse, UpstreamFailure>) -> Void)?
+    /// Whether CURLOPT_PIPEWAIT is on: for calls over TLS only (see `configure`).
+    private var waitsForMultiplexing = false
 
     /// Creates a handle with the options every call shares; `configure` then sets only what differs
     /// per call, so a recycled handle is not reset and rebuilt for each request.
@@ -94,6 +96,14 @@ final class CurlTransfer {
         let limit = max(request.timeoutMs ?? timeoutMs, 1)
         also(jg_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, limit))
         also(jg_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, min(connectTimeoutMs, limit)))
+        // Over TLS a call started while the first connection to the upstream is still connecting waits
+        // to learn whether it can share it (h2) instead of opening a connection of its own; see
+        // `HostConnectionBudget`. Plain http:// never multiplexes, so its calls do not wait.
+        let overTLS = request.isOverTLS
+        if overTLS != waitsForMultiplexing {
+            also(jg_easy_setopt_long(easy, CURLOPT_PIPEWAIT, overTLS ? 1 : 0))
+            waitsForMultiplexing = overTLS
+        }
         return code
     }
 
@@ -112,6 +122,13 @@ final class CurlTransfer {
         var contentType: UnsafeMutablePointer<CChar>?
         jg_easy_getinfo_string(easy, CURLINFO_CONTENT_TYPE, &contentType)
         return UpstreamResponse(status: status, contentType: contentType.map { String(cString: $0) }, body: response)
+    }
+
+    /// The HTTP version the finished call used (`CURL_HTTP_VERSION_1_1`, `CURL_HTTP_VERSION_2_0`, ...).
+    func finishedHTTPVersion() -> Int {
+        var version = 0
+        jg_easy_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)
+        return version
     }
 }
 

@@ -13,6 +13,11 @@ public final class UpstreamClient {
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     private var spare: [CurlTransfer] = []
     private var timer: Int?
+    /// Connections libcurl may open to a TLS upstream, and the last limit handed to libcurl.
+    private var connectionBudget = HostConnectionBudget()
+    private var hostConnectionLimit = 0
+    /// Whether the latest call went over TLS (the upstream URL is the same for every call, but a reload may change it).
+    private var callsOverTLS = false
 
     /// Fails if libcurl's global set-up failed, it cannot allocate a multi handle, or it refuses
     /// one of the options this client depends on (the socket and timer callbacks above all: without
@@ -35,6 +40,9 @@ public final class UpstreamClient {
             jg_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, me),
             jg_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, configuration.maxIdleConnections),
             jg_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX)),
+            // libcurl's own cap is 100 streams per h2 connection; lifting it leaves the server's
+            // SETTINGS_MAX_CONCURRENT_STREAMS in charge (nginx: 128), so fewer connections are needed.
+            jg_multi_setopt_long(multi, CURLMOPT_MAX_CONCURRENT_STREAMS, 1000),
         ]
         if let refused = results.first(where: { $0 != CURLM_OK }) {
             throw .failed("libcurl refused a multi handle option: \(String(cString: curl_multi_strerror(refused)))")
@@ -74,6 +82,8 @@ public final class UpstreamClient {
         }
         transfer.completion = completion
         active[transfer.easy] = transfer
+        callsOverTLS = request.isOverTLS
+        limitHostConnections()
         let added = curl_multi_add_handle(multi, transfer.easy)
         guard added == CURLM_OK else {
             active[transfer.easy] = nil
@@ -91,6 +101,14 @@ public final class UpstreamClient {
         let completion = transfer.completion
         recycle(transfer)
         completion?(.failure(.cancelled))
+    }
+
+    /// Hands libcurl the connection budget for the calls now in flight, when it changed.
+    private func limitHostConnections() {
+        let limit = connectionBudget.limit(inFlight: active.count, overTLS: callsOverTLS)
+        guard limit != hostConnectionLimit else { return }
+        hostConnectionLimit = limit
+        jg_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, limit)
     }
 
     private func recycle(_ transfer: CurlTransfer) {
@@ -148,6 +166,12 @@ public final class UpstreamClient {
             let code = jg_msg_result(message)
             guard let transfer = active.removeValue(forKey: easy) else { continue }
             curl_multi_remove_handle(multi, easy)
+            if code == CURLE_OK, callsOverTLS {
+                // Learn whether the upstream multiplexes; for an HTTP/1.1 one the limit goes at once
+                // (calls may be waiting in libcurl for a connection).
+                connectionBudget.observe(httpVersion: transfer.finishedHTTPVersion())
+                limitHostConnections()
+            }
             let result = outcome(of: transfer, code: code)
             let completion = transfer.completion
             recycle(transfer)
