@@ -87,6 +87,15 @@ import Testing
         #expect(GCRALimit(count: 3, periodMicros: Self.second, burst: 1).interval == 333_334)
     }
 
+    @Test(arguments: ["a", "sms-per-number", "profiles.per_ip", "x1"])
+    func theHandWrittenRateLimitItemIsWhatTheStructuredFieldsLibraryWrites(name: String) {
+        for (remaining, micros) in [(0, Int64(0)), (2, 1_200_000_000), (999_999, 1), (7, 999_999), (1, 86_400_000_000)] {
+            let standing = GCRAStanding(remaining: remaining, nextQuotaMicros: micros)
+            #expect(RateLimitFields.standingItem(name: name, standing: standing)
+                    == RateLimitFields.standingItemSerialised(name: name, standing: standing))
+        }
+    }
+
     @Test func policiesInWords() {
         let policy = RateLimitPolicy(name: "sms-per-number", scope: .number, operations: ["subscribe.sms"],
                                      rate: RateLimitRate(count: 3, period: .hour))

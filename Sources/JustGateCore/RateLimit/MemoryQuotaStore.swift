@@ -36,10 +36,18 @@ public final class MemoryQuotaStore: Sendable {
     public func admit(_ checks: [QuotaCheck], now: Int64) -> QuotaVerdict {
         guard !checks.isEmpty else { return .unlimited }
         if checks.count == 1 {
-            let stripe = stripes[stripeIndex(checks[0].keyHash)]
+            // The common case, one policy: one lookup and at most one store under one lock.
+            let key = checks[0].keyHash
+            let stripe = stripes[stripeIndex(key)]
             stripe.lock()
             defer { stripe.unlock() }
-            return decide(checks, now: now)
+            let stored = stripe.instants[key]
+            return QuotaVerdict.evaluate(checks, storedTATs: { _ in stored }, now: now, commit: { _, tat in
+                if stored == nil && stripe.instants.count >= capacityPerStripe {
+                    stripe.makeRoom(now: now, capacity: capacityPerStripe)
+                }
+                stripe.instants[key] = tat
+            })
         }
         return withUnsafeTemporaryAllocation(of: Int.self, capacity: checks.count) { order in
             var count = 0
