@@ -30,6 +30,12 @@ public final class AuditWriter: Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let available = Atomic<Bool>(true)
     private let failedWrites = Atomic<Int>(0)
+    /// Set by the writer before a long sleep with nothing queued; a producer that sees it wakes the
+    /// writer. Under load the writer never goes idle, so producers never signal: waking a thread per
+    /// record (a futex wake and two context switches) cost more than the rest of the audit stage.
+    private let writerIdle = Atomic<Bool>(false)
+    /// How long a busy writer waits between batches: records reach the file at most this much later.
+    static let batchIntervalMs = 2
     /// What the writer found at start-up (a torn last line, a new log), for the start-up log.
     public let startupNotices: [String]
     /// Where the live file is.
@@ -77,12 +83,17 @@ public final class AuditWriter: Sendable {
     /// so that string work stays off the event loops.
     @discardableResult
     public func submit(_ record: AuditRecord, receivedAtMillis: Int64? = nil) -> Bool {
-        let (accepted, wasEmpty) = queue.withLock { queue -> (Bool, Bool) in
-            guard queue.records.count < AuditWriter.queueCapacity + inFlightAllowance else { return (false, false) }
+        let accepted = queue.withLock { queue -> Bool in
+            guard queue.records.count < AuditWriter.queueCapacity + inFlightAllowance else { return false }
             queue.records.append((record, receivedAtMillis))
-            return (true, queue.records.count == 1)
+            return true
         }
-        if wasEmpty { wake.signal() }
+        // Enqueue, then look: the writer sets the flag, then looks at the queue, so one of the two sees
+        // the other and no record waits out the writer's long sleep.
+        if accepted && writerIdle.load(ordering: .sequentiallyConsistent)
+            && writerIdle.exchange(false, ordering: .sequentiallyConsistent) {
+            wake.signal()
+        }
         return accepted
     }
 
@@ -124,8 +135,16 @@ public final class AuditWriter: Sendable {
     }
 
     private func run(_ state: WriterState) {
+        var lastBatchWasEmpty = false
         while true {
-            _ = wake.wait(timeout: .now() + .milliseconds(Int(AuditWriter.checkIntervalMs)))
+            if lastBatchWasEmpty {
+                writerIdle.store(true, ordering: .sequentiallyConsistent)
+                let queued = queue.withLock { !$0.records.isEmpty || $0.stopping }
+                if !queued { _ = wake.wait(timeout: .now() + .milliseconds(Int(AuditWriter.checkIntervalMs))) }
+                writerIdle.store(false, ordering: .sequentiallyConsistent)
+            } else {
+                _ = wake.wait(timeout: .now() + .milliseconds(AuditWriter.batchIntervalMs))
+            }
             // While the file cannot be written, records stay queued (bounded) instead of piling up sealed.
             let canSeal = state.pending.count < AuditWriter.maxPendingBytes
             let (batch, stopping) = queue.withLock { queue -> ([(record: AuditRecord, receivedAtMillis: Int64?)], Bool) in
@@ -133,6 +152,7 @@ public final class AuditWriter: Sendable {
                 defer { queue.records.removeAll(keepingCapacity: true) }
                 return (queue.records, queue.stopping)
             }
+            lastBatchWasEmpty = batch.isEmpty
             let now = AuditWriter.monotonicMs()
             if now - state.lastCheckMs >= AuditWriter.checkIntervalMs {
                 state.lastCheckMs = now

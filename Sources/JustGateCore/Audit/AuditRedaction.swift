@@ -10,6 +10,7 @@ public enum AuditRedaction {
 
     /// `path` with long segments redacted; the query is never part of it.
     public static func path(_ path: String) -> String {
+        if isKeptAsIs(path) { return path }
         let withoutQuery = path.prefix { $0 != "?" }
         var out = ""
         for (index, segment) in withoutQuery.split(separator: "/", omittingEmptySubsequences: false).enumerated() {
@@ -18,6 +19,20 @@ public enum AuditRedaction {
             if out.utf8.count > maxLength { return String(out.prefix(maxLength)) + "…" }
         }
         return out
+    }
+
+    /// The common case, checked on bytes without building anything: no query, no long segment, not too long.
+    private static func isKeptAsIs(_ path: String) -> Bool {
+        let utf8 = path.utf8
+        guard utf8.count <= maxLength else { return false }
+        var segment = 0
+        for byte in utf8 {
+            if byte == 0x3F { return false }
+            if byte == 0x2F { segment = 0; continue }
+            segment += 1
+            if segment > maxSegmentLength { return false }
+        }
+        return true
     }
 }
 
