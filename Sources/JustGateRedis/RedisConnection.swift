@@ -89,9 +89,6 @@ public final class RedisConnection {
         state == .ready || (state == .connecting && attempts == 1)
     }
 
-    /// Commands in flight.
-    public var inFlight: Int { pending.count - pendingStart }
-
     /// Starts connecting (no-op unless down).
     public func connect() {
         guard state == .down, reconnectTimer == nil else { return }

@@ -61,7 +61,7 @@ import Testing
 
     @Test func memoryLimitAnswersAtOnce() throws {
         let pipeline = try Self.pipeline(limits: "      - { name: one, scope: site, rate: 1/h }")
-        guard case .forward(let call, let record) = pipeline.prepare(Self.request(Self.segments)) else {
+        guard case .forward(let call, let record, _) = pipeline.prepare(Self.request(Self.segments)) else {
             Issue.record("the first request should be forwarded")
             return
         }

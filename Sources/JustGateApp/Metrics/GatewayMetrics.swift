@@ -81,15 +81,4 @@ public final class GatewayMetrics: Sendable {
         }
         return registry.emitToBuffer()
     }
-
-    /// A counter outside the request path (audit write errors, dropped log lines, retries), made
-    /// through the same factory so it lands in the same exposition.
-    public func counter(_ name: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Counter {
-        CoreMetrics.Counter(label: name, dimensions: dimensions, factory: factory)
-    }
-
-    /// A gauge set from outside the request path (the circuit breaker's state).
-    public func gauge(_ name: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Gauge {
-        CoreMetrics.Gauge(label: name, dimensions: dimensions, factory: factory)
-    }
 }

@@ -53,7 +53,7 @@ final class GatewayHandler: HTTPHandler {
         case .respond(let response, let record):
             finished(record)
             responder.respond(response)
-        case .forward(let call, var record):
+        case .forward(let call, var record, let echoGuard):
             var idempotencyDone: ((Result<UpstreamResponse, UpstreamFailure>) -> Void)?
             if let key = record.idempotencyKey {
                 switch idempotency.begin(key: key, call: call, record: &record) {
@@ -76,7 +76,7 @@ final class GatewayHandler: HTTPHandler {
                 var record = sent
                 record.attempts = attempts
                 record.upstreamNanos = MonotonicNanos.now() &- started
-                let response = pipeline.finish(result, record: &record)
+                let response = pipeline.finish(result, record: &record, echoGuard: echoGuard)
                 self?.finished(record)
                 if let response { responder.respond(response) }
             }

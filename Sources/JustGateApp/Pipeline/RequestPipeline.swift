@@ -12,7 +12,8 @@ enum PipelineDecision {
     /// justgate answers itself (an error, or later a cached or limited answer).
     case respond(HTTPResponse, RequestRecord)
     /// The request is valid: make this upstream call, then `finish`.
-    case forward(UpstreamRequest, RequestRecord)
+    /// `echoGuard` is the token the call carries, which `finish` keeps out of the answer.
+    case forward(UpstreamRequest, RequestRecord, echoGuard: [UInt8])
     /// The limiter's answer comes later on this loop (Redis): set `quota.resume`, and pass the
     /// answer and the ticket to `conclude` for the decision.
     case wait(PendingQuota, AdmissionTicket)
@@ -22,6 +23,8 @@ enum PipelineDecision {
 struct AdmissionTicket {
     var call: UpstreamRequest
     var record: RequestRecord
+    /// The site's upstream token as bytes (made once per site), for `finish` to redact.
+    var echoGuard: [UInt8]
 }
 
 /// The request pipeline: accept → parse → authenticate → match → validate → limit → forward →
@@ -108,7 +111,7 @@ final class RequestPipeline {
             // The request's deadline upstream, all attempts together (see `ResilientUpstream`).
             call.timeoutMs = context.upstreamTimeoutsMs[operationIndex]
             let checks = quotaChecks(site: site, operationIndex: operationIndex, operationID: operation.id, fields: fields)
-            let ticket = AdmissionTicket(call: call, record: record)
+            let ticket = AdmissionTicket(call: call, record: record, echoGuard: site.upstreamTokenBytes)
             switch quota.admit(checks) {
             case .pending(let pending):
                 return .wait(pending, ticket)
@@ -129,7 +132,7 @@ final class RequestPipeline {
         switch answer {
         case .decided(let verdict) where verdict.admitted:
             record.addedHeaders = RateLimitHeaders.admitted(verdict)
-            return .forward(ticket.call, record)
+            return .forward(ticket.call, record, echoGuard: ticket.echoGuard)
         case .decided(let verdict):
             let names = verdict.violated.map(\.name)
             let seconds = verdict.retryAfterMicros.wholeSecondsRoundedUp
@@ -152,7 +155,10 @@ final class RequestPipeline {
     }
 
     /// Turns the upstream's answer (or failure) into the site's response.
-    func finish(_ result: Result<UpstreamResponse, UpstreamFailure>, record: inout RequestRecord) -> HTTPResponse? {
+    /// - Parameter echoGuard: the token the call carried (from `.forward`): the one the upstream saw,
+    ///   even if a reload has rotated it since.
+    func finish(_ result: Result<UpstreamResponse, UpstreamFailure>, record: inout RequestRecord,
+                echoGuard token: [UInt8]) -> HTTPResponse? {
         switch result {
         case .success(let answer):
             record.upstreamStatus = answer.status
@@ -168,16 +174,14 @@ final class RequestPipeline {
             record.outcome = "forwarded"
             var body = answer.body
             var contentType = answer.contentType
-            if let token = upstreamToken(of: record.siteID) {
-                // An upstream that echoes its input would otherwise hand the site its real token.
-                if let redacted = SecretRedaction.redact(token, in: body) {
-                    body = redacted
-                    record.upstreamTokenRedacted = true
-                }
-                if let type = contentType, SecretRedaction.redact(token, in: Array(type.utf8)) != nil {
-                    contentType = nil
-                    record.upstreamTokenRedacted = true
-                }
+            // An upstream that echoes its input would otherwise hand the site its real token.
+            if let redacted = SecretRedaction.redact(token, in: body) {
+                body = redacted
+                record.upstreamTokenRedacted = true
+            }
+            if let type = contentType, SecretRedaction.redact(token, in: Array(type.utf8)) != nil {
+                contentType = nil
+                record.upstreamTokenRedacted = true
             }
             let id = HTTPHeader(name: "X-Request-Id", value: record.requestID)
             var headers = contentType.map { [HTTPHeader(name: "Content-Type", value: $0), id] } ?? [id]
@@ -352,11 +356,6 @@ final class RequestPipeline {
               !context.isCredential(candidate)
         else { return requestIDs.next() }
         return candidate
-    }
-
-    private func upstreamToken(of siteID: String?) -> [UInt8]? {
-        guard let siteID else { return nil }
-        return contextStore.current.sites.first { $0.id == siteID }?.upstreamTokenBytes
     }
 
     /// Whether a header is called `lowercaseName`, compared without allocating.

@@ -25,8 +25,6 @@ final class RedisQuotaStore: SharedQuotaStore {
     /// Whether a call now would go to Redis (connected, or on its first connection).
     var isUsable: Bool { connection.acceptsCommands }
 
-    var state: RedisConnection.State { connection.state }
-
     /// Decides `checks` in Redis; `completion` gets the verdict, or nil when Redis failed.
     func admit(_ checks: [QuotaCheck], completion: @escaping (QuotaVerdict?) -> Void) {
         if scriptDigest == nil, case .bulk(let bytes?) = connection.handshakeReplies.last {

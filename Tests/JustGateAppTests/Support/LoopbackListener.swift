@@ -1,0 +1,33 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// A TCP listener on 127.0.0.1 with a port the kernel picked, for the test upstreams and for finding a
+/// free port: one place for the bind / listen / getsockname dance.
+enum LoopbackListener {
+    /// The listening descriptor and its port; the caller owns (and closes) the descriptor.
+    static func open(backlog: Int32 = 64, reuseAddress: Bool = false) throws -> (fd: Int32, port: Int) {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard listener >= 0 else { throw POSIXError(.EMFILE) }
+        if reuseAddress {
+            var reuse: Int32 = 1
+            setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(listener, pointer, length) == 0 && listen(listener, backlog) == 0
+                    && getsockname(listener, pointer, &length) == 0
+            }
+        }
+        guard bound else {
+            close(listener)
+            throw POSIXError(.EADDRNOTAVAIL)
+        }
+        return (listener, Int(UInt16(bigEndian: address.sin_port)))
+    }
+}
