@@ -12,15 +12,45 @@ enum JSONEscaping {
     @inline(__always)
     static func walk(_ bytes: UnsafeBufferPointer<UInt8>, run: (UnsafeBufferPointer<UInt8>) -> Void,
                      escape: (UInt8) -> Void) {
+        guard let base = bytes.baseAddress else { return }
         var runStart = 0
-        for index in 0..<bytes.count {
+        var index = 0
+        while index < bytes.count {
+            // Eight bytes at a time while none of them needs escaping: most values never do.
+            if index + 8 <= bytes.count,
+               !wordNeedsEscaping(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
+                index += 8
+                continue
+            }
             let byte = bytes[index]
-            guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
-            if runStart < index { run(UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
-            escape(byte)
-            runStart = index + 1
+            if needsEscaping(byte) {
+                if runStart < index { run(UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
+                escape(byte)
+                runStart = index + 1
+            }
+            index += 1
         }
         if runStart < bytes.count { run(UnsafeBufferPointer(rebasing: bytes[runStart...])) }
+    }
+
+    @inline(__always)
+    static func needsEscaping(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == 0x22 || byte == 0x5C
+    }
+
+    /// Whether any of the eight bytes of `word` needs escaping; never false when one does (it may say true
+    /// for a word that does not, and the bytes are then looked at one by one). The usual bit tricks: a byte
+    /// below 0x20, or equal to `"` or `\` (a zero byte after an XOR), borrows into its top bit.
+    @inline(__always)
+    static func wordNeedsEscaping(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let below = (word &- ones &* 0x20) & ~word
+        let isQuote = (quote &- ones) & ~quote
+        let isBackslash = (backslash &- ones) & ~backslash
+        return (below | isQuote | isBackslash) & highs != 0
     }
 
     /// The escape sequence of a byte `walk` reported, byte by byte (ASCII).

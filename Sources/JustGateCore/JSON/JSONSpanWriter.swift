@@ -1,0 +1,120 @@
+/// Writes JSON into memory reserved up front, for output written once per request on a hot path (the
+/// audit record's body). The same text as ``JSONBytesWriter``, without an array's uniqueness and capacity
+/// checks for every byte: encoding a record through `[UInt8].append` spent more time in those checks than
+/// in writing the bytes.
+///
+/// Use it through ``JSONSpanWriter/append(to:upperBound:_:)``, which reserves the room and keeps only what
+/// was written; the caller's `upperBound` must cover everything it writes (``JSONSpanWriter/quotedBound(_:)``).
+public struct JSONSpanWriter {
+    private let base: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
+    /// Bytes written so far.
+    public private(set) var count = 0
+
+    private init(base: UnsafeMutablePointer<UInt8>, capacity: Int) {
+        self.base = base
+        self.capacity = capacity
+    }
+
+    /// Grows `out` by at most `upperBound` bytes and lets `write` fill them; what it did not use is given back.
+    public static func append(to out: inout [UInt8], upperBound: Int, _ write: (inout JSONSpanWriter) -> Void) {
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: upperBound))
+        let written = out.withUnsafeMutableBufferPointer { buffer -> Int in
+            guard let base = buffer.baseAddress else { return 0 }
+            var writer = JSONSpanWriter(base: base + start, capacity: upperBound)
+            write(&writer)
+            return writer.count
+        }
+        out.removeLast(upperBound - written)
+    }
+
+    /// The most bytes `quoted(value)` can write: every byte escaped as `\u00XX`, and the quotes (or `null`).
+    public static func quotedBound(_ value: String?) -> Int {
+        value.map { 2 + 6 * $0.utf8.count } ?? 4
+    }
+
+    /// The most bytes `integer` or `thousandths` can write.
+    public static let numberBound = 22
+
+    /// ASCII text that needs no escaping (keys and punctuation written by justgate itself).
+    @inline(__always)
+    public mutating func raw(_ text: StaticString) {
+        let length = text.utf8CodeUnitCount
+        precondition(count + length <= capacity, "JSONSpanWriter: the upper bound given was too small")
+        (base + count).update(from: text.utf8Start, count: length)
+        count += length
+    }
+
+    @inline(__always)
+    public mutating func byte(_ value: UInt8) {
+        precondition(count < capacity, "JSONSpanWriter: the upper bound given was too small")
+        base[count] = value
+        count += 1
+    }
+
+    /// A JSON string literal, escaped as ``JSONEscaping`` says, or `null` for `nil`.
+    public mutating func quoted(_ value: String?) {
+        guard let value else { return raw("null") }
+        byte(0x22)
+        if let done = value.utf8.withContiguousStorageIfAvailable({ escaped($0) }) {
+            _ = done
+        } else {
+            for byte in value.utf8 { escaped(byte) }
+        }
+        byte(0x22)
+    }
+
+    /// A decimal integer, or `null`.
+    public mutating func integer(_ value: Int?) {
+        guard let value else { return raw("null") }
+        if value < 0 { byte(0x2D) }
+        digits(value.magnitude)
+    }
+
+    /// `thousandths / 1000` with exactly three decimals (`12.034`), or `null`: durations in milliseconds.
+    public mutating func thousandths(_ value: Int?) {
+        guard let value else { return raw("null") }
+        if value < 0 { byte(0x2D) }
+        let magnitude = value.magnitude
+        digits(magnitude / 1000)
+        let fraction = Int(magnitude % 1000)
+        byte(0x2E)
+        byte(UInt8(0x30 + fraction / 100))
+        byte(UInt8(0x30 + fraction / 10 % 10))
+        byte(UInt8(0x30 + fraction % 10))
+    }
+
+    private mutating func digits(_ value: UInt) {
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &scratch) { buffer in
+            var rest = value
+            var index = buffer.count
+            repeat {
+                index -= 1
+                buffer[index] = UInt8(0x30 + rest % 10)
+                rest /= 10
+            } while rest > 0
+            for position in index..<buffer.count { byte(buffer[position]) }
+        }
+    }
+
+    private mutating func escaped(_ bytes: UnsafeBufferPointer<UInt8>) {
+        JSONEscaping.walk(bytes, run: { run in
+            guard let source = run.baseAddress else { return }
+            precondition(count + run.count <= capacity, "JSONSpanWriter: the upper bound given was too small")
+            (base + count).update(from: source, count: run.count)
+            count += run.count
+        }, escape: { value in
+            JSONEscaping.sequence(for: value) { byte($0) }
+        })
+    }
+
+    private mutating func escaped(_ value: UInt8) {
+        if value < 0x20 || value == 0x22 || value == 0x5C {
+            JSONEscaping.sequence(for: value) { byte($0) }
+        } else {
+            byte(value)
+        }
+    }
+}
