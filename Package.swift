@@ -78,7 +78,9 @@ let package = Package(
         .testTarget(name: "JustGateHTTPTests", dependencies: ["JustGateHTTP", "JustGateTestSupport"]),
         .testTarget(
             name: "JustGateCoreTests",
-            dependencies: ["JustGateCore", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["JustGateCore", .product(name: "PropertyBased", package: "swift-property-based"),
+                           // HMAC<SHA256> is the reference the audit chain's own keyed hash is tested against.
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "JustGateSandboxTests", dependencies: ["JustGateSandbox"]),
         .testTarget(name: "JustGateRedisTests", dependencies: ["JustGateRedis"]),

@@ -1,9 +1,6 @@
 /// What of a request may appear in the audit log. It is a list of what *is* written, not of what is hidden:
 /// a field that is not named here never reaches the log, whatever a site sends or however it names it.
 public struct AuditAllowlist: Sendable {
-    /// The personal fields kept (masked), by the name the catalogue gives them. `name` is never kept.
-    public static let personalFields: [String: Slot] = ["juid": .juid, "email": .email, "number": .phone, "ip": .ip]
-
     /// Where an allowed field goes in the record.
     public enum Slot: Sendable {
         case juid, email, phone, ip
@@ -28,7 +25,7 @@ public struct AuditAllowlist: Sendable {
     public func personalFields(of validated: ValidatedRequest) -> AuditPersonalFields {
         var personal = AuditPersonalFields()
         for field in validated.fields {
-            guard let slot = AuditAllowlist.personalFields[field.name] else { continue }
+            guard let slot = AuditAllowlist.slot(of: field.name) else { continue }
             switch slot {
             case .juid: personal.juid = field.value
             case .email: personal.email = AuditMasking.email(field.value)
@@ -37,6 +34,19 @@ public struct AuditAllowlist: Sendable {
             }
         }
         return personal
+    }
+
+    /// The personal fields kept (masked), by the name the catalogue gives them; `name` is never kept. A switch
+    /// rather than a dictionary: it is asked for every field of every request, and comparing short names is
+    /// cheaper than hashing them.
+    public static func slot(of name: String) -> Slot? {
+        switch name {
+        case "juid": .juid
+        case "email": .email
+        case "number": .phone
+        case "ip": .ip
+        default: nil
+        }
     }
 
     /// The field name to write for a problem: a known field (`email`, or a part of one such as `data.email`

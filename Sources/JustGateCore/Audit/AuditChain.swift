@@ -9,28 +9,63 @@ public struct AuditChain {
     private let hasher: AuditHasher
     /// `seq` of the last record sealed, 0 before the first.
     public private(set) var lastSeq: Int
-    /// `hash` of the last record sealed.
-    public private(set) var lastHash: String
+    /// `hash` of the last record sealed, as it stands in JSON between the quotes of the next record's `prev`
+    /// (our own hashes are hex, which JSON never escapes; a hash read from a damaged file may need escaping).
+    private var lastHashJSON: [UInt8]
+    /// Request times, formatted a second at a time.
+    private var times = AuditTimeFormatter()
 
     /// A chain with nothing before it, or continuing after (`lastSeq`, `lastHash`) read from disk.
     public init(hasher: AuditHasher, lastSeq: Int = 0, lastHash: String = AuditChain.genesis) {
         self.hasher = hasher
         self.lastSeq = lastSeq
-        self.lastHash = lastHash
+        var quoted: [UInt8] = []
+        JSONBytesWriter.appendQuoted(lastHash, to: &quoted)
+        self.lastHashJSON = Array(quoted.dropFirst().dropLast())
     }
+
+    /// `hash` of the last record sealed.
+    public var lastHash: String { String(decoding: lastHashJSON, as: UTF8.self) }
 
     /// Gives `record` the next `seq` and the `prev` link, hashes it, and appends its line (with newline) to `out`.
     public mutating func seal(_ record: inout AuditRecord, into out: inout [UInt8]) {
         record.seq = lastSeq + 1
         record.prev = lastHash
-        var line: [UInt8] = []
-        line.reserveCapacity(512)
-        AuditRecordEncoding.canonical(record, into: &line)
-        record.hash = hasher.hash(line)
-        AuditRecordEncoding.seal(canonical: &line, hash: record.hash)
-        out.append(contentsOf: line)
-        out.append(0x0A)
-        lastSeq = record.seq
-        lastHash = record.hash
+        let start = out.count
+        JSONBytesWriter.appendRaw("{\"time\":", to: &out)
+        JSONBytesWriter.appendQuoted(record.time, to: &out)
+        AuditRecordEncoding.appendSeqAndEvent(seq: record.seq, event: record.event, to: &out)
+        AuditRecordEncoding.body(record, into: &out)
+        AuditRecordEncoding.appendPrev(escaped: lastHashJSON, to: &out)
+        finishLine(from: start, into: &out)
+        record.hash = lastHash
+    }
+
+    /// Seals a request record an event loop encoded up to its end (`AuditRecordEncoding.body`): writes its
+    /// `time`, `seq` and `event` in front, its `prev` after, hashes and appends the line (with newline) to
+    /// `out`. The bytes equal `seal` of the same record with `time` formatted from `unixMillis`.
+    public mutating func sealRequest(unixMillis: Int64, body: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        let start = out.count
+        JSONBytesWriter.appendRaw("{\"time\":\"", to: &out)
+        times.append(unixMillis: unixMillis, to: &out)
+        out.append(0x22)
+        AuditRecordEncoding.appendSeqAndEvent(seq: lastSeq + 1, event: .request, to: &out)
+        out.append(contentsOf: body)
+        AuditRecordEncoding.appendPrev(escaped: lastHashJSON, to: &out)
+        finishLine(from: start, into: &out)
+    }
+
+    /// Hashes the canonical bytes `out[start...]`, turns them into the sealed line and moves the chain on.
+    private mutating func finishLine(from start: Int, into out: inout [UInt8]) {
+        // The previous hash is written (as `prev`), so its buffer takes the new one.
+        lastHashJSON.removeAll(keepingCapacity: true)
+        out.withUnsafeBytes { bytes in
+            hasher.appendHash(of: UnsafeRawBufferPointer(rebasing: bytes[start...]), to: &lastHashJSON)
+        }
+        out.removeLast()  // the canonical bytes' closing brace: `hash` goes in before it
+        JSONBytesWriter.appendRaw(",\"hash\":\"", to: &out)
+        out.append(contentsOf: lastHashJSON)
+        JSONBytesWriter.appendRaw("\"}\n", to: &out)
+        lastSeq += 1
     }
 }

@@ -7,49 +7,86 @@ public enum AuditRecordEncoding {
 
     /// `{"time":…,"prev":"…"}`: every key but `hash`, in `AuditRecord.keys` order. This is what is hashed.
     public static func canonical(_ record: AuditRecord, into out: inout [UInt8]) {
-        func key(_ text: StaticString) { JSONBytesWriter.appendRaw(text, to: &out) }
-        func text(_ value: String?) {
-            if let value { JSONBytesWriter.appendQuoted(value, to: &out) } else { key("null") }
-        }
-        func integer(_ value: Int?) {
-            if let value { JSONBytesWriter.appendInteger(value, to: &out) } else { key("null") }
-        }
-        func millis(_ micros: Int?) {
-            if let micros { JSONBytesWriter.appendThousandths(micros, to: &out) } else { key("null") }
-        }
-        key("{\"time\":"); text(record.time)
-        key(",\"seq\":"); integer(record.seq)
-        key(",\"event\":"); text(record.event.rawValue)
-        key(",\"request_id\":"); text(record.requestID)
-        key(",\"site\":"); text(record.site)
-        key(",\"operation\":"); text(record.operation)
-        key(",\"method\":"); text(record.method)
-        key(",\"path\":"); text(record.path)
-        key(",\"client\":"); text(record.client)
-        key(",\"outcome\":"); text(record.outcome)
-        key(",\"status\":"); integer(record.status)
-        key(",\"upstream_status\":"); integer(record.upstreamStatus)
-        key(",\"duration_ms\":"); millis(record.durationMicros)
-        key(",\"upstream_ms\":"); millis(record.upstreamMicros)
-        key(",\"attempts\":"); integer(record.attempts)
-        key(",\"errors\":[")
-        for (index, error) in record.errors.enumerated() {
-            key(index == 0 ? "{\"field\":" : ",{\"field\":")
-            text(error.field)
-            key(",\"code\":")
-            text(error.code)
-            out.append(0x7D)
-        }
-        out.append(0x5D)
-        key(",\"policy\":"); text(record.policy)
-        key(",\"trace_id\":"); text(record.traceID)
-        key(",\"juid\":"); text(record.juid)
-        key(",\"email\":"); text(record.email)
-        key(",\"phone\":"); text(record.phone)
-        key(",\"ip\":"); text(record.ip)
-        key(",\"note\":"); text(record.note)
-        key(",\"prev\":"); text(record.prev)
+        JSONBytesWriter.appendRaw("{\"time\":", to: &out)
+        JSONBytesWriter.appendQuoted(record.time, to: &out)
+        appendSeqAndEvent(seq: record.seq, event: record.event, to: &out)
+        body(record, into: &out)
+        JSONBytesWriter.appendRaw(",\"prev\":", to: &out)
+        JSONBytesWriter.appendQuoted(record.prev, to: &out)
         out.append(0x7D)
+    }
+
+    /// The members from `request_id` to `note`: everything a record says about its request, and nothing
+    /// about its place in the chain or its time. An event loop encodes this much as the request ends, so
+    /// the writer thread only puts the time and the chain around it (`AuditChain.sealRequest`).
+    public static func body(_ record: AuditRecord, into out: inout [UInt8]) {
+        body(of: record, durationMicros: record.durationMicros, into: &out)
+    }
+
+    /// `body` from any source of the values, with the request's duration measured by the caller.
+    @inlinable
+    public static func body(of fields: some AuditBodyFields, durationMicros: Int?, into out: inout [UInt8]) {
+        let personal = fields.auditPersonal
+        let errors = fields.auditErrors
+        let texts = (requestID: fields.auditRequestID, site: fields.auditSite, operation: fields.auditOperation,
+                     method: fields.auditMethod, path: fields.auditPath, client: fields.auditClient,
+                     outcome: fields.auditOutcome, policy: fields.auditPolicy, traceID: fields.auditTraceID,
+                     note: fields.auditNote)
+        func text(_ value: String?) -> Int { JSONSpanWriter.quotedBound(value) }
+        // Keys (under 256 bytes), numbers, and every text at its longest (all escaped).
+        var bound = 256 + 5 * JSONSpanWriter.numberBound
+        bound += text(texts.requestID) + text(texts.site) + text(texts.operation) + text(texts.method)
+        bound += text(texts.path) + text(texts.client) + text(texts.outcome) + text(texts.policy)
+        bound += text(texts.traceID) + text(texts.note)
+        bound += text(personal.juid) + text(personal.email) + text(personal.phone) + text(personal.ip)
+        for error in errors { bound += 24 + text(error.field) + text(error.code) }
+        JSONSpanWriter.append(to: &out, upperBound: bound) { out in
+            out.raw(",\"request_id\":"); out.quoted(texts.requestID)
+            out.raw(",\"site\":"); out.quoted(texts.site)
+            out.raw(",\"operation\":"); out.quoted(texts.operation)
+            out.raw(",\"method\":"); out.quoted(texts.method)
+            out.raw(",\"path\":"); out.quoted(texts.path)
+            out.raw(",\"client\":"); out.quoted(texts.client)
+            out.raw(",\"outcome\":"); out.quoted(texts.outcome)
+            out.raw(",\"status\":"); out.integer(fields.auditStatus)
+            out.raw(",\"upstream_status\":"); out.integer(fields.auditUpstreamStatus)
+            out.raw(",\"duration_ms\":"); out.thousandths(durationMicros)
+            out.raw(",\"upstream_ms\":"); out.thousandths(fields.auditUpstreamMicros)
+            out.raw(",\"attempts\":"); out.integer(fields.auditAttempts)
+            out.raw(",\"errors\":[")
+            for (index, error) in errors.enumerated() {
+                if index > 0 { out.byte(0x2C) }
+                out.raw("{\"field\":"); out.quoted(error.field)
+                out.raw(",\"code\":"); out.quoted(error.code)
+                out.byte(0x7D)
+            }
+            out.byte(0x5D)
+            out.raw(",\"policy\":"); out.quoted(texts.policy)
+            out.raw(",\"trace_id\":"); out.quoted(texts.traceID)
+            out.raw(",\"juid\":"); out.quoted(personal.juid)
+            out.raw(",\"email\":"); out.quoted(personal.email)
+            out.raw(",\"phone\":"); out.quoted(personal.phone)
+            out.raw(",\"ip\":"); out.quoted(personal.ip)
+            out.raw(",\"note\":"); out.quoted(texts.note)
+        }
+    }
+
+    /// `,"seq":N,"event":"…"`, the members between `time` and the body.
+    static func appendSeqAndEvent(seq: Int, event: AuditRecord.Event, to out: inout [UInt8]) {
+        JSONBytesWriter.appendRaw(",\"seq\":", to: &out)
+        JSONBytesWriter.appendInteger(seq, to: &out)
+        switch event {
+        case .request: JSONBytesWriter.appendRaw(",\"event\":\"request\"", to: &out)
+        case .chainStart: JSONBytesWriter.appendRaw(",\"event\":\"chain_start\"", to: &out)
+        case .chainRestart: JSONBytesWriter.appendRaw(",\"event\":\"chain_restart\"", to: &out)
+        }
+    }
+
+    /// `,"prev":"…"}`, the end of the canonical bytes, from `prev` already in its JSON-escaped form.
+    static func appendPrev(escaped prev: [UInt8], to out: inout [UInt8]) {
+        JSONBytesWriter.appendRaw(",\"prev\":\"", to: &out)
+        out.append(contentsOf: prev)
+        JSONBytesWriter.appendRaw("\"}", to: &out)
     }
 
     /// Turns canonical bytes into the line on disk (without newline) by putting `hash` in as the last member.

@@ -35,12 +35,3 @@ public enum AuditRedaction {
         return true
     }
 }
-
-extension AuditRecord {
-    /// The last touches before a request record is sealed, done on the audit writer's thread rather than an
-    /// event loop: `time` from the moment the request arrived, and the path as the log may keep it.
-    public mutating func finish(receivedAtMillis: Int64) {
-        time = AuditTime.format(unixMillis: receivedAtMillis)
-        path = path.map(AuditRedaction.path)
-    }
-}

@@ -38,3 +38,31 @@ public enum AuditTime {
         return millis
     }
 }
+
+/// Writes request times on the audit writer's thread. Everything up to the second (`2026-11-29T17:02:03.`)
+/// changes once a second while the writer seals thousands of records a second, so that part is kept and only
+/// the milliseconds are written per record: formatting the whole date each time was a visible share of the
+/// audit log's cost per request.
+public struct AuditTimeFormatter {
+    /// Unix seconds `prefix` is for.
+    private var second: Int64 = .min
+    /// The 20 bytes before the milliseconds.
+    private var prefix: [UInt8] = []
+
+    public init() {}
+
+    /// Appends `unixMillis` as `AuditTime.format` writes it, without the quotes.
+    public mutating func append(unixMillis: Int64, to out: inout [UInt8]) {
+        let seconds = unixMillis >= 0 ? unixMillis / 1000 : (unixMillis - 999) / 1000
+        if seconds != second {
+            prefix = Array(AuditTime.format(unixMillis: seconds * 1000).utf8.dropLast(4))
+            second = seconds
+        }
+        let millis = Int(unixMillis - seconds * 1000)
+        out.append(contentsOf: prefix)
+        out.append(UInt8(0x30 + millis / 100))
+        out.append(UInt8(0x30 + millis / 10 % 10))
+        out.append(UInt8(0x30 + millis % 10))
+        out.append(0x5A)
+    }
+}

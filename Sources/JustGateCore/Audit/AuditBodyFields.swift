@@ -1,0 +1,52 @@
+/// What the body of a request's audit record (`AuditRecordEncoding.body`) is written from.
+///
+/// `AuditRecord` is one source; the gateway's own per-request record is the other, so that an event loop
+/// writes a finished request's record straight from what it already holds. Building an `AuditRecord` on the
+/// loop first cost about 300 ns per request (twenty optional values copied in and destroyed again through
+/// generic value witnesses), more than writing the bytes.
+public protocol AuditBodyFields {
+    var auditRequestID: String? { get }
+    var auditSite: String? { get }
+    var auditOperation: String? { get }
+    var auditMethod: String? { get }
+    /// The path as the log may keep it (`AuditRedaction.path`).
+    var auditPath: String? { get }
+    var auditClient: String? { get }
+    var auditOutcome: String? { get }
+    var auditStatus: Int? { get }
+    var auditUpstreamStatus: Int? { get }
+    var auditUpstreamMicros: Int? { get }
+    var auditAttempts: Int? { get }
+    var auditErrors: [AuditFieldError] { get }
+    var auditPolicy: String? { get }
+    var auditTraceID: String? { get }
+    /// Already masked (`AuditAllowlist`).
+    var auditPersonal: AuditPersonalFields { get }
+    var auditNote: String? { get }
+}
+
+extension AuditRecord: AuditBodyFields {
+    public var auditRequestID: String? { requestID }
+    public var auditSite: String? { site }
+    public var auditOperation: String? { operation }
+    public var auditMethod: String? { method }
+    public var auditPath: String? { path }
+    public var auditClient: String? { client }
+    public var auditOutcome: String? { outcome }
+    public var auditStatus: Int? { status }
+    public var auditUpstreamStatus: Int? { upstreamStatus }
+    public var auditUpstreamMicros: Int? { upstreamMicros }
+    public var auditAttempts: Int? { attempts }
+    public var auditErrors: [AuditFieldError] { errors }
+    public var auditPolicy: String? { policy }
+    public var auditTraceID: String? { traceID }
+    public var auditPersonal: AuditPersonalFields {
+        var personal = AuditPersonalFields()
+        personal.juid = juid
+        personal.email = email
+        personal.phone = phone
+        personal.ip = ip
+        return personal
+    }
+    public var auditNote: String? { note }
+}
