@@ -16,38 +16,22 @@ public final class AuditTrail: Sendable {
         self.isRequired = isRequired
     }
 
-    /// False when a request must be refused because its record could not be kept.
-    public func admits() -> Bool {
-        !isRequired || writer.hasRoom()
+    /// False when a request must be refused because its record could not be kept; `lane` is the calling loop's.
+    public func admits(lane: AuditWriter.Lane? = nil) -> Bool {
+        !isRequired || writer.hasRoom(in: lane)
     }
 
-    /// Queues the audit record of a finished request.
-    public func record(_ request: RequestRecord) {
+    /// A lane for one event loop's records (`AuditWriter.Lane`).
+    public func makeLane() -> AuditWriter.Lane {
+        writer.makeLane()
+    }
+
+    /// Queues the audit record of a finished request, into the calling loop's `lane` (`nil` off a loop). The
+    /// record is encoded here, straight from `request` (see `RequestRecord+AuditBodyFields`); its `time` is
+    /// written by the writer thread, from the moment the request arrived.
+    public func record(_ request: RequestRecord, lane: AuditWriter.Lane? = nil) {
         let durationMicros = Int((MonotonicNanos.now() &- request.receivedAtNanos) / 1000)
         let receivedAtMillis = AuditWriter.wallClockMillis() - Int64(durationMicros / 1000)
-        writer.submit(AuditTrail.auditRecord(for: request, durationMicros: durationMicros), receivedAtMillis: receivedAtMillis)
-    }
-
-    /// The audit record of a request, from the same `RequestRecord` the log line is written from; its `time`
-    /// and redacted `path` are filled in on the writer thread (`AuditRecord.finish`).
-    static func auditRecord(for request: RequestRecord, durationMicros: Int) -> AuditRecord {
-        var record = AuditRecord(time: "")
-        record.requestID = request.requestID
-        record.site = request.siteID
-        record.operation = request.operationID
-        record.method = request.method.isEmpty ? nil : request.method
-        record.path = request.path.isEmpty ? nil : request.path
-        record.client = request.clientAddress
-        record.outcome = request.outcome
-        record.status = request.status
-        record.upstreamStatus = request.upstreamStatus
-        record.durationMicros = durationMicros
-        record.upstreamMicros = request.upstreamNanos.map { Int($0 / 1000) }
-        record.attempts = request.attempts
-        record.errors = request.audit.errors
-        record.apply(request.audit.personal)
-        record.policy = request.policy
-        record.traceID = request.traceID
-        return record
+        writer.submit(request, durationMicros: durationMicros, receivedAtMillis: receivedAtMillis, lane: lane)
     }
 }

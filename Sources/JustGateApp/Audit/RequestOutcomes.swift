@@ -10,6 +10,8 @@ import Logging
 final class RequestOutcomes {
     private let log: RequestLog
     private let audit: AuditTrail?
+    /// This loop's lane to the audit writer.
+    private let auditLane: AuditWriter.Lane?
     private let logPolicy: RequestLogPolicy
     private var requestIDs = RequestIDGenerator()
     private var sampler: SuccessSampler
@@ -22,6 +24,7 @@ final class RequestOutcomes {
          dropped: (() -> Void)? = nil) {
         self.log = log
         self.audit = audit
+        self.auditLane = audit?.makeLane()
         self.logPolicy = logPolicy
         self.sampler = SuccessSampler(share: sampleSuccess)
         self.dropped = dropped
@@ -29,7 +32,7 @@ final class RequestOutcomes {
 
     /// False when the request must be refused because its audit record could not be kept (`refusal`).
     func admits() -> Bool {
-        audit?.admits() ?? true
+        audit?.admits(lane: auditLane) ?? true
     }
 
     /// The 503 for a request that cannot be audited; logged (its audit record is what cannot be written).
@@ -56,7 +59,7 @@ final class RequestOutcomes {
                 dropped?()
             }
         }
-        audit?.record(record)
+        audit?.record(record, lane: auditLane)
     }
 }
 

@@ -18,8 +18,9 @@ public final class GatewayContext: Sendable {
     /// Each catalogue operation's upstream deadline in milliseconds, by operation index:
     /// `operations.<id>.timeout_ms`, else `upstream.timeout_ms`.
     let upstreamTimeoutsMs: [Int]
-    /// What of a request the audit log may keep.
-    public let auditAllowlist: AuditAllowlist
+    /// What of a request the audit log may keep; `nil` without an audit log, so no request pays for masking
+    /// values nothing will write.
+    public let auditAllowlist: AuditAllowlist?
 
     public init(config: GatewayConfig, sites resolved: [ResolvedSite], upstreamBaseURL: String) {
         let overrides = config.operations.mapValues { (method: $0.method, path: $0.path) }
@@ -34,7 +35,7 @@ public final class GatewayContext: Sendable {
         unknownFields = config.validation.unknownFields
         maxFields = config.validation.maxFields
         upstreamTimeoutsMs = catalogue.operations.map { config.operations[$0.id]?.timeoutMs ?? config.upstream.timeoutMs }
-        auditAllowlist = AuditAllowlist(catalogue: catalogue)
+        auditAllowlist = config.audit.enabled ? AuditAllowlist(catalogue: catalogue) : nil
         multipartLimits = MultipartLimits(maxParts: config.server.maxMultipartParts,
                                           maxPartBytes: config.server.maxMultipartPartBytes)
     }

@@ -285,13 +285,13 @@ final class RequestPipeline {
         switch OperationValidator.validate(operation, pathParameter: pathParameter, fields: fields, options: options,
                                            unknownFields: context.unknownFields) {
         case .success(let validated):
-            record.audit.personal = context.auditAllowlist.personalFields(of: validated)
+            if let allowlist = context.auditAllowlist { record.audit.personal = allowlist.personalFields(of: validated) }
             return validated
         case .failure(let failure):
             // At most `ProblemCollector.defaultLimit` codes: the log line stays as small as the answer.
             record.problemCodes = failure.problems.map(\.code)
             record.problemFields = failure.problems.map(\.field)
-            record.audit.errors = context.auditAllowlist.errors(failure.problems)
+            record.audit.errors = context.auditAllowlist?.errors(failure.problems) ?? []
             let count = failure.problems.count + failure.omitted
             throw Rejection(ProblemResponses.make(
                 .invalidFields, detail: "\(count) field\(count == 1 ? " is" : "s are") invalid for \(operation.id); nothing was sent upstream.",

@@ -1,0 +1,22 @@
+import JustGateCore
+
+/// A finished request as its audit record reads it: the same values the request log line is written from,
+/// with the path redacted and the personal values already masked by the allowlist.
+extension RequestRecord: AuditBodyFields {
+    public var auditRequestID: String? { requestID }
+    public var auditSite: String? { siteID }
+    public var auditOperation: String? { operationID }
+    public var auditMethod: String? { method.isEmpty ? nil : method }
+    public var auditPath: String? { path.isEmpty ? nil : AuditRedaction.path(path) }
+    public var auditClient: String? { clientAddress }
+    public var auditOutcome: String? { outcome }
+    public var auditStatus: Int? { status }
+    public var auditUpstreamStatus: Int? { upstreamStatus }
+    public var auditUpstreamMicros: Int? { upstreamNanos.map { Int($0 / 1000) } }
+    public var auditAttempts: Int? { attempts }
+    public var auditErrors: [AuditFieldError] { audit.errors }
+    public var auditPolicy: String? { policy }
+    public var auditTraceID: String? { traceID }
+    public var auditPersonal: AuditPersonalFields { audit.personal }
+    public var auditNote: String? { nil }
+}
