@@ -99,3 +99,29 @@ extension Fixtures {
         return [check]
     }
 }
+
+extension Fixtures {
+    /// The audit record of a forwarded subscribe.sms, with the values a real one carries (ids as long as
+    /// justgate's, the phone masked by the allowlist).
+    public static var auditRecord: AuditRecord {
+        var record = AuditRecord(time: "")
+        record.requestID = "01J9ZC4V6Q8N2M7K5T3R1X0W9Y"
+        record.site = "horoscope-daily"
+        record.operation = "subscribe.sms"
+        record.method = "POST"
+        record.path = "/api/user/v1/subscription/subscribe/sms"
+        record.client = "127.0.0.1"
+        record.outcome = "forwarded"
+        record.status = 200
+        record.upstreamStatus = 200
+        record.durationMicros = 1_234
+        record.upstreamMicros = 987
+        record.attempts = 1
+        record.traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+        record.apply(AuditAllowlist(catalogue: Catalogue()).personalFields(of: validatedSubscribe))
+        guard record.phone == "7912*****89", record.juid == "de6f0132ea9e412599ae31262c45633b" else {
+            fail("the audit allowlist did not mask the subscribe.sms fixture as expected")
+        }
+        return record
+    }
+}

@@ -139,6 +139,53 @@ public enum MicroCases {
                 for _ in 0..<count { sink(RateLimitFields.standingItemSerialised(name: "sms-per-number", standing: standing)) }
             }
         },
+        MicroCase(name: "audit.personal.mask", summary: "audit allowlist of the validated subscribe.sms: juid kept, phone masked") {
+            let allowlist = AuditAllowlist(catalogue: Catalogue())
+            let fields = Fixtures.validatedSubscribe
+            return { count in
+                for _ in 0..<count { sink(allowlist.personalFields(of: fields)) }
+            }
+        },
+        MicroCase(name: "audit.body.encode", summary: "audit record of a forwarded subscribe.sms, request_id … note, as a loop encodes it") {
+            let record = Fixtures.auditRecord
+            var out: [UInt8] = []
+            out.reserveCapacity(1024)
+            return { count in
+                for _ in 0..<count {
+                    out.removeAll(keepingCapacity: true)
+                    AuditRecordEncoding.body(record, into: &out)
+                }
+                sink(out.count)
+            }
+        },
+        MicroCase(name: "audit.chain.seal", summary: "writer thread: time, seq, prev and HMAC-SHA-256 around that body, into the write buffer") {
+            var body: [UInt8] = []
+            AuditRecordEncoding.body(Fixtures.auditRecord, into: &body)
+            var chain = AuditChain(hasher: AuditHasher(key: Array("bench-audit-key-0123456789abcdef".utf8)))
+            var pending: [UInt8] = []
+            pending.reserveCapacity(1 << 16)
+            return { count in
+                body.withUnsafeBytes { raw in
+                    for index in 0..<count {
+                        if pending.count > 60_000 { pending.removeAll(keepingCapacity: true) }
+                        chain.sealRequest(unixMillis: 1_796_000_000_000 + Int64(index), body: raw, into: &pending)
+                    }
+                }
+                sink(pending.count)
+            }
+        },
+        MicroCase(name: "audit.hmac", summary: "the keyed hash alone: HMAC-SHA-256 of 520 bytes, about one record") {
+            let hasher = AuditHasher(key: Array("bench-audit-key-0123456789abcdef".utf8))
+            let data = [UInt8](repeating: 0x41, count: 520)
+            var out: [UInt8] = []
+            out.reserveCapacity(128)
+            return { count in
+                data.withUnsafeBytes { raw in
+                    for _ in 0..<count { out.removeAll(keepingCapacity: true); hasher.appendHash(of: raw, to: &out) }
+                }
+                sink(out.count)
+            }
+        },
         MicroCase(name: "json.decode", summary: "JSON object, 4 string members, 119 bytes") {
             { count in
                 Fixtures.jsonBodyBytes.withUnsafeBytes { raw in
