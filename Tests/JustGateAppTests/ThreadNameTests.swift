@@ -1,5 +1,6 @@
 import Foundation
 import JustGateApp
+import JustGateServer
 import Testing
 
 /// The threads justgate starts carry names the kernel shows (`top -H`, `ps -L`, /proc/PID/task/TID/comm).
@@ -31,6 +32,17 @@ struct ThreadNameTests {
         #expect(names.contains("jg-loop-0"), "\(names)")
         #expect(names.contains("jg-loop-1"), "\(names)")
         _ = gateway
+    }
+
+    @Test func aServerCanNameItsLoopsApart() throws {
+        let loopback = try #require(SocketAddress(host: "127.0.0.1", port: 0))
+        var configuration = ServerConfiguration(address: loopback, workers: 1)
+        configuration.threadNamePrefix = "jg-namecheck"
+        let server = HTTPServer(configuration: configuration) { _ in ServerStartTests.Answering() }
+        try server.start()
+        defer { server.stop() }
+        let names = ThreadNameTests.threadNames(including: "jg-namecheck-0")
+        #expect(names.contains("jg-namecheck-0"), "\(names)")
     }
 
     @Test func theLogFlusherIsNamed() {
