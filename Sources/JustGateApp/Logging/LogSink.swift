@@ -100,12 +100,17 @@ public final class LogSink: Sendable {
     /// Takes the buffer (and the count of dropped lines) and writes it; the caller holds `writing`.
     private func writePending() {
         let (bytes, dropped) = pending.withLock { state -> ([UInt8], Int) in
+            guard !state.bytes.isEmpty || state.dropped > 0 else { return ([], 0) }
+            // The taken buffer is handed over whole; the new one starts at the usual batch size, so a
+            // burst up to the bound does not keep megabytes allocated afterwards.
+            var taken: [UInt8] = []
+            swap(&taken, &state.bytes)
+            state.bytes.reserveCapacity(min(taken.count, LogSink.wakeFlusherBytes))
             defer {
-                state.bytes.removeAll(keepingCapacity: true)
                 state.dropped = 0
                 state.wakeRequested = false
             }
-            return (state.bytes, state.dropped)
+            return (taken, state.dropped)
         }
         if !bytes.isEmpty { writeAll(bytes) }
         if dropped > 0 { writeAll(droppedLine(dropped)) }
