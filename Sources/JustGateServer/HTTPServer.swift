@@ -209,6 +209,7 @@ private final class LoopContext: Sendable {
     }
 
     func run() {
+        ThreadName.setCurrent("\(configuration.threadNamePrefix)-\(index)")
         let loop = EventLoop(index: index, epollFD: epollFD, wakeFD: wakeFD, listeners: [listener],
                              configuration: configuration, shared: shared)
         do {

@@ -22,6 +22,10 @@ public struct ServerConfiguration: Sendable {
     /// a share of the connections, site keys included; so by default start-up refuses a busy address,
     /// and only a deliberate hand-over (`justgate serve --replace`) joins it.
     public var joinExistingListeners = false
+    /// The loops' thread names are this and the loop's index (`jg-loop-0`), for `top -H` and `ps -L`; a
+    /// process with several servers (gateway, admin, sandbox) can tell their loops apart by it. Names are
+    /// cut to the kernel's 15 bytes.
+    public var threadNamePrefix = "jg-loop"
     /// Renders errors the server produces before a handler runs (parse errors, timeouts, overload),
     /// so the application decides their format (problem+json) in one place.
     public var errorResponse: @Sendable (_ status: Int, _ detail: String) -> HTTPResponse

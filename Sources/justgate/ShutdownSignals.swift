@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import JustGateServer
 
 /// SIGINT/SIGTERM/SIGHUP handling without async signal handlers: the signals are blocked before
 /// any thread starts (threads inherit the mask), and the main thread waits for them with `sigwait`.
@@ -32,6 +33,7 @@ struct ShutdownSignals {
     func exitOnSecondSignal() {
         var thread = pthread_t()
         let created = pthread_create(&thread, nil, { _ in
+            ThreadName.setCurrent("jg-signals")
             var set = sigset_t()
             sigemptyset(&set)
             sigaddset(&set, SIGINT)

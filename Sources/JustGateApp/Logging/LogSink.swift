@@ -1,30 +1,59 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import Foundation
+import JustGateServer
 import Synchronization
 
 /// Where log lines go: one descriptor (stderr by default).
 ///
-/// Lines are appended to a buffer under a lock and written in batches, at most `flushIntervalMs`
-/// after they were logged (or at once when the buffer passes 64 KiB), so a busy gateway makes one
-/// `write(2)` per batch instead of one per request, and loops never wait on the descriptor.
-/// `flush()` writes what is pending; `serve` calls it before exiting.
+/// Lines are appended to a buffer under a lock and written in batches by the sink's own flusher
+/// thread (`jg-log`), at most `flushIntervalMs` after they were logged, or as soon as the flusher is
+/// woken because the buffer passed 64 KiB. So a busy gateway makes one `write(2)` per batch instead of
+/// one per request, and the event loops that log never touch the descriptor: a stderr pipe whose
+/// reader stopped blocks the flusher, never a loop.
+///
+/// While the descriptor does not drain, the buffer grows to at most `maxBufferedBytes` (plus one line);
+/// beyond that lines are dropped and counted, and the next batch that is written ends with one
+/// line saying how many were lost. A stalled log reader costs log lines, never requests.
+///
+/// `flush()` writes what is pending on the calling thread (it may block on a blocked descriptor), so
+/// it is for `serve`'s main thread and tests, never for a loop.
 public final class LogSink: Sendable {
     private let fd: Int32
-    private let pending = Mutex<[UInt8]>([])
+    private let pending = Mutex<Pending>(Pending())
+    /// Held while bytes are taken from `pending` and written, so batches reach the descriptor in the
+    /// order they were taken even when `flush()` and the flusher thread run at once. Loops never take it.
+    private let writing = Mutex<Void>(())
+    /// Signalled by `append` when the buffer passes `wakeFlusherBytes`; the flusher waits on it with
+    /// its interval as the timeout.
+    private let wake = DispatchSemaphore(value: 0)
     private let flushIntervalMs: Int
-    private static let immediateFlushBytes = 64 * 1024
+    private let maxBufferedBytes: Int
+    private static let wakeFlusherBytes = 64 * 1024
 
     /// Text lines instead of JSON (`log.format: text`); `nil` writes lines as they are given.
     private let text: TextLogLine?
 
+    private struct Pending {
+        var bytes: [UInt8] = []
+        /// Lines dropped because the buffer was full, not yet reported.
+        var dropped = 0
+        /// The flusher was signalled and has not taken the buffer yet: one wake-up per batch, not per line.
+        var wakeRequested = false
+    }
+
     /// - Parameters:
-    ///   - flushIntervalMs: 0 writes every line at once (tests, and tools that tail the log).
+    ///   - flushIntervalMs: 0 writes every line at once on the calling thread, with no flusher and
+    ///     no bound (tests only: a loop would wait on the descriptor).
+    ///   - maxBufferedBytes: how much may wait for a descriptor that does not drain before lines are dropped.
     ///   - text: renders each JSON line as text for a terminal (`log.format: text`).
-    public init(fd: Int32 = 2, flushIntervalMs: Int = 50, text: TextLogLine? = nil) {
+    public init(fd: Int32 = 2, flushIntervalMs: Int = 50, maxBufferedBytes: Int = 4 * 1024 * 1024,
+                text: TextLogLine? = nil) {
         self.fd = fd
         self.flushIntervalMs = flushIntervalMs
+        self.maxBufferedBytes = maxBufferedBytes
         self.text = text
         if flushIntervalMs > 0 { startFlusher() }
     }
@@ -42,43 +71,92 @@ public final class LogSink: Sendable {
     }
 
     private func append(_ line: (inout [UInt8]) -> Void) {
-        let ready: [UInt8]? = pending.withLock { buffer in
-            line(&buffer)
-            buffer.append(0x0A)
-            guard flushIntervalMs == 0 || buffer.count >= LogSink.immediateFlushBytes else { return nil }
-            defer { buffer.removeAll(keepingCapacity: true) }
-            return buffer
+        if flushIntervalMs == 0 {
+            writing.withLock { _ in
+                pending.withLock { line(&$0.bytes); $0.bytes.append(0x0A) }
+                writePending()
+            }
+            return
         }
-        if let ready { writeAll(ready) }
+        let wakeFlusher = pending.withLock { state -> Bool in
+            guard state.bytes.count < maxBufferedBytes else {
+                state.dropped += 1
+                return false
+            }
+            line(&state.bytes)
+            state.bytes.append(0x0A)
+            guard state.bytes.count >= LogSink.wakeFlusherBytes, !state.wakeRequested else { return false }
+            state.wakeRequested = true
+            return true
+        }
+        if wakeFlusher { wake.signal() }
     }
 
-    /// Writes every pending line now.
+    /// Writes every pending line now, on the calling thread.
     public func flush() {
-        let ready = pending.withLock { buffer -> [UInt8] in
-            defer { buffer.removeAll(keepingCapacity: true) }
-            return buffer
-        }
-        if !ready.isEmpty { writeAll(ready) }
+        writing.withLock { _ in writePending() }
     }
 
+    /// Takes the buffer (and the count of dropped lines) and writes it; the caller holds `writing`.
+    private func writePending() {
+        let (bytes, dropped) = pending.withLock { state -> ([UInt8], Int) in
+            guard !state.bytes.isEmpty || state.dropped > 0 else { return ([], 0) }
+            // The taken buffer is handed over whole; the new one starts at the usual batch size, so a
+            // burst up to the bound does not keep megabytes allocated afterwards.
+            var taken: [UInt8] = []
+            swap(&taken, &state.bytes)
+            state.bytes.reserveCapacity(min(taken.count, LogSink.wakeFlusherBytes))
+            defer {
+                state.dropped = 0
+                state.wakeRequested = false
+            }
+            return (taken, state.dropped)
+        }
+        if !bytes.isEmpty { writeAll(bytes) }
+        if dropped > 0 { writeAll(droppedLine(dropped)) }
+    }
+
+    /// The line that reports lost lines, in the sink's format.
+    private func droppedLine(_ count: Int) -> [UInt8] {
+        var line = "{\"time\":\"\(LogTimestamp.now())\",\"level\":\"warning\",\"logger\":\"justgate\","
+        line += "\"message\":\"log: \(count) lines dropped because the log output was not being read\"}"
+        var bytes = text.map { $0.render(Array(line.utf8)) } ?? Array(line.utf8)
+        bytes.append(0x0A)
+        return bytes
+    }
+
+    /// Writes all of `bytes`, waiting for the descriptor when it is non-blocking and full; gives up
+    /// only on a real error (a closed pipe, a bad descriptor), since then no one can read the lines.
     private func writeAll(_ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress.map { $0 + offset }, $0.count - offset) }
-            if written > 0 { offset += written } else if written < 0 && errno == EINTR { continue } else { return }
+            if written > 0 {
+                offset += written
+            } else if written < 0 && errno == EINTR {
+                continue
+            } else if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&descriptor, 1, -1)
+            } else {
+                return
+            }
         }
     }
 
-    /// A detached thread that flushes every `flushIntervalMs`; it holds the sink weakly and ends with it.
+    /// A detached thread that flushes every `flushIntervalMs`, or sooner when `append` wakes it; it
+    /// holds the sink weakly and ends with it.
     private func startFlusher() {
-        let interval = UInt32(flushIntervalMs * 1000)
+        let interval = flushIntervalMs
+        let wake = self.wake
         let thread = Thread { [weak self] in
-            while let sink = self {
-                usleep(interval)
+            ThreadName.setCurrent("jg-log")
+            while true {
+                _ = wake.wait(timeout: .now() + .milliseconds(interval))
+                guard let sink = self else { return }
                 sink.flush()
             }
         }
-        thread.name = "justgate-log-flush"
         thread.start()
     }
 

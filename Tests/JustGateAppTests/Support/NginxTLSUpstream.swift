@@ -5,7 +5,8 @@ import Foundation
 
 /// Debian's nginx as a TLS upstream that can offer HTTP/2 (ALPN), with a throwaway CA and a
 /// certificate for 127.0.0.1 made per test. It answers every call after `delaySeconds` (echo_sleep,
-/// from libnginx-mod-http-echo) so that concurrent calls overlap, answers 401 unless X-AUTH-TOKEN is
+/// from libnginx-mod-http-echo) so that concurrent calls overlap, or passes it to a backend that holds
+/// answers until every call has arrived, answers 401 unless X-AUTH-TOKEN is
 /// `token`, and logs each call as "<connection number> <protocol> <status> <end> <duration>", so a
 /// test can see how many connections carried which calls, and which calls were in flight together. One process (master_process off), stopped by `stop()`.
 final class NginxTLSUpstream {
@@ -16,8 +17,6 @@ final class NginxTLSUpstream {
         /// When nginx received the call and when it finished it, in seconds on nginx's clock.
         var start: Double
         var end: Double
-
-        func overlaps(_ other: Call) -> Bool { start < other.end && other.start < end }
     }
 
     static let nginx = "/usr/sbin/nginx"
@@ -28,7 +27,9 @@ final class NginxTLSUpstream {
     private let process: ChildProcess
     var caFile: String { directory + "/ca.pem" }
 
-    init(offersHTTP2: Bool, token: String, delaySeconds: Double = 0.3) throws {
+    /// - Parameter answersFrom: a port on 127.0.0.1 that nginx proxies every call to (a `HeldAnswersBackend`),
+    ///   instead of answering itself after `delaySeconds`.
+    init(offersHTTP2: Bool, token: String, delaySeconds: Double = 0.3, answersFrom backendPort: Int? = nil) throws {
         for path in [NginxTLSUpstream.nginx, NginxTLSUpstream.echoModule] where !FileManager.default.fileExists(atPath: path) {
             throw RawHTTPClient.ClientError(description: "\(path) is missing: run `make deps` (installs nginx and libnginx-mod-http-echo)")
         }
@@ -36,6 +37,8 @@ final class NginxTLSUpstream {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try NginxTLSUpstream.makeCertificates(in: directory)
         let chosen = try ClosedPort.make()
+        let answer = backendPort.map { "proxy_pass http://127.0.0.1:\($0);" }
+            ?? "default_type application/json; echo_sleep \(delaySeconds); echo -n \"[35,36]\";"
         let config = """
             load_module \(NginxTLSUpstream.echoModule);
             daemon off;
@@ -56,7 +59,7 @@ final class NginxTLSUpstream {
                 ssl_certificate \(directory)/server.pem;
                 ssl_certificate_key \(directory)/server.key;
                 if ($http_x_auth_token != "\(token)") { return 401; }
-                location / { default_type application/json; echo_sleep \(delaySeconds); echo -n "[35,36]"; }
+                location / { \(answer) }
               }
             }
             """
