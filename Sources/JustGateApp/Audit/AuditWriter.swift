@@ -26,7 +26,7 @@ public final class AuditWriter: Sendable {
     /// Sealed bytes the writer holds while the file cannot be written; beyond it records wait in the lanes.
     static let maxPendingBytes = 1 << 20
     /// How long a busy writer waits between batches: records reach the file at most this much later.
-    static let batchIntervalMs = 2
+    static let batchIntervalMs = 10
 
     /// Where one event loop leaves the records of its finished requests for the writer thread.
     ///
@@ -38,6 +38,10 @@ public final class AuditWriter: Sendable {
             /// `order` is the monotonic clock when it was queued, so the writer can merge lanes in that order.
             var bytes: [UInt8] = []
             var count = 0
+            /// Where a record is encoded before it is copied to `bytes`: it stays in the loop's cache, while
+            /// `bytes` travels to the writer's core and back with every batch, so only the bytes of the record
+            /// itself should touch it (encoding in place wrote the encoder's whole worst-case reserve there).
+            var scratch: [UInt8] = []
         }
         fileprivate let records = Mutex(Records())
         fileprivate init() {}
@@ -78,8 +82,7 @@ public final class AuditWriter: Sendable {
         let state = WriterState(file: file, chain: resumed.chain, firstRecords: resumed.firstRecords,
                                 fsync: config.fsync, logger: logger)
         let thread = Thread { [self] in
-            // Foundation sets the kernel thread name only from the thread itself (`top -H` shows it).
-            Thread.current.name = "jg-audit"
+            ThreadName.setCurrent("jg-audit")
             run(state)
         }
         thread.start()
@@ -131,11 +134,12 @@ public final class AuditWriter: Sendable {
             let order = MonotonicNanos.now()
             withUnsafeBytes(of: order.littleEndian) { records.bytes.append(contentsOf: $0) }
             withUnsafeBytes(of: receivedAtMillis.littleEndian) { records.bytes.append(contentsOf: $0) }
-            let lengthAt = records.bytes.count
-            records.bytes.append(contentsOf: repeatElement(0, count: 4))
-            AuditRecordEncoding.body(of: fields, durationMicros: durationMicros, into: &records.bytes)
-            let length = UInt32(truncatingIfNeeded: records.bytes.count - lengthAt - 4).littleEndian
-            records.bytes.withUnsafeMutableBytes { $0.storeBytes(of: length, toByteOffset: lengthAt, as: UInt32.self) }
+            records.scratch.removeAll(keepingCapacity: true)
+            AuditRecordEncoding.body(of: fields, durationMicros: durationMicros, into: &records.scratch)
+            withUnsafeBytes(of: UInt32(truncatingIfNeeded: records.scratch.count).littleEndian) {
+                records.bytes.append(contentsOf: $0)
+            }
+            records.bytes.append(contentsOf: records.scratch)
             records.count += 1
             return true
         }
@@ -245,10 +249,14 @@ public final class AuditWriter: Sendable {
     /// returns how many.
     private func sealLanes(_ state: WriterState) -> Int {
         let lanes = self.lanes.withLock { $0 }
-        while state.spares.count < lanes.count { state.spares.append([]) }
+        // Taken out of `state` for the batch: a class's stored array read per record costs a retain and an
+        // exclusivity check each time.
+        var spares = state.spares
+        state.spares = []
+        while spares.count < lanes.count { spares.append([]) }
         for (index, lane) in lanes.enumerated() {
             lane.records.withLock { records in
-                swap(&records.bytes, &state.spares[index])
+                swap(&records.bytes, &spares[index])
                 records.count = 0
             }
         }
@@ -258,17 +266,18 @@ public final class AuditWriter: Sendable {
             // The lane whose next record was queued first (a handful of lanes: a scan beats a heap).
             var next = -1
             var lowest = UInt64.max
-            for index in cursors.indices where cursors[index] < state.spares[index].count {
-                let order = state.spares[index].withUnsafeBytes {
+            for index in cursors.indices where cursors[index] < spares[index].count {
+                let order = spares[index].withUnsafeBytes {
                     UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: cursors[index], as: UInt64.self))
                 }
                 if order < lowest { lowest = order; next = index }
             }
             guard next >= 0 else { break }
-            cursors[next] = sealRecord(at: cursors[next], in: state.spares[next], state)
+            cursors[next] = sealRecord(at: cursors[next], in: spares[next], state)
             sealed += 1
         }
-        for index in state.spares.indices { state.spares[index].removeAll(keepingCapacity: true) }
+        for index in spares.indices { spares[index].removeAll(keepingCapacity: true) }
+        state.spares = spares
         return sealed
     }
 

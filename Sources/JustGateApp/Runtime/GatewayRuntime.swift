@@ -169,10 +169,11 @@ public final class GatewayRuntime: Sendable {
                 return (outcome.applied, outcome.message)
             })
         let tokenHash = config.adminTokenSHA256
-        let adminServer = HTTPServer(
-            configuration: ServerConfiguration(address: address, workers: 1, maxConnections: 64, headerTimeoutMs: 5000,
-                                               bodyTimeoutMs: 5000, idleTimeoutMs: 30_000, drainTimeoutMs: 1000),
-            handlerFactory: { _ in AdminHandler(actions: actions, tokenHash: tokenHash) })
+        var configuration = ServerConfiguration(address: address, workers: 1, maxConnections: 64, headerTimeoutMs: 5000,
+                                                bodyTimeoutMs: 5000, idleTimeoutMs: 30_000, drainTimeoutMs: 1000)
+        configuration.threadNamePrefix = "jg-admin"
+        let adminServer = HTTPServer(configuration: configuration,
+                                     handlerFactory: { _ in AdminHandler(actions: actions, tokenHash: tokenHash) })
         return (adminServer, try adminServer.start())
     }
 

@@ -16,9 +16,9 @@ public final class SandboxServer: Sendable {
     public init(listen: SocketAddress, tokens: Set<String>, workers: Int = 1,
                 failures: SandboxFailures = SandboxFailures()) throws {
         let api = SandboxAPI(tokens: tokens, clock: { Int64(time(nil)) }, failures: failures)
-        let server = HTTPServer(
-            configuration: ServerConfiguration(address: listen, workers: workers),
-            handlerFactory: { _ in SandboxHandler(api: api) })
+        var configuration = ServerConfiguration(address: listen, workers: workers)
+        configuration.threadNamePrefix = "jg-sandbox"
+        let server = HTTPServer(configuration: configuration, handlerFactory: { _ in SandboxHandler(api: api) })
         self.address = try server.start()
         self.api = api
         self.server = server
