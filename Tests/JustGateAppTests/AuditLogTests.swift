@@ -211,7 +211,8 @@ struct AuditLogTests {
         defer { try? FileManager.default.removeItem(atPath: moved) }
         _ = FileManager.default.createFile(atPath: gateway.auditDirectory, contents: Data("not a directory".utf8))
         var status = 200
-        let deadline = Date().addingTimeInterval(5)
+        // Generous deadlines: liveness checks (the writer notices within ~100 ms), which a loaded CI box must pass.
+        let deadline = Date().addingTimeInterval(15)
         status = served
         while status != 503 && Date() < deadline {
             status = try gateway.send("GET", target).status
@@ -223,14 +224,14 @@ struct AuditLogTests {
         #expect(refused.header("Content-Type") == "application/problem+json")
 
         try FileManager.default.removeItem(atPath: gateway.auditDirectory)
-        let recovered = Date().addingTimeInterval(5)
+        let recovered = Date().addingTimeInterval(15)
         while status == 503 && Date() < recovered {
             status = try gateway.send("GET", target).status
             usleep(20_000)
         }
         #expect(status == served)
         var log = gateway.logText()
-        let logged = Date().addingTimeInterval(2)
+        let logged = Date().addingTimeInterval(10)
         while !log.contains("audit log writable again") && Date() < logged {
             usleep(20_000)
             log = gateway.logText()
