@@ -469,7 +469,7 @@ def audit_cost_text(cost):
     return "\n".join([
         f"What the audit log costs (fixed offered rate: {cost['scenario']}, wrk -t{cost['wrk_threads']} "
         f"-c{cost['connections']}, each connection pausing {cost['pace_ms']} ms after every answer; "
-        f"{cost['rounds_run']} rounds of {cost['duration']} per variant). justgate and justgate-noaudit differ only in "
+        f"{cost['rounds_run']} round{'' if cost['rounds_run'] == 1 else 's'} of {cost['duration']} per variant). justgate and justgate-noaudit differ only in "
         "audit.enabled (both count the bench-site policy in memory); each round starts both afresh and alternates "
         "which runs first; medians are over rounds, the difference is taken within each round. CPU/req: the whole "
         "process's CPU per answered request; audit writer CPU/record: the jg-audit thread's alone (it seals, writes "
