@@ -26,6 +26,7 @@ def parse_args():
     parser.add_argument("--idle", required=True)
     parser.add_argument("--mallocs", help="JSON: per scenario, justgate's requests and malloc calls")
     parser.add_argument("--keys", help="JSON: requests and RSS before/after of the rate-limit key footprint run")
+    parser.add_argument("--audit-cost", help="JSON lines: the audit-cost pass, one per run of justgate or justgate-noaudit")
     parser.add_argument("--out-dir", required=True)
     parser.add_argument("--duration", required=True)
     parser.add_argument("--repeat", type=int, default=1)
@@ -169,6 +170,109 @@ def build_rows(runs):
         row["targets"] = {target: median_round(summaries) for target, summaries in rounds[key].items()}
         row["justgate_vs_best_anchor"] = compare(row["targets"])
     return list(rows.values())
+
+
+AUDITED, UNAUDITED = "justgate", "justgate-noaudit"
+
+
+def paced_run(run):
+    """One run of the audit-cost pass: summarize()'s numbers plus the audit writer thread's CPU."""
+    summary = summarize(run)
+    summary.update({"round": run["round"], "position": run["position"], "writer_found": run["writer_found"],
+                    "writer_cpu_seconds": run["writer_cpu_seconds"], "audit_records": run["audit_records"]})
+    requests = summary.get("requests")
+    summary["writer_cpu_us_per_record"] = (
+        round(float(run["writer_cpu_seconds"]) * 1e6 / requests, 2)
+        if run["writer_cpu_seconds"] is not None and requests else None)
+    return summary
+
+
+def paced_problem(target, summary):
+    """Why a run of the audit-cost pass cannot be compared, or None: only all-2xx runs are timed."""
+    probe = summary.get("probe")
+    if "error" in summary:
+        return summary["error"]
+    if not probe or probe["non2xx"] or not 200 <= probe["first_status"] <= 299:
+        return f"verification run answered {json.dumps(probe)}"
+    if summary["errors_total"]:
+        return f"{summary['non2xx']} non-2xx, socket errors {summary['socket_errors']}"
+    if target == AUDITED and not summary["writer_found"]:
+        return "no jg-audit thread: the audit log was not on (or the binary predates the writer's name)"
+    if target == UNAUDITED and summary["writer_found"]:
+        return "a jg-audit thread runs although audit.enabled is false"
+    if target == AUDITED and (summary["audit_records"] or 0) < summary["requests"]:
+        return f"{summary['audit_records']} audit records on disk for {summary['requests']} answered requests"
+    return None
+
+
+def spread(values):
+    """Median, min and max, rounded; None for no values."""
+    if not values:
+        return None
+    return {"median": round(statistics.median(values), 2), "min": round(min(values), 2), "max": round(max(values), 2)}
+
+
+def audit_cost(lines):
+    """The audit-cost pass: per variant the median over its clean runs, and per round the paired
+    difference justgate minus justgate-noaudit (both runs of the round clean), summarized by median and range.
+    Empty when the pass did not run."""
+    if not lines:
+        return {}
+    rounds, problems = {}, []
+    for line in lines:
+        summary = paced_run(line)
+        problem = paced_problem(line["target"], summary)
+        if problem:
+            summary["problem"] = problem
+            problems.append(f"audit cost round {line['round']} {line['target']}: {problem}")
+        rounds.setdefault(line["round"], {})[line["target"]] = summary
+    variants = {}
+    for target in (AUDITED, UNAUDITED):
+        clean_runs = [pair[target] for pair in rounds.values() if target in pair and "problem" not in pair[target]]
+        def median_of(pick):
+            values = [pick(run) for run in clean_runs if pick(run) is not None]
+            return round(statistics.median(values), 2) if values else None
+        variants[target] = {
+            "runs": len(clean_runs),
+            "requests_per_sec_median": median_of(lambda run: run["requests_per_sec"]),
+            "cpu_us_per_request_median": median_of(lambda run: run["cpu_us_per_request"]),
+            "latency_p50_us_median": median_of(lambda run: run["latency_us"]["p50"]),
+            "latency_p99_us_median": median_of(lambda run: run["latency_us"]["p99"]),
+            "writer_cpu_us_per_record_median": median_of(lambda run: run["writer_cpu_us_per_record"]),
+        }
+    paired = []
+    for number in sorted(rounds):
+        pair = rounds[number]
+        entry = {"round": number, "first": min(pair, key=lambda target: pair[target]["position"]), "runs": pair}
+        audited, unaudited = pair.get(AUDITED), pair.get(UNAUDITED)
+        if audited and unaudited and "problem" not in audited and "problem" not in unaudited:
+            entry["cpu_us_per_request_diff"] = round(audited["cpu_us_per_request"] - unaudited["cpu_us_per_request"], 2)
+            entry["p99_us_diff"] = audited["latency_us"]["p99"] - unaudited["latency_us"]["p99"]
+            entry["requests_per_sec_diff"] = round(audited["requests_per_sec"] - unaudited["requests_per_sec"], 1)
+        paired.append(entry)
+    with_diff = [entry for entry in paired if "cpu_us_per_request_diff" in entry]
+    cpu = spread([entry["cpu_us_per_request_diff"] for entry in with_diff])
+    p99 = spread([entry["p99_us_diff"] for entry in with_diff])
+    first = lines[0]
+    return {
+        "scenario": first["scenario"],
+        "connections": first["connections"],
+        "pace_ms": first["pace_ms"],
+        "duration": first["duration"],
+        "wrk_threads": first["wrk_threads"],
+        "rounds_run": len(rounds),
+        "rounds_paired": len(with_diff),
+        "variants": variants,
+        "cpu_us_per_request_diff_median": cpu and cpu["median"],
+        "cpu_us_per_request_diff_min": cpu and cpu["min"],
+        "cpu_us_per_request_diff_max": cpu and cpu["max"],
+        "p99_us_diff_median": p99 and p99["median"],
+        "p99_us_diff_min": p99 and p99["min"],
+        "p99_us_diff_max": p99 and p99["max"],
+        "writer_cpu_us_per_record_median": variants[AUDITED]["writer_cpu_us_per_record_median"],
+        "rounds": paired,
+        "problems": problems,
+    }
 
 
 def cold_starts(runs):
@@ -330,6 +434,54 @@ def stage_costs_table(rows):
     return table(header, lines)
 
 
+def us(value, signed=False, digits=1):
+    return "-" if value is None else (f"{value:+.{digits}f}us" if signed else f"{value:.{digits}f}us")
+
+
+def audit_cost_text(cost):
+    """The audit-cost section: one sentence of method, then per variant the medians and the paired differences."""
+    if not cost:
+        return None
+    audited, unaudited = cost["variants"][AUDITED], cost["variants"][UNAUDITED]
+    def row(name, numbers):
+        rps = numbers["requests_per_sec_median"]
+        return [name, numbers["runs"], "-" if rps is None else f"{rps:,.0f}", us(numbers["cpu_us_per_request_median"]),
+                ms(numbers["latency_p50_us_median"]), ms(numbers["latency_p99_us_median"]),
+                us(numbers["writer_cpu_us_per_record_median"], digits=2) if numbers is audited else "-"]
+    def signed_us(value):  # p99 differences are tens of microseconds: ms with two decimals would hide them
+        return "-" if value is None else f"{value:+.0f}us"
+    difference = [
+        "audit - noaudit, median of per-round differences (min..max)", cost["rounds_paired"], "",
+        "-" if cost["cpu_us_per_request_diff_median"] is None else
+        f"{us(cost['cpu_us_per_request_diff_median'], True, 2)} ({us(cost['cpu_us_per_request_diff_min'], True, 2)}.."
+        f"{us(cost['cpu_us_per_request_diff_max'], True, 2)})",
+        "",
+        "-" if cost["p99_us_diff_median"] is None else
+        f"{signed_us(cost['p99_us_diff_median'])} ({signed_us(cost['p99_us_diff_min'])}..{signed_us(cost['p99_us_diff_max'])})",
+        "",
+    ]
+    lines = [row(f"{AUDITED} (audit log on)", audited), row(UNAUDITED, unaudited), difference]
+    header = ["variant", "runs", "req/s", "CPU/req", "p50", "p99", "audit writer CPU/record"]
+    per_round = ", ".join(
+        f"{entry['round']} ({'audit' if entry['first'] == AUDITED else 'noaudit'} first) "
+        + (f"{us(entry['cpu_us_per_request_diff'], True, 2)}" if "cpu_us_per_request_diff" in entry else "not paired")
+        for entry in cost["rounds"])
+    return "\n".join([
+        f"What the audit log costs (fixed offered rate: {cost['scenario']}, wrk -t{cost['wrk_threads']} "
+        f"-c{cost['connections']}, each connection pausing {cost['pace_ms']} ms after every answer; "
+        f"{cost['rounds_run']} round{'' if cost['rounds_run'] == 1 else 's'} of {cost['duration']} per variant). justgate and justgate-noaudit differ only in "
+        "audit.enabled (both count the bench-site policy in memory); each round starts both afresh and alternates "
+        "which runs first; medians are over rounds, the difference is taken within each round. CPU/req: the whole "
+        "process's CPU per answered request; audit writer CPU/record: the jg-audit thread's alone (it seals, writes "
+        "and syncs; the event loops' encoding is in CPU/req). Issue 10's budget: at most +2 us per request, p99 "
+        "unchanged beyond noise.",
+        "",
+        table(header, lines),
+        "",
+        f"CPU/req difference per round: {per_round}.",
+    ])
+
+
 def cold_start_table(starts):
     lines = [[t, f"{s['median']}ms", f"{s['min']}ms", f"{s['max']}ms", s["samples"]] for t, s in starts.items()]
     return table(["target", "cold start median", "min", "max", "starts"], lines)
@@ -391,9 +543,9 @@ def markdown(report, targets):
            if "curlfloor" in targets else "")
         + (" jg ... vs best: justgate divided by the anchor with the higher req/s (throughput; above 1 is better) "
            "and by the anchor with the lower p99 (latency; below 1 is better)." if "justgate" in targets else ""),
-        "",
-        cold_start_table(report["cold_start_ms"]),
     ]
+    if report["cold_start_ms"]:
+        parts += ["", cold_start_table(report["cold_start_ms"])]
     tls_rows = [row for row in report["rows"] if is_tls(row)]
     if tls_rows:
         parts += ["", "Deployment shape (BENCH_TLS=1): the upstream over TLS with a CA the bench made, offering h2 and "
@@ -413,6 +565,9 @@ def markdown(report, targets):
         grown = (keys["rss_after_kib"] - keys["rss_before_kib"]) * 1024
         parts += ["", f"Memory rate limiter: {keys['requests']:,} distinct per-IP keys grew RSS by {grown / 1048576:.1f} MiB, "
                   f"{grown / keys['requests']:.0f} bytes per key (instant, hash and table overhead)."]
+    audit = audit_cost_text(report.get("audit_cost"))
+    if audit:
+        parts += ["", audit]
     allocations = mallocs_text(report.get("justgate_mallocs"))
     if allocations:
         parts += ["", allocations]
@@ -459,8 +614,9 @@ def main():
         "idle_connections": idle,
         "justgate_mallocs": mallocs_per_request(args.mallocs),
         "limiter_keys": json.load(open(args.keys)) if args.keys and os.path.exists(args.keys) else {},
+        "audit_cost": audit_cost(read_lines(args.audit_cost)) if args.audit_cost and os.path.exists(args.audit_cost) else {},
     }
-    report["warnings"] = warnings_for(rows, idle)
+    report["warnings"] = warnings_for(rows, idle) + report["audit_cost"].get("problems", [])
     os.makedirs(args.out_dir, exist_ok=True)
     with open(os.path.join(args.out_dir, "latest.json"), "w") as out:
         json.dump(report, out, indent=2)

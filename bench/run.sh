@@ -36,6 +36,14 @@
 #                           upstream connections (= TLS handshakes) opened per 1,000 calls. 0 skips it;
 #                           "only" runs just this pass
 #   BENCH_TLS_CONNECTIONS   connection counts for the deployment shape (default: BENCH_CONNECTIONS)
+#   BENCH_AUDIT_COST        1 (default) also runs the audit-cost pass: justgate (audit log on) and justgate-noaudit (the
+#                           same config with audit.enabled: false) at a fixed offered rate (bench/wrk/subscribe.sms.paced.lua),
+#                           each started afresh, BENCH_AUDIT_COST_ROUNDS rounds that alternate which goes first; 0 skips
+#                           it; "only" runs just this pass (with the plain upstream it needs). BENCH_TLS=only skips it.
+#   BENCH_AUDIT_COST_CONNECTIONS  wrk connections of that pass (default 100)
+#   BENCH_AUDIT_COST_PACE_MS      whole ms each connection waits after an answer before the next request (default 5)
+#   BENCH_AUDIT_COST_DURATION     wrk duration of each of its runs (default 10s)
+#   BENCH_AUDIT_COST_ROUNDS       its rounds (default 5)
 #   BENCH_KEEP_TMP=1        keep the temporary folder (configs, logs, raw wrk output)
 #
 # Everything listens on 127.0.0.1 on ports picked at run time. Each measured run
@@ -61,6 +69,19 @@ NGINX_KEEPALIVE="${BENCH_NGINX_KEEPALIVE:-1024}"
 TLS="${BENCH_TLS:-1}"
 TLS_CONNECTIONS="${BENCH_TLS_CONNECTIONS:-$CONNECTIONS}"
 TLS_DELAY_MS="${BENCH_TLS_DELAY_MS:-20}"
+KEYS="${BENCH_KEYS:-1}"
+AUDIT_COST="${BENCH_AUDIT_COST:-1}"
+AUDIT_COST_CONNECTIONS="${BENCH_AUDIT_COST_CONNECTIONS:-100}"
+AUDIT_COST_PACE_MS="${BENCH_AUDIT_COST_PACE_MS:-5}"
+AUDIT_COST_DURATION="${BENCH_AUDIT_COST_DURATION:-10s}"
+AUDIT_COST_ROUNDS="${BENCH_AUDIT_COST_ROUNDS:-5}"
+# Set while the audit-cost pass runs: its justgate variant then writes the audit log whatever BENCH_AUDIT says.
+AUDIT_COST_PASS=0
+if [[ "$AUDIT_COST" == "only" ]]; then
+  # Just the audit-cost pass and the plain upstream; BENCH_TLS=only still adds the deployment shape.
+  [[ "$TLS" == "only" ]] || TLS=0
+  FLOOR=0 REDIS=0 MALLOCS=0 KEYS=0 IDLE_CONNECTIONS=0
+fi
 # Set while the deployment-shape pass runs: the targets' upstream is then https:// on UPSTREAM_PORT,
 # trusted through TLS_DIR/ca.pem, and its stub_status answers on UPSTREAM_STATUS_PORT.
 TLS_PASS=0
@@ -119,12 +140,24 @@ check_inputs() {
     die "BENCH_TLS needs nginx's echo module for the upstream's delay (apt install libnginx-mod-http-echo)"
   fi
   [[ "$DURATION" =~ ^[0-9]+[smh]?$ ]] || die "BENCH_DURATION '$DURATION' must look like 10, 10s, 1m or 1h"
+  [[ "$AUDIT_COST" =~ ^(0|1|only)$ ]] || die "BENCH_AUDIT_COST '$AUDIT_COST' must be 0, 1 or only"
+  if [[ "$AUDIT_COST" == "only" && "$SKIP_JUSTGATE" == "1" ]]; then
+    die "BENCH_AUDIT_COST=only measures justgate, so it cannot be combined with BENCH_SKIP_JUSTGATE=1"
+  fi
+  [[ "$AUDIT_COST_CONNECTIONS" =~ ^[1-9][0-9]*$ ]] ||
+    die "BENCH_AUDIT_COST_CONNECTIONS '$AUDIT_COST_CONNECTIONS' must be a positive whole number"
+  [[ "$AUDIT_COST_PACE_MS" =~ ^[0-9]+$ ]] ||
+    die "BENCH_AUDIT_COST_PACE_MS '$AUDIT_COST_PACE_MS' must be a whole number of milliseconds (wrk's delay() has no finer unit)"
+  [[ "$AUDIT_COST_DURATION" =~ ^[0-9]+[smh]?$ ]] ||
+    die "BENCH_AUDIT_COST_DURATION '$AUDIT_COST_DURATION' must look like 10, 10s, 1m or 1h"
+  [[ "$AUDIT_COST_ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_AUDIT_COST_ROUNDS '$AUDIT_COST_ROUNDS' must be a positive whole number"
 }
 
-# wrk's duration in whole seconds, for the outer `timeout` bound.
+# A wrk duration (default BENCH_DURATION) in whole seconds, for the outer `timeout` bound.
 duration_seconds() {
-  local n="${DURATION%[smh]}"
-  case "$DURATION" in
+  local duration="${1:-$DURATION}"
+  local n="${duration%[smh]}"
+  case "$duration" in
     *m) echo $((n * 60)) ;;
     *h) echo $((n * 3600)) ;;
     *) echo "$n" ;;
@@ -187,6 +220,29 @@ tree_cpu_seconds() {
     ticks=$((ticks + fields[11] + fields[12])) # utime, stime (fields 14 and 15)
   done
   awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
+
+# The thread id of justgate's audit writer (the task whose comm is jg-audit); nothing when it has none.
+audit_writer_tid() {
+  local pid="$1" task
+  for task in /proc/"$pid"/task/*; do
+    if [[ "$(cat "$task/comm" 2>/dev/null || true)" == "jg-audit" ]]; then
+      echo "${task##*/}"
+      return 0
+    fi
+  done
+  return 0
+}
+
+# User+system CPU seconds used so far by one thread, or null when there is no such thread.
+thread_cpu_seconds() {
+  local pid="$1" tid="$2" stat rest
+  local -a fields
+  stat="$(cat "/proc/$pid/task/$tid/stat" 2>/dev/null || true)"
+  if [[ -z "$tid" || -z "$stat" ]]; then echo null; return 0; fi
+  rest="${stat##*) }"
+  read -r -a fields <<<"$rest"
+  awk -v t=$((fields[11] + fields[12])) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
 }
 
 stop_tree() {
@@ -371,10 +427,12 @@ EOF
 
 # justgate as operators run it: a site-wide rate-limit policy on (generous enough never to refuse),
 # counted in memory, or in Redis for justgate-redis, and the audit log on (BENCH_AUDIT=false turns it
-# off); justgate-bare has neither, so the difference is what those stages cost.
+# off); justgate-bare has neither, so the difference is what those stages cost. justgate-noaudit is
+# justgate with only the audit log off, for the audit-cost pass (where justgate always has it on).
 write_justgate_conf() {
   local dir="$1" port="$2" variant="$3" key_sha256 limits="" rate_limit="" audit="${BENCH_AUDIT:-true}"
-  [[ "$variant" == "justgate-bare" ]] && audit=false
+  [[ "$variant" == "justgate-bare" || "$variant" == "justgate-noaudit" ]] && audit=false
+  [[ "$variant" == "justgate" ]] && ((AUDIT_COST_PASS)) && audit=true
   key_sha256="$(printf '%s' "$SITE_KEY" | sha256sum | cut -d' ' -f1)"
   if [[ "$variant" != "justgate-bare" ]]; then
     limits="    limits:
@@ -440,27 +498,29 @@ build_floor() {
 TARGET_PID=""
 TARGET_PORT=""
 TARGET_COLD_MS=""
+TARGET_DIR=""
 
 # Starts a fresh instance of a server, on a new port, and waits until it answers.
-# Sets TARGET_PID, TARGET_PORT and TARGET_COLD_MS (spawn to first HTTP answer).
+# Sets TARGET_PID, TARGET_PORT, TARGET_DIR (its configs and logs) and TARGET_COLD_MS (spawn to first HTTP answer).
 start_target() {
   local name="$1" dir port spawned
   dir="$(mktemp -d "$TMP_DIR/$name.XXXX")"
   chmod 755 "$dir"
+  TARGET_DIR="$dir"
   port="$(free_port)"
   case "$name" in
     upstream) write_upstream_conf "$dir" "$port" ;;
     tls-upstream) write_tls_upstream_conf "$dir" "$port" ;;
     nginx) write_nginx_proxy_conf "$dir" "$port" ;;
     haproxy) write_haproxy_conf "$dir" "$port" ;;
-    justgate | justgate-bare | justgate-redis | justgate-keys) write_justgate_conf "$dir" "$port" "$name" ;;
+    justgate | justgate-bare | justgate-redis | justgate-keys | justgate-noaudit) write_justgate_conf "$dir" "$port" "$name" ;;
     curlfloor) ;;
   esac
   spawned="$(now_ms)"
   case "$name" in
     upstream | tls-upstream | nginx) nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >"$dir/stdout.log" 2>&1 & ;;
     haproxy) haproxy -db -f "$dir/haproxy.cfg" >"$dir/stdout.log" 2>&1 & ;;
-    justgate | justgate-bare | justgate-redis | justgate-keys)
+    justgate | justgate-bare | justgate-redis | justgate-keys | justgate-noaudit)
       JUST_TOKEN_BENCH="$UPSTREAM_TOKEN" JUST_AUDIT_KEY_BENCH="bench-audit-key-0123456789abcdef" "$JUSTGATE_BIN" serve \
         --config "$dir/justgate.yaml" >"$dir/stdout.log" 2>&1 & ;;
     curlfloor) "$FLOOR_BIN" "$port" "http://127.0.0.1:$UPSTREAM_PORT" "$UPSTREAM_TOKEN" "$WORKERS" >"$dir/stdout.log" 2>&1 & ;;
@@ -656,6 +716,67 @@ run_tls_pass() {
   UPSTREAM_PORT="$PLAIN_UPSTREAM_PORT"
 }
 
+# What the audit log alone costs. justgate and justgate-noaudit differ only in audit.enabled, and wrk
+# offers both the same steady rate (each connection pauses BENCH_AUDIT_COST_PACE_MS after every answer)
+# instead of saturating them: at saturation CPU per request moves with throughput, and run-to-run noise
+# of about 2 us hides a cost of that size. Each round starts both afresh and alternates which runs first,
+# so the bias of going first cancels out over rounds; report.py pairs the two runs of each round.
+run_audit_cost_pass() {
+  local round order variant position
+  AUDIT_COST_PASS=1
+  log "audit cost: justgate vs justgate-noaudit, subscribe.sms paced ${AUDIT_COST_PACE_MS} ms," \
+    "c=$AUDIT_COST_CONNECTIONS, $AUDIT_COST_DURATION x $AUDIT_COST_ROUNDS rounds"
+  for ((round = 1; round <= AUDIT_COST_ROUNDS; round++)); do
+    if ((round % 2)); then order="justgate justgate-noaudit"; else order="justgate-noaudit justgate"; fi
+    position=0
+    for variant in $order; do
+      position=$((position + 1))
+      log "audit cost: $variant (round $round/$AUDIT_COST_ROUNDS)"
+      run_paced "$variant" "$round" "$position"
+    done
+  done
+  AUDIT_COST_PASS=0
+}
+
+# One run of the audit-cost pass: a fresh target, a 1-second unpaced check on one connection (warm-up,
+# and every answer read), then the paced wrk run with the CPU of the whole process and of its audit
+# writer thread read before and after. Appends a line to audit_cost.jsonl.
+run_paced() {
+  local target="$1" round="$2" position="$3"
+  local script="$BENCH_DIR/wrk/subscribe.sms.paced.lua" out="$TMP_DIR/wrk.audit-cost.$target.$round"
+  local url writer cpu_before cpu_after writer_before writer_after peak_kib records=null wrk_status=0
+  start_target "$target"
+  url="http://127.0.0.1:$TARGET_PORT"
+  BENCH_SITE_KEY="$SITE_KEY" BENCH_PROBE=1 BENCH_PACE_MS=0 timeout 30 \
+    wrk -t1 -c1 -d1s -s "$script" "$url" >"$out.probe" 2>&1 || true
+  writer="$(audit_writer_tid "$TARGET_PID")"
+  cpu_before="$(tree_cpu_seconds "$TARGET_PID")"
+  writer_before="$(thread_cpu_seconds "$TARGET_PID" "$writer")"
+  BENCH_SITE_KEY="$SITE_KEY" BENCH_PACE_MS="$AUDIT_COST_PACE_MS" timeout $(($(duration_seconds "$AUDIT_COST_DURATION") + 30)) \
+    wrk -t"$WRK_THREADS" -c"$AUDIT_COST_CONNECTIONS" -d"$AUDIT_COST_DURATION" --latency -s "$script" "$url" >"$out.run" 2>&1 ||
+    wrk_status=$?
+  cpu_after="$(tree_cpu_seconds "$TARGET_PID")"
+  writer_after="$(thread_cpu_seconds "$TARGET_PID" "$writer")"
+  peak_kib="$(tree_status_kib VmHWM "$TARGET_PID")"
+  stop_target "$target"
+  ((wrk_status == 0)) || log "wrk exited with $wrk_status for $target audit-cost round $round (see $out.run)"
+  # Records on disk after the stop (justgate writes every answered request's record before it exits):
+  # those of the cold-start polls, the check and the run; the report checks they cover the run.
+  if [[ -f "$TARGET_DIR/audit/audit.jsonl" ]]; then
+    records="$( (cat "$TARGET_DIR"/audit/* 2>/dev/null || true) | wc -l)"   # rotated files too
+    rm -rf "$TARGET_DIR/audit"   # tens of MB per run; the count is all the report needs
+  fi
+
+  printf '{"round":%d,"position":%d,"target":"%s","scenario":"subscribe.sms.paced","connections":%d,"pace_ms":%d,"duration":"%s","wrk_threads":%d,"cold_start_ms":%d,"peak_rss_kib":%d,"cpu_seconds":%s,"writer_found":%s,"writer_cpu_seconds":%s,"audit_records":%s,"result":%s,"probe":%s}\n' \
+    "$round" "$position" "$target" "$AUDIT_COST_CONNECTIONS" "$AUDIT_COST_PACE_MS" "$AUDIT_COST_DURATION" "$WRK_THREADS" \
+    "$TARGET_COLD_MS" "$peak_kib" \
+    "$(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN { printf "%.2f", b - a }')" \
+    "$([[ -n "$writer" ]] && echo true || echo false)" \
+    "$(if [[ "$writer_before" == null || "$writer_after" == null ]]; then echo null; else
+      awk -v a="$writer_before" -v b="$writer_after" 'BEGIN { printf "%.2f", b - a }'; fi)" \
+    "$records" "$(marked_json BENCH_RESULT "$out.run")" "$(marked_json BENCH_PROBE "$out.probe")" >>"$TMP_DIR/audit_cost.jsonl"
+}
+
 # --- main ------------------------------------------------------------------------
 
 main() {
@@ -671,16 +792,21 @@ main() {
   trap 'exit 130' INT TERM
   : >"$TMP_DIR/runs.jsonl"
   : >"$TMP_DIR/idle.jsonl"
+  : >"$TMP_DIR/audit_cost.jsonl"
 
   [[ "$FLOOR" == "1" ]] && build_floor
   [[ " $TARGETS " == *" justgate-redis "* ]] && start_redis
   start_target upstream
   UPSTREAM_PORT="$TARGET_PORT"
   PLAIN_UPSTREAM_PORT="$UPSTREAM_PORT"
-  log "upstream nginx on 127.0.0.1:$UPSTREAM_PORT; targets: $TARGETS; duration $DURATION x $REPEAT; connections $CONNECTIONS; fd limit $(fd_limit)"
+  if [[ "$AUDIT_COST" == "only" ]]; then
+    log "upstream nginx on 127.0.0.1:$UPSTREAM_PORT; BENCH_AUDIT_COST=only: the audit-cost pass$([[ "$TLS" == "only" ]] && echo " and the deployment shape")"
+  else
+    log "upstream nginx on 127.0.0.1:$UPSTREAM_PORT; targets: $TARGETS; duration $DURATION x $REPEAT; connections $CONNECTIONS; fd limit $(fd_limit)"
+  fi
 
   local scenario connections target round loopback_scenarios="$SCENARIOS"
-  [[ "$TLS" == "only" ]] && loopback_scenarios=""
+  [[ "$TLS" == "only" || "$AUDIT_COST" == "only" ]] && loopback_scenarios=""
   for scenario in $loopback_scenarios; do
     for connections in $CONNECTIONS; do
       for ((round = 1; round <= REPEAT; round++)); do
@@ -692,6 +818,10 @@ main() {
     done
   done
 
+  if [[ "$SKIP_JUSTGATE" != "1" && ("$AUDIT_COST" == "only" || ("$AUDIT_COST" == "1" && "$TLS" != "only")) ]]; then
+    run_audit_cost_pass
+  fi
+
   [[ "$TLS" == "0" ]] || run_tls_pass
 
   if ((IDLE_CONNECTIONS > 0)); then
@@ -702,7 +832,7 @@ main() {
   fi
 
   echo '{}' >"$TMP_DIR/keys.json"
-  if [[ "$SKIP_JUSTGATE" != "1" && "${BENCH_KEYS:-1}" == "1" ]]; then
+  if [[ "$SKIP_JUSTGATE" != "1" && "$KEYS" == "1" ]]; then
     log "rate-limit memory per key (a new client IP in every request)"
     measure_limiter_keys
   fi
@@ -716,6 +846,7 @@ main() {
   mkdir -p "$BENCH_DIR/results"
   python3 "$BENCH_DIR/report.py" \
     --runs "$TMP_DIR/runs.jsonl" --idle "$TMP_DIR/idle.jsonl" --mallocs "$TMP_DIR/mallocs.json" --keys "$TMP_DIR/keys.json" \
+    --audit-cost "$TMP_DIR/audit_cost.jsonl" \
     --out-dir "$BENCH_DIR/results" \
     --duration "$DURATION" --repeat "$REPEAT" --connections "$CONNECTIONS" --wrk-threads "$WRK_THREADS" \
     --workers "$WORKERS" --idle-connections "$IDLE_CONNECTIONS" --justgate-bin "$JUSTGATE_BIN" \
