@@ -41,11 +41,12 @@ public final class AuditWriter: Sendable {
             var count = 0
             /// Where a record is encoded before it is copied to `bytes`: it stays in the loop's cache, while
             /// `bytes` travels to the writer's core and back with every batch, so only the bytes of the record
-            /// itself should touch it (encoding in place wrote the encoder's whole worst-case reserve there).
-            var scratch: [UInt8] = []
+            /// itself should touch it. Raw memory, grown when a record could need more, never zeroed.
+            var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8)
         }
         fileprivate let records = Mutex(Records())
         fileprivate init() {}
+        deinit { records.withLock { $0.scratch.deallocate() } }
     }
 
     private let lanes = Mutex<[Lane]>([])
@@ -135,12 +136,15 @@ public final class AuditWriter: Sendable {
             let order = MonotonicNanos.now()
             withUnsafeBytes(of: order.littleEndian) { records.bytes.append(contentsOf: $0) }
             withUnsafeBytes(of: receivedAtMillis.littleEndian) { records.bytes.append(contentsOf: $0) }
-            records.scratch.removeAll(keepingCapacity: true)
-            AuditRecordEncoding.body(of: fields, durationMicros: durationMicros, into: &records.scratch)
-            withUnsafeBytes(of: UInt32(truncatingIfNeeded: records.scratch.count).littleEndian) {
-                records.bytes.append(contentsOf: $0)
+            let length = AuditRecordEncoding.body(of: fields, durationMicros: durationMicros) { atLeast in
+                if atLeast > records.scratch.count {
+                    records.scratch.deallocate()
+                    records.scratch = .allocate(byteCount: atLeast, alignment: 8)
+                }
+                return records.scratch
             }
-            records.bytes.append(contentsOf: records.scratch)
+            withUnsafeBytes(of: UInt32(truncatingIfNeeded: length).littleEndian) { records.bytes.append(contentsOf: $0) }
+            records.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: records.scratch[0..<length]))
             records.count += 1
             return true
         }

@@ -4,7 +4,7 @@
 /// writes a finished request's record straight from what it already holds. Building an `AuditRecord` on the
 /// loop first cost about 300 ns per request (twenty optional values copied in and destroyed again through
 /// generic value witnesses), more than writing the bytes.
-public protocol AuditBodyFields {
+public protocol AuditBodyFields: Sendable {
     var auditRequestID: String? { get }
     var auditSite: String? { get }
     var auditOperation: String? { get }

@@ -29,6 +29,16 @@ public struct JSONSpanWriter {
         out.removeLast(upperBound - written)
     }
 
+    /// Writes into memory the caller owns (at least as many bytes as `write` can need) and returns how many
+    /// bytes were written: for a caller that keeps one buffer for every record, so nothing is zeroed or copied
+    /// in between.
+    public static func write(into buffer: UnsafeMutableRawBufferPointer, _ write: (inout JSONSpanWriter) -> Void) -> Int {
+        guard let base = buffer.baseAddress else { return 0 }
+        var writer = JSONSpanWriter(base: base.assumingMemoryBound(to: UInt8.self), capacity: buffer.count)
+        write(&writer)
+        return writer.count
+    }
+
     /// The most bytes `quoted(value)` can write: every byte escaped as `\u00XX`, and the quotes (or `null`).
     public static func quotedBound(_ value: String?) -> Int {
         value.map { 2 + 6 * $0.utf8.count } ?? 4
