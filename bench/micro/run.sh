@@ -48,6 +48,9 @@ LOAD_BEFORE="$(loadavg)"
 cold=false
 [ -d .build/release ] || cold=true
 log "building in release (cold: $cold)"
+# SwiftPM keeps the path dependency's list of source files from the last build and does not notice a
+# file added to the gateway since: forget the build plan (not the compiled objects) so it is made afresh.
+rm -f .build/release.yaml .build/*/release/description.json
 build_start=$(date +%s.%N)
 if ! swift build -c release >"$WORK/build.log" 2>&1; then
     cat "$WORK/build.log" >&2

@@ -30,8 +30,10 @@ public final class AuditTrail: Sendable {
     /// record is encoded here, straight from `request` (see `RequestRecord+AuditBodyFields`); its `time` is
     /// written by the writer thread, from the moment the request arrived.
     public func record(_ request: RequestRecord, lane: AuditWriter.Lane? = nil) {
-        let durationMicros = Int((MonotonicNanos.now() &- request.receivedAtNanos) / 1000)
+        let now = MonotonicNanos.now()
+        let durationMicros = Int((now &- request.receivedAtNanos) / 1000)
         let receivedAtMillis = AuditWriter.wallClockMillis() - Int64(durationMicros / 1000)
-        writer.submit(request, durationMicros: durationMicros, receivedAtMillis: receivedAtMillis, lane: lane)
+        writer.submit(request, durationMicros: durationMicros, receivedAtMillis: receivedAtMillis, lane: lane,
+                      endedAtNanos: now)
     }
 }

@@ -126,14 +126,17 @@ public final class AuditWriter: Sendable {
     ///   - durationMicros: how long the request took.
     ///   - receivedAtMillis: Unix milliseconds the request arrived at, its `time`.
     ///   - lane: the calling loop's lane; `nil` for callers on any thread (a shared, locked lane).
+    ///   - endedAtNanos: the monotonic clock when the request ended, if the caller has just read it (the
+    ///     order records are written in); read here otherwise.
     @discardableResult
     public func submit(_ fields: some AuditBodyFields, durationMicros: Int?, receivedAtMillis: Int64,
-                       lane: Lane? = nil) -> Bool {
+                       lane: Lane? = nil, endedAtNanos: UInt64? = nil) -> Bool {
         guard !stopping.load(ordering: .relaxed) else { return false }
         let accepted = (lane ?? sharedLane).records.withLock { records -> Bool in
             guard records.count < AuditWriter.queueCapacity + inFlightAllowance else { return false }
-            // Read under the lane's lock, so a lane's records are always in clock order.
-            let order = MonotonicNanos.now()
+            // A loop's lane has one writer, so its records are in clock order; the shared lane reads the clock
+            // under its lock for the same reason.
+            let order = lane == nil ? MonotonicNanos.now() : (endedAtNanos ?? MonotonicNanos.now())
             withUnsafeBytes(of: order.littleEndian) { records.bytes.append(contentsOf: $0) }
             withUnsafeBytes(of: receivedAtMillis.littleEndian) { records.bytes.append(contentsOf: $0) }
             let length = AuditRecordEncoding.body(of: fields, durationMicros: durationMicros) { atLeast in

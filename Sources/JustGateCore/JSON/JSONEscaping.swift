@@ -6,10 +6,11 @@
 /// It works on UTF-8 bytes: every byte that needs escaping is ASCII, so runs of other bytes are
 /// handed over whole. Log lines escape a dozen values per request, so this must not walk Unicode
 /// scalars.
+@usableFromInline
 enum JSONEscaping {
     /// Hands `run` each stretch of bytes that needs no escaping and `escape` each byte that does,
     /// in order.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func walk(_ bytes: UnsafeBufferPointer<UInt8>, run: (UnsafeBufferPointer<UInt8>) -> Void,
                      escape: (UInt8) -> Void) {
         guard let base = bytes.baseAddress else { return }
@@ -33,7 +34,7 @@ enum JSONEscaping {
         if runStart < bytes.count { run(UnsafeBufferPointer(rebasing: bytes[runStart...])) }
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     static func needsEscaping(_ byte: UInt8) -> Bool {
         byte < 0x20 || byte == 0x22 || byte == 0x5C
     }
@@ -41,7 +42,7 @@ enum JSONEscaping {
     /// Whether any of the eight bytes of `word` needs escaping; never false when one does (it may say true
     /// for a word that does not, and the bytes are then looked at one by one). The usual bit tricks: a byte
     /// below 0x20, or equal to `"` or `\` (a zero byte after an XOR), borrows into its top bit.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func wordNeedsEscaping(_ word: UInt64) -> Bool {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
@@ -54,7 +55,7 @@ enum JSONEscaping {
     }
 
     /// The escape sequence of a byte `walk` reported, byte by byte (ASCII).
-    @inline(__always)
+    @inlinable @inline(__always)
     static func sequence(for byte: UInt8, _ emit: (UInt8) -> Void) {
         emit(0x5C)
         switch byte {

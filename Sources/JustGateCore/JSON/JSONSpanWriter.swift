@@ -5,13 +5,17 @@
 ///
 /// Use it through ``JSONSpanWriter/append(to:upperBound:_:)``, which reserves the room and keeps only what
 /// was written; the caller's `upperBound` must cover everything it writes (``JSONSpanWriter/quotedBound(_:)``).
+///
+/// Its writing methods are `@inlinable`: the audit body is specialised into the event loop's module, and forty
+/// calls across the module boundary per record were a measurable part of encoding it.
 public struct JSONSpanWriter {
-    private let base: UnsafeMutablePointer<UInt8>
-    private let capacity: Int
+    @usableFromInline let base: UnsafeMutablePointer<UInt8>
+    @usableFromInline let capacity: Int
     /// Bytes written so far.
-    public private(set) var count = 0
+    @usableFromInline var count = 0
 
-    private init(base: UnsafeMutablePointer<UInt8>, capacity: Int) {
+    @usableFromInline
+    init(base: UnsafeMutablePointer<UInt8>, capacity: Int) {
         self.base = base
         self.capacity = capacity
     }
@@ -32,6 +36,7 @@ public struct JSONSpanWriter {
     /// Writes into memory the caller owns (at least as many bytes as `write` can need) and returns how many
     /// bytes were written: for a caller that keeps one buffer for every record, so nothing is zeroed or copied
     /// in between.
+    @inlinable
     public static func write(into buffer: UnsafeMutableRawBufferPointer, _ write: (inout JSONSpanWriter) -> Void) -> Int {
         guard let base = buffer.baseAddress else { return 0 }
         var writer = JSONSpanWriter(base: base.assumingMemoryBound(to: UInt8.self), capacity: buffer.count)
@@ -40,6 +45,7 @@ public struct JSONSpanWriter {
     }
 
     /// The most bytes `quoted(value)` can write: every byte escaped as `\u00XX`, and the quotes (or `null`).
+    @inlinable
     public static func quotedBound(_ value: String?) -> Int {
         value.map { 2 + 6 * $0.utf8.count } ?? 4
     }
@@ -48,7 +54,7 @@ public struct JSONSpanWriter {
     public static let numberBound = 22
 
     /// ASCII text that needs no escaping (keys and punctuation written by justgate itself).
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func raw(_ text: StaticString) {
         let length = text.utf8CodeUnitCount
         precondition(count + length <= capacity, "JSONSpanWriter: the upper bound given was too small")
@@ -56,7 +62,7 @@ public struct JSONSpanWriter {
         count += length
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func byte(_ value: UInt8) {
         precondition(count < capacity, "JSONSpanWriter: the upper bound given was too small")
         base[count] = value
@@ -64,18 +70,18 @@ public struct JSONSpanWriter {
     }
 
     /// A JSON string literal, escaped as ``JSONEscaping`` says, or `null` for `nil`.
+    @inlinable
     public mutating func quoted(_ value: String?) {
         guard let value else { return raw("null") }
         byte(0x22)
-        if let done = value.utf8.withContiguousStorageIfAvailable({ escaped($0) }) {
-            _ = done
-        } else {
+        if value.utf8.withContiguousStorageIfAvailable({ escaped($0) }) == nil {
             for byte in value.utf8 { escaped(byte) }
         }
         byte(0x22)
     }
 
     /// A decimal integer, or `null`.
+    @inlinable
     public mutating func integer(_ value: Int?) {
         guard let value else { return raw("null") }
         if value < 0 { byte(0x2D) }
@@ -83,6 +89,7 @@ public struct JSONSpanWriter {
     }
 
     /// `thousandths / 1000` with exactly three decimals (`12.034`), or `null`: durations in milliseconds.
+    @inlinable
     public mutating func thousandths(_ value: Int?) {
         guard let value else { return raw("null") }
         if value < 0 { byte(0x2D) }
@@ -95,7 +102,8 @@ public struct JSONSpanWriter {
         byte(UInt8(0x30 + fraction % 10))
     }
 
-    private mutating func digits(_ value: UInt) {
+    @inlinable
+    mutating func digits(_ value: UInt) {
         var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
         withUnsafeMutableBytes(of: &scratch) { buffer in
             var rest = value
@@ -109,7 +117,8 @@ public struct JSONSpanWriter {
         }
     }
 
-    private mutating func escaped(_ bytes: UnsafeBufferPointer<UInt8>) {
+    @inlinable
+    mutating func escaped(_ bytes: UnsafeBufferPointer<UInt8>) {
         JSONEscaping.walk(bytes, run: { run in
             guard let source = run.baseAddress else { return }
             precondition(count + run.count <= capacity, "JSONSpanWriter: the upper bound given was too small")
@@ -120,7 +129,8 @@ public struct JSONSpanWriter {
         })
     }
 
-    private mutating func escaped(_ value: UInt8) {
+    @inlinable
+    mutating func escaped(_ value: UInt8) {
         if value < 0x20 || value == 0x22 || value == 0x5C {
             JSONEscaping.sequence(for: value) { byte($0) }
         } else {
