@@ -463,15 +463,16 @@ def audit_cost_text(cost):
     lines = [row(f"{AUDITED} (audit log on)", audited), row(UNAUDITED, unaudited), difference]
     header = ["variant", "runs", "req/s", "CPU/req", "p50", "p99", "audit writer CPU/record"]
     per_round = ", ".join(
-        f"{entry['round']} ({'audit' if entry['first'] == AUDITED else 'noaudit'} first) "
+        f"{entry['round']} "
         + (f"{us(entry['cpu_us_per_request_diff'], True, 2)}" if "cpu_us_per_request_diff" in entry else "not paired")
         for entry in cost["rounds"])
     return "\n".join([
-        f"What the audit log costs (fixed offered rate: {cost['scenario']}, wrk -t{cost['wrk_threads']} "
-        f"-c{cost['connections']}, each connection pausing {cost['pace_ms']} ms after every answer; "
-        f"{cost['rounds_run']} round{'' if cost['rounds_run'] == 1 else 's'} of {cost['duration']} per variant). justgate and justgate-noaudit differ only in "
-        "audit.enabled (both count the bench-site policy in memory); each round starts both afresh and alternates "
-        "which runs first; medians are over rounds, the difference is taken within each round. CPU/req: the whole "
+        f"What the audit log costs (fixed offered rate: {cost['scenario']}, one wrk -t{cost['wrk_threads']} "
+        f"-c{cost['connections']} per variant, each connection pausing {cost['pace_ms']} ms after every answer; "
+        f"{cost['rounds_run']} round{'' if cost['rounds_run'] == 1 else 's'} of {cost['duration']}). justgate and justgate-noaudit differ only in "
+        "audit.enabled (both count the bench-site policy in memory); each round starts both afresh and loads them "
+        "side by side, so both see the same seconds of the machine; medians are over rounds, the difference is "
+        "taken within each round. CPU/req: the whole "
         "process's CPU per answered request; audit writer CPU/record: the jg-audit thread's alone (it seals, writes "
         "and syncs; the event loops' encoding is in CPU/req). Issue 10's budget: at most +2 us per request, p99 "
         "unchanged beyond noise.",

@@ -37,13 +37,14 @@
 #                           "only" runs just this pass
 #   BENCH_TLS_CONNECTIONS   connection counts for the deployment shape (default: BENCH_CONNECTIONS)
 #   BENCH_AUDIT_COST        1 (default) also runs the audit-cost pass: justgate (audit log on) and justgate-noaudit (the
-#                           same config with audit.enabled: false) at a fixed offered rate (bench/wrk/subscribe.sms.paced.lua),
-#                           each started afresh, BENCH_AUDIT_COST_ROUNDS rounds that alternate which goes first; 0 skips
-#                           it; "only" runs just this pass (with the plain upstream it needs). BENCH_TLS=only skips it.
-#   BENCH_AUDIT_COST_CONNECTIONS  wrk connections of that pass (default 100)
+#                           same config with audit.enabled: false) side by side, both at the same fixed offered rate
+#                           (bench/wrk/subscribe.sms.paced.lua, one wrk each), BENCH_AUDIT_COST_ROUNDS rounds, both
+#                           started afresh each round; 0 skips it; "only" runs just this pass (with the plain upstream it
+#                           needs). BENCH_TLS=only skips it.
+#   BENCH_AUDIT_COST_CONNECTIONS  wrk connections per variant in that pass (default 50)
 #   BENCH_AUDIT_COST_PACE_MS      whole ms each connection waits after an answer before the next request (default 5)
-#   BENCH_AUDIT_COST_DURATION     wrk duration of each of its runs (default 10s)
-#   BENCH_AUDIT_COST_ROUNDS       its rounds (default 5)
+#   BENCH_AUDIT_COST_DURATION     wrk duration of each round (default 10s)
+#   BENCH_AUDIT_COST_ROUNDS       its rounds (default 6)
 #   BENCH_KEEP_TMP=1        keep the temporary folder (configs, logs, raw wrk output)
 #
 # Everything listens on 127.0.0.1 on ports picked at run time. Each measured run
@@ -71,10 +72,10 @@ TLS_CONNECTIONS="${BENCH_TLS_CONNECTIONS:-$CONNECTIONS}"
 TLS_DELAY_MS="${BENCH_TLS_DELAY_MS:-20}"
 KEYS="${BENCH_KEYS:-1}"
 AUDIT_COST="${BENCH_AUDIT_COST:-1}"
-AUDIT_COST_CONNECTIONS="${BENCH_AUDIT_COST_CONNECTIONS:-100}"
+AUDIT_COST_CONNECTIONS="${BENCH_AUDIT_COST_CONNECTIONS:-50}"
 AUDIT_COST_PACE_MS="${BENCH_AUDIT_COST_PACE_MS:-5}"
 AUDIT_COST_DURATION="${BENCH_AUDIT_COST_DURATION:-10s}"
-AUDIT_COST_ROUNDS="${BENCH_AUDIT_COST_ROUNDS:-5}"
+AUDIT_COST_ROUNDS="${BENCH_AUDIT_COST_ROUNDS:-6}"
 # Set while the audit-cost pass runs: its justgate variant then writes the audit log whatever BENCH_AUDIT says.
 AUDIT_COST_PASS=0
 if [[ "$AUDIT_COST" == "only" ]]; then
@@ -716,65 +717,81 @@ run_tls_pass() {
   UPSTREAM_PORT="$PLAIN_UPSTREAM_PORT"
 }
 
-# What the audit log alone costs. justgate and justgate-noaudit differ only in audit.enabled, and wrk
-# offers both the same steady rate (each connection pauses BENCH_AUDIT_COST_PACE_MS after every answer)
-# instead of saturating them: at saturation CPU per request moves with throughput, and run-to-run noise
-# of about 2 us hides a cost of that size. Each round starts both afresh and alternates which runs first,
-# so the bias of going first cancels out over rounds; report.py pairs the two runs of each round.
+# What the audit log alone costs. justgate and justgate-noaudit differ only in audit.enabled. Both run at
+# the same time, each loaded by its own wrk (one thread) at the same steady rate (each connection pauses
+# BENCH_AUDIT_COST_PACE_MS after every answer), and their CPU is read over the same seconds: whatever the
+# machine does meanwhile (a VM's neighbours, frequency, the upstream) falls on both alike. Taking turns
+# instead, one after the other, left run-to-run noise of about 2.5 us per request, the size of the budget
+# being measured; side by side, the per-round differences stay within a few tenths of a microsecond.
 run_audit_cost_pass() {
-  local round order variant position
+  local round
   AUDIT_COST_PASS=1
-  log "audit cost: justgate vs justgate-noaudit, subscribe.sms paced ${AUDIT_COST_PACE_MS} ms," \
-    "c=$AUDIT_COST_CONNECTIONS, $AUDIT_COST_DURATION x $AUDIT_COST_ROUNDS rounds"
+  log "audit cost: justgate and justgate-noaudit side by side, subscribe.sms paced ${AUDIT_COST_PACE_MS} ms," \
+    "c=$AUDIT_COST_CONNECTIONS each, $AUDIT_COST_DURATION x $AUDIT_COST_ROUNDS rounds"
   for ((round = 1; round <= AUDIT_COST_ROUNDS; round++)); do
-    if ((round % 2)); then order="justgate justgate-noaudit"; else order="justgate-noaudit justgate"; fi
-    position=0
-    for variant in $order; do
-      position=$((position + 1))
-      log "audit cost: $variant (round $round/$AUDIT_COST_ROUNDS)"
-      run_paced "$variant" "$round" "$position"
-    done
+    log "audit cost: round $round/$AUDIT_COST_ROUNDS"
+    run_paced_pair "$round"
   done
   AUDIT_COST_PASS=0
 }
 
-# One run of the audit-cost pass: a fresh target, a 1-second unpaced check on one connection (warm-up,
-# and every answer read), then the paced wrk run with the CPU of the whole process and of its audit
-# writer thread read before and after. Appends a line to audit_cost.jsonl.
-run_paced() {
-  local target="$1" round="$2" position="$3"
-  local script="$BENCH_DIR/wrk/subscribe.sms.paced.lua" out="$TMP_DIR/wrk.audit-cost.$target.$round"
-  local url writer cpu_before cpu_after writer_before writer_after peak_kib records=null wrk_status=0
-  start_target "$target"
-  url="http://127.0.0.1:$TARGET_PORT"
-  BENCH_SITE_KEY="$SITE_KEY" BENCH_PROBE=1 BENCH_PACE_MS=0 timeout 30 \
-    wrk -t1 -c1 -d1s -s "$script" "$url" >"$out.probe" 2>&1 || true
-  writer="$(audit_writer_tid "$TARGET_PID")"
-  cpu_before="$(tree_cpu_seconds "$TARGET_PID")"
-  writer_before="$(thread_cpu_seconds "$TARGET_PID" "$writer")"
-  BENCH_SITE_KEY="$SITE_KEY" BENCH_PACE_MS="$AUDIT_COST_PACE_MS" timeout $(($(duration_seconds "$AUDIT_COST_DURATION") + 30)) \
-    wrk -t"$WRK_THREADS" -c"$AUDIT_COST_CONNECTIONS" -d"$AUDIT_COST_DURATION" --latency -s "$script" "$url" >"$out.run" 2>&1 ||
-    wrk_status=$?
-  cpu_after="$(tree_cpu_seconds "$TARGET_PID")"
-  writer_after="$(thread_cpu_seconds "$TARGET_PID" "$writer")"
-  peak_kib="$(tree_status_kib VmHWM "$TARGET_PID")"
-  stop_target "$target"
-  ((wrk_status == 0)) || log "wrk exited with $wrk_status for $target audit-cost round $round (see $out.run)"
-  # Records on disk after the stop (justgate writes every answered request's record before it exits):
-  # those of the cold-start polls, the check and the run; the report checks they cover the run.
-  if [[ -f "$TARGET_DIR/audit/audit.jsonl" ]]; then
-    records="$( (cat "$TARGET_DIR"/audit/* 2>/dev/null || true) | wc -l)"   # rotated files too
-    rm -rf "$TARGET_DIR/audit"   # tens of MB per run; the count is all the report needs
-  fi
-
-  printf '{"round":%d,"position":%d,"target":"%s","scenario":"subscribe.sms.paced","connections":%d,"pace_ms":%d,"duration":"%s","wrk_threads":%d,"cold_start_ms":%d,"peak_rss_kib":%d,"cpu_seconds":%s,"writer_found":%s,"writer_cpu_seconds":%s,"audit_records":%s,"result":%s,"probe":%s}\n' \
-    "$round" "$position" "$target" "$AUDIT_COST_CONNECTIONS" "$AUDIT_COST_PACE_MS" "$AUDIT_COST_DURATION" "$WRK_THREADS" \
-    "$TARGET_COLD_MS" "$peak_kib" \
-    "$(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN { printf "%.2f", b - a }')" \
-    "$([[ -n "$writer" ]] && echo true || echo false)" \
-    "$(if [[ "$writer_before" == null || "$writer_after" == null ]]; then echo null; else
-      awk -v a="$writer_before" -v b="$writer_after" 'BEGIN { printf "%.2f", b - a }'; fi)" \
-    "$records" "$(marked_json BENCH_RESULT "$out.run")" "$(marked_json BENCH_PROBE "$out.probe")" >>"$TMP_DIR/audit_cost.jsonl"
+# One round of the audit-cost pass: both variants started afresh, a 1-second unpaced check of each on one
+# connection (warm-up, and every answer read), then the two paced wrk runs at once, with the CPU of each
+# whole process and of justgate's audit writer thread read before and after. Appends a line per variant
+# to audit_cost.jsonl.
+run_paced_pair() {
+  local round="$1" target position=0 script="$BENCH_DIR/wrk/subscribe.sms.paced.lua"
+  local -A pid port dir cold writer cpu_before cpu_after writer_before writer_after wrk_pid wrk_status peak records
+  for target in justgate justgate-noaudit; do
+    start_target "$target"
+    pid[$target]="$TARGET_PID" port[$target]="$TARGET_PORT" dir[$target]="$TARGET_DIR" cold[$target]="$TARGET_COLD_MS"
+    BENCH_SITE_KEY="$SITE_KEY" BENCH_PROBE=1 BENCH_PACE_MS=0 timeout 30 \
+      wrk -t1 -c1 -d1s -s "$script" "http://127.0.0.1:$TARGET_PORT" >"$TMP_DIR/wrk.audit-cost.$target.$round.probe" 2>&1 || true
+  done
+  for target in justgate justgate-noaudit; do
+    writer[$target]="$(audit_writer_tid "${pid[$target]}")"
+    cpu_before[$target]="$(tree_cpu_seconds "${pid[$target]}")"
+    writer_before[$target]="$(thread_cpu_seconds "${pid[$target]}" "${writer[$target]}")"
+  done
+  for target in justgate justgate-noaudit; do
+    BENCH_SITE_KEY="$SITE_KEY" BENCH_PACE_MS="$AUDIT_COST_PACE_MS" timeout $(($(duration_seconds "$AUDIT_COST_DURATION") + 30)) \
+      wrk -t1 -c"$AUDIT_COST_CONNECTIONS" -d"$AUDIT_COST_DURATION" --latency -s "$script" "http://127.0.0.1:${port[$target]}" \
+      >"$TMP_DIR/wrk.audit-cost.$target.$round.run" 2>&1 &
+    wrk_pid[$target]=$!
+  done
+  for target in justgate justgate-noaudit; do
+    wrk_status[$target]=0
+    wait "${wrk_pid[$target]}" || wrk_status[$target]=$?
+  done
+  for target in justgate justgate-noaudit; do
+    cpu_after[$target]="$(tree_cpu_seconds "${pid[$target]}")"
+    writer_after[$target]="$(thread_cpu_seconds "${pid[$target]}" "${writer[$target]}")"
+    peak[$target]="$(tree_status_kib VmHWM "${pid[$target]}")"
+  done
+  for target in justgate justgate-noaudit; do
+    TARGET_PID="${pid[$target]}"
+    stop_target "$target"
+    ((wrk_status[$target] == 0)) || log "wrk exited with ${wrk_status[$target]} for $target audit-cost round $round"
+    # Records on disk after the stop (justgate writes every answered request's record before it exits):
+    # those of the cold-start polls, the check and the run; the report checks they cover the run.
+    records[$target]=null
+    if [[ -f "${dir[$target]}/audit/audit.jsonl" ]]; then
+      records[$target]="$( (cat "${dir[$target]}"/audit/* 2>/dev/null || true) | wc -l)"   # rotated files too
+      rm -rf "${dir[$target]}/audit"   # tens of MB per run; the count is all the report needs
+    fi
+  done
+  for target in justgate justgate-noaudit; do
+    position=$((position + 1))
+    printf '{"round":%d,"position":%d,"together":true,"target":"%s","scenario":"subscribe.sms.paced","connections":%d,"pace_ms":%d,"duration":"%s","wrk_threads":1,"cold_start_ms":%d,"peak_rss_kib":%d,"cpu_seconds":%s,"writer_found":%s,"writer_cpu_seconds":%s,"audit_records":%s,"result":%s,"probe":%s}\n' \
+      "$round" "$position" "$target" "$AUDIT_COST_CONNECTIONS" "$AUDIT_COST_PACE_MS" "$AUDIT_COST_DURATION" \
+      "${cold[$target]}" "${peak[$target]}" \
+      "$(awk -v a="${cpu_before[$target]}" -v b="${cpu_after[$target]}" 'BEGIN { printf "%.2f", b - a }')" \
+      "$([[ -n "${writer[$target]}" ]] && echo true || echo false)" \
+      "$(if [[ "${writer_before[$target]}" == null || "${writer_after[$target]}" == null ]]; then echo null; else
+        awk -v a="${writer_before[$target]}" -v b="${writer_after[$target]}" 'BEGIN { printf "%.2f", b - a }'; fi)" \
+      "${records[$target]}" "$(marked_json BENCH_RESULT "$TMP_DIR/wrk.audit-cost.$target.$round.run")" \
+      "$(marked_json BENCH_PROBE "$TMP_DIR/wrk.audit-cost.$target.$round.probe")" >>"$TMP_DIR/audit_cost.jsonl"
+  done
 }
 
 # --- main ------------------------------------------------------------------------
