@@ -52,6 +52,30 @@ import Testing
         #expect(endpoint.description == "redis://:<redacted>@127.0.0.1:6379/2")
     }
 
+    @Test func aPerUserPolicyOnOperationsWithoutItsFieldIsWarnedAbout() throws {
+        let none = try Self.load(Self.yaml(limits: """
+                  - { name: numbers, scope: number, operations: [profile.create], rate: 3/h }
+            """)).get().warnings
+        let never = try #require(none.first { $0.message.contains("'numbers'") })
+        #expect(never.path == "sites[0].limits[0].operations")
+        #expect(never.message.contains("never limits a request") && never.message.contains("subscribe.sms"))
+
+        let some = try Self.load(Self.yaml(limits: """
+                  - { name: numbers, scope: number, operations: [subscribe.sms, profile.create], rate: 3/h }
+            """)).get().warnings
+        let partly = try #require(some.first { $0.message.contains("'numbers'") })
+        #expect(partly.message.contains("profile.create carries no 'number' field"))
+        #expect(!partly.message.contains("subscribe.sms"))
+
+        let fine = try Self.load(Self.yaml(limits: """
+                  - { name: site,            scope: site,   rate: 50/s }
+                  - { name: sms-per-number,  scope: number, operations: [subscribe.sms], rate: 3/h }
+                  - { name: profiles-per-ip, scope: ip,     operations: [profile.create], rate: 10/h }
+                  - { name: any-number,      scope: number, rate: 10/h }
+            """)).get().warnings
+        #expect(fine.allSatisfy { !$0.message.contains("policy '") }, "\(fine.map(\.message))")
+    }
+
     @Test func defaultsAreMemoryLocalAndAMillionKeys() throws {
         let config = try Self.load(Self.yaml(limits: "      - { name: all, scope: site, rate: 5/s }")).get().config
         #expect(config.rateLimit == RateLimitConfig())

@@ -97,7 +97,39 @@ extension ConfigLoader {
         if case .some(.none) = burst { return nil }
         if case .some(.none) = operations { return nil }
         guard let name, let scope, let rate else { return nil }
-        return RateLimitPolicy(name: name, scope: scope, operations: operations ?? nil, rate: rate, burst: burst ?? nil)
+        let policy = RateLimitPolicy(name: name, scope: scope, operations: operations ?? nil, rate: rate, burst: burst ?? nil)
+        warnAboutOperationsWithoutTheScopeField(policy, section: section, reader: &reader)
+        return policy
+    }
+
+    /// A per-user policy counts only requests that carry its field (a per-number policy skips a request
+    /// without `number`), so naming operations that never carry it is a policy that silently limits less, or
+    /// nothing at all: say so at load time.
+    private static func warnAboutOperationsWithoutTheScopeField(_ policy: RateLimitPolicy, section: ConfigMapping,
+                                                                reader: inout ConfigNodeReader) {
+        guard let field = policy.scope.fieldName else { return }
+        let catalogue = Catalogue()
+        func carries(_ id: String) -> Bool {
+            guard let operation = catalogue.operation(id: id) else { return false }
+            return operation.fields.contains { $0.name == field } || operation.pathParameter?.name == field
+        }
+        let carrying = catalogue.operations.map(\.id).filter(carries)
+        let named = policy.operations ?? catalogue.operations.map(\.id)
+        let without = named.filter { !carries($0) }
+        let path = section.path(of: policy.operations == nil ? "scope" : "operations")
+        let node = section.value(policy.operations == nil ? "scope" : "operations")
+        if without.count == named.count {
+            reader.warning("""
+                policy '\(policy.name)' counts per \(field), but none of its operations carries a '\(field)' field, so \
+                it never limits a request; operations that carry one: \(carrying.joined(separator: ", "))
+                """, at: path, node: node)
+        } else if policy.operations != nil && !without.isEmpty {
+            reader.warning("""
+                policy '\(policy.name)' counts per \(field); \(without.joined(separator: ", ")) \
+                \(without.count == 1 ? "carries" : "carry") no '\(field)' field, so \(without.count == 1 ? "its" : "their") \
+                requests are not counted by it
+                """, at: path, node: node)
+        }
     }
 
     /// Policy names appear in headers and logs: keep them to a token-like alphabet.
