@@ -23,6 +23,8 @@ let package = Package(
         // can depend on them without dragging their own tooling into this package's build.
         .library(name: "JustGateHTTP", targets: ["JustGateHTTP"]),
         .library(name: "JustGateCore", targets: ["JustGateCore"]),
+        // For Fuzz/ (the RESP reply parser is fuzzed there).
+        .library(name: "JustGateRedis", targets: ["JustGateRedis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

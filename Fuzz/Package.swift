@@ -7,7 +7,7 @@ import PackageDescription
 /// builds these executables (each one only links with `-sanitize=fuzzer`, which supplies `main`). Build and run
 /// them with `Fuzz/fuzz.sh`; see Fuzz/README.md.
 let fuzzTargets = [
-    "FuzzHTTPHead", "FuzzChunked", "FuzzMultipart", "FuzzURLEncoded", "FuzzJSON", "FuzzFieldRules",
+    "FuzzHTTPHead", "FuzzChunked", "FuzzMultipart", "FuzzURLEncoded", "FuzzJSON", "FuzzFieldRules", "FuzzRESP",
 ]
 
 let package = Package(
@@ -28,6 +28,7 @@ let package = Package(
                 "FuzzSupport", "FuzzEntry",
                 .product(name: "JustGateHTTP", package: "justgate"),
                 .product(name: "JustGateCore", package: "justgate"),
+                .product(name: "JustGateRedis", package: "justgate"),
             ],
             // No main.swift and no @main: libFuzzer's runtime provides `main` and calls LLVMFuzzerTestOneInput.
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]

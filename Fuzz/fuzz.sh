@@ -27,6 +27,7 @@ TARGETS=(
     FuzzURLEncoded:urlencoded
     FuzzJSON:json
     FuzzFieldRules:rules
+    FuzzRESP:resp
 )
 
 # Selector order of FuzzFieldRules (the `rules` array in Sources/FuzzFieldRules/FuzzFieldRules.swift).
