@@ -49,13 +49,7 @@ final class CapturingUpstream: @unchecked Sendable {
         let (listener, port) = try LoopbackListener.open(backlog: 16)
         self.listener = listener
         self.port = port
-        Thread.detachNewThread { [weak self] in
-            while true {
-                let connection = accept(listener, nil, nil)
-                guard connection >= 0, let upstream = self else { return }
-                Thread.detachNewThread { upstream.serve(connection) }
-            }
-        }
+        LoopbackListener.serveEach(listener, owner: self) { owner, connection in owner.serve(connection) }
     }
 
     func stop() {

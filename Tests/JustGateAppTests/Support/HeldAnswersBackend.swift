@@ -30,13 +30,7 @@ final class HeldAnswersBackend: @unchecked Sendable {
         let (listener, port) = try LoopbackListener.open(backlog: 128, reuseAddress: true)
         self.listener = listener
         self.port = port
-        Thread.detachNewThread { [weak self] in
-            while true {
-                let connection = accept(listener, nil, nil)
-                guard connection >= 0, let backend = self else { return }
-                Thread.detachNewThread { backend.serve(connection) }
-            }
-        }
+        LoopbackListener.serveEach(listener, owner: self) { owner, connection in owner.serve(connection) }
     }
 
     func stop() {

@@ -30,4 +30,17 @@ enum LoopbackListener {
         }
         return (listener, Int(UInt16(bigEndian: address.sin_port)))
     }
+
+    /// Accepts connections on `listener` on a thread of its own and serves each on another, for as long as
+    /// `owner` lives and the listener is open (closing it ends the loop).
+    static func serveEach<Owner: AnyObject & Sendable>(_ listener: Int32, owner: Owner,
+                                                       _ serve: @escaping @Sendable (Owner, Int32) -> Void) {
+        Thread.detachNewThread { [weak owner] in
+            while true {
+                let connection = accept(listener, nil, nil)
+                guard connection >= 0, let owner else { return }
+                Thread.detachNewThread { serve(owner, connection) }
+            }
+        }
+    }
 }

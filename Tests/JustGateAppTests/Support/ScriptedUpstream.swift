@@ -33,13 +33,7 @@ final class ScriptedUpstream: @unchecked Sendable {
         let (listener, port) = try LoopbackListener.open(backlog: 64, reuseAddress: true)
         self.listener = listener
         self.port = port
-        Thread.detachNewThread { [weak self] in
-            while true {
-                let connection = accept(listener, nil, nil)
-                guard connection >= 0, let upstream = self else { return }
-                Thread.detachNewThread { upstream.serve(connection) }
-            }
-        }
+        LoopbackListener.serveEach(listener, owner: self) { owner, connection in owner.serve(connection) }
     }
 
     deinit { stop() }
