@@ -19,9 +19,9 @@ public struct AuditChain {
     public init(hasher: AuditHasher, lastSeq: Int = 0, lastHash: String = AuditChain.genesis) {
         self.hasher = hasher
         self.lastSeq = lastSeq
-        var quoted: [UInt8] = []
-        JSONBytesWriter.appendQuoted(lastHash, to: &quoted)
-        self.lastHashJSON = Array(quoted.dropFirst().dropLast())
+        var escaped: [UInt8] = []
+        JSONBytesWriter.appendEscaped(lastHash, to: &escaped)
+        self.lastHashJSON = escaped
     }
 
     /// `hash` of the last record sealed.
@@ -32,11 +32,7 @@ public struct AuditChain {
         record.seq = lastSeq + 1
         record.prev = lastHash
         let start = out.count
-        JSONBytesWriter.appendRaw("{\"time\":", to: &out)
-        JSONBytesWriter.appendQuoted(record.time, to: &out)
-        AuditRecordEncoding.appendSeqAndEvent(seq: record.seq, event: record.event, to: &out)
-        AuditRecordEncoding.body(record, into: &out)
-        AuditRecordEncoding.appendPrev(escaped: lastHashJSON, to: &out)
+        AuditRecordEncoding.canonical(record, escapedPrev: lastHashJSON, into: &out)
         finishLine(from: start, into: &out)
         record.hash = lastHash
     }
@@ -62,10 +58,8 @@ public struct AuditChain {
         out.withUnsafeBytes { bytes in
             hasher.appendHash(of: UnsafeRawBufferPointer(rebasing: bytes[start...]), to: &lastHashJSON)
         }
-        out.removeLast()  // the canonical bytes' closing brace: `hash` goes in before it
-        JSONBytesWriter.appendRaw(",\"hash\":\"", to: &out)
-        out.append(contentsOf: lastHashJSON)
-        JSONBytesWriter.appendRaw("\"}\n", to: &out)
+        AuditRecordEncoding.seal(canonical: &out, hashHex: lastHashJSON)
+        out.append(0x0A)
         lastSeq += 1
     }
 }

@@ -49,21 +49,8 @@ public struct AuditHasher {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Lowercase hex of a 32-byte digest, written as one 64-byte run rather than byte by byte.
     private static func appendHex(_ digest: some ContiguousBytes, to out: inout [UInt8]) {
-        digest.withUnsafeBytes { bytes in
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count * 2) { hex in
-                for (index, byte) in bytes.enumerated() {
-                    hex[2 * index] = hexDigit(byte >> 4)
-                    hex[2 * index + 1] = hexDigit(byte & 0x0F)
-                }
-                out.append(contentsOf: hex)
-            }
-        }
-    }
-
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
-        nibble < 10 ? 0x30 + nibble : 0x57 + nibble
+        digest.withUnsafeBytes { SiteKeyHex.append($0, to: &out) }
     }
 }
 

@@ -7,13 +7,18 @@ public enum AuditRecordEncoding {
 
     /// `{"time":…,"prev":"…"}`: every key but `hash`, in `AuditRecord.keys` order. This is what is hashed.
     public static func canonical(_ record: AuditRecord, into out: inout [UInt8]) {
+        var prev: [UInt8] = []
+        JSONBytesWriter.appendEscaped(record.prev, to: &prev)
+        canonical(record, escapedPrev: prev, into: &out)
+    }
+
+    /// `canonical` with `prev` given in its JSON-escaped form, the form the chain keeps the last hash in.
+    static func canonical(_ record: AuditRecord, escapedPrev: [UInt8], into out: inout [UInt8]) {
         JSONBytesWriter.appendRaw("{\"time\":", to: &out)
         JSONBytesWriter.appendQuoted(record.time, to: &out)
         appendSeqAndEvent(seq: record.seq, event: record.event, to: &out)
         body(record, into: &out)
-        JSONBytesWriter.appendRaw(",\"prev\":", to: &out)
-        JSONBytesWriter.appendQuoted(record.prev, to: &out)
-        out.append(0x7D)
+        appendPrev(escaped: escapedPrev, to: &out)
     }
 
     /// The members from `request_id` to `note`: everything a record says about its request, and nothing
@@ -105,9 +110,14 @@ public enum AuditRecordEncoding {
 
     /// Turns canonical bytes into the line on disk (without newline) by putting `hash` in as the last member.
     public static func seal(canonical: inout [UInt8], hash: String) {
+        seal(canonical: &canonical, hashHex: hash.utf8)
+    }
+
+    /// `seal` with the hash's hex digits as bytes; `canonical` may be the end of a longer buffer.
+    static func seal(canonical: inout [UInt8], hashHex: some Collection<UInt8>) {
         canonical.removeLast()
         JSONBytesWriter.appendRaw(",\"hash\":\"", to: &canonical)
-        canonical.append(contentsOf: hash.utf8)
+        canonical.append(contentsOf: hashHex)
         JSONBytesWriter.appendRaw("\"}", to: &canonical)
     }
 

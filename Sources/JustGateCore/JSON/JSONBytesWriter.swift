@@ -7,12 +7,17 @@ public enum JSONBytesWriter {
     /// Appends `string` as a JSON string literal, escaped as ``JSONEscaping`` says.
     public static func appendQuoted(_ string: String, to out: inout [UInt8]) {
         out.append(0x22)
+        appendEscaped(string, to: &out)
+        out.append(0x22)
+    }
+
+    /// Appends what goes between the quotes of `string`'s JSON literal.
+    public static func appendEscaped(_ string: String, to out: inout [UInt8]) {
         var text = string
         text.withUTF8 { bytes in
             JSONEscaping.walk(bytes, run: { out.append(contentsOf: $0) },
                               escape: { byte in JSONEscaping.sequence(for: byte) { out.append($0) } })
         }
-        out.append(0x22)
     }
 
     /// Appends ASCII text that needs no escaping (keys and punctuation written by justgate itself).

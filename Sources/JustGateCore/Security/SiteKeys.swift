@@ -67,14 +67,25 @@ public enum SiteKeys {
 public enum SiteKeyHex {
     /// Lowercase hex of the bytes.
     public static func encode(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
         var output: [UInt8] = []
-        output.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            output.append(digits[Int(byte >> 4)])
-            output.append(digits[Int(byte & 0x0F)])
-        }
+        bytes.withUnsafeBytes { append($0, to: &output) }
         return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Appends the lowercase hex of `bytes`, written as one run rather than byte by byte (the audit writer
+    /// hexes a hash per record).
+    public static func append(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count * 2) { hex in
+            for (index, byte) in bytes.enumerated() {
+                hex[2 * index] = digit(byte >> 4)
+                hex[2 * index + 1] = digit(byte & 0x0F)
+            }
+            out.append(contentsOf: hex)
+        }
+    }
+
+    private static func digit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? 0x30 + nibble : 0x57 + nibble
     }
 
     /// Bytes of an even-length hex string in either case; `nil` on any other character.
