@@ -28,12 +28,12 @@ public final class AuditTrail: Sendable {
 
     /// Queues the audit record of a finished request, into the calling loop's `lane` (`nil` off a loop). The
     /// record is encoded here, straight from `request` (see `RequestRecord+AuditBodyFields`); its `time` is
-    /// written by the writer thread, from the moment the request arrived.
-    public func record(_ request: RequestRecord, lane: AuditWriter.Lane? = nil) {
-        let now = MonotonicNanos.now()
-        let durationMicros = Int((now &- request.receivedAtNanos) / 1000)
+    /// written by the writer thread, from the moment the request arrived. `endedAtNanos` is the monotonic
+    /// clock the request's log line measured its duration with, so both say the same.
+    public func record(_ request: RequestRecord, lane: AuditWriter.Lane? = nil, endedAtNanos: UInt64 = MonotonicNanos.now()) {
+        let durationMicros = Int((endedAtNanos &- request.receivedAtNanos) / 1000)
         let receivedAtMillis = AuditWriter.wallClockMillis() - Int64(durationMicros / 1000)
         writer.submit(request, durationMicros: durationMicros, receivedAtMillis: receivedAtMillis, lane: lane,
-                      endedAtNanos: now)
+                      endedAtNanos: endedAtNanos)
     }
 }

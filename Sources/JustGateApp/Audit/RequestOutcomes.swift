@@ -52,14 +52,16 @@ final class RequestOutcomes {
     /// A request answered by the pipeline or the upstream. The audit record is always written; the
     /// log line as `log.requests` and `log.sample_success` say.
     func finished(_ record: RequestRecord) {
+        // One clock read for both: the log line and the audit record give the same duration.
+        let endedAtNanos = MonotonicNanos.now()
         if logPolicy.logs(status: record.status) {
             if record.status >= 400 || record.upstreamTokenRedacted || sampler.keep() {
-                log.write(record)
+                log.write(record, endedAtNanos: endedAtNanos)
             } else {
                 dropped?()
             }
         }
-        audit?.record(record, lane: auditLane)
+        audit?.record(record, lane: auditLane, endedAtNanos: endedAtNanos)
     }
 }
 
@@ -81,13 +83,14 @@ struct ServerAnswerRecorder: Sendable {
         record.status = answer.response.status
         record.outcome = answer.response.status == 503 ? "rejected_overload" : "rejected_invalid"
         let level = RequestLog.level(forStatus: record.status)
+        let endedAtNanos = MonotonicNanos.now()
         if level >= threshold && logPolicy.logs(status: record.status) {
             var line: [UInt8] = []
-            let durationMicros = Int((MonotonicNanos.now() &- record.receivedAtNanos) / 1000)
+            let durationMicros = Int((endedAtNanos &- record.receivedAtNanos) / 1000)
             RequestLog.encode(record, level: level, label: label, durationMicros: durationMicros, to: &line)
             sink.write(line)
         }
-        audit?.record(record)
+        audit?.record(record, endedAtNanos: endedAtNanos)
         metrics.serverAnswered(status: record.status, outcome: record.outcome)
     }
 }

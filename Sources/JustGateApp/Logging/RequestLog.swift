@@ -26,12 +26,13 @@ final class RequestLog {
         line.reserveCapacity(512)
     }
 
-    func write(_ record: RequestRecord) {
+    /// - Parameter endedAtNanos: the monotonic clock at the answer, for `duration_ms`.
+    func write(_ record: RequestRecord, endedAtNanos: UInt64 = MonotonicNanos.now()) {
         // An upstream that echoed the site's token is an incident for the operator, whatever the status.
         let level = record.upstreamTokenRedacted ? max(.warning, RequestLog.level(forStatus: record.status))
             : RequestLog.level(forStatus: record.status)
         guard level >= threshold else { return }
-        let durationMicros = Int((MonotonicNanos.now() &- record.receivedAtNanos) / 1000)
+        let durationMicros = Int((endedAtNanos &- record.receivedAtNanos) / 1000)
         line.removeAll(keepingCapacity: true)
         RequestLog.encode(record, level: level, label: label, durationMicros: durationMicros, to: &line)
         sink.write(line)
