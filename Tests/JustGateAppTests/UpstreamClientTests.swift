@@ -43,12 +43,7 @@ final class TLSTestServer {
     init() throws {
         directory = NSTemporaryDirectory() + "justgate-tls-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(toFile: directory + "/ext.cnf", atomically: true, encoding: .utf8)
-        let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        try TLSTestServer.openssl(["req", "-x509"] + curve + ["-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=justgate test CA"], in: directory)
-        try TLSTestServer.openssl(["req"] + curve + ["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"], in: directory)
-        try TLSTestServer.openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-                                   "-out", "server.pem", "-days", "1", "-extfile", "ext.cnf"], in: directory)
+        try TestCertificates.make(in: directory)
         // s_server block-buffers its "ACCEPT" line when stdout is a pipe, so pick the port here and
         // poll until it accepts instead of reading it back.
         let chosen = try ClosedPort.make()
@@ -56,14 +51,7 @@ final class TLSTestServer {
                                    ["s_server", "-accept", "127.0.0.1:\(chosen)", "-cert", "server.pem", "-key", "server.key",
                                     "-www", "-naccept", "50", "-quiet"],
                                    directory: directory)
-        let deadline = Date().addingTimeInterval(10)
-        while (try? RawHTTPClient(port: chosen)) == nil {
-            guard Date() < deadline, process.isRunning else {
-                process.signal(SIGKILL)
-                throw RawHTTPClient.ClientError(description: "openssl s_server did not start on port \(chosen)")
-            }
-            usleep(20_000)
-        }
+        try process.waitUntilAccepting(port: chosen) { "openssl s_server did not start on port \(chosen)" }
         port = chosen
     }
 
@@ -72,12 +60,5 @@ final class TLSTestServer {
         process.signal(SIGKILL)
         process.wait()
         try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    private static func openssl(_ arguments: [String], in directory: String) throws {
-        let outcome = try ChildProcess.run("/usr/bin/openssl", arguments, directory: directory)
-        guard outcome.status == 0 else {
-            throw RawHTTPClient.ClientError(description: "openssl \(arguments.first ?? "") failed: \(outcome.stderr)")
-        }
     }
 }

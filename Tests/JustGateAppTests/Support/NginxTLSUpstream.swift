@@ -35,7 +35,7 @@ final class NginxTLSUpstream {
         }
         directory = NSTemporaryDirectory() + "justgate-nginx-tls-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try NginxTLSUpstream.makeCertificates(in: directory)
+        try TestCertificates.make(in: directory)
         let chosen = try ClosedPort.make()
         let answer = backendPort.map { "proxy_pass http://127.0.0.1:\($0);" }
             ?? "default_type application/json; echo_sleep \(delaySeconds); echo -n \"[35,36]\";"
@@ -66,14 +66,9 @@ final class NginxTLSUpstream {
         try config.write(toFile: directory + "/nginx.conf", atomically: true, encoding: .utf8)
         process = try ChildProcess(NginxTLSUpstream.nginx, ["-p", directory, "-e", directory + "/error.log", "-c", directory + "/nginx.conf"],
                                    directory: directory)
-        let deadline = Date().addingTimeInterval(10)
-        while (try? RawHTTPClient(port: chosen)) == nil {
-            guard Date() < deadline, process.isRunning else {
-                process.signal(SIGKILL)
-                let errors = (try? String(contentsOfFile: directory + "/error.log", encoding: .utf8)) ?? ""
-                throw RawHTTPClient.ClientError(description: "nginx did not start on port \(chosen): \(errors)")
-            }
-            usleep(20_000)
+        try process.waitUntilAccepting(port: chosen) { [directory] in
+            let errors = (try? String(contentsOfFile: directory + "/error.log", encoding: .utf8)) ?? ""
+            return "nginx did not start on port \(chosen): \(errors)"
         }
         port = chosen
     }
@@ -109,23 +104,5 @@ final class NginxTLSUpstream {
     /// The most calls nginx had in flight at one moment.
     static func mostInFlight(_ calls: [Call]) -> Int {
         calls.map { call in calls.filter { $0.start <= call.start && call.start < $0.end }.count }.max() ?? 0
-    }
-
-    /// A P-256 CA and a server certificate for 127.0.0.1 and localhost signed by it.
-    private static func makeCertificates(in directory: String) throws {
-        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(toFile: directory + "/ext.cnf", atomically: true, encoding: .utf8)
-        let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        let steps = [
-            ["req", "-x509"] + curve + ["-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=justgate test CA"],
-            ["req"] + curve + ["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"],
-            ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-             "-out", "server.pem", "-days", "1", "-extfile", "ext.cnf"],
-        ]
-        for arguments in steps {
-            let outcome = try ChildProcess.run("/usr/bin/openssl", arguments, directory: directory)
-            guard outcome.status == 0 else {
-                throw RawHTTPClient.ClientError(description: "openssl \(arguments[0]) failed: \(outcome.stderr)")
-            }
-        }
     }
 }
