@@ -10,10 +10,10 @@ import Synchronization
 /// Appends audit records on a thread of its own, so an event loop never waits on the disk.
 ///
 /// Each event loop encodes its records (`AuditRecordEncoding.body`) into a `Lane` of its own as its requests
-/// end; a request is admitted only when `hasRoom` (otherwise it is answered 503, not served unaudited). Every
-/// `batchIntervalMs` the writer thread takes each lane's bytes, seals the records onto the hash chain, appends
-/// them, rotates, and forces them to disk as `audit.fsync` says. `stop` returns once every committed record
-/// is written and synced.
+/// end; a request is admitted only when `hasRoom` (otherwise it is answered 503, not served unaudited). Once
+/// per batch interval (`AuditFsyncPolicy.batchIntervalMs`: 10 ms with `fsync: always`, 100 ms otherwise) the
+/// writer thread takes each lane's bytes, seals the records onto the hash chain, appends them, rotates, and
+/// forces them to disk as `audit.fsync` says. `stop` returns once every committed record is written and synced.
 ///
 /// Why lanes of bytes rather than one queue of `AuditRecord` values: a loop appends to its own lane, so loops
 /// never wait on each other, and a record crosses threads as a few hundred bytes in a buffer that is reused,
@@ -23,11 +23,11 @@ public final class AuditWriter: Sendable {
     /// Records a lane holds when admission on its loop stops; beyond it requests get 503 rather than
     /// unbounded memory.
     public static let queueCapacity = 16_384
+    /// Records in one lane at which the writer is woken before its batch interval is up.
+    static let earlyBatchCount = queueCapacity / 4
     static let checkIntervalMs: Int64 = 100
     /// Sealed bytes the writer holds while the file cannot be written; beyond it records wait in the lanes.
     static let maxPendingBytes = 1 << 20
-    /// How long a busy writer waits between batches: records reach the file at most this much later.
-    static let batchIntervalMs = 10
 
     /// Where one event loop leaves the records of its finished requests for the writer thread.
     ///
@@ -132,8 +132,8 @@ public final class AuditWriter: Sendable {
     public func submit(_ fields: some AuditBodyFields, durationMicros: Int?, receivedAtMillis: Int64,
                        lane: Lane? = nil, endedAtNanos: UInt64? = nil) -> Bool {
         guard !stopping.load(ordering: .relaxed) else { return false }
-        let accepted = (lane ?? sharedLane).records.withLock { records -> Bool in
-            guard records.count < AuditWriter.queueCapacity + inFlightAllowance else { return false }
+        let accepted = (lane ?? sharedLane).records.withLock { records -> Queueing in
+            guard records.count < AuditWriter.queueCapacity + inFlightAllowance else { return .refused }
             // A loop's lane has one writer, so its records are in clock order; the shared lane reads the clock
             // under its lock for the same reason.
             let order = lane == nil ? MonotonicNanos.now() : (endedAtNanos ?? MonotonicNanos.now())
@@ -149,16 +149,21 @@ public final class AuditWriter: Sendable {
             withUnsafeBytes(of: UInt32(truncatingIfNeeded: length).littleEndian) { records.bytes.append(contentsOf: $0) }
             records.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: records.scratch[0..<length]))
             records.count += 1
-            return true
+            return records.count == AuditWriter.earlyBatchCount ? .queuedAndFilling : .queued
         }
-        guard accepted else { return false }
+        guard accepted != .refused else { return false }
         // Enqueue, then look: the writer sets the flag, then looks at the queue, so one of the two sees
         // the other and no record waits out the writer's long sleep.
         if writerIdle.load(ordering: .sequentiallyConsistent) && writerIdle.exchange(false, ordering: .sequentiallyConsistent) {
             wake.signal()
+        } else if accepted == .queuedAndFilling {
+            // A burst: take the lane now rather than at the end of the batch interval, before admission stops.
+            wake.signal()
         }
         return true
     }
+
+    private enum Queueing { case queued, queuedAndFilling, refused }
 
     /// Queues `record` as written (its `path` already redacted), for callers that hold an `AuditRecord`.
     @discardableResult
@@ -213,7 +218,7 @@ public final class AuditWriter: Sendable {
                 if !waiting { _ = wake.wait(timeout: .now() + .milliseconds(Int(AuditWriter.checkIntervalMs))) }
                 writerIdle.store(false, ordering: .sequentiallyConsistent)
             } else {
-                _ = wake.wait(timeout: .now() + .milliseconds(AuditWriter.batchIntervalMs))
+                _ = wake.wait(timeout: .now() + .milliseconds(state.fsync.batchIntervalMs))
             }
             let stopping = self.stopping.load(ordering: .sequentiallyConsistent)
             let now = AuditWriter.monotonicMs()
