@@ -15,12 +15,15 @@ public enum AuditMasking {
         guard count > 2 else { return String(repeating: "*", count: count) }
         let kept = count >= 8 ? 4 : 0
         // Written straight into the string's storage: this runs for every request that carries a phone.
-        return String(unsafeUninitializedCapacity: count) { out in
-            for (index, byte) in value.utf8.enumerated() {
-                out[index] = index < kept || index >= count - 2 ? byte : UInt8(ascii: "*")
+        func masked(_ digits: some Collection<UInt8>) -> String {
+            String(unsafeUninitializedCapacity: count) { out in
+                for (index, byte) in zip(out.indices, digits) {
+                    out[index] = index < kept || index >= count - 2 ? byte : UInt8(ascii: "*")
+                }
+                return count
             }
-            return count
         }
+        return value.utf8.withContiguousStorageIfAvailable(masked) ?? masked(Array(value.utf8))
     }
 
     /// The network an address is in: `203.0.113.0/24` for IPv4 (also when written as `::ffff:a.b.c.d`),

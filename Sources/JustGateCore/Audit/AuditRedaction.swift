@@ -23,10 +23,15 @@ public enum AuditRedaction {
 
     /// The common case, checked on bytes without building anything: no query, no long segment, not too long.
     private static func isKeptAsIs(_ path: String) -> Bool {
-        let utf8 = path.utf8
-        guard utf8.count <= maxLength else { return false }
+        guard path.utf8.count <= maxLength else { return false }
+        // Over the string's own bytes: this runs for every audited request, and stepping through a
+        // `String.UTF8View` index by index cost as much as encoding the rest of the record.
+        return path.utf8.withContiguousStorageIfAvailable(isKeptAsIs) ?? isKeptAsIs(Array(path.utf8))
+    }
+
+    private static func isKeptAsIs(_ bytes: some Collection<UInt8>) -> Bool {
         var segment = 0
-        for byte in utf8 {
+        for byte in bytes {
             if byte == 0x3F { return false }
             if byte == 0x2F { segment = 0; continue }
             segment += 1
