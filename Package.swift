@@ -44,10 +44,13 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(name: "CLinuxSystem"),
+        // libcrypto's SHA-256 for the audit chain (headers from libssl-dev; the library is libcurl's own).
+        .target(name: "CSHA256", linkerSettings: [.linkedLibrary("crypto")]),
         .target(name: "JustGateHTTP"),
         .target(
             name: "JustGateCore",
             dependencies: [
+                "CSHA256",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "RawStructuredFieldValues", package: "swift-http-structured-headers"),

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages justgate builds and tests against, only those that are missing
-# (chromium renders the audit HTML report in a test).
+# (libssl-dev for libcrypto's SHA-256 headers; chromium renders the audit HTML report in a test).
 # Usage: scripts/install-deps.sh [extra packages...]
 set -euo pipefail
 
-packages=(libcurl4-openssl-dev pkg-config openssl curl redis-server chromium nginx libnginx-mod-http-echo "$@")
+packages=(libcurl4-openssl-dev libssl-dev pkg-config openssl curl redis-server chromium nginx libnginx-mod-http-echo "$@")
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

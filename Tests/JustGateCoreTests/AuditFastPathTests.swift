@@ -100,6 +100,30 @@ import Testing
         }
     }
 
+    /// The unkeyed chain: libcrypto's SHA-256 (`SHA256State`) against swift-crypto's, across block boundaries
+    /// and fed in pieces as well as whole.
+    @Test func thePlainHashIsSHA256() {
+        for length in [0, 1, 55, 56, 63, 64, 65, 119, 520, 598, 4096] {
+            let message = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) }
+            let library = SHA256.hash(data: message).map { String(format: "%02x", $0) }.joined()
+            #expect(AuditHasher(key: nil).hash(message) == library, "\(length) bytes whole")
+            var pieces = SHA256State()
+            message.withUnsafeBytes { raw in
+                var start = 0
+                while start < raw.count {
+                    let end = min(raw.count, start + 1 + start % 70)
+                    pieces.add(UnsafeRawBufferPointer(rebasing: raw[start..<end]))
+                    start = end
+                }
+            }
+            var digest = SHA256Digest()
+            pieces.finish(into: &digest)
+            var hex: [UInt8] = []
+            digest.appendHex(to: &hex)
+            #expect(String(decoding: hex, as: UTF8.self) == library, "\(length) bytes in pieces")
+        }
+    }
+
     @Test func theSpanWriterWritesWhatTheByteWriterWrites() {
         let texts = ["", "plain", "quote\"", "back\\slash", "\u{0}\u{1F}\u{7F}", "кириллица", "🙂", "\n\r\t\u{8}\u{C}"]
         for text in texts {

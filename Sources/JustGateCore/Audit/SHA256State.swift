@@ -1,0 +1,38 @@
+import CSHA256
+
+/// A SHA-256 in progress, as a plain value: copying it (to start a record's HMAC from the keyed pads) is a
+/// copy of 112 bytes, with no allocation. libcrypto's, through `CSHA256` (see CSHA256.c for why).
+struct SHA256State {
+    private var state = jg_sha256_state()
+
+    init() {
+        jg_sha256_start(&state)
+    }
+
+    mutating func add(_ bytes: UnsafeRawBufferPointer) {
+        jg_sha256_add(&state, bytes.baseAddress, bytes.count)
+    }
+
+    /// Writes the digest; the state is spent afterwards.
+    mutating func finish(into digest: inout SHA256Digest) {
+        digest.withMutableBytes { jg_sha256_finish(&state, $0.baseAddress) }
+    }
+}
+
+/// The 32 bytes of a SHA-256 digest, on the stack.
+struct SHA256Digest {
+    private var bytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        withUnsafeBytes(of: bytes, body)
+    }
+
+    mutating func withMutableBytes(_ body: (UnsafeMutableRawBufferPointer) -> Void) {
+        withUnsafeMutableBytes(of: &bytes, body)
+    }
+
+    /// Appends the 64 lowercase hex digits.
+    func appendHex(to out: inout [UInt8]) {
+        withBytes { SiteKeyHex.append($0, to: &out) }
+    }
+}
