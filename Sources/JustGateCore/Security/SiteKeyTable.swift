@@ -1,5 +1,3 @@
-import Crypto
-
 /// Which site presented a key, and whether that key still works: the answer of `SiteKeyTable.match`.
 public enum SiteKeyMatch: Sendable, Equatable {
     /// A current key of the site at this index.
@@ -62,10 +60,15 @@ public struct SiteKeyTable: Sendable {
     /// the config (the loader refuses duplicates), so at most one matches.
     private func matchingEntry(_ presentedKey: String) -> Int? {
         var key = presentedKey
-        let digest = key.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+        // libcrypto's SHA-256 on the stack (`SHA256State`): swift-crypto's allocates, zeroes and frees a
+        // context per hash, which was most of this function's time (every request runs it once).
+        var digest = SHA256Digest()
+        var hasher = SHA256State()
+        key.withUTF8 { hasher.add(UnsafeRawBufferPointer($0)) }
+        hasher.finish(into: &digest)
         // found holds index + 1 of the matching entry, or 0.
         var found: UInt = 0
-        digest.withUnsafeBytes { presented in
+        digest.withBytes { presented in
             for (index, entry) in entries.enumerated() {
                 let stored = entry.key.sha256
                 var difference: UInt32 = stored.count == SiteKeyTable.hashLength ? 0 : 1

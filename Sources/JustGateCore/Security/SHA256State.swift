@@ -1,7 +1,8 @@
 import CSHA256
 
-/// A SHA-256 in progress, as a plain value: copying it (to start a record's HMAC from the keyed pads) is a
-/// copy of 112 bytes, with no allocation. libcrypto's, through `CSHA256` (see CSHA256.c for why).
+/// A SHA-256 in progress, as a plain value on the stack: copying it (to start an audit record's HMAC from
+/// the keyed pads) is a copy of 112 bytes, with no allocation. libcrypto's, through `CSHA256` (see CSHA256.c
+/// for why). The hashes on the request path use it: the audit chain and the site key match.
 struct SHA256State {
     private var state = jg_sha256_state()
 
