@@ -38,13 +38,15 @@ public final class AuditWriter: Sendable {
             /// Each record as `[order: 8 bytes][unix millis: 8 bytes][body length: 4 bytes][body]`, little-endian;
             /// `order` is the monotonic clock when it was queued, so the writer can merge lanes in that order.
             var bytes: [UInt8] = []
-            var count = 0
             /// Where a record is encoded before it is copied to `bytes`: it stays in the loop's cache, while
             /// `bytes` travels to the writer's core and back with every batch, so only the bytes of the record
             /// itself should touch it. Raw memory, grown when a record could need more, never zeroed.
             var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8)
         }
         fileprivate let records = Mutex(Records())
+        /// Records in `records.bytes`, changed only under its lock but read without it: admission looks at it
+        /// for every request, and a stale count only moves the moment admission stops by a record or two.
+        fileprivate let count = Atomic<Int>(0)
         fileprivate init() {}
         deinit { records.withLock { $0.scratch.deallocate() } }
     }
@@ -110,12 +112,16 @@ public final class AuditWriter: Sendable {
     /// request admitted is never a record lost, and no per-request reservation needs tracking.
     public func hasRoom(in lane: Lane? = nil) -> Bool {
         isAvailable && !stopping.load(ordering: .relaxed)
-            && (lane ?? sharedLane).records.withLock { $0.count } < AuditWriter.queueCapacity
+            && (lane ?? sharedLane).count.load(ordering: .relaxed) < AuditWriter.queueCapacity
     }
 
     /// Records queued in every lane and not yet sealed.
     private var queued: Int {
-        lanes.withLock { lanes in lanes.reduce(0) { $0 + $1.records.withLock { $0.count } } }
+        // Read under each lane's lock, not from the bare count: the writer's decision to sleep relies on this
+        // read being ordered after its `writerIdle` store and before a producer's next `writerIdle` load.
+        lanes.withLock { lanes in
+            lanes.reduce(0) { total, lane in total + lane.records.withLock { _ in lane.count.load(ordering: .relaxed) } }
+        }
     }
 
     /// Queues a finished request's record, encoded here on the caller's thread; false (the record is
@@ -132,8 +138,10 @@ public final class AuditWriter: Sendable {
     public func submit(_ fields: some AuditBodyFields, durationMicros: Int?, receivedAtMillis: Int64,
                        lane: Lane? = nil, endedAtNanos: UInt64? = nil) -> Bool {
         guard !stopping.load(ordering: .relaxed) else { return false }
-        let accepted = (lane ?? sharedLane).records.withLock { records -> Queueing in
-            guard records.count < AuditWriter.queueCapacity + inFlightAllowance else { return .refused }
+        let target = lane ?? sharedLane
+        let accepted = target.records.withLock { records -> Queueing in
+            let count = target.count.load(ordering: .relaxed)
+            guard count < AuditWriter.queueCapacity + inFlightAllowance else { return .refused }
             // A loop's lane has one writer, so its records are in clock order; the shared lane reads the clock
             // under its lock for the same reason.
             let order = lane == nil ? MonotonicNanos.now() : (endedAtNanos ?? MonotonicNanos.now())
@@ -148,8 +156,8 @@ public final class AuditWriter: Sendable {
             }
             withUnsafeBytes(of: UInt32(truncatingIfNeeded: length).littleEndian) { records.bytes.append(contentsOf: $0) }
             records.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: records.scratch[0..<length]))
-            records.count += 1
-            return records.count == AuditWriter.earlyBatchCount ? .queuedAndFilling : .queued
+            target.count.store(count + 1, ordering: .relaxed)
+            return count + 1 == AuditWriter.earlyBatchCount ? .queuedAndFilling : .queued
         }
         guard accepted != .refused else { return false }
         // Enqueue, then look: the writer sets the flag, then looks at the queue, so one of the two sees
@@ -270,7 +278,7 @@ public final class AuditWriter: Sendable {
         for (index, lane) in lanes.enumerated() {
             lane.records.withLock { records in
                 swap(&records.bytes, &spares[index])
-                records.count = 0
+                lane.count.store(0, ordering: .relaxed)
             }
         }
         var sealed = 0
