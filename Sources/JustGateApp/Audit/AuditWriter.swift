@@ -28,6 +28,9 @@ public final class AuditWriter: Sendable {
     static let checkIntervalMs: Int64 = 100
     /// Sealed bytes the writer holds while the file cannot be written; beyond it records wait in the lanes.
     static let maxPendingBytes = 1 << 20
+    /// Capacity the writer keeps in its write buffer between batches; a buffer grown beyond it (a long outage,
+    /// a huge burst) is given back once written.
+    static let retainedPendingBytes = 8 << 20
 
     /// Where one event loop leaves the records of its finished requests for the writer thread.
     ///
@@ -327,7 +330,9 @@ public final class AuditWriter: Sendable {
             setAvailable(false, state: state, reason: error.description)
             return
         }
-        state.pending.removeAll(keepingCapacity: state.pending.count < AuditWriter.maxPendingBytes)
+        // Kept for the next batch: a batch is 100 ms of records (1.6 MB at 24,000 req/s), and freeing and
+        // regrowing that every batch left the heap fragmented (peak RSS +10 to +24 MiB in `make bench`).
+        state.pending.removeAll(keepingCapacity: state.pending.capacity <= AuditWriter.retainedPendingBytes)
         state.unsynced = true
         setAvailable(true, state: state, reason: nil)
         guard state.file.needsRotation else { return }
