@@ -110,6 +110,12 @@ final class Reloading: Sendable {
             || old.upstream.maxResponseBytes != new.upstream.maxResponseBytes || old.upstream.caFile != new.upstream.caFile {
             changed.append("upstream timeouts and limits")
         }
+        // One breaker, retry budget and in-flight count per process, made at start (`UpstreamGuards`), and each
+        // loop's retry policy with them: a reload that changed them used to say "reloaded" and keep the old ones.
+        if old.upstream.retries != new.upstream.retries || old.upstream.circuit != new.upstream.circuit
+            || old.upstream.maxInFlight != new.upstream.maxInFlight {
+            changed.append("upstream retries, circuit and max_in_flight")
+        }
         if old.audit != new.audit { changed.append("audit") }
         if old.log != new.log { changed.append("log") }
         if old.shutdown != new.shutdown { changed.append("shutdown") }

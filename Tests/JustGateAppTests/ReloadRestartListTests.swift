@@ -1,0 +1,37 @@
+import JustGateCore
+import Testing
+@testable import JustGateApp
+
+/// A reload must say which changed settings it did not apply, or an operator believes a new breaker
+/// threshold or retry count is in force when the old one still is.
+@Suite struct ReloadRestartListTests {
+    static func config(upstream extra: String = "") throws -> GatewayConfig {
+        let yaml = """
+            listen: 127.0.0.1:8080
+            upstream:
+              url: sandbox
+            \(extra)
+            sites:
+              - id: demo
+                key_sha256: "\(String(repeating: "ab", count: 32))"
+                upstream_token: { env: DEMO_TOKEN }
+            """
+        return try ConfigLoader.load(yaml: yaml, knownOperations: Catalogue().ids).get().config
+    }
+
+    @Test(arguments: [
+        "  retries: { max_attempts: 1 }",
+        "  retries: { budget_percent: 5 }",
+        "  circuit: { failures: 2 }",
+        "  circuit: { open_ms: 500 }",
+        "  max_in_flight: 10",
+    ])
+    func upstreamProtectionChangesAreReportedAsNeedingARestart(change: String) throws {
+        let changed = Reloading.needsRestart(try Self.config(), try Self.config(upstream: change))
+        #expect(changed == ["upstream retries, circuit and max_in_flight"], "\(change)")
+    }
+
+    @Test func anUnchangedConfigNeedsNoRestart() throws {
+        #expect(Reloading.needsRestart(try Self.config(), try Self.config()).isEmpty)
+    }
+}
