@@ -107,12 +107,9 @@ struct ErrorResponseTests {
         bodies.append(try gateway.send("POST", "/api/user/v1/action/", contentType: "application/json",
                                        body: "{\"juid\":\"\(GatewayFixture.horoscopeKey)\"}").text)
         // The log line is written just after the answer, so give the last one a moment.
-        var log = gateway.logText()
-        let deadline = Date().addingTimeInterval(2)
-        while log.components(separatedBy: "\n").filter({ $0.contains("\"message\":\"request\"") }).count < 5 && Date() < deadline {
-            usleep(10_000)
-            log = gateway.logText()
-        }
+        let log = Polling.read(timeoutSeconds: 2, until: {
+            $0.components(separatedBy: "\n").filter { $0.contains("\"message\":\"request\"") }.count >= 5
+        }, gateway.logText)
         #expect(log.contains("\"request_id\""))
         #expect(log.components(separatedBy: "\n").filter { $0.contains("\"message\":\"request\"") }.count == 5)
         for secret in [GatewayFixture.horoscopeKey, GatewayFixture.horoscopeToken, GatewayFixture.newsToken] {

@@ -17,13 +17,7 @@ struct ThreadNameTests {
 
     /// The thread names once `name` is among them, or what they are after `timeoutSeconds`.
     static func threadNames(including name: String, timeoutSeconds: Double = 5) -> [String] {
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
-        var names = threadNames()
-        while !names.contains(name) && Date() < deadline {
-            usleep(10_000)
-            names = threadNames()
-        }
-        return names
+        Polling.read(timeoutSeconds: timeoutSeconds, until: { $0.contains(name) }, threadNames)
     }
 
     @Test func eventLoopThreadsAreNamedByIndex() throws {

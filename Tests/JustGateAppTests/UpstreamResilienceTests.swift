@@ -24,14 +24,11 @@ import Testing
 
     /// The request log lines so far, once there are at least `count`.
     func requestLines(_ gateway: GatewayFixture, atLeast count: Int) -> [[String: Any]] {
-        let deadline = Date().addingTimeInterval(3)
-        while true {
-            let lines = gateway.logText().split(separator: "\n").compactMap { line -> [String: Any]? in
+        Polling.read(timeoutSeconds: 3, until: { $0.count >= count }) {
+            gateway.logText().split(separator: "\n").compactMap { line -> [String: Any]? in
                 guard line.contains("\"message\":\"request\"") else { return nil }
                 return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
             }
-            if lines.count >= count || Date() > deadline { return lines }
-            usleep(10_000)
         }
     }
 
@@ -39,13 +36,9 @@ import Testing
     /// in any order, so they are matched by request id), once it is there.
     func line(_ gateway: GatewayFixture, of response: RawHTTPClient.Response) -> [String: Any] {
         guard let id = response.header("X-Request-Id") else { return [:] }
-        let deadline = Date().addingTimeInterval(3)
-        while true {
-            let found = requestLines(gateway, atLeast: 0).first { $0["request_id"] as? String == id }
-            if let found { return found }
-            if Date() > deadline { return [:] }
-            usleep(10_000)
-        }
+        return Polling.read(timeoutSeconds: 3, until: { $0 != nil }) {
+            requestLines(gateway, atLeast: 0).first { $0["request_id"] as? String == id }
+        } ?? [:]
     }
 
     func attempts(_ gateway: GatewayFixture, _ response: RawHTTPClient.Response) -> Int? {
@@ -162,9 +155,7 @@ import Testing
             #expect(upstream.waitForRequests(1) == 1)
             #expect(guards.callsInFlight == 1)
         }  // the client closes its connection here
-        let deadline = Date().addingTimeInterval(3)
-        while guards.callsInFlight != 0 && Date() < deadline { usleep(10_000) }
-        #expect(guards.callsInFlight == 0)
+        #expect(Polling.read(timeoutSeconds: 3, until: { $0 == 0 }) { guards.callsInFlight } == 0)
         #expect(gateway.logText(containing: "client_gone").contains("\"outcome\":\"client_gone\""))
         #expect(upstream.requestCount == 1)
     }
@@ -222,9 +213,7 @@ import Testing
     }
 
     func waitForState(_ state: CircuitState, _ guards: UpstreamGuards) throws {
-        let deadline = Date().addingTimeInterval(5)
-        while guards.circuitState != state && Date() < deadline { usleep(10_000) }
-        try #require(guards.circuitState == state)
+        try #require(Polling.read(timeoutSeconds: 5, until: { $0 == state }) { guards.circuitState } == state)
     }
 
     // MARK: - In-flight limit

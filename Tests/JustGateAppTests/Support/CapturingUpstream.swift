@@ -53,8 +53,7 @@ final class CapturingUpstream: @unchecked Sendable {
     }
 
     func stop() {
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
+        LoopbackListener.stop(listener)
     }
 
     var requests: [Captured] { lock.withLock { captured } }

@@ -83,13 +83,7 @@ final class GatewayFixture {
     /// The log once it contains `text` (lines are written after the answer and in batches), or
     /// whatever it holds after `timeoutSeconds`.
     func logText(containing text: String, timeoutSeconds: Double = 3) -> String {
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
-        var log = logText()
-        while !log.contains(text) && Date() < deadline {
-            usleep(10_000)
-            log = logText()
-        }
-        return log
+        Polling.read(timeoutSeconds: timeoutSeconds, until: { $0.contains(text) }, logText)
     }
 
     /// Sends one request with the horoscope site's key (unless `key` says otherwise).

@@ -34,8 +34,7 @@ final class HeldAnswersBackend: @unchecked Sendable {
     }
 
     func stop() {
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
+        LoopbackListener.stop(listener)
     }
 
     /// The most requests that were waiting for their answers at one moment.

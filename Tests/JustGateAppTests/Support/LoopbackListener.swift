@@ -31,6 +31,13 @@ enum LoopbackListener {
         return (listener, Int(UInt16(bigEndian: address.sin_port)))
     }
 
+    /// Stops a listener that `serveEach` is serving: `shutdown` wakes the accept loop blocked in `accept`,
+    /// which then ends; `close` gives the port back.
+    static func stop(_ listener: Int32) {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
+
     /// Accepts connections on `listener` on a thread of its own and serves each on another, for as long as
     /// `owner` lives and the listener is open (closing it ends the loop).
     static func serveEach<Owner: AnyObject & Sendable>(_ listener: Int32, owner: Owner,

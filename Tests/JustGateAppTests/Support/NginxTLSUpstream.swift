@@ -92,13 +92,7 @@ final class NginxTLSUpstream {
 
     /// The logged calls once there are `count` of them, or what is there after `timeoutSeconds`.
     func calls(count: Int, timeoutSeconds: Double = 5) -> [Call] {
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
-        var logged = calls()
-        while logged.count < count && Date() < deadline {
-            usleep(10_000)
-            logged = calls()
-        }
-        return logged
+        Polling.read(timeoutSeconds: timeoutSeconds, until: { $0.count >= count }, calls)
     }
 
     /// The most calls nginx had in flight at one moment.

@@ -44,8 +44,7 @@ final class ScriptedUpstream: @unchecked Sendable {
             return stopped
         }
         guard !wasStopped else { return }
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
+        LoopbackListener.stop(listener)
     }
 
     /// What the next requests get.
