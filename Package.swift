@@ -44,7 +44,7 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(name: "CLinuxSystem"),
-        // libcrypto's SHA-256 for the audit chain (headers from libssl-dev; the library is libcurl's own).
+        // libcrypto's SHA-256, justgate's only one (headers from libssl-dev; the library is libcurl's own).
         .target(name: "CSHA256", linkerSettings: [.linkedLibrary("crypto")]),
         .target(name: "JustGateHTTP"),
         .target(
@@ -52,7 +52,6 @@ let package = Package(
             dependencies: [
                 "CSHA256",
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "RawStructuredFieldValues", package: "swift-http-structured-headers"),
             ]
         ),
@@ -84,7 +83,8 @@ let package = Package(
         .testTarget(
             name: "JustGateCoreTests",
             dependencies: ["JustGateCore", .product(name: "PropertyBased", package: "swift-property-based"),
-                           // HMAC<SHA256> is the reference the audit chain's own keyed hash is tested against.
+                           // swift-crypto's SHA256 and HMAC<SHA256> are the references justgate's own (libcrypto's,
+                           // through CSHA256) are tested against.
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "JustGateSandboxTests", dependencies: ["JustGateSandbox"]),

@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// SHA-256 from the system's libcrypto (OpenSSL), for the audit chain: one HMAC per record on the writer
-/// thread. The state is a plain value (libcrypto's SHA256_CTX, 112 bytes) that Swift holds and copies on
+/// SHA-256 from the system's libcrypto (OpenSSL), for every hash justgate computes; the audit chain's HMAC
+/// per record on the writer thread is the one that counts. The state is a plain value (libcrypto's SHA256_CTX, 112 bytes) that Swift holds and copies on
 /// the stack; see CSHA256.c for why this and not swift-crypto or EVP.
 typedef struct {
     uint32_t words[28];

@@ -1,4 +1,3 @@
-
 /// Computes a record's `hash`: HMAC-SHA-256 with the audit key, so only a holder of the key can write a record
 /// that verifies; or plain SHA-256 when no key is configured, which still catches accidents and careless edits
 /// but not someone who recomputes the chain (check-config says so).
@@ -31,9 +30,7 @@ public struct AuditHasher {
         if let keyed {
             keyed.authenticate(canonical, into: &digest)
         } else {
-            var plain = SHA256State()
-            plain.add(canonical)
-            plain.finish(into: &digest)
+            digest = SHA256State.digest(of: canonical)
         }
         digest.appendHex(to: &out)
     }
@@ -54,11 +51,9 @@ struct KeyedSHA256 {
     init(key: [UInt8]) {
         var block = [UInt8](repeating: 0, count: 64)
         if key.count > 64 {
-            var digest = SHA256Digest()
-            var hashed = SHA256State()
-            key.withUnsafeBytes { hashed.add($0) }
-            hashed.finish(into: &digest)
-            digest.withBytes { for index in 0..<$0.count { block[index] = $0[index] } }
+            key.withUnsafeBytes { SHA256State.digest(of: $0) }.withBytes { digest in
+                for index in 0..<digest.count { block[index] = digest[index] }
+            }
         } else {
             for index in key.indices { block[index] = key[index] }
         }

@@ -1,5 +1,3 @@
-import Crypto
-
 /// The answer remembered for an `Idempotency-Key`, to replay to a retry of the same request.
 public struct IdempotentAnswer: Sendable, Equatable {
     /// The upstream's status (always below 500: see `IdempotencyGate`).
@@ -62,13 +60,13 @@ public struct IdempotencyTable: Sendable {
     /// body), so the same fields sent as JSON or as a form are one request, and 32 bytes are kept
     /// per key whatever the body's size.
     public static func fingerprint(method: String, url: String, body: [UInt8]) -> [UInt8] {
-        var hasher = SHA256()
-        hasher.update(data: Array(method.utf8))
-        hasher.update(data: [0])
-        hasher.update(data: Array(url.utf8))
-        hasher.update(data: [0])
-        hasher.update(data: body)
-        return Array(hasher.finalize())
+        var hash = SHA256State()
+        for part in [Array(method.utf8), [0], Array(url.utf8), [0], body] {
+            part.withUnsafeBytes { hash.add($0) }
+        }
+        var digest = SHA256Digest()
+        hash.finish(into: &digest)
+        return digest.withBytes { Array($0) }
     }
 
     /// Keys remembered now, answered or in flight.

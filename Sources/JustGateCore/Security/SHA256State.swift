@@ -2,12 +2,22 @@ import CSHA256
 
 /// A SHA-256 in progress, as a plain value on the stack: copying it (to start an audit record's HMAC from
 /// the keyed pads) is a copy of 112 bytes, with no allocation. libcrypto's, through `CSHA256` (see CSHA256.c
-/// for why). The hashes on the request path use it: the audit chain and the site key match.
+/// for why); every SHA-256 justgate computes goes through it (site keys, the audit chain, idempotency
+/// fingerprints).
 struct SHA256State {
     private var state = jg_sha256_state()
 
     init() {
         jg_sha256_start(&state)
+    }
+
+    /// The digest of `bytes` in one go.
+    static func digest(of bytes: UnsafeRawBufferPointer) -> SHA256Digest {
+        var hash = SHA256State()
+        hash.add(bytes)
+        var digest = SHA256Digest()
+        hash.finish(into: &digest)
+        return digest
     }
 
     mutating func add(_ bytes: UnsafeRawBufferPointer) {

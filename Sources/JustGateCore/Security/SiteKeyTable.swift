@@ -60,12 +60,8 @@ public struct SiteKeyTable: Sendable {
     /// the config (the loader refuses duplicates), so at most one matches.
     private func matchingEntry(_ presentedKey: String) -> Int? {
         var key = presentedKey
-        // libcrypto's SHA-256 on the stack (`SHA256State`): swift-crypto's allocates, zeroes and frees a
-        // context per hash, which was most of this function's time (every request runs it once).
-        var digest = SHA256Digest()
-        var hasher = SHA256State()
-        key.withUTF8 { hasher.add(UnsafeRawBufferPointer($0)) }
-        hasher.finish(into: &digest)
+        // On the stack, not `SiteKeys.sha256`'s array: every request runs this once.
+        let digest = key.withUTF8 { SHA256State.digest(of: UnsafeRawBufferPointer($0)) }
         // found holds index + 1 of the matching entry, or 0.
         var found: UInt = 0
         digest.withBytes { presented in

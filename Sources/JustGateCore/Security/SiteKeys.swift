@@ -1,5 +1,3 @@
-import Crypto
-
 /// Making and hashing site keys: the keys sites present, of which the gateway stores only SHA-256 hashes.
 ///
 /// A key is 32 random bytes in base64url, so it is unguessable, fits in a header without escaping and hashes to
@@ -12,14 +10,9 @@ public enum SiteKeys {
 
     /// The 32-byte SHA-256 of the key's UTF-8 bytes.
     public static func sha256(_ key: some StringProtocol) -> [UInt8] {
-        var hasher = SHA256()
-        let hashedInPlace: Void? = key.utf8.withContiguousStorageIfAvailable { bytes in
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes))
-        }
-        if hashedInPlace == nil {
-            hasher.update(data: Array(key.utf8))
-        }
-        return Array(hasher.finalize())
+        let digest = key.utf8.withContiguousStorageIfAvailable { SHA256State.digest(of: UnsafeRawBufferPointer($0)) }
+            ?? Array(key.utf8).withUnsafeBytes { SHA256State.digest(of: $0) }
+        return digest.withBytes { Array($0) }
     }
 
     /// A new key: 32 bytes from the system's secure random source, base64url without padding (43 characters).
