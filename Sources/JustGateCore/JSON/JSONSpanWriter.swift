@@ -3,8 +3,9 @@
 /// checks for every byte: encoding a record through `[UInt8].append` spent more time in those checks than
 /// in writing the bytes.
 ///
-/// Use it through ``JSONSpanWriter/append(to:upperBound:_:)``, which reserves the room and keeps only what
-/// was written; the caller's `upperBound` must cover everything it writes (``JSONSpanWriter/quotedBound(_:)``).
+/// Use it through ``JSONSpanWriter/write(into:_:)``, into memory the caller keeps (the audit body on an event
+/// loop), or ``JSONSpanWriter/append(to:upperBound:_:)``, which grows an array and keeps only what was
+/// written; either way the room given must cover everything written (``JSONSpanWriter/quotedBound(_:)``).
 ///
 /// Its writing methods are `@inlinable`: the audit body is specialised into the event loop's module, and forty
 /// calls across the module boundary per record were a measurable part of encoding it.
