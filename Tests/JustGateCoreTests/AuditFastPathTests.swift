@@ -2,9 +2,9 @@ import Crypto
 import Testing
 @testable import JustGateCore
 
-/// The writer's fast path (a body encoded on a loop, sealed on the writer thread with a cached time and a
-/// pre-keyed HMAC) must write exactly the bytes of the plain path, or `verify` and the review tools would
-/// disagree with what was written.
+/// The writer's fast path (values packed on a loop, the body written from the packet and sealed on the writer
+/// thread with a cached time and a pre-keyed HMAC) must write exactly the bytes of the plain path, or `verify`
+/// and the review tools would disagree with what was written.
 @Suite struct AuditFastPathTests {
     static let key = Array("audit-key-for-the-fast-path-test".utf8)
 
@@ -73,6 +73,67 @@ import Testing
         }
     }
 
+    /// The body written from a packet, against a reference spelled out member by member with the array writer:
+    /// the packet carries every value (nulls, escapes, non-ASCII, extreme numbers, errors) through unchanged.
+    @Test func aPacketWritesWhatTheReferenceEncoderWritesForEveryKindOfValue() {
+        func text(_ value: String?, _ out: inout [UInt8]) {
+            if let value { JSONBytesWriter.appendQuoted(value, to: &out) } else { JSONBytesWriter.appendRaw("null", to: &out) }
+        }
+        func number(_ value: Int?, thousandths: Bool = false, _ out: inout [UInt8]) {
+            guard let value else { return JSONBytesWriter.appendRaw("null", to: &out) }
+            if thousandths { JSONBytesWriter.appendThousandths(value, to: &out) } else { JSONBytesWriter.appendInteger(value, to: &out) }
+        }
+        var records = AuditFastPathTests.records()
+        var many = AuditRecord(time: "")
+        many.errors = (0..<40).map { AuditFieldError(field: "tags[\($0)]", code: $0 % 2 == 0 ? "invalid_tag" : "") }
+        many.email = ""
+        records.append(many)
+        for record in records {
+            var expected: [UInt8] = []
+            for (key, value) in [("request_id", record.requestID), ("site", record.site), ("operation", record.operation),
+                                 ("method", record.method), ("path", record.path), ("client", record.client),
+                                 ("outcome", record.outcome)] {
+                expected += Array(",\"\(key)\":".utf8)
+                text(value, &expected)
+            }
+            expected += Array(",\"status\":".utf8); number(record.status, &expected)
+            expected += Array(",\"upstream_status\":".utf8); number(record.upstreamStatus, &expected)
+            expected += Array(",\"duration_ms\":".utf8); number(record.durationMicros, thousandths: true, &expected)
+            expected += Array(",\"upstream_ms\":".utf8); number(record.upstreamMicros, thousandths: true, &expected)
+            expected += Array(",\"attempts\":".utf8); number(record.attempts, &expected)
+            expected += Array(",\"errors\":[".utf8)
+            for (index, error) in record.errors.enumerated() {
+                if index > 0 { expected.append(0x2C) }
+                expected += Array("{\"field\":".utf8); text(error.field, &expected)
+                expected += Array(",\"code\":".utf8); text(error.code, &expected)
+                expected.append(0x7D)
+            }
+            expected.append(0x5D)
+            for (key, value) in [("policy", record.policy), ("trace_id", record.traceID), ("juid", record.juid),
+                                 ("email", record.email), ("phone", record.phone), ("ip", record.ip), ("note", record.note)] {
+                expected += Array(",\"\(key)\":".utf8)
+                text(value, &expected)
+            }
+            var packet = [UInt8](repeating: 0xEE, count: 64 * 1024)
+            let packetLength = packet.withUnsafeMutableBytes { memory in
+                AuditBodyPacket.pack(record, durationMicros: record.durationMicros) { atLeast in
+                    #expect(atLeast <= memory.count)
+                    return memory
+                }
+            }
+            var body = [UInt8](repeating: 0xEE, count: AuditRecordEncoding.bodyBound(packetLength: packetLength))
+            let bodyLength = packet.withUnsafeBytes { packetBytes in
+                body.withUnsafeMutableBytes { memory in
+                    AuditRecordEncoding.body(packet: UnsafeRawBufferPointer(rebasing: packetBytes[0..<packetLength])) { atLeast in
+                        #expect(atLeast == memory.count)
+                        return memory
+                    }
+                }
+            }
+            #expect(String(decoding: body[0..<bodyLength], as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+        }
+    }
+
     @Test func theCachedTimeFormatterAgreesWithTheFormatAcrossSecondsDaysAndYears() {
         var formatter = AuditTimeFormatter()
         var samples: [Int64] = [0, 999, 1000, -1, -1000, -1001, 951_782_399_999, 951_782_400_000, 1_796_000_000_123]
@@ -130,7 +191,10 @@ import Testing
             var expected: [UInt8] = []
             JSONBytesWriter.appendQuoted(text, to: &expected)
             var written: [UInt8] = [0x41]
-            JSONSpanWriter.append(to: &written, upperBound: JSONSpanWriter.quotedBound(text)) { $0.quoted(text) }
+            let bytes = Array(text.utf8)
+            bytes.withUnsafeBufferPointer { bytes in
+                JSONSpanWriter.append(to: &written, upperBound: 2 + 6 * bytes.count) { $0.quoted(bytes) }
+            }
             #expect(written == [0x41] + expected, "\(text.debugDescription)")
         }
         for value in [0, 1, 9, 10, 999, 1000, 1001, -1, -999, -1000, -1001, 123_456_789, Int.max, Int.min + 1] {

@@ -27,7 +27,7 @@ public final class AuditTrail: Sendable {
     }
 
     /// Queues the audit record of a finished request, into the calling loop's `lane` (`nil` off a loop). The
-    /// record is encoded here, straight from `request` (see `RequestRecord+AuditBodyFields`); its `time` is
+    /// record is packed here, straight from `request` (see `RequestRecord+AuditBodyFields`); its `time` is
     /// written by the writer thread, from the moment the request arrived. `endedAtNanos` is the monotonic
     /// clock the request's log line measured its duration with, so both say the same.
     public func record(_ request: RequestRecord, lane: AuditWriter.Lane? = nil, endedAtNanos: UInt64 = MonotonicNanos.now()) {

@@ -1,7 +1,8 @@
-/// What the body of a request's audit record (`AuditRecordEncoding.body`) is written from.
+/// What the body of a request's audit record (`AuditRecordEncoding.body`) is written from, by way of its
+/// packet (`AuditBodyPacket.pack`).
 ///
 /// `AuditRecord` is one source; the gateway's own per-request record is the other, so that an event loop
-/// writes a finished request's record straight from what it already holds. Building an `AuditRecord` on the
+/// packs a finished request's record straight from what it already holds. Building an `AuditRecord` on the
 /// loop first cost about 300 ns per request (twenty optional values copied in and destroyed again through
 /// generic value witnesses), more than writing the bytes.
 public protocol AuditBodyFields: Sendable {

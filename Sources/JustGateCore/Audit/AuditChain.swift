@@ -37,7 +37,7 @@ public struct AuditChain {
         record.hash = lastHash
     }
 
-    /// Seals a request record an event loop encoded up to its end (`AuditRecordEncoding.body`): writes its
+    /// Seals a request record whose body is written (`AuditRecordEncoding.body(packet:room:)`): writes its
     /// `time`, `seq` and `event` in front, its `prev` after, hashes and appends the line (with newline) to
     /// `out`. The bytes equal `seal` of the same record with `time` formatted from `unixMillis`.
     public mutating func sealRequest(unixMillis: Int64, body: UnsafeRawBufferPointer, into out: inout [UInt8]) {

@@ -22,71 +22,68 @@ public enum AuditRecordEncoding {
     }
 
     /// The members from `request_id` to `note`: everything a record says about its request, and nothing
-    /// about its place in the chain or its time. An event loop encodes this much as the request ends, so
-    /// the writer thread only puts the time and the chain around it (`AuditChain.sealRequest`).
+    /// about its place in the chain or its time. The writer thread writes this much from an event loop's
+    /// packet and puts the time and the chain around it (`AuditChain.sealRequest`).
     public static func body(_ record: AuditRecord, into out: inout [UInt8]) {
         body(of: record, durationMicros: record.durationMicros, into: &out)
     }
 
-    /// `body` from any source of the values, with the request's duration measured by the caller.
+    /// `body` from any source of the values, with the request's duration measured by the caller: packed, then
+    /// written from the packet, so there is one encoder whatever the values come from.
     public static func body(of fields: some AuditBodyFields, durationMicros: Int?, into out: inout [UInt8]) {
+        var packet = UnsafeMutableRawBufferPointer(start: nil, count: 0)
         var memory = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-        defer { memory.deallocate() }
-        let count = body(of: fields, durationMicros: durationMicros) { atLeast in
+        defer { packet.deallocate(); memory.deallocate() }
+        let packetLength = AuditBodyPacket.pack(fields, durationMicros: durationMicros) { atLeast in
+            packet = .allocate(byteCount: atLeast, alignment: 8)
+            return packet
+        }
+        let count = body(packet: UnsafeRawBufferPointer(rebasing: packet[0..<packetLength])) { atLeast in
             memory = .allocate(byteCount: atLeast, alignment: 8)
             return memory
         }
         out.append(contentsOf: UnsafeRawBufferPointer(rebasing: memory[0..<count]))
     }
 
-    /// `body` into memory the caller reuses: `room` is asked once for at least the bytes the body can need and
-    /// returns where to write them; the result is how many bytes were written there.
-    ///
-    /// Each value is read from `fields` once, into a local: reading a text is a retain and a release, and a
-    /// struct holding all of them was copied and destroyed through generic value witnesses, which doubled the
-    /// time to encode a record.
-    @inlinable
-    public static func body(of fields: some AuditBodyFields, durationMicros: Int?,
-                            room: (_ atLeast: Int) -> UnsafeMutableRawBufferPointer) -> Int {
-        let requestID = fields.auditRequestID, site = fields.auditSite, operation = fields.auditOperation
-        let method = fields.auditMethod, path = fields.auditPath, client = fields.auditClient
-        let outcome = fields.auditOutcome, policy = fields.auditPolicy, traceID = fields.auditTraceID
-        let note = fields.auditNote, errors = fields.auditErrors, personal = fields.auditPersonal
-        func text(_ value: String?) -> Int { JSONSpanWriter.quotedBound(value) }
-        // Keys (under 256 bytes), the numbers, and every text at its longest (each byte escaped).
-        var bound = 256 + 5 * JSONSpanWriter.numberBound
-        bound += text(requestID) + text(site) + text(operation) + text(method) + text(path) + text(client)
-        bound += text(outcome) + text(policy) + text(traceID) + text(note)
-        bound += text(personal.juid) + text(personal.email) + text(personal.phone) + text(personal.ip)
-        for error in errors { bound += 24 + text(error.field) + text(error.code) }
-        return JSONSpanWriter.write(into: room(bound)) { out in
-            out.raw(",\"request_id\":"); out.quoted(requestID)
-            out.raw(",\"site\":"); out.quoted(site)
-            out.raw(",\"operation\":"); out.quoted(operation)
-            out.raw(",\"method\":"); out.quoted(method)
-            out.raw(",\"path\":"); out.quoted(path)
-            out.raw(",\"client\":"); out.quoted(client)
-            out.raw(",\"outcome\":"); out.quoted(outcome)
-            out.raw(",\"status\":"); out.integer(fields.auditStatus)
-            out.raw(",\"upstream_status\":"); out.integer(fields.auditUpstreamStatus)
-            out.raw(",\"duration_ms\":"); out.thousandths(durationMicros)
-            out.raw(",\"upstream_ms\":"); out.thousandths(fields.auditUpstreamMicros)
-            out.raw(",\"attempts\":"); out.integer(fields.auditAttempts)
+    /// The most bytes `body(packet:room:)` writes for a packet of `packetLength` bytes: the keys (under 256
+    /// bytes), and every packed value at its longest in JSON (six bytes per byte escaped as `\u00XX`), which a
+    /// text's or number's own packed length bounds: 4 + n bytes packed against 2 + 6n written.
+    public static func bodyBound(packetLength: Int) -> Int {
+        256 + 6 * packetLength
+    }
+
+    /// `body` from a packet (`AuditBodyPacket`), into memory the caller reuses: `room` is asked once for
+    /// `bodyBound` bytes and returns where to write them; the result is how many bytes were written there.
+    public static func body(packet: UnsafeRawBufferPointer, room: (_ atLeast: Int) -> UnsafeMutableRawBufferPointer) -> Int {
+        var values = AuditBodyPacket.Reader(packet)
+        return JSONSpanWriter.write(into: room(bodyBound(packetLength: packet.count))) { out in
+            out.raw(",\"request_id\":"); out.quoted(values.text())
+            out.raw(",\"site\":"); out.quoted(values.text())
+            out.raw(",\"operation\":"); out.quoted(values.text())
+            out.raw(",\"method\":"); out.quoted(values.text())
+            out.raw(",\"path\":"); out.quoted(values.text())
+            out.raw(",\"client\":"); out.quoted(values.text())
+            out.raw(",\"outcome\":"); out.quoted(values.text())
+            out.raw(",\"status\":"); out.integer(values.number())
+            out.raw(",\"upstream_status\":"); out.integer(values.number())
+            out.raw(",\"duration_ms\":"); out.thousandths(values.number())
+            out.raw(",\"upstream_ms\":"); out.thousandths(values.number())
+            out.raw(",\"attempts\":"); out.integer(values.number())
             out.raw(",\"errors\":[")
-            for (index, error) in errors.enumerated() {
+            for index in 0..<values.count() {
                 if index > 0 { out.byte(0x2C) }
-                out.raw("{\"field\":"); out.quoted(error.field)
-                out.raw(",\"code\":"); out.quoted(error.code)
+                out.raw("{\"field\":"); out.quoted(values.text())
+                out.raw(",\"code\":"); out.quoted(values.text())
                 out.byte(0x7D)
             }
             out.byte(0x5D)
-            out.raw(",\"policy\":"); out.quoted(policy)
-            out.raw(",\"trace_id\":"); out.quoted(traceID)
-            out.raw(",\"juid\":"); out.quoted(personal.juid)
-            out.raw(",\"email\":"); out.quoted(personal.email)
-            out.raw(",\"phone\":"); out.quoted(personal.phone)
-            out.raw(",\"ip\":"); out.quoted(personal.ip)
-            out.raw(",\"note\":"); out.quoted(note)
+            out.raw(",\"policy\":"); out.quoted(values.text())
+            out.raw(",\"trace_id\":"); out.quoted(values.text())
+            out.raw(",\"juid\":"); out.quoted(values.text())
+            out.raw(",\"email\":"); out.quoted(values.text())
+            out.raw(",\"phone\":"); out.quoted(values.text())
+            out.raw(",\"ip\":"); out.quoted(values.text())
+            out.raw(",\"note\":"); out.quoted(values.text())
         }
     }
 

@@ -3,12 +3,13 @@
 /// checks for every byte: encoding a record through `[UInt8].append` spent more time in those checks than
 /// in writing the bytes.
 ///
-/// Use it through ``JSONSpanWriter/write(into:_:)``, into memory the caller keeps (the audit body on an event
-/// loop), or ``JSONSpanWriter/append(to:upperBound:_:)``, which grows an array and keeps only what was
-/// written; either way the room given must cover everything written (``JSONSpanWriter/quotedBound(_:)``).
+/// Use it through ``JSONSpanWriter/write(into:_:)``, into memory the caller keeps (the audit body on the writer
+/// thread), or ``JSONSpanWriter/append(to:upperBound:_:)``, which grows an array and keeps only what was
+/// written; either way the room given must cover everything written: a quoted text at most 2 + 6 bytes per
+/// byte (each escaped as `\u00XX`), `null` 4, a number ``JSONSpanWriter/numberBound``.
 ///
-/// Its writing methods are `@inlinable`: the audit body is specialised into the event loop's module, and forty
-/// calls across the module boundary per record were a measurable part of encoding it.
+/// Its writing methods are `@inlinable`: an audit body makes some forty of these calls, and when it was encoded
+/// in another module, calls across the module boundary were a measurable part of encoding it.
 public struct JSONSpanWriter {
     @usableFromInline let base: UnsafeMutablePointer<UInt8>
     @usableFromInline let capacity: Int
@@ -45,12 +46,6 @@ public struct JSONSpanWriter {
         return writer.count
     }
 
-    /// The most bytes `quoted(value)` can write: every byte escaped as `\u00XX`, and the quotes (or `null`).
-    @inlinable
-    public static func quotedBound(_ value: String?) -> Int {
-        value.map { 2 + 6 * $0.utf8.count } ?? 4
-    }
-
     /// The most bytes `integer` or `thousandths` can write.
     public static let numberBound = 22
 
@@ -70,14 +65,12 @@ public struct JSONSpanWriter {
         count += 1
     }
 
-    /// A JSON string literal, escaped as ``JSONEscaping`` says, or `null` for `nil`.
+    /// A JSON string literal of UTF-8 `bytes`, escaped as ``JSONEscaping`` says, or `null` for `nil`.
     @inlinable
-    public mutating func quoted(_ value: String?) {
-        guard let value else { return raw("null") }
+    public mutating func quoted(_ bytes: UnsafeBufferPointer<UInt8>?) {
+        guard let bytes else { return raw("null") }
         byte(0x22)
-        if value.utf8.withContiguousStorageIfAvailable({ escaped($0) }) == nil {
-            for byte in value.utf8 { escaped(byte) }
-        }
+        escaped(bytes)
         byte(0x22)
     }
 
@@ -128,14 +121,5 @@ public struct JSONSpanWriter {
         }, escape: { value in
             JSONEscaping.sequence(for: value) { byte($0) }
         })
-    }
-
-    @inlinable
-    mutating func escaped(_ value: UInt8) {
-        if value < 0x20 || value == 0x22 || value == 0x5C {
-            JSONEscaping.sequence(for: value) { byte($0) }
-        } else {
-            byte(value)
-        }
     }
 }

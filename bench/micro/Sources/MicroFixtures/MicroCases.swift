@@ -146,16 +146,28 @@ public enum MicroCases {
                 for _ in 0..<count { sink(allowlist.personalFields(of: fields)) }
             }
         },
-        MicroCase(name: "audit.body.encode", summary: "audit record of a forwarded subscribe.sms, request_id … note, as a loop encodes it") {
+        MicroCase(name: "audit.body.pack", summary: "audit values of a forwarded subscribe.sms packed for the writer, as a loop does") {
             let record = Fixtures.auditRecord
-            var out: [UInt8] = []
-            out.reserveCapacity(1024)
+            let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8)
             return { count in
+                var length = 0
                 for _ in 0..<count {
-                    out.removeAll(keepingCapacity: true)
-                    AuditRecordEncoding.body(record, into: &out)
+                    length = AuditBodyPacket.pack(record, durationMicros: record.durationMicros) { _ in memory }
                 }
-                sink(out.count)
+                sink(length)
+            }
+        },
+        MicroCase(name: "audit.body.encode", summary: "writer thread: that packet written as the record's JSON, request_id … note") {
+            let record = Fixtures.auditRecord
+            let packet = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8)
+            let packetLength = AuditBodyPacket.pack(record, durationMicros: record.durationMicros) { _ in packet }
+            let body = UnsafeMutableRawBufferPointer.allocate(byteCount: 16384, alignment: 8)
+            return { count in
+                var length = 0
+                for _ in 0..<count {
+                    length = AuditRecordEncoding.body(packet: UnsafeRawBufferPointer(rebasing: packet[0..<packetLength])) { _ in body }
+                }
+                sink(length)
             }
         },
         MicroCase(name: "audit.chain.seal", summary: "writer thread: time, seq, prev and HMAC-SHA-256 around that body, into the write buffer") {
