@@ -473,8 +473,8 @@ def audit_cost_text(cost):
         "audit.enabled (both count the bench-site policy in memory); each round starts both afresh and loads them "
         "side by side, so both see the same seconds of the machine; medians are over rounds, the difference is "
         "taken within each round. CPU/req: the whole "
-        "process's CPU per answered request; audit writer CPU/record: the jg-audit thread's alone (it seals, writes "
-        "and syncs; the event loops' encoding is in CPU/req). Issue 10's budget: at most +2 us per request, p99 "
+        "process's CPU per answered request; audit writer CPU/record: the jg-audit thread's alone (it writes each "
+        "record's JSON, seals, writes and syncs; the event loops' packing of the values is in CPU/req). Issue 10's budget: at most +2 us per request, p99 "
         "unchanged beyond noise.",
         "",
         table(header, lines),
