@@ -59,4 +59,40 @@ import Testing
         try verifier.finish()
         #expect(next == [Int](repeating: perThread, count: lanes.count))
     }
+
+    /// A record larger than a lane's first buffer and than the writer's first scratch for its JSON (every byte
+    /// of its note escaped six-fold): both grow, and the record arrives whole between two ordinary ones.
+    @Test func aRecordLargerThanTheFirstBuffersArrivesWhole() throws {
+        let directory = NSTemporaryDirectory() + "justgate-lanes-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let writer = try AuditWriter(config: AuditConfig(path: directory + "/audit.jsonl"), key: AuditWriterLaneTests.key,
+                                     logger: Logger(label: "test"), inFlightAllowance: 10)
+        let lane = writer.makeLane()
+        var large = AuditRecord(time: "")
+        large.requestID = "large"
+        large.note = String(repeating: "\u{1}\"кириллица\\", count: 600)
+        large.errors = (0..<50).map { AuditFieldError(field: "tags[\($0)]", code: "invalid_tag") }
+        for (index, id) in ["before", "large", "after"].enumerated() {
+            var record = id == "large" ? large : AuditRecord(time: "")
+            record.requestID = id
+            #expect(writer.submit(record, receivedAtMillis: 1_796_000_000_000 + Int64(index), lane: lane))
+        }
+        writer.stop()
+
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: directory + "/audit.jsonl")))
+        let lines = bytes.split(separator: 0x0A)
+        #expect(lines.count == 4)
+        #expect(lines.map(\.count).max() ?? 0 > 8192, "the test is meant to pass the first scratch's size")
+        var verifier = AuditChainVerifier(hasher: AuditHasher(key: AuditWriterLaneTests.key))
+        try verifier.beginFile("audit.jsonl")
+        var records: [AuditRecord] = []
+        for (index, line) in lines.enumerated() {
+            try verifier.check(line, line: index + 1, terminated: true)
+            records.append(try AuditRecordDecoding.decode(line))
+        }
+        try verifier.finish()
+        #expect(records.dropFirst().map(\.requestID) == ["before", "large", "after"])
+        #expect(records[2].note == large.note)
+        #expect(records[2].errors == large.errors)
+    }
 }

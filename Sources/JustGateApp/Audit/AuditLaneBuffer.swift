@@ -3,10 +3,13 @@
 ///
 /// A plain value holding raw memory: exactly one place owns a given buffer at any time (a lane, or the
 /// writer's spare for that lane, which trade buffers by `swap`), and that owner calls `deallocate` once.
+/// Nothing else keeps a copy: the writer reads a spare through `bytes`, never by copying the value. (A
+/// non-copyable type would say this in the compiler's words, but the writer keeps its spares in an array.)
 ///
-/// `@unchecked Sendable`: a buffer moves between a loop and the writer thread only by that `swap`, made under
-/// the lane's lock, and neither side keeps a pointer into it past the lock (loop) or the batch (writer), so
-/// its memory is never reached from two threads at once; the lock orders the writes before the reads.
+/// `Sendable` because the `swap` happens inside the lane's `Mutex.withLock`, whose value crosses threads;
+/// `@unchecked` because of the raw pointer: a buffer moves between a loop and the writer thread only by that
+/// `swap`, and neither side keeps a pointer into it past the lock (loop) or the batch (writer), so its memory
+/// is never reached from two threads at once, and the lock orders the writes before the reads.
 struct AuditLaneBuffer: @unchecked Sendable {
     private(set) var base: UnsafeMutableRawPointer?
     /// Bytes written.
@@ -39,5 +42,11 @@ struct AuditLaneBuffer: @unchecked Sendable {
 
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
-    func deallocate() { base?.deallocate() }
+    /// Gives the memory back; the buffer is then empty and can grow again.
+    mutating func deallocate() {
+        base?.deallocate()
+        base = nil
+        count = 0
+        capacity = 0
+    }
 }

@@ -10,7 +10,9 @@
 /// Layout, in the body's member order, native byte order (a packet never leaves the process): seven texts
 /// (`request_id` … `outcome`), five numbers (`status`, `upstream_status`, duration µs, upstream µs, `attempts`),
 /// the errors (a 4-byte count, then `field` and `code` texts for each), seven texts (`policy` … `note`). A text
-/// is a 4-byte length (`UInt32.max` for `nil`) and its UTF-8 bytes; a number is 8 bytes, `Int64.min` for `nil`.
+/// is a 4-byte length (`UInt32.max` for `nil`) and its UTF-8 bytes; a number is 8 bytes, `Int64.min` for `nil`
+/// (so a number that is `Int.min` reads back as `nil`: no record holds one, statuses, durations and attempts
+/// are nowhere near it).
 public enum AuditBodyPacket {
     @usableFromInline static let absentText = UInt32.max
     @usableFromInline static let absentNumber = Int64.min
@@ -33,8 +35,8 @@ public enum AuditBodyPacket {
         needed += size(personal.phone) + size(personal.ip) + size(note)
         for error in errors { needed += size(error.field) + size(error.code) }
         let memory = room(needed)
-        guard let base = memory.baseAddress else { return 0 }
         precondition(memory.count >= needed, "AuditBodyPacket.pack: room gave less than it was asked for")
+        guard let base = memory.baseAddress else { return 0 }
         var writer = Writer(base: base)
         writer.text(requestID); writer.text(site); writer.text(operation); writer.text(method)
         writer.text(path); writer.text(client); writer.text(outcome)
@@ -75,6 +77,8 @@ public enum AuditBodyPacket {
                 return
             }
             let utf8 = value.utf8
+            // Texts come from requests whose size the server caps far below 4 GiB.
+            precondition(utf8.count < Int(AuditBodyPacket.absentText), "AuditBodyPacket: a text of 4 GiB or more")
             count(utf8.count)
             let target = base + offset
             let copied = utf8.withContiguousStorageIfAvailable { bytes -> Bool in
@@ -121,7 +125,7 @@ public enum AuditBodyPacket {
             let end = offset + Int(length)
             precondition(end <= bytes.count, "AuditBodyPacket: a text runs past its packet")
             defer { offset = end }
-            return UnsafeRawBufferPointer(rebasing: bytes[offset..<end]).assumingMemoryBound(to: UInt8.self)
+            return UnsafeRawBufferPointer(rebasing: bytes[offset..<end]).bindMemory(to: UInt8.self)
         }
     }
 }

@@ -45,9 +45,11 @@ public enum AuditRecordEncoding {
         out.append(contentsOf: UnsafeRawBufferPointer(rebasing: memory[0..<count]))
     }
 
-    /// The most bytes `body(packet:room:)` writes for a packet of `packetLength` bytes: the keys (under 256
-    /// bytes), and every packed value at its longest in JSON (six bytes per byte escaped as `\u00XX`), which a
-    /// text's or number's own packed length bounds: 4 + n bytes packed against 2 + 6n written.
+    /// The most bytes `body(packet:room:)` writes for a packet of `packetLength` bytes. Six bytes of room per
+    /// packed byte cover every value at its longest in JSON: a text packed as 4 + n bytes is written in at most
+    /// 2 + 6n (each byte escaped as `\u00XX`), leaving 22 to spare; a number packed as 8 bytes is written in
+    /// at most 21. The 256 cover the members' keys (219 bytes); each error's own keys (19 bytes) come out of
+    /// the 44 its two texts leave to spare.
     public static func bodyBound(packetLength: Int) -> Int {
         256 + 6 * packetLength
     }
