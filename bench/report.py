@@ -253,6 +253,14 @@ def audit_cost(lines):
     with_diff = [entry for entry in paired if "cpu_us_per_request_diff" in entry]
     cpu = spread([entry["cpu_us_per_request_diff"] for entry in with_diff])
     p99 = spread([entry["p99_us_diff"] for entry in with_diff])
+    # run.sh alternates which variant goes first, and going first has measured higher: the median of each
+    # order, and their mean, which no such bias leans on.
+    by_order = {}
+    for order in (AUDITED, UNAUDITED):
+        values = [entry["cpu_us_per_request_diff"] for entry in with_diff if entry["first"] == order]
+        by_order[order] = statistics.median(values) if values else None
+    orders_mean = (round((by_order[AUDITED] + by_order[UNAUDITED]) / 2, 2)
+                   if None not in by_order.values() else None)
     first = lines[0]
     return {
         "scenario": first["scenario"],
@@ -269,6 +277,9 @@ def audit_cost(lines):
         "p99_us_diff_median": p99 and p99["median"],
         "p99_us_diff_min": p99 and p99["min"],
         "p99_us_diff_max": p99 and p99["max"],
+        "cpu_us_per_request_diff_median_audited_first": by_order[AUDITED],
+        "cpu_us_per_request_diff_median_unaudited_first": by_order[UNAUDITED],
+        "cpu_us_per_request_diff_orders_mean": orders_mean,
         "writer_cpu_us_per_record_median": variants[AUDITED]["writer_cpu_us_per_record_median"],
         "rounds": paired,
         "problems": problems,
@@ -465,21 +476,27 @@ def audit_cost_text(cost):
     per_round = ", ".join(
         f"{entry['round']} "
         + (f"{us(entry['cpu_us_per_request_diff'], True, 2)}" if "cpu_us_per_request_diff" in entry else "not paired")
+        + (" (noaudit first)" if entry["first"] == UNAUDITED else "")
         for entry in cost["rounds"])
+    by_order = ""
+    if cost.get("cpu_us_per_request_diff_orders_mean") is not None:
+        by_order = (f" Median with {AUDITED} first {us(cost['cpu_us_per_request_diff_median_audited_first'], True, 2)}, "
+                    f"with {UNAUDITED} first {us(cost['cpu_us_per_request_diff_median_unaudited_first'], True, 2)}, "
+                    f"their mean {us(cost['cpu_us_per_request_diff_orders_mean'], True, 2)}.")
     return "\n".join([
         f"What the audit log costs (fixed offered rate: {cost['scenario']}, one wrk -t{cost['wrk_threads']} "
         f"-c{cost['connections']} per variant, each connection pausing {cost['pace_ms']} ms after every answer; "
         f"{cost['rounds_run']} round{'' if cost['rounds_run'] == 1 else 's'} of {cost['duration']}). justgate and justgate-noaudit differ only in "
         "audit.enabled (both count the bench-site policy in memory); each round starts both afresh and loads them "
-        "side by side, so both see the same seconds of the machine; medians are over rounds, the difference is "
-        "taken within each round. CPU/req: the whole "
+        "side by side, so both see the same seconds of the machine, in an order that alternates by round; medians "
+        "are over rounds, the difference is taken within each round. CPU/req: the whole "
         "process's CPU per answered request; audit writer CPU/record: the jg-audit thread's alone (it writes each "
         "record's JSON, seals, writes and syncs; the event loops' packing of the values is in CPU/req). Issue 10's budget: at most +2 us per request, p99 "
         "unchanged beyond noise.",
         "",
         table(header, lines),
         "",
-        f"CPU/req difference per round: {per_round}.",
+        f"CPU/req difference per round: {per_round}.{by_order}",
     ])
 
 

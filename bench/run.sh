@@ -728,6 +728,8 @@ run_audit_cost_pass() {
   AUDIT_COST_PASS=1
   log "audit cost: justgate and justgate-noaudit side by side, subscribe.sms paced ${AUDIT_COST_PACE_MS} ms," \
     "c=$AUDIT_COST_CONNECTIONS each, $AUDIT_COST_DURATION x $AUDIT_COST_ROUNDS rounds"
+  ((AUDIT_COST_ROUNDS % 2 == 0)) ||
+    log "audit cost: $AUDIT_COST_ROUNDS rounds is odd, so justgate goes first once more than its twin (the order alternates; an even count balances it)"
   for ((round = 1; round <= AUDIT_COST_ROUNDS; round++)); do
     log "audit cost: round $round/$AUDIT_COST_ROUNDS"
     run_paced_pair "$round"
@@ -743,8 +745,9 @@ run_paced_pair() {
   local round="$1" target position=0 script="$BENCH_DIR/wrk/subscribe.sms.paced.lua"
   local -A pid port dir cold writer cpu_before cpu_after writer_before writer_after wrk_pid wrk_status peak records
   local -a order=(justgate justgate-noaudit)
-  # The variant started and loaded first measured ~0.3 us per request more than its twin in A/A runs (the
-  # same binary and config in both places, 12 rounds, 9 of them higher first), so the order alternates.
+  # The variant started and loaded first measures more than its twin: ~0.3 us per request in A/A runs (the
+  # same binary and config in both places, 12 rounds, 9 of them higher first), and about 1 us between the
+  # orders in one full run; so the order alternates, and the report gives each order's median as well.
   ((round % 2)) || order=(justgate-noaudit justgate)
   for target in "${order[@]}"; do
     start_target "$target"
