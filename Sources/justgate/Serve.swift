@@ -18,6 +18,9 @@ struct Serve: ParsableCommand {
             Start-up fails (exit 1, naming the address) when another process already listens on `listen`: \
             the listeners use SO_REUSEPORT, and a second gateway would silently take a share of the \
             connections. For a deliberate hand-over, start the new process with --replace, then stop the old one.
+            With --replace the new process also waits for the old one's audit log: it queues its records until \
+            the old process stops and lets go of the log, then continues the same chain. Without it, a second \
+            gateway on the same audit.path fails to start (two writers would interleave two chains).
 
             Example: justgate serve --config config/justgate.yaml
             """
@@ -25,7 +28,7 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Flag(help: "Share the listen address with a process already listening on it (for a hand-over without downtime).")
+    @Flag(help: "Share the listen address with a process already listening on it, and take its audit log over when it stops (for a hand-over without downtime).")
     var replace = false
 
     func run() throws {

@@ -20,6 +20,8 @@ struct CommandLineTests {
     struct RunningServe {
         let process: ChildProcess
         var log: String
+        /// Its working directory, where the default `audit.path` (`var/audit/audit.jsonl`) puts its audit log.
+        var directory = ""
 
         /// The port from the start-up line's `"listen":"127.0.0.1:<port>"`.
         var port: Int? {
@@ -34,10 +36,20 @@ struct CommandLineTests {
         }
     }
 
-    func startServe(config path: String, environment: [String: String]) throws -> RunningServe {
-        let process = try ChildProcess(CommandLineTests.binary.path, ["serve", "--config", path], environment: environment)
+    /// Starts `serve` in a fresh working directory (or `directory`): the default `audit.path` is relative, and
+    /// an audit log has one writer at a time, so gateways started side by side must not share one by accident.
+    func startServe(config path: String, environment: [String: String], directory: String? = nil) throws -> RunningServe {
+        let workingDirectory = try directory ?? makeWorkingDirectory()
+        let process = try ChildProcess(CommandLineTests.binary.path, ["serve", "--config", path], environment: environment,
+                                       directory: workingDirectory)
         let log = process.readStderr(until: "justgate started", timeoutSeconds: 10)
-        return RunningServe(process: process, log: log)
+        return RunningServe(process: process, log: log, directory: workingDirectory)
+    }
+
+    func makeWorkingDirectory() throws -> String {
+        let directory = NSTemporaryDirectory() + "justgate-serve-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return directory
     }
 
     func writeTemporary(_ text: String) throws -> String {
@@ -161,7 +173,9 @@ struct CommandLineTests {
         let port = try #require(first.port, "no start-up line in: \(first.log)")
         let busy = try config(listen: "127.0.0.1:\(port)")
         let merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let second = try ChildProcess(CommandLineTests.binary.path, ["serve", "--config", busy], environment: merged)
+        // In a directory of its own: in the first one's, its audit log's lock would stop it before the address.
+        let second = try ChildProcess(CommandLineTests.binary.path, ["serve", "--config", busy], environment: merged,
+                                      directory: try makeWorkingDirectory())
         let secondLog = second.readStderr(until: "justgate started", timeoutSeconds: 10)
         if second.isRunning { second.signal(SIGTERM) }  // it started serving: the bug this test is about
         let secondStatus = second.wait()
@@ -169,12 +183,26 @@ struct CommandLineTests {
         #expect(secondStatus != 0)
         #expect(secondLog.contains("127.0.0.1:\(port)"))
         #expect(secondLog.contains("already listens"))
-        // A deliberate hand-over joins the address.
+        // A deliberate hand-over joins the address, and takes the audit log over once the first process stops.
         let replacing = try ChildProcess(CommandLineTests.binary.path, ["serve", "--config", busy, "--replace"],
-                                         environment: merged)
-        var handover = RunningServe(process: replacing, log: replacing.readStderr(until: "justgate started", timeoutSeconds: 10))
+                                         environment: merged, directory: first.directory)
+        var handover = RunningServe(process: replacing, log: replacing.readStderr(until: "justgate started", timeoutSeconds: 10),
+                                    directory: first.directory)
         #expect(handover.log.contains("justgate started"))
-        #expect(handover.stop() == 0)
+        #expect(handover.log.contains("held by the process being replaced"))
+        func ask() throws -> Int {
+            try RawHTTPClient(port: port).exchange("POST /api/user/v1/subscription/create/profile HTTP/1.1\r\nHost: a\r\n"
+                                                   + "X-AUTH-TOKEN: \(key)\r\nContent-Length: 0\r\n\r\n").status
+        }
+        for _ in 0..<4 { #expect(try ask() == 200) }  // either process may answer; the second queues its records
         #expect(first.stop() == 0)
+        for _ in 0..<4 { #expect(try ask() == 200) }  // only the second listens now, and writes the log
+        #expect(handover.stop() == 0)
+        #expect(handover.log.contains("audit log taken over from the replaced process"), "\(handover.log)")
+        let verify = try run(["audit", "verify", "--dir", first.directory + "/var/audit"])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        let lines = try String(contentsOfFile: first.directory + "/var/audit/audit.jsonl", encoding: .utf8)
+            .split(separator: "\n").filter { $0.contains("\"operation\":\"profile.create\"") }
+        #expect(lines.count == 8, "every answered request has its record, from one process or the other")
     }
 }

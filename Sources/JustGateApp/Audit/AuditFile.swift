@@ -19,6 +19,8 @@ final class AuditFile {
     private(set) var fd: Int32 = -1
     private(set) var size = 0
     private var inode: ino_t = 0
+    /// The open `lockPath`, locked while this writer owns the log.
+    private var lockFD: Int32 = -1
 
     init(config: AuditConfig) {
         path = config.path
@@ -29,18 +31,49 @@ final class AuditFile {
         keepFiles = config.keepFiles
     }
 
-    deinit { if fd >= 0 { _ = close(fd) } }
+    deinit { close() }
+
+    /// `audit.jsonl.lock` beside the live file: whoever holds an exclusive `flock` on it writes the log. Two
+    /// writers would interleave two chains in one file (each record's `prev` naming a record of the other),
+    /// which `verify` then rightly calls broken. A file of its own rather than the live file, which rotation
+    /// renames away; never a name the log's own files can have (`AuditFileNames`).
+    var lockPath: String { directory + "/" + base + ".lock" }
+
+    /// Takes the log's lock, creating the directory and the lock file if needed; false when another writer
+    /// holds it (another process, or another writer of this one). Never blocks.
+    func lock() throws(Failure) -> Bool {
+        try makeDirectory(directory)
+        if lockFD < 0 {
+            let opened = Glibc.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            guard opened >= 0 else { throw failure("cannot open \(lockPath)") }
+            lockFD = opened
+        }
+        while flock(lockFD, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            if errno == EWOULDBLOCK { return false }
+            throw failure("cannot lock \(lockPath)")
+        }
+        return true
+    }
+
+    /// Closes the live file and lets go of the lock, so another writer can take the log over.
+    func close() {
+        if fd >= 0 { _ = Glibc.close(fd) }
+        fd = -1
+        if lockFD >= 0 { _ = Glibc.close(lockFD) }
+        lockFD = -1
+    }
 
     /// Opens (creating the directory and the file if needed) the live file for appending.
     func open() throws(Failure) {
-        if fd >= 0 { _ = close(fd) }
+        if fd >= 0 { _ = Glibc.close(fd) }
         fd = -1
         try makeDirectory(directory)
         let opened = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard opened >= 0 else { throw failure("cannot open \(path)") }
         var info = stat()
         guard fstat(opened, &info) == 0 else {
-            _ = close(opened)
+            _ = Glibc.close(opened)
             throw failure("cannot stat \(path)")
         }
         fd = opened
@@ -140,7 +173,7 @@ extension AuditFile {
     static func endTornLine(_ path: String) throws(Failure) {
         let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard fd >= 0 else { throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
-        defer { _ = close(fd) }
+        defer { _ = Glibc.close(fd) }
         var newline: UInt8 = 0x0A
         guard write(fd, &newline, 1) == 1 else { throw Failure(description: "cannot write to \(path): \(String(cString: strerror(errno)))") }
     }
@@ -149,7 +182,7 @@ extension AuditFile {
     static func readTail(_ path: String) throws(Failure) -> (tail: [UInt8], newlines: Int) {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw Failure(description: "cannot read \(path): \(String(cString: strerror(errno)))") }
-        defer { _ = close(fd) }
+        defer { _ = Glibc.close(fd) }
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         var window: [UInt8] = []
         var newlines = 0

@@ -75,26 +75,53 @@ public final class AuditWriter: Sendable {
     /// Room kept in a lane beyond `queueCapacity` for requests admitted before it filled (one per connection).
     private let inFlightAllowance: Int
 
-    /// Opens the log, resumes the chain from the last record on disk, and starts the writer thread.
-    /// Throws (with what to fix) when the log cannot be opened or its last line is not an audit record.
-    /// - Parameter inFlightAllowance: the most requests in flight at once (`server.max_connections`).
-    public init(config: AuditConfig, key: [UInt8]?, logger: Logger, inFlightAllowance: Int) throws {
+    /// Takes the log's lock, opens the log, resumes the chain from the last record on disk, and starts the
+    /// writer thread. Throws (with what to fix) when the log cannot be opened, its last line is not an audit
+    /// record, or another writer holds it and `takeOver` is false.
+    /// - Parameters:
+    ///   - inFlightAllowance: the most requests in flight at once (`server.max_connections`).
+    ///   - takeOver: `serve --replace`: when another process holds the log, start anyway and take the log over
+    ///     once it lets go (it does as it stops); records queue in the lanes meanwhile.
+    public init(config: AuditConfig, key: [UInt8]?, logger: Logger, inFlightAllowance: Int, takeOver: Bool = false) throws {
         self.inFlightAllowance = inFlightAllowance
         let file = AuditFile(config: config)
-        try file.open()
-        let resumed = try AuditWriter.resume(file, hasher: AuditHasher(key: key))
-        startupNotices = resumed.notices
+        let hasher = AuditHasher(key: key)
+        let state: WriterState
+        if try file.lock() {
+            try file.open()
+            let resumed = try AuditWriter.resume(file, hasher: hasher)
+            startupNotices = resumed.notices
+            state = WriterState(file: file, chain: resumed.chain, firstRecords: resumed.firstRecords,
+                                fsync: config.fsync, logger: logger)
+        } else if takeOver {
+            startupNotices = [
+                "the audit log at \(config.path) is held by the process being replaced; records wait for it (up to " +
+                "\(AuditWriter.queueCapacity) per event loop, then 503) until that process stops and lets go",
+            ]
+            state = WriterState(file: file, chain: AuditChain(hasher: hasher), firstRecords: [], fsync: config.fsync,
+                                logger: logger)
+            state.awaitingLog = hasher
+        } else {
+            file.close()
+            throw LogInUse(description: """
+                \(config.path) is being written by another running justgate (it holds \(file.lockPath)); give each \
+                gateway an audit.path of its own, or start this one with --replace to take over when that one stops
+                """)
+        }
         path = config.path
         let shared = Lane()
         sharedLane = shared
         lanes.withLock { $0.append(shared) }
-        let state = WriterState(file: file, chain: resumed.chain, firstRecords: resumed.firstRecords,
-                                fsync: config.fsync, logger: logger)
         let thread = Thread { [self] in
             ThreadName.setCurrent("jg-audit")
             run(state)
         }
         thread.start()
+    }
+
+    /// Another writer holds the log (and this one was not asked to take it over).
+    public struct LogInUse: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// A lane for one event loop's records; a loop keeps its lane for as long as it runs.
@@ -210,6 +237,8 @@ public final class AuditWriter: Sendable {
         var lastSyncMs: Int64 = 0
         var lastCheckMs: Int64 = 0
         var stopDeadlineMs: Int64?
+        /// Set while another process holds the log (`takeOver`): the hasher to resume its chain with once it lets go.
+        var awaitingLog: AuditHasher?
         /// Where a record's body is written from its packet before it is sealed: reused for every record,
         /// grown when a record could need more, never zeroed.
         private(set) var bodyScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 8192, alignment: 8)
@@ -250,7 +279,9 @@ public final class AuditWriter: Sendable {
             }
             let stopping = self.stopping.load(ordering: .sequentiallyConsistent)
             let now = AuditWriter.monotonicMs()
-            if now - state.lastCheckMs >= AuditWriter.checkIntervalMs {
+            if let hasher = state.awaitingLog {
+                takeOver(state, hasher: hasher)
+            } else if now - state.lastCheckMs >= AuditWriter.checkIntervalMs {
                 state.lastCheckMs = now
                 if state.file.fd < 0 || !state.file.isStillInPlace { reopen(state) }
             }
@@ -259,8 +290,9 @@ public final class AuditWriter: Sendable {
             }
             state.firstRecords = []
             // While the file cannot be written, records stay in the lanes (bounded) instead of piling up sealed.
-            let sealed = state.pending.count < AuditWriter.maxPendingBytes ? sealLanes(state) : 0
-            lastBatchWasEmpty = sealed == 0
+            let sealed = state.awaitingLog == nil && state.pending.count < AuditWriter.maxPendingBytes ? sealLanes(state) : 0
+            // While waiting for the log, look for it every batch interval, records queued or not.
+            lastBatchWasEmpty = sealed == 0 && state.awaitingLog == nil
             if !state.pending.isEmpty && state.file.fd >= 0 { writePending(state) }
             if state.unsynced && (state.fsync == .always || stopping
                                   || (state.fsync == .interval && now - state.lastSyncMs >= AuditWriter.checkIntervalMs)) {
@@ -275,10 +307,16 @@ public final class AuditWriter: Sendable {
                 state.stopDeadlineMs = deadline
                 if drained || now >= deadline {
                     if !drained {
-                        state.logger.error("audit records could not be written before exit",
-                                           metadata: ["audit_path": .string(path), "bytes": .stringConvertible(state.pending.count)])
+                        state.logger.error("audit records could not be written before exit", metadata: [
+                            "audit_path": .string(path), "bytes": .stringConvertible(state.pending.count),
+                            "records_queued": .stringConvertible(queued),
+                            "reason": .string(state.awaitingLog == nil ? "the log cannot be written"
+                                              : "the process being replaced still holds the log"),
+                        ])
                     }
                     state.file.sync()
+                    // Let go of the log before `stop` returns: a process taking over may be waiting for it.
+                    state.file.close()
                     finished.signal()
                     return
                 }
@@ -357,6 +395,27 @@ public final class AuditWriter: Sendable {
         } catch {
             // The records are written; the live file just grows past rotate_bytes until a rotation works.
             setAvailable(state.file.fd >= 0, state: state, reason: error.description)
+        }
+    }
+
+    /// `serve --replace`: takes the log once the process being replaced lets go of it, and continues its chain
+    /// from the last record that process wrote. Tried every batch interval; never blocks the thread, so `stop`
+    /// still ends it.
+    private func takeOver(_ state: WriterState, hasher: AuditHasher) {
+        do {
+            guard try state.file.lock() else { return }
+            try state.file.open()
+            let resumed = try AuditWriter.resume(state.file, hasher: hasher)
+            state.chain = resumed.chain
+            state.firstRecords = resumed.firstRecords
+            state.awaitingLog = nil
+            setAvailable(true, state: state, reason: nil)
+            state.logger.notice("audit log taken over from the replaced process", metadata: [
+                "audit_path": .string(path), "notices": .string(resumed.notices.joined(separator: "; ")),
+            ])
+        } catch {
+            // The lock is ours but the file is not usable: say so (once), answer 503, keep trying.
+            setAvailable(false, state: state, reason: error.description)
         }
     }
 

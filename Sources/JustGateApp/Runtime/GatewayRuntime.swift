@@ -32,7 +32,8 @@ public final class GatewayRuntime: Sendable {
     /// - Parameters:
     ///   - logger: for the gateway's own events; its label and level also apply to request lines.
     ///   - requestLogSink: where request lines go; the same sink `logger`'s handler writes to.
-    ///   - replaceListeners: start even when another process listens on `listen` (`serve --replace`).
+    ///   - replaceListeners: start even when another process listens on `listen` (`serve --replace`), and take
+    ///     the audit log over once that process lets go of it (`AuditWriter`'s `takeOver`).
     ///   - configSource: reads and resolves the config again, for `POST /reload` and `reload()`; nil
     ///     when the gateway was started from a value (tests) and reloads are given the value instead.
     public init(config: GatewayConfig, sites: [ResolvedSite], logger: Logger,
@@ -59,8 +60,11 @@ public final class GatewayRuntime: Sendable {
         do {
             audit = try config.audit.enabled ? AuditTrail(
                 writer: AuditWriter(config: config.audit, key: auditKey, logger: logger,
-                                    inFlightAllowance: config.server.maxConnections),
+                                    inFlightAllowance: config.server.maxConnections, takeOver: replaceListeners),
                 isRequired: config.audit.required) : nil
+        } catch let inUse as AuditWriter.LogInUse {
+            sandbox?.stop()
+            throw GatewayStartError("cannot open the audit log: \(inUse)")
         } catch {
             sandbox?.stop()
             throw GatewayStartError("""
