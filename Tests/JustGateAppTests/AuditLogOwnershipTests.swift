@@ -23,10 +23,10 @@ import Testing
         }
     }
 
-    func records(_ directory: String) throws -> [AuditRecord] {
-        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: directory + "/audit.jsonl")))
+    func records(_ directory: String, file: String = "audit.jsonl") throws -> [AuditRecord] {
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: directory + "/" + file)))
         var verifier = AuditChainVerifier(hasher: AuditHasher(key: AuditLogOwnershipTests.key))
-        try verifier.beginFile("audit.jsonl")
+        try verifier.beginFile(file)
         var records: [AuditRecord] = []
         for (index, line) in bytes.split(separator: 0x0A).enumerated() {
             try verifier.check(line, line: index + 1, terminated: true)
@@ -65,7 +65,13 @@ import Testing
         #expect(second.startupNotices.contains { $0.contains("held by the process being replaced") })
         #expect(second.hasRoom(), "requests are admitted while their records wait for the log")
         submit(second, ["b1", "b2"])
-        usleep(300_000)  // the second looks for the log every 100 ms: it must not have written yet
+        // Once the first has written its records, the second's are still waiting for the log.
+        let written = Polling.read(timeoutSeconds: 5, until: { $0.contains("\"a2\"") }) {
+            (try? String(contentsOfFile: directory + "/audit.jsonl", encoding: .utf8)) ?? ""
+        }
+        #expect(written.contains("\"a2\""))
+        usleep(250_000)  // a few more chances for the second to look for the log, and to be refused
+        #expect(!((try? String(contentsOfFile: directory + "/audit.jsonl", encoding: .utf8)) ?? "").contains("\"b1\""))
         submit(first, ["a3"])
         first.stop()
         submit(second, ["b3"])
@@ -74,14 +80,26 @@ import Testing
         #expect(ids == ["a1", "a2", "a3", "b1", "b2", "b3"])
     }
 
-    @Test func aWriterTakingOverThatIsStoppedFirstLetsGoWithoutWriting() throws {
+    /// A hand-over called off (the new process stopped while the old one still runs): the requests the new one
+    /// answered keep their records, in a file of their own beside the log; the log itself is the old one's alone.
+    @Test func aTakeOverStoppedBeforeTheLogIsFreeWritesItsRecordsBesideIt() throws {
         let directory = NSTemporaryDirectory() + "justgate-owner-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let first = try writer(directory)
+        let idle = try writer(directory, takeOver: true)
+        idle.stop()  // nothing queued: it ends at once and writes nothing anywhere
         let second = try writer(directory, takeOver: true)
-        second.stop()  // nothing queued: it ends at once, and never touched the file
+        submit(second, ["b1", "b2"])
+        second.stop()  // waits a while for the log, then writes beside it
         submit(first, ["a1"])
         first.stop()
         #expect(try records(directory).compactMap(\.requestID) == ["a1"])
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory)
+        let beside = files.filter { $0.hasPrefix("audit.jsonl.handover-") && !$0.hasSuffix(".lock") }
+        #expect(beside.count == 1, "\(files)")
+        let diverted = try records(directory, file: try #require(beside.first))
+        #expect(diverted.compactMap(\.requestID) == ["b1", "b2"])
+        #expect(diverted.first?.event == .chainStart)
+        #expect(diverted.first?.note?.contains("stopped before the replaced process let go") == true)
     }
 }

@@ -34,6 +34,10 @@ public final class AuditWriter: Sendable {
     /// Capacity the writer keeps in its write buffer between batches; a buffer grown beyond it (a long outage,
     /// a huge burst) is given back once written.
     static let retainedPendingBytes = 8 << 20
+    /// How long a take-over (`serve --replace`) waits for the log before it logs that it is still waiting.
+    static let longTakeOverMs: Int64 = 10_000
+    /// How long a take-over that got the lock but could not use the file waits before trying again.
+    static let failedTakeOverPauseMs: Int64 = 5_000
     /// Bytes in front of each record's packet in a lane (see `Lane.Records`).
     static let recordHeaderLength = 20
 
@@ -223,7 +227,8 @@ public final class AuditWriter: Sendable {
     /// `@unchecked Sendable`: it is created in `init` and from then on used by the writer thread alone (it is
     /// handed to the thread's closure once and not kept anywhere else), so no two threads ever access it.
     private final class WriterState: @unchecked Sendable {
-        let file: AuditFile
+        /// The log; another file only when a take-over gives up at stop (`divert`).
+        var file: AuditFile
         var chain: AuditChain
         /// Records sealed before any request's (`chain_start`, `chain_restart`).
         var firstRecords: [AuditRecord]
@@ -239,6 +244,9 @@ public final class AuditWriter: Sendable {
         var stopDeadlineMs: Int64?
         /// Set while another process holds the log (`takeOver`): the hasher to resume its chain with once it lets go.
         var awaitingLog: AuditHasher?
+        /// While taking over: since when (monotonic ms), and whether the long wait was logged.
+        var awaitingSinceMs: Int64 = 0
+        var warnedOfWait = false
         /// Where a record's body is written from its packet before it is sealed: reused for every record,
         /// grown when a record could need more, never zeroed.
         private(set) var bodyScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 8192, alignment: 8)
@@ -279,11 +287,13 @@ public final class AuditWriter: Sendable {
             }
             let stopping = self.stopping.load(ordering: .sequentiallyConsistent)
             let now = AuditWriter.monotonicMs()
-            if let hasher = state.awaitingLog {
-                takeOver(state, hasher: hasher)
-            } else if now - state.lastCheckMs >= AuditWriter.checkIntervalMs {
+            if now - state.lastCheckMs >= AuditWriter.checkIntervalMs {
                 state.lastCheckMs = now
-                if state.file.fd < 0 || !state.file.isStillInPlace { reopen(state) }
+                if let hasher = state.awaitingLog {
+                    takeOver(state, hasher: hasher, now: now)
+                } else if state.file.fd < 0 || !state.file.isStillInPlace {
+                    reopen(state)
+                }
             }
             for var record in state.firstRecords {
                 state.chain.seal(&record, into: &state.pending)
@@ -305,13 +315,18 @@ public final class AuditWriter: Sendable {
                 // An unwritable disk at stop: keep trying for a while, then give up rather than hang the exit.
                 let deadline = state.stopDeadlineMs ?? (now + 5000)
                 state.stopDeadlineMs = deadline
+                if !drained && now >= deadline, let hasher = state.awaitingLog {
+                    // Stopped before the replaced process let go: write the records elsewhere rather than drop them.
+                    divert(state, hasher: hasher)
+                    state.stopDeadlineMs = now + 5000
+                    continue
+                }
                 if drained || now >= deadline {
                     if !drained {
                         state.logger.error("audit records could not be written before exit", metadata: [
                             "audit_path": .string(path), "bytes": .stringConvertible(state.pending.count),
                             "records_queued": .stringConvertible(queued),
-                            "reason": .string(state.awaitingLog == nil ? "the log cannot be written"
-                                              : "the process being replaced still holds the log"),
+                            "reason": .string("the log cannot be written"),
                         ])
                     }
                     state.file.sync()
@@ -401,9 +416,19 @@ public final class AuditWriter: Sendable {
     /// `serve --replace`: takes the log once the process being replaced lets go of it, and continues its chain
     /// from the last record that process wrote. Tried every batch interval; never blocks the thread, so `stop`
     /// still ends it.
-    private func takeOver(_ state: WriterState, hasher: AuditHasher) {
+    private func takeOver(_ state: WriterState, hasher: AuditHasher, now: Int64) {
         do {
-            guard try state.file.lock() else { return }
+            if state.awaitingSinceMs == 0 { state.awaitingSinceMs = now }
+            guard try state.file.lock() else {
+                if !state.warnedOfWait && now - state.awaitingSinceMs >= AuditWriter.longTakeOverMs {
+                    state.warnedOfWait = true
+                    state.logger.warning("""
+                        still waiting for the audit log another process holds; if no process is being replaced, \
+                        stop this one and give it an audit.path of its own
+                        """, metadata: ["audit_path": .string(path), "records_queued": .stringConvertible(queued)])
+                }
+                return
+            }
             try state.file.open()
             let resumed = try AuditWriter.resume(state.file, hasher: hasher)
             state.chain = resumed.chain
@@ -414,8 +439,44 @@ public final class AuditWriter: Sendable {
                 "audit_path": .string(path), "notices": .string(resumed.notices.joined(separator: "; ")),
             ])
         } catch {
-            // The lock is ours but the file is not usable: say so (once), answer 503, keep trying.
+            // The lock is ours but the file is not usable: say so (once), answer 503, try again in a while
+            // (reading the file's end each time is not free).
             setAvailable(false, state: state, reason: error.description)
+            state.lastCheckMs = now + AuditWriter.failedTakeOverPauseMs
+        }
+    }
+
+    /// A take-over stopped before the replaced process let go of the log (a hand-over called off, or an old
+    /// process draining past the stop's patience): the records of the requests this process answered go to a
+    /// file of their own beside the log, `<audit.path>.handover-<pid>`, a chain of its own that
+    /// `audit verify --file` checks, rather than being lost. The review commands' `--dir` leave it out.
+    private func divert(_ state: WriterState, hasher: AuditHasher) {
+        let sidePath = "\(path).handover-\(getpid())"
+        let side = AuditFile(config: AuditConfig(path: sidePath, fsync: state.fsync))
+        state.awaitingLog = nil
+        do {
+            _ = try side.lock()
+            try side.open()
+            let resumed = try AuditWriter.resume(side, hasher: hasher)
+            state.file.close()
+            state.file = side
+            state.chain = resumed.chain
+            state.firstRecords = resumed.firstRecords.map { record in
+                var record = record
+                record.note = "records of a hand-over (serve --replace) stopped before the replaced process let go " +
+                    "of \(path); \(record.note ?? "")"
+                return record
+            }
+            state.logger.warning("stopped before the replaced process let go of the audit log; this process's records are in a file of their own", metadata: [
+                "audit_path": .string(path), "written_to": .string(sidePath), "records_queued": .stringConvertible(queued),
+            ])
+        } catch {
+            // Never back to the log itself, which the other process still writes: what follows can only fail
+            // to write the side file, and the stop then says so.
+            state.file.close()
+            state.file = side
+            state.logger.error("stopped before the replaced process let go of the audit log, and the records could not be written beside it",
+                               metadata: ["audit_path": .string(path), "reason": .string(error.description)])
         }
     }
 
