@@ -22,6 +22,8 @@ struct CommandLineTests {
         var log: String
         /// Its working directory, where the default `audit.path` (`var/audit/audit.jsonl`) puts its audit log.
         var directory = ""
+        /// Whether `stop` removes `directory` (made for this process alone by `startServe`).
+        var removesDirectory = false
 
         /// The port from the start-up line's `"listen":"127.0.0.1:<port>"`.
         var port: Int? {
@@ -32,18 +34,21 @@ struct CommandLineTests {
         mutating func stop() -> Int32 {
             process.signal(SIGTERM)
             log += process.readToEnd().stderr
-            return process.wait()
+            let status = process.wait()
+            if removesDirectory { try? FileManager.default.removeItem(atPath: directory) }
+            return status
         }
     }
 
     /// Starts `serve` in a fresh working directory (or `directory`): the default `audit.path` is relative, and
     /// an audit log has one writer at a time, so gateways started side by side must not share one by accident.
+    /// The directory it makes is removed when the process is stopped; one given is the caller's to remove.
     func startServe(config path: String, environment: [String: String], directory: String? = nil) throws -> RunningServe {
         let workingDirectory = try directory ?? makeWorkingDirectory()
         let process = try ChildProcess(CommandLineTests.binary.path, ["serve", "--config", path], environment: environment,
                                        directory: workingDirectory)
         let log = process.readStderr(until: "justgate started", timeoutSeconds: 10)
-        return RunningServe(process: process, log: log, directory: workingDirectory)
+        return RunningServe(process: process, log: log, directory: workingDirectory, removesDirectory: directory == nil)
     }
 
     func makeWorkingDirectory() throws -> String {
@@ -169,13 +174,20 @@ struct CommandLineTests {
                 """)
         }
         let environment = ["JUSTGATE_CLI_BUSY_TOKEN": "busy-token"]
-        var first = try startServe(config: try config(listen: "127.0.0.1:0"), environment: environment)
+        // Both gateways of the hand-over work here (and share its audit log); the refused one works elsewhere.
+        let shared = try makeWorkingDirectory()
+        let elsewhere = try makeWorkingDirectory()
+        defer {
+            try? FileManager.default.removeItem(atPath: shared)
+            try? FileManager.default.removeItem(atPath: elsewhere)
+        }
+        var first = try startServe(config: try config(listen: "127.0.0.1:0"), environment: environment, directory: shared)
         let port = try #require(first.port, "no start-up line in: \(first.log)")
         let busy = try config(listen: "127.0.0.1:\(port)")
         let merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         // In a directory of its own: in the first one's, its audit log's lock would stop it before the address.
         let second = try ChildProcess(CommandLineTests.binary.path, ["serve", "--config", busy], environment: merged,
-                                      directory: try makeWorkingDirectory())
+                                      directory: elsewhere)
         let secondLog = second.readStderr(until: "justgate started", timeoutSeconds: 10)
         if second.isRunning { second.signal(SIGTERM) }  // it started serving: the bug this test is about
         let secondStatus = second.wait()

@@ -148,6 +148,7 @@ struct ReloadAndShutdownTests {
         let files = try Files(upstream: "http://127.0.0.1:\(upstream.port)", extraYAML: "shutdown: { grace_ms: 5000 }")
         defer { files.remove() }
         var serve = try cli.startServe(config: files.config, environment: [:])
+        defer { try? FileManager.default.removeItem(atPath: serve.directory) }  // stopped by hand below, not by stop()
         let port = try #require(serve.port, "\(serve.log)")
         let client = try RawHTTPClient(port: port, timeoutSeconds: 10)
         try client.send("GET \(Self.segments) HTTP/1.1\r\nHost: x\r\nX-AUTH-TOKEN: \(GatewayFixture.horoscopeKey)\r\n\r\n")
