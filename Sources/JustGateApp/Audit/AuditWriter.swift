@@ -34,6 +34,9 @@ public final class AuditWriter: Sendable {
     /// Capacity the writer keeps in its write buffer between batches; a buffer grown beyond it (a long outage,
     /// a huge burst) is given back once written.
     static let retainedPendingBytes = 8 << 20
+    /// How long `stop` keeps trying to write what is queued (an unwritable disk, a log still held by the
+    /// process being replaced) before it gives up rather than hang the exit.
+    static let stopPatienceMs: Int64 = 5_000
     /// How long a take-over (`serve --replace`) waits for the log before it logs that it is still waiting.
     static let longTakeOverMs: Int64 = 10_000
     /// How long a take-over that got the lock but could not use the file waits before trying again.
@@ -91,9 +94,7 @@ public final class AuditWriter: Sendable {
         let file = AuditFile(config: config)
         let hasher = AuditHasher(key: key)
         let state: WriterState
-        if try file.lock() {
-            try file.open()
-            let resumed = try AuditWriter.resume(file, hasher: hasher)
+        if let resumed = try AuditWriter.take(file, hasher: hasher) {
             startupNotices = resumed.notices
             state = WriterState(file: file, chain: resumed.chain, firstRecords: resumed.firstRecords,
                                 fsync: config.fsync, logger: logger)
@@ -301,7 +302,7 @@ public final class AuditWriter: Sendable {
             state.firstRecords = []
             // While the file cannot be written, records stay in the lanes (bounded) instead of piling up sealed.
             let sealed = state.awaitingLog == nil && state.pending.count < AuditWriter.maxPendingBytes ? sealLanes(state) : 0
-            // While waiting for the log, look for it every batch interval, records queued or not.
+            // While waiting for the log, keep waking to look for it (`takeOver`), records queued or not.
             lastBatchWasEmpty = sealed == 0 && state.awaitingLog == nil
             if !state.pending.isEmpty && state.file.fd >= 0 { writePending(state) }
             if state.unsynced && (state.fsync == .always || stopping
@@ -313,12 +314,12 @@ public final class AuditWriter: Sendable {
             if stopping {
                 let drained = queued == 0 && state.pending.isEmpty
                 // An unwritable disk at stop: keep trying for a while, then give up rather than hang the exit.
-                let deadline = state.stopDeadlineMs ?? (now + 5000)
+                let deadline = state.stopDeadlineMs ?? (now + AuditWriter.stopPatienceMs)
                 state.stopDeadlineMs = deadline
                 if !drained && now >= deadline, let hasher = state.awaitingLog {
                     // Stopped before the replaced process let go: write the records elsewhere rather than drop them.
                     divert(state, hasher: hasher)
-                    state.stopDeadlineMs = now + 5000
+                    state.stopDeadlineMs = now + AuditWriter.stopPatienceMs
                     continue
                 }
                 if drained || now >= deadline {
@@ -413,13 +414,20 @@ public final class AuditWriter: Sendable {
         }
     }
 
+    /// Takes `file`'s lock, opens it and resumes its chain; `nil` when another writer holds the lock.
+    private static func take(_ file: AuditFile, hasher: AuditHasher) throws(AuditFile.Failure) -> Resumed? {
+        guard try file.lock() else { return nil }
+        try file.open()
+        return try resume(file, hasher: hasher)
+    }
+
     /// `serve --replace`: takes the log once the process being replaced lets go of it, and continues its chain
-    /// from the last record that process wrote. Tried every batch interval; never blocks the thread, so `stop`
-    /// still ends it.
+    /// from the last record that process wrote. Tried every `checkIntervalMs`; never blocks the thread, so
+    /// `stop` still ends it.
     private func takeOver(_ state: WriterState, hasher: AuditHasher, now: Int64) {
         do {
             if state.awaitingSinceMs == 0 { state.awaitingSinceMs = now }
-            guard try state.file.lock() else {
+            guard let resumed = try AuditWriter.take(state.file, hasher: hasher) else {
                 if !state.warnedOfWait && now - state.awaitingSinceMs >= AuditWriter.longTakeOverMs {
                     state.warnedOfWait = true
                     state.logger.warning("""
@@ -429,8 +437,6 @@ public final class AuditWriter: Sendable {
                 }
                 return
             }
-            try state.file.open()
-            let resumed = try AuditWriter.resume(state.file, hasher: hasher)
             state.chain = resumed.chain
             state.firstRecords = resumed.firstRecords
             state.awaitingLog = nil
@@ -454,10 +460,10 @@ public final class AuditWriter: Sendable {
         let sidePath = "\(path).handover-\(getpid())"
         let side = AuditFile(config: AuditConfig(path: sidePath, fsync: state.fsync))
         state.awaitingLog = nil
-        do {
-            _ = try side.lock()
-            try side.open()
-            let resumed = try AuditWriter.resume(side, hasher: hasher)
+        do throws(AuditFile.Failure) {
+            guard let resumed = try AuditWriter.take(side, hasher: hasher) else {
+                throw AuditFile.Failure(description: "\(sidePath) is locked by another writer")
+            }
             state.file.close()
             state.file = side
             state.chain = resumed.chain
