@@ -52,9 +52,7 @@ struct CommandLineTests {
     }
 
     func makeWorkingDirectory() throws -> String {
-        let directory = NSTemporaryDirectory() + "justgate-serve-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return directory
+        try SystemTools.temporaryDirectory(prefix: "justgate-serve").path
     }
 
     func writeTemporary(_ text: String) throws -> String {

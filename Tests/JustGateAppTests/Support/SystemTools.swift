@@ -36,9 +36,9 @@ enum SystemTools {
         try String(contentsOf: repositoryRoot.appendingPathComponent(relativePath), encoding: .utf8)
     }
 
-    /// A fresh temporary directory.
-    static func temporaryDirectory() throws -> URL {
-        let url = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("justgate-deploy-\(UUID().uuidString)")
+    /// A fresh temporary directory, named `<prefix>-<uuid>`.
+    static func temporaryDirectory(prefix: String = "justgate-deploy") throws -> URL {
+        let url = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
