@@ -134,6 +134,95 @@ import Testing
         }
     }
 
+    /// A record's values as an event loop hands them over: path and personal values as the request had them.
+    struct RawFields: AuditBodyFields {
+        var record: AuditRecord
+        var auditRequestID: String? { record.requestID }
+        var auditSite: String? { record.site }
+        var auditOperation: String? { record.operation }
+        var auditMethod: String? { record.method }
+        var auditPath: String? { record.path }
+        var auditClient: String? { record.client }
+        var auditOutcome: String? { record.outcome }
+        var auditStatus: Int? { record.status }
+        var auditUpstreamStatus: Int? { record.upstreamStatus }
+        var auditUpstreamMicros: Int? { record.upstreamMicros }
+        var auditAttempts: Int? { record.attempts }
+        var auditErrors: [AuditFieldError] { record.errors }
+        var auditPolicy: String? { record.policy }
+        var auditTraceID: String? { record.traceID }
+        var auditPersonal: AuditPersonalFields {
+            var personal = AuditPersonalFields()
+            personal.juid = record.juid
+            personal.email = record.email
+            personal.phone = record.phone
+            personal.ip = record.ip
+            return personal
+        }
+        var auditNote: String? { record.note }
+        var auditValuesAreRaw: Bool { true }
+    }
+
+    /// The writer redacts and masks raw values exactly as `AuditRedaction` and `AuditMasking` do on `String`s:
+    /// a loop no longer does it, so this is the only place a record's personal values are masked.
+    @Test func rawValuesAreWrittenRedactedAndMaskedAsTheStringFunctionsDo() {
+        let longSegment = String(repeating: "k", count: 43)
+        let paths: [String?] = [
+            nil, "", "/", "/api/user/v1/subscription/subscribe/sms", "/api/\(longSegment)/x", "/a?token=\(longSegment)",
+            "/" + String(repeating: "abc/", count: 60), "/ü/" + String(repeating: "é", count: 30), "/\u{1}\"\\",
+        ]
+        let emails: [String?] = [nil, "", "user@example.com", "@example.com", "no-at-sign", "ü@пример.рф", "a\"b@x.ru", "a@b@c"]
+        let phones: [String?] = [nil, "", "7", "79", "791", "7912345", "79123456789", "491234567890123"]
+        let ips: [String?] = [nil, "", "203.0.113.77", "::ffff:198.51.100.7", "2001:db8:1:2::1", "1::", "not an address"]
+        var checked = 0
+        for index in 0..<max(paths.count, emails.count, phones.count, ips.count) {
+            var raw = AuditRecordTests.sample()
+            raw.path = paths[index % paths.count]
+            raw.email = emails[index % emails.count]
+            raw.phone = phones[index % phones.count]
+            raw.ip = ips[index % ips.count]
+            var masked = raw
+            masked.path = raw.path.map { $0.isEmpty ? $0 : AuditRedaction.path($0) }
+            masked.email = raw.email.map(AuditMasking.email)
+            masked.phone = raw.phone.map(AuditMasking.phone)
+            masked.ip = raw.ip.flatMap(AuditMasking.ip)
+            var expected: [UInt8] = []
+            AuditRecordEncoding.body(masked, into: &expected)
+            var written: [UInt8] = []
+            AuditRecordEncoding.body(of: RawFields(record: raw), durationMicros: raw.durationMicros, into: &written)
+            #expect(String(decoding: written, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+            checked += 1
+        }
+        #expect(checked == 9)
+        // And the masks did something: no raw value reaches the body.
+        var raw = AuditRecordTests.sample()
+        raw.email = "someone@example.com"
+        raw.phone = "79123456789"
+        raw.ip = "203.0.113.77"
+        raw.path = "/api/\(longSegment)/x"
+        var written: [UInt8] = []
+        AuditRecordEncoding.body(of: RawFields(record: raw), durationMicros: nil, into: &written)
+        let text = String(decoding: written, as: UTF8.self)
+        for value in ["someone", "79123456789", "203.0.113.77", longSegment] { #expect(!text.contains(value)) }
+        #expect(text.contains("\"s***@example.com\"") && text.contains("\"7912*****89\"") && text.contains("\"203.0.113.0/24\""))
+    }
+
+    /// Texts of every length through the packet's short copies (1–3, 4–7, 8–16, 17–32 bytes) and the long one.
+    @Test func textsOfEveryLengthArePackedWhole() {
+        for length in 0...80 {
+            var record = AuditRecord(time: "")
+            record.requestID = String((0..<length).map { Character(Unicode.Scalar(UInt8(0x41 + $0 % 26))) })
+            record.note = String(repeating: "é", count: length)
+            var expected: [UInt8] = []
+            JSONBytesWriter.appendQuoted(record.requestID ?? "", to: &expected)
+            var body: [UInt8] = []
+            AuditRecordEncoding.body(record, into: &body)
+            let text = String(decoding: body, as: UTF8.self)
+            #expect(text.hasPrefix(",\"request_id\":" + String(decoding: expected, as: UTF8.self) + ",\"site\":"), "\(length) bytes")
+            #expect(text.hasSuffix(",\"note\":\"" + String(repeating: "é", count: length) + "\""), "\(length * 2) bytes")
+        }
+    }
+
     @Test func theCachedTimeFormatterAgreesWithTheFormatAcrossSecondsDaysAndYears() {
         var formatter = AuditTimeFormatter()
         var samples: [Int64] = [0, 999, 1000, -1, -1000, -1001, 951_782_399_999, 951_782_400_000, 1_796_000_000_123]

@@ -166,7 +166,7 @@ import Testing
             NormalisedField(name: "refid", value: "campaign-42"),
         ])
         var record = AuditRecord(time: "2026-11-29T17:02:03.456Z")
-        record.apply(allowlist.personalFields(of: validated))
+        record.apply(allowlist.personalValues(of: validated).masked)
         #expect(record.juid == "0123456789abcdef0123456789abcdef")
         #expect(record.email == "e***@example.com")
         #expect(record.phone == "7912*****89")

@@ -1,9 +1,9 @@
 import JustGateCore
 
-/// The parts of a request's outcome that only the audit record carries. Personal values are masked by the
-/// allowlist when the pipeline fills this in, so the raw values never sit in a record that is logged.
+/// The parts of a request's outcome that only the audit record carries.
 public struct RequestAuditFields: Sendable {
-    /// `juid`, and masked e-mail, phone and IP.
+    /// `juid`, e-mail, phone and IP as validated, and nothing else (`AuditAllowlist.personalValues`): not yet
+    /// masked, which the audit writer does as it writes the record. The request log line never reads them.
     public var personal = AuditPersonalFields()
     /// Field problems with allowed field names.
     public var errors: [AuditFieldError] = []

@@ -1,13 +1,14 @@
 import JustGateCore
 
-/// A finished request as its audit record reads it: the same values the request log line is written from,
-/// with the path redacted and the personal values already masked by the allowlist.
+/// A finished request as its audit record reads it: the same values the request log line is written from.
+/// The path and the allowlisted personal values are packed as the request had them; the audit writer redacts
+/// and masks them as it writes the record (`auditValuesAreRaw`), so an event loop spends nothing on either.
 extension RequestRecord: AuditBodyFields {
     public var auditRequestID: String? { requestID }
     public var auditSite: String? { siteID }
     public var auditOperation: String? { operationID }
     public var auditMethod: String? { method.isEmpty ? nil : method }
-    public var auditPath: String? { path.isEmpty ? nil : AuditRedaction.path(path) }
+    public var auditPath: String? { path.isEmpty ? nil : path }
     public var auditClient: String? { clientAddress }
     public var auditOutcome: String? { outcome }
     public var auditStatus: Int? { status }
@@ -19,4 +20,5 @@ extension RequestRecord: AuditBodyFields {
     public var auditTraceID: String? { traceID }
     public var auditPersonal: AuditPersonalFields { audit.personal }
     public var auditNote: String? { nil }
+    public var auditValuesAreRaw: Bool { true }
 }

@@ -285,7 +285,7 @@ final class RequestPipeline {
         switch OperationValidator.validate(operation, pathParameter: pathParameter, fields: fields, options: options,
                                            unknownFields: context.unknownFields) {
         case .success(let validated):
-            if let allowlist = context.auditAllowlist { record.audit.personal = allowlist.personalFields(of: validated) }
+            if let allowlist = context.auditAllowlist { record.audit.personal = allowlist.personalValues(of: validated) }
             return validated
         case .failure(let failure):
             // At most `ProblemCollector.defaultLimit` codes: the log line stays as small as the answer.

@@ -21,16 +21,17 @@ public struct AuditAllowlist: Sendable {
         knownFieldNames = names
     }
 
-    /// The allowed personal values of a validated request, masked.
-    public func personalFields(of validated: ValidatedRequest) -> AuditPersonalFields {
+    /// The allowed personal values of a validated request as they are, for the audit writer to mask
+    /// (`AuditPersonalFields.masked`); nothing that is not on the list.
+    public func personalValues(of validated: ValidatedRequest) -> AuditPersonalFields {
         var personal = AuditPersonalFields()
         for field in validated.fields {
             guard let slot = AuditAllowlist.slot(of: field.name) else { continue }
             switch slot {
             case .juid: personal.juid = field.value
-            case .email: personal.email = AuditMasking.email(field.value)
-            case .phone: personal.phone = AuditMasking.phone(field.value)
-            case .ip: personal.ip = AuditMasking.ip(field.value)
+            case .email: personal.email = field.value
+            case .phone: personal.phone = field.value
+            case .ip: personal.ip = field.value
             }
         }
         return personal
@@ -69,7 +70,7 @@ public struct AuditAllowlist: Sendable {
     }
 }
 
-/// The personal values a record may hold, already masked: what `AuditAllowlist` let through.
+/// The personal values a record may hold: what `AuditAllowlist` let through, as validated or masked.
 public struct AuditPersonalFields: Sendable, Equatable {
     public var juid: String?
     public var email: String?
@@ -78,6 +79,15 @@ public struct AuditPersonalFields: Sendable, Equatable {
 
     /// Nothing known.
     public init() {}
+
+    /// These values as the log keeps them (`AuditMasking`); `juid` is kept whole.
+    public var masked: AuditPersonalFields {
+        var masked = self
+        masked.email = email.map(AuditMasking.email)
+        masked.phone = phone.map(AuditMasking.phone)
+        masked.ip = ip.flatMap(AuditMasking.ip)
+        return masked
+    }
 }
 
 extension AuditRecord {

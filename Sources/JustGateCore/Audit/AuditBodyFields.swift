@@ -10,7 +10,7 @@ public protocol AuditBodyFields: Sendable {
     var auditSite: String? { get }
     var auditOperation: String? { get }
     var auditMethod: String? { get }
-    /// The path as the log may keep it (`AuditRedaction.path`).
+    /// The path: as the log keeps it (`AuditRedaction.path`), or as the request had it when `auditValuesAreRaw`.
     var auditPath: String? { get }
     var auditClient: String? { get }
     var auditOutcome: String? { get }
@@ -21,9 +21,13 @@ public protocol AuditBodyFields: Sendable {
     var auditErrors: [AuditFieldError] { get }
     var auditPolicy: String? { get }
     var auditTraceID: String? { get }
-    /// Already masked (`AuditAllowlist`).
+    /// The allowlisted personal values (`AuditAllowlist`): masked, or as validated when `auditValuesAreRaw`.
     var auditPersonal: AuditPersonalFields { get }
     var auditNote: String? { get }
+    /// True when `auditPath` and `auditPersonal` are as the request had them, for the audit writer to redact
+    /// and mask as it writes the record, off the event loop (`AuditRecordEncoding.body(packet:room:)`); false
+    /// when they already are what the log keeps.
+    var auditValuesAreRaw: Bool { get }
 }
 
 extension AuditRecord: AuditBodyFields {
@@ -50,4 +54,5 @@ extension AuditRecord: AuditBodyFields {
         return personal
     }
     public var auditNote: String? { note }
+    public var auditValuesAreRaw: Bool { false }
 }

@@ -11,19 +11,24 @@ public enum AuditMasking {
     /// `7912*****89`: country and operator code, the last two digits, a star for every digit in between.
     /// Numbers shorter than 8 digits keep only their last two.
     public static func phone(_ value: String) -> String {
-        let count = value.utf8.count
-        guard count > 2 else { return String(repeating: "*", count: count) }
-        let kept = count >= 8 ? 4 : 0
-        // Written straight into the string's storage: this runs for every request that carries a phone.
-        func masked(_ digits: some Collection<UInt8>) -> String {
-            String(unsafeUninitializedCapacity: count) { out in
-                for (index, byte) in zip(out.indices, digits) {
-                    out[index] = index < kept || index >= count - 2 ? byte : UInt8(ascii: "*")
-                }
-                return count
+        var value = value
+        return value.withUTF8 { digits in
+            String(unsafeUninitializedCapacity: digits.count) { out in
+                phone(digits, into: out)
+                return digits.count
             }
         }
-        return value.utf8.withContiguousStorageIfAvailable(masked) ?? masked(Array(value.utf8))
+    }
+
+    /// `phone` of UTF-8 `digits`, into the first `digits.count` bytes of `out`: the audit writer masks straight
+    /// from a record's packet into the record.
+    public static func phone(_ digits: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) {
+        let count = digits.count
+        precondition(out.count >= count, "AuditMasking.phone: less room than digits")
+        let kept = count >= 8 ? 4 : 0
+        for index in 0..<count {
+            out[index] = count > 2 && (index < kept || index >= count - 2) ? digits[index] : UInt8(ascii: "*")
+        }
     }
 
     /// The network an address is in: `203.0.113.0/24` for IPv4 (also when written as `::ffff:a.b.c.d`),

@@ -21,15 +21,22 @@ public enum AuditRedaction {
         return out
     }
 
+    /// Whether `path(_:)` keeps the path with these UTF-8 bytes as it is: the common case, which the audit writer
+    /// checks on a record's bytes without building a `String`.
+    public static func isKeptAsIs(_ path: UnsafeBufferPointer<UInt8>) -> Bool {
+        path.count <= maxLength && hasNoQueryNorLongSegment(path)
+    }
+
     /// The common case, checked on bytes without building anything: no query, no long segment, not too long.
     private static func isKeptAsIs(_ path: String) -> Bool {
         guard path.utf8.count <= maxLength else { return false }
         // Over the string's own bytes: this runs for every audited request, and stepping through a
         // `String.UTF8View` index by index cost as much as encoding the rest of the record.
-        return path.utf8.withContiguousStorageIfAvailable(isKeptAsIs) ?? isKeptAsIs(Array(path.utf8))
+        return path.utf8.withContiguousStorageIfAvailable(hasNoQueryNorLongSegment)
+            ?? hasNoQueryNorLongSegment(Array(path.utf8))
     }
 
-    private static func isKeptAsIs(_ bytes: some Collection<UInt8>) -> Bool {
+    private static func hasNoQueryNorLongSegment(_ bytes: some Collection<UInt8>) -> Bool {
         var segment = 0
         for byte in bytes {
             if byte == 0x3F { return false }

@@ -116,7 +116,7 @@ public struct JSONSpanWriter {
         JSONEscaping.walk(bytes, run: { run in
             guard let source = run.baseAddress else { return }
             precondition(count + run.count <= capacity, "JSONSpanWriter: the upper bound given was too small")
-            (base + count).update(from: source, count: run.count)
+            ShortCopy.copy(UnsafeRawPointer(source), to: UnsafeMutableRawPointer(base + count), count: run.count)
             count += run.count
         }, escape: { value in
             JSONEscaping.sequence(for: value) { byte($0) }

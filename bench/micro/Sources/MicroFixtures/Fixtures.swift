@@ -118,10 +118,40 @@ extension Fixtures {
         record.upstreamMicros = 987
         record.attempts = 1
         record.traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
-        record.apply(AuditAllowlist(catalogue: Catalogue()).personalFields(of: validatedSubscribe))
+        record.apply(AuditAllowlist(catalogue: Catalogue()).personalValues(of: validatedSubscribe).masked)
         guard record.phone == "7912*****89", record.juid == "de6f0132ea9e412599ae31262c45633b" else {
             fail("the audit allowlist did not mask the subscribe.sms fixture as expected")
         }
         return record
     }
+
+    /// The same request as an event loop packs it: the path and the personal values as validated, for the
+    /// writer to redact and mask (`AuditBodyFields.auditValuesAreRaw`).
+    public static var loopAuditFields: LoopAuditFields {
+        LoopAuditFields(record: auditRecord, personal: AuditAllowlist(catalogue: Catalogue()).personalValues(of: validatedSubscribe))
+    }
+}
+
+/// `Fixtures.auditRecord` with unmasked personal values, the way the gateway's own request record hands them over.
+public struct LoopAuditFields: AuditBodyFields {
+    let record: AuditRecord
+    let personal: AuditPersonalFields
+
+    public var auditRequestID: String? { record.requestID }
+    public var auditSite: String? { record.site }
+    public var auditOperation: String? { record.operation }
+    public var auditMethod: String? { record.method }
+    public var auditPath: String? { record.path }
+    public var auditClient: String? { record.client }
+    public var auditOutcome: String? { record.outcome }
+    public var auditStatus: Int? { record.status }
+    public var auditUpstreamStatus: Int? { record.upstreamStatus }
+    public var auditUpstreamMicros: Int? { record.upstreamMicros }
+    public var auditAttempts: Int? { record.attempts }
+    public var auditErrors: [AuditFieldError] { record.errors }
+    public var auditPolicy: String? { record.policy }
+    public var auditTraceID: String? { record.traceID }
+    public var auditPersonal: AuditPersonalFields { personal }
+    public var auditNote: String? { record.note }
+    public var auditValuesAreRaw: Bool { true }
 }
