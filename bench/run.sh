@@ -44,7 +44,7 @@
 #   BENCH_AUDIT_COST_CONNECTIONS  wrk connections per variant in that pass (default 50)
 #   BENCH_AUDIT_COST_PACE_MS      whole ms each connection waits after an answer before the next request (default 5)
 #   BENCH_AUDIT_COST_DURATION     wrk duration of each round (default 10s)
-#   BENCH_AUDIT_COST_ROUNDS       its rounds (default 6)
+#   BENCH_AUDIT_COST_ROUNDS       its rounds (default 12)
 #   BENCH_KEEP_TMP=1        keep the temporary folder (configs, logs, raw wrk output)
 #
 # Everything listens on 127.0.0.1 on ports picked at run time. Each measured run
@@ -75,7 +75,7 @@ AUDIT_COST="${BENCH_AUDIT_COST:-1}"
 AUDIT_COST_CONNECTIONS="${BENCH_AUDIT_COST_CONNECTIONS:-50}"
 AUDIT_COST_PACE_MS="${BENCH_AUDIT_COST_PACE_MS:-5}"
 AUDIT_COST_DURATION="${BENCH_AUDIT_COST_DURATION:-10s}"
-AUDIT_COST_ROUNDS="${BENCH_AUDIT_COST_ROUNDS:-6}"
+AUDIT_COST_ROUNDS="${BENCH_AUDIT_COST_ROUNDS:-12}"
 # Set while the audit-cost pass runs: its justgate variant then writes the audit log whatever BENCH_AUDIT says.
 AUDIT_COST_PASS=0
 if [[ "$AUDIT_COST" == "only" ]]; then
