@@ -18,8 +18,8 @@ public final class GatewayContext: Sendable {
     /// Each catalogue operation's upstream deadline in milliseconds, by operation index:
     /// `operations.<id>.timeout_ms`, else `upstream.timeout_ms`.
     let upstreamTimeoutsMs: [Int]
-    /// What of a request the audit log may keep; `nil` without an audit log, so no request pays for masking
-    /// values nothing will write.
+    /// What of a request the audit log may keep; `nil` without an audit log, so no request pays for picking
+    /// out values nothing will write.
     public let auditAllowlist: AuditAllowlist?
 
     public init(config: GatewayConfig, sites resolved: [ResolvedSite], upstreamBaseURL: String) {

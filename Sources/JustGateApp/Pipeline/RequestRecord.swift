@@ -35,6 +35,7 @@ public struct RequestRecord: Sendable {
     /// The `Idempotency-Key` of a `profile.create` request, for the idempotency step.
     var idempotencyKey: String?
     public var receivedAtNanos: UInt64
-    /// What only the audit record needs: masked personal values, allowed error entries, upstream timing.
+    /// What only the audit record needs: the allowlisted personal values (masked by the audit writer), allowed
+    /// error entries.
     public var audit = RequestAuditFields()
 }

@@ -20,8 +20,9 @@ public enum AuditMasking {
         }
     }
 
-    /// `phone` of UTF-8 `digits`, into the first `digits.count` bytes of `out`: the audit writer masks straight
-    /// from a record's packet into the record.
+    /// `phone` of ASCII `digits` (what the phone rule keeps), into the first `digits.count` bytes of `out`: the
+    /// audit writer masks straight from a record's packet into the record. Other text goes through `phone(_:)`,
+    /// whose `String` repairs a multi-byte character the stars cut through.
     public static func phone(_ digits: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) {
         let count = digits.count
         precondition(out.count >= count, "AuditMasking.phone: less room than digits")

@@ -109,6 +109,9 @@ public enum AuditRecordEncoding {
 
     private static func maskedPhone(_ phone: UnsafeBufferPointer<UInt8>?, to out: inout JSONSpanWriter) {
         guard let phone else { return out.quoted(nil) }
+        guard phone.allSatisfy({ $0 < 0x80 }) else {
+            return quoted(AuditMasking.phone(String(decoding: phone, as: UTF8.self)), to: &out)
+        }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: phone.count) { masked in
             AuditMasking.phone(phone, into: masked)
             out.quoted(UnsafeBufferPointer(masked))
