@@ -99,18 +99,17 @@ public enum AuditRecordEncoding {
     /// that loses something.
     private static func redactedPath(_ path: UnsafeBufferPointer<UInt8>?, to out: inout JSONSpanWriter) {
         guard let path, !AuditRedaction.isKeptAsIs(path) else { return out.quoted(path) }
-        quoted(AuditRedaction.path(String(decoding: path, as: UTF8.self)), to: &out)
+        quoted(path, through: AuditRedaction.path, to: &out)
     }
 
     private static func maskedEmail(_ email: UnsafeBufferPointer<UInt8>?, to out: inout JSONSpanWriter) {
-        guard let email else { return out.quoted(nil) }
-        quoted(AuditMasking.email(String(decoding: email, as: UTF8.self)), to: &out)
+        quoted(email, through: AuditMasking.email, to: &out)
     }
 
+    /// An ASCII phone is masked from its bytes, with no `String`; anything else as `AuditMasking.phone(_:)` does.
     private static func maskedPhone(_ phone: UnsafeBufferPointer<UInt8>?, to out: inout JSONSpanWriter) {
-        guard let phone else { return out.quoted(nil) }
-        guard phone.allSatisfy({ $0 < 0x80 }) else {
-            return quoted(AuditMasking.phone(String(decoding: phone, as: UTF8.self)), to: &out)
+        guard let phone, phone.allSatisfy({ $0 < 0x80 }) else {
+            return quoted(phone, through: AuditMasking.phone, to: &out)
         }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: phone.count) { masked in
             AuditMasking.phone(phone, into: masked)
@@ -119,12 +118,14 @@ public enum AuditRecordEncoding {
     }
 
     private static func maskedIP(_ ip: UnsafeBufferPointer<UInt8>?, to out: inout JSONSpanWriter) {
-        guard let ip else { return out.quoted(nil) }
-        quoted(AuditMasking.ip(String(decoding: ip, as: UTF8.self)), to: &out)
+        quoted(ip, through: AuditMasking.ip, to: &out)
     }
 
-    private static func quoted(_ text: String?, to out: inout JSONSpanWriter) {
-        guard var text else { return out.quoted(nil) }
+    /// `bytes` as text through `transform` (a mask or the path's redaction), quoted; `null` for `nil` bytes or
+    /// a `nil` result.
+    private static func quoted(_ bytes: UnsafeBufferPointer<UInt8>?, through transform: (String) -> String?,
+                               to out: inout JSONSpanWriter) {
+        guard let bytes, var text = transform(String(decoding: bytes, as: UTF8.self)) else { return out.quoted(nil) }
         text.withUTF8 { out.quoted($0) }
     }
 

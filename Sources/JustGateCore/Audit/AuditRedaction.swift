@@ -27,13 +27,10 @@ public enum AuditRedaction {
         path.count <= maxLength && hasNoQueryNorLongSegment(path)
     }
 
-    /// The common case, checked on bytes without building anything: no query, no long segment, not too long.
+    /// The common case, checked on the string's own bytes without building anything: stepping through a
+    /// `String.UTF8View` index by index cost as much as encoding the rest of the record.
     private static func isKeptAsIs(_ path: String) -> Bool {
-        guard path.utf8.count <= maxLength else { return false }
-        // Over the string's own bytes: this runs for every audited request, and stepping through a
-        // `String.UTF8View` index by index cost as much as encoding the rest of the record.
-        return path.utf8.withContiguousStorageIfAvailable(hasNoQueryNorLongSegment)
-            ?? hasNoQueryNorLongSegment(Array(path.utf8))
+        path.utf8.withContiguousStorageIfAvailable(isKeptAsIs) ?? Array(path.utf8).withUnsafeBufferPointer(isKeptAsIs)
     }
 
     private static func hasNoQueryNorLongSegment(_ bytes: some Collection<UInt8>) -> Bool {
