@@ -47,11 +47,14 @@ struct AuditSourceOptions: ParsableArguments {
 
 /// The filters shared by query, summary and report.
 struct AuditFilterOptions: ParsableArguments {
-    @Option(help: "Only records at or after this time (2026-11-29, 2026-11-29T17:00Z, or full RFC 3339 UTC).")
+    @Option(help: "Only records at or after this time: 2026-11-29T17:00Z (UTC), 2026-11-29 17:00 or 2026-11-29 (local time), 2026-11-29T17:00+03:00, or relative: 30m, 1h, 2d, '1h ago', today, yesterday.")
     var since: String?
 
     @Option(help: "Only records before this time (same forms as --since).")
     var until: String?
+
+    @Option(name: .customLong("request-id"), help: "Only the record of this request id (the X-Request-Id a site got).")
+    var requestID: String?
 
     @Option(help: "Only this site id.")
     var site: String?
@@ -62,7 +65,7 @@ struct AuditFilterOptions: ParsableArguments {
     @Option(help: "Only this status (429) or class (4xx).")
     var status: String?
 
-    @Option(help: "Only this outcome: forwarded, rejected_invalid, rejected_auth, rate_limited, upstream_error, upstream_timeout, client_gone.")
+    @Option(help: ArgumentHelp("Only this outcome: \(AuditFilter.outcomes.joined(separator: ", ")).", valueName: "outcome"))
     var outcome: String?
 
     @Option(help: "Only records of this juid.")
@@ -80,16 +83,28 @@ struct AuditFilterOptions: ParsableArguments {
             }
             filter.status = match
         }
+        if let outcome, !AuditFilter.outcomes.contains(outcome) {
+            throw AuditInputError("--outcome '\(outcome)' is not an outcome; use one of \(AuditFilter.outcomes.joined(separator: ", "))")
+        }
         filter.outcome = outcome
         filter.juid = juid
+        filter.requestID = requestID
         return filter
     }
 
     private static func time(_ text: String, option: String) throws(AuditInputError) -> String {
-        guard let millis = AuditTime.parse(text) else {
-            throw AuditInputError("\(option) '\(text)' is not a time; write 2026-11-29, 2026-11-29T17:00Z or 2026-11-29T17:00:00.000Z (UTC)")
+        guard let millis = AuditTimeInput.parse(text, clock: localClock()) else {
+            throw AuditInputError("\(option) '\(text)' is not a time; write \(AuditTimeInput.forms)")
         }
         return AuditTime.format(unixMillis: millis)
+    }
+
+    /// Now and the machine's time zone (TZ, /etc/localtime), as journalctl reads local times.
+    private static func localClock() -> AuditTimeInput.LocalClock {
+        let nowMillis = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        return AuditTimeInput.LocalClock(nowMillis: nowMillis) { millis in
+            TimeZone.current.secondsFromGMT(for: Date(timeIntervalSince1970: Double(millis) / 1000))
+        }
     }
 }
 

@@ -11,13 +11,14 @@ struct AuditTailCommand: ParsableCommand {
         abstract: "Print the last records of the live audit file; with -f, keep printing new ones.",
         discussion: """
             Follows the live file across rotation (when it is renamed, the rest of it is read and the new \
-            file followed). Stop with Ctrl-C.
+            file followed). Stop with Ctrl-C. Takes the same filters as query: -n counts matching records.
 
-            Example: justgate audit tail -f --dir var/audit --format table
+            Example: justgate audit tail -f --dir var/audit --format table --site horoscope-daily --status 5xx
             """
     )
 
     @OptionGroup var source: AuditSourceOptions
+    @OptionGroup var filters: AuditFilterOptions
 
     @Flag(name: .short, help: "Keep printing records as they are written.")
     var follow = false
@@ -30,7 +31,9 @@ struct AuditTailCommand: ParsableCommand {
 
     func run() throws {
         let path: String
+        let filter: AuditFilter
         do throws(AuditInputError) {
+            filter = try filters.filter()
             guard let live = try source.files().last else { throw AuditInputError("no audit file found") }
             path = live
         } catch {
@@ -42,6 +45,7 @@ struct AuditTailCommand: ParsableCommand {
         var last: [[UInt8]] = []
         do throws(AuditInputError) {
             try follower.readAvailable { line, number throws(AuditInputError) in
+                guard try matches(line, filter, at: "\(path):\(number)") else { return }
                 last.append(Array(line))
                 if last.count > max(0, lines) { last.removeFirst() }
             }
@@ -55,6 +59,7 @@ struct AuditTailCommand: ParsableCommand {
         while true {
             do throws(AuditInputError) {
                 try follower.readAvailable { line, number throws(AuditInputError) in
+                    guard try matches(line, filter, at: "\(path):\(number)") else { return }
                     try print(line, at: "\(path):\(number)", to: &output)
                 }
             } catch {
@@ -64,6 +69,17 @@ struct AuditTailCommand: ParsableCommand {
             output.flush()
             usleep(200_000)
             follower.reopenIfRotated()
+        }
+    }
+
+    /// Whether a line passes the filters. Chain records pass only a filter that asks for nothing, as before
+    /// filters existed; a line that is not a record is left to `print` to report.
+    private func matches(_ line: ArraySlice<UInt8>, _ filter: AuditFilter, at location: String) throws(AuditInputError) -> Bool {
+        guard filter != AuditFilter.everyRequest else { return true }
+        do throws(AuditRecordDecoding.Failure) {
+            return filter.matches(try AuditRecordDecoding.decode(line))
+        } catch {
+            throw AuditInputError("\(location): \(error.message); is this an audit log?")
         }
     }
 

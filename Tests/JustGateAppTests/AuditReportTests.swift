@@ -17,7 +17,7 @@ struct AuditReportTests {
         let png = NSTemporaryDirectory() + "justgate-report-\(UUID().uuidString).png"
         defer { try? FileManager.default.removeItem(atPath: png) }
         let outcome = try ChildProcess.run(chromium, [
-            "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1200,1400",
+            "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1400,1600",
             "--enable-logging=stderr", "--v=0", "--screenshot=\(png)", "file://\(page)",
         ])
         #expect(outcome.status == 0, "chromium failed: \(outcome.stderr.suffix(500))")
@@ -70,7 +70,12 @@ struct AuditReportTests {
         let html = try String(contentsOfFile: page, encoding: .utf8)
         #expect(!html.lowercased().contains("<script"))
         #expect(!html.contains("http://") && !html.contains("https://") && !html.contains("@import") && !html.contains("url("))
-        #expect(html.contains("<svg") && html.contains("Rate-limit rejections by policy") && html.contains("per-site"))
+        #expect(html.contains("<svg") && html.contains("Rate-limit rejections by site and policy") && html.contains("horoscope-daily · per-site"))
+        // The chain's verdict comes first; the bar charts are HTML tables with their numbers (text at the page's
+        // size, not an SVG drawing scaled down into a narrow column).
+        #expect(html.contains("Hash chain intact: 600 records in 1 file (SHA-256, checked without a key)"))
+        #expect(!html.contains("<svg viewBox=\"0 0 610"))
+        #expect(html.contains("<td class=\"num\">100</td>"))
         #expect(html.contains("&lt;b&gt;odd &amp; site&lt;/b&gt;") && !html.contains("<b>odd"))
 
         // Controls: an empty page gives the size of a blank screenshot, and a page that logs an error shows

@@ -48,10 +48,10 @@ with open(out, "w") as f:
         policy = '"per-site"' if outcome == "rate_limited" else "null"
         line = ('{"time":%s,"seq":%d,"event":"request","request_id":%s,"site":%s,"operation":%s,"method":%s,'
                 '"path":%s,"client":"203.0.113.9","outcome":%s,"status":%d,"upstream_status":%s,"duration_ms":%s,'
-                '"upstream_ms":%s,"attempts":%s,"errors":%s,"policy":%s,"juid":"de6f0132ea9e412599ae31262c45633b",'
+                '"upstream_ms":%s,"attempts":%s,"errors":%s,"policy":%s,"trace_id":%s,"juid":"de6f0132ea9e412599ae31262c45633b",'
                 '"email":"e***@example.com","phone":null,"ip":null,"note":null,"prev":"%s"}') % (
             q(t), seq, q("%032x" % seq), q(site), q(operation), q(method), q(path), q(outcome), status, n(upstream),
-            ms(duration), ms(upstream_ms), "1" if upstream else "null", errors, policy, prev)
+            ms(duration), ms(upstream_ms), "1" if upstream else "null", errors, policy, q("%032x" % (seq * 7919)), prev)
         data = line.encode()
         digest = hmac.new(key, data, hashlib.sha256).hexdigest() if key else hashlib.sha256(data).hexdigest()
         f.write(line[:-1] + ',"hash":"' + digest + '"}\n')

@@ -9,10 +9,21 @@ public struct AuditFilter: Sendable, Equatable {
     public var status: StatusMatch?
     public var outcome: String?
     public var juid: String?
+    /// The request id a site was answered with (`X-Request-Id`): the way from a site's complaint to its record.
+    public var requestID: String?
     /// Only request records (not `chain_start`/`chain_restart`); on unless a caller wants every line.
     public var requestsOnly = true
 
     public init() {}
+
+    /// The filter with nothing given: every request record.
+    public static let everyRequest = AuditFilter()
+
+    /// Every `outcome` a request record can have, for `--outcome` and its help (the README lists the same).
+    public static let outcomes = [
+        "forwarded", "rejected_invalid", "rejected_auth", "rate_limited", "upstream_error", "upstream_timeout",
+        "idempotent_replay", "client_gone", "rejected_overload", "audit_unavailable",
+    ]
 
     /// A status or a class of them: `429`, or `4xx`.
     public enum StatusMatch: Sendable, Equatable {
@@ -50,6 +61,7 @@ public struct AuditFilter: Sendable, Equatable {
         if let status, !status.matches(record.status) { return false }
         if let outcome, record.outcome != outcome { return false }
         if let juid, record.juid != juid { return false }
+        if let requestID, record.requestID != requestID { return false }
         return true
     }
 }

@@ -21,33 +21,77 @@ enum AuditHTML {
     static let palette = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d"]
 
     static let style = """
-        body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#111827;background:#ffffff}
-        h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:0 0 8px}
-        .meta{color:#6b7280;margin:0 0 16px}
+        body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#111827;background:#ffffff}
+        h1{font-size:24px;margin:0 0 8px}h2{font-size:17px;margin:0 0 10px}
+        .meta{color:#4b5563;margin:0 0 16px}
         section{border:1px solid #e5e7eb;border-radius:8px;padding:12px 16px;margin:0 0 16px;background:#f9fafb}
-        .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px}
+        .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:16px;margin:0 0 16px}
         .grid section{margin:0}
-        svg{display:block;max-width:100%;height:auto}
-        svg text{font:12px system-ui,sans-serif;fill:#374151}
+        svg{display:block;width:100%;height:auto}
+        svg text{font:13px system-ui,sans-serif;fill:#374151}
+        table{border-collapse:collapse;width:100%;margin:8px 0 0}
+        th,td{text-align:left;padding:3px 8px;border-bottom:1px solid #e5e7eb;vertical-align:top}
+        th{font-weight:600;color:#374151;background:#f3f4f6}
+        td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+        td.bar{width:45%}
+        td.bar i{display:block;height:14px;border-radius:2px;min-width:2px}
+        td code,p code{font:13px ui-monospace,monospace;white-space:nowrap}
         .legend span{display:inline-block;margin-right:14px}
         .legend i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}
-        .empty{color:#6b7280;font-style:italic}
+        .empty{color:#4b5563;font-style:italic}
+        .chain{padding:10px 14px;border-radius:8px;margin:0 0 12px;font-weight:600}
+        .chain.intact{background:#dcfce7;color:#14532d}.chain.broken{background:#fee2e2;color:#7f1d1d}
+        .chain.unchecked{background:#fef3c7;color:#78350f}
         """
 
-    /// Horizontal bars: label, value (for the length) and the text shown at the end of the bar.
-    static func bars(_ rows: [(String, Double, String)]) -> String {
+    /// Horizontal bars as a table: label, a bar as long as the value, and the number itself beside it, so the
+    /// chart and its numbers are one thing that reads at any zoom (text is the page's, not a scaled drawing's).
+    static func bars(_ rows: [(String, Double, String)], header: (String, String)) -> String {
         guard let largest = rows.map(\.1).max(), largest > 0 else { return "<p class=\"empty\">None in this period.</p>" }
-        let rowHeight = 24, labelWidth = 220, barWidth = 300
-        var svg = "<svg viewBox=\"0 0 \(labelWidth + barWidth + 90) \(rows.count * rowHeight + 4)\" role=\"img\">"
+        var html = "<table><tr><th>\(escape(header.0))</th><th></th><th class=\"num\">\(escape(header.1))</th></tr>"
         for (index, row) in rows.enumerated() {
-            let y = index * rowHeight
-            let width = max(1, Int(Double(barWidth) * row.1 / largest))
-            let label = row.0.count > 34 ? String(row.0.prefix(33)) + "…" : row.0
-            svg += "<text x=\"\(labelWidth - 6)\" y=\"\(y + 16)\" text-anchor=\"end\">\(escape(label))</text>"
-            svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 4)\" width=\"\(width)\" height=\"16\" rx=\"2\" fill=\"\(palette[index % palette.count])\"/>"
-            svg += "<text x=\"\(labelWidth + width + 6)\" y=\"\(y + 16)\">\(escape(row.2))</text>"
+            let percent = max(0.5, (row.1 / largest * 1000).rounded() / 10)
+            html += "<tr><td>\(escape(row.0))</td><td class=\"bar\"><i style=\"width:\(percent)%;background:"
+                + "\(palette[index % palette.count])\"></i></td><td class=\"num\">\(escape(row.2))</td></tr>"
         }
-        return svg + "</svg>"
+        return html + "</table>"
+    }
+
+    /// A plain table; columns from `numericFrom` on are right-aligned numbers, `codeColumns` hold ids
+    /// separated by spaces.
+    static func table(header: [String], rows: [[String]], numericFrom: Int?, codeColumns: Set<Int> = []) -> String {
+        func isNumeric(_ column: Int) -> Bool { numericFrom.map { column >= $0 } ?? false }
+        var html = "<table><tr>"
+        for (column, title) in header.enumerated() {
+            html += isNumeric(column) ? "<th class=\"num\">\(escape(title))</th>" : "<th>\(escape(title))</th>"
+        }
+        html += "</tr>"
+        for row in rows {
+            html += "<tr>"
+            for (column, cell) in row.enumerated() {
+                if codeColumns.contains(column) {
+                    // Each id whole on its line; lines break between ids.
+                    html += "<td>" + cell.split(separator: " ").map { "<code>\(escape(String($0)))</code>" }.joined(separator: " ") + "</td>"
+                } else {
+                    html += isNumeric(column) ? "<td class=\"num\">\(escape(cell))</td>" : "<td>\(escape(cell))</td>"
+                }
+            }
+            html += "</tr>"
+        }
+        return html + "</table>"
+    }
+
+    /// The chain's verdict as the page's first line.
+    static func chainBanner(_ chain: AuditReportChain) -> String {
+        switch chain {
+        case .intact(let detail):
+            return "<p class=\"chain intact\">Hash chain intact: \(escape(detail))</p>\n"
+        case .broken(let detail):
+            return "<p class=\"chain broken\">Hash chain BROKEN: \(escape(detail)). The numbers below come from a log that was "
+                + "changed after it was written.</p>\n"
+        case .unchecked(let reason):
+            return "<p class=\"chain unchecked\">Hash chain not checked: \(escape(reason))</p>\n"
+        }
     }
 
     /// Requests per time bucket, one line per site, over at most 120 buckets of whole minutes.
@@ -68,7 +112,7 @@ enum AuditHTML {
         }
         let sites = series.keys.sorted()
         let peak = max(1, series.values.flatMap { $0 }.max() ?? 1)
-        let width = 960, height = 260, left = 50, bottom = 30, top = 10
+        let width = 1200, height = 280, left = 56, bottom = 30, top = 10
         let plotWidth = width - left - 10, plotHeight = height - top - bottom
         func x(_ bucket: Int) -> Int { left + (bucketCount == 1 ? plotWidth / 2 : bucket * plotWidth / (bucketCount - 1)) }
         func y(_ count: Int) -> Int { top + plotHeight - count * plotHeight / peak }

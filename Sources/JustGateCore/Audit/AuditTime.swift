@@ -14,28 +14,10 @@ public enum AuditTime {
             + "\(pad(millis, 3))Z"
     }
 
-    /// Parses what an operator types for `--since`/`--until`: `2026-11-29`, `2026-11-29T17:02Z`,
-    /// `2026-11-29T17:02:03Z` or `2026-11-29T17:02:03.456Z` (UTC only), as Unix milliseconds.
+    /// Parses `2026-11-29`, `2026-11-29T17:02Z`, `2026-11-29T17:02:03Z` or `2026-11-29T17:02:03.456Z` (a missing
+    /// zone is UTC here; `AuditTimeInput` reads what operators type) as Unix milliseconds.
     public static func parse(_ text: String) -> Int64? {
-        var reader = DateTextCursor(Substring(text))
-        guard let date = reader.date(), date.isValid else { return nil }
-        var millis = date.daysSinceEpoch * 86_400_000
-        if reader.isAtEnd { return millis }
-        guard reader.skip(UInt8(ascii: "T")) || reader.skip(UInt8(ascii: " ")),
-              let hour = reader.digits(2), reader.skip(UInt8(ascii: ":")), let minute = reader.digits(2),
-              hour < 24, minute < 60
-        else { return nil }
-        millis += Int64(hour * 3_600_000 + minute * 60_000)
-        if reader.skip(UInt8(ascii: ":")) {
-            guard let second = reader.digits(2), second < 60 else { return nil }
-            millis += Int64(second * 1000)
-            if reader.skip(UInt8(ascii: ".")) {
-                guard let fraction = reader.digits(3) else { return nil }
-                millis += Int64(fraction)
-            }
-        }
-        guard reader.skip(UInt8(ascii: "Z")), reader.isAtEnd else { return nil }
-        return millis
+        AuditTimeInput.parseUTC(Substring(text))
     }
 }
 
