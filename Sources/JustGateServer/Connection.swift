@@ -378,9 +378,13 @@ final class Connection {
         }
     }
 
-    /// Closes unless a request is in flight or a response is being written; used when draining.
+    /// Used when draining: closes a connection that is between requests (its client opens a new one, to
+    /// whichever process listens then). A connection that has not sent its first request yet is kept: it
+    /// was accepted for a request that is on its way, and closing it would fail that request (in a hand-over,
+    /// one the replacing process would have served). It gets that one request, answered with
+    /// `Connection: close`, and otherwise waits out its deadline or the drain's, whichever comes first.
     func closeIfIdle() {
-        if phase == .idle { close() }
+        if phase == .idle && generation > 0 { close() }
     }
 
     func close() {

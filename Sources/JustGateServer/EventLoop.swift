@@ -16,7 +16,8 @@ public final class EventLoop {
     let configuration: ServerConfiguration
     private let epoll: Epoll
     private let wakeFD: Int32
-    private let listeners: [Int32]
+    /// This loop's listening sockets; emptied when a drain begins (they are closed then).
+    private var listeners: [Int32]
     private let shared: ServerSharedState
     var handler: (any HTTPHandler)?
 
@@ -349,11 +350,30 @@ public final class EventLoop {
     // MARK: - Stopping
 
     /// Stops accepting, closes idle connections, and lets requests in flight finish until the drain deadline.
+    ///
+    /// The listeners are closed now, not when the loop ends: while a `SO_REUSEPORT` socket stays open the
+    /// kernel keeps queueing new connections on it, and in a hand-over (`serve --replace`) those would wait
+    /// out the whole drain unaccepted and then be reset. What is already queued is accepted first and served
+    /// (one request each); once closed, new connections go to the process that replaces this one.
     private func beginDrain() {
+        for listener in listeners {
+            epoll.remove(listener)
+            acceptQueued(on: listener)
+            _ = close(listener)
+        }
+        listeners = []
         isDraining = true
         drainDeadline = nowMs + UInt64(max(0, configuration.drainTimeoutMs))
-        listeners.forEach { epoll.remove($0) }
         for case let connection? in connections { connection.closeIfIdle() }
+    }
+
+    /// Accepts until the listener's queue is empty (or descriptors run out).
+    private func acceptQueued(on listener: Int32) {
+        var before = -1
+        while connectionCount != before {
+            before = connectionCount
+            acceptConnections(from: listener)
+        }
     }
 
     private func shutdownLoop() {

@@ -127,7 +127,8 @@ public final class GatewayRuntime: Sendable {
         }
         do {
             (adminServer, adminAddress) = try GatewayRuntime.startAdmin(config, server: server, metrics: metrics,
-                                                                       reloading: reloading, guards: guards, audit: audit)
+                                                                       reloading: reloading, guards: guards, audit: audit,
+                                                                       replaceListeners: replaceListeners)
         } catch {
             server.stop()
             audit?.writer.stop()
@@ -145,10 +146,11 @@ public final class GatewayRuntime: Sendable {
     }
 
     /// The admin listener on `admin_listen`: one loop of its own, so a scrape or a reload never
-    /// runs on a loop that serves sites.
+    /// runs on a loop that serves sites. A hand-over (`replaceListeners`) joins it like the site listener:
+    /// both processes answer health probes until the old one stops.
     private static func startAdmin(_ config: GatewayConfig, server: HTTPServer, metrics: GatewayMetrics,
                                    reloading: Reloading, guards: UpstreamGuards,
-                                   audit: AuditTrail?) throws -> (HTTPServer?, SocketAddress?) {
+                                   audit: AuditTrail?, replaceListeners: Bool) throws -> (HTTPServer?, SocketAddress?) {
         guard let admin = config.adminListen else { return (nil, nil) }
         guard let address = SocketAddress(host: admin.host, port: admin.port) else {
             throw GatewayStartError("admin_listen \(admin) is not a numeric IPv4 or IPv6 address")
@@ -176,6 +178,7 @@ public final class GatewayRuntime: Sendable {
         var configuration = ServerConfiguration(address: address, workers: 1, maxConnections: 64, headerTimeoutMs: 5000,
                                                 bodyTimeoutMs: 5000, idleTimeoutMs: 30_000, drainTimeoutMs: 1000)
         configuration.threadNamePrefix = "jg-admin"
+        configuration.joinExistingListeners = replaceListeners
         let adminServer = HTTPServer(configuration: configuration,
                                      handlerFactory: { _ in AdminHandler(actions: actions, tokenHash: tokenHash) })
         return (adminServer, try adminServer.start())
