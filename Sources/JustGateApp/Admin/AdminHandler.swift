@@ -9,8 +9,8 @@ import JustGateServer
 final class AdminHandler: HTTPHandler {
     /// What the admin endpoints act on, supplied by the runtime.
     struct Actions: Sendable {
-        /// Reasons the gateway is not ready; empty when it is.
-        var readiness: @Sendable () -> [String]
+        /// Whether the gateway wants traffic, and what an operator should know either way.
+        var readiness: @Sendable () -> Readiness
         /// The Prometheus exposition.
         var metrics: @Sendable () -> [UInt8]
         /// Reloads config and secrets; the outcome in words, and whether it was applied.
@@ -39,8 +39,10 @@ final class AdminHandler: HTTPHandler {
         case ("GET", "/healthz"), ("HEAD", "/healthz"):
             return text(200, "ok\n")
         case ("GET", "/readyz"), ("HEAD", "/readyz"):
-            let reasons = actions.readiness()
-            return reasons.isEmpty ? text(200, "ready\n") : text(503, reasons.map { "not ready: \($0)\n" }.joined())
+            let readiness = actions.readiness()
+            let notes = readiness.notes.map { "note: \($0)\n" }.joined()
+            return readiness.reasons.isEmpty ? text(200, "ready\n" + notes)
+                : text(503, readiness.reasons.map { "not ready: \($0)\n" }.joined() + notes)
         case ("GET", "/metrics"):
             return HTTPResponse(status: 200, headers: [HTTPHeader(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")],
                                 body: actions.metrics())
@@ -66,4 +68,16 @@ final class AdminHandler: HTTPHandler {
         HTTPResponse(status: status, headers: [HTTPHeader(name: "Content-Type", value: "text/plain; charset=utf-8")] + extra,
                      body: Array(body.utf8))
     }
+}
+
+/// `/readyz`'s answer. Readiness means "send me traffic": it is for a load balancer choosing among gateways,
+/// so it turns false only for what is wrong with this gateway (draining, refusing every request for want of
+/// Redis or of its audit log), never for a shared upstream that fails for every gateway alike: that would
+/// take them all out of rotation at once and replace justgate's own 503 with `Retry-After` by the balancer's
+/// error page. What the balancer should not act on is still said, as notes.
+struct Readiness: Sendable, Equatable {
+    /// Why the gateway is not ready; empty when it is.
+    var reasons: [String] = []
+    /// Facts shown whether ready or not (the upstream circuit's state).
+    var notes: [String] = []
 }

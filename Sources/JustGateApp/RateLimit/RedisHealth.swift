@@ -17,6 +17,9 @@ final class RedisHealth: Sendable {
         self.fallback = fallback
     }
 
+    /// Whether the limiter refuses every limited request now: Redis is down and the fallback is `deny`.
+    var isRefusing: Bool { fallback == .deny && isDown.withLock { $0 } }
+
     /// A loop's connection changed state.
     func connection(_ state: RedisConnection.State, reason: String?) {
         switch state {

@@ -7,6 +7,7 @@ import JustGateRedis
 import JustGateServer
 import JustGateUpstream
 import Logging
+import Synchronization
 
 /// A running gateway: the site-facing server, its per-loop pipelines and upstream clients, and the
 /// embedded sandbox when the config asks for one. `serve` and the integration tests both start
@@ -28,6 +29,8 @@ public final class GatewayRuntime: Sendable {
     private let server: HTTPServer
     private let adminServer: HTTPServer?
     let reloading: Reloading
+    /// Set when `stop` begins, for `/readyz`.
+    private let draining = DrainingFlag()
 
     /// - Parameters:
     ///   - logger: for the gateway's own events; its label and level also apply to request lines.
@@ -128,7 +131,8 @@ public final class GatewayRuntime: Sendable {
         do {
             (adminServer, adminAddress) = try GatewayRuntime.startAdmin(config, server: server, metrics: metrics,
                                                                        reloading: reloading, guards: guards, audit: audit,
-                                                                       replaceListeners: replaceListeners)
+                                                                       replaceListeners: replaceListeners, draining: draining,
+                                                                       redisHealth: redisSettings?.health)
         } catch {
             server.stop()
             audit?.writer.stop()
@@ -150,19 +154,35 @@ public final class GatewayRuntime: Sendable {
     /// both processes answer health probes until the old one stops.
     private static func startAdmin(_ config: GatewayConfig, server: HTTPServer, metrics: GatewayMetrics,
                                    reloading: Reloading, guards: UpstreamGuards,
-                                   audit: AuditTrail?, replaceListeners: Bool) throws -> (HTTPServer?, SocketAddress?) {
+                                   audit: AuditTrail?, replaceListeners: Bool, draining: DrainingFlag,
+                                   redisHealth: RedisHealth?) throws -> (HTTPServer?, SocketAddress?) {
         guard let admin = config.adminListen else { return (nil, nil) }
         guard let address = SocketAddress(host: admin.host, port: admin.port) else {
             throw GatewayStartError("admin_listen \(admin) is not a numeric IPv4 or IPv6 address")
         }
         let actions = AdminHandler.Actions(
             readiness: {
-                var reasons = reloading.readiness()
-                if guards.circuitState == .open { reasons.append("the upstream circuit is open (the upstream keeps failing)") }
-                if let audit, !audit.writer.isAvailable {
-                    reasons.append("the audit log cannot be written (\(audit.writer.path))")
+                var readiness = Readiness()
+                if draining.isSet {
+                    readiness.reasons.append("draining: this gateway is stopping and accepts no new connections")
                 }
-                return reasons
+                if let redisHealth, redisHealth.isRefusing {
+                    readiness.reasons.append("Redis for rate limiting is down and rate_limit.on_backend_error is deny, "
+                        + "so every limited request is refused")
+                }
+                if let audit, !audit.writer.isAvailable {
+                    readiness.reasons.append("the audit log cannot be written (\(audit.writer.path))")
+                }
+                switch guards.circuitState {
+                case .open:
+                    readiness.notes.append("the upstream circuit is open (the upstream keeps failing; "
+                        + "requests get 503 with Retry-After until a probe succeeds)")
+                case .halfOpen:
+                    readiness.notes.append("the upstream circuit is half-open (one probe call is testing the upstream)")
+                case .closed:
+                    break
+                }
+                return readiness
             },
             metrics: {
                 metrics.exposition(GatewayMetrics.Readings(openConnections: server.connectionCount,
@@ -200,6 +220,8 @@ public final class GatewayRuntime: Sendable {
     /// Stops accepting, lets requests in flight finish (up to `shutdown.grace_ms`), writes and syncs
     /// their audit records, then stops the admin listener and the sandbox.
     public func stop() {
+        // Not ready from the first moment: the admin listener answers 503 on /readyz through the drain.
+        draining.set()
         server.stop()
         audit?.writer.stop()
         adminServer?.stop()
@@ -232,6 +254,13 @@ public final class GatewayRuntime: Sendable {
         var ids = RequestIDGenerator()
         return ProblemResponses.make(ProblemKind(status: status), status: status, detail: detail, requestID: ids.next())
     }
+}
+
+/// Whether the gateway has begun to stop: read by `/readyz` on the admin loop, set by `stop`.
+final class DrainingFlag: Sendable {
+    private let value = Atomic(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
 }
 
 /// Start-up failures that are not socket errors, with a message that says what to fix.

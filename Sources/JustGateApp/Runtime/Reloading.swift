@@ -91,12 +91,6 @@ final class Reloading: Sendable {
                              needsRestart: [])
     }
 
-    /// Reasons the gateway should not get traffic; empty when ready. (The audit log and the upstream
-    /// circuit add theirs here.)
-    func readiness() -> [String] {
-        []
-    }
-
     /// The settings that differ between the config the gateway started with and `new`, among those
     /// a reload cannot change.
     static func needsRestart(_ old: GatewayConfig, _ new: GatewayConfig) -> [String] {
