@@ -197,6 +197,16 @@ import Testing
         #expect(upstream.requestCount == 6)
         #expect(attempts(gateway, fast) == 0)
         #expect(line(gateway, of: fast)["outcome"] as? String == "upstream_error")
+        // The outage is two lines at notice or above, whatever happened in between (two probes, one failed).
+        let log = gateway.logText(containing: "upstream circuit closed")
+        func count(_ message: String) -> Int { log.components(separatedBy: message).count - 1 }
+        #expect(count("\"upstream circuit opened:") == 1, "\(log)")
+        #expect(count("\"upstream circuit closed:") == 1)
+        #expect(count("\"upstream circuit half-open:") == 2)
+        #expect(count("\"upstream circuit open again:") == 1)
+        #expect(log.components(separatedBy: "\n").filter { $0.contains("upstream circuit half-open") }.allSatisfy {
+            $0.contains("\"level\":\"debug\"")
+        })
     }
 
     @Test func aRefusedUpstreamOpensTheBreakerToo() throws {

@@ -81,8 +81,9 @@ public final class GatewayRuntime: Sendable {
             maxResponseBytes: config.upstream.maxResponseBytes, caFile: config.upstream.caFile)
         let quotaMemory = MemoryQuotaStore(maxKeys: config.rateLimit.maxKeys)
         let metrics = GatewayMetrics()
+        let circuitLog = CircuitTransitionLog(logger: logger, config: config.upstream.circuit)
         let guards = UpstreamGuards(circuit: config.upstream.circuit, retries: config.upstream.retries,
-                                    maxInFlight: config.upstream.maxInFlight)
+                                    maxInFlight: config.upstream.maxInFlight, onTransition: circuitLog.changed)
         let idempotencyStore = IdempotencyStore(config.idempotency)
         let requestLogLabel = logger.label
         let requestLogThreshold = logger.logLevel

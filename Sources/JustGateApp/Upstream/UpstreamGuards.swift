@@ -25,11 +25,15 @@ public final class UpstreamGuards: Sendable {
     private let uncountedSecond = Atomic<Int64>(Int64.min)
     /// Monotonic milliseconds; tests may pass their own.
     private let clock: @Sendable () -> Int64
+    /// Called outside the lock with (from, to) whenever the breaker's phase changes.
+    private let onTransition: @Sendable (CircuitState, CircuitState) -> Void
 
     /// One set per process, made by `GatewayRuntime` and handed to every loop.
     public init(circuit: CircuitConfig, retries: RetryConfig, maxInFlight: Int,
-                clock: @escaping @Sendable () -> Int64 = { Int64(MonotonicNanos.now() / 1_000_000) }) {
+                clock: @escaping @Sendable () -> Int64 = { Int64(MonotonicNanos.now() / 1_000_000) },
+                onTransition: @escaping @Sendable (CircuitState, CircuitState) -> Void = { _, _ in }) {
         self.maxInFlight = maxInFlight
+        self.onTransition = onTransition
         breaker = Mutex(CircuitBreaker(failureThreshold: circuit.failures, openMs: Int64(circuit.openMs)))
         budget = Mutex(RetryBudget(percent: retries.budgetPercent, minimumRetries: retries.budgetMinRetries))
         self.clock = clock
@@ -64,20 +68,26 @@ public final class UpstreamGuards: Sendable {
     func admit() -> CircuitBreaker.Admission {
         if healthy.load(ordering: .acquiring) { return .allowed }
         let now = clock()
-        return breaker.withLock { breaker in
+        let (admission, change) = breaker.withLock { breaker in
+            let before = breaker.phase
             let admission = breaker.admit(nowMs: now)
             healthy.store(breaker.isClosedWithoutFailures, ordering: .releasing)
-            return admission
+            return (admission, (before, breaker.phase))
         }
+        if change.0 != change.1 { onTransition(change.0, change.1) }
+        return admission
     }
 
     func record(failure: Bool, isProbe: Bool) {
         if !failure && !isProbe && healthy.load(ordering: .acquiring) { return }
         let now = clock()
-        breaker.withLock { breaker in
+        let change = breaker.withLock { breaker in
+            let before = breaker.phase
             breaker.record(failure: failure, isProbe: isProbe, nowMs: now)
             healthy.store(breaker.isClosedWithoutFailures, ordering: .releasing)
+            return (before, breaker.phase)
         }
+        if change.0 != change.1 { onTransition(change.0, change.1) }
     }
 
     func abandonProbe() {

@@ -53,6 +53,16 @@ public struct CircuitBreaker: Sendable {
         }
     }
 
+    /// The state the machine is in, without reading the clock: an open circuit stays open until a caller
+    /// asks (`admit`) and becomes the probe. Transitions of this are what gets logged, once each.
+    public var phase: CircuitState {
+        switch state {
+        case .closed: .closed
+        case .open: .open
+        case .halfOpen: .halfOpen
+        }
+    }
+
     /// Closed with no failure counted: the state in which an admission and a success change
     /// nothing, so callers may skip the lock (see `UpstreamGuards`).
     public var isClosedWithoutFailures: Bool {
