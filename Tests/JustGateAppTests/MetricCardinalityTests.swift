@@ -103,6 +103,31 @@ struct MetricCardinalityTests {
         #expect(samples.filter { $0.name == "justgate_validation_failures_total" }.count < 30)
     }
 
+    @Test func anUpstreamsUnregisteredStatusesAreCountedByTheirClass() throws {
+        let upstream = try ScriptedUpstream(.answer(200, "{}"))
+        let gateway = try GatewayFixture(upstream: upstream.url, extraYAML: "admin_listen: 127.0.0.1:0",
+                                         upstreamYAML: "  retries: { max_attempts: 1 }")
+        // 10 statuses no registry knows, all relayed; they must make one series, not ten.
+        for status in 590..<600 {
+            upstream.behaviour = .answer(status, "odd")
+            #expect(try gateway.send("GET", "/api/user/v1/info/segment/?juid=\(Self.juid)").status == status)
+        }
+        upstream.behaviour = .answer(422, "known")
+        _ = try gateway.send("GET", "/api/user/v1/info/segment/?juid=\(Self.juid)")
+        let port = try #require(gateway.runtime.adminAddress?.port)
+        var samples: [PrometheusSample] = []
+        let deadline = Date().addingTimeInterval(5)
+        repeat {
+            samples = try PrometheusText.parse(try RawHTTPClient(port: port).exchange("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").text)
+            if PrometheusText.sum(samples, "justgate_requests_total") >= 11 { break }
+            usleep(20_000)
+        } while Date() < deadline
+        #expect(PrometheusText.sum(samples, "justgate_requests_total", where: ["status": "5xx", "outcome": "forwarded"]) == 10)
+        #expect(PrometheusText.sum(samples, "justgate_requests_total", where: ["status": "422", "outcome": "forwarded"]) == 1)
+        let statuses = Set(samples.filter { $0.name == "justgate_requests_total" }.compactMap { $0.labels["status"] })
+        #expect(statuses == ["5xx", "422"])
+    }
+
     /// utm.update's form body with a `data` member no one documented.
     static func dataBody(_ index: Int) -> String {
         let json = "{\"made_up_\(index)\":\"x\",\"email\":\"a@b.example\"}"
