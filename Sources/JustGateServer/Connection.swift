@@ -22,12 +22,16 @@ final class Connection {
         case closed
     }
 
-    enum Deadline { case none, idle, header, body, write, linger }
+    enum Deadline { case none, firstByte, idle, header, body, write, linger }
 
     let fd: Int32
     unowned let loop: EventLoop
     private let peer: sockaddr_storage
     private var peerText: String?
+    /// The order connections were accepted in on this loop, so eviction can pick the oldest.
+    let serial: UInt64
+    /// The peer's address when the loop counts connections per peer (`maxConnectionsPerPeer`).
+    let peerKey: String?
 
     private(set) var phase: Phase = .idle
     /// Bumped for every request so a `Responder` can tell whether it still belongs to the live request.
@@ -42,6 +46,10 @@ final class Connection {
     private var chunkedDecoder: ChunkedBodyDecoder?
     private var requestStartNanos: UInt64 = 0
     private var keepAlive = true
+    /// The request being answered is a HEAD: its answer states the body's length but carries no body, or a
+    /// keep-alive client would read that body as the next response (RFC 9110 §9.3.2). Every answer path
+    /// (handler, screen, server-made error) writes through `write(_:keepAlive:)`, which reads it.
+    private var answeringHead = false
 
     private var output: [UInt8] = []
     private var outputStart = 0
@@ -56,15 +64,23 @@ final class Connection {
     /// What epoll currently has for this socket, so unchanged interest costs no `epoll_ctl`.
     private var registered: IOEvents = .readable
 
-    init(fd: Int32, peer: sockaddr_storage, loop: EventLoop) {
+    init(fd: Int32, peer: sockaddr_storage, loop: EventLoop, serial: UInt64 = 0, peerKey: String? = nil) {
         self.fd = fd
         self.peer = peer
         self.loop = loop
+        self.serial = serial
+        self.peerKey = peerKey
+        self.peerText = peerKey
         self.parser = HTTPRequestHeadParser(limits: loop.configuration.limits)
-        setDeadline(.idle)
+        setDeadline(loop.configuration.firstByteTimeoutMs != nil ? .firstByte : .idle)
     }
 
     var isAwaitingResponse: Bool { phase == .awaitingResponse }
+
+    /// No request is in progress: nothing read since the last answer, or a head not yet complete, and no
+    /// answer still being written. Such a connection may be closed to make room
+    /// (`ServerConfiguration.evictIdleWhenFull`) without losing an answer.
+    var isEvictable: Bool { (phase == .idle || phase == .readingHead) && outputStart == output.count }
 
     var remoteAddress: String {
         if let peerText { return peerText }
@@ -124,6 +140,7 @@ final class Connection {
                 }
                 if phase == .idle {
                     phase = .readingHead
+                    answeringHead = false
                     requestStartNanos = MonotonicClock.nanoseconds()
                     setDeadline(.header)
                 }
@@ -153,6 +170,7 @@ final class Connection {
         parser.reset()
         head = parsed
         keepAlive = parsed.keepAlive
+        answeringHead = parsed.method == "HEAD"
         body = []
         switch parsed.framing {
         case .none:
@@ -259,7 +277,7 @@ final class Connection {
         // An answer finished while the server drains is the connection's last: the drain waits for
         // connections to close, not for idle keep-alive ones to time out.
         if loop.isDraining { keepAlive = false }
-        HTTPResponseWriter.write(response, keepAlive: keepAlive, extraHeaders: loop.commonHeaders, into: &output)
+        write(response, keepAlive: keepAlive)
         if keepAlive {
             phase = .idle
             setDeadline(.idle)
@@ -280,13 +298,19 @@ final class Connection {
         cancelHandler = nil
         lingerOnClose = true
         let response = loop.configuration.errorResponse(status, detail)
-        HTTPResponseWriter.write(response, keepAlive: false, extraHeaders: loop.commonHeaders, into: &output)
+        write(response, keepAlive: false)
         loop.configuration.onServerAnswer?(ServerAnswer(
             response: response, method: head?.method, path: head.map { String($0.path) }, remoteAddress: remoteAddress,
             receivedAtNanos: requestStartNanos != 0 ? requestStartNanos : MonotonicClock.nanoseconds()))
         phase = .closing
         flush()
         updateInterest()
+    }
+
+    /// Queues one answer; the only place answers are serialised, so a HEAD's answer is bodiless on every path.
+    private func write(_ response: HTTPResponse, keepAlive: Bool) {
+        HTTPResponseWriter.write(response, keepAlive: keepAlive, extraHeaders: loop.commonHeaders,
+                                 omitBody: answeringHead, into: &output)
     }
 
     /// Writes pending output; parks on `.writable` when the socket is full.
@@ -355,6 +379,7 @@ final class Connection {
         let timeout: Int
         switch kind {
         case .none: deadline = 0; return
+        case .firstByte: timeout = loop.configuration.firstByteTimeoutMs ?? loop.configuration.idleTimeoutMs
         case .idle: timeout = loop.configuration.idleTimeoutMs
         case .header: timeout = loop.configuration.headerTimeoutMs
         case .body: timeout = loop.configuration.bodyTimeoutMs
@@ -371,7 +396,7 @@ final class Connection {
             fail(status: 408, detail: "The request head was not complete within the header timeout; send the whole request promptly.")
         case .body:
             fail(status: 408, detail: "The request body was not complete within the body timeout; send the whole body promptly.")
-        case .idle, .write, .linger:
+        case .firstByte, .idle, .write, .linger:
             close()
         case .none:
             break

@@ -23,6 +23,9 @@ public final class EventLoop {
 
     private var connections: [Connection?] = []
     private var connectionCount = 0
+    /// Connections per peer address, kept only when `maxConnectionsPerPeer` is set (the admin listener).
+    private var peerConnections: [String: Int] = [:]
+    private var acceptSerial: UInt64 = 0
     /// Foreign descriptors by number, like `connections`: a lookup per event must not hash.
     private var watchers: [Watcher?] = []
     /// A named struct, not a tuple: a closure inside a tuple stored in a dictionary is re-abstracted
@@ -243,13 +246,25 @@ public final class EventLoop {
                 if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM { pauseListeners() }
                 return
             }
-            guard shared.acquireConnection() else {
+            let peerKey = configuration.maxConnectionsPerPeer != nil
+                ? SocketAddress(storage: storage, length: socklen_t(MemoryLayout<sockaddr_storage>.size)).host : nil
+            if let peerKey, let cap = configuration.maxConnectionsPerPeer, peerConnections[peerKey, default: 0] >= cap,
+               !evictOldestIdle(of: peerKey) {
+                refuse(fd, peer: storage, detail: "This address already holds \(cap) busy connections here; finish or close one and retry.")
+                continue
+            }
+            var admitted = shared.acquireConnection()
+            if !admitted && configuration.evictIdleWhenFull && evictOldestIdle(of: nil) {
+                admitted = shared.acquireConnection()
+            }
+            guard admitted else {
                 refuse(fd, peer: storage)
                 continue
             }
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            let connection = Connection(fd: fd, peer: storage, loop: self)
+            acceptSerial &+= 1
+            let connection = Connection(fd: fd, peer: storage, loop: self, serial: acceptSerial, peerKey: peerKey)
             do {
                 try epoll.add(fd, tag: .connection, events: .readable)
             } catch {
@@ -261,11 +276,27 @@ public final class EventLoop {
         }
     }
 
+    /// Closes this loop's oldest connection with no request in progress (of `peer`, or of anyone), to make
+    /// room for a new one; false when every candidate is busy. A linear scan: it runs only on a listener
+    /// that asks for it (the admin one, 64 connections) and only when it is full.
+    private func evictOldestIdle(of peer: String?) -> Bool {
+        var oldest: Connection?
+        for case let connection? in connections where connection.isEvictable {
+            if let peer, connection.peerKey != peer { continue }
+            if let current = oldest, current.serial < connection.serial { continue }
+            oldest = connection
+        }
+        guard let oldest else { return false }
+        oldest.close()
+        return true
+    }
+
     /// Over the connection limit: a short 503 and close, so the client learns why at once and the
     /// connections already held keep their capacity.
-    private func refuse(_ fd: Int32, peer: sockaddr_storage) {
+    private func refuse(_ fd: Int32, peer: sockaddr_storage,
+                        detail: String = "The gateway is at its connection limit; retry shortly.") {
         var bytes: [UInt8] = []
-        let response = configuration.errorResponse(503, "The gateway is at its connection limit; retry shortly.")
+        let response = configuration.errorResponse(503, detail)
         HTTPResponseWriter.write(response, keepAlive: false, extraHeaders: commonHeaders, into: &bytes)
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
         _ = close(fd)
@@ -308,6 +339,7 @@ public final class EventLoop {
         }
         connections[slot] = connection
         connectionCount += 1
+        if let key = connection.peerKey { peerConnections[key, default: 0] += 1 }
     }
 
     private func connection(for fd: Int32) -> Connection? {
@@ -332,6 +364,10 @@ public final class EventLoop {
         epoll.remove(connection.fd)
         connections[slot] = nil
         connectionCount -= 1
+        if let key = connection.peerKey {
+            let left = peerConnections[key, default: 1] - 1
+            peerConnections[key] = left > 0 ? left : nil
+        }
         shared.releaseConnection()
     }
 

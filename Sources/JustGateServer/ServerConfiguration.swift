@@ -26,6 +26,18 @@ public struct ServerConfiguration: Sendable {
     /// process with several servers (gateway, admin, sandbox) can tell their loops apart by it. Names are
     /// cut to the kernel's 15 bytes.
     public var threadNamePrefix = "jg-loop"
+    /// Connections one peer address may hold on a loop; nil for no cap. A peer at its cap that connects again
+    /// loses its own oldest idle connection (see `evictIdleWhenFull`), or is refused with 503 when all of
+    /// its connections are busy. For the admin listener only: sites behind one NAT share an address.
+    public var maxConnectionsPerPeer: Int?
+    /// How long a new connection may stay silent before its first byte; nil uses `idleTimeoutMs`. Closed
+    /// without an answer when it passes: nothing was asked.
+    public var firstByteTimeoutMs: Int?
+    /// At `maxConnections`, close the loop's oldest connection with no request in progress (idle, or its
+    /// head not yet complete) to admit the new one, instead of refusing the new one. So silent or slow
+    /// connections cannot keep a health probe out; a connection whose request is being read or answered
+    /// is never evicted.
+    public var evictIdleWhenFull = false
     /// Renders errors the server produces before a handler runs (parse errors, timeouts, overload),
     /// so the application decides their format (problem+json) in one place.
     public var errorResponse: @Sendable (_ status: Int, _ detail: String) -> HTTPResponse

@@ -5,7 +5,8 @@ import JustGateServer
 /// The admin endpoints, on their own listener so they can stay on loopback while sites are served
 /// elsewhere: `GET /healthz` (alive), `GET /readyz` (ready to serve, or 503 with the reasons),
 /// `GET /metrics` (Prometheus text) and `POST /reload` (as SIGHUP). When a token hash is configured
-/// every endpoint demands `Authorization: Bearer <token>`.
+/// every endpoint demands `Authorization: Bearer <token>`. `POST /reload` refuses what a browser sends
+/// (`BrowserRequestGuard`), and no endpoint reads a request body.
 final class AdminHandler: HTTPHandler {
     /// What the admin endpoints act on, supplied by the runtime.
     struct Actions: Sendable {
@@ -29,11 +30,17 @@ final class AdminHandler: HTTPHandler {
         responder.respond(answer(request.head))
     }
 
+    /// No admin endpoint takes a body, so a request that announces one is answered from its head and its
+    /// body is never read: a client that announces a body and sends it slowly cannot hold an admin
+    /// connection for the body timeout.
+    func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> HTTPResponse? {
+        if let refused = refusal(head) { return refused }
+        return text(413, "The admin endpoints take no request body; send \(ProblemText.excerpt(head.method)) "
+                    + "\(ProblemText.excerpt(head.path)) without one (curl -X POST http://ADMIN/reload, no -d).\n")
+    }
+
     func answer(_ head: HTTPRequestHead) -> HTTPResponse {
-        if let tokenHash, !presentsToken(head, hash: tokenHash) {
-            return text(401, "Send the admin token as Authorization: Bearer <token>.\n",
-                        extra: [HTTPHeader(name: "WWW-Authenticate", value: "Bearer realm=\"justgate-admin\"")])
-        }
+        if let refused = refusal(head) { return refused }
         let path = head.path
         switch (head.method, path) {
         case ("GET", "/healthz"), ("HEAD", "/healthz"):
@@ -43,7 +50,7 @@ final class AdminHandler: HTTPHandler {
             let notes = readiness.notes.map { "note: \($0)\n" }.joined()
             return readiness.reasons.isEmpty ? text(200, "ready\n" + notes)
                 : text(503, readiness.reasons.map { "not ready: \($0)\n" }.joined() + notes)
-        case ("GET", "/metrics"):
+        case ("GET", "/metrics"), ("HEAD", "/metrics"):
             return HTTPResponse(status: 200, headers: [HTTPHeader(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")],
                                 body: actions.metrics())
         case ("POST", "/reload"):
@@ -55,6 +62,19 @@ final class AdminHandler: HTTPHandler {
         default:
             return text(404, "No admin endpoint here; there are /healthz, /readyz, /metrics and /reload.\n")
         }
+    }
+
+    /// The refusals that come before any endpoint runs: no admin token, or `POST /reload` from a browser.
+    private func refusal(_ head: HTTPRequestHead) -> HTTPResponse? {
+        if let tokenHash, !presentsToken(head, hash: tokenHash) {
+            return text(401, "Send the admin token as Authorization: Bearer <token>.\n",
+                        extra: [HTTPHeader(name: "WWW-Authenticate", value: "Bearer realm=\"justgate-admin\"")])
+        }
+        if head.method == "POST", head.path == "/reload", let sign = BrowserRequestGuard.browserSign(head) {
+            return text(403, "POST /reload refused: \(sign), so it may come from a web page rather than from you. "
+                        + "Reload with curl -X POST http://ADMIN/reload (no body, no Origin), or send SIGHUP to justgate.\n")
+        }
+        return nil
     }
 
     private func presentsToken(_ head: HTTPRequestHead, hash: [UInt8]) -> Bool {

@@ -50,7 +50,7 @@ public final class GatewayMetrics: Sendable {
     /// on whichever loop: rare, so it goes through the registry rather than a loop's cache.
     func serverAnswered(status: Int, outcome: String) {
         CoreMetrics.Counter(label: "justgate_requests_total", dimensions: [
-            ("site", "-"), ("operation", "-"), ("status", String(status)), ("outcome", outcome), ("worker", "server"),
+            ("site", "-"), ("operation", "-"), ("status", MetricLabels.status(status)), ("outcome", outcome), ("worker", "server"),
         ], factory: factory).increment()
     }
 

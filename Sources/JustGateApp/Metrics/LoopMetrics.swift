@@ -11,7 +11,7 @@ final class LoopMetrics {
     private struct RequestKey: Hashable {
         var site: String
         var operation: String
-        var status: Int
+        var status: String
         var outcome: String
     }
     private struct OperationKey: Hashable {
@@ -45,9 +45,10 @@ final class LoopMetrics {
     func observe(_ record: RequestRecord, durationNanos: Int64) {
         let site = record.siteID ?? "-"
         let operation = record.operationID ?? "-"
-        let key = RequestKey(site: site, operation: operation, status: record.status, outcome: record.outcome)
+        let status = MetricLabels.status(record.status)
+        let key = RequestKey(site: site, operation: operation, status: status, outcome: record.outcome)
         counter(&requests, key, "justgate_requests_total", [
-            ("site", site), ("operation", operation), ("status", String(record.status)), ("outcome", record.outcome),
+            ("site", site), ("operation", operation), ("status", status), ("outcome", record.outcome),
         ]).increment()
         let pair = OperationKey(site: site, operation: operation)
         timer(&durations, pair, "justgate_request_duration_seconds").recordNanoseconds(durationNanos)
@@ -58,7 +59,11 @@ final class LoopMetrics {
         if let upstream = record.upstreamNanos {
             timer(&upstreamDurations, pair, "justgate_upstream_duration_seconds").recordNanoseconds(Int64(upstream))
         }
-        for (field, code) in zip(record.problemFields, record.problemCodes) {
+        // The field a problem names may be one the caller invented (an unknown field, a member of `data`):
+        // such names become one label value, or every invented name would make a series (see `MetricLabels`).
+        for (rawField, rawCode) in zip(record.problemFields, record.problemCodes) {
+            let field = MetricLabels.field(rawField, operation: operation)
+            let code = MetricLabels.code(rawCode)
             counter(&problems, ProblemKey(operation: operation, field: field, code: code), "justgate_validation_failures_total",
                     [("operation", operation), ("field", field), ("code", code)]).increment()
         }

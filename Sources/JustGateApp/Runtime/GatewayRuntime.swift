@@ -200,6 +200,12 @@ public final class GatewayRuntime: Sendable {
                                                 bodyTimeoutMs: 5000, idleTimeoutMs: 30_000, drainTimeoutMs: 1000)
         configuration.threadNamePrefix = "jg-admin"
         configuration.joinExistingListeners = replaceListeners
+        // A flood of silent or slow connections must not keep a health probe out (an orchestrator would
+        // restart a healthy gateway): one peer holds at most 16, a silent one is dropped after 2 s, and
+        // at 64 the oldest connection with no request in progress makes room for the new one.
+        configuration.maxConnectionsPerPeer = 16
+        configuration.firstByteTimeoutMs = 2000
+        configuration.evictIdleWhenFull = true
         let adminServer = HTTPServer(configuration: configuration,
                                      handlerFactory: { _ in AdminHandler(actions: actions, tokenHash: tokenHash) })
         return (adminServer, try adminServer.start())

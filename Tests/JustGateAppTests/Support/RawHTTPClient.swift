@@ -67,8 +67,9 @@ final class RawHTTPClient {
         }
     }
 
-    /// Reads one response (Content-Length or close-delimited bodies).
-    func readResponse() throws -> Response {
+    /// Reads one response (Content-Length or close-delimited bodies). `bodiless` reads the head only, as a
+    /// client does for the answer to a HEAD: any bytes after it stay buffered and are read as the next response.
+    func readResponse(bodiless: Bool = false) throws -> Response {
         while true {
             if let end = headEnd() {
                 let headText = String(decoding: buffer[0..<end], as: UTF8.self)
@@ -85,6 +86,10 @@ final class RawHTTPClient {
                 if status == 100 {
                     buffer.removeFirst(bodyStart)
                     continue
+                }
+                if bodiless {
+                    buffer.removeFirst(bodyStart)
+                    return Response(status: status, headers: headers, body: [])
                 }
                 let length = headers.first { $0.0.lowercased() == "content-length" }.flatMap { Int($0.1) }
                 if let length {
@@ -116,6 +121,13 @@ final class RawHTTPClient {
             if count == 0 { return true }
             if count < 0 { return errno == ECONNRESET }
         }
+    }
+
+    /// Everything still to come (buffered or sent) until the server closes the connection.
+    func bytesUntilClose() throws -> [UInt8] {
+        while try fill() {}
+        defer { buffer.removeAll() }
+        return buffer
     }
 
     /// Sends `text` and reads until `marker` has arrived (for non-HTTP peers such as Redis).
