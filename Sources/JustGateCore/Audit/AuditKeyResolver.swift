@@ -14,13 +14,13 @@ public enum AuditKeyResolver {
         func problem(_ message: String) -> ConfigErrors {
             ConfigErrors(problems: [ConfigProblem(path: path, line: nil, message: message)])
         }
-        let name = path.split(separator: ".").last.map(String.init) ?? path
+        let keyName = path.split(separator: ".").last.map(String.init) ?? path
         guard let source else { return .success(Optional<[UInt8]>.none) }
         let raw: String
         switch source {
         case .env(let name):
             guard let value = environment.environmentValue(name) else {
-                return .failure(problem("environment variable \(name) is not set; export it or point \(name) at a file"))
+                return .failure(problem("environment variable \(name) is not set; export it or point \(keyName) at a file"))
             }
             raw = value
         case .file(let written):
