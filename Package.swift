@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "JustGateSandbox"),
         .target(name: "JustGateServer", dependencies: ["CLinuxSystem", "JustGateHTTP"]),
         .target(name: "JustGateUpstream", dependencies: ["CCurl", "JustGateServer"]),
-        .target(name: "JustGateRedis", dependencies: ["JustGateServer"]),
+        .target(name: "JustGateRedis", dependencies: ["JustGateServer", "JustGateCore"]),
         .target(
             name: "JustGateApp",
             dependencies: [
@@ -88,7 +88,7 @@ let package = Package(
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "JustGateSandboxTests", dependencies: ["JustGateSandbox"]),
-        .testTarget(name: "JustGateRedisTests", dependencies: ["JustGateRedis"]),
+        .testTarget(name: "JustGateRedisTests", dependencies: ["JustGateRedis", "JustGateCore"]),
         .testTarget(
             name: "JustGateAppTests",
             dependencies: ["JustGateApp", "JustGateUpstream", "JustGateServer", "JustGateSandbox", "JustGateTestSupport",

@@ -8,6 +8,7 @@ import PackageDescription
 /// them with `Fuzz/fuzz.sh`; see Fuzz/README.md.
 let fuzzTargets = [
     "FuzzHTTPHead", "FuzzChunked", "FuzzMultipart", "FuzzURLEncoded", "FuzzJSON", "FuzzFieldRules", "FuzzRESP",
+    "FuzzQuotaReply",
 ]
 
 let package = Package(

@@ -28,6 +28,7 @@ TARGETS=(
     FuzzJSON:json
     FuzzFieldRules:rules
     FuzzRESP:resp
+    FuzzQuotaReply:quota-reply
 )
 
 # Selector order of FuzzFieldRules (the `rules` array in Sources/FuzzFieldRules/FuzzFieldRules.swift).

@@ -35,6 +35,11 @@ struct CheckConfig: ParsableCommand {
             for problem in errors.problems { ConfigFile.printError("\(options.config):\(problem)") }
             throw ExitCode.failure
         }
+        if !skipSecrets, case .failure(let errors) = AuditKeyResolver.resolve(
+            config.rateLimit.keySecret, environment: ProcessSecretEnvironment(), path: "rate_limit.key_secret") {
+            for problem in errors.problems { ConfigFile.printError("\(options.config):\(problem)") }
+            throw ExitCode.failure
+        }
         if config.audit.enabled && config.audit.hmacKey == nil {
             print("""
                 \(options.config): note: audit.hmac_key is not set, so the audit chain is plain SHA-256: it shows \

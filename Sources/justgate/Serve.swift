@@ -50,6 +50,15 @@ struct Serve: ParsableCommand {
             for problem in errors.problems { ConfigFile.printError("\(options.config):\(problem)") }
             throw ExitCode(2)
         }
+        let rateLimitKeySecret: [UInt8]?
+        switch AuditKeyResolver.resolve(config.rateLimit.keySecret, environment: ProcessSecretEnvironment(),
+                                        path: "rate_limit.key_secret") {
+        case .success(let secret):
+            rateLimitKeySecret = secret
+        case .failure(let errors):
+            for problem in errors.problems { ConfigFile.printError("\(options.config):\(problem)") }
+            throw ExitCode(2)
+        }
         let level = Logger.Level(rawValue: config.log.level.rawValue) ?? .info
         let sink = config.log.format == .text ? LogSink(fd: 2, text: TextLogLine(colour: isatty(2) == 1)) : LogSink.standardError
         LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level, sink: sink) }
@@ -69,6 +78,7 @@ struct Serve: ParsableCommand {
         do {
             runtime = try GatewayRuntime(config: config, sites: sites, logger: logger, requestLogSink: sink,
                                          replaceListeners: replace, auditKey: auditKey,
+                                         rateLimitKeySecret: rateLimitKeySecret,
                                          configSource: ConfigFile.source(options.config))
         } catch {
             logger.critical("could not start", metadata: ["error": .string("\(error)")])

@@ -97,6 +97,7 @@ struct SystemdUnitTests {
             return nil
         }
         if case .file(let path)? = loaded.config.audit.hmacKey { files.append(path) }
+        if case .file(let path)? = loaded.config.rateLimit.keySecret { files.append(path) }
         #expect(files.sorted() == credentials.map { "${CREDENTIALS_DIRECTORY}/\($0)" }.sorted())
         #expect(loaded.config.audit.path.hasPrefix("/var/log/justgate/"), "the audit files belong in LogsDirectory")
 

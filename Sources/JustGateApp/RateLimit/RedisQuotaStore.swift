@@ -8,15 +8,23 @@ import JustGateServer
 final class RedisQuotaStore: SharedQuotaStore {
     private let connection: RedisConnection
     private var scriptDigest: String?
+    /// Reports outages to `RedisHealth`; also used for replies the decoder refuses.
+    private let onStateChange: (RedisConnection.State, String?) -> Void
+    /// Whether this loop reported a refused reply as an outage that no good reply has ended yet.
+    private var replyRefused = false
+    /// Per-user key digests: HMAC under `rate_limit.key_secret`, or the plain SHA-256 prefix without one.
+    private let keyDigest: RateLimitKeyDigest
 
-    init(loop: EventLoop, target: RedisTarget, endpoint: RedisEndpoint, timeoutMs: Int,
+    init(loop: EventLoop, target: RedisTarget, endpoint: RedisEndpoint, timeoutMs: Int, keySecret: [UInt8]?,
          onStateChange: @escaping (RedisConnection.State, String?) -> Void) {
+        keyDigest = RateLimitKeyDigest(secret: keySecret)
         var handshake: [[String]] = []
         if let password = endpoint.password {
             handshake.append(endpoint.username.map { ["AUTH", $0, password.reveal()] } ?? ["AUTH", password.reveal()])
         }
         if endpoint.database != 0 { handshake.append(["SELECT", String(endpoint.database)]) }
         handshake.append(["SCRIPT", "LOAD", RedisQuotaScript.source])
+        self.onStateChange = onStateChange
         connection = RedisConnection(loop: loop, target: target, handshake: handshake, timeoutMs: timeoutMs,
                                      onStateChange: onStateChange)
         connection.connect()
@@ -35,7 +43,7 @@ final class RedisQuotaStore: SharedQuotaStore {
         arguments.append("EVALSHA")
         arguments.append(scriptDigest ?? "")
         arguments.append(String(checks.count))
-        for check in checks { arguments.append(check.redisKey) }
+        for check in checks { arguments.append(check.redisKey(keyDigest)) }
         for check in checks {
             arguments.append(String(check.policy.limit.interval))
             arguments.append(String(check.policy.limit.tolerance))
@@ -46,25 +54,42 @@ final class RedisQuotaStore: SharedQuotaStore {
             case .success(let reply) where reply.errorCode == "NOSCRIPT":
                 arguments[0] = "EVAL"
                 arguments[1] = RedisQuotaScript.source
-                self.connection.send(arguments) { retry in
-                    completion(RedisQuotaStore.verdict(for: checks, reply: retry))
+                self.connection.send(arguments) { [weak self] retry in
+                    guard let self else { return completion(nil) }
+                    completion(self.verdict(for: checks, reply: retry))
                 }
             default:
-                completion(RedisQuotaStore.verdict(for: checks, reply: result))
+                completion(self.verdict(for: checks, reply: result))
             }
         }
     }
 
-    static func verdict(for checks: [QuotaCheck], reply: Result<RESPValue, RedisFailure>) -> QuotaVerdict? {
-        guard case .success(.array(let items?)) = reply, items.count == checks.count + 1,
-              case .integer(let now) = items[0]
-        else { return nil }
-        var stored: [Int64?] = []
-        stored.reserveCapacity(checks.count)
-        for item in items.dropFirst() {
-            guard case .integer(let value) = item else { return nil }
-            stored.append(value < 0 ? nil : value)
+    /// The verdict from a reply, or nil (the fallback) when Redis failed or answered something no honest
+    /// Redis sends. A refused reply is reported like a dropped connection, so `RedisHealth` logs the
+    /// outage once, and its end once when a good reply comes back; the connection itself stays up.
+    private func verdict(for checks: [QuotaCheck], reply: Result<RESPValue, RedisFailure>) -> QuotaVerdict? {
+        // A connection failure was already reported by the connection.
+        guard case .success(let value) = reply else { return nil }
+        switch RedisQuotaStore.verdict(for: checks, reply: value) {
+        case .success(let verdict):
+            if replyRefused {
+                replyRefused = false
+                onStateChange(.ready, nil)
+            }
+            return verdict
+        case .failure(let rejection):
+            if !replyRefused {
+                replyRefused = true
+                onStateChange(.down, rejection.description)
+            }
+            return nil
         }
-        return QuotaVerdict.evaluate(checks, storedTATs: { stored[$0] }, now: now, commit: { _, _ in })
+    }
+
+    /// The verdict from a checked reply (`QuotaReplyDecoder`), with the same Swift code as the memory limiter.
+    static func verdict(for checks: [QuotaCheck], reply: RESPValue) -> Result<QuotaVerdict, QuotaReplyDecoder.Rejection> {
+        QuotaReplyDecoder.decode(reply, limits: checks.lazy.map(\.policy.limit)).map { decoded in
+            QuotaVerdict.evaluate(checks, storedTATs: { decoded.stored[$0] }, now: decoded.now, commit: { _, _ in })
+        }
     }
 }

@@ -37,13 +37,15 @@ public final class GatewayRuntime: Sendable {
     ///   - requestLogSink: where request lines go; the same sink `logger`'s handler writes to.
     ///   - replaceListeners: start even when another process listens on `listen` (`serve --replace`), and take
     ///     the audit log over once that process lets go of it (`AuditWriter`'s `takeOver`).
+    ///   - rateLimitKeySecret: the bytes of `rate_limit.key_secret` (resolved by the caller, like `auditKey`).
     ///   - configSource: reads and resolves the config again, for `POST /reload` and `reload()`; nil
     ///     when the gateway was started from a value (tests) and reloads are given the value instead.
     public init(config: GatewayConfig, sites: [ResolvedSite], logger: Logger,
                 requestLogSink: LogSink = .standardError, replaceListeners: Bool = false, auditKey: [UInt8]? = nil,
+                rateLimitKeySecret: [UInt8]? = nil,
                 wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) },
                 configSource: ConfigSource? = nil) throws {
-        let redisSettings = try GatewayRuntime.redisSettings(config.rateLimit, logger: logger)
+        let redisSettings = try GatewayRuntime.redisSettings(config.rateLimit, keySecret: rateLimitKeySecret, logger: logger)
         var sandbox: SandboxServer?
         let baseURL: String
         switch config.upstream.target {
@@ -102,7 +104,7 @@ public final class GatewayRuntime: Sendable {
             handlerFactory: { loop in
                 let redis = redisSettings.map { settings in
                     RedisQuotaStore(loop: loop, target: settings.target, endpoint: settings.endpoint,
-                                    timeoutMs: config.rateLimit.redisTimeoutMs,
+                                    timeoutMs: config.rateLimit.redisTimeoutMs, keySecret: settings.keySecret,
                                     onStateChange: { settings.health.connection($0, reason: $1) })
                 }
                 let quota = QuotaGate(memory: quotaMemory, redis: redis, onBackendError: config.rateLimit.onBackendError,
@@ -242,9 +244,11 @@ public final class GatewayRuntime: Sendable {
         var endpoint: RedisEndpoint
         var target: RedisTarget
         var health: RedisHealth
+        /// `rate_limit.key_secret`'s bytes, resolved at start (rate_limit changes need a restart).
+        var keySecret: [UInt8]?
     }
 
-    private static func redisSettings(_ config: RateLimitConfig, logger: Logger) throws -> RedisSettings? {
+    private static func redisSettings(_ config: RateLimitConfig, keySecret: [UInt8]?, logger: Logger) throws -> RedisSettings? {
         guard config.backend == .redis, let url = config.redisURL else { return nil }
         let endpoint: RedisEndpoint
         switch RedisEndpoint.parse(url) {
@@ -253,7 +257,8 @@ public final class GatewayRuntime: Sendable {
         }
         let target = try RedisTargetResolver.resolve(endpoint)
         return RedisSettings(endpoint: endpoint, target: target,
-                             health: RedisHealth(logger: logger, endpoint: endpoint, fallback: config.onBackendError))
+                             health: RedisHealth(logger: logger, endpoint: endpoint, fallback: config.onBackendError),
+                             keySecret: keySecret)
     }
 
     /// Problem responses for errors the server finds before the pipeline runs (malformed HTTP, timeouts).

@@ -7,15 +7,20 @@ public enum AuditKeyResolver {
 
     /// The key's bytes (surrounding whitespace trimmed), `nil` when no key is configured, or a problem that
     /// names the source and says what to do, never the key.
-    public static func resolve(_ source: SecretSource?, environment: some SecretEnvironment)
-        -> Result<[UInt8]?, ConfigErrors>
+    /// `path` names the config key in problems: `rate_limit.key_secret` is read the same way.
+    public static func resolve(_ source: SecretSource?, environment: some SecretEnvironment,
+                               path: String = "audit.hmac_key") -> Result<[UInt8]?, ConfigErrors>
     {
+        func problem(_ message: String) -> ConfigErrors {
+            ConfigErrors(problems: [ConfigProblem(path: path, line: nil, message: message)])
+        }
+        let keyName = path.split(separator: ".").last.map(String.init) ?? path
         guard let source else { return .success(Optional<[UInt8]>.none) }
         let raw: String
         switch source {
         case .env(let name):
             guard let value = environment.environmentValue(name) else {
-                return .failure(problem("environment variable \(name) is not set; export it or point hmac_key at a file"))
+                return .failure(problem("environment variable \(name) is not set; export it or point \(keyName) at a file"))
             }
             raw = value
         case .file(let written):
@@ -41,9 +46,5 @@ public enum AuditKeyResolver {
                 """))
         }
         return .success(Array(key.utf8))
-    }
-
-    private static func problem(_ message: String) -> ConfigErrors {
-        ConfigErrors(problems: [ConfigProblem(path: "audit.hmac_key", line: nil, message: message)])
     }
 }

@@ -2,7 +2,7 @@ import Yams
 
 /// The `rate_limit:` section and each site's `limits:` list.
 extension ConfigLoader {
-    static let rateLimitKeys = ["backend", "redis_url", "redis_timeout_ms", "on_backend_error", "max_keys"]
+    static let rateLimitKeys = ["backend", "redis_url", "redis_timeout_ms", "on_backend_error", "max_keys", "key_secret"]
     static let policyKeys = ["name", "scope", "operations", "rate", "burst"]
 
     static func rateLimitConfig(_ node: Node?, reader: inout ConfigNodeReader) -> RateLimitConfig? {
@@ -47,11 +47,47 @@ extension ConfigLoader {
                 isValid = false
             }
         }
+        if let secretNode = section.value("key_secret") {
+            if let source = keySecretSource(secretNode, reader: &reader) { config.keySecret = source } else { isValid = false }
+        }
         if isValid, config.backend == .redis, config.redisURL == nil {
             reader.error("backend redis needs redis_url, e.g. redis://127.0.0.1:6379/0", at: "rate_limit", node: node)
             isValid = false
         }
         return isValid ? config : nil
+    }
+
+    /// `{ env: NAME }` or `{ file: PATH }`, as for `audit.hmac_key`: an inline secret would be in every copy of
+    /// the config, and whoever holds it can test guessed phone numbers against the keys in Redis.
+    private static func keySecretSource(_ node: Node, reader: inout ConfigNodeReader) -> SecretSource? {
+        let path = "rate_limit.key_secret"
+        guard let section = reader.mapping(node, at: path, knownKeys: ["env", "file"]) else { return nil }
+        let present = section.entries.map(\.key)
+        guard present.count == 1, let key = present.first, let valueNode = section.value(key),
+              let text = reader.string(valueNode, at: "\(path).\(key)"), !text.isEmpty
+        else {
+            reader.error("write exactly one of { env: NAME } or { file: PATH }", at: path, node: node)
+            return nil
+        }
+        return key == "env" ? .env(text) : .file(text)
+    }
+
+    /// Per-user keys in a shared Redis without `key_secret` are SHA-256 prefixes of phone numbers and e-mail
+    /// addresses, which anyone who can read Redis reverses by trying every number: warn (at start and in
+    /// `check-config`), naming the policies.
+    static func warnAboutUnkeyedPerUserRedisKeys(_ config: RateLimitConfig, sites: [SiteConfig], node: Node?,
+                                                 reader: inout ConfigNodeReader) {
+        guard config.backend == .redis, config.keySecret == nil else { return }
+        let perUser = sites.flatMap { site in
+            site.limits.filter { $0.scope.fieldName != nil }.map { "\(site.id)/\($0.name)" }
+        }
+        guard !perUser.isEmpty else { return }
+        reader.warning("""
+            per-user policies (\(perUser.joined(separator: ", "))) keep their keys in Redis as plain SHA-256 \
+            prefixes, which anyone who can read Redis reverses by trying every phone number; set \
+            rate_limit.key_secret: { file: PATH } or { env: NAME } (the same secret on every gateway) to key them \
+            with an HMAC
+            """, at: "rate_limit", node: node)
     }
 
     /// A site's `limits:`; an empty list when absent.

@@ -80,6 +80,9 @@ public enum ConfigLoader {
         if let admin = adminListen, case .some(let token) = adminToken {
             checkAdminExposure(admin, tokenHash: token, node: top.value("admin_listen"), reader: &reader)
         }
+        if let rateLimit, let sites {
+            warnAboutUnkeyedPerUserRedisKeys(rateLimit, sites: sites, node: top.value("rate_limit"), reader: &reader)
+        }
         guard let listen, let upstream, let server, let validation, let sites, let operations, let audit, let log,
               let rateLimit, let adminToken, let shutdown, let idempotency
         else { return nil }

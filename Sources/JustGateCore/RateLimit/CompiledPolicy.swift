@@ -8,7 +8,7 @@ public final class CompiledPolicy: Sendable {
     /// Identity of the policy's counts: the same site, name, scope, operations, rate and burst after a
     /// reload give the same identity, so their state survives; a changed policy starts afresh.
     public let identity: Int
-    /// `justgate:rl:{site}:{policy}`; per-user keys append a digest of the normalised value.
+    /// `justgate:rl:{site}:{policy}:{interval}x{burst}`; per-user keys append a digest of the normalised value.
     public let redisPrefix: String
     /// `"name";q=…;w=…`, the policy's item of the `RateLimit-Policy` field.
     public let policyItem: String
@@ -25,7 +25,10 @@ public final class CompiledPolicy: Sendable {
         hasher.combine(policy.rate)
         hasher.combine(policy.burst)
         identity = hasher.finalize()
-        redisPrefix = "justgate:rl:\(siteID):\(policy.name)"
+        // The GCRA numbers are part of the key, so a changed rate or burst starts afresh in Redis as in
+        // memory: an instant stored under a looser policy would otherwise lie beyond what the new policy can
+        // store, and `QuotaReplyDecoder` refuses such an instant as implausible.
+        redisPrefix = "justgate:rl:\(siteID):\(policy.name):\(limit.interval)x\(limit.burst)"
         policyItem = RateLimitFields.policyItem(name: policy.name, quota: limit.burst,
                                                  windowSeconds: limit.windowMicros.wholeSecondsRoundedUp)
     }
@@ -59,11 +62,17 @@ public struct QuotaCheck: Sendable {
     /// The normalised field value for per-user scopes.
     public let value: String?
 
-    /// The Redis key; per-user values are stored as a digest, so Redis never holds a phone number
-    /// or an e-mail address.
-    public var redisKey: String {
+    /// Public for the fuzz target, which builds checks without a validated request.
+    public init(policy: CompiledPolicy, keyHash: Int, value: String?) {
+        self.policy = policy
+        self.keyHash = keyHash
+        self.value = value
+    }
+
+    /// The Redis key; per-user values are stored as a digest (`RateLimitKeyDigest`: an HMAC under
+    /// `rate_limit.key_secret`), so Redis never holds a phone number or an e-mail address.
+    public func redisKey(_ digest: RateLimitKeyDigest) -> String {
         guard let value else { return policy.redisPrefix }
-        let digest = SiteKeys.sha256(value).prefix(12)
-        return policy.redisPrefix + ":" + SiteKeyHex.encode(Array(digest))
+        return policy.redisPrefix + ":" + digest.hex(of: value)
     }
 }

@@ -6,6 +6,9 @@
 /// and unlike token buckets there is nothing to refill: an idle key's instant simply lies in the
 /// past, which is the same as never having been seen. Time is in microseconds, passed in, so the
 /// memory limiter, the Redis script and the tests all run the same two lines against any clock.
+///
+/// Every operation saturates (`SaturatingInt64.swift`): instants from Redis are untrusted, and no
+/// pair of Int64 values, however absurd, may trap here and take the process down.
 public struct GCRALimit: Sendable, Equatable, Hashable {
     /// Time one request "costs": `period / count`, rounded up so the stated rate is never exceeded.
     public let interval: Int64
@@ -16,9 +19,10 @@ public struct GCRALimit: Sendable, Equatable, Hashable {
 
     public init(count: Int, periodMicros: Int64, burst: Int) {
         let count = Int64(max(1, count))
-        interval = (periodMicros + count - 1) / count
+        // At least 1 µs: `standing` divides by it.
+        interval = max(1, max(0, periodMicros).addingSaturated(count - 1) / count)
         self.burst = max(1, burst)
-        tolerance = Int64(self.burst - 1) * interval
+        tolerance = Int64(self.burst - 1).multipliedSaturated(by: interval)
     }
 
     /// The decision for one request at `now`, given the key's stored instant (nil when unknown).
@@ -26,25 +30,28 @@ public struct GCRALimit: Sendable, Equatable, Hashable {
     /// request must admit before any stores it).
     public func decide(storedTAT: Int64?, now: Int64) -> GCRADecision {
         let tat = max(storedTAT ?? now, now)
-        if tat - now > tolerance {
-            return GCRADecision(admitted: false, tat: tat, retryAfterMicros: tat - tolerance - now)
+        // tat >= now, so `ahead` is >= 0; it saturates at Int64.max when the two are far apart.
+        let ahead = tat.subtractingSaturated(now)
+        if ahead > tolerance {
+            return GCRADecision(admitted: false, tat: tat, retryAfterMicros: ahead - tolerance)
         }
-        return GCRADecision(admitted: true, tat: tat + interval, retryAfterMicros: 0)
+        return GCRADecision(admitted: true, tat: tat.addingSaturated(interval), retryAfterMicros: 0)
     }
 
     /// Where a key stands at `now` once its instant is `tat` (after the decision was applied):
     /// how many more requests would pass right now, and when more quota becomes available.
     public func standing(tat: Int64, now: Int64) -> GCRAStanding {
-        let used = max(0, tat - now)
-        let capacity = tolerance + interval
-        let remaining = max(0, min(Int64(burst), (capacity - used) / interval))
+        let used = max(0, tat.subtractingSaturated(now))
+        let capacity = tolerance.addingSaturated(interval)
+        let remaining = max(0, min(Int64(burst), capacity.subtractingSaturated(used) / max(1, interval)))
         // The next unit frees up when `used` has shrunk by enough to raise `remaining` by one.
-        let nextMicros = remaining >= Int64(burst) ? 0 : max(0, used + remaining * interval - tolerance)
+        let nextMicros = remaining >= Int64(burst) ? 0
+            : max(0, used.addingSaturated(remaining.multipliedSaturated(by: interval)).subtractingSaturated(tolerance))
         return GCRAStanding(remaining: Int(remaining), nextQuotaMicros: nextMicros)
     }
 
     /// The window the draft's `RateLimit-Policy` `w` names: the time a full burst takes to come back.
-    public var windowMicros: Int64 { Int64(burst) * interval }
+    public var windowMicros: Int64 { Int64(burst).multipliedSaturated(by: interval) }
 }
 
 /// One key's verdict for one request.
@@ -71,5 +78,8 @@ public struct GCRAStanding: Sendable, Equatable {
 
 extension Int64 {
     /// Microseconds as whole seconds, rounded up: a client told to wait this long is never early.
-    public var wholeSecondsRoundedUp: Int64 { self <= 0 ? 0 : (self + 999_999) / 1_000_000 }
+    /// Written without `self + 999_999`, which would overflow near Int64.max.
+    public var wholeSecondsRoundedUp: Int64 {
+        self <= 0 ? 0 : self / 1_000_000 + (self % 1_000_000 == 0 ? 0 : 1)
+    }
 }

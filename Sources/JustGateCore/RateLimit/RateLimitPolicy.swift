@@ -58,13 +58,18 @@ public struct RateLimitConfig: Sendable, Equatable {
     public var onBackendError: RateLimitBackendErrorPolicy
     /// The most keys the memory limiter holds; past it the keys closest to full recovery go first.
     public var maxKeys: Int
+    /// `key_secret`: the HMAC key of per-user Redis keys, shared by every gateway on the Redis. Without it
+    /// a per-user key is a plain SHA-256 prefix, which brute force reverses for phone numbers.
+    public var keySecret: SecretSource?
 
     public init(backend: RateLimitBackend = .memory, redisURL: String? = nil, redisTimeoutMs: Int = 5,
-                onBackendError: RateLimitBackendErrorPolicy = .local, maxKeys: Int = 1_000_000) {
+                onBackendError: RateLimitBackendErrorPolicy = .local, maxKeys: Int = 1_000_000,
+                keySecret: SecretSource? = nil) {
         self.backend = backend
         self.redisURL = redisURL
         self.redisTimeoutMs = redisTimeoutMs
         self.onBackendError = onBackendError
         self.maxKeys = maxKeys
+        self.keySecret = keySecret
     }
 }
