@@ -69,7 +69,7 @@ struct ComposeTopologyTests {
     }
 
     @Test func twoGatewaysBehindNginxShareTheirLimitsInRedis() throws {
-        let nginxExecutable = try SystemTools.require("nginx", package: "nginx-light")
+        let nginxExecutable = try SystemTools.require("nginx", package: "nginx")
         let redis = try RedisServer()
         let directory = try SystemTools.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

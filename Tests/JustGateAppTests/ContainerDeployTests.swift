@@ -114,7 +114,7 @@ struct ContainerDeployTests {
     // MARK: - nginx
 
     @Test func nginxAcceptsItsConfigAndProxiesToBothComposeServices() throws {
-        let nginx = try SystemTools.require("nginx", package: "nginx-light")
+        let nginx = try SystemTools.require("nginx", package: "nginx")
         let conf = try SystemTools.text("deploy/nginx/justgate.conf")
         let services = mapping(try compose()["services"])
         for name in ["justgate-1", "justgate-2"] {
