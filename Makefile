@@ -1,13 +1,19 @@
 # justgate: two commands set everything up on a fresh Debian machine.
 #   make run   - build and serve on 127.0.0.1:8080 with the embedded sandbox upstream (config/justgate.yaml)
 #   make test  - install what is missing and run every test (deploy/ checks included)
+#   make dist  - dist/justgate, the binary deploy/README.md installs on a server (no Swift toolchain needed)
 SWIFT ?= swift
 CONFIG ?= config/justgate.yaml
 
-.PHONY: run test build release deps bench micro-bench fuzz fuzz-regress sanitize clean check-config
+.PHONY: run test build release dist deps test-deps bench micro-bench fuzz fuzz-regress sanitize clean check-config
 
+# What building and running need (libcurl, libssl headers, pkg-config); nothing test-only.
 deps:
 	@bash scripts/install-deps.sh
+
+# deps, and what the tests need: redis-server, chromium, nginx and its echo module, systemd, openssl, curl, git.
+test-deps:
+	@bash scripts/install-deps.sh --test
 
 build: deps
 	$(SWIFT) build
@@ -15,15 +21,22 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product justgate
 
+# Release build with the Swift runtime (stdlib, Foundation, Dispatch) linked in: it runs on a Debian machine
+# without the toolchain, needing only libc, libstdc++ and libcurl4. deploy/README.md installs this file.
+DIST_FLAGS = -c release --product justgate --static-swift-stdlib
+dist: deps
+	$(SWIFT) build $(DIST_FLAGS)
+	install -D -m 0755 "$$($(SWIFT) build $(DIST_FLAGS) --show-bin-path)/justgate" dist/justgate
+
 run: release
 	.build/release/justgate serve --config $(CONFIG)
 
 check-config: build
 	.build/debug/justgate check-config --config $(CONFIG)
 
-# The fuzz corpora are replayed first so that swift test's summary is the run's closing line.
-test: deps
-	bash scripts/install-deps.sh systemd nginx-light   # the deploy/ checks: systemd-analyze, nginx -t
+# The fuzz corpora are replayed first so that swift test's summary is the run's closing line. dist first: a
+# test runs dist/justgate with the toolchain hidden (DeployBinaryTests).
+test: test-deps dist
 	bash Fuzz/fuzz.sh build
 	bash Fuzz/fuzz.sh regress
 	$(SWIFT) build --build-tests
@@ -53,4 +66,4 @@ sanitize: deps
 	$(SWIFT) test --skip-build --sanitize thread --scratch-path .build-tsan
 
 clean:
-	rm -rf .build
+	rm -rf .build dist

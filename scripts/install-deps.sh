@@ -1,10 +1,23 @@
 #!/usr/bin/env bash
-# Installs the Debian packages justgate builds and tests against, only those that are missing
-# (libssl-dev for libcrypto's SHA-256 headers; chromium renders the audit HTML report in a test).
-# Usage: scripts/install-deps.sh [extra packages...]
+# Installs Debian packages justgate needs, only those that are missing.
+# Usage: scripts/install-deps.sh                 what building and running need (make build, make run, make dist)
+#        scripts/install-deps.sh --test          that, and what every test needs (make test)
+#        scripts/install-deps.sh [--test] PKG... that, and these packages too
+# Building and running: libcurl (the upstream client), libssl-dev (libcrypto's SHA-256 headers), pkg-config.
+# Tests only: redis-server (shared limits), chromium (renders the audit HTML report), nginx and its echo
+# module (the deploy/ nginx config, the TLS upstream stand-in), systemd (systemd-analyze on the unit), openssl
+# (test certificates), curl, git (the Dockerfile's COPY sources must be tracked), util-linux (unshare, to
+# run dist/justgate with the toolchain hidden).
 set -euo pipefail
 
-packages=(libcurl4-openssl-dev libssl-dev pkg-config openssl curl redis-server chromium nginx libnginx-mod-http-echo "$@")
+packages=(libcurl4-openssl-dev libssl-dev pkg-config)
+test_packages=(redis-server chromium nginx libnginx-mod-http-echo systemd openssl curl git util-linux)
+if [ "${1:-}" = "--test" ]; then
+    shift
+    packages+=("${test_packages[@]}")
+fi
+packages+=("$@")
+
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

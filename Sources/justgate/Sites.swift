@@ -12,8 +12,8 @@ struct Sites: ParsableCommand {
         discussion: """
             For every site: its keys by fingerprint (the first 12 hex digits of the key's SHA-256; never the \
             key) with their expiry and whether they are current or expired, where its upstream token comes \
-            from (env var or file; never the value) and whether it can be read now, and its rate limits in \
-            words. Exits 0 when every site has a current key and a readable token, 1 otherwise, so it can run \
+            from (env var or file; never the value), whether it can be read now and its fingerprint (the first \
+            12 hex digits of its SHA-256, to confirm a rotation), and its rate limits in words. Exits 0 when every site has a current key and a readable token, 1 otherwise, so it can run \
             after a rotation as a check.
 
             Example: justgate sites --config /etc/justgate/justgate.yaml
@@ -79,8 +79,11 @@ struct SitesReport {
         case .value: source = "inline value in the config"
         }
         switch SecretResolver.resolve([site], environment: environment) {
-        case .success:
-            lines.append("  token:  \(source), resolves")
+        case .success(let resolved):
+            // The first 12 hex digits of the token's SHA-256, as for keys: after a rotation the operator
+            // compares it with `printf %s "$NEW_TOKEN" | sha256sum | cut -c1-12`, never seeing the value here.
+            let fingerprint = resolved.first.map { String(SiteKeys.sha256Hex($0.upstreamToken.reveal()).prefix(SiteKey.fingerprintLength)) } ?? "?"
+            lines.append("  token:  \(source), resolves, fingerprint \(fingerprint)")
         case .failure(let errors):
             isHealthy = false
             let reasons = errors.problems.map(\.message).joined(separator: "; ")

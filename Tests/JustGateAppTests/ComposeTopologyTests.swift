@@ -5,17 +5,23 @@ import Testing
 /// deploy/compose.yaml's layout without a container engine: two real `justgate serve` processes on the
 /// deploy config (deploy/container/justgate.yaml, only addresses, tokens and the upstream changed),
 /// a real redis-server, and a real nginx on deploy/nginx/justgate.conf in front. The limits hold for
-/// both gateways together, and the request id passes through nginx.
+/// both gateways together, the request id passes through nginx, and compose's healthcheck command
+/// (`justgate health` with the admin token from a secret file) finds both gateways ready.
 @Suite(.serialized)
 struct ComposeTopologyTests {
     static let siteKey = "compose-topology-key-0123456789abcdefghijkl"
+    static let adminToken = "compose-topology-admin-token-0123456789abcd"
+
+    func mapping(_ value: Any?) -> [String: Any] { value as? [String: Any] ?? [:] }
 
     /// The deploy config with this machine's addresses in place of the compose network's.
     func gatewayConfig(redis: RedisServer, directory: URL, instance: Int) throws -> String {
         var yaml = try SystemTools.text("deploy/container/justgate.yaml")
         let replacements = [
             ("listen: 0.0.0.0:8080", "listen: 127.0.0.1:0"),
-            ("admin_listen: 127.0.0.1:9090", "admin_listen: 127.0.0.1:\(try FreePort.pick())"),
+            // Loopback here: the machine running the tests is not a container network.
+            ("admin_listen: 0.0.0.0:9090", "admin_listen: 127.0.0.1:\(try FreePort.pick())"),
+            ("\"0000000000000000000000000000000000000000000000000000000000000009\"", "\"\(SiteKeys.sha256Hex(Self.adminToken))\""),
             ("url: https://api.justservices.cc", "url: sandbox"),
             ("redis://redis:6379/0", redis.url),
             // A debug build on a busy test machine can take longer than the 5 ms a production Redis
@@ -63,7 +69,7 @@ struct ComposeTopologyTests {
     }
 
     @Test func twoGatewaysBehindNginxShareTheirLimitsInRedis() throws {
-        let nginxExecutable = try SystemTools.require("nginx", package: "nginx-light")
+        let nginxExecutable = try SystemTools.require("nginx", package: "nginx")
         let redis = try RedisServer()
         let directory = try SystemTools.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -78,6 +84,21 @@ struct ComposeTopologyTests {
             gateways.append(try cli.startServe(config: config, environment: ProcessInfo.processInfo.environment))
         }
         let ports = try gateways.map { try #require($0.port, "a gateway did not start: \($0.log)") }
+        // compose's healthcheck, as the container runs it: the admin token comes from a secret file.
+        let tokenFile = directory.appendingPathComponent("admin-token")
+        try "\(Self.adminToken)\n".write(to: tokenFile, atomically: true, encoding: .utf8)
+        let healthcheck = try #require(mapping(mapping(mapping(try ContainerDeployTests().compose()["services"])["justgate-1"])["healthcheck"])["test"] as? [String])
+        for instance in 1...2 {
+            let arguments = Array(healthcheck.dropFirst(2)).map {
+                $0.replacingOccurrences(of: "/etc/justgate/justgate.yaml", with: directory.path + "/justgate-\(instance).yaml")
+                    .replacingOccurrences(of: "/run/secrets/admin-token", with: tokenFile.path)
+            }
+            let health = try ChildProcess.run(CommandLineTests.binary.path, arguments)
+            #expect(health.status == 0, "justgate-\(instance) is not healthy: \(health.stdout)\(health.stderr)")
+            #expect(health.stdout.contains("/readyz"), "\(health.stdout)")
+            let withoutToken = try ChildProcess.run(CommandLineTests.binary.path, Array(arguments.prefix(3)))
+            #expect(withoutToken.status == 1 && withoutToken.stderr.contains("--token-file"), "\(withoutToken.stderr)")
+        }
         let nginxPort = try FreePort.pick()
         let nginx = try startNginx(nginxExecutable, directory: directory.appendingPathComponent("nginx"),
                                    gatewayPorts: ports, port: nginxPort)

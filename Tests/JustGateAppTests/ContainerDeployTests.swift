@@ -32,6 +32,10 @@ struct ContainerDeployTests {
             let volumes = service["volumes"] as? [String] ?? []
             #expect(volumes.count == 1 && volumes[0].hasSuffix(":/var/log/justgate"), "\(name): \(volumes)")
         }
+        let nginxNeeds = mapping(mapping(services["nginx"])["depends_on"])
+        for name in ["justgate-1", "justgate-2"] {
+            #expect(mapping(nginxNeeds[name])["condition"] as? String == "service_healthy", "nginx must wait for \(name)'s /readyz")
+        }
         let audit = [services["justgate-1"], services["justgate-2"]].map { (mapping($0)["volumes"] as? [String])?.first }
         #expect(audit[0] != audit[1], "two instances must not write one audit chain")
         let nginxPorts = mapping(services["nginx"])["ports"] as? [String] ?? []
@@ -60,6 +64,34 @@ struct ContainerDeployTests {
         }
     }
 
+    /// The gateways' healthcheck is `justgate health` on the admin listener, which Prometheus on the compose
+    /// network can reach too: it listens off loopback (so it has a token hash), its port is exposed, and the
+    /// token file the healthcheck reads is a compose secret. The Dockerfile's HEALTHCHECK is the same command.
+    @Test func theGatewaysAreHealthcheckedThroughTheAdminListenerPrometheusCanReach() throws {
+        let document = try compose()
+        let configFile = try #require(mapping(mapping(document["configs"])["justgate-config"])["file"] as? String)
+        let text = try String(contentsOf: URL(fileURLWithPath: configFile, relativeTo: Self.deploy), encoding: .utf8)
+        let config = try ConfigLoader.load(yaml: text, knownOperations: Catalogue().ids).get().config
+        let admin = try #require(config.adminListen, "the container config must set admin_listen")
+        #expect(!admin.isLoopback, "Prometheus and the healthcheck reach it over the container network")
+        #expect(config.adminTokenSHA256 != nil)
+        let command = ["/usr/local/bin/justgate", "health", "--config", "/etc/justgate/justgate.yaml",
+                       "--token-file", "/run/secrets/admin-token"]
+        #expect(mapping(document["secrets"])["admin-token"] != nil)
+        for name in ["justgate-1", "justgate-2"] {
+            let service = mapping(mapping(document["services"])[name])
+            let check = mapping(service["healthcheck"])
+            #expect(check["test"] as? [String] == ["CMD"] + command, "\(name): \(check)")
+            #expect((service["expose"] as? [String])?.contains(String(admin.port)) == true, "\(name) must expose \(admin.port)")
+            #expect((service["secrets"] as? [String])?.contains("admin-token") == true)
+        }
+        let dockerfile = try SystemTools.text("deploy/container/Dockerfile").replacingOccurrences(of: "\\\n", with: " ")
+        let healthcheck = try #require(dockerfile.split(separator: "\n").first { $0.hasPrefix("HEALTHCHECK ") })
+        let quoted = command.map { "\"\($0)\"" }.joined(separator: ", ")
+        #expect(healthcheck.hasSuffix("CMD [\(quoted)]"), "\(healthcheck)")
+        #expect(dockerfile.contains("EXPOSE 8080 \(admin.port)"))
+    }
+
     /// The gateways' config counts limits in the compose file's Redis and reads tokens from its secrets.
     @Test func theGatewayConfigUsesComposesRedisAndSecrets() throws {
         let document = try compose()
@@ -69,7 +101,7 @@ struct ContainerDeployTests {
         #expect(loaded.config.rateLimit.backend == .redis)
         let endpoint = try RedisEndpoint.parse(try #require(loaded.config.rateLimit.redisURL)).get()
         #expect(endpoint.description.contains("redis:6379"), "\(endpoint)")
-        let secrets = Set(mapping(document["secrets"]).keys)
+        let secrets = Set(mapping(document["secrets"]).keys).subtracting(["admin-token"])
         let tokenFiles = loaded.config.sites.map { site -> String in
             if case .file(let path) = site.upstreamToken { return path }
             return "not a file: \(site.upstreamToken)"
@@ -82,7 +114,7 @@ struct ContainerDeployTests {
     // MARK: - nginx
 
     @Test func nginxAcceptsItsConfigAndProxiesToBothComposeServices() throws {
-        let nginx = try SystemTools.require("nginx", package: "nginx-light")
+        let nginx = try SystemTools.require("nginx", package: "nginx")
         let conf = try SystemTools.text("deploy/nginx/justgate.conf")
         let services = mapping(try compose()["services"])
         for name in ["justgate-1", "justgate-2"] {
@@ -156,18 +188,25 @@ struct ContainerDeployTests {
         #expect(dockerfile.contains("ARG SWIFT_IMAGE=swift:"))
     }
 
-    @Test func theImageRunsAsAnUnprivilegedUserAndCopiesOnlyFilesThatExist() throws {
+    /// `docker build` from a clean clone sees only what git tracks: every COPY source must be tracked (a file
+    /// that exists here but is ignored, as Package.resolved once was, breaks the build elsewhere).
+    @Test func theImageRunsAsAnUnprivilegedUserAndCopiesOnlyFilesGitTracks() throws {
         let dockerfile = try SystemTools.text("deploy/container/Dockerfile").replacingOccurrences(of: "\\\n", with: " ")
         let (runtime, _) = try runtimePackages()
         let user = runtime.split(separator: "\n").last { $0.hasPrefix("USER ") }
         #expect(user != nil && user?.contains("root") == false && user?.hasPrefix("USER 0") == false, "\(String(describing: user))")
+        let git = try SystemTools.require("git", package: "git")
+        let listed = try SystemTools.run(git, ["ls-files", "-z"])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let tracked = listed.stdout.split(separator: "\0").map(String.init)
+        var copied: [Substring] = []
         for line in dockerfile.split(separator: "\n") where line.hasPrefix("COPY ") && !line.contains("--from=") {
-            let sources = line.split(separator: " ").dropFirst().dropLast()
-            for source in sources {
-                let exists = FileManager.default.fileExists(
-                    atPath: SystemTools.repositoryRoot.appendingPathComponent(String(source)).path)
-                #expect(exists, "the Dockerfile copies \(source), which is not in the repository")
-            }
+            copied += line.split(separator: " ").dropFirst().dropLast()
+        }
+        #expect(copied.contains("Package.resolved"), "the build pins its dependencies: \(copied)")
+        for source in copied {
+            let isTracked = tracked.contains { $0 == source || $0.hasPrefix(source + "/") }
+            #expect(isTracked, "the Dockerfile copies \(source), which git does not track: a clean clone cannot build the image")
         }
         let ignored = try SystemTools.text(".dockerignore")
         #expect(ignored.contains(".build"), "the build context must not carry .build")

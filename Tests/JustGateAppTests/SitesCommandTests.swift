@@ -35,7 +35,7 @@ struct SitesCommandTests {
             "  keys:   \(fingerprint("current-key"))  current, no expiry (key_sha256)",
             "          \(fingerprint("old-key"))  EXPIRED since 2020-01-31 00:00:00 UTC; refused, remove it from the config",
             lines.count > 3 ? lines[3] : "(missing)",
-            "  token:  env JUSTGATE_SITES_TEST_TOKEN, resolves",
+            "  token:  env JUSTGATE_SITES_TEST_TOKEN, resolves, fingerprint \(fingerprint(token))",
             "  limits: sms-per-number: at most 3 subscribe.sms per phone number per hour, bursts of 3",
             "",
             "site news-portal",
@@ -57,7 +57,10 @@ struct SitesCommandTests {
         let outcome = try cli.run(["sites", "--config", "config/justgate.yaml"])
         #expect(outcome.status == 0, "\(outcome.stdout)\(outcome.stderr)")
         #expect(outcome.stdout.hasPrefix("site horoscope-daily\n  keys:   "))
-        #expect(outcome.stdout.contains("  token:  file config/demo-tokens/horoscope-daily.token, resolves\n"))
+        let demoToken = try String(contentsOf: CommandLineTests.repositoryRoot.appendingPathComponent(
+            "config/demo-tokens/horoscope-daily.token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(outcome.stdout.contains(
+            "  token:  file config/demo-tokens/horoscope-daily.token, resolves, fingerprint \(fingerprint(demoToken))\n"))
     }
 
     @Test func keygenWithExpiresPrintsAKeysEntryThatTheConfigAccepts() throws {

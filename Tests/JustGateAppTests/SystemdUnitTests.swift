@@ -10,12 +10,11 @@ struct SystemdUnitTests {
     static let unitPath = "deploy/systemd/justgate.service"
     static let installedBinary = "/usr/local/bin/justgate"
 
-    /// The unit with ExecStart pointing at the binary this build made: `verify` checks that the command
-    /// exists, and /usr/local/bin/justgate does not on a development machine.
+    /// The unit with ExecStart and ExecReload pointing at the binary this build made: `verify` checks that
+    /// the commands exist, and /usr/local/bin/justgate does not on a development machine.
     func unitForThisMachine() throws -> URL {
         let unit = try SystemTools.text(Self.unitPath)
-        let local = unit.replacingOccurrences(of: "ExecStart=\(Self.installedBinary) ",
-                                              with: "ExecStart=\(CommandLineTests.binary.path) ")
+        let local = unit.replacingOccurrences(of: "=\(Self.installedBinary) ", with: "=\(CommandLineTests.binary.path) ")
         #expect(local != unit, "the unit's ExecStart no longer starts with \(Self.installedBinary)")
         let url = try SystemTools.temporaryDirectory().appendingPathComponent("justgate.service")
         try local.write(to: url, atomically: true, encoding: .utf8)
@@ -45,12 +44,13 @@ struct SystemdUnitTests {
         let unit = try unitForThisMachine()
         let broken = try String(contentsOf: unit, encoding: .utf8)
             .replacingOccurrences(of: "ProtectSystem=strict", with: "ProtectSystem=strict\nProtectSystm=full")
-            .replacingOccurrences(of: "ExecReload=/bin/kill", with: "ExecReload=/nonexistent/kill")
+            // verify checks only the first command of each Exec*= list: the reload's check-config.
+            .replacingOccurrences(of: "ExecReload=\(CommandLineTests.binary.path) ", with: "ExecReload=/nonexistent/justgate ")
         try broken.write(to: unit, atomically: true, encoding: .utf8)
         let outcome = try SystemTools.run(analyze, ["verify", unit.path])
         #expect(outcome.status != 0)
         #expect(outcome.stderr.contains("ProtectSystm"))
-        #expect(outcome.stderr.contains("/nonexistent/kill"))
+        #expect(outcome.stderr.contains("/nonexistent/justgate"))
     }
 
     @Test func theExposureScoreIsLowAndIsTheOneTheReadmeStates() throws {
@@ -74,7 +74,15 @@ struct SystemdUnitTests {
         func values(_ key: String) -> [String] { all.filter { $0.key == key }.map(\.value) }
         #expect(values("User") == ["justgate"])
         #expect(values("ExecStart").first?.hasPrefix("\(Self.installedBinary) serve --config /etc/justgate/justgate.yaml") == true)
-        #expect(values("ExecReload") == ["/bin/kill -HUP $MAINPID"])
+        #expect(values("ExecReload") == ["\(Self.installedBinary) check-config --config /etc/justgate/justgate.yaml",
+                                         "/bin/kill -HUP $MAINPID"])
+        // Request lines go to the journal: its default 10,000 per 30 s would drop them under load.
+        #expect(values("LogRateLimitIntervalSec") == ["30s"])
+        #expect(values("LogRateLimitBurst").first.flatMap { Int($0) }.map { $0 >= 30 * 24_000 } == true,
+                "the journal must keep a request line per request at the benchmarked 24k req/s")
+        let readme = try SystemTools.text("deploy/README.md")
+        #expect(readme.contains("LogRateLimitBurst=\(values("LogRateLimitBurst").first ?? "?")"),
+                "deploy/README.md must state the unit's log rate limit")
         #expect(values("Restart") == ["on-failure"])
         #expect(values("NoNewPrivileges") == ["yes"])
         #expect(values("ProtectSystem") == ["strict"])
@@ -86,27 +94,39 @@ struct SystemdUnitTests {
         #expect(!values("LoadCredential").isEmpty)
     }
 
-    /// Every credential the unit loads is a token file of the production example config, read through
-    /// `${CREDENTIALS_DIRECTORY}`, and the binary resolves them from a directory like systemd's.
-    @Test func theProductionConfigReadsExactlyTheUnitsCredentials() throws {
+    /// The unit loads exactly the audit key and the rate-limit key secret as credentials (read through `${CREDENTIALS_DIRECTORY}`); every
+    /// upstream token is a file under /etc/justgate/tokens/, read in place on every reload, since systemd
+    /// copies credentials only at start. The binary resolves both from directories like the server's.
+    @Test func theProductionConfigReadsTheUnitsCredentialAndTokensInPlace() throws {
         let credentials = try settings().filter { $0.key == "LoadCredential" }.map { String($0.value.prefix { $0 != ":" }) }
-        let configPath = "config/production.example.yaml"
-        let loaded = try ConfigLoader.load(yaml: SystemTools.text(configPath), knownOperations: Catalogue().ids).get()
-        var files = loaded.config.sites.compactMap { site -> String? in
+        #expect(credentials == ["audit.key", "ratelimit.key"], "a token loaded as a credential would never rotate on reload")
+        var configText = try SystemTools.text("config/production.example.yaml")
+        let loaded = try ConfigLoader.load(yaml: configText, knownOperations: Catalogue().ids).get()
+        let tokenFiles = loaded.config.sites.compactMap { site -> String? in
             if case .file(let path) = site.upstreamToken { return path }
             return nil
         }
-        if case .file(let path)? = loaded.config.audit.hmacKey { files.append(path) }
-        if case .file(let path)? = loaded.config.rateLimit.keySecret { files.append(path) }
-        #expect(files.sorted() == credentials.map { "${CREDENTIALS_DIRECTORY}/\($0)" }.sorted())
+        #expect(tokenFiles.count == loaded.config.sites.count)
+        #expect(tokenFiles == loaded.config.sites.map { "/etc/justgate/tokens/\($0.id)" })
+        #expect(loaded.config.audit.hmacKey == .file("${CREDENTIALS_DIRECTORY}/audit.key"))
+        #expect(loaded.config.rateLimit.keySecret == .file("${CREDENTIALS_DIRECTORY}/ratelimit.key"))
         #expect(loaded.config.audit.path.hasPrefix("/var/log/justgate/"), "the audit files belong in LogsDirectory")
 
         let directory = try SystemTools.temporaryDirectory()
-        for name in credentials {
-            try "token-of-\(name)-0123456789abcdef\n".write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "audit-key-0123456789abcdef0123456789abcdef\n".write(to: directory.appendingPathComponent("audit.key"),
+                                                                  atomically: true, encoding: .utf8)
+        try "ratelimit-key-0123456789abcdef0123456789\n".write(to: directory.appendingPathComponent("ratelimit.key"),
+                                                                atomically: true, encoding: .utf8)
+        for site in loaded.config.sites {
+            try "token-of-\(site.id)-0123456789abcdef\n".write(to: directory.appendingPathComponent(site.id),
+                                                              atomically: true, encoding: .utf8)
         }
+        configText = configText.replacingOccurrences(of: "/etc/justgate/tokens/", with: directory.path + "/")
+        let configPath = directory.appendingPathComponent("justgate.yaml")
+        try configText.write(to: configPath, atomically: true, encoding: .utf8)
         let check = try ChildProcess.run(
-            CommandLineTests.binary.path, ["check-config", "--config", configPath],
+            CommandLineTests.binary.path, ["check-config", "--config", configPath.path],
             environment: ProcessInfo.processInfo.environment.merging(["CREDENTIALS_DIRECTORY": directory.path]) { $1 },
             directory: SystemTools.repositoryRoot.path)
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
