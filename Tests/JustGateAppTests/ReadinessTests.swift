@@ -63,5 +63,14 @@ struct ReadinessTests {
         _ = try local.send("GET", "/api/user/v1/info/segment/?juid=de6f0132ea9e412599ae31262c45633b")
         usleep(300_000)
         #expect(try admin.admin(local, "GET", "/readyz").status == 200)
+        // The fallback is on in both, and the metric says so; a memory limiter has it at 0 from the start.
+        for gateway in [deny, local] {
+            let samples = try PrometheusText.parse(try admin.admin(gateway, "GET", "/metrics").text)
+            #expect(PrometheusText.sum(samples, "justgate_rate_limit_fallback_active") == 1)
+        }
+        let memory = try GatewayFixture(extraYAML: "admin_listen: 127.0.0.1:0")
+        let samples = try PrometheusText.parse(try admin.admin(memory, "GET", "/metrics").text)
+        #expect(samples.contains { $0.name == "justgate_rate_limit_fallback_active" })
+        #expect(PrometheusText.sum(samples, "justgate_rate_limit_fallback_active") == 0)
     }
 }

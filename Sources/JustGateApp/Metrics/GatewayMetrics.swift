@@ -20,6 +20,7 @@ public final class GatewayMetrics: Sendable {
     private let inFlight: CoreMetrics.Gauge
     private let circuit: [(state: CircuitState, gauge: CoreMetrics.Gauge)]
     private let auditWriteErrorCounter: CoreMetrics.Counter
+    private let fallbackActive: CoreMetrics.Gauge
     private let auditWriteErrors = Mutex(0)
 
     public init() {
@@ -36,6 +37,7 @@ public final class GatewayMetrics: Sendable {
         openConnections = CoreMetrics.Gauge(label: "justgate_open_connections", factory: factory)
         inFlight = CoreMetrics.Gauge(label: "justgate_upstream_in_flight", factory: factory)
         auditWriteErrorCounter = CoreMetrics.Counter(label: "justgate_audit_write_errors_total", factory: factory)
+        fallbackActive = CoreMetrics.Gauge(label: "justgate_rate_limit_fallback_active", factory: factory)
         circuit = [CircuitState.closed, .open, .halfOpen].map { state in
             (state, CoreMetrics.Gauge(label: "justgate_upstream_circuit_state", dimensions: [("state", state.rawValue)], factory: factory))
         }
@@ -65,6 +67,8 @@ public final class GatewayMetrics: Sendable {
         public var circuit: CircuitState
         /// Failed audit writes since start; nil without an audit log.
         public var auditWriteErrors: Int?
+        /// Whether the Redis limiter is down and `on_backend_error` is deciding (always false in memory).
+        public var rateLimitFallbackActive = false
     }
 
     /// Prometheus text exposition; values that are read rather than counted are set first.
@@ -72,6 +76,7 @@ public final class GatewayMetrics: Sendable {
         openConnections.record(readings.openConnections)
         inFlight.record(readings.upstreamInFlight)
         for (state, gauge) in circuit { gauge.record(state == readings.circuit ? 1 : 0) }
+        fallbackActive.record(readings.rateLimitFallbackActive ? 1 : 0)
         if let errors = readings.auditWriteErrors {
             // Counted by the writer thread; brought up to date here, so the exposition is a counter.
             auditWriteErrors.withLock { reported in

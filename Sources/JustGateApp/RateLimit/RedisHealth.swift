@@ -6,7 +6,7 @@ import Synchronization
 /// Whether the gateway's Redis limiter is working, shared by the loops so that a Redis outage is
 /// logged once when it starts and once when it ends, not once per loop or per request.
 final class RedisHealth: Sendable {
-    private let isDown = Mutex(false)
+    private let down = Mutex(false)
     private let logger: Logger
     private let endpoint: String
     private let fallback: RateLimitBackendErrorPolicy
@@ -17,14 +17,17 @@ final class RedisHealth: Sendable {
         self.fallback = fallback
     }
 
+    /// Whether Redis is down now, so `on_backend_error` decides (for metrics).
+    var isDown: Bool { down.withLock { $0 } }
+
     /// Whether the limiter refuses every limited request now: Redis is down and the fallback is `deny`.
-    var isRefusing: Bool { fallback == .deny && isDown.withLock { $0 } }
+    var isRefusing: Bool { fallback == .deny && down.withLock { $0 } }
 
     /// A loop's connection changed state.
     func connection(_ state: RedisConnection.State, reason: String?) {
         switch state {
         case .ready:
-            let wasDown = isDown.withLock { down in
+            let wasDown = down.withLock { down in
                 defer { down = false }
                 return down
             }
@@ -32,7 +35,7 @@ final class RedisHealth: Sendable {
                 logger.notice("rate limiting is back on Redis", metadata: ["redis": .string(endpoint)])
             }
         case .down:
-            let wasUp = isDown.withLock { down in
+            let wasUp = down.withLock { down in
                 defer { down = true }
                 return !down
             }

@@ -188,10 +188,12 @@ public final class GatewayRuntime: Sendable {
                 return readiness
             },
             metrics: {
-                metrics.exposition(GatewayMetrics.Readings(openConnections: server.connectionCount,
-                                                           upstreamInFlight: guards.callsInFlight,
-                                                           circuit: guards.circuitState,
-                                                           auditWriteErrors: audit?.writer.writeErrors))
+                var readings = GatewayMetrics.Readings(openConnections: server.connectionCount,
+                                                       upstreamInFlight: guards.callsInFlight,
+                                                       circuit: guards.circuitState,
+                                                       auditWriteErrors: audit?.writer.writeErrors)
+                readings.rateLimitFallbackActive = redisHealth?.isDown ?? false
+                return metrics.exposition(readings)
             },
             reload: {
                 let outcome = reloading.reload()
