@@ -13,8 +13,14 @@ struct AuditVerify: ParsableCommand {
             sequence number. Exit 0 when the chain is intact (it prints the last seq and hash: note them \
             down as an outside anchor); exit 1 naming the first broken file and line and why (edited, \
             deleted, reordered, truncated, a file missing from the middle, re-signed without the key); \
-            exit 2 on bad input. A log written with audit.hmac_key needs the key: --key-env, --key-file, \
-            or the config's audit.hmac_key when neither --dir nor --file is given.
+            exit 2 on bad input, and when the log is signed with audit.hmac_key and no key was given (its \
+            chain_start record says so; without the key an HMAC log can be neither passed nor failed). Give the \
+            key with --key-env, --key-file, or the config's audit.hmac_key when neither --dir nor --file is given.
+
+            Without a key, a plain SHA-256 log that verifies is reported as checked without a key: that shows \
+            the files were not damaged by accident, not that nobody rewrote them (anyone who can write the files \
+            can recompute a plain chain). Only a check with the key catches a log rewritten as plain SHA-256 \
+            (every such record is then "re-signed without the key").
 
             Example: justgate audit verify --dir /var/lib/justgate/audit --key-file /run/credentials/audit.key
             """
@@ -70,14 +76,20 @@ struct AuditVerify: ParsableCommand {
         } catch {
             throw error.exit()
         }
-        for notice in verifier.notices { print("note: \(notice)") }
+        for notice in verifier.notices { print(TerminalSafeText.escaped("note: \(notice)")) }
+        if let broken, broken.kind == .keyNeeded {
+            ConfigFile.printError("justgate audit verify: KEY NEEDED \(broken)")
+            throw ExitCode(2)
+        }
         if let broken {
             ConfigFile.printError("BROKEN \(broken)")
             throw ExitCode(1)
         }
-        let signing = key == nil ? "SHA-256, no key" : "HMAC-SHA-256"
+        let signing = verifier.isKeyed
+            ? "HMAC-SHA-256"
+            : "plain SHA-256, checked WITHOUT a key: this shows accidental damage, not a rewrite by someone who can write the files"
         if let last = verifier.last {
-            print("OK: \(verifier.records) records in \(files.count) file\(files.count == 1 ? "" : "s") (\(signing)); last seq \(last.seq) hash \(last.hash)")
+            print("OK: \(verifier.records) records in \(files.count) file\(files.count == 1 ? "" : "s") (\(signing)); last seq \(last.seq) hash \(TerminalSafeText.escaped(last.hash))")
         } else {
             print("OK: the log is empty")
         }
