@@ -28,19 +28,20 @@ enum AuditOutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table
 }
 
-/// One aligned line per record for `--format table`.
+/// One aligned line per record for `--format table`. Every cell is escaped (`TerminalSafeText`): a record may
+/// come from a foreign or tampered file, and its text must not drive the terminal or forge a line.
 enum AuditTableLine {
     static let header = "TIME                      SITE              OPERATION               OUTCOME           STATUS  DURATION_MS  REQUEST_ID\n"
 
     static func line(_ record: AuditRecord) -> String {
         func cell(_ text: String?, _ width: Int) -> String {
-            let value = text ?? "-"
+            let value = text.map(TerminalSafeText.escaped) ?? "-"
             return value.count >= width ? value + " " : value + String(repeating: " ", count: width - value.count)
         }
         let status = record.status.map(String.init) ?? "-"
         let duration = record.durationMicros.map { "\($0 / 1000).\(String(format: "%03d", $0 % 1000))" } ?? "-"
         return cell(record.time, 26) + cell(record.site, 18) + cell(record.operation, 24) + cell(record.outcome ?? record.event.rawValue, 18)
             + String(repeating: " ", count: max(0, 6 - status.count)) + status + "  "
-            + String(repeating: " ", count: max(0, 11 - duration.count)) + duration + "  " + (record.requestID ?? "-") + "\n"
+            + String(repeating: " ", count: max(0, 11 - duration.count)) + duration + "  " + (record.requestID.map(TerminalSafeText.escaped) ?? "-") + "\n"
     }
 }

@@ -67,16 +67,21 @@ enum AuditChainCheck {
         return Result(verifier: verifier, broken: broken)
     }
 
+    /// How the chain was checked, in words: with the key, or without one and what that cannot show.
+    static func signing(_ verifier: AuditChainVerifier) -> String {
+        verifier.isKeyed ? "HMAC-SHA-256"
+            : "plain SHA-256, checked WITHOUT a key: this shows accidental damage, not a rewrite by someone who can write the files"
+    }
+
     /// The verdict as the report states it.
     static func reportChain(files: [String], key: [UInt8]?) throws(AuditInputError) -> AuditReportChain {
         let result = try run(files: files, key: key)
-        if let broken = result.broken {
-            let hint = key == nil ? " (if the log was written with audit.hmac_key, pass --key-file or --key-env)" : ""
-            return .broken(detail: "\(broken)\(hint)")
+        if let broken = result.broken, broken.kind == .keyNeeded {
+            return .unchecked(reason: "\(broken); pass --key-file or --key-env (or the config's audit.hmac_key)")
         }
+        if let broken = result.broken { return .broken(detail: "\(broken)") }
         guard let last = result.verifier.last else { return .intact(detail: "the log is empty") }
-        let signing = key == nil ? "SHA-256, checked without a key" : "HMAC-SHA-256"
-        return .intact(detail: "\(result.verifier.records) records in \(files.count) file\(files.count == 1 ? "" : "s") (\(signing)); "
-            + "last seq \(last.seq) hash \(last.hash)")
+        return .intact(detail: "\(result.verifier.records) records in \(files.count) file\(files.count == 1 ? "" : "s") "
+            + "(\(signing(result.verifier))); last seq \(last.seq) hash \(last.hash)")
     }
 }

@@ -9,9 +9,10 @@ struct CheckConfig: ParsableCommand {
         abstract: "Check a config file and list every problem in it.",
         discussion: """
             Reports unknown keys, wrong types and values, duplicate sites and keys, and (unless \
-            --skip-secrets) upstream tokens and the audit key whose env var or file is missing. Exits 0 \
-            when the config is usable, 1 otherwise. Warnings (such as tokens written inline, or an audit \
-            log without audit.hmac_key) do not fail the check. A usable config's rate limits are then \
+            --skip-secrets) upstream tokens and the audit key whose env var or file is missing, and an \
+            upstream.ca_file that is missing, unreadable or holds no PEM certificate. Exits 0 when the config \
+            is usable, 1 otherwise. Warnings (such as tokens written inline, a token or audit key file that \
+            its group or other users may read, or an audit log without audit.hmac_key) do not fail the check. A usable config's rate limits are then \
             printed in words, one policy a line, and its upstream deadline, retries, circuit breaker and \
             in-flight limit in one line.
 
@@ -21,12 +22,12 @@ struct CheckConfig: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Flag(help: "Do not resolve upstream tokens (for checking a config away from its secrets).")
+    @Flag(help: "Do not resolve upstream tokens and the audit key, nor check their modes and upstream.ca_file (for checking a config away from its secrets and files).")
     var skipSecrets = false
 
     func run() throws {
         guard let (config, warnings) = ConfigFile.load(options.config) else { throw ExitCode.failure }
-        for warning in warnings { print("\(options.config):\(warning)") }
+        for warning in warnings { print(TerminalSafeText.escaped("\(options.config):\(warning)")) }
         if !skipSecrets, case .failure(let errors) = SecretResolver.resolve(config.sites, environment: ProcessSecretEnvironment()) {
             for problem in errors.problems { ConfigFile.printError("\(options.config):\(problem)") }
             throw ExitCode.failure
@@ -40,6 +41,12 @@ struct CheckConfig: ParsableCommand {
             for problem in errors.problems { ConfigFile.printError("\(options.config):\(problem)") }
             throw ExitCode.failure
         }
+        if !skipSecrets, let problem = UpstreamCAFile.problem(config) {
+            ConfigFile.printError("\(options.config):\(problem)")
+            throw ExitCode.failure
+        }
+        let fileWarnings = skipSecrets ? [] : SecretFilePermissions.warnings(for: config, environment: ProcessSecretEnvironment())
+        for warning in fileWarnings { print(TerminalSafeText.escaped("\(options.config):\(warning)")) }
         if config.audit.enabled && config.audit.hmacKey == nil {
             print("""
                 \(options.config): note: audit.hmac_key is not set, so the audit chain is plain SHA-256: it shows \
@@ -47,9 +54,9 @@ struct CheckConfig: ParsableCommand {
                 audit.hmac_key: { env: NAME } or { file: PATH }
                 """)
         }
-        print("\(options.config): OK (\(config.sites.count) site\(config.sites.count == 1 ? "" : "s"), \(warnings.count) warning\(warnings.count == 1 ? "" : "s"))")
-        for line in CheckConfig.limitLines(config) { print(line) }
-        print(CheckConfig.upstreamLine(config))
+        print("\(options.config): OK (\(config.sites.count) site\(config.sites.count == 1 ? "" : "s"), \(warnings.count + fileWarnings.count) warning\(warnings.count + fileWarnings.count == 1 ? "" : "s"))")
+        for line in CheckConfig.limitLines(config) { print(TerminalSafeText.escaped(line)) }
+        print(TerminalSafeText.escaped(CheckConfig.upstreamLine(config)))
     }
 
     /// The upstream deadline, retries, circuit breaker and in-flight limit in words.

@@ -51,7 +51,9 @@ enum ConfigFile {
         }
     }
 
+    /// Prints one line to stderr with its control characters escaped (`TerminalSafeText`): messages quote config
+    /// text and audit records, which must not drive the terminal or forge a second line.
     static func printError(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        FileHandle.standardError.write(Data((TerminalSafeText.escaped(line) + "\n").utf8))
     }
 }

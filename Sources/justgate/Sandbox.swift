@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import JustGateApp
+import JustGateCore
 import JustGateSandbox
 import JustGateServer
 
@@ -10,7 +12,9 @@ struct Sandbox: ParsableCommand {
         discussion: """
             Keeps profiles, subscriptions, actions and segments in memory, separately per token (a juid \
             belongs to the token that created it), and answers with the texts of the Just Services reference. \
-            Calls must carry one of the given tokens in X-AUTH-TOKEN.
+            Calls must carry one of the given tokens in X-AUTH-TOKEN: --token (repeatable; shown by ps to every \
+            user of the host), --token-file (one token a line) or --token-env (a variable, one token a line), \
+            in any mix; sandbox-token when none is given.
 
             Texts. Where a reference line joins alternatives with "|", the one that applies is sent: \
             subscribe.sms "JuId empty" or "Not validate number"; unsubscribe "JuId is missing" (no juid), \
@@ -44,6 +48,8 @@ struct Sandbox: ParsableCommand {
 
             Examples:
               justgate sandbox --listen 127.0.0.1:8099 --token demo-upstream-token
+              justgate sandbox --token-file /run/secrets/sandbox-tokens
+              SANDBOX_TOKENS="$(cat tokens.txt)" justgate sandbox --token-env SANDBOX_TOKENS
               justgate sandbox --fail 'stat.by_refid=Error service'
               justgate sandbox --fail 'subscribe.sms=User not found' --fail 'utm.update=Invalid data'
             """
@@ -52,8 +58,16 @@ struct Sandbox: ParsableCommand {
     @Option(help: "Address to listen on (host:port).")
     var listen: String = "127.0.0.1:8099"
 
-    @Option(name: .customLong("token"), help: "An accepted X-AUTH-TOKEN; repeat for several.")
-    var tokens: [String] = ["sandbox-token"]
+    @Option(name: .customLong("token"), help: "An accepted X-AUTH-TOKEN; repeat for several. Visible in ps: prefer --token-file or --token-env.")
+    var tokens: [String] = []
+
+    @Option(help: ArgumentHelp("A file of accepted tokens, one a line (blank lines and lines starting with # are skipped); repeat for several.",
+                               valueName: "PATH"))
+    var tokenFile: [String] = []
+
+    @Option(help: ArgumentHelp("An environment variable holding accepted tokens, one a line; repeat for several.",
+                               valueName: "NAME"))
+    var tokenEnv: [String] = []
 
     @Option(
         name: .customLong("fail"),
@@ -64,6 +78,42 @@ struct Sandbox: ParsableCommand {
 
     func validate() throws {
         _ = try parsedFailures()
+        _ = try acceptedTokens()
+    }
+
+    /// Every token from `--token`, `--token-file` and `--token-env`; `sandbox-token` when none of them is given.
+    /// Files and variables keep tokens out of the process list (`ps` shows every argument to every user).
+    private func acceptedTokens() throws -> [String] {
+        guard !tokens.isEmpty || !tokenFile.isEmpty || !tokenEnv.isEmpty else { return ["sandbox-token"] }
+        var accepted = tokens
+        let environment = ProcessSecretEnvironment()
+        for path in tokenFile {
+            let text: String
+            do {
+                text = try environment.fileContents(path)
+            } catch {
+                throw ValidationError("--token-file \(path): cannot read it (\(error)); check the path and its permissions")
+            }
+            let lines = Sandbox.tokenLines(text)
+            guard !lines.isEmpty else { throw ValidationError("--token-file \(path) holds no token; write one token a line") }
+            accepted += lines
+        }
+        for name in tokenEnv {
+            guard let value = environment.environmentValue(name) else {
+                throw ValidationError("--token-env \(name): the environment variable is not set; export it, or use --token-file")
+            }
+            let lines = Sandbox.tokenLines(value)
+            guard !lines.isEmpty else { throw ValidationError("--token-env \(name) is empty; put a token in it") }
+            accepted += lines
+        }
+        return accepted
+    }
+
+    /// The tokens of a file or variable: each line trimmed, blank lines and `#` comments skipped.
+    static func tokenLines(_ text: String) -> [String] {
+        text.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
     }
 
     func run() throws {
@@ -71,11 +121,12 @@ struct Sandbox: ParsableCommand {
             throw ValidationError("--listen must be a numeric host and port, like 127.0.0.1:8099 or [::1]:8099")
         }
         let forced = try parsedFailures()
+        let accepted = try acceptedTokens()
         let signals = ShutdownSignals.block()
-        let sandbox = try SandboxServer(listen: address, tokens: Set(tokens), failures: forced)
+        let sandbox = try SandboxServer(listen: address, tokens: Set(accepted), failures: forced)
         // On stderr and unbuffered, like `serve`'s start-up line, so a supervisor or test sees it at once.
         ConfigFile.printError(
-            "justgate sandbox listening on \(sandbox.baseURL) (\(tokens.count) token\(tokens.count == 1 ? "" : "s"))")
+            "justgate sandbox listening on \(sandbox.baseURL) (\(accepted.count) token\(accepted.count == 1 ? "" : "s"))")
         for item in failures {
             ConfigFile.printError("justgate sandbox: forcing --fail \(item)")
         }

@@ -9,7 +9,9 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the gateway.",
         discussion: """
-            Loads the config, resolves every site's upstream token (from env vars or files), and serves \
+            Loads the config, resolves every site's upstream token (from env vars or files), checks \
+            upstream.ca_file (exit 2 when it is missing or holds no certificate), warns about token and audit \
+            key files that other users may read, and serves \
             sites on `listen`. With `upstream.url: sandbox` an emulated Just Services API runs in the same \
             process. SIGHUP (or POST /reload on admin_listen) reads the config and secrets again and swaps \
             them in if they are valid; otherwise the old config stays. SIGINT or SIGTERM stops accepting, \
@@ -58,6 +60,13 @@ struct Serve: ParsableCommand {
         case .failure(let errors):
             for problem in errors.problems { ConfigFile.printError("\(options.config):\(problem)") }
             throw ExitCode(2)
+        }
+        if let problem = UpstreamCAFile.problem(config) {
+            ConfigFile.printError("\(options.config):\(problem)")
+            throw ExitCode(2)
+        }
+        for warning in SecretFilePermissions.warnings(for: config, environment: ProcessSecretEnvironment()) {
+            ConfigFile.printError("\(options.config):\(warning)")
         }
         let level = Logger.Level(rawValue: config.log.level.rawValue) ?? .info
         let sink = config.log.format == .text ? LogSink(fd: 2, text: TextLogLine(colour: isatty(2) == 1)) : LogSink.standardError

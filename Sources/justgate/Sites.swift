@@ -25,7 +25,7 @@ struct Sites: ParsableCommand {
     func run() throws {
         guard let (config, _) = ConfigFile.load(options.config) else { throw ExitCode.failure }
         let report = SitesReport(config: config, environment: ProcessSecretEnvironment(), now: Int64(time(nil)))
-        for line in report.lines { print(line) }
+        for line in report.lines { print(TerminalSafeText.escaped(line)) }
         if !report.isHealthy { throw ExitCode.failure }
     }
 }

@@ -46,9 +46,11 @@ struct AuditCommandLineTests {
         #expect(intact.status == 0, "\(intact.stderr)")
         #expect(intact.stdout.contains("OK: 30 records in 4 files (HMAC-SHA-256); last seq 30"))
 
+        // Without the key an HMAC log can be neither passed nor failed: exit 2, not "BROKEN … edited".
         let withoutKey = try audit(["verify", "--dir", directory])
-        #expect(withoutKey.status == 1)
-        #expect(withoutKey.stderr.contains("audit.jsonl.1:1: edited"))
+        #expect(withoutKey.status == 2, "\(withoutKey.stderr)")
+        #expect(withoutKey.stderr.contains("KEY NEEDED") && withoutKey.stderr.contains("audit.jsonl.1:1"), "\(withoutKey.stderr)")
+        #expect(!withoutKey.stderr.contains("BROKEN"))
 
         var lines = try String(contentsOfFile: directory + "/audit.jsonl.2", encoding: .utf8).components(separatedBy: "\n")
         lines.remove(at: 4)
@@ -149,6 +151,76 @@ struct AuditCommandLineTests {
         handle.closeFile()
         let seen = follower.readStdout(until: "follow", timeoutSeconds: 5)
         #expect(seen.contains("{\"follow\":\"me\"}"))
+    }
+
+    /// A log the gateway wrote declares HMAC in its chain_start: without the key, exit 2 saying the key is
+    /// needed; a plain log verified without a key says plainly what that check is worth.
+    @Test func verifyNeedsTheKeyOfALogThatDeclaresHMACAndSaysWhenItCheckedWithoutOne() throws {
+        func declaredLog(key: String?) throws -> String {
+            let directory = NSTemporaryDirectory() + "justgate-audit-cli-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            var chain = AuditChain(hasher: AuditHasher(key: key.map { Array($0.utf8) }))
+            var bytes: [UInt8] = []
+            var start = AuditRecord(time: AuditTime.format(unixMillis: 1_796_000_000_000), event: .chainStart)
+            start.note = "a new audit log; \(AuditSigning(keyed: key != nil).declaration)"
+            chain.seal(&start, into: &bytes)
+            var record = AuditRecord(time: AuditTime.format(unixMillis: 1_796_000_000_001))
+            record.requestID = "req-0"
+            chain.seal(&record, into: &bytes)
+            try Data(bytes).write(to: URL(fileURLWithPath: directory + "/audit.jsonl"))
+            return directory
+        }
+        let hmac = try declaredLog(key: Self.key)
+        let plain = try declaredLog(key: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: hmac)
+            try? FileManager.default.removeItem(atPath: plain)
+        }
+        let keyless = try audit(["verify", "--dir", hmac])
+        #expect(keyless.status == 2)
+        #expect(keyless.stderr.contains("KEY NEEDED") && keyless.stderr.contains("HMAC-SHA-256") && keyless.stderr.contains("--key-env"),
+                "\(keyless.stderr)")
+        let keyed = try audit(["verify", "--dir", hmac, "--key-env", "AUDIT_KEY"], environment: ["AUDIT_KEY": Self.key])
+        #expect(keyed.status == 0 && keyed.stdout.contains("(HMAC-SHA-256)"), "\(keyed.stderr)")
+
+        let plainOK = try audit(["verify", "--dir", plain])
+        #expect(plainOK.status == 0)
+        #expect(plainOK.stdout.contains("plain SHA-256, checked WITHOUT a key"), "\(plainOK.stdout)")
+        // The same plain chain, checked with a key (as a log that should be HMAC is): re-signed without it.
+        let rewritten = try audit(["verify", "--dir", plain, "--key-env", "AUDIT_KEY"], environment: ["AUDIT_KEY": Self.key])
+        #expect(rewritten.status == 1 && rewritten.stderr.contains("re-signed without the key"), "\(rewritten.stderr)")
+    }
+
+    /// A forged audit file whose fields hold ESC, BEL, CR and LF: every table and error message shows them
+    /// escaped, so they cannot drive the terminal or forge a line.
+    @Test func controlCharactersInRecordsNeverReachTheTerminal() throws {
+        let directory = NSTemporaryDirectory() + "justgate-audit-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var chain = AuditChain(hasher: AuditHasher(key: nil))
+        var bytes: [UInt8] = []
+        var record = AuditRecord(time: AuditTime.format(unixMillis: 1_796_000_000_000))
+        record.site = "evil\u{1B}]0;pwned\u{07}\u{1B}[2J"
+        record.operation = "subscribe.email\r\n2026-01-01T00:00:00.000Z  forged"
+        record.outcome = "forwarded\u{9B}31m"
+        record.requestID = "id\u{1B}[8m"
+        chain.seal(&record, into: &bytes)
+        try Data(bytes).write(to: URL(fileURLWithPath: directory + "/audit.jsonl"))
+        func isClean(_ text: String) -> Bool {
+            !text.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" || $0 == "\r" || $0 == "\u{9B}" }
+        }
+        for arguments in [["summary"], ["query", "--format", "table"], ["tail", "--format", "table"]] {
+            let outcome = try audit(arguments + ["--dir", directory])
+            #expect(outcome.status == 0, "\(arguments): \(outcome.stderr)")
+            #expect(isClean(outcome.stdout), "\(arguments)")
+            #expect(outcome.stdout.contains(#"evil\x1B]0;pwned\x07\x1B[2J"#), "\(arguments): \(outcome.stdout)")
+            #expect(outcome.stdout.split(separator: "\n").count == 2, "\(arguments): one header and one row")
+        }
+        // An error message that quotes a record's keys.
+        try "{\"time\\u001b[31m\":1}\n".write(toFile: directory + "/audit.jsonl", atomically: false, encoding: .utf8)
+        let bad = try audit(["summary", "--dir", directory])
+        #expect(bad.status == 2)
+        #expect(isClean(bad.stderr) && bad.stderr.contains(#"time\x1B[31m"#), "\(bad.stderr)")
     }
 
     @Test func checkConfigSaysWhenTheChainHasNoKey() throws {

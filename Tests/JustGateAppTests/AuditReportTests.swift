@@ -73,7 +73,7 @@ struct AuditReportTests {
         #expect(html.contains("<svg") && html.contains("Rate-limit rejections by site and policy") && html.contains("horoscope-daily · per-site"))
         // The chain's verdict comes first; the bar charts are HTML tables with their numbers (text at the page's
         // size, not an SVG drawing scaled down into a narrow column).
-        #expect(html.contains("Hash chain intact: 600 records in 1 file (SHA-256, checked without a key)"))
+        #expect(html.contains("Hash chain intact: 600 records in 1 file (plain SHA-256, checked WITHOUT a key"))
         #expect(!html.contains("<svg viewBox=\"0 0 610"))
         #expect(html.contains("<td class=\"num\">100</td>"))
         #expect(html.contains("&lt;b&gt;odd &amp; site&lt;/b&gt;") && !html.contains("<b>odd"))

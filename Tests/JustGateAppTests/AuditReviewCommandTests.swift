@@ -58,6 +58,10 @@ struct AuditReviewCommandTests {
         let html = try String(contentsOfFile: page, encoding: .utf8)
         #expect(html.contains("Hash chain BROKEN: ") && html.contains("audit.jsonl:4: edited"), "\(html.prefix(1500))")
 
+        // Without the key, an HMAC log is not called broken: the page says the key is needed.
+        _ = try log.audit(["report", "--html", page, "--dir", directory])
+        #expect(try String(contentsOfFile: page, encoding: .utf8).contains("Hash chain not checked: "))
+
         _ = try log.audit(["report", "--html", page, "--dir", directory, "--skip-verify"])
         #expect(try String(contentsOfFile: page, encoding: .utf8).contains("Hash chain not checked: --skip-verify"))
     }

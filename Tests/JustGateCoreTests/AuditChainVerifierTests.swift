@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import JustGateCore
 
@@ -137,10 +138,54 @@ import Testing
         #expect(problem.line == 3)
     }
 
-    @Test func aLogWrittenWithAKeyFailsWithoutItAndSaysWhy() throws {
+    /// A log whose chain_start was rotated away, checked without its key: not "edited" (a false alarm) but
+    /// "key needed", which the CLI turns into exit 2.
+    @Test func aLogWrittenWithAKeyNeedsItAndSaysSo() throws {
         let problem = try #require(Self.verify(Self.log(count: 3), key: nil))
-        #expect(problem.kind == .edited && problem.line == 1)
+        #expect(problem.kind == .keyNeeded && problem.line == 1)
         #expect(problem.detail.contains("--key-env"))
+    }
+
+    /// `count` records after a `chain_start` that declares how they are signed, as a new log starts.
+    static func declaredLog(count: Int, key: [UInt8]?) -> [UInt8] {
+        var chain = AuditChain(hasher: AuditHasher(key: key))
+        var bytes: [UInt8] = []
+        var start = AuditRecord(time: AuditTime.format(unixMillis: 1_796_000_000_000), event: .chainStart)
+        start.note = "a new audit log; \(AuditSigning(keyed: key != nil).declaration)"
+        chain.seal(&start, into: &bytes)
+        for index in 0..<count {
+            var record = AuditRecord(time: AuditTime.format(unixMillis: 1_796_000_000_001 + Int64(index)))
+            record.requestID = "r\(index)"
+            chain.seal(&record, into: &bytes)
+        }
+        return bytes
+    }
+
+    @Test func aLogThatDeclaresHMACNeedsTheKeyAndOtherwiseVerifies() throws {
+        let log = [("audit.jsonl", Self.declaredLog(count: 3, key: Self.key))]
+        let problem = try #require(Self.verify(log, key: nil))
+        #expect(problem.kind == .keyNeeded && problem.line == 1)
+        #expect(problem.detail.contains("HMAC-SHA-256"))
+        #expect(Self.verify(log) == nil)
+        // An edit in a log that declares plain SHA-256 is still an edit, not a missing key.
+        var lines = Self.lines(Self.declaredLog(count: 3, key: nil))
+        lines[2] = Array(String(decoding: lines[2], as: UTF8.self).replacingOccurrences(of: "\"r1\"", with: "\"R1\"").utf8)
+        let edited = try #require(Self.verify([("audit.jsonl", Self.joined(lines))], key: nil))
+        #expect(edited.kind == .edited && edited.line == 3)
+    }
+
+    /// A whole HMAC log rewritten as a plain SHA-256 chain (its chain_start saying plain too) passes a check
+    /// without the key, which then says it proves nothing against a rewrite; with the key it is caught.
+    @Test func aLogRewrittenAsPlainSHA256IsCaughtWithTheKey() throws {
+        let rewritten = [("audit.jsonl", Self.declaredLog(count: 3, key: nil))]
+        var verifier = AuditChainVerifier(hasher: AuditHasher(key: nil))
+        try verifier.beginFile("audit.jsonl")
+        for (index, line) in Self.lines(rewritten[0].1).enumerated() {
+            try verifier.check(line[...], line: index + 1, terminated: true)
+        }
+        #expect(!verifier.isKeyed && verifier.declaredSigning == .plainSHA256)
+        let problem = try #require(Self.verify(rewritten))
+        #expect(problem.kind == .resigned && problem.line == 1)
     }
 
     @Test func aTornLineFollowedByAChainRestartVerifies() throws {

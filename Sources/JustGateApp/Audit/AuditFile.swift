@@ -21,6 +21,8 @@ final class AuditFile {
     private var inode: ino_t = 0
     /// The open `lockPath`, locked while this writer owns the log.
     private var lockFD: Int32 = -1
+    /// What was found and mended on the way (a file whose mode let others read it), for the start-up log.
+    var notices: [String] = []
 
     init(config: AuditConfig) {
         path = config.path
@@ -41,11 +43,16 @@ final class AuditFile {
 
     /// Takes the log's lock, creating the directory and the lock file if needed; false when another writer
     /// holds it (another process, or another writer of this one). Never blocks.
+    ///
+    /// A directory reached through a symbolic link is fine here: the lock file is opened through the same link,
+    /// so two paths naming one directory name one lock file. The live file itself is locked as well (`open`).
     func lock() throws(Failure) -> Bool {
         try makeDirectory(directory)
+        try AuditFile.checkDirectory(directory)
         if lockFD < 0 {
-            let opened = Glibc.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-            guard opened >= 0 else { throw failure("cannot open \(lockPath)") }
+            try AuditFile.refuseUnlessRegular(lockPath)
+            let opened = Glibc.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0o600)
+            guard opened >= 0 else { throw AuditFile.openFailure(lockPath) }
             lockFD = opened
         }
         while flock(lockFD, LOCK_EX | LOCK_NB) != 0 {
@@ -64,17 +71,26 @@ final class AuditFile {
         lockFD = -1
     }
 
-    /// Opens (creating the directory and the file if needed) the live file for appending.
+    /// Opens (creating the directory and the file if needed) the live file for appending: only a regular
+    /// file of one name, never through a symbolic link, mode 0600, and locked (`flock` on the file itself, so a
+    /// second writer reaching the same file by any other path is refused too). See `AuditFile+Hygiene`.
     func open() throws(Failure) {
         if fd >= 0 { _ = Glibc.close(fd) }
         fd = -1
         try makeDirectory(directory)
-        let opened = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard opened >= 0 else { throw failure("cannot open \(path)") }
+        try AuditFile.refuseUnlessRegular(path)
+        let opened = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0o600)
+        guard opened >= 0 else { throw AuditFile.openFailure(path) }
         var info = stat()
         guard fstat(opened, &info) == 0 else {
             _ = Glibc.close(opened)
             throw failure("cannot stat \(path)")
+        }
+        do throws(Failure) {
+            try secureLiveFile(opened, info)
+        } catch {
+            _ = Glibc.close(opened)
+            throw error
         }
         fd = opened
         size = Int(info.st_size)
@@ -84,7 +100,7 @@ final class AuditFile {
     /// Whether the path still names the file we write to; it does not after someone moved or removed it.
     var isStillInPlace: Bool {
         var info = stat()
-        return stat(path, &info) == 0 && info.st_ino == inode
+        return lstat(path, &info) == 0 && info.st_ino == inode
     }
 
     /// Appends all of `bytes`; on failure the file may hold a prefix of them and `written` says how many.
@@ -158,7 +174,7 @@ final class AuditFile {
         guard mkdir(path, 0o700) == 0 || errno == EEXIST else { throw failure("cannot create directory \(path)") }
     }
 
-    private func failure(_ what: String) -> Failure {
+    func failure(_ what: String) -> Failure {
         Failure(description: "\(what): \(String(cString: strerror(errno)))")
     }
 }
@@ -171,8 +187,8 @@ extension AuditFile {
     /// Ends the torn last line of a rotated file (a crash between rotation and the first write), so the
     /// `chain_restart` record in the live file reports a line that stands on its own.
     static func endTornLine(_ path: String) throws(Failure) {
-        let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
-        guard fd >= 0 else { throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else { throw openFailure(path) }
         defer { _ = Glibc.close(fd) }
         var newline: UInt8 = 0x0A
         guard write(fd, &newline, 1) == 1 else { throw Failure(description: "cannot write to \(path): \(String(cString: strerror(errno)))") }
@@ -180,8 +196,8 @@ extension AuditFile {
 
     /// The last `tailWindow` bytes of `path` and the number of newlines in the whole file.
     static func readTail(_ path: String) throws(Failure) -> (tail: [UInt8], newlines: Int) {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw Failure(description: "cannot read \(path): \(String(cString: strerror(errno)))") }
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else { throw openFailure(path) }
         defer { _ = Glibc.close(fd) }
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         var window: [UInt8] = []

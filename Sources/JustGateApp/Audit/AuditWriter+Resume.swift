@@ -13,18 +13,18 @@ extension AuditWriter {
     }
 
     static func resume(_ file: AuditFile, hasher: AuditHasher) throws(AuditFile.Failure) -> Resumed {
-        let signing = hasher.isKeyed ? "HMAC-SHA-256 with audit.hmac_key" : "plain SHA-256 (no audit.hmac_key configured)"
+        let signing = AuditSigning(keyed: hasher.isKeyed)
         let now = AuditTime.format(unixMillis: wallClockMillis())
         // The newest file that holds anything: the live one, or the last rotated one when the live file is new.
         let newest = file.orderedFiles().reversed().first { path in
             var info = stat()
-            return stat(path, &info) == 0 && info.st_size > 0
+            return lstat(path, &info) == 0 && info.st_size > 0
         }
         guard let newest else {
             var start = AuditRecord(time: now, event: .chainStart)
-            start.note = "a new audit log; records are signed with \(signing)"
+            start.note = "a new audit log; \(signing.declaration)"
             return Resumed(chain: AuditChain(hasher: hasher), firstRecords: [start],
-                           notices: ["a new audit log at \(file.path), signed with \(signing)"])
+                           notices: ["a new audit log at \(file.path); \(signing.declaration)"])
         }
         let (tailBytes, newlines) = try AuditFile.readTail(newest)
         let tail: AuditTail
@@ -38,8 +38,16 @@ extension AuditWriter {
         }
         let last = tail.lastRecord
         let chain = AuditChain(hasher: hasher, lastSeq: last?.seq ?? 0, lastHash: last?.hash ?? AuditChain.genesis)
+        var notices: [String] = []
+        if let last, AuditTail.lastLineIsSigned(tailBytes, by: hasher) == false {
+            // The chain goes on regardless (refusing would take the gateway down); `verify` will name the break.
+            notices.append("""
+                the last record of \(newest) (seq \(last.seq)) is not signed as this gateway signs (\(signing.declaration)): \
+                the log was written with another key or none, or it was rewritten; run justgate audit verify with the key
+                """)
+        }
         guard tail.tornBytes > 0 else {
-            return Resumed(chain: chain, firstRecords: [], notices: [])
+            return Resumed(chain: chain, firstRecords: [], notices: notices)
         }
         // End the torn line so the next record starts on a line of its own; the torn bytes stay as evidence.
         var written = 0
@@ -50,9 +58,9 @@ extension AuditWriter {
         }
         let torn = "\(newest):\(tail.nextLine)"
         var restart = AuditRecord(time: now, event: .chainRestart)
-        restart.note = "line \(tail.nextLine) of \(newest) was torn (\(tail.tornBytes) bytes, a crash mid-write); the chain continues from seq \(last?.seq ?? 0)"
+        restart.note = "line \(tail.nextLine) of \(newest) was torn (\(tail.tornBytes) bytes, a crash mid-write); the chain continues from seq \(last?.seq ?? 0); \(signing.declaration)"
         return Resumed(chain: chain, firstRecords: [restart],
-                       notices: ["torn last line at \(torn) (\(tail.tornBytes) bytes, a crash mid-write); a chain_restart record follows it"])
+                       notices: notices + ["torn last line at \(torn) (\(tail.tornBytes) bytes, a crash mid-write); a chain_restart record follows it"])
     }
 
     static func wallClockMillis() -> Int64 {

@@ -415,10 +415,15 @@ public final class AuditWriter: Sendable {
     }
 
     /// Takes `file`'s lock, opens it and resumes its chain; `nil` when another writer holds the lock.
+    /// The file's hygiene is checked on the way (`AuditFile+Hygiene`); what was mended leads the notices.
     private static func take(_ file: AuditFile, hasher: AuditHasher) throws(AuditFile.Failure) -> Resumed? {
         guard try file.lock() else { return nil }
         try file.open()
-        return try resume(file, hasher: hasher)
+        try file.secureRotatedFiles()
+        var resumed = try resume(file, hasher: hasher)
+        resumed.notices = file.notices + resumed.notices
+        file.notices = []
+        return resumed
     }
 
     /// `serve --replace`: takes the log once the process being replaced lets go of it, and continues its chain

@@ -23,9 +23,10 @@ public struct TextLogLine: Sendable {
         }
         let level = text("level") ?? "info"
         var out = (text("time") ?? "") + " " + paint(level.uppercased().padding(toLength: 8), level: level)
-        out += (text("logger") ?? "") + ": " + (text("message") ?? "")
+        // Escaped (`TerminalSafeText`): a message or value may quote what a site or a file said.
+        out += (text("logger") ?? "") + ": " + TerminalSafeText.escaped(text("message") ?? "")
         for member in members where !["time", "level", "logger", "message"].contains(member.key) {
-            out += " " + member.key + "=" + TextLogLine.value(member.value)
+            out += " " + TerminalSafeText.escaped(member.key + "=" + TextLogLine.value(member.value))
         }
         return Array(out.utf8)
     }

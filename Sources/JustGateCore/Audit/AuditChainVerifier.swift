@@ -22,6 +22,8 @@ public struct AuditChainVerifier {
         case notARecord = "not an audit record"
         /// `prev` does not link to the record before.
         case brokenLink = "broken link"
+        /// Not a break: the log is signed with the audit key and was checked without it, so nothing can be said.
+        case keyNeeded = "key needed"
     }
 
     /// The first break found: where and why.
@@ -47,6 +49,11 @@ public struct AuditChainVerifier {
     public private(set) var notices: [String] = []
     /// Records checked so far.
     public private(set) var records = 0
+    /// How the log says its records are signed (its last `chain_start` or `chain_restart` that says so), `nil`
+    /// until a record declares it.
+    public private(set) var declaredSigning: AuditSigning?
+    /// Whether records are checked with the audit key (HMAC-SHA-256) rather than as plain SHA-256.
+    public var isKeyed: Bool { hasher.isKeyed }
     /// `seq` and `hash` of the last record checked, for operators who note them down as an outside anchor.
     public var last: (seq: Int, hash: String)? { lastSeq.map { ($0, lastHash) } }
 
@@ -83,6 +90,15 @@ public struct AuditChainVerifier {
             guard record.event == .chainRestart else { throw pending.problem }
             notices.append("\(pending.problem.file):\(pending.line): an unreadable (torn) line, reported by the chain_restart record that follows it")
         }
+        if record.event != .request, let declared = AuditSigning.declared(in: record.note) {
+            if declared == .hmacSHA256 && !hasher.isKeyed {
+                throw Problem(file: file, line: line, kind: .keyNeeded, detail: """
+                    its \(record.event.rawValue) record says the records are signed with HMAC-SHA-256 (audit.hmac_key); \
+                    without that key they cannot be checked: pass it with --key-env or --key-file
+                    """)
+            }
+            declaredSigning = declared
+        }
         try checkHash(bytes, line: line)
         try checkOrder(record, line: line)
         records += 1
@@ -115,6 +131,15 @@ public struct AuditChainVerifier {
         if hasher.isKeyed && AuditHasher.plainHash(canonical) == claimed {
             throw Problem(file: file, line: line, kind: .resigned,
                           detail: "its hash is a plain SHA-256, not the HMAC with the audit key: the record was changed and re-hashed by someone without the key")
+        }
+        if !hasher.isKeyed && records == 0 && declaredSigning == nil {
+            // The first record checked and nothing said how the log is signed (its chain_start was rotated
+            // away): an HMAC log looks exactly like this without its key, so this is not evidence of an edit.
+            throw Problem(file: file, line: line, kind: .keyNeeded, detail: """
+                the first record is not a plain SHA-256 hash and the log does not say how it is signed (its \
+                chain_start was rotated away): it was written with audit.hmac_key, so pass the key with --key-env \
+                or --key-file (or this record was edited, which only a check with the key can tell)
+                """)
         }
         let hint = hasher.isKeyed
             ? "the record was changed after it was written, or the key given to verify is not the audit key"

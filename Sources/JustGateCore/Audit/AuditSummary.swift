@@ -47,14 +47,15 @@ public struct AuditSummary {
         groups.values.sorted { ($1.count, $0.site, $0.operation, $0.outcome) < ($0.count, $1.site, $1.operation, $1.outcome) }
     }
 
-    /// An aligned text table.
+    /// An aligned text table, its text cells escaped (`TerminalSafeText`) so a record cannot drive the terminal.
     public func table() -> String {
         let header = ["SITE", "OPERATION", "OUTCOME", "COUNT", "P50_MS", "P95_MS", "P99_MS", "UP_P50_MS", "UP_P95_MS", "UP_P99_MS"]
         var lines = [header]
         for row in rows {
-            lines.append([row.site, row.operation, row.outcome, String(row.count)]
-                         + [0.5, 0.95, 0.99].map { AuditSummary.millis(row.duration.percentile($0)) }
-                         + [0.5, 0.95, 0.99].map { AuditSummary.millis(row.upstream.percentile($0)) })
+            let names: [String] = [row.site, row.operation, row.outcome].map(TerminalSafeText.escaped)
+            let durations: [String] = [0.5, 0.95, 0.99].map { AuditSummary.millis(row.duration.percentile($0)) }
+            let upstream: [String] = [0.5, 0.95, 0.99].map { AuditSummary.millis(row.upstream.percentile($0)) }
+            lines.append(names + [String(row.count)] + durations + upstream)
         }
         let widths = header.indices.map { column in lines.map { $0[column].count }.max() ?? 0 }
         let numeric = Set(3..<header.count)

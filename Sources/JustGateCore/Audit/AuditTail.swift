@@ -21,4 +21,14 @@ public struct AuditTail: Sendable, Equatable {
         let start = bytes[..<lastNewline].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
         lastRecord = try AuditRecordDecoding.decode(bytes[start..<lastNewline])
     }
+
+    /// Whether the last complete line of `bytes` carries the hash `hasher` gives it; `nil` when there is no
+    /// such line. Read at start-up: a log whose last record is not signed with this gateway's key was written
+    /// with another key or none, or was rewritten, and the operator hears of it before the chain goes on.
+    public static func lastLineIsSigned(_ bytes: [UInt8], by hasher: AuditHasher) -> Bool? {
+        guard let lastNewline = bytes.lastIndex(of: 0x0A) else { return nil }
+        let start = bytes[..<lastNewline].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+        guard let (canonical, claimed) = AuditRecordEncoding.split(line: bytes[start..<lastNewline]) else { return false }
+        return hasher.hash(canonical) == claimed
+    }
 }

@@ -9,6 +9,14 @@ public protocol SecretEnvironment: Sendable {
     func environmentValue(_ name: String) -> String?
     /// The whole contents of a file as UTF-8; throws when the file cannot be read or is not UTF-8.
     func fileContents(_ path: String) throws -> String
+    /// The permission bits of the file at `path` (after following links), such as `0o640`; `nil` when they
+    /// cannot be read. Read where the file is read, so the core that judges them stays free of file access.
+    func filePermissions(_ path: String) -> Int?
+}
+
+extension SecretEnvironment {
+    /// Unknown by default: an environment that cannot tell raises no warning.
+    public func filePermissions(_ path: String) -> Int? { nil }
 }
 
 /// Why a secret file could not be read; its description names the path and the reason, never any contents.
@@ -62,5 +70,14 @@ public struct ProcessSecretEnvironment: SecretEnvironment {
             throw SecretFileError(path: path, reason: "not valid UTF-8")
         }
         return text
+    }
+
+    /// The mode of the file a path ends at (links followed, as reading it does), from `stat`.
+    public func filePermissions(_ path: String) -> Int? {
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: target),
+              let mode = attributes[.posixPermissions] as? NSNumber
+        else { return nil }
+        return mode.intValue & 0o7777
     }
 }
