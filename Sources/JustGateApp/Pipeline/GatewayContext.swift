@@ -62,8 +62,8 @@ public struct SiteContext: Sendable {
     /// The site's rate-limit policies that count each catalogue operation, by operation index.
     let policiesByOperation: [[CompiledPolicy]]
 
-    init(_ resolved: ResolvedSite, operationIDs: [String],
-         ipv6PrefixLength: Int = RateLimitKeyOptions.defaultIPv6PrefixLength) {
+    /// - Parameter ipv6PrefixLength: `rate_limit.ipv6_prefix_length`, global but compiled into each policy.
+    init(_ resolved: ResolvedSite, operationIDs: [String], ipv6PrefixLength: Int) {
         id = resolved.config.id
         upstreamToken = resolved.upstreamToken
         upstreamTokenBytes = Array(resolved.upstreamToken.reveal().utf8)

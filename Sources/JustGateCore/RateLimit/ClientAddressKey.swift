@@ -16,6 +16,8 @@ enum ClientAddressKey {
 
     /// The key text for `value`; the value itself when it is not an address (it always is after validation).
     static func key(of value: String, ipv6PrefixLength: Int) -> String {
+        // A validated IPv4 address is already its key (dotted decimal, canonical): no parse on that path.
+        guard value.utf8.contains(UInt8(ascii: ":")) else { return value }
         guard let parsed = IPAddress(parsing: value[...]) else { return value }
         let address = embeddedIPv4(parsed)
         guard case .v6(let high, let low) = address else { return address.canonicalText }
