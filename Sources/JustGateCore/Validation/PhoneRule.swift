@@ -13,10 +13,11 @@
 /// was forwarded two ways and counted as two people by a per-number rate limit. Any other number without an
 /// international marker is taken to be international already, so an international number exactly as long
 /// as the national numbers (`4681234567`, Stockholm, on a Russian site) must be written with `+` or `00`.
-/// Because the output has no
-/// `+`, an international number whose country code starts with the trunk digit (`+86…` on a site with
-/// trunk `8`) would be read as national if it were normalised a second time; sites forward each value
-/// once, so this only matters to stored values being re-validated.
+///
+/// Because the output has no `+`, an international number whose country code starts with the trunk digit
+/// (`+86…` on a site with trunk `8`), or that is as long as a national number, would be read as national if
+/// it were normalised a second time; sites forward each value once, so this only matters to stored values
+/// being re-validated.
 enum PhoneRule {
     static let minDigits = 8
     static let maxDigits = 15
