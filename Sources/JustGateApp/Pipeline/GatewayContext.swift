@@ -27,7 +27,9 @@ public final class GatewayContext: Sendable {
         catalogue = Catalogue().overriding(overrides)
         router = OperationRouter(catalogue: catalogue)
         let operationIDs = catalogue.operations.map(\.id)
-        sites = resolved.map { SiteContext($0, operationIDs: operationIDs) }
+        sites = resolved.map {
+            SiteContext($0, operationIDs: operationIDs, ipv6PrefixLength: config.rateLimit.ipv6PrefixLength)
+        }
         keys = SiteKeyTable(sites: resolved.map(\.config))
         var base = upstreamBaseURL
         while base.hasSuffix("/") { base.removeLast() }
@@ -60,12 +62,17 @@ public struct SiteContext: Sendable {
     /// The site's rate-limit policies that count each catalogue operation, by operation index.
     let policiesByOperation: [[CompiledPolicy]]
 
-    init(_ resolved: ResolvedSite, operationIDs: [String]) {
+    /// - Parameter ipv6PrefixLength: `rate_limit.ipv6_prefix_length`, global but compiled into each policy.
+    init(_ resolved: ResolvedSite, operationIDs: [String], ipv6PrefixLength: Int) {
         id = resolved.config.id
         upstreamToken = resolved.upstreamToken
         upstreamTokenBytes = Array(resolved.upstreamToken.reveal().utf8)
         config = resolved.config
-        let compiled = resolved.config.limits.map { CompiledPolicy($0, siteID: resolved.config.id) }
+        let keyOptions = RateLimitKeyOptions(ipv6PrefixLength: ipv6PrefixLength,
+                                             foldEmail: resolved.config.foldEmailForLimits)
+        let compiled = resolved.config.limits.map {
+            CompiledPolicy($0, siteID: resolved.config.id, keyOptions: keyOptions)
+        }
         policiesByOperation = operationIDs.map { operationID in
             zip(resolved.config.limits, compiled).filter { $0.0.applies(to: operationID) }.map(\.1)
         }
@@ -78,6 +85,7 @@ public struct SiteContext: Sendable {
             lowercaseEmailLocalPart: config.lowercaseEmailLocalPart,
             phoneDefaultCountryCode: config.phoneDefaultCountryCode,
             phoneTrunkPrefix: config.phoneTrunkPrefix,
+            phoneNationalNumberLength: config.phoneNationalNumberLength,
             rejectNonPublicIP: config.rejectNonPublicIP,
             allowedGenders: config.allowedGenders)
     }

@@ -2,7 +2,8 @@ import Yams
 
 /// The `rate_limit:` section and each site's `limits:` list.
 extension ConfigLoader {
-    static let rateLimitKeys = ["backend", "redis_url", "redis_timeout_ms", "on_backend_error", "max_keys", "key_secret"]
+    static let rateLimitKeys = ["backend", "redis_url", "redis_timeout_ms", "on_backend_error", "max_keys", "key_secret",
+                                 "ipv6_prefix_length"]
     static let policyKeys = ["name", "scope", "operations", "rate", "burst"]
 
     static func rateLimitConfig(_ node: Node?, reader: inout ConfigNodeReader) -> RateLimitConfig? {
@@ -34,6 +35,9 @@ extension ConfigLoader {
         } else {
             isValid = false
         }
+        if let prefixNode = section.value("ipv6_prefix_length") {
+            if let length = ipv6PrefixLength(prefixNode, reader: &reader) { config.ipv6PrefixLength = length } else { isValid = false }
+        }
         if let urlNode = section.value("redis_url") {
             if let text = reader.string(urlNode, at: "rate_limit.redis_url") {
                 switch RedisEndpoint.parse(text) {
@@ -55,6 +59,21 @@ extension ConfigLoader {
             isValid = false
         }
         return isValid ? config : nil
+    }
+
+    /// `ipv6_prefix_length`: 32 to 128 (see `RateLimitKeyOptions.ipv6PrefixLengths` for why).
+    private static func ipv6PrefixLength(_ node: Node, reader: inout ConfigNodeReader) -> Int? {
+        let path = "rate_limit.ipv6_prefix_length"
+        guard let length = reader.int(node, at: path) else { return nil }
+        let range = RateLimitKeyOptions.ipv6PrefixLengths
+        guard range.contains(length) else {
+            reader.error("""
+                must be \(range.lowerBound) to \(range.upperBound), found \(length): 64 keys an IPv6 client by its /64 \
+                (what one host or line is given), 128 by its single address
+                """, at: path, node: node)
+            return nil
+        }
+        return length
     }
 
     /// `{ env: NAME }` or `{ file: PATH }`, as for `audit.hmac_key`: an inline secret would be in every copy of

@@ -6,6 +6,13 @@ extension ConfigLoader {
     struct PhoneSettings {
         var countryCode: String?
         var trunkPrefix: String?
+        var nationalNumberLength: Int?
+    }
+
+    /// E-mail settings of one site.
+    struct EmailSettings {
+        var lowercaseLocalPart = true
+        var foldForLimits = false
     }
 
     /// Gender settings of one site; `allowed == nil` keeps the catalogue's rule.
@@ -15,7 +22,7 @@ extension ConfigLoader {
 
     static func phoneSettings(_ node: Node?, at path: String, reader: inout ConfigNodeReader) -> PhoneSettings? {
         guard let node else { return PhoneSettings() }
-        let keys = ["default_country_code", "trunk_prefix"]
+        let keys = ["default_country_code", "trunk_prefix", "national_number_length"]
         guard let section = reader.mapping(node, at: path, knownKeys: keys) else { return nil }
         let countryCode = section.value("default_country_code").map {
             digits($0, at: section.path(of: "default_country_code"), maxLength: 3, example: "7", reader: &reader)
@@ -23,9 +30,42 @@ extension ConfigLoader {
         let trunkPrefix = section.value("trunk_prefix").map {
             digits($0, at: section.path(of: "trunk_prefix"), maxLength: 4, example: "8", reader: &reader)
         }
-        if case .some(.none) = countryCode { return nil }
+        if case .some(.none) = countryCode { return nil }  // reported; the length cannot be checked against it
+        let length: Int?? = section.value("national_number_length").map {
+            nationalNumberLength($0, at: section.path(of: "national_number_length"),
+                                 countryCode: countryCode ?? nil, reader: &reader)
+        }
         if case .some(.none) = trunkPrefix { return nil }
-        return PhoneSettings(countryCode: countryCode ?? nil, trunkPrefix: trunkPrefix ?? nil)
+        if case .some(.none) = length { return nil }
+        return PhoneSettings(countryCode: countryCode ?? nil, trunkPrefix: trunkPrefix ?? nil,
+                             nationalNumberLength: length ?? nil)
+    }
+
+    /// `national_number_length`: 1 to 14 digits, and with the country code at most E.164's 15, because a
+    /// completed number longer than that would be refused on every request; meaningless without a country code.
+    private static func nationalNumberLength(_ node: Node, at path: String, countryCode: String?,
+                                             reader: inout ConfigNodeReader) -> Int? {
+        guard let length = reader.int(node, at: path) else { return nil }
+        guard (1...14).contains(length) else {
+            reader.error("must be 1 to 14 (the digits of a national number without its trunk prefix), found \(length)",
+                         at: path, node: node)
+            return nil
+        }
+        guard let countryCode else {
+            reader.error("""
+                national_number_length needs default_country_code, the code put in front of numbers that long, \
+                e.g. phone: { default_country_code: "44", national_number_length: 10 }
+                """, at: path, node: node)
+            return nil
+        }
+        guard countryCode.utf8.count + length <= PhoneRule.maxDigits else {
+            reader.error("""
+                country code \(countryCode) and \(length) national digits make \(countryCode.utf8.count + length) \
+                digits, but an international number has at most \(PhoneRule.maxDigits)
+                """, at: path, node: node)
+            return nil
+        }
+        return length
     }
 
     /// Digits as written: `"7"`, `7` and `"07"` all keep their exact spelling (YAML would read `07` as octal).
@@ -45,6 +85,20 @@ extension ConfigLoader {
             return nil
         }
         return text
+    }
+
+    /// `email: { lowercase_local_part: true, fold_for_limits: false }`.
+    static func emailSettings(_ node: Node?, at path: String, reader: inout ConfigNodeReader) -> EmailSettings? {
+        var settings = EmailSettings()
+        guard let node else { return settings }
+        let keys = ["lowercase_local_part", "fold_for_limits"]
+        guard let section = reader.mapping(node, at: path, knownKeys: keys) else { return nil }
+        let lowercase = reader.bool(in: section, "lowercase_local_part", default: settings.lowercaseLocalPart)
+        let fold = reader.bool(in: section, "fold_for_limits", default: settings.foldForLimits)
+        guard let lowercase, let fold else { return nil }
+        settings.lowercaseLocalPart = lowercase
+        settings.foldForLimits = fold
+        return settings
     }
 
     /// A section holding one optional boolean, such as `email: { lowercase_local_part: true }`.

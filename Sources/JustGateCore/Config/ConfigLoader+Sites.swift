@@ -46,20 +46,21 @@ extension ConfigLoader {
             tokenSource($0, at: section.path(of: "upstream_token"), reader: &reader)
         }
         let phone = phoneSettings(section.value("phone"), at: section.path(of: "phone"), reader: &reader)
-        let lowercaseLocal = flag(section.value("email"), at: section.path(of: "email"),
-                                  key: "lowercase_local_part", default: true, reader: &reader)
+        let email = emailSettings(section.value("email"), at: section.path(of: "email"), reader: &reader)
         let rejectNonPublic = flag(section.value("ip"), at: section.path(of: "ip"),
                                    key: "reject_non_public", default: false, reader: &reader)
         let genders = genderSettings(section.value("gender"), at: section.path(of: "gender"), reader: &reader)
         let limits = sitePolicies(section.value("limits"), at: section.path(of: "limits"),
                                   knownOperations: knownOperations, reader: &reader)
-        guard let id, let keys, let token, let phone, let lowercaseLocal, let rejectNonPublic, let genders,
+        guard let id, let keys, let token, let phone, let email, let rejectNonPublic, let genders,
               let limits
         else { return nil }
         let site = SiteConfig(
             id: id, keySHA256: keys.oneKey?.key.sha256, keys: keys.listed.map(\.key), upstreamToken: token,
             phoneDefaultCountryCode: phone.countryCode, phoneTrunkPrefix: phone.trunkPrefix,
-            lowercaseEmailLocalPart: lowercaseLocal, rejectNonPublicIP: rejectNonPublic,
+            phoneNationalNumberLength: phone.nationalNumberLength,
+            lowercaseEmailLocalPart: email.lowercaseLocalPart, foldEmailForLimits: email.foldForLimits,
+            rejectNonPublicIP: rejectNonPublic,
             allowedGenders: genders.allowed, limits: limits)
         return (site, section, keys)
     }

@@ -15,8 +15,13 @@ public struct SiteConfig: Sendable {
     public var phoneDefaultCountryCode: String?
     /// National trunk prefix replaced by the country code (digits only, e.g. "8").
     public var phoneTrunkPrefix: String?
+    /// `phone.national_number_length`: a number of exactly this many digits is completed with the country
+    /// code; nil uses the known length for the country code (10 for 7 and 1), if any.
+    public var phoneNationalNumberLength: Int?
     /// Whether the local part of e-mail addresses is lowercased too (the domain always is).
     public var lowercaseEmailLocalPart: Bool
+    /// `email.fold_for_limits`: whether e-mail rate-limit keys drop `+tag` and Gmail dots (see `EmailLimitKey`).
+    public var foldEmailForLimits: Bool
     /// Whether private, loopback and other non-public IP addresses are rejected in `ip` fields.
     public var rejectNonPublicIP: Bool
     /// Accepted values of `gender` fields; `nil` leaves the catalogue's default rule in place.
@@ -37,7 +42,9 @@ public struct SiteConfig: Sendable {
         upstreamToken: SecretSource,
         phoneDefaultCountryCode: String? = nil,
         phoneTrunkPrefix: String? = nil,
+        phoneNationalNumberLength: Int? = nil,
         lowercaseEmailLocalPart: Bool = true,
+        foldEmailForLimits: Bool = false,
         rejectNonPublicIP: Bool = false,
         allowedGenders: [String]? = nil,
         limits: [RateLimitPolicy] = []
@@ -48,7 +55,9 @@ public struct SiteConfig: Sendable {
         self.upstreamToken = upstreamToken
         self.phoneDefaultCountryCode = phoneDefaultCountryCode
         self.phoneTrunkPrefix = phoneTrunkPrefix
+        self.phoneNationalNumberLength = phoneNationalNumberLength
         self.lowercaseEmailLocalPart = lowercaseEmailLocalPart
+        self.foldEmailForLimits = foldEmailForLimits
         self.rejectNonPublicIP = rejectNonPublicIP
         self.allowedGenders = allowedGenders
         self.limits = limits

@@ -83,8 +83,11 @@ extension FieldRule {
         case .phone:
             return Self.stringSchema(self, pattern: OpenAPIPatterns.phone, examples: ["+7 912 345-67-89", "8 (912) 345-67-89"],
                 description: "A phone number as people type it: digits with spaces, `+`, `(`, `)`, `-` and `.`. justgate removes "
-                    + "the punctuation, reads a leading `+` or `00` as the international prefix and, on a site with "
-                    + "`phone.trunk_prefix`, replaces that national prefix by `phone.default_country_code`. The result must "
+                    + "the punctuation and reads a leading `+` or `00` as the international prefix. Without one, on a site "
+                    + "with `phone.default_country_code`, a number of exactly the national length (10 digits for country "
+                    + "codes 7 and 1, else `phone.national_number_length`) gets the country code in front (`9123456789` "
+                    + "becomes `79123456789`), and otherwise a leading `phone.trunk_prefix` is replaced by the country code. "
+                    + "The result must "
                     + "be \(PhoneRule.minDigits) to \(PhoneRule.maxDigits) digits not starting with 0 and is forwarded as "
                     + "E.164 digits without `+` (`8 (912) 345-67-89` becomes `79123456789`)." + trimmed)
         case .ip:

@@ -55,8 +55,9 @@ public enum OpenAPIDocument {
         `validation.unknown_fields: drop`; a field sent twice is refused (`duplicate_field`).
         - All field problems are reported at once in one 422 `application/problem+json` document (RFC 9457), and \
         nothing is sent upstream. Every error justgate produces itself is a problem document.
-        - Some rules depend on the site's settings: the phone country code and trunk prefix, whether the part of an \
-        e-mail address before `@` is lowercased, whether non-public IP addresses are refused, and a gender allowlist.
+        - Some rules depend on the site's settings: the phone country code, trunk prefix and national-number \
+        length, whether the part of an e-mail address before `@` is lowercased, whether non-public IP addresses are \
+        refused, and a gender allowlist.
         - Operations marked `x-justgate-alias-of` are other methods or paths the upstream reference uses for the same \
         call; `x-justgate-forwarded-as` is the call justgate makes.
 

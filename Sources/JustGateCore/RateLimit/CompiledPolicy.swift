@@ -12,11 +12,14 @@ public final class CompiledPolicy: Sendable {
     public let redisPrefix: String
     /// `"name";q=…;w=…`, the policy's item of the `RateLimit-Policy` field.
     public let policyItem: String
+    /// How this site's per-user values become keys (`ClientAddressKey`, `EmailLimitKey`).
+    public let keyOptions: RateLimitKeyOptions
 
-    public init(_ policy: RateLimitPolicy, siteID: String) {
+    public init(_ policy: RateLimitPolicy, siteID: String, keyOptions: RateLimitKeyOptions = RateLimitKeyOptions()) {
         name = policy.name
         scope = policy.scope
         limit = policy.limit
+        self.keyOptions = keyOptions
         var hasher = Hasher()
         hasher.combine(siteID)
         hasher.combine(policy.name)
@@ -35,7 +38,8 @@ public final class CompiledPolicy: Sendable {
 
     /// The key of this policy for a request: the policy alone for the site scope, the policy and
     /// the operation for the operation scope, the policy and the normalised field value for
-    /// per-user scopes; nil when the request lacks that field, so it is not counted.
+    /// per-user scopes (an IPv6 address by its network, an e-mail address folded if the site asks: see
+    /// `RateLimitKeyOptions`); nil when the request lacks that field, so it is not counted.
     public func check(operationID: String, fields: ValidatedRequest) -> QuotaCheck? {
         let value: String
         switch scope {
@@ -45,7 +49,7 @@ public final class CompiledPolicy: Sendable {
             value = operationID
         case .ip, .number, .email, .juid:
             guard let field = scope.fieldName, let given = fields.value(of: field), !given.isEmpty else { return nil }
-            value = given
+            value = keyValue(given)
         }
         var hasher = Hasher()
         hasher.combine(identity)
@@ -54,12 +58,24 @@ public final class CompiledPolicy: Sendable {
     }
 }
 
+extension CompiledPolicy {
+    /// The key text of a per-user field's validated value: coarser than the value where one person has
+    /// many spellings the validator must keep (an IPv6 /64, a tagged e-mail address).
+    func keyValue(_ value: String) -> String {
+        switch scope {
+        case .ip: ClientAddressKey.key(of: value, ipv6PrefixLength: keyOptions.ipv6PrefixLength)
+        case .email where keyOptions.foldEmail: EmailLimitKey.key(of: value)
+        default: value
+        }
+    }
+}
+
 /// One policy's count that one request must pass.
 public struct QuotaCheck: Sendable {
     public let policy: CompiledPolicy
     /// Key of the memory limiter's entry (a per-process seeded hash: unpredictable to clients).
     public let keyHash: Int
-    /// The normalised field value for per-user scopes.
+    /// The key text of the normalised field value for per-user scopes (`CompiledPolicy.keyValue`).
     public let value: String?
 
     /// Public for the fuzz target, which builds checks without a validated request.

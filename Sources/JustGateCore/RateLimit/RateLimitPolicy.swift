@@ -61,15 +61,20 @@ public struct RateLimitConfig: Sendable, Equatable {
     /// `key_secret`: the HMAC key of per-user Redis keys, shared by every gateway on the Redis. Without it
     /// a per-user key is a plain SHA-256 prefix, which brute force reverses for phone numbers.
     public var keySecret: SecretSource?
+    /// `ipv6_prefix_length`: the leading bits of an IPv6 address that key `scope: ip` policies (32...128,
+    /// default 64), so one host's /64 is one client, not 2^64 (see `ClientAddressKey`).
+    public var ipv6PrefixLength: Int
 
     public init(backend: RateLimitBackend = .memory, redisURL: String? = nil, redisTimeoutMs: Int = 5,
                 onBackendError: RateLimitBackendErrorPolicy = .local, maxKeys: Int = 1_000_000,
-                keySecret: SecretSource? = nil) {
+                keySecret: SecretSource? = nil,
+                ipv6PrefixLength: Int = RateLimitKeyOptions.defaultIPv6PrefixLength) {
         self.backend = backend
         self.redisURL = redisURL
         self.redisTimeoutMs = redisTimeoutMs
         self.onBackendError = onBackendError
         self.maxKeys = maxKeys
         self.keySecret = keySecret
+        self.ipv6PrefixLength = ipv6PrefixLength
     }
 }

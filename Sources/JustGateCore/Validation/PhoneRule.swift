@@ -4,12 +4,20 @@
 /// upstream API only matches profiles when the same phone is always written the same way, so every
 /// form collapses to country code plus subscriber number, digits only.
 ///
-/// National numbers become international only through the site's trunk prefix: with country code `7` and
-/// trunk prefix `8`, `89123456789` becomes `79123456789`. A number without an international marker that
-/// does not start with the trunk prefix is taken to be international already. Because the output has no
-/// `+`, an international number whose country code starts with the trunk digit (`+86…` on a site with
-/// trunk `8`) would be read as national if it were normalised a second time; sites forward each value
-/// once, so this only matters to stored values being re-validated.
+/// National numbers become international in two ways, both only without a `+` or `00`: a number of exactly
+/// the country's national-number length (10 for country code 7; `phone.national_number_length` for others)
+/// gets the country code in front, `9123456789` becomes `79123456789`; otherwise the site's trunk prefix is
+/// replaced by its country code: with country code `7` and trunk prefix `8`, `89123456789` becomes
+/// `79123456789`. The length comes first, so a national number that begins with the trunk digit
+/// (`8123456789`, St Petersburg) is completed rather than mangled. Without this, one phone written two ways
+/// was forwarded two ways and counted as two people by a per-number rate limit. Any other number without an
+/// international marker is taken to be international already, so an international number exactly as long
+/// as the national numbers (`4681234567`, Stockholm, on a Russian site) must be written with `+` or `00`.
+///
+/// Because the output has no `+`, an international number whose country code starts with the trunk digit
+/// (`+86…` on a site with trunk `8`), or that is as long as a national number, would be read as national if
+/// it were normalised a second time; sites forward each value once, so this only matters to stored values
+/// being re-validated.
 enum PhoneRule {
     static let minDigits = 8
     static let maxDigits = 15
@@ -42,7 +50,9 @@ enum PhoneRule {
             digits.removeFirst(2)
             sawPlus = true
         }
-        if !sawPlus, let national = nationalToInternational(digits, options: options) {
+        if !sawPlus, let completed = completedNational(digits, options: options) {
+            digits = completed
+        } else if !sawPlus, let national = nationalToInternational(digits, options: options) {
             digits = national
         }
 
@@ -57,6 +67,28 @@ enum PhoneRule {
         }
         guard problems.isEmpty else { return .failure(FieldProblems(problems)) }
         return .success(String(decoding: digits, as: UTF8.self))
+    }
+
+    /// National-number lengths of numbering plans where every number has the same length, by country code.
+    /// NANP (`1`) and the Russian/Kazakh plan (`7`) are closed 10-digit plans; most others vary and need
+    /// `phone.national_number_length` set by the site that knows its audience.
+    static let knownNationalLengths: [String: Int] = ["1": 10, "7": 10]
+
+    /// The national-number length the site's numbers are completed at: the configured one, else the known
+    /// one for the site's country code; nil when there is no country code or no length for it.
+    static func nationalLength(_ options: ValidationOptions) -> Int? {
+        guard let countryCode = options.phoneDefaultCountryCode else { return nil }
+        return options.phoneNationalNumberLength ?? knownNationalLengths[countryCode]
+    }
+
+    /// The country code in front of a number of exactly the national length, or nil when that does not
+    /// apply. A leading 0 is never a national number's first digit (it is a trunk or international prefix),
+    /// so such a number is left for the leading-zero check to refuse.
+    static func completedNational(_ digits: [UInt8], options: ValidationOptions) -> [UInt8]? {
+        guard let length = nationalLength(options), digits.count == length, digits.first != UInt8(ascii: "0"),
+              let countryCode = options.phoneDefaultCountryCode, isDigits(countryCode)
+        else { return nil }
+        return Array(countryCode.utf8) + digits
     }
 
     /// Replaces the site's trunk prefix by its country code, or returns nil when that does not apply.

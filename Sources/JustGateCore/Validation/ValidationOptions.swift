@@ -9,6 +9,9 @@ public struct ValidationOptions: Sendable, Equatable {
     public var phoneDefaultCountryCode: String?
     /// The national trunk prefix replaced by the country code, e.g. `"8"` in Russia.
     public var phoneTrunkPrefix: String?
+    /// `phone.national_number_length`: numbers of exactly this many digits get the country code in front;
+    /// nil uses the known length of the country code, if any (see `PhoneRule.knownNationalLengths`).
+    public var phoneNationalNumberLength: Int?
     /// Whether addresses outside the public unicast space are refused.
     public var rejectNonPublicIP: Bool
     /// The lowercase genders a site accepts; `nil` accepts any short printable value.
@@ -25,6 +28,7 @@ public struct ValidationOptions: Sendable, Equatable {
         lowercaseEmailLocalPart: Bool = true,
         phoneDefaultCountryCode: String? = nil,
         phoneTrunkPrefix: String? = nil,
+        phoneNationalNumberLength: Int? = nil,
         rejectNonPublicIP: Bool = false,
         allowedGenders: [String]? = nil
     ) {
@@ -32,6 +36,7 @@ public struct ValidationOptions: Sendable, Equatable {
         self.lowercaseEmailLocalPart = lowercaseEmailLocalPart
         self.phoneDefaultCountryCode = phoneDefaultCountryCode
         self.phoneTrunkPrefix = phoneTrunkPrefix
+        self.phoneNationalNumberLength = phoneNationalNumberLength
         self.rejectNonPublicIP = rejectNonPublicIP
         self.allowedGenders = allowedGenders
     }
