@@ -247,6 +247,25 @@ struct HardeningTests {
         #expect(gateway.runtime.sandbox?.api.receivedRequests().isEmpty == true)
     }
 
+    /// A tags list longer than the upstream stores is a 422 naming the limit, and nothing is forwarded
+    /// (issue 21, item 9).
+    @Test func tagsOverTheUpstreamsLimitAre422NamingTheLimit() throws {
+        let gateway = try GatewayFixture()
+        func save(_ tags: String) throws -> RawHTTPClient.Response {
+            try gateway.send("POST", "/api/user/v1/action/", contentType: "application/x-www-form-urlencoded",
+                             body: "juid=\(juid)&label=login&tags=\(tags)")
+        }
+        let tidied = try save((1...100).map(String.init).joined(separator: ","))
+        #expect(tidied.status == 422)
+        let errors = try #require(tidied.json?["errors"] as? [[String: Any]])
+        #expect(errors.first?["code"] as? String == "too_long")
+        #expect((errors.first?["message"] as? String)?.contains("at most 255 characters") == true)
+        let sent = try save(String(repeating: "1,", count: 600))
+        #expect(sent.status == 422)
+        #expect(((sent.json?["errors"] as? [[String: Any]])?.first?["message"] as? String)?.contains("at most 1024 bytes") == true)
+        #expect(gateway.runtime.sandbox?.api.receivedRequests().isEmpty == true)
+    }
+
     @Test func utmDataWithUndocumentedMembersIsRefused() throws {
         let gateway = try GatewayFixture()
         let path = "/api/user/v1/subscription/update/utm-metric/channel/email"
