@@ -6,9 +6,9 @@
 ///
 /// The list is bounded by what the upstream keeps: it stores `tags` in a 255-character column (the
 /// sandbox answers `Error save data` beyond it), so a longer list is refused here with the limit
-/// named, not forwarded to fail there. The value as sent is bounded too (`maxInputLength`), checked
-/// before anything else in constant time, so an endless field costs the event loop nothing: the work
-/// below is linear in at most that many bytes.
+/// named, not forwarded to fail there. The value as sent is bounded too (`maxInputLength`, checked by
+/// `FieldRule.normalise` before this rule runs), so an endless field costs the event loop nothing: the
+/// work below is linear in at most that many bytes.
 enum TagsRule {
     static let maxTagLength = 64
     /// The longest list forwarded, in characters (tags are ASCII, so bytes): the upstream's column width.
@@ -20,12 +20,6 @@ enum TagsRule {
     static let example = "expected a comma-separated list of tags like 1,2,3 made of letters, digits, _ and -"
 
     static func normalise(_ raw: String, field: String) -> Result<String, FieldProblems> {
-        let inputLength = raw.utf8.count
-        guard inputLength <= maxInputLength else {
-            return .failure(FieldProblems([FieldProblem(field: field, code: ProblemCode.tooLong,
-                message: "expected at most \(maxInputLength) bytes of tags as sent (the upstream keeps at most \(maxListLength) "
-                    + "characters, \(maxTags) tags); got \(inputLength)")]))
-        }
         var tags: [Substring] = []
         var seen: Set<Substring> = []
         var problems: [FieldProblem] = []
