@@ -47,10 +47,23 @@ enum TokenEchoScanner {
         func matches(in input: UnsafeBufferPointer<UInt8>, decodingEscapes: Bool) -> [Range<Int>] {
             var found: [Range<Int>] = []
             let length = pattern.count
+            let first = UInt8(truncatingIfNeeded: pattern[0])
             var matched = 0
-            var fed = 0
+            // The ring slot the next character's start goes to; once `length` characters were fed, it is
+            // also the oldest entry, which is where a match that ends now began.
+            var slot = 0
             var index = 0
             while index < input.count {
+                if matched == 0 {
+                    // The common case, no echo: skip at byte speed to a byte that can begin the secret
+                    // (or an escape that might decode to one). Skipped bytes could not have started a match.
+                    while index < input.count {
+                        let byte = input[index]
+                        if (decodingEscapes && byte == 0x5C) || (byte &- 0x41 < 26 ? byte | 0x20 : byte) == first { break }
+                        index += 1
+                    }
+                    if index == input.count { break }
+                }
                 let start = index
                 let character: UInt16
                 if decodingEscapes && input[index] == 0x5C {
@@ -65,10 +78,11 @@ enum TokenEchoScanner {
                 let folded = TokenEchoScanner.fold(character)
                 while matched > 0 && pattern[matched] != folded { matched = failure[matched - 1] }
                 if pattern[matched] == folded { matched += 1 }
-                starts[fed % length] = start
-                fed += 1
+                starts[slot] = start
+                slot += 1
+                if slot == length { slot = 0 }
                 if matched == length {
-                    found.append(starts[(fed - length) % length]..<index)
+                    found.append(starts[slot]..<index)
                     matched = 0
                 }
             }
