@@ -138,12 +138,34 @@ struct HardeningTests {
         #expect(gateway.runtime.sandbox?.api.receivedRequests().count == 1)
     }
 
+    /// Without a valid key the id a request sent is never used, whatever it is: no answer tells an
+    /// unauthenticated client whether its id was a credential (issue 21, item 6).
+    @Test(arguments: [
+        ("another site's key, no key", GatewayFixture.newsKey, nil as String?),
+        ("an arbitrary id, no key", "order-42", nil),
+        ("an upstream token, wrong key", GatewayFixture.newsToken, "not-a-key"),
+        ("an arbitrary id, wrong key", "order-42", "not-a-key"),
+    ])
+    func aRequestThatFailsAuthenticationGetsAGeneratedId(name: String, id: String, key: String?) throws {
+        let gateway = try GatewayFixture()
+        let response = try gateway.send("GET", "/api/user/v1/info/segment/?juid=\(juid)", key: key,
+                                        headers: ["X-Request-Id: \(id)"])
+        #expect(response.status == 401, "\(name)")
+        let answered = try #require(response.header("X-Request-Id"))
+        #expect(answered != id, "\(name)")
+        #expect(answered.utf8.count == 32, "\(name)")
+        #expect((response.json?["request_id"] as? String) == answered, "\(name)")
+        #expect(gateway.logText(containing: answered).contains(answered), "\(name)")
+        #expect(!gateway.logText().contains(id), "\(name)")
+    }
+
+    /// An authenticated site's id that is one of its own credentials is replaced (the site knows them, so this
+    /// tells it nothing) and never written.
     @Test(arguments: [
         ("the presented key", GatewayFixture.horoscopeKey),
-        ("another site's key", GatewayFixture.newsKey),
-        ("an upstream token", GatewayFixture.newsToken),
+        ("its upstream token", GatewayFixture.horoscopeToken),
     ])
-    func aRequestIdThatIsASecretIsReplacedAndNeverWritten(name: String, secret: String) throws {
+    func anIdThatIsTheSitesOwnCredentialIsReplacedAndNeverWritten(name: String, secret: String) throws {
         let upstream = try CapturingUpstream()
         defer { upstream.stop() }
         let gateway = try GatewayFixture(upstream: "http://127.0.0.1:\(upstream.port)")
@@ -153,10 +175,43 @@ struct HardeningTests {
         let id = try #require(response.header("X-Request-Id"))
         #expect(id != secret, "\(name)")
         #expect(upstream.requests.last?.headers["x-request-id"] == id, "\(name)")
+        #expect(gateway.logText(containing: id).contains(id), "\(name)")
         #expect(!gateway.logText().contains(secret), "\(name)")
+        #expect(!gateway.auditText().contains(secret), "\(name)")
         // An ordinary id is still kept.
         #expect(try gateway.send("GET", "/api/user/v1/info/segment/?juid=\(juid)",
                                  headers: ["X-Request-Id: order-42"]).header("X-Request-Id") == "order-42")
+    }
+
+    /// Another site's credential as an id gets the same answer as any id (echoed, so the answer is no oracle
+    /// for guesses), but the log line, the audit record and the upstream call carry a generated id instead.
+    @Test(arguments: [
+        ("another site's key", GatewayFixture.newsKey),
+        ("another site's upstream token", GatewayFixture.newsToken),
+        ("an ordinary id", "order-42"),
+    ])
+    func anIdThatIsAnotherSitesCredentialIsEchoedButNeverWrittenOrForwarded(name: String, id: String) throws {
+        let upstream = try CapturingUpstream()
+        defer { upstream.stop() }
+        let gateway = try GatewayFixture(upstream: "http://127.0.0.1:\(upstream.port)")
+        let response = try gateway.send("GET", "/api/user/v1/info/segment/?juid=\(juid)", headers: ["X-Request-Id: \(id)"])
+        #expect(response.status == 200, "\(name)")
+        #expect(response.header("X-Request-Id") == id, "\(name)")
+        let forwarded = try #require(upstream.requests.last?.headers["x-request-id"])
+        let isCredential = id != "order-42"
+        #expect((forwarded != id) == isCredential, "\(name)")
+        let log = gateway.logText(containing: forwarded)
+        #expect(log.contains("\"request_id\":\"\(forwarded)\""), "\(name)")
+        #expect(log.contains("\"request_id_replaced\":true") == isCredential, "\(name)")
+        if isCredential {
+            #expect(!log.contains(id), "\(name)")
+            #expect(!gateway.auditText().contains(id), "\(name)")
+        }
+        // A problem answer echoes it the same way.
+        let refused = try gateway.send("GET", "/api/user/v1/info/segment/?juid=nope", headers: ["X-Request-Id: \(id)"])
+        #expect(refused.status == 422 && refused.header("X-Request-Id") == id, "\(name)")
+        #expect((refused.json?["request_id"] as? String) == id, "\(name)")
+        if isCredential { #expect(!gateway.logText().contains(id), "\(name)") }
     }
 
     @Test func anUpstreamAnswerEchoingTheTokenIsRedacted() throws {
@@ -189,6 +244,25 @@ struct HardeningTests {
         let gateway = try GatewayFixture()
         let response = try gateway.send("GET", "\(path)?juid=\(juid)")
         #expect(response.status == 400)
+        #expect(gateway.runtime.sandbox?.api.receivedRequests().isEmpty == true)
+    }
+
+    /// A tags list longer than the upstream stores is a 422 naming the limit, and nothing is forwarded
+    /// (issue 21, item 9).
+    @Test func tagsOverTheUpstreamsLimitAre422NamingTheLimit() throws {
+        let gateway = try GatewayFixture()
+        func save(_ tags: String) throws -> RawHTTPClient.Response {
+            try gateway.send("POST", "/api/user/v1/action/", contentType: "application/x-www-form-urlencoded",
+                             body: "juid=\(juid)&label=login&tags=\(tags)")
+        }
+        let tidied = try save((1...100).map(String.init).joined(separator: ","))
+        #expect(tidied.status == 422)
+        let errors = try #require(tidied.json?["errors"] as? [[String: Any]])
+        #expect(errors.first?["code"] as? String == "too_long")
+        #expect((errors.first?["message"] as? String)?.contains("at most 255 characters") == true)
+        let sent = try save(String(repeating: "1,", count: 600))
+        #expect(sent.status == 422)
+        #expect(((sent.json?["errors"] as? [[String: Any]])?.first?["message"] as? String)?.contains("at most 1024 bytes") == true)
         #expect(gateway.runtime.sandbox?.api.receivedRequests().isEmpty == true)
     }
 

@@ -284,6 +284,32 @@ import Testing
         #expect(attempts(gateway, first) == 1)
     }
 
+    /// The answer remembered for a key is the redacted one: a replay must not hand the site the upstream token
+    /// the first answer kept from it (issue 21, item 2).
+    @Test func aReplayedAnswerIsRedactedLikeTheFirstAndItsLogLineSaysSo() throws {
+        let upstream = try CapturingUpstream(
+            answer: { request in (200, "created for \(request.headers["x-auth-token"] ?? "")") },
+            contentType: { "text/plain; echo=\($0.headers["x-auth-token"] ?? "")" })
+        defer { upstream.stop() }
+        let gateway = try GatewayFixture(upstream: "http://127.0.0.1:\(upstream.port)", upstreamYAML: Self.quickRetries)
+        let key = ["Idempotency-Key: order-echo"]
+        let first = try post(gateway, headers: key)
+        let again = try post(gateway, headers: key)
+        #expect(upstream.requests.count == 1)
+        #expect(again.header("Idempotent-Replayed") == "true")
+        for response in [first, again] {
+            #expect(response.status == 200)
+            #expect(response.text == "created for [redacted]")
+            #expect(response.header("Content-Type") == nil)
+            #expect(!response.headers.contains { $0.1.contains(GatewayFixture.horoscopeToken) })
+        }
+        #expect(line(gateway, of: first)["upstream_token_redacted"] as? Bool == true)
+        let replayLine = line(gateway, of: again)
+        #expect(replayLine["outcome"] as? String == "idempotent_replay")
+        #expect(replayLine["upstream_token_redacted"] as? Bool == true)
+        #expect(!gateway.logText().contains(GatewayFixture.horoscopeToken))
+    }
+
     @Test func aDuplicateWhileTheFirstIsInFlightIs409AndAFailureIsNotRemembered() throws {
         let upstream = try ScriptedUpstream(.silent)
         let gateway = try GatewayFixture(upstream: upstream.url, upstreamYAML: Self.quickRetries, timeoutMs: 2500)

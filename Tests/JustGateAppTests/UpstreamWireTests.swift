@@ -12,13 +12,18 @@ struct UpstreamWireTests {
         let upstream = try CapturingUpstream()
         defer { upstream.stop() }
         let gateway = try GatewayFixture(upstream: "http://127.0.0.1:\(upstream.port)")
-        let longTags = (0..<300).map { "tag\($0)" }.joined(separator: ",")  // a body well over 1 KiB
+        // Tags fit the upstream's 255 characters; 255 Cyrillic letters of article, percent-encoded, make the
+        // body well over 1 KiB.
+        let longTags = (0..<40).map { "tag\($0)" }.joined(separator: ",")
+        let longArticle = String(repeating: "ж", count: 255)
         let longAccept = "application/json;q=0.9, text/plain;q=0.8, " + String(repeating: "x", count: 180) + "/*"
-        let calls: [(tags: String, accept: String?)] = [
-            ("a,b", longAccept), (longTags, nil), ("c", "text/plain"), (longTags, longAccept), ("d", nil),
+        let calls: [(tags: String, accept: String?, article: String?)] = [
+            ("a,b", longAccept, nil), (longTags, nil, longArticle), ("c", "text/plain", nil), (longTags, longAccept, longArticle),
+            ("d", nil, nil),
         ]
         for call in calls {
-            let body = "juid=\(juid)&tags=\(call.tags)&label=login"
+            let article = call.article.map { "&article=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? ""
+            let body = "juid=\(juid)&tags=\(call.tags)&label=login" + article
             let response = try gateway.send("POST", "/api/user/v1/action/", contentType: "application/x-www-form-urlencoded",
                                             body: body, headers: call.accept.map { ["Accept: \($0)"] } ?? [])
             #expect(response.status == 200, "\(response.text)")
@@ -37,7 +42,8 @@ struct UpstreamWireTests {
             #expect(headers["x-request-id"]?.count == 32)
             requestIDs.insert(headers["x-request-id"] ?? "")
             let fields = String(decoding: request.body, as: UTF8.self)
-            #expect(fields == "juid=\(juid)&tags=\(call.tags.replacingOccurrences(of: ",", with: "%2C"))&label=login")
+            let start = "juid=\(juid)&tags=\(call.tags.replacingOccurrences(of: ",", with: "%2C"))&label=login"
+            #expect(call.article == nil ? fields == start : fields.hasPrefix(start + "&article=") && request.body.count > 1024)
             #expect(headers["content-length"] == String(request.body.count))
         }
         #expect(requestIDs.count == calls.count)

@@ -63,6 +63,10 @@ struct OpenAPIRuleSchemaTests {
         + rows(.tags, [
             ("1,2,3", true, true), (" a , , b ,", true, true), ("x_y-z", true, true), ("a b", false, false),
             (",,,", false, false), (String(repeating: "x", count: 65), false, false), ("тег", false, false),
+            // The 255-character bound is on the tidied list, which JSON Schema cannot express; the schema bounds the
+            // value as sent (1024).
+            ((1...100).map(String.init).joined(separator: ","), false, true),
+            (String(repeating: "1,", count: 512) + "1", false, false),
         ])
         + rows(.label, [("login", true, true), ("", false, false), ("a\nb", false, false), (String(repeating: "l", count: 65), false, false)])
         + rows(.article, [
@@ -133,5 +137,6 @@ struct OpenAPIRuleSchemaTests {
         #expect(integer(.url, "maxLength") == 2048)
         #expect(integer(.juid, "minLength") == 32)
         #expect(integer(.juid, "maxLength") == 36)
+        #expect(integer(.tags, "maxLength") == 1024)
     }
 }

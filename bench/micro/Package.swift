@@ -37,5 +37,10 @@ let package = Package(
         ),
         // Plain clock_gettime loop over the same operations, without the malloc interposer.
         .executableTarget(name: "PlainTiming", dependencies: ["MicroFixtures"]),
+        // The worst input of every field rule against the 5 ms a request may hold a loop; exits 1 when over.
+        .executableTarget(
+            name: "WorstInputs",
+            dependencies: [.product(name: "JustGateCore", package: "justgate")]
+        ),
     ]
 )

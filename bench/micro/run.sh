@@ -83,6 +83,15 @@ if [ "$RUN_PLAIN" != "0" ]; then
     plain_args=(--plain "$WORK/plain.json")
 fi
 
+# --- worst inputs of the field rules against the 5 ms bound --------------------------------------
+# Not a sample of the hot path but a bound: one field rule on its worst ~1 MiB value must not hold an
+# event loop for more than 5 ms. WorstInputs prints FAIL and exits 1 when a rule is over; the run fails.
+worst_rc=0
+if [ -z "$FILTER" ] || [[ "worst" == *"$FILTER"* ]]; then
+    log "running the field rules' worst inputs (bound 5 ms)"
+    .build/release/WorstInputs >"$WORK/worst.log" || worst_rc=$?
+fi
+
 LOAD_AFTER="$(loadavg)"
 python3 - "$WORK/meta.json" <<EOF
 import json, platform, subprocess, sys, datetime
@@ -105,3 +114,8 @@ python3 "$MICRO_DIR/report.py" --percentiles "$WORK/percentiles" "${plain_args[@
     --meta "$WORK/meta.json" --out "$OUT_JSON"
 echo "machine load average before/after: $LOAD_BEFORE / $LOAD_AFTER (2 cores; numbers on a busy box run high)"
 echo "build: swift build -c release ${build_seconds}s (cold: $cold); benchmark plugin run ${plugin_seconds}s"
+if [ -f "$WORK/worst.log" ]; then
+    echo
+    cat "$WORK/worst.log"
+fi
+exit "$worst_rc"

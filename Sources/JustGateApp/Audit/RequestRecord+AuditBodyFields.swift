@@ -4,7 +4,7 @@ import JustGateCore
 /// The path and the allowlisted personal values are packed as the request had them; the audit writer redacts
 /// and masks them as it writes the record (`auditValuesAreRaw`), so an event loop spends nothing on either.
 extension RequestRecord: AuditBodyFields {
-    public var auditRequestID: String? { requestID }
+    public var auditRequestID: String? { recordedRequestID }
     public var auditSite: String? { siteID }
     public var auditOperation: String? { operationID }
     public var auditMethod: String? { method.isEmpty ? nil : method }

@@ -78,7 +78,8 @@ final class RequestLog {
             }
             out.append(0x5D)
         }
-        text(",\"request_id\":", record.requestID)
+        text(",\"request_id\":", record.recordedRequestID)
+        if record.requestIDReplacement != nil { JSONBytesWriter.appendRaw(",\"request_id_replaced\":true", to: &out) }
         if let site = record.siteID { text(",\"site\":", site) }
         number(",\"status\":", record.status)
         if let trace = record.traceID { text(",\"trace_id\":", trace) }

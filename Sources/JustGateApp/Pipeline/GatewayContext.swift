@@ -9,6 +9,8 @@ public final class GatewayContext: Sendable {
     public let router: OperationRouter
     public let sites: [SiteContext]
     public let keys: SiteKeyTable
+    /// Every site's keys and upstream token, by hash, for keeping credentials out of request ids.
+    let credentials: CredentialTable
     /// Base URL without trailing slash, e.g. "https://api.justservices.cc".
     public let upstreamBaseURL: String
     public let unknownFields: UnknownFieldPolicy
@@ -31,6 +33,8 @@ public final class GatewayContext: Sendable {
             SiteContext($0, operationIDs: operationIDs, ipv6PrefixLength: config.rateLimit.ipv6PrefixLength)
         }
         keys = SiteKeyTable(sites: resolved.map(\.config))
+        credentials = CredentialTable(keyHashesBySite: resolved.map { $0.config.allKeys.map(\.sha256) },
+                                      upstreamTokens: resolved.map { $0.upstreamToken.reveal() })
         var base = upstreamBaseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.upstreamBaseURL = base
@@ -40,15 +44,6 @@ public final class GatewayContext: Sendable {
         auditAllowlist = config.audit.enabled ? AuditAllowlist(catalogue: catalogue) : nil
         multipartLimits = MultipartLimits(maxParts: config.server.maxMultipartParts,
                                           maxPartBytes: config.server.maxMultipartPartBytes)
-    }
-}
-
-extension GatewayContext {
-    /// Whether `text` is a site key or an upstream token of any site: such text must never be
-    /// used where it would be logged or forwarded (a request id).
-    func isCredential(_ text: String) -> Bool {
-        if keys.match(presentedKey: text, now: 0) != .unknown { return true }
-        return sites.contains { $0.upstreamToken.reveal() == text }
     }
 }
 

@@ -54,7 +54,7 @@ final class GatewayHandler: HTTPHandler {
             finished(record)
             responder.respond(response)
         case .forward(let call, var record, let echoGuard):
-            var idempotencyDone: ((Result<UpstreamResponse, UpstreamFailure>) -> Void)?
+            var idempotencyDone: ((Result<RelayedAnswer, UpstreamFailure>) -> Void)?
             if let key = record.idempotencyKey {
                 switch idempotency.begin(key: key, call: call, record: &record) {
                 case .forward(let done):
@@ -72,11 +72,13 @@ final class GatewayHandler: HTTPHandler {
             let started = MonotonicNanos.now()
             let exchange = upstream.send(call, deadlineMs: call.timeoutMs ?? 10_000, idempotent: idempotent) {
                 [weak self, pipeline] result, attempts in
-                idempotencyDone?(result)
+                // The one place every upstream answer passes: screened before it is stored or relayed.
+                let answer = RelayedAnswer.screen(result, token: echoGuard)
+                idempotencyDone?(answer)
                 var record = sent
                 record.attempts = attempts
                 record.upstreamNanos = MonotonicNanos.now() &- started
-                let response = pipeline.finish(result, record: &record, echoGuard: echoGuard)
+                let response = pipeline.finish(answer, record: &record)
                 self?.finished(record)
                 if let response { responder.respond(response) }
             }

@@ -21,7 +21,8 @@ struct IdempotencyGate {
 
     enum Step {
         /// Forward the call; pass its result to `done` when it ends.
-        case forward(done: (Result<UpstreamResponse, UpstreamFailure>) -> Void)
+        /// The result is the screened answer (`RelayedAnswer`), so what is stored holds no token.
+        case forward(done: (Result<RelayedAnswer, UpstreamFailure>) -> Void)
         /// Answer this instead of calling upstream (a replay, 409 or 422); `record` is updated.
         case respond(HTTPResponse)
     }
@@ -34,7 +35,8 @@ struct IdempotencyGate {
             return .forward { [store] result in
                 var answer: IdempotentAnswer?
                 if case .success(let response) = result, response.status < 500 {
-                    answer = IdempotentAnswer(status: response.status, contentType: response.contentType, body: response.body)
+                    answer = IdempotentAnswer(status: response.status, contentType: response.contentType, body: response.body,
+                                              upstreamTokenRedacted: response.upstreamTokenRedacted)
                 }
                 store.complete(key: storeKey, fingerprint: fingerprint, answer: answer)
             }
@@ -43,6 +45,8 @@ struct IdempotencyGate {
                            HTTPHeader(name: IdempotencyGate.replayedHeader, value: "true")]
             if let contentType = answer.contentType { headers.insert(HTTPHeader(name: "Content-Type", value: contentType), at: 0) }
             record.outcome = "idempotent_replay"
+            // The stored answer was redacted when it was first relayed: the replay's log line says so too.
+            record.upstreamTokenRedacted = answer.upstreamTokenRedacted
             record.status = answer.status
             return .respond(HTTPResponse(status: answer.status, headers: headers, body: answer.body))
         case .inProgress:

@@ -12,7 +12,7 @@ enum PipelineDecision {
     /// justgate answers itself (an error, or later a cached or limited answer).
     case respond(HTTPResponse, RequestRecord)
     /// The request is valid: make this upstream call, then `finish`.
-    /// `echoGuard` is the token the call carries, which `finish` keeps out of the answer.
+    /// `echoGuard` is the token the call carries, which `RelayedAnswer.screen` keeps out of the answer.
     case forward(UpstreamRequest, RequestRecord, echoGuard: [UInt8])
     /// The limiter's answer comes later on this loop (Redis): set `quota.resume`, and pass the
     /// answer and the ticket to `conclude` for the decision.
@@ -23,7 +23,7 @@ enum PipelineDecision {
 struct AdmissionTicket {
     var call: UpstreamRequest
     var record: RequestRecord
-    /// The site's upstream token as bytes (made once per site), for `finish` to redact.
+    /// The site's upstream token as bytes (made once per site), for `RelayedAnswer.screen` to redact.
     var echoGuard: [UInt8]
 }
 
@@ -52,7 +52,12 @@ final class RequestPipeline {
     /// How a stage ends a request: with the response the site gets instead of a forwarded call.
     private struct Rejection: Error {
         var response: HTTPResponse
-        init(_ response: HTTPResponse) { self.response = response }
+        /// The id the response carries, when the stage that refused made it (authentication does).
+        var requestID: String?
+        init(_ response: HTTPResponse, requestID: String? = nil) {
+            self.response = response
+            self.requestID = requestID
+        }
     }
 
     /// The stages that need only the head (authenticate, match), run before a body is invited or
@@ -61,24 +66,29 @@ final class RequestPipeline {
     /// then runs every stage on the complete request.
     func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> PipelineDecision? {
         let context = contextStore.current
-        // Most requests pass: check them without making a request id or a record first, which
-        // only a refusal needs (it then runs the two stages again, with its id).
+        let siteIndex: Int
         do throws(Rejection) {
-            _ = try authenticate(head, context: context, requestID: "")
+            siteIndex = try authenticate(head, context: context)
+        } catch {
+            return .respond(error.response, refusedRecord(error, head: head, remoteAddress: remoteAddress,
+                                                          receivedAtNanos: receivedAtNanos))
+        }
+        // Most requests pass: check them without making a request id or a record first, which
+        // only a refusal needs (it then runs the stage again, with its id).
+        do throws(Rejection) {
             _ = try match(head, context: context, requestID: "")
             return nil
         } catch {}
-        let requestID = requestID(for: head, context: context)
-        var record = RequestRecord(requestID: requestID, method: head.method, path: String(head.path),
+        var record = RequestRecord(requestID: "", method: head.method, path: String(head.path),
                                    clientAddress: remoteAddress, receivedAtNanos: receivedAtNanos)
+        assignRequestIDs(for: head, siteIndex: siteIndex, context: context, to: &record)
+        record.siteID = context.sites[siteIndex].id
         do throws(Rejection) {
-            let site = try authenticate(head, context: context, requestID: requestID)
-            record.siteID = site.id
-            _ = try match(head, context: context, requestID: requestID)
+            _ = try match(head, context: context, requestID: record.requestID)
             return nil
         } catch {
             record.status = error.response.status
-            record.outcome = error.response.status == 401 ? "rejected_auth" : "rejected_invalid"
+            record.outcome = "rejected_invalid"
             return .respond(error.response, record)
         }
     }
@@ -86,15 +96,25 @@ final class RequestPipeline {
     func prepare(_ request: ServerRequest) -> PipelineDecision {
         let context = contextStore.current
         let head = request.head
-        let requestID = requestID(for: head, context: context)
-        var record = RequestRecord(requestID: requestID, method: head.method, path: String(head.path),
-                                   clientAddress: request.remoteAddress, receivedAtNanos: request.receivedAtNanos)
         let trace = traces.context(for: head)
+        let siteIndex: Int
+        do throws(Rejection) {
+            siteIndex = try authenticate(head, context: context)
+        } catch {
+            var record = refusedRecord(error, head: head, remoteAddress: request.remoteAddress,
+                                       receivedAtNanos: request.receivedAtNanos)
+            record.traceID = trace.traceID.description
+            return .respond(error.response, record)
+        }
+        let site = context.sites[siteIndex]
+        var record = RequestRecord(requestID: "", method: head.method, path: String(head.path),
+                                   clientAddress: request.remoteAddress, receivedAtNanos: request.receivedAtNanos)
+        assignRequestIDs(for: head, siteIndex: siteIndex, context: context, to: &record)
+        let requestID = record.requestID
         record.traceID = trace.traceID.description
+        record.siteID = site.id
 
         do throws(Rejection) {
-            let site = try authenticate(head, context: context, requestID: requestID)
-            record.siteID = site.id
             let (operationIndex, operation, pathParameter) = try match(head, context: context, requestID: requestID)
             record.operationID = operation.id
             if operation.id == "profile.create" {
@@ -105,7 +125,9 @@ final class RequestPipeline {
             }
             let fields = try validate(request, operation: operation, pathParameter: pathParameter, site: site,
                                       context: context, requestID: requestID, record: &record)
-            var call = UpstreamRequestBuilder.build(operation: operation, validated: fields, site: site, requestID: requestID,
+            // The upstream gets the id that is written, never another site's credential.
+            var call = UpstreamRequestBuilder.build(operation: operation, validated: fields, site: site,
+                                                    requestID: record.recordedRequestID,
                                                     accept: head.value(for: "Accept"), baseURL: context.upstreamBaseURL,
                                                     trace: trace)
             // The request's deadline upstream, all attempts together (see `ResilientUpstream`).
@@ -120,9 +142,20 @@ final class RequestPipeline {
             }
         } catch {
             record.status = error.response.status
-            record.outcome = error.response.status == 401 ? "rejected_auth" : "rejected_invalid"
+            record.outcome = "rejected_invalid"
             return .respond(error.response, record)
         }
+    }
+
+    /// The record of a request that failed authentication: it carries the id `authenticate` generated,
+    /// never the one the request sent.
+    private func refusedRecord(_ rejection: Rejection, head: HTTPRequestHead, remoteAddress: String,
+                               receivedAtNanos: UInt64) -> RequestRecord {
+        var record = RequestRecord(requestID: rejection.requestID ?? "", method: head.method, path: String(head.path),
+                                   clientAddress: remoteAddress, receivedAtNanos: receivedAtNanos)
+        record.status = rejection.response.status
+        record.outcome = rejection.response.status == 401 ? "rejected_auth" : "rejected_invalid"
+        return record
     }
 
     /// The limit stage's end: forward an admitted request with its `RateLimit` fields, or answer
@@ -154,11 +187,9 @@ final class RequestPipeline {
         }
     }
 
-    /// Turns the upstream's answer (or failure) into the site's response.
-    /// - Parameter echoGuard: the token the call carried (from `.forward`): the one the upstream saw,
-    ///   even if a reload has rotated it since.
-    func finish(_ result: Result<UpstreamResponse, UpstreamFailure>, record: inout RequestRecord,
-                echoGuard token: [UInt8]) -> HTTPResponse? {
+    /// Turns the upstream's answer (or failure) into the site's response. The answer was screened for
+    /// the upstream token before it got here (`RelayedAnswer.screen`); `finish` only notes whether it was.
+    func finish(_ result: Result<RelayedAnswer, UpstreamFailure>, record: inout RequestRecord) -> HTTPResponse? {
         switch result {
         case .success(let answer):
             record.upstreamStatus = answer.status
@@ -172,17 +203,9 @@ final class RequestPipeline {
                 return response
             }
             record.outcome = "forwarded"
-            var body = answer.body
-            var contentType = answer.contentType
-            // An upstream that echoes its input would otherwise hand the site its real token.
-            if let redacted = SecretRedaction.redact(token, in: body) {
-                body = redacted
-                record.upstreamTokenRedacted = true
-            }
-            if let type = contentType, SecretRedaction.redact(token, in: Array(type.utf8)) != nil {
-                contentType = nil
-                record.upstreamTokenRedacted = true
-            }
+            if answer.upstreamTokenRedacted { record.upstreamTokenRedacted = true }
+            let body = answer.body
+            let contentType = answer.contentType
             let id = HTTPHeader(name: "X-Request-Id", value: record.requestID)
             var headers = contentType.map { [HTTPHeader(name: "Content-Type", value: $0), id] } ?? [id]
             headers.append(contentsOf: record.addedHeaders)
@@ -231,19 +254,36 @@ final class RequestPipeline {
 
     // MARK: - Stages
 
-    private func authenticate(_ head: HTTPRequestHead, context: GatewayContext, requestID: String) throws(Rejection) -> SiteContext {
-        let presented = try presentedKey(head, requestID: requestID)
+    /// The index of the site whose key the request presents. A refusal carries an id made here: a request
+    /// that fails authentication never uses the `X-Request-Id` it sent, so an unauthenticated client
+    /// learns nothing from whether its id came back.
+    private func authenticate(_ head: HTTPRequestHead, context: GatewayContext) throws(Rejection) -> Int {
+        let presented: String?
+        do throws(AmbiguousCredentials) {
+            presented = try presentedKey(head)
+        } catch {
+            let requestID = requestIDs.next()
+            throw Rejection(ProblemResponses.make(
+                .ambiguousCredentials, detail: "The request carries two different credentials (X-AUTH-TOKEN sent twice, "
+                    + "or X-AUTH-TOKEN and Authorization: Bearer); send your site key once.", requestID: requestID),
+                requestID: requestID)
+        }
         guard let presented, !presented.isEmpty else {
-            throw Rejection(unauthorized("Send your site key in the X-AUTH-TOKEN header (or Authorization: Bearer).", requestID))
+            let requestID = requestIDs.next()
+            throw Rejection(unauthorized("Send your site key in the X-AUTH-TOKEN header (or Authorization: Bearer).", requestID),
+                            requestID: requestID)
         }
         switch context.keys.match(presentedKey: presented, now: wallClock()) {
         case .site(let index):
-            return context.sites[index]
+            return index
         case .expired(let index, let key):
+            let requestID = requestIDs.next()
             throw Rejection(unauthorized("The site key with fingerprint \(key.fingerprint) (of site \(context.sites[index].id)) expired at "
-                + "\(key.expiry?.description ?? "?"); send the site's current key.", requestID))
+                + "\(key.expiry?.description ?? "?"); send the site's current key.", requestID), requestID: requestID)
         case .unknown:
-            throw Rejection(unauthorized("The site key is not known to this gateway; use the key justgate issued for your site.", requestID))
+            let requestID = requestIDs.next()
+            throw Rejection(unauthorized("The site key is not known to this gateway; use the key justgate issued for your site.",
+                                         requestID), requestID: requestID)
         }
     }
 
@@ -316,12 +356,15 @@ final class RequestPipeline {
 
     // MARK: - Helpers
 
+    /// Two different credentials in one request (see `presentedKey`).
+    private struct AmbiguousCredentials: Error {}
+
     /// The site key the request presents, from `X-AUTH-TOKEN` or `Authorization: Bearer`. Two
     /// credentials that differ are refused: whichever one a check took first, another part of the
     /// chain (a proxy, a log) could take the other.
     ///
     /// One walk over the headers, allocating nothing: this runs for every request.
-    private func presentedKey(_ head: HTTPRequestHead, requestID: String) throws(Rejection) -> String? {
+    private func presentedKey(_ head: HTTPRequestHead) throws(AmbiguousCredentials) -> String? {
         var presented: String?
         for header in head.headers {
             let candidate: String?
@@ -333,29 +376,37 @@ final class RequestPipeline {
                 continue
             }
             guard let candidate else { continue }
-            if let presented, presented != candidate {
-                throw Rejection(ProblemResponses.make(
-                    .ambiguousCredentials, detail: "The request carries two different credentials (X-AUTH-TOKEN sent twice, "
-                        + "or X-AUTH-TOKEN and Authorization: Bearer); send your site key once.", requestID: requestID))
-            }
+            if let presented, presented != candidate { throw AmbiguousCredentials() }
             presented = candidate
         }
         return presented
     }
 
-    /// The site's own `X-Request-Id` when it is sane and not a secret, otherwise a new id. An id
-    /// equal to a credential (a key pasted into the wrong header) would be logged, echoed and
-    /// forwarded upstream, so it is never used; site keys are known only by hash, so the id is
-    /// hashed to compare.
-    private func requestID(for head: HTTPRequestHead, context: GatewayContext) -> String {
-        guard let candidate = head.value(for: "X-Request-Id"), RequestIDGenerator.isAcceptable(candidate),
-              !head.headers.contains(where: { header in
-                  (Self.isNamed(header, "x-auth-token") && header.value == candidate)
-                      || (Self.isNamed(header, "authorization") && bearerToken(header.value) == candidate)
-              }),
-              !context.isCredential(candidate)
-        else { return requestIDs.next() }
-        return candidate
+    /// The request's ids, chosen once its site is known: the site's own `X-Request-Id` when it is sane,
+    /// otherwise a new one. The id is echoed, logged, audited and forwarded, so a credential must never be
+    /// used, yet the answer must not become an oracle for guessing one:
+    /// - the site's own credential (any of its keys, its upstream token) is replaced by a new id: the site
+    ///   knows its own credentials, so the replacement tells it nothing;
+    /// - another site's credential is echoed to the site as if it were any id (so the answer is the same
+    ///   whether a guess was right or not), but the log line, the audit record and the upstream call carry a
+    ///   new id instead (`requestIDReplacement`; the log line says `request_id_replaced`).
+    /// `CredentialTable` compares in constant time with every site's credentials, by hash; what differs
+    /// afterwards is one generated id (tens of nanoseconds), far below what a site can time over a network.
+    private func assignRequestIDs(for head: HTTPRequestHead, siteIndex: Int, context: GatewayContext,
+                                  to record: inout RequestRecord) {
+        guard let candidate = head.value(for: "X-Request-Id"), RequestIDGenerator.isAcceptable(candidate) else {
+            record.requestID = requestIDs.next()
+            return
+        }
+        switch context.credentials.holder(of: candidate, ownSite: siteIndex) {
+        case .nobody:
+            record.requestID = candidate
+        case .ownSite:
+            record.requestID = requestIDs.next()
+        case .otherSite:
+            record.requestID = candidate
+            record.requestIDReplacement = requestIDs.next()
+        }
     }
 
     /// Whether a header is called `lowercaseName`, compared without allocating.

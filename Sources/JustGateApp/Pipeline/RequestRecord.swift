@@ -4,7 +4,14 @@ import JustGateHTTP
 /// line is written from it, and later stages (metrics, audit) read the same record rather than
 /// re-deriving anything.
 public struct RequestRecord: Sendable {
+    /// The id the answer carries (header and problem body). Written and forwarded only through
+    /// `recordedRequestID`, which differs when this one is another site's credential.
     public var requestID: String
+    /// The id written and forwarded instead of `requestID` when the site's own id may be echoed to it
+    /// but equals another site's credential (see `RequestPipeline.requestIDs`); nil otherwise.
+    var requestIDReplacement: String?
+    /// The id the log line, the audit record and the upstream call carry: never a credential.
+    public var recordedRequestID: String { requestIDReplacement ?? requestID }
     public var method: String
     public var path: String
     public var clientAddress: String

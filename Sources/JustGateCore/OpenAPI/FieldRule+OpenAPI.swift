@@ -141,9 +141,11 @@ extension FieldRule {
                 ("x-justgate-rule", .string(openAPIRuleName)),
             ])
         case .tags:
-            return Self.stringSchema(self, pattern: OpenAPIPatterns.tags, examples: ["1,2,3"],
+            return Self.stringSchema(self, maxLength: TagsRule.maxInputLength, pattern: OpenAPIPatterns.tags, examples: ["1,2,3"],
                 description: "A comma-separated list of tags of 1 to \(TagsRule.maxTagLength) letters, digits, `_` and `-`. "
-                    + "justgate trims the items, drops empty items and repeats, and forwards the rest joined by commas." + trimmed)
+                    + "justgate trims the items, drops empty items and repeats, and forwards the rest joined by commas; "
+                    + "that list may be at most \(TagsRule.maxListLength) characters (so at most \(TagsRule.maxTags) tags), "
+                    + "what the upstream stores, and the value as sent at most \(TagsRule.maxInputLength) bytes (`too_long`)." + trimmed)
         case .label:
             return Self.printableSchema(self, PrintableTextRule.label, example: "login")
         case .article:

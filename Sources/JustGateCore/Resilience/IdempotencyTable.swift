@@ -4,14 +4,18 @@ public struct IdempotentAnswer: Sendable, Equatable {
     public var status: Int
     /// The upstream's `Content-Type`, if it sent one.
     public var contentType: String?
-    /// The upstream's body, replayed byte for byte.
+    /// The body as first relayed (the upstream token already redacted), replayed byte for byte.
     public var body: [UInt8]
+    /// The upstream token was taken out of this answer before it was stored; a replay is logged as
+    /// redacted like the first answer.
+    public var upstreamTokenRedacted: Bool
 
-    /// The answer as the upstream gave it.
-    public init(status: Int, contentType: String?, body: [UInt8]) {
+    /// The answer as it was first relayed to the site.
+    public init(status: Int, contentType: String?, body: [UInt8], upstreamTokenRedacted: Bool = false) {
         self.status = status
         self.contentType = contentType
         self.body = body
+        self.upstreamTokenRedacted = upstreamTokenRedacted
     }
 }
 

@@ -2,7 +2,7 @@
 ///
 /// The upstream token is sent upstream on every call; an upstream that echoes its input (a debug
 /// page, a misconfigured proxy, a compromised host) would hand it to the site in the answer. The
-/// gateway replaces every occurrence before relaying.
+/// gateway replaces every occurrence before relaying, in the forms `TokenEchoScanner` knows.
 public enum SecretRedaction {
     /// What a secret is replaced with.
     public static let replacement: [UInt8] = Array("[redacted]".utf8)
@@ -13,41 +13,21 @@ public enum SecretRedaction {
         redact(Array(secret.utf8), in: bytes)
     }
 
-    /// The same for a secret already in bytes (made once per site, not once per answer).
+    /// The same for a secret already in bytes (made once per site, not once per answer). Finds the secret
+    /// in any ASCII case, JSON-escaped and split by line breaks (`TokenEchoScanner`); each occurrence,
+    /// escapes and breaks included, becomes one `[redacted]`.
     public static func redact(_ needle: [UInt8], in bytes: [UInt8]) -> [UInt8]? {
-        guard !needle.isEmpty, bytes.count >= needle.count else { return nil }
-        guard var match = firstOccurrence(of: needle, in: bytes, from: 0) else { return nil }
+        let ranges = TokenEchoScanner.ranges(of: needle, in: bytes)
+        guard !ranges.isEmpty else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         var copied = 0
-        while true {
-            out.append(contentsOf: bytes[copied..<match])
+        for range in ranges {
+            out.append(contentsOf: bytes[copied..<range.lowerBound])
             out.append(contentsOf: replacement)
-            copied = match + needle.count
-            guard let next = firstOccurrence(of: needle, in: bytes, from: copied) else { break }
-            match = next
+            copied = range.upperBound
         }
         out.append(contentsOf: bytes[copied...])
         return out
-    }
-
-    private static func firstOccurrence(of needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
-        guard bytes.count - start >= needle.count else { return nil }
-        let first = needle[0]
-        return bytes.withUnsafeBufferPointer { haystack in
-            needle.withUnsafeBufferPointer { pattern in
-                var index = start
-                let last = haystack.count - pattern.count
-                while index <= last {
-                    if haystack[index] == first {
-                        var offset = 1
-                        while offset < pattern.count && haystack[index + offset] == pattern[offset] { offset += 1 }
-                        if offset == pattern.count { return index }
-                    }
-                    index += 1
-                }
-                return nil
-            }
-        }
     }
 }

@@ -48,7 +48,16 @@ public enum FieldRule: Sendable, Hashable {
     }
 
     /// Normalises one raw value, or explains every problem with it. `field` is the name put in problems.
+    ///
+    /// A value longer than `maxInputBytes` as sent is refused before the rule reads it (a constant-time
+    /// check): no rule then ever works on more than a few KiB, so none can hold an event loop for long,
+    /// whatever its cost per byte (bench/micro `WorstInputs` checks the bound).
     public func normalise(_ raw: String, field: String, options: ValidationOptions) -> Result<String, FieldProblems> {
+        let inputBytes = raw.utf8.count
+        guard inputBytes <= maxInputBytes else {
+            return .failure(FieldProblems([FieldProblem(field: field, code: ProblemCode.tooLong,
+                message: "expected at most \(maxInputBytes) bytes as sent\(limitNote); got \(inputBytes)")]))
+        }
         switch self {
         case .email: return EmailRule.normalise(raw, field: field, options: options)
         case .phone: return PhoneRule.normalise(raw, field: field, options: options)
@@ -67,5 +76,30 @@ public enum FieldRule: Sendable, Hashable {
         case .text: return PrintableTextRule.text.normalise(raw, field: field)
         case .utmData: return UTMDataRule.normalise(raw, field: field, options: options)
         }
+    }
+
+    /// The longest value a rule reads, in UTF-8 bytes as sent: room for the longest value the rule accepts
+    /// (4 bytes per character) and 1 KiB of surrounding whitespace, or 1 KiB for short values; `tags` and
+    /// `utmData` have their own (`TagsRule.maxInputLength`; a JSON object of the four documented members,
+    /// each at most 255 characters, escaped).
+    public var maxInputBytes: Int {
+        let slack = 1024
+        switch self {
+        case .email: return slack + 4 * EmailRule.maxLength
+        case .name: return slack + 4 * NameRule.maxLength
+        case .gender: return slack + 4 * GenderRule.maxLength
+        case .label: return slack + 4 * PrintableTextRule.label.maxLength
+        case .article: return slack + 4 * PrintableTextRule.article.maxLength
+        case .text: return slack + 4 * PrintableTextRule.text.maxLength
+        case .url: return slack + 4 * URLRule.maxLength
+        case .tags: return TagsRule.maxInputLength
+        case .utmData: return 8192
+        case .phone, .ip, .juid, .birthDate, .unixTimestamp, .dateTime, .channel: return slack
+        }
+    }
+
+    /// What the too-long message adds about the rule's own limit.
+    private var limitNote: String {
+        self == .tags ? " (the upstream keeps at most \(TagsRule.maxListLength) characters, \(TagsRule.maxTags) tags)" : ""
     }
 }

@@ -39,10 +39,14 @@ final class CapturingUpstream: @unchecked Sendable {
     let answerDelayMs: Int
     /// The status line's code and the body of each answer; `200 ok` when nil.
     let answer: (@Sendable (Captured) -> (status: Int, body: String))?
+    /// Each answer's `Content-Type`; `text/plain` when nil (an upstream that echoes into it sets this).
+    let contentType: (@Sendable (Captured) -> String)?
 
     init(closesAfterEachAnswer: Bool = false, announcesClose: Bool = false, answerDelayMs: Int = 0,
-         answer: (@Sendable (Captured) -> (status: Int, body: String))? = nil) throws {
+         answer: (@Sendable (Captured) -> (status: Int, body: String))? = nil,
+         contentType: (@Sendable (Captured) -> String)? = nil) throws {
         self.answerDelayMs = answerDelayMs
+        self.contentType = contentType
         self.closesAfterEachAnswer = closesAfterEachAnswer
         self.announcesClose = announcesClose
         self.answer = answer
@@ -74,7 +78,8 @@ final class CapturingUpstream: @unchecked Sendable {
                 if answerDelayMs > 0 { usleep(UInt32(answerDelayMs) * 1000) }
                 let connectionHeader = announcesClose ? "Connection: close\r\n" : ""
                 let (status, body) = self.answer?(request) ?? (200, "ok")
-                let answer = Array(("HTTP/1.1 \(status) Whatever\r\nContent-Type: text/plain\r\n\(connectionHeader)"
+                let type = self.contentType?(request) ?? "text/plain"
+                let answer = Array(("HTTP/1.1 \(status) Whatever\r\nContent-Type: \(type)\r\n\(connectionHeader)"
                     + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)").utf8)
                 _ = answer.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 if closesAfterEachAnswer { return }

@@ -88,6 +88,14 @@ public enum MicroCases {
                 for _ in 0..<count { sink(FieldRule.juid.normalise(raw, field: "juid", options: Fixtures.options)) }
             }
         },
+        MicroCase(name: "redact.answer.absent", summary: "upstream-token scan of a 600-byte JSON answer without the token (the common case)") {
+            let token = Array("cLH6gah9CVp1j9kNoGrvl0i1rzLXSWDS".utf8)
+            let answer = Array(("{\"segments\":[" + (1...150).map(String.init).joined(separator: ",")
+                + "],\"juid\":\"de6f0132ea9e412599ae31262c45633b\",\"url\":\"https:\\/\\/example.com\\/a\"}").utf8)
+            return { count in
+                for _ in 0..<count { sink(SecretRedaction.redact(token, in: answer)) }
+            }
+        },
         MicroCase(name: "e2e.subscribe.sms", summary: "head parse + urlencoded decode + validate/normalise") {
             var parser = HTTPRequestHeadParser()
             return { count in
