@@ -31,8 +31,11 @@ enum AuditOutputFormat: String, ExpressibleByArgument, CaseIterable {
 /// One aligned line per record for `--format table`. Every cell is escaped (`TerminalSafeText`): a record may
 /// come from a foreign or tampered file, and its text must not drive the terminal or forge a line.
 enum AuditTableLine {
-    static let header = "TIME                      SITE              OPERATION               OUTCOME           STATUS  DURATION_MS  REQUEST_ID\n"
+    static let header = "TIME                      SITE              OPERATION               OUTCOME           STATUS  DURATION_MS  "
+        + "REQUEST_ID                        DETAIL\n"
 
+    /// One record; DETAIL is what says why a request was refused: the rate-limit policy, or the rejected
+    /// fields as `field:code` (the log's own words), or the chain record's note.
     static func line(_ record: AuditRecord) -> String {
         func cell(_ text: String?, _ width: Int) -> String {
             let value = text.map(TerminalSafeText.escaped) ?? "-"
@@ -42,6 +45,17 @@ enum AuditTableLine {
         let duration = record.durationMicros.map { "\($0 / 1000).\(String(format: "%03d", $0 % 1000))" } ?? "-"
         return cell(record.time, 26) + cell(record.site, 18) + cell(record.operation, 24) + cell(record.outcome ?? record.event.rawValue, 18)
             + String(repeating: " ", count: max(0, 6 - status.count)) + status + "  "
-            + String(repeating: " ", count: max(0, 11 - duration.count)) + duration + "  " + (record.requestID.map(TerminalSafeText.escaped) ?? "-") + "\n"
+            + String(repeating: " ", count: max(0, 11 - duration.count)) + duration + "  " + cell(record.requestID, 34)
+            + TerminalSafeText.escaped(detail(record)) + "\n"
+    }
+
+    static func detail(_ record: AuditRecord) -> String {
+        var parts: [String] = []
+        if let policy = record.policy { parts.append("policy=\(policy)") }
+        if !record.errors.isEmpty {
+            parts.append("errors=" + record.errors.map { "\($0.field ?? "(unknown)"):\($0.code)" }.joined(separator: ","))
+        }
+        if let note = record.note { parts.append(note) }
+        return parts.isEmpty ? "-" : parts.joined(separator: " ")
     }
 }

@@ -144,12 +144,16 @@ struct AuditCommandLineTests {
             follower.signal(SIGKILL)
             _ = follower.wait()
         }
-        usleep(300_000)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/audit.jsonl"))
-        handle.seekToEndOfFile()
-        handle.write(Data("{\"follow\":\"me\"}\n".utf8))
-        handle.closeFile()
-        let seen = follower.readStdout(until: "follow", timeoutSeconds: 5)
+        // The follower may open the file after a first line is written (a loaded machine), and -n 0 then
+        // skips it: append again until one is seen, so the test waits for the follower instead of guessing.
+        var seen = ""
+        for _ in 0..<20 where !seen.contains("follow") {
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/audit.jsonl"))
+            handle.seekToEndOfFile()
+            handle.write(Data("{\"follow\":\"me\"}\n".utf8))
+            handle.closeFile()
+            seen += follower.readStdout(until: "follow", timeoutSeconds: 0.5)
+        }
         #expect(seen.contains("{\"follow\":\"me\"}"))
     }
 

@@ -65,4 +65,30 @@ struct AuditReviewCommandTests {
         _ = try log.audit(["report", "--html", page, "--dir", directory, "--skip-verify"])
         #expect(try String(contentsOfFile: page, encoding: .utf8).contains("Hash chain not checked: --skip-verify"))
     }
+
+    @Test func theTableSaysWhyARequestWasRefused() throws {
+        let directory = NSTemporaryDirectory() + "justgate-audit-table-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var chain = AuditChain(hasher: AuditHasher(key: nil))
+        var bytes: [UInt8] = []
+        var limited = AuditRecord(time: "2026-11-30T01:00:00.000Z")
+        limited.requestID = "limited-1"
+        limited.outcome = "rate_limited"
+        limited.status = 429
+        limited.policy = "sms-per-number"
+        chain.seal(&limited, into: &bytes)
+        var invalid = AuditRecord(time: "2026-11-30T01:00:01.000Z")
+        invalid.requestID = "invalid-1"
+        invalid.outcome = "rejected_invalid"
+        invalid.status = 422
+        invalid.errors = [AuditFieldError(field: "email", code: "invalid_email"), AuditFieldError(field: nil, code: "unknown_field")]
+        chain.seal(&invalid, into: &bytes)
+        try Data(bytes).write(to: URL(fileURLWithPath: directory + "/audit.jsonl"))
+        let table = try log.audit(["query", "--dir", directory, "--format", "table"])
+        let rows = table.stdout.split(separator: "\n")
+        #expect(rows.count == 3 && rows[0].hasSuffix("DETAIL"), "\(table.stdout)")
+        #expect(rows[1].contains("limited-1") && rows[1].hasSuffix("policy=sms-per-number"))
+        #expect(rows[2].hasSuffix("errors=email:invalid_email,(unknown):unknown_field"), "\(rows[2])")
+    }
 }
