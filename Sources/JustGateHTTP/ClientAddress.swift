@@ -87,10 +87,15 @@ public enum ClientAddress {
         return IPAddress(text)
     }
 
-    /// `:` and 1–5 decimal digits.
+    /// `:` and a port number, 0 to 65535.
     private static func isPort(_ text: Substring) -> Bool {
         let digits = text.utf8.dropFirst()
-        return text.utf8.first == 0x3A && (1...5).contains(digits.count)
-            && digits.allSatisfy { ASCIIDigit.decimal($0) != nil }
+        guard text.utf8.first == 0x3A, (1...5).contains(digits.count) else { return false }
+        var value = 0
+        for byte in digits {
+            guard let digit = ASCIIDigit.decimal(byte) else { return false }
+            value = value * 10 + Int(digit)
+        }
+        return value <= 65_535
     }
 }
