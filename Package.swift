@@ -51,6 +51,7 @@ let package = Package(
             name: "JustGateCore",
             dependencies: [
                 "CSHA256",
+                "JustGateHTTP",  // IPNetwork, for server.trusted_proxies
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "RawStructuredFieldValues", package: "swift-http-structured-headers"),
             ]

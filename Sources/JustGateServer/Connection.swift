@@ -42,6 +42,9 @@ final class Connection {
     private var inputStart = 0
     private var parser: HTTPRequestHeadParser
     private var head: HTTPRequestHead?
+    /// The client of the request whose head was parsed last (`ClientAddress`): the peer, unless the peer is a
+    /// trusted proxy.
+    private var client = ""
     private var body: [UInt8] = []
     private var chunkedDecoder: ChunkedBodyDecoder?
     private var requestStartNanos: UInt64 = 0
@@ -169,6 +172,7 @@ final class Connection {
         inputStart += consumed
         parser.reset()
         head = parsed
+        client = ClientAddress.resolve(peer: remoteAddress, head: parsed, trusted: loop.configuration.trustedProxies)
         keepAlive = parsed.keepAlive
         answeringHead = parsed.method == "HEAD"
         body = []
@@ -192,7 +196,7 @@ final class Connection {
     /// then neither invited nor read: the answer goes out with `Connection: close` and the
     /// connection lingers, discarding what the client still sends, so the answer is not lost to a reset.
     private func answeredFromHead(_ parsed: HTTPRequestHead) -> Bool {
-        guard let response = loop.screen(parsed, remoteAddress: remoteAddress, receivedAtNanos: requestStartNanos) else {
+        guard let response = loop.screen(parsed, remoteAddress: client, receivedAtNanos: requestStartNanos) else {
             return false
         }
         head = nil
@@ -256,7 +260,7 @@ final class Connection {
         generation &+= 1
         setDeadline(.none)
         if loop.isDraining { keepAlive = false }
-        let request = ServerRequest(head: head, body: body, remoteAddress: remoteAddress, receivedAtNanos: requestStartNanos)
+        let request = ServerRequest(head: head, body: body, remoteAddress: client, receivedAtNanos: requestStartNanos)
         body = []
         loop.handle(request, responder: Responder(connection: self, generation: generation))
     }
@@ -300,7 +304,7 @@ final class Connection {
         let response = loop.configuration.errorResponse(status, detail)
         write(response, keepAlive: false)
         loop.configuration.onServerAnswer?(ServerAnswer(
-            response: response, method: head?.method, path: head.map { String($0.path) }, remoteAddress: remoteAddress,
+            response: response, method: head?.method, path: head.map { String($0.path) }, remoteAddress: head == nil ? remoteAddress : client,
             receivedAtNanos: requestStartNanos != 0 ? requestStartNanos : MonotonicClock.nanoseconds()))
         phase = .closing
         flush()

@@ -4,7 +4,8 @@ import JustGateHTTP
 public struct ServerRequest: Sendable {
     public var head: HTTPRequestHead
     public var body: [UInt8]
-    /// The peer's numeric address, for per-client limits and logs.
+    /// The client's numeric address, for logs and the audit record: the peer's, or, when the peer is one of
+    /// `ServerConfiguration.trustedProxies`, the client it forwarded for (`ClientAddress`).
     public var remoteAddress: String
     /// Monotonic nanoseconds when the request's first byte was read, for latency accounting.
     public var receivedAtNanos: UInt64
@@ -23,6 +24,7 @@ public protocol HTTPHandler: AnyObject {
     /// body buffer. The server writes the answer and, when a body was announced, closes the
     /// connection without reading it. Nil lets the request go on to `handle` with its body.
     /// Called only for requests that announce a body, on the loop's thread, like `handle`.
+    /// `remoteAddress` is the client, as in `ServerRequest`.
     func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> HTTPResponse?
 }
 

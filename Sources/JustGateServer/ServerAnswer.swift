@@ -9,6 +9,8 @@ public struct ServerAnswer: Sendable {
     /// The method and path, when the request head was read before the error.
     public var method: String?
     public var path: String?
+    /// The client (`ServerRequest.remoteAddress`) when the head was read, otherwise the peer: without a head
+    /// there is no `X-Forwarded-For` to believe.
     public var remoteAddress: String
     /// When the request's first byte arrived (monotonic), or when the connection was refused.
     public var receivedAtNanos: UInt64

@@ -38,6 +38,10 @@ public struct ServerConfiguration: Sendable {
     /// connections cannot keep a health probe out; a connection whose request is being read or answered
     /// is never evicted.
     public var evictIdleWhenFull = false
+    /// Peers whose `X-Forwarded-For` names the client (`ClientAddress`); empty: every peer is the client.
+    /// Resolved once per request, right after its head is parsed, so every observer of the request (the
+    /// handler, the server's own error answers) sees the same client.
+    public var trustedProxies: [IPNetwork] = []
     /// Renders errors the server produces before a handler runs (parse errors, timeouts, overload),
     /// so the application decides their format (problem+json) in one place.
     public var errorResponse: @Sendable (_ status: Int, _ detail: String) -> HTTPResponse

@@ -11,6 +11,10 @@ import Testing
 struct ComposeTopologyTests {
     static let siteKey = "compose-topology-key-0123456789abcdefghijkl"
     static let adminToken = "compose-topology-admin-token-0123456789abcd"
+    /// nginx's address towards the gateways, the one `server.trusted_proxies` lists.
+    static let nginxAddress = "127.0.0.3"
+    /// The site's address: not a trusted proxy, so it is the client the audit records name.
+    static let siteAddress = "127.0.0.4"
 
     func mapping(_ value: Any?) -> [String: Any] { value as? [String: Any] ?? [:] }
 
@@ -30,6 +34,8 @@ struct ComposeTopologyTests {
             ("/run/secrets/", directory.path + "/"),
             ("/var/log/justgate/audit.jsonl", directory.path + "/audit-\(instance)/audit.jsonl"),
             ("\"0000000000000000000000000000000000000000000000000000000000000001\"", "\"\(SiteKeys.sha256Hex(Self.siteKey))\""),
+            // nginx's compose address; here nginx connects from 127.0.0.3 (`proxy_bind`, see startNginx).
+            ("- 172.30.80.10", "- \(Self.nginxAddress)"),
         ]
         for (old, new) in replacements {
             #expect(yaml.contains(old), "deploy/container/justgate.yaml no longer has \(old)")
@@ -49,6 +55,10 @@ struct ComposeTopologyTests {
             conf = conf.replacingOccurrences(of: "justgate-\(index + 1):8080", with: "127.0.0.1:\(gatewayPort)")
         }
         conf = conf.replacingOccurrences(of: "listen 8080;", with: "listen 127.0.0.1:\(port);")
+        // On loopback every process is 127.0.0.1: nginx connects from an address of its own, as in compose.
+        #expect(conf.contains("proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;"))
+        conf = conf.replacingOccurrences(of: "proxy_pass http://justgate;",
+                                         with: "proxy_pass http://justgate;\n        proxy_bind \(Self.nginxAddress);")
         try conf.write(to: directory.appendingPathComponent("justgate.conf"), atomically: true, encoding: .utf8)
         try """
             daemon off;
@@ -114,8 +124,10 @@ struct ComposeTopologyTests {
             let body = "juid=de6f0132ea9e412599ae31262c45633b&number=8%20912%20345-67-89"
             let raw = "POST /api/user/v1/subscription/subscribe/sms HTTP/1.1\r\nHost: localhost\r\n"
                 + "X-AUTH-TOKEN: \(Self.siteKey)\r\nX-Request-Id: compose-\(attempt)\r\n"
+                // A made-up client address: nginx appends the real one, which justgate takes.
+                + "X-Forwarded-For: 203.0.113.9\r\n"
                 + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
-            let response = try RawHTTPClient(port: nginxPort).exchange(raw)
+            let response = try RawHTTPClient(port: nginxPort, source: Self.siteAddress).exchange(raw)
             #expect(response.header("X-Request-Id") == "compose-\(attempt)", "nginx must pass the site's request id")
             statuses.append(response.status)
             last = response
@@ -129,5 +141,16 @@ struct ComposeTopologyTests {
         let served = gateways.map { $0.log.components(separatedBy: "\"operation\":\"subscribe.sms\"").count - 1 }
         #expect(served.allSatisfy { $0 >= 1 } && served.reduce(0, +) == 4, "calls per gateway: \(served)")
         gateways.removeAll()
+
+        // Every call is audited as the site's address, neither nginx's nor the one the site made up.
+        let audited = try (1...2).flatMap { instance in
+            try String(contentsOf: directory.appendingPathComponent("audit-\(instance)/audit.jsonl"), encoding: .utf8)
+                .split(separator: "\n").compactMap { line -> [String: Any]? in
+                    let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                    return (object?["request_id"] as? String)?.hasPrefix("compose-") == true ? object : nil
+                }
+        }
+        #expect(audited.count == 4 && audited.allSatisfy { $0["client"] as? String == Self.siteAddress },
+                "\(audited.map { $0["client"] ?? "-" })")
     }
 }

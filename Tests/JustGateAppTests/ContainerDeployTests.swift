@@ -111,6 +111,21 @@ struct ContainerDeployTests {
         #expect(!loaded.config.listen.isLoopback, "nginx reaches the gateways over the container network")
     }
 
+    /// The gateways believe `X-Forwarded-For` from nginx's fixed compose address and from nothing else on the
+    /// network (Prometheus, another container), so the audit names the site's address, not nginx's.
+    @Test func theGatewaysTrustExactlyNginxsComposeAddress() throws {
+        let document = try compose()
+        let configFile = try #require(mapping(mapping(document["configs"])["justgate-config"])["file"] as? String)
+        let text = try String(contentsOf: URL(fileURLWithPath: configFile, relativeTo: Self.deploy), encoding: .utf8)
+        let loaded = try ConfigLoader.load(yaml: text, knownOperations: Catalogue().ids).get()
+        let nginx = mapping(mapping(mapping(mapping(document["services"])["nginx"])["networks"])["default"])
+        let address = try #require(nginx["ipv4_address"] as? String, "nginx needs a fixed address on the compose network")
+        #expect(loaded.config.server.trustedProxies.map(\.description) == [address])
+        let subnets = (mapping(mapping(mapping(document["networks"])["default"])["ipam"])["config"] as? [Any] ?? [])
+            .compactMap { mapping($0)["subnet"] as? String }
+        #expect(subnets == ["172.30.80.0/24"] && address.hasPrefix("172.30.80."), "\(subnets) \(address)")
+    }
+
     // MARK: - nginx
 
     @Test func nginxAcceptsItsConfigAndProxiesToBothComposeServices() throws {

@@ -99,6 +99,8 @@ public final class GatewayRuntime: Sendable {
             limits: config.server.httpLimits, errorResponse: GatewayRuntime.serverError,
             onServerAnswer: serverAnswers.record)
         serverConfiguration.joinExistingListeners = replaceListeners
+        // The site listener only: the admin listener answers operators, never through the site proxy.
+        serverConfiguration.trustedProxies = config.server.trustedProxies
         let server = HTTPServer(
             configuration: serverConfiguration,
             handlerFactory: { loop in

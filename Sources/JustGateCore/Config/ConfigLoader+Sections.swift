@@ -1,3 +1,4 @@
+import JustGateHTTP
 import Yams
 
 /// The small sections of the file: listeners, upstream, server limits, validation, audit and log.
@@ -8,7 +9,7 @@ extension ConfigLoader {
     static let serverKeys = [
         "workers", "max_connections", "header_timeout_ms", "body_timeout_ms", "idle_timeout_ms",
         "max_request_line_bytes", "max_header_line_bytes", "max_header_bytes", "max_header_count",
-        "max_body_bytes", "max_multipart_parts", "max_multipart_part_bytes",
+        "max_body_bytes", "max_multipart_parts", "max_multipart_part_bytes", "trusted_proxies",
     ]
 
     static func listenAddress(_ node: Node, at path: String, reader: inout ConfigNodeReader) -> ListenAddress? {
@@ -104,6 +105,9 @@ extension ConfigLoader {
             } else {
                 isValid = false
             }
+        }
+        if let node = section.value("trusted_proxies") {
+            if let networks = trustedProxies(node, reader: &reader) { server.trustedProxies = networks } else { isValid = false }
         }
         if isValid, server.maxHeaderLineBytes > server.maxHeaderBytes {
             reader.error("""

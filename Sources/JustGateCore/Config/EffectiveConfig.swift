@@ -1,3 +1,5 @@
+import JustGateHTTP
+
 /// The configuration as justgate will run it, defaults filled in, for the one start-up log line that tells an
 /// operator what is actually in force. Secrets appear only as where they come from
 /// (`<redacted: env JUST_TOKEN_X>`); key hashes, being derived from keys, are left out.
@@ -28,6 +30,7 @@ public enum EffectiveConfig {
                 ("header_timeout_ms", number(server.headerTimeoutMs)), ("body_timeout_ms", number(server.bodyTimeoutMs)),
                 ("idle_timeout_ms", number(server.idleTimeoutMs)), ("max_body_bytes", number(server.maxBodyBytes)),
                 ("max_header_bytes", number(server.maxHeaderBytes)),
+                ("trusted_proxies", .array(server.trustedProxies.map { .string($0.description) })),
             ])),
             ("validation", object([("unknown_fields", .string(config.validation.unknownFields.rawValue))])),
             ("sites", .array(config.sites.map { site in

@@ -1,3 +1,5 @@
+import JustGateHTTP
+
 /// The whole gateway configuration, frozen after loading.
 ///
 /// It exists so that every other module reads one checked, immutable value instead of raw YAML: by the time a
@@ -132,6 +134,9 @@ public struct ServerConfig: Sendable, Equatable {
     public var maxMultipartParts: Int = 64
     /// Largest accepted single multipart part.
     public var maxMultipartPartBytes: Int = 65_536
+    /// Peers (proxies in front, such as the shipped nginx) whose `X-Forwarded-For` names the client in logs and
+    /// audit records (`ClientAddress`); empty: the socket's peer is the client, and the header is ignored.
+    public var trustedProxies: [IPNetwork] = []
 
     /// Builds the documented defaults; adjust fields afterwards.
     public init() {}

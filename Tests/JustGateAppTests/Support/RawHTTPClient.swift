@@ -30,7 +30,9 @@ final class RawHTTPClient {
     let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(port: Int, timeoutSeconds: Int = 5) throws {
+    /// - Parameter source: a loopback address to connect from (`127.0.0.2`: Linux routes all of 127/8 to lo), so
+    ///   a test can be a peer other than 127.0.0.1; nil lets the system pick.
+    init(port: Int, timeoutSeconds: Int = 5, source: String? = nil) throws {
         // Everything happens on a local descriptor first: once `fd` is set the object is fully
         // initialised, and a throw from then on would run `deinit`, which closes `fd` a second time
         // (closing whatever socket another test has opened under that number meanwhile).
@@ -39,6 +41,19 @@ final class RawHTTPClient {
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(socketFD, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(socketFD, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                let reason = errno
+                close(socketFD)
+                throw ClientError(description: "bind to \(source) failed: errno \(reason)")
+            }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
