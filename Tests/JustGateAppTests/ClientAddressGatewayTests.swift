@@ -58,7 +58,10 @@ struct ClientAddressGatewayTests {
         let refused = try send(gateway, from: "127.0.0.2", requestID: "refused", forwardedFor: ["203.0.113.7"], key: nil,
                                body: "juid=\(juid)&number=79123456789")
         #expect(refused.status == 401)
-        #expect(try clients(gateway, "refused") == ("203.0.113.7", "203.0.113.7"))
+        // An unauthenticated request never keeps the id it sent: its record is under the id it was answered with.
+        let answeredID = try #require(refused.header("X-Request-Id"))
+        #expect(answeredID != "refused")
+        #expect(try clients(gateway, answeredID) == ("203.0.113.7", "203.0.113.7"))
     }
 
     @Test func withoutTrustedProxiesTheHeaderIsIgnored() throws {
