@@ -36,7 +36,8 @@ public final class GatewayMetrics: Sendable {
     private let auditWriteErrors = Mutex(0)
 
     public init() {
-        registry = PrometheusCollectorRegistry()
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
         reloadsSucceeded = registry.counter("justgate_reloads_total", [("result", "ok")])
         reloadsFailed = registry.counter("justgate_reloads_total", [("result", "failed")])
         logLinesDropped = registry.counter("justgate_log_lines_dropped_total")

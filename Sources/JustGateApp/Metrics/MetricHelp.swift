@@ -51,14 +51,21 @@ enum MetricHelp {
 /// label set it already holds, so calling these again is a lookup, not a second series.
 extension PrometheusCollectorRegistry {
     func counter(_ name: String, _ labels: [(String, String)] = []) -> Counter {
-        makeCounter(name: name, labels: labels, help: MetricHelp.text(name))
+        makeCounter(descriptor: MetricHelp.descriptor(name), labels: labels)
     }
 
     func gauge(_ name: String, _ labels: [(String, String)] = []) -> Gauge {
-        makeGauge(name: name, labels: labels, help: MetricHelp.text(name))
+        makeGauge(descriptor: MetricHelp.descriptor(name), labels: labels)
     }
 
     func durationHistogram(_ name: String, _ labels: [(String, String)], buckets: [Duration]) -> DurationHistogram {
-        makeDurationHistogram(name: name, labels: labels, buckets: buckets, help: MetricHelp.text(name))
+        makeDurationHistogram(descriptor: MetricHelp.descriptor(name), labels: labels, buckets: buckets)
+    }
+}
+
+extension MetricHelp {
+    /// The whole name as the descriptor's base name (the unit is already part of it) with its help text.
+    static func descriptor(_ name: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: text(name))
     }
 }

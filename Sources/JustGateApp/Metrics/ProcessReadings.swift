@@ -31,8 +31,8 @@ struct ProcessReadings: Equatable {
         }
         readings.openFileDescriptors = countEntries("/proc/self/fd").map(Double.init)
         var limit = rlimit()
-        if getrlimit(RLIMIT_NOFILE, &limit) == 0 {
-            readings.maxFileDescriptors = limit.rlim_cur == RLIM_INFINITY ? nil : Double(limit.rlim_cur)
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 {
+            readings.maxFileDescriptors = limit.rlim_cur == rlim_t.max ? nil : Double(limit.rlim_cur)
         }
         return readings
     }
