@@ -7,11 +7,14 @@
 # Tests only: redis-server (shared limits), chromium (renders the audit HTML report), nginx and its echo
 # module (the deploy/ nginx config, the TLS upstream stand-in), systemd (systemd-analyze on the unit), openssl
 # (test certificates), curl, git (the Dockerfile's COPY sources must be tracked), util-linux (unshare, to
-# run dist/justgate with the toolchain hidden).
+# run dist/justgate with the toolchain hidden), prometheus (promtool checks deploy/prometheus's alert rules and
+# the dashboard's queries; Debian has promtool only in this package, which with --no-install-recommends adds
+# about a dozen small libjs-* packages. On a host with systemd, installing it also enables and starts a
+# Prometheus server on :9090, the port of the example configs' admin_listen: `systemctl disable --now prometheus`).
 set -euo pipefail
 
 packages=(libcurl4-openssl-dev libssl-dev pkg-config)
-test_packages=(redis-server chromium nginx libnginx-mod-http-echo systemd openssl curl git util-linux)
+test_packages=(redis-server chromium nginx libnginx-mod-http-echo systemd openssl curl git util-linux prometheus)
 if [ "${1:-}" = "--test" ]; then
     shift
     packages+=("${test_packages[@]}")

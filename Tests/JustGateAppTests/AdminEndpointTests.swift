@@ -63,7 +63,7 @@ struct AdminEndpointTests {
         #expect(PrometheusText.sum(samples, "justgate_upstream_duration_seconds_count") == 9)
         #expect(PrometheusText.sum(samples, "justgate_upstream_in_flight") == 0)
         #expect(PrometheusText.sum(samples, "justgate_open_connections") >= 0)
-        // Every worker's series are separate; none is labelled with anything secret.
+        // No series is labelled with anything secret.
         let text = try admin(gateway, "GET", "/metrics").text
         #expect(!text.contains(GatewayFixture.horoscopeToken) && !text.contains(GatewayFixture.horoscopeKey))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import JustGateApp
 import JustGateCore
 import Testing
 
@@ -31,8 +32,11 @@ struct MetricCardinalityTests {
         // The words the pipeline and the server write.
         "outcome": ["forwarded", "rejected_auth", "rejected_invalid", "rejected", "rejected_overload", "rate_limited",
                     "upstream_error", "upstream_timeout", "idempotent_replay", "client_gone", "audit_unavailable"],
-        // The fixture's two loops, and `server` for answers the server made itself.
-        "worker": ["0", "1", "server"],
+        // `justgate_build_info`: one value each per binary.
+        "version": [JustGateVersion.current],
+        "swift": [JustGateVersion.swift],
+        // `justgate_site_key_expiry_seconds`: fingerprints of the configured keys that expire (none here).
+        "key": [],
         "result": ["ok", "failed"],
         "state": ["closed", "open", "half_open"],
         // Histogram buckets: the fixed list in `GatewayMetrics`, and +Inf.

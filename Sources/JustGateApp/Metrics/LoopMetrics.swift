@@ -1,12 +1,12 @@
-import CoreMetrics
 import JustGateCore
 import Prometheus
 
-/// One event loop's metric objects, made on first use and kept, so recording a request is a few
-/// dictionary lookups and atomic or loop-private updates. Confined to its loop.
+/// One event loop's cache of metric objects, made on first use and kept, so recording a request is a few
+/// dictionary lookups and atomic updates (and a histogram's short lock), never a registry lookup. The objects
+/// themselves are shared: every loop records into the same series (see `GatewayMetrics` for why there is no
+/// `worker` label). Confined to its loop.
 final class LoopMetrics {
-    private let factory: PrometheusMetricsFactory
-    private let worker: String
+    private let registry: PrometheusCollectorRegistry
 
     private struct RequestKey: Hashable {
         var site: String
@@ -23,18 +23,17 @@ final class LoopMetrics {
         var field: String
         var code: String
     }
-    private var requests: [RequestKey: CoreMetrics.Counter] = [:]
-    private var durations: [OperationKey: CoreMetrics.Timer] = [:]
-    private var upstreamDurations: [OperationKey: CoreMetrics.Timer] = [:]
-    private var problems: [ProblemKey: CoreMetrics.Counter] = [:]
-    private var limited: [OperationKey: CoreMetrics.Counter] = [:]
-    private var retries: [OperationKey: CoreMetrics.Counter] = [:]
-    private lazy var droppedLines = CoreMetrics.Counter(label: "justgate_log_lines_dropped_total",
-                                                        dimensions: [("worker", worker)], factory: factory)
+    private var requests: [RequestKey: Counter] = [:]
+    private var durations: [OperationKey: DurationHistogram] = [:]
+    private var upstreamDurations: [OperationKey: DurationHistogram] = [:]
+    private var problems: [ProblemKey: Counter] = [:]
+    private var limited: [OperationKey: Counter] = [:]
+    private var retries: [OperationKey: Counter] = [:]
+    private let droppedLines: Counter
 
-    init(factory: PrometheusMetricsFactory, worker: String) {
-        self.factory = factory
-        self.worker = worker
+    init(registry: PrometheusCollectorRegistry, logLinesDropped: Counter) {
+        self.registry = registry
+        self.droppedLines = logLinesDropped
     }
 
     /// A successful request's log line left out by `log.sample_success`.
@@ -54,7 +53,7 @@ final class LoopMetrics {
         timer(&durations, pair, "justgate_request_duration_seconds").recordNanoseconds(durationNanos)
         if record.attempts > 1 {
             counter(&retries, OperationKey(site: "", operation: operation), "justgate_upstream_retries_total",
-                    [("operation", operation)]).increment(by: record.attempts - 1)
+                    [("operation", operation)]).increment(by: Int64(record.attempts - 1))
         }
         if let upstream = record.upstreamNanos {
             timer(&upstreamDurations, pair, "justgate_upstream_duration_seconds").recordNanoseconds(Int64(upstream))
@@ -75,18 +74,18 @@ final class LoopMetrics {
         }
     }
 
-    private func counter<Key: Hashable>(_ cache: inout [Key: CoreMetrics.Counter], _ key: Key, _ name: String,
-                                        _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
+    private func counter<Key: Hashable>(_ cache: inout [Key: Counter], _ key: Key, _ name: String,
+                                        _ labels: [(String, String)]) -> Counter {
         if let known = cache[key] { return known }
-        let made = CoreMetrics.Counter(label: name, dimensions: dimensions + [("worker", worker)], factory: factory)
+        let made = registry.counter(name, labels)
         cache[key] = made
         return made
     }
 
-    private func timer(_ cache: inout [OperationKey: CoreMetrics.Timer], _ key: OperationKey, _ name: String) -> CoreMetrics.Timer {
+    private func timer(_ cache: inout [OperationKey: DurationHistogram], _ key: OperationKey, _ name: String) -> DurationHistogram {
         if let known = cache[key] { return known }
-        let made = CoreMetrics.Timer(label: name, dimensions: [("site", key.site), ("operation", key.operation), ("worker", worker)],
-                                     factory: factory)
+        let made = registry.durationHistogram(name, [("site", key.site), ("operation", key.operation)],
+                                              buckets: GatewayMetrics.durationBuckets)
         cache[key] = made
         return made
     }

@@ -116,7 +116,7 @@ public final class GatewayRuntime: Sendable {
                 let client = try UpstreamClient(loop: loop, configuration: upstreamConfiguration)
                 let upstream = ResilientUpstream(client: client, loop: loop, guards: guards, retries: config.upstream.retries)
                 let requestLog = RequestLog(sink: requestLogSink, label: requestLogLabel, threshold: requestLogThreshold)
-                let loopMetrics = metrics.recorder(worker: loop.index)
+                let loopMetrics = metrics.recorder()
                 return GatewayHandler(pipeline: pipeline, upstream: upstream,
                                       idempotency: IdempotencyGate(store: idempotencyStore),
                                       outcomes: RequestOutcomes(log: requestLog, audit: audit, logPolicy: config.log.requests,
@@ -137,7 +137,8 @@ public final class GatewayRuntime: Sendable {
             (adminServer, adminAddress) = try GatewayRuntime.startAdmin(config, server: server, metrics: metrics,
                                                                        reloading: reloading, guards: guards, audit: audit,
                                                                        replaceListeners: replaceListeners, draining: draining,
-                                                                       redisHealth: redisSettings?.health)
+                                                                       redisHealth: redisSettings?.health, contextStore: store,
+                                                                       wallClock: wallClock)
         } catch {
             server.stop()
             audit?.writer.stop()
@@ -160,7 +161,8 @@ public final class GatewayRuntime: Sendable {
     private static func startAdmin(_ config: GatewayConfig, server: HTTPServer, metrics: GatewayMetrics,
                                    reloading: Reloading, guards: UpstreamGuards,
                                    audit: AuditTrail?, replaceListeners: Bool, draining: DrainingFlag,
-                                   redisHealth: RedisHealth?) throws -> (HTTPServer?, SocketAddress?) {
+                                   redisHealth: RedisHealth?, contextStore: GatewayContextStore,
+                                   wallClock: @escaping @Sendable () -> Int64) throws -> (HTTPServer?, SocketAddress?) {
         guard let admin = config.adminListen else { return (nil, nil) }
         guard let address = SocketAddress(host: admin.host, port: admin.port) else {
             throw GatewayStartError("admin_listen \(admin) is not a numeric IPv4 or IPv6 address")
@@ -195,6 +197,8 @@ public final class GatewayRuntime: Sendable {
                                                        circuit: guards.circuitState,
                                                        auditWriteErrors: audit?.writer.writeErrors)
                 readings.rateLimitFallbackActive = redisHealth?.isDown ?? false
+                readings.sites = contextStore.current.sites.map(\.config)
+                readings.now = wallClock()
                 return metrics.exposition(readings)
             },
             reload: {
