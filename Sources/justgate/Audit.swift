@@ -40,8 +40,14 @@ enum AuditTableLine {
         }
         let status = record.status.map(String.init) ?? "-"
         let duration = record.durationMicros.map { "\($0 / 1000).\(String(format: "%03d", $0 % 1000))" } ?? "-"
-        return cell(record.time, 26) + cell(record.site, 18) + cell(record.operation, 24) + cell(record.outcome ?? record.event.rawValue, 18)
+        // A record that is not a request's (a reload, the chain's own) names its event in OUTCOME and ends with
+        // who asked and its note, where a request's id would be.
+        let outcome = record.event == .request ? record.outcome
+            : [record.event.rawValue, record.outcome].compactMap { $0 }.joined(separator: " ")
+        let last = record.requestID ?? (record.event == .request ? nil
+            : [record.client, record.note].compactMap { $0 }.joined(separator: ": "))
+        return cell(record.time, 26) + cell(record.site, 18) + cell(record.operation, 24) + cell(outcome, 18)
             + String(repeating: " ", count: max(0, 6 - status.count)) + status + "  "
-            + String(repeating: " ", count: max(0, 11 - duration.count)) + duration + "  " + (record.requestID.map(TerminalSafeText.escaped) ?? "-") + "\n"
+            + String(repeating: " ", count: max(0, 11 - duration.count)) + duration + "  " + (last.map(TerminalSafeText.escaped) ?? "-") + "\n"
     }
 }

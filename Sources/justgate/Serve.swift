@@ -111,7 +111,7 @@ struct Serve: ParsableCommand {
         sink.flush()
         var signal = signals.wait()
         while signal == SIGHUP {
-            runtime.reload()
+            runtime.reload(by: .signal)
             sink.flush()
             signal = signals.wait()
         }
