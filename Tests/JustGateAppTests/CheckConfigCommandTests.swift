@@ -77,7 +77,7 @@ import Testing
     @Test func aWildcardListenerIsWarnedAboutAsServeDoes() throws {
         for host in ["0.0.0.0", "[::]"] {
             let path = try cli.writeTemporary("""
-                listen: \(host):8080
+                listen: "\(host):8080"
                 upstream: { url: sandbox }
                 sites:
                   - id: a
