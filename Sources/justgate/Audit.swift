@@ -35,7 +35,7 @@ enum AuditTableLine {
         + "REQUEST_ID                        DETAIL\n"
 
     /// One record; DETAIL is what says why a request was refused: the rate-limit policy, or the rejected
-    /// fields as `field:code` (the log's own words), or the chain record's note.
+    /// fields as `field:code` (the log's own words); for other records, who asked and the note.
     static func line(_ record: AuditRecord) -> String {
         func cell(_ text: String?, _ width: Int) -> String {
             let value = text.map(TerminalSafeText.escaped) ?? "-"
@@ -43,13 +43,21 @@ enum AuditTableLine {
         }
         let status = record.status.map(String.init) ?? "-"
         let duration = record.durationMicros.map { "\($0 / 1000).\(String(format: "%03d", $0 % 1000))" } ?? "-"
-        return cell(record.time, 26) + cell(record.site, 18) + cell(record.operation, 24) + cell(record.outcome ?? record.event.rawValue, 18)
+        // A record that is not a request's (a reload, the chain's own) names its event in OUTCOME, and its
+        // DETAIL is who asked and its note.
+        let outcome = record.event == .request ? record.outcome
+            : [record.event.rawValue, record.outcome].compactMap { $0 }.joined(separator: " ")
+        return cell(record.time, 26) + cell(record.site, 18) + cell(record.operation, 24) + cell(outcome, 18)
             + String(repeating: " ", count: max(0, 6 - status.count)) + status + "  "
             + String(repeating: " ", count: max(0, 11 - duration.count)) + duration + "  " + cell(record.requestID, 34)
             + TerminalSafeText.escaped(detail(record)) + "\n"
     }
 
     static func detail(_ record: AuditRecord) -> String {
+        if record.event != .request {
+            let text = [record.client, record.note].compactMap { $0 }.joined(separator: ": ")
+            return text.isEmpty ? "-" : text
+        }
         var parts: [String] = []
         if let policy = record.policy { parts.append("policy=\(policy)") }
         if !record.errors.isEmpty {

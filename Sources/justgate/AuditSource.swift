@@ -119,3 +119,27 @@ struct AuditInputError: Error, CustomStringConvertible {
         return ExitCode(2)
     }
 }
+
+/// `--event` of query and tail: which kind of record to print. Request records unless asked, as before reloads
+/// were recorded; summary and report count requests only, so they do not take it.
+struct AuditEventOption: ParsableArguments {
+    /// The values `--event` takes: every `AuditRecord.Event` and `all`.
+    static let values = AuditRecord.Event.allCases.map(\.rawValue) + ["all"]
+
+    @Option(help: ArgumentHelp("Only records of this event: \(AuditEventOption.values.joined(separator: ", ")) "
+                               + "(reload: every reload, applied or refused, and what it changed).", valueName: "event"))
+    var event: String = AuditRecord.Event.request.rawValue
+
+    /// `filter` narrowed to the event asked for.
+    func applied(to filter: AuditFilter) throws(AuditInputError) -> AuditFilter {
+        var filter = filter
+        if event == "all" {
+            filter.event = nil
+        } else if let chosen = AuditRecord.Event(rawValue: event) {
+            filter.event = chosen
+        } else {
+            throw AuditInputError("--event '\(event)' is not an event; use one of \(AuditEventOption.values.joined(separator: ", "))")
+        }
+        return filter
+    }
+}

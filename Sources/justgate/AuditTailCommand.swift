@@ -19,6 +19,7 @@ struct AuditTailCommand: ParsableCommand {
 
     @OptionGroup var source: AuditSourceOptions
     @OptionGroup var filters: AuditFilterOptions
+    @OptionGroup var events: AuditEventOption
 
     @Flag(name: .short, help: "Keep printing records as they are written.")
     var follow = false
@@ -33,7 +34,7 @@ struct AuditTailCommand: ParsableCommand {
         let path: String
         let filter: AuditFilter
         do throws(AuditInputError) {
-            filter = try filters.filter()
+            filter = try events.applied(to: filters.filter())
             guard let live = try source.files().last else { throw AuditInputError("no audit file found") }
             path = live
         } catch {

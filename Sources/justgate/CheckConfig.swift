@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import JustGateApp
 import JustGateCore
 
@@ -14,7 +15,9 @@ struct CheckConfig: ParsableCommand {
             is usable, 1 otherwise. Warnings (such as tokens written inline, a token or audit key file that \
             its group or other users may read, or an audit log without audit.hmac_key) do not fail the check. A usable config's rate limits are then \
             printed in words, one policy a line, and its upstream deadline, retries, circuit breaker and \
-            in-flight limit in one line.
+            in-flight limit in one line. Every problem of every section is listed in one run, each as \
+            FILE:LINE: (the form editors jump to); a site listener on a non-loopback address (0.0.0.0, ::) is \
+            warned about as serve does, and a placeholder hash (000…0, 111…1) is an error: run justgate keygen.
 
             Example: justgate check-config --config config/justgate.yaml
             """
@@ -26,37 +29,73 @@ struct CheckConfig: ParsableCommand {
     var skipSecrets = false
 
     func run() throws {
-        guard let (config, warnings) = ConfigFile.load(options.config) else { throw ExitCode.failure }
-        for warning in warnings { print(TerminalSafeText.escaped("\(options.config):\(warning)")) }
-        if !skipSecrets, case .failure(let errors) = SecretResolver.resolve(config.sites, environment: ProcessSecretEnvironment()) {
-            for problem in errors.problems { ConfigFile.printError("\(options.config):\(problem)") }
-            throw ExitCode.failure
+        let file = options.config
+        guard let (config, warnings) = ConfigFile.load(file) else { throw ExitCode.failure }
+        let lines = ConfigKeyLines(yaml: (try? String(contentsOfFile: file, encoding: .utf8)) ?? "")
+        var listenWarnings: [ConfigProblem] = []
+        if let exposure = config.listen.exposureWarning {
+            listenWarnings.append(ConfigProblem(path: "listen", line: lines.line(of: "listen"), message: exposure,
+                                                isWarning: true))
         }
-        if !skipSecrets, case .failure(let errors) = AuditKeyResolver.resolve(config.audit.hmacKey, environment: ProcessSecretEnvironment()) {
-            for problem in errors.problems { ConfigFile.printError("\(options.config):\(problem)") }
-            throw ExitCode.failure
-        }
-        if !skipSecrets, case .failure(let errors) = AuditKeyResolver.resolve(
-            config.rateLimit.keySecret, environment: ProcessSecretEnvironment(), path: "rate_limit.key_secret") {
-            for problem in errors.problems { ConfigFile.printError("\(options.config):\(problem)") }
-            throw ExitCode.failure
-        }
-        if !skipSecrets, let problem = UpstreamCAFile.problem(config) {
-            ConfigFile.printError("\(options.config):\(problem)")
-            throw ExitCode.failure
-        }
+        // Every section's problems at once: an audit-key error must not wait until the token errors are fixed.
+        let errors = skipSecrets ? [] : CheckConfig.secretProblems(config)
         let fileWarnings = skipSecrets ? [] : SecretFilePermissions.warnings(for: config, environment: ProcessSecretEnvironment())
-        for warning in fileWarnings { print(TerminalSafeText.escaped("\(options.config):\(warning)")) }
+        for warning in warnings + listenWarnings + fileWarnings {
+            print(TerminalSafeText.escaped(lines.locate(warning).located(in: file)))
+        }
+        for problem in errors { ConfigFile.printError(lines.locate(problem).located(in: file)) }
+        guard errors.isEmpty else {
+            ConfigFile.printError("\(file): \(errors.count) problem\(errors.count == 1 ? "" : "s") above; fix them and run check-config again")
+            throw ExitCode.failure
+        }
         if config.audit.enabled && config.audit.hmacKey == nil {
             print("""
-                \(options.config): note: audit.hmac_key is not set, so the audit chain is plain SHA-256: it shows \
+                \(file): note: audit.hmac_key is not set, so the audit chain is plain SHA-256: it shows \
                 accidental damage, but anyone who can write the file can rewrite it undetected; set \
                 audit.hmac_key: { env: NAME } or { file: PATH }
                 """)
         }
-        print("\(options.config): OK (\(config.sites.count) site\(config.sites.count == 1 ? "" : "s"), \(warnings.count + fileWarnings.count) warning\(warnings.count + fileWarnings.count == 1 ? "" : "s"))")
+        let warningCount = warnings.count + listenWarnings.count + fileWarnings.count
+        print("\(file): OK (\(config.sites.count) site\(config.sites.count == 1 ? "" : "s"), \(warningCount) warning\(warningCount == 1 ? "" : "s"))")
+        for line in CheckConfig.relativePathLines(config) { print(TerminalSafeText.escaped(line)) }
         for line in CheckConfig.limitLines(config) { print(TerminalSafeText.escaped(line)) }
         print(TerminalSafeText.escaped(CheckConfig.upstreamLine(config)))
+    }
+
+    /// What stops the config from serving once it loads: upstream tokens, the audit key and the rate-limit key
+    /// secret that cannot be read, and an unusable upstream.ca_file, all of them.
+    static func secretProblems(_ config: GatewayConfig) -> [ConfigProblem] {
+        var problems: [ConfigProblem] = []
+        if case .failure(let errors) = SecretResolver.resolve(config.sites, environment: ProcessSecretEnvironment()) {
+            problems += errors.problems
+        }
+        if case .failure(let errors) = AuditKeyResolver.resolve(config.audit.hmacKey, environment: ProcessSecretEnvironment()) {
+            problems += errors.problems
+        }
+        if case .failure(let errors) = AuditKeyResolver.resolve(
+            config.rateLimit.keySecret, environment: ProcessSecretEnvironment(), path: "rate_limit.key_secret") {
+            problems += errors.problems
+        }
+        if let problem = UpstreamCAFile.problem(config) { problems.append(problem) }
+        return problems
+    }
+
+    /// How each relative path in the config resolves: against the working directory `serve` starts in, not the
+    /// config file's directory, so an operator sees where the audit log and secret files will really be.
+    static func relativePathLines(_ config: GatewayConfig) -> [String] {
+        var paths: [(key: String, path: String)] = []
+        for (index, site) in config.sites.enumerated() {
+            if case .file(let path) = site.upstreamToken { paths.append(("sites[\(index)].upstream_token.file", path)) }
+        }
+        if config.audit.enabled { paths.append(("audit.path", config.audit.path)) }
+        if case .file(let path) = config.audit.hmacKey { paths.append(("audit.hmac_key.file", path)) }
+        if case .file(let path) = config.rateLimit.keySecret { paths.append(("rate_limit.key_secret.file", path)) }
+        if let path = config.upstream.caFile { paths.append(("upstream.ca_file", path)) }
+        let directory = FileManager.default.currentDirectoryPath
+        return paths.filter { !$0.path.hasPrefix("/") && !$0.path.hasPrefix("$") }.map { key, path in
+            "\(key): '\(path)' is relative to the working directory serve starts in; from here: "
+                + URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).standardizedFileURL.path
+        }
     }
 
     /// The upstream deadline, retries, circuit breaker and in-flight limit in words.

@@ -20,11 +20,11 @@ enum ConfigFile {
             printError("\(path): cannot read the config file (\(error.localizedDescription)); pass --config with the right path.")
             return nil
         }
-        switch ConfigLoader.load(yaml: text, knownOperations: Catalogue().ids) {
+        switch ConfigLoader.load(yaml: text, knownOperations: Catalogue().ids, fileName: path) {
         case .success(let loaded):
             return loaded
         case .failure(let errors):
-            for problem in errors.problems { printError("\(path):\(problem)") }
+            for problem in errors.problems { printError(problem.located(in: path)) }
             return nil
         }
     }

@@ -35,13 +35,13 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         guard let (config, warnings) = ConfigFile.load(options.config) else { throw ExitCode(2) }
-        for warning in warnings { ConfigFile.printError("\(options.config):\(warning)") }
+        for warning in warnings { ConfigFile.printError(warning.located(in: options.config)) }
         let sites: [ResolvedSite]
         switch SecretResolver.resolve(config.sites, environment: ProcessSecretEnvironment()) {
         case .success(let resolved):
             sites = resolved
         case .failure(let errors):
-            for problem in errors.problems { ConfigFile.printError("\(options.config):\(problem)") }
+            for problem in errors.problems { ConfigFile.printError(problem.located(in: options.config)) }
             throw ExitCode(2)
         }
         let auditKey: [UInt8]?
@@ -49,7 +49,7 @@ struct Serve: ParsableCommand {
         case .success(let key):
             auditKey = key
         case .failure(let errors):
-            for problem in errors.problems { ConfigFile.printError("\(options.config):\(problem)") }
+            for problem in errors.problems { ConfigFile.printError(problem.located(in: options.config)) }
             throw ExitCode(2)
         }
         let rateLimitKeySecret: [UInt8]?
@@ -58,23 +58,22 @@ struct Serve: ParsableCommand {
         case .success(let secret):
             rateLimitKeySecret = secret
         case .failure(let errors):
-            for problem in errors.problems { ConfigFile.printError("\(options.config):\(problem)") }
+            for problem in errors.problems { ConfigFile.printError(problem.located(in: options.config)) }
             throw ExitCode(2)
         }
         if let problem = UpstreamCAFile.problem(config) {
-            ConfigFile.printError("\(options.config):\(problem)")
+            ConfigFile.printError(problem.located(in: options.config))
             throw ExitCode(2)
         }
         for warning in SecretFilePermissions.warnings(for: config, environment: ProcessSecretEnvironment()) {
-            ConfigFile.printError("\(options.config):\(warning)")
+            ConfigFile.printError(warning.located(in: options.config))
         }
         let level = Logger.Level(rawValue: config.log.level.rawValue) ?? .info
         let sink = config.log.format == .text ? LogSink(fd: 2, text: TextLogLine(colour: isatty(2) == 1)) : LogSink.standardError
         LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level, sink: sink) }
         let logger = Logger(label: "justgate")
-        if !config.listen.isLoopback {
-            logger.warning("listening on a non-loopback address: anything that reaches this port can try site keys; put justgate behind a firewall",
-                           metadata: ["listen": .string(config.listen.description)])
+        if let exposure = config.listen.exposureWarning {
+            logger.warning("\(exposure)", metadata: ["listen": .string(config.listen.description)])
         }
         let descriptors = FileDescriptorLimit.raiseToHardLimit()
         if descriptors < config.server.maxConnections + 64 {
@@ -111,7 +110,7 @@ struct Serve: ParsableCommand {
         sink.flush()
         var signal = signals.wait()
         while signal == SIGHUP {
-            runtime.reload()
+            runtime.reload(by: .signal)
             sink.flush()
             signal = signals.wait()
         }

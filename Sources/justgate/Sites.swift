@@ -82,7 +82,7 @@ struct SitesReport {
         case .success(let resolved):
             // The first 12 hex digits of the token's SHA-256, as for keys: after a rotation the operator
             // compares it with `printf %s "$NEW_TOKEN" | sha256sum | cut -c1-12`, never seeing the value here.
-            let fingerprint = resolved.first.map { String(SiteKeys.sha256Hex($0.upstreamToken.reveal()).prefix(SiteKey.fingerprintLength)) } ?? "?"
+            let fingerprint = resolved.first.map { UpstreamTokenFingerprint.of($0.upstreamToken.reveal()) } ?? "?"
             lines.append("  token:  \(source), resolves, fingerprint \(fingerprint)")
         case .failure(let errors):
             isHealthy = false

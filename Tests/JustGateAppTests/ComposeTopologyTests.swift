@@ -41,6 +41,7 @@ struct ComposeTopologyTests {
             #expect(yaml.contains(old), "deploy/container/justgate.yaml no longer has \(old)")
             yaml = yaml.replacingOccurrences(of: old, with: new)
         }
+        yaml = ConfigPlaceholders.filled(yaml)
         let path = directory.appendingPathComponent("justgate-\(instance).yaml")
         try yaml.write(to: path, atomically: true, encoding: .utf8)
         return path.path

@@ -71,7 +71,7 @@ struct ContainerDeployTests {
         let document = try compose()
         let configFile = try #require(mapping(mapping(document["configs"])["justgate-config"])["file"] as? String)
         let text = try String(contentsOf: URL(fileURLWithPath: configFile, relativeTo: Self.deploy), encoding: .utf8)
-        let config = try ConfigLoader.load(yaml: text, knownOperations: Catalogue().ids).get().config
+        let config = try ConfigLoader.load(yaml: ConfigPlaceholders.filled(text), knownOperations: Catalogue().ids).get().config
         let admin = try #require(config.adminListen, "the container config must set admin_listen")
         #expect(!admin.isLoopback, "Prometheus and the healthcheck reach it over the container network")
         #expect(config.adminTokenSHA256 != nil)
@@ -97,7 +97,7 @@ struct ContainerDeployTests {
         let document = try compose()
         let configFile = try #require(mapping(mapping(document["configs"])["justgate-config"])["file"] as? String)
         let text = try String(contentsOf: URL(fileURLWithPath: configFile, relativeTo: Self.deploy), encoding: .utf8)
-        let loaded = try ConfigLoader.load(yaml: text, knownOperations: Catalogue().ids).get()
+        let loaded = try ConfigLoader.load(yaml: ConfigPlaceholders.filled(text), knownOperations: Catalogue().ids).get()
         #expect(loaded.config.rateLimit.backend == .redis)
         let endpoint = try RedisEndpoint.parse(try #require(loaded.config.rateLimit.redisURL)).get()
         #expect(endpoint.description.contains("redis:6379"), "\(endpoint)")
@@ -117,7 +117,7 @@ struct ContainerDeployTests {
         let document = try compose()
         let configFile = try #require(mapping(mapping(document["configs"])["justgate-config"])["file"] as? String)
         let text = try String(contentsOf: URL(fileURLWithPath: configFile, relativeTo: Self.deploy), encoding: .utf8)
-        let loaded = try ConfigLoader.load(yaml: text, knownOperations: Catalogue().ids).get()
+        let loaded = try ConfigLoader.load(yaml: ConfigPlaceholders.filled(text), knownOperations: Catalogue().ids).get()
         let nginx = mapping(mapping(mapping(mapping(document["services"])["nginx"])["networks"])["default"])
         let address = try #require(nginx["ipv4_address"] as? String, "nginx needs a fixed address on the compose network")
         #expect(loaded.config.server.trustedProxies.map(\.description) == [address])

@@ -13,7 +13,7 @@ import Testing
             \(extra)
             sites:
               - id: demo
-                key_sha256: "\(String(repeating: "ab", count: 32))"
+                key_sha256: "\(SiteKeys.sha256Hex("reload-restart-list"))"
                 upstream_token: { env: DEMO_TOKEN }
             """
         return try ConfigLoader.load(yaml: yaml, knownOperations: Catalogue().ids).get().config

@@ -74,7 +74,7 @@ struct SystemdReloadTests {
             #expect(yaml.contains(old), "config/production.example.yaml no longer has \(old)")
             yaml = yaml.replacingOccurrences(of: old, with: new)
         }
-        return yaml
+        return ConfigPlaceholders.filled(yaml)
     }
 
     /// Runs the unit's ExecReload= lines in order, as systemd does: the first one that fails fails the

@@ -100,7 +100,7 @@ struct SystemdUnitTests {
     @Test func theProductionConfigReadsTheUnitsCredentialAndTokensInPlace() throws {
         let credentials = try settings().filter { $0.key == "LoadCredential" }.map { String($0.value.prefix { $0 != ":" }) }
         #expect(credentials == ["audit.key", "ratelimit.key"], "a token loaded as a credential would never rotate on reload")
-        var configText = try SystemTools.text("config/production.example.yaml")
+        var configText = ConfigPlaceholders.filled(try SystemTools.text("config/production.example.yaml"))
         let loaded = try ConfigLoader.load(yaml: configText, knownOperations: Catalogue().ids).get()
         let tokenFiles = loaded.config.sites.compactMap { site -> String? in
             if case .file(let path) = site.upstreamToken { return path }

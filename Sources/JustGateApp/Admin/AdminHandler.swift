@@ -14,8 +14,9 @@ final class AdminHandler: HTTPHandler {
         var readiness: @Sendable () -> Readiness
         /// The Prometheus exposition.
         var metrics: @Sendable () -> [UInt8]
-        /// Reloads config and secrets; the outcome in words, and whether it was applied.
-        var reload: @Sendable () -> (applied: Bool, message: String)
+        /// Reloads config and secrets for the admin peer at this address (its audit record names it); the
+        /// outcome in words, and whether it was applied.
+        var reload: @Sendable (_ peer: String) -> (applied: Bool, message: String)
     }
 
     private let actions: Actions
@@ -27,7 +28,7 @@ final class AdminHandler: HTTPHandler {
     }
 
     func handle(_ request: ServerRequest, responder: Responder) {
-        responder.respond(answer(request.head))
+        responder.respond(answer(request.head, peer: request.remoteAddress))
     }
 
     /// No admin endpoint takes a body, so a request that announces one is answered from its head and its
@@ -39,7 +40,7 @@ final class AdminHandler: HTTPHandler {
                     + "\(ProblemText.excerpt(head.path)) without one (curl -X POST http://ADMIN/reload, no -d).\n")
     }
 
-    func answer(_ head: HTTPRequestHead) -> HTTPResponse {
+    func answer(_ head: HTTPRequestHead, peer: String) -> HTTPResponse {
         if let refused = refusal(head) { return refused }
         let path = head.path
         switch (head.method, path) {
@@ -54,7 +55,7 @@ final class AdminHandler: HTTPHandler {
             return HTTPResponse(status: 200, headers: [HTTPHeader(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")],
                                 body: actions.metrics())
         case ("POST", "/reload"):
-            let outcome = actions.reload()
+            let outcome = actions.reload(peer)
             return text(outcome.applied ? 200 : 422, outcome.message + "\n")
         case (_, "/healthz"), (_, "/readyz"), (_, "/metrics"), (_, "/reload"):
             let allowed = path == "/reload" ? "POST" : "GET, HEAD"

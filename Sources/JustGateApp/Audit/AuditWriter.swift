@@ -66,6 +66,12 @@ public final class AuditWriter: Sendable {
     private let lanes = Mutex<[Lane]>([])
     /// The lane of callers that are not one loop's (requests the server answers by itself, on any loop).
     private let sharedLane: Lane
+    /// Records that are not a request's (`reload`), from any thread; sealed whole by the writer thread
+    /// (`AuditChain.seal`), ahead of the lanes' records of the same batch. A queue of its own rather than a lane:
+    /// a lane holds packets of request bodies, whose `event` is always `request`, and these are a few a day.
+    private let events = Mutex<[AuditRecord]>([])
+    /// Event records `submitEvent` holds at most while the log cannot be written.
+    static let maxQueuedEvents = 256
     private let stopping = Atomic<Bool>(false)
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
@@ -214,6 +220,23 @@ public final class AuditWriter: Sendable {
         submit(record, durationMicros: record.durationMicros, receivedAtMillis: receivedAtMillis, lane: lane)
     }
 
+    /// Queues a record that is not a request's (a reload), from any thread, without waiting on the disk or on
+    /// the loops' lanes: it takes one lock the loops never touch and wakes the writer. `time` is the caller's;
+    /// `seq`, `prev` and `hash` are the writer's. False (not queued) after `stop`, or when `maxQueuedEvents`
+    /// wait for a log that cannot be written.
+    @discardableResult
+    public func submitEvent(_ record: AuditRecord) -> Bool {
+        guard !stopping.load(ordering: .relaxed) else { return false }
+        let queued = events.withLock { events -> Bool in
+            guard events.count < AuditWriter.maxQueuedEvents else { return false }
+            events.append(record)
+            return true
+        }
+        // Always woken: these are rare, and an idle writer would otherwise hold the record for its long sleep.
+        if queued { wake.signal() }
+        return queued
+    }
+
     /// Writes and syncs every queued record, then ends the writer thread. Call after the server has stopped.
     public func stop() {
         guard !stopping.exchange(true, ordering: .sequentiallyConsistent) else { return }
@@ -300,6 +323,11 @@ public final class AuditWriter: Sendable {
                 state.chain.seal(&record, into: &state.pending)
             }
             state.firstRecords = []
+            if state.awaitingLog == nil {
+                for var record in events.withLock({ events in defer { events = [] }; return events }) {
+                    state.chain.seal(&record, into: &state.pending)
+                }
+            }
             // While the file cannot be written, records stay in the lanes (bounded) instead of piling up sealed.
             let sealed = state.awaitingLog == nil && state.pending.count < AuditWriter.maxPendingBytes ? sealLanes(state) : 0
             // While waiting for the log, keep waking to look for it (`takeOver`), records queued or not.
@@ -312,7 +340,7 @@ public final class AuditWriter: Sendable {
                 state.lastSyncMs = now
             }
             if stopping {
-                let drained = queued == 0 && state.pending.isEmpty
+                let drained = queued == 0 && state.pending.isEmpty && events.withLock { $0.isEmpty }
                 // An unwritable disk at stop: keep trying for a while, then give up rather than hang the exit.
                 let deadline = state.stopDeadlineMs ?? (now + AuditWriter.stopPatienceMs)
                 state.stopDeadlineMs = deadline

@@ -125,7 +125,7 @@ public final class GatewayRuntime: Sendable {
                                       metrics: loopMetrics)
             })
         let reloading = Reloading(started: config, baseURL: baseURL, store: store, sandbox: sandbox, metrics: metrics,
-                                  logger: logger, source: configSource)
+                                  logger: logger, source: configSource, audit: audit?.writer)
         do {
             self.address = try server.start()
         } catch {
@@ -201,8 +201,8 @@ public final class GatewayRuntime: Sendable {
                 readings.now = wallClock()
                 return metrics.exposition(readings)
             },
-            reload: {
-                let outcome = reloading.reload()
+            reload: { peer in
+                let outcome = reloading.reload(by: .admin(peer: peer))
                 return (outcome.applied, outcome.message)
             })
         let tokenHash = config.adminTokenSHA256
@@ -223,15 +223,16 @@ public final class GatewayRuntime: Sendable {
 
     /// Reads the config again (SIGHUP, `POST /reload`) and applies it if it is valid; otherwise keeps
     /// serving the old one. The outcome is logged and counted either way.
+    /// `trigger` says who asked, for the reload's audit record.
     @discardableResult
-    public func reload() -> ReloadOutcome {
-        reloading.reload()
+    public func reload(by trigger: ReloadTrigger = .signal) -> ReloadOutcome {
+        reloading.reload(by: trigger)
     }
 
     /// Applies an already loaded config (tests, and callers that load it themselves).
     @discardableResult
     public func reload(config: GatewayConfig, sites: [ResolvedSite]) -> ReloadOutcome {
-        reloading.apply(config: config, sites: sites)
+        reloading.apply(config: config, sites: sites, by: .api)
     }
 
     /// Stops accepting, lets requests in flight finish (up to `shutdown.grace_ms`), writes and syncs

@@ -11,6 +11,34 @@ public struct ReloadFailure: Error, Sendable {
     public init(_ message: String) { self.message = message }
 }
 
+/// Who asked for a reload, as its audit record's `client` says it.
+public enum ReloadTrigger: Sendable, Equatable {
+    /// SIGHUP (`systemctl reload`, `kill -HUP`).
+    case signal
+    /// `POST /reload` on the admin listener, from this peer address.
+    case admin(peer: String)
+    /// A program that embeds the gateway (`GatewayRuntime.reload(config:sites:)`, tests).
+    case api
+
+    /// The audit record's `client`: `signal`, the admin peer's address, or `api`.
+    var auditClient: String {
+        switch self {
+        case .signal: "signal"
+        case .admin(let peer): peer
+        case .api: "api"
+        }
+    }
+
+    /// How the audit record's `note` begins.
+    var phrase: String {
+        switch self {
+        case .signal: "by signal (SIGHUP)"
+        case .admin(let peer): "by admin POST /reload from \(peer)"
+        case .api: "by the embedding program"
+        }
+    }
+}
+
 /// The result of one reload, as logged and answered by `POST /reload`.
 public struct ReloadOutcome: Sendable {
     /// Whether the new sites, keys, tokens, limits, operations and validation are in force.
@@ -18,6 +46,8 @@ public struct ReloadOutcome: Sendable {
     public var message: String
     /// Settings that changed but only take effect after a restart.
     public var needsRestart: [String]
+    /// The longest `note` of a reload's audit record, in characters.
+    static let maxAuditNoteLength = 1000
 }
 
 /// Swaps in a new config while the gateway runs. What the pipeline reads (sites, keys, tokens,
@@ -34,11 +64,14 @@ final class Reloading: Sendable {
     private let metrics: GatewayMetrics
     private let logger: Logger
     private let source: ConfigSource?
+    /// Where each reload, applied or refused, is recorded (`event: reload`); `nil` without an audit log.
+    private let audit: AuditWriter?
     /// One reload at a time: SIGHUP and `/reload` may arrive together.
     private let serial = Mutex(0)
 
     init(started: GatewayConfig, baseURL: String, store: GatewayContextStore, sandbox: SandboxServer?,
-         metrics: GatewayMetrics, logger: Logger, source: ConfigSource?) {
+         metrics: GatewayMetrics, logger: Logger, source: ConfigSource?, audit: AuditWriter?) {
+        self.audit = audit
         self.started = started
         self.baseURL = baseURL
         self.store = store
@@ -48,18 +81,20 @@ final class Reloading: Sendable {
         self.source = source
     }
 
-    func reload() -> ReloadOutcome {
+    func reload(by trigger: ReloadTrigger) -> ReloadOutcome {
         guard let source else {
-            return failed("this gateway was not started from a config file; nothing to read again")
+            return failed("this gateway was not started from a config file; nothing to read again", by: trigger)
         }
         switch source() {
-        case .success(let loaded): return apply(config: loaded.config, sites: loaded.sites)
-        case .failure(let failure): return failed(failure.message)
+        case .success(let loaded): return apply(config: loaded.config, sites: loaded.sites, by: trigger)
+        case .failure(let failure): return failed(failure.message, by: trigger)
         }
     }
 
-    func apply(config: GatewayConfig, sites: [ResolvedSite]) -> ReloadOutcome {
+    func apply(config: GatewayConfig, sites: [ResolvedSite], by trigger: ReloadTrigger) -> ReloadOutcome {
         serial.withLock { count in
+            let previous = store.current.sites.map { ResolvedSite(config: $0.config, upstreamToken: $0.upstreamToken) }
+            let changes = ReloadChanges(old: previous, new: sites)
             count += 1
             if case .sandbox = config.upstream.target {
                 sandbox?.api.accept(tokens: Set(sites.map { $0.upstreamToken.reveal() }))
@@ -75,20 +110,39 @@ final class Reloading: Sendable {
             }
             store.replace(with: GatewayContext(config: config, sites: sites, upstreamBaseURL: base))
             metrics.reloaded(ok: true)
-            var metadata: Logger.Metadata = ["sites": .stringConvertible(sites.count), "reload": .stringConvertible(count)]
+            var metadata: Logger.Metadata = ["sites": .stringConvertible(sites.count), "reload": .stringConvertible(count),
+                                             "changes": .string(changes.sentence)]
             if !restart.isEmpty { metadata["needs_restart"] = .string(restart.joined(separator: ", ")) }
             logger.notice("config reloaded", metadata: metadata)
+            let restartNote = restart.isEmpty ? "" : "; only after a restart: \(restart.joined(separator: ", "))"
+            record(applied: true, note: "applied \(trigger.phrase): \(changes.sentence)\(restartNote)", by: trigger)
             let note = restart.isEmpty ? "" : "; changed but only applied after a restart: \(restart.joined(separator: ", "))"
             return ReloadOutcome(applied: true, message: "reloaded: \(sites.count) site\(sites.count == 1 ? "" : "s")\(note)",
                                  needsRestart: restart)
         }
     }
 
-    private func failed(_ reason: String) -> ReloadOutcome {
+    private func failed(_ reason: String, by trigger: ReloadTrigger) -> ReloadOutcome {
         metrics.reloaded(ok: false)
         logger.error("reload failed; still serving the previous config", metadata: ["reason": .string(reason)])
+        record(applied: false, note: "refused \(trigger.phrase), still serving the previous config: \(reason)", by: trigger)
         return ReloadOutcome(applied: false, message: "not reloaded, still serving the previous config: \(reason)",
                              needsRestart: [])
+    }
+
+    /// Puts the reload in the audit chain: `client` who asked, `outcome` `applied` or `refused`, `note` what
+    /// changed or why not (bounded; the reason is a config problem's text, which never holds a secret).
+    private func record(applied: Bool, note: String, by trigger: ReloadTrigger) {
+        guard let audit else { return }
+        var record = AuditRecord(time: AuditTime.format(unixMillis: AuditWriter.wallClockMillis()), event: .reload)
+        record.client = trigger.auditClient
+        record.outcome = applied ? "applied" : "refused"
+        record.note = note.count <= ReloadOutcome.maxAuditNoteLength ? note
+            : String(note.prefix(ReloadOutcome.maxAuditNoteLength - 1)) + "…"
+        if !audit.submitEvent(record) {
+            logger.error("the reload could not be recorded in the audit log (stopping, or the log cannot be written)",
+                         metadata: ["audit_path": .string(audit.path)])
+        }
     }
 
     /// The settings that differ between the config the gateway started with and `new`, among those

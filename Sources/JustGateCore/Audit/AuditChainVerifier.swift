@@ -90,7 +90,8 @@ public struct AuditChainVerifier {
             guard record.event == .chainRestart else { throw pending.problem }
             notices.append("\(pending.problem.file):\(pending.line): an unreadable (torn) line, reported by the chain_restart record that follows it")
         }
-        if record.event != .request, let declared = AuditSigning.declared(in: record.note) {
+        // Only the chain's own records declare the signing; a reload's note (site ids, fingerprints) never does.
+        if record.event == .chainStart || record.event == .chainRestart, let declared = AuditSigning.declared(in: record.note) {
             if declared == .hmacSHA256 && !hasher.isKeyed {
                 throw Problem(file: file, line: line, kind: .keyNeeded, detail: """
                     its \(record.event.rawValue) record says the records are signed with HMAC-SHA-256 (audit.hmac_key); \

@@ -11,8 +11,9 @@ public struct AuditFilter: Sendable, Equatable {
     public var juid: String?
     /// The request id a site was answered with (`X-Request-Id`): the way from a site's complaint to its record.
     public var requestID: String?
-    /// Only request records (not `chain_start`/`chain_restart`); on unless a caller wants every line.
-    public var requestsOnly = true
+    /// Only records of this event: `request` unless a caller asks for another (`--event reload`) or for every
+    /// line (`nil`, `--event all`).
+    public var event: AuditRecord.Event? = .request
 
     public init() {}
 
@@ -53,7 +54,7 @@ public struct AuditFilter: Sendable, Equatable {
 
     /// Whether `record` passes every filter given.
     public func matches(_ record: AuditRecord) -> Bool {
-        if requestsOnly && record.event != .request { return false }
+        if let event, record.event != event { return false }
         if let since, record.time < since { return false }
         if let until, record.time >= until { return false }
         if let site, record.site != site { return false }

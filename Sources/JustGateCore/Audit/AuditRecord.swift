@@ -13,6 +13,11 @@ public struct AuditRecord: Sendable, Equatable {
         case chainStart = "chain_start"
         /// justgate found a torn last line at start-up; this record says so and links to the last intact one.
         case chainRestart = "chain_restart"
+        /// The config was read again (SIGHUP or `POST /reload`), applied or refused: `client` says who asked
+        /// (`signal`, or the admin peer's address), `outcome` is `applied` or `refused`, and `note` says what
+        /// changed (`ReloadChanges.sentence`) or why it was refused. In the chain, so a key or token change
+        /// cannot be hidden by editing a log line.
+        case reload
     }
 
     /// The keys in the order they are written; `hash` is always last, so the canonical form is the line
@@ -60,7 +65,8 @@ public struct AuditRecord: Sendable, Equatable {
     public var phone: String?
     /// Masked to its /24 (IPv4) or /48 (IPv6).
     public var ip: String?
-    /// A human sentence on chain records (why the chain restarted); `nil` on request records.
+    /// A human sentence on chain records (why the chain restarted) and reload records (what changed); `nil` on
+    /// request records.
     public var note: String?
     /// The previous record's `hash`; 64 zeros for the very first record.
     public var prev: String = AuditChain.genesis

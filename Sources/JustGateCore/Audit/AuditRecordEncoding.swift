@@ -137,6 +137,7 @@ public enum AuditRecordEncoding {
         case .request: JSONBytesWriter.appendRaw(",\"event\":\"request\"", to: &out)
         case .chainStart: JSONBytesWriter.appendRaw(",\"event\":\"chain_start\"", to: &out)
         case .chainRestart: JSONBytesWriter.appendRaw(",\"event\":\"chain_restart\"", to: &out)
+        case .reload: JSONBytesWriter.appendRaw(",\"event\":\"reload\"", to: &out)
         }
     }
 

@@ -11,6 +11,11 @@ extension ConfigLoader {
                          at: "admin_token_sha256", node: node)
             return nil
         }
+        if isPlaceholderHash(text) {
+            reader.error("is a placeholder, not the hash of a token; run `justgate keygen` and put the key_sha256 it "
+                         + "prints here (the key is the admin token)", at: "admin_token_sha256", node: node)
+            return nil
+        }
         return .some(bytes)
     }
 

@@ -98,7 +98,20 @@ extension ConfigLoader {
             reader.error("is the SHA-256 of an empty key; generate a key with `justgate keygen`", at: path, node: node)
             return nil
         }
+        if isPlaceholderHash(text) {
+            reader.error("""
+                '\(ProblemText.excerpt(text))' is a placeholder, not the hash of a key; run `justgate keygen` and put \
+                the key_sha256 it prints here (give the key to the site)
+                """, at: path, node: node)
+            return nil
+        }
         return bytes
+    }
+
+    /// Whether 64 hex digits are a placeholder someone left in (`000…0`, `aaaa…`, `000…01`): at most two distinct
+    /// digits. A real SHA-256 uses about all sixteen; one with two or fewer turns up with odds near 16^-62.
+    static func isPlaceholderHash(_ text: String) -> Bool {
+        Set(text.lowercased().utf8).count <= 2
     }
 
     private static func tokenSource(_ node: Node, at path: String, reader: inout ConfigNodeReader) -> SecretSource? {

@@ -23,6 +23,14 @@ public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
         self.file = file
     }
 
+    /// `file:LINE: [warning: ]path: message` with `file` filled in when the problem has none, the form editors
+    /// and terminals jump to (`config/justgate.yaml:12: sites[0]…`); `file: …` when no line is known.
+    public func located(in file: String) -> String {
+        var located = self
+        if located.file == nil { located.file = file }
+        return located.description
+    }
+
     /// `file:line: [warning: ]path: message`, dropping the parts that are unknown.
     public var description: String {
         var text = ""

@@ -36,6 +36,16 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
         self.port = port
     }
 
+    /// What `serve` logs and `check-config` prints when the site listener is not on loopback: one sentence, so
+    /// the two never drift apart. `nil` on loopback.
+    public var exposureWarning: String? {
+        guard !isLoopback else { return nil }
+        let wildcard = host == "0.0.0.0" || host == "::" || host == "[::]"
+        let scope = wildcard ? " (\(host) is every interface of this machine)" : ""
+        return "listening on a non-loopback address\(scope): anything that reaches this port can try site keys; "
+            + "put justgate behind a firewall"
+    }
+
     /// Whether only this machine can connect, which is what the admin listener should normally be.
     public var isLoopback: Bool {
         if host == "localhost" { return true }
