@@ -1,5 +1,6 @@
 import Foundation
 import JustGateCore
+import JustGateUpstream
 import Testing
 
 /// Issue 21, item 3: no caller can grow the number of metric series. A thousand invented field names,
@@ -30,7 +31,12 @@ struct MetricCardinalityTests {
                        "501", "502", "503", "504", "505", "1xx", "2xx", "3xx", "4xx", "5xx"]),
         // The words the pipeline and the server write.
         "outcome": ["forwarded", "rejected_auth", "rejected_invalid", "rejected", "rejected_overload", "rate_limited",
-                    "upstream_error", "upstream_timeout", "idempotent_replay", "client_gone", "audit_unavailable"],
+                    "upstream_error", "upstream_timeout", "upstream_auth_failed", "idempotent_replay", "client_gone",
+                    "audit_unavailable"],
+        // Why a request got no usable upstream answer: a closed enum.
+        "reason": Set(UpstreamFailureReason.allCases.map(\.rawValue)),
+        // The fingerprints of the fixture's configured keys (never a key an invented request sent).
+        "key": Set([GatewayFixture.horoscopeKey, GatewayFixture.newsKey].map { String(SiteKeys.sha256Hex($0).prefix(12)) }),
         // The fixture's two loops, and `server` for answers the server made itself.
         "worker": ["0", "1", "server"],
         "result": ["ok", "failed"],

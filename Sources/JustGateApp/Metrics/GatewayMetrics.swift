@@ -69,6 +69,8 @@ public final class GatewayMetrics: Sendable {
         public var auditWriteErrors: Int?
         /// Whether the Redis limiter is down and `on_backend_error` is deciding (always false in memory).
         public var rateLimitFallbackActive = false
+        /// Each configured site key (by fingerprint) and when it was last used, Unix seconds (0: not since start).
+        var siteKeysLastUsed: [(site: String, key: String, unixSeconds: Int64)] = []
     }
 
     /// Prometheus text exposition; values that are read rather than counted are set first.
@@ -77,6 +79,11 @@ public final class GatewayMetrics: Sendable {
         inFlight.record(readings.upstreamInFlight)
         for (state, gauge) in circuit { gauge.record(state == readings.circuit ? 1 : 0) }
         fallbackActive.record(readings.rateLimitFallbackActive ? 1 : 0)
+        // Labels from the config (sites and their keys' fingerprints): bounded like every other site label.
+        for use in readings.siteKeysLastUsed {
+            CoreMetrics.Gauge(label: "justgate_site_key_last_used_timestamp_seconds",
+                              dimensions: [("site", use.site), ("key", use.key)], factory: factory).record(use.unixSeconds)
+        }
         if let errors = readings.auditWriteErrors {
             // Counted by the writer thread; brought up to date here, so the exposition is a counter.
             auditWriteErrors.withLock { reported in

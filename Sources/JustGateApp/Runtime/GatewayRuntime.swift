@@ -135,7 +135,7 @@ public final class GatewayRuntime: Sendable {
             (adminServer, adminAddress) = try GatewayRuntime.startAdmin(config, server: server, metrics: metrics,
                                                                        reloading: reloading, guards: guards, audit: audit,
                                                                        replaceListeners: replaceListeners, draining: draining,
-                                                                       redisHealth: redisSettings?.health)
+                                                                       redisHealth: redisSettings?.health, contexts: store)
         } catch {
             server.stop()
             audit?.writer.stop()
@@ -158,7 +158,7 @@ public final class GatewayRuntime: Sendable {
     private static func startAdmin(_ config: GatewayConfig, server: HTTPServer, metrics: GatewayMetrics,
                                    reloading: Reloading, guards: UpstreamGuards,
                                    audit: AuditTrail?, replaceListeners: Bool, draining: DrainingFlag,
-                                   redisHealth: RedisHealth?) throws -> (HTTPServer?, SocketAddress?) {
+                                   redisHealth: RedisHealth?, contexts: GatewayContextStore) throws -> (HTTPServer?, SocketAddress?) {
         guard let admin = config.adminListen else { return (nil, nil) }
         guard let address = SocketAddress(host: admin.host, port: admin.port) else {
             throw GatewayStartError("admin_listen \(admin) is not a numeric IPv4 or IPv6 address")
@@ -193,6 +193,7 @@ public final class GatewayRuntime: Sendable {
                                                        circuit: guards.circuitState,
                                                        auditWriteErrors: audit?.writer.writeErrors)
                 readings.rateLimitFallbackActive = redisHealth?.isDown ?? false
+                readings.siteKeysLastUsed = contexts.current.keyUsage.lastUses
                 return metrics.exposition(readings)
             },
             reload: {
