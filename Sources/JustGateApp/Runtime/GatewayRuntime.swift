@@ -199,7 +199,8 @@ public final class GatewayRuntime: Sendable {
             reload: {
                 let outcome = reloading.reload()
                 return (outcome.applied, outcome.message)
-            })
+            },
+            keys: { contexts.current.keyUsage.json() })
         let tokenHash = config.adminTokenSHA256
         var configuration = ServerConfiguration(address: address, workers: 1, maxConnections: 64, headerTimeoutMs: 5000,
                                                 bodyTimeoutMs: 5000, idleTimeoutMs: 30_000, drainTimeoutMs: 1000)
