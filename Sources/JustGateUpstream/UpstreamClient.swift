@@ -71,13 +71,13 @@ public final class UpstreamClient {
     public func send(_ request: UpstreamRequest,
                      completion: @escaping (Result<UpstreamResponse, UpstreamFailure>) -> Void) -> UpstreamCall {
         guard let transfer = spare.popLast() ?? CurlTransfer(configuration: configuration, loop: loop) else {
-            completion(.failure(.failed("libcurl could not create an easy handle")))
+            completion(.failure(.failed("libcurl could not create an easy handle", cause: .internalError)))
             return UpstreamCall(client: nil, easy: nil)
         }
         let configured = transfer.configure(request)
         guard configured == CURLE_OK else {
             recycle(transfer)
-            completion(.failure(.failed("could not configure the upstream call: \(UpstreamClient.text(configured))")))
+            completion(.failure(.failed("could not configure the upstream call: \(UpstreamClient.text(configured))", cause: .internalError)))
             return UpstreamCall(client: nil, easy: nil)
         }
         transfer.completion = completion
@@ -88,7 +88,7 @@ public final class UpstreamClient {
         guard added == CURLM_OK else {
             active[transfer.easy] = nil
             recycle(transfer)
-            completion(.failure(.failed("libcurl refused the call: \(String(cString: curl_multi_strerror(added)))")))
+            completion(.failure(.failed("libcurl refused the call: \(String(cString: curl_multi_strerror(added)))", cause: .internalError)))
             return UpstreamCall(client: nil, easy: nil)
         }
         return UpstreamCall(client: self, easy: transfer.easy)
@@ -188,13 +188,23 @@ public final class UpstreamClient {
             // Not one request byte written (still resolving, connecting or in the TLS handshake)
             // proves the upstream never saw it; anything else may have reached it.
             return .failure(transfer.requestBytesSent == 0 ? .connectTimedOut(text) : .timedOut(text))
-        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY,
-             CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE:
-            return .failure(.unreachable(text))
-        case CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR:
+        case CURLE_COULDNT_CONNECT:
+            return .failure(.unreachable(text, cause: .connectRefused))
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
+            return .failure(.unreachable(text, cause: .dnsFailed))
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE:
+            return .failure(.unreachable(text, cause: .tlsFailed))
+        case CURLE_SEND_ERROR, CURLE_RECV_ERROR:
             // Conservatively "may have been received", even for a send error: part of the
             // request may be in the upstream's buffers.
-            return .failure(.connectionLost(text))
+            return .failure(.connectionLost(text, cause: .connectionReset))
+        case CURLE_GOT_NOTHING:
+            return .failure(.connectionLost(text, cause: .emptyResponse))
+        case CURLE_PARTIAL_FILE:
+            return .failure(.failed(text, cause: .incompleteResponse))
+        case CURLE_WEIRD_SERVER_REPLY, CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_BAD_CONTENT_ENCODING,
+             CURLE_UNSUPPORTED_PROTOCOL:
+            return .failure(.failed(text, cause: .protocolError))
         default:
             return .failure(.failed(text))
         }

@@ -39,14 +39,16 @@ public struct UpstreamResponse: Sendable, Equatable {
 /// have (`connectionLost`, `timedOut`: only a read may be sent again).
 public enum UpstreamFailure: Error, Sendable, Equatable {
     /// Could not connect, resolve, or complete TLS: nothing was sent. The site gets 502.
-    case unreachable(String)
+    /// `cause` says which (`connect_refused`, `dns_failed`, `tls_failed`).
+    case unreachable(String, cause: UpstreamFailureReason)
     /// The time limit passed before one byte of the request was written: nothing was sent. 504.
     case connectTimedOut(String)
     /// The time limit passed after the request was (or may have been) sent; the site gets 504.
     case timedOut(String)
     /// The connection failed after the request was (or may have been) sent: reset, closed
     /// without an answer, a send or receive error. The site gets 502.
-    case connectionLost(String)
+    /// `cause` says which (`connection_reset`, `empty_response`).
+    case connectionLost(String, cause: UpstreamFailureReason)
     /// The circuit breaker is open: no call was made. The site gets 503 with `Retry-After`.
     case circuitOpen(retryAfterMs: Int)
     /// `upstream.max_in_flight` calls are already waiting: no call was made. The site gets 503.
@@ -55,8 +57,24 @@ public enum UpstreamFailure: Error, Sendable, Equatable {
     case responseTooLarge(limit: Int)
     /// The site went away and the call was abandoned.
     case cancelled
-    /// Anything else libcurl reported; the site gets 502.
-    case failed(String)
+    /// Anything else libcurl reported; the site gets 502. `cause` is `protocol_error`, `incomplete_response`,
+    /// `internal_error` (the call could not be set up) or `other`.
+    case failed(String, cause: UpstreamFailureReason = .other)
+}
+
+extension UpstreamFailure {
+    /// The machine word for this failure (see `UpstreamFailureReason`).
+    public var reason: UpstreamFailureReason {
+        switch self {
+        case .unreachable(_, let cause), .connectionLost(_, let cause), .failed(_, let cause): cause
+        case .connectTimedOut: .timeoutBeforeSending
+        case .timedOut: .timeoutAfterSending
+        case .circuitOpen: .circuitOpen
+        case .overloaded: .overMaxInFlight
+        case .responseTooLarge: .responseTooLarge
+        case .cancelled: .clientGone
+        }
+    }
 }
 
 /// Fixed settings of an upstream client.

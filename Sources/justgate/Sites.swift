@@ -16,15 +16,32 @@ struct Sites: ParsableCommand {
             12 hex digits of its SHA-256, to confirm a rotation), and its rate limits in words. Exits 0 when every site has a current key and a readable token, 1 otherwise, so it can run \
             after a rotation as a check.
 
+            While the gateway runs with this config's admin_listen, each key also shows when it was last used \
+            (asked with GET /keys; pass --token-file when the config sets admin_token_sha256), so you can see \
+            that a site has moved to its new key before removing the old one.
+
             Example: justgate sites --config /etc/justgate/justgate.yaml
             """
     )
 
     @OptionGroup var options: ConfigOptions
 
+    @Option(help: "File holding the admin token, to ask the running gateway for each key's last use when the config sets admin_token_sha256.")
+    var tokenFile: String?
+
     func run() throws {
         guard let (config, _) = ConfigFile.load(options.config) else { throw ExitCode.failure }
-        let report = SitesReport(config: config, environment: ProcessSecretEnvironment(), now: Int64(time(nil)))
+        var token: String?
+        if let tokenFile {
+            do {
+                token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            } catch {
+                ConfigFile.printError("justgate sites: cannot read the token file \(tokenFile) (\(error.localizedDescription))")
+                throw ExitCode.failure
+            }
+        }
+        let lastUse = SiteKeyLastUse.lookup(config: config, token: token)
+        let report = SitesReport(config: config, environment: ProcessSecretEnvironment(), now: Int64(time(nil)), lastUse: lastUse)
         for line in report.lines { print(TerminalSafeText.escaped(line)) }
         if !report.isHealthy { throw ExitCode.failure }
     }
@@ -36,33 +53,43 @@ struct SitesReport {
     /// False when a site has no current key or its token cannot be read.
     private(set) var isHealthy = true
 
-    init(config: GatewayConfig, environment: some SecretEnvironment, now: Int64) {
+    /// - Parameter lastUse: what the running gateway says of each key's last use (`SiteKeyLastUse`).
+    init(config: GatewayConfig, environment: some SecretEnvironment, now: Int64,
+         lastUse: SiteKeyLastUse.Lookup = .notAsked) {
         for (index, site) in config.sites.enumerated() {
             if index > 0 { lines.append("") }
             lines.append("site \(site.id)")
-            addKeys(site, now: now)
+            addKeys(site, now: now, lastUse: lastUse)
             addToken(site, environment: environment)
             addLimits(site)
         }
+        if case .unavailable(let reason) = lastUse {
+            lines.append("")
+            lines.append("last use of keys: not shown: \(reason)")
+        }
     }
 
-    private mutating func addKeys(_ site: SiteConfig, now: Int64) {
+    private mutating func addKeys(_ site: SiteConfig, now: Int64, lastUse: SiteKeyLastUse.Lookup) {
+        func used(_ key: SiteKey) -> String {
+            guard case .known(let uses) = lastUse else { return "" }
+            return SiteKeyLastUse.phrase(uses[site.id + "/" + key.fingerprint], now: now)
+        }
         var current = 0
         for (index, key) in site.allKeys.enumerated() {
             let label = index == 0 ? "  keys:   " : "          "
             let origin = index == 0 && site.keySHA256 != nil ? " (key_sha256)" : ""
             guard let expiry = key.expiry else {
                 current += 1
-                lines.append("\(label)\(key.fingerprint)  current, no expiry\(origin)")
+                lines.append("\(label)\(key.fingerprint)  current, no expiry\(origin)\(used(key))")
                 continue
             }
             if key.isExpired(at: now) {
-                lines.append("\(label)\(key.fingerprint)  EXPIRED since \(expiry)\(origin); refused, remove it from the config")
+                lines.append("\(label)\(key.fingerprint)  EXPIRED since \(expiry)\(origin); refused, remove it from the config\(used(key))")
             } else {
                 current += 1
                 let days = (expiry.unixSeconds - now) / 86_400
                 let left = days == 0 ? "less than a day left" : "\(days) day\(days == 1 ? "" : "s") left"
-                lines.append("\(label)\(key.fingerprint)  current, expires \(expiry) (\(left))\(origin)")
+                lines.append("\(label)\(key.fingerprint)  current, expires \(expiry) (\(left))\(origin)\(used(key))")
             }
         }
         if current == 0 {

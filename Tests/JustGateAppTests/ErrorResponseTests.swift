@@ -135,7 +135,9 @@ final class SilentListener {
     let port: Int
     private var closed = false
 
-    init() throws {
+    /// - Parameter backlog: the accept queue's length; 0 (one connection) lets a test fill it, so a further
+    ///   connect hangs.
+    init(backlog: Int32 = 16) throws {
         let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -145,7 +147,7 @@ final class SilentListener {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, length) }
         }
-        guard bound == 0, listen(socketFD, 16) == 0 else {
+        guard bound == 0, listen(socketFD, backlog) == 0 else {
             _ = Glibc.close(socketFD)
             throw RawHTTPClient.ClientError(description: "listen failed")
         }
@@ -163,4 +165,18 @@ final class SilentListener {
     }
 
     deinit { close() }
+
+    /// Starts a connect to 127.0.0.1:`port` without waiting for it to complete (to fill an accept queue).
+    static func connectWithoutWaiting(port: Int) throws -> Int32 {
+        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard socketFD >= 0 else { throw RawHTTPClient.ClientError(description: "socket failed") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return socketFD
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import JustGateApp
 import JustGateCore
+import JustGateUpstream
 import Testing
 
 /// Issue 21, item 3: no caller can grow the number of metric series. A thousand invented field names,
@@ -31,12 +32,15 @@ struct MetricCardinalityTests {
                        "501", "502", "503", "504", "505", "1xx", "2xx", "3xx", "4xx", "5xx"]),
         // The words the pipeline and the server write.
         "outcome": ["forwarded", "rejected_auth", "rejected_invalid", "rejected", "rejected_overload", "rate_limited",
-                    "upstream_error", "upstream_timeout", "idempotent_replay", "client_gone", "audit_unavailable"],
+                    "upstream_error", "upstream_timeout", "upstream_auth_failed", "idempotent_replay", "client_gone",
+                    "audit_unavailable"],
         // `justgate_build_info`: one value each per binary.
         "version": [JustGateVersion.current],
         "swift": [JustGateVersion.swift],
-        // `justgate_site_key_expiry_seconds`: fingerprints of the configured keys that expire (none here).
-        "key": [],
+        // Why a request got no usable upstream answer: a closed enum.
+        "reason": Set(UpstreamFailureReason.allCases.map(\.rawValue)),
+        // The fingerprints of the fixture's configured keys (never a key an invented request sent).
+        "key": Set([GatewayFixture.horoscopeKey, GatewayFixture.newsKey].map { String(SiteKeys.sha256Hex($0).prefix(12)) }),
         "result": ["ok", "failed"],
         "state": ["closed", "open", "half_open"],
         // Histogram buckets: the fixed list in `GatewayMetrics`, and +Inf.

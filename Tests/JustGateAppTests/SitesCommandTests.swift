@@ -95,3 +95,48 @@ struct SitesCommandTests {
         #expect(outcome.stdout.isEmpty)
     }
 }
+
+/// `justgate sites` next to a running gateway: each key's last use, asked from the admin listener's `GET /keys`.
+@Suite(.serialized)
+struct SitesLastUseTests {
+    let cli = CommandLineTests()
+
+    @Test func sitesShowsEachKeysLastUseFromTheRunningGateway() throws {
+        let gateway = try GatewayFixture(extraYAML: "admin_listen: 127.0.0.1:0")
+        let admin = try #require(gateway.runtime.adminAddress?.port)
+        let keys = try RawHTTPClient(port: admin).exchange("GET /keys HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(keys.status == 200 && keys.header("Content-Type") == "application/json")
+        #expect(keys.text.contains(#""last_used":null"#), "\(keys.text)")
+        let response = try gateway.send("POST", "/api/user/v1/subscription/create/profile",
+                                        contentType: "application/x-www-form-urlencoded", body: "ip=8.8.8.8&name=Bob")
+        #expect(response.status == 200, "\(response.text)")
+
+        // The same sites as the fixture, with the running gateway's admin address.
+        let path = try cli.writeTemporary("""
+            listen: 127.0.0.1:0
+            admin_listen: 127.0.0.1:\(admin)
+            upstream: { url: sandbox }
+            sites:
+              - id: horoscope-daily
+                key_sha256: "\(SiteKeys.sha256Hex(GatewayFixture.horoscopeKey))"
+                upstream_token: { env: T1 }
+              - id: news-portal
+                key_sha256: "\(SiteKeys.sha256Hex(GatewayFixture.newsKey))"
+                upstream_token: { env: T2 }
+            """)
+        let outcome = try cli.run(["sites", "--config", path], environment: ["T1": "t1", "T2": "t2"])
+        #expect(outcome.status == 0, "\(outcome.stdout)\(outcome.stderr)")
+        let horoscope = String(SiteKeys.sha256Hex(GatewayFixture.horoscopeKey).prefix(12))
+        let news = String(SiteKeys.sha256Hex(GatewayFixture.newsKey).prefix(12))
+        #expect(outcome.stdout.contains("\(horoscope)  current, no expiry (key_sha256); last used "), "\(outcome.stdout)")
+        #expect(outcome.stdout.contains(" s ago)"))
+        #expect(outcome.stdout.contains("\(news)  current, no expiry (key_sha256); not used since the gateway started"))
+
+        // Once the gateway is gone, the command says why it shows no last use instead of failing.
+        gateway.runtime.stop()
+        let alone = try cli.run(["sites", "--config", path], environment: ["T1": "t1", "T2": "t2"])
+        #expect(alone.status == 0)
+        #expect(alone.stdout.contains("last use of keys: not shown: cannot connect to the admin listener at 127.0.0.1:\(admin)"),
+                "\(alone.stdout)")
+    }
+}

@@ -16,6 +16,8 @@ import Testing
         odd.requestID = "quote\" backslash\\ newline\n tab\t nul\u{0} bell\u{7} del\u{7F}"
         odd.site = "кириллица-сайт"
         odd.path = "/emoji/🙂/<redacted>"
+        odd.key = "0123456789ab"
+        odd.reason = "timeout_after_sending"
         odd.status = -1
         odd.upstreamStatus = Int.max
         odd.durationMicros = -999
@@ -90,9 +92,9 @@ import Testing
         records.append(many)
         for record in records {
             var expected: [UInt8] = []
-            for (key, value) in [("request_id", record.requestID), ("site", record.site), ("operation", record.operation),
-                                 ("method", record.method), ("path", record.path), ("client", record.client),
-                                 ("outcome", record.outcome)] {
+            for (key, value) in [("request_id", record.requestID), ("site", record.site), ("key", record.key),
+                                 ("operation", record.operation), ("method", record.method), ("path", record.path),
+                                 ("client", record.client), ("outcome", record.outcome), ("reason", record.reason)] {
                 expected += Array(",\"\(key)\":".utf8)
                 text(value, &expected)
             }
@@ -139,11 +141,13 @@ import Testing
         var record: AuditRecord
         var auditRequestID: String? { record.requestID }
         var auditSite: String? { record.site }
+        var auditKey: String? { record.key }
         var auditOperation: String? { record.operation }
         var auditMethod: String? { record.method }
         var auditPath: String? { record.path }
         var auditClient: String? { record.client }
         var auditOutcome: String? { record.outcome }
+        var auditReason: String? { record.reason }
         var auditStatus: Int? { record.status }
         var auditUpstreamStatus: Int? { record.upstreamStatus }
         var auditUpstreamMicros: Int? { record.upstreamMicros }

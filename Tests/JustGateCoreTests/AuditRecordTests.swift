@@ -8,6 +8,7 @@ import Testing
         var record = AuditRecord(time: "2026-11-29T17:02:03.456Z")
         record.requestID = "req-1"
         record.site = "news"
+        record.key = "3fc658ad7925"
         record.operation = "createProfile"
         record.method = "POST"
         record.path = "/api/user/v1/subscription/create/profile"

@@ -4,7 +4,8 @@ import JustGateServer
 
 /// The admin endpoints, on their own listener so they can stay on loopback while sites are served
 /// elsewhere: `GET /healthz` (alive), `GET /readyz` (ready to serve, or 503 with the reasons),
-/// `GET /metrics` (Prometheus text) and `POST /reload` (as SIGHUP). When a token hash is configured
+/// `GET /metrics` (Prometheus text), `GET /keys` (each site key's last use and expiry, for `justgate sites`) and
+/// `POST /reload` (as SIGHUP). When a token hash is configured
 /// every endpoint demands `Authorization: Bearer <token>`. `POST /reload` refuses what a browser sends
 /// (`BrowserRequestGuard`), and no endpoint reads a request body.
 final class AdminHandler: HTTPHandler {
@@ -17,6 +18,8 @@ final class AdminHandler: HTTPHandler {
         /// Reloads config and secrets for the admin peer at this address (its audit record names it); the
         /// outcome in words, and whether it was applied.
         var reload: @Sendable (_ peer: String) -> (applied: Bool, message: String)
+        /// `GET /keys`: each site key's last use and expiry, as JSON (`SiteKeyUsage.json`).
+        var keys: @Sendable () -> [UInt8] = { Array("{\"keys\":[]}".utf8) }
     }
 
     private let actions: Actions
@@ -54,14 +57,17 @@ final class AdminHandler: HTTPHandler {
         case ("GET", "/metrics"), ("HEAD", "/metrics"):
             return HTTPResponse(status: 200, headers: [HTTPHeader(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")],
                                 body: actions.metrics())
+        case ("GET", "/keys"), ("HEAD", "/keys"):
+            return HTTPResponse(status: 200, headers: [HTTPHeader(name: "Content-Type", value: "application/json")],
+                                body: actions.keys())
         case ("POST", "/reload"):
             let outcome = actions.reload(peer)
             return text(outcome.applied ? 200 : 422, outcome.message + "\n")
-        case (_, "/healthz"), (_, "/readyz"), (_, "/metrics"), (_, "/reload"):
+        case (_, "/healthz"), (_, "/readyz"), (_, "/metrics"), (_, "/keys"), (_, "/reload"):
             let allowed = path == "/reload" ? "POST" : "GET, HEAD"
             return text(405, "\(path) takes \(allowed).\n", extra: [HTTPHeader(name: "Allow", value: allowed)])
         default:
-            return text(404, "No admin endpoint here; there are /healthz, /readyz, /metrics and /reload.\n")
+            return text(404, "No admin endpoint here; there are /healthz, /readyz, /metrics, /keys and /reload.\n")
         }
     }
 

@@ -6,11 +6,13 @@ import JustGateCore
 extension RequestRecord: AuditBodyFields {
     public var auditRequestID: String? { recordedRequestID }
     public var auditSite: String? { siteID }
+    public var auditKey: String? { keyFingerprint }
     public var auditOperation: String? { operationID }
     public var auditMethod: String? { method.isEmpty ? nil : method }
     public var auditPath: String? { path.isEmpty ? nil : path }
     public var auditClient: String? { clientAddress }
     public var auditOutcome: String? { outcome }
+    public var auditReason: String? { failureReason?.rawValue }
     public var auditStatus: Int? { status }
     public var auditUpstreamStatus: Int? { upstreamStatus }
     public var auditUpstreamMicros: Int? { upstreamNanos.map { Int($0 / 1000) } }

@@ -1,5 +1,6 @@
 import JustGateCore
 import JustGateServer
+import JustGateUpstream
 import Logging
 
 /// Writes the one structured line per request. It takes the finished `RequestRecord`, which
@@ -28,8 +29,10 @@ final class RequestLog {
 
     /// - Parameter endedAtNanos: the monotonic clock at the answer, for `duration_ms`.
     func write(_ record: RequestRecord, endedAtNanos: UInt64 = MonotonicNanos.now()) {
-        // An upstream that echoed the site's token is an incident for the operator, whatever the status.
-        let level = record.upstreamTokenRedacted ? max(.warning, RequestLog.level(forStatus: record.status))
+        // An upstream that echoed the site's token, or refused the gateway's own (a wrong `upstream_token`), is
+        // an incident for the operator, whatever the status.
+        let incident = record.upstreamTokenRedacted || record.failureReason == .upstreamAuthFailed
+        let level = incident ? max(.warning, RequestLog.level(forStatus: record.status))
             : RequestLog.level(forStatus: record.status)
         guard level >= threshold else { return }
         let durationMicros = Int((endedAtNanos &- record.receivedAtNanos) / 1000)
@@ -66,6 +69,7 @@ final class RequestLog {
         text(",\"client\":", record.clientAddress)
         JSONBytesWriter.appendRaw(",\"duration_ms\":", to: &out)
         JSONBytesWriter.appendThousandths(durationMicros, to: &out)
+        if let key = record.keyFingerprint { text(",\"key\":", key) }
         text(",\"method\":", record.method)
         if let operation = record.operationID { text(",\"operation\":", operation) }
         text(",\"outcome\":", record.outcome)
@@ -78,6 +82,7 @@ final class RequestLog {
             }
             out.append(0x5D)
         }
+        if let reason = record.failureReason { text(",\"reason\":", reason.rawValue) }
         text(",\"request_id\":", record.recordedRequestID)
         if record.requestIDReplacement != nil { JSONBytesWriter.appendRaw(",\"request_id_replaced\":true", to: &out) }
         if let site = record.siteID { text(",\"site\":", site) }

@@ -87,6 +87,8 @@ public final class GatewayMetrics: Sendable {
         public var sites: [SiteConfig] = []
         /// The gateway's wall clock (Unix seconds), against which key expiries are counted.
         public var now: Int64 = 0
+        /// Each configured site key (by fingerprint) and when it was last used, Unix seconds (0: not since start).
+        var siteKeysLastUsed: [(site: String, key: String, unixSeconds: Int64)] = []
     }
 
     /// Prometheus text exposition; values that are read rather than counted are set first.
@@ -104,7 +106,8 @@ public final class GatewayMetrics: Sendable {
         }
         process.update(ProcessReadings.current())
         var buffer = registry.emitToBuffer()
-        SiteKeyExpiryMetric.append(sites: readings.sites, now: readings.now, into: &buffer)
+        SiteKeyMetrics.appendExpiry(sites: readings.sites, now: readings.now, into: &buffer)
+        SiteKeyMetrics.appendLastUsed(readings.siteKeysLastUsed, into: &buffer)
         return buffer
     }
 }

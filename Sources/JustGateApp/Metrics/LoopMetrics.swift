@@ -1,4 +1,5 @@
 import JustGateCore
+import JustGateUpstream
 import Prometheus
 
 /// One event loop's cache of metric objects, made on first use and kept, so recording a request is a few
@@ -29,6 +30,7 @@ final class LoopMetrics {
     private var problems: [ProblemKey: Counter] = [:]
     private var limited: [OperationKey: Counter] = [:]
     private var retries: [OperationKey: Counter] = [:]
+    private var failures: [RequestKey: Counter] = [:]
     private let droppedLines: Counter
 
     init(registry: PrometheusCollectorRegistry, logLinesDropped: Counter) {
@@ -54,6 +56,12 @@ final class LoopMetrics {
         if record.attempts > 1 {
             counter(&retries, OperationKey(site: "", operation: operation), "justgate_upstream_retries_total",
                     [("operation", operation)]).increment(by: Int64(record.attempts - 1))
+        }
+        if let reason = record.failureReason {
+            // `reason` is a closed set (`UpstreamFailureReason`), so this adds at most sites × operations × reasons.
+            counter(&failures, RequestKey(site: site, operation: operation, status: "", outcome: reason.rawValue),
+                    "justgate_upstream_failures_total",
+                    [("site", site), ("operation", operation), ("reason", reason.rawValue)]).increment()
         }
         if let upstream = record.upstreamNanos {
             timer(&upstreamDurations, pair, "justgate_upstream_duration_seconds").recordNanoseconds(Int64(upstream))

@@ -32,6 +32,10 @@ enum MetricHelp {
         "justgate_audit_write_errors_total": "Audit records that could not be written to the audit log.",
         "justgate_rate_limit_fallback_active": "1 while Redis for shared limits is down and rate_limit.on_backend_error "
             + "decides; else 0.",
+        "justgate_site_key_last_used_timestamp_seconds": "When each configured site key last authenticated a request, "
+            + "Unix seconds (0: not since the gateway started); key is the key's fingerprint.",
+        "justgate_upstream_failures_total": "Requests that got no usable upstream answer, by reason (connect_refused, "
+            + "timeout_after_sending, circuit_open, upstream_auth_failed, ...).",
         "justgate_site_key_expiry_seconds": "Seconds until a site key with an expiry is refused (negative once "
             + "expired), by site and key fingerprint (first 12 hex digits of the key's SHA-256).",
         "justgate_build_info": "Always 1; the labels say which justgate version runs and which Swift compiler built it.",

@@ -13,8 +13,10 @@ import JustGateHTTP
 /// - `code`: `ProblemCode.all`, or `(unknown)`;
 /// - `status`: the registered statuses the writer has a phrase for, and 499; any other one as its class (`5xx`);
 /// - `outcome`: the outcome words the pipeline writes (constants in the code);
+/// - `reason`: `UpstreamFailureReason`, a closed enum;
+/// - `key`: the fingerprints of the configured site keys (12 hex digits of a hash, never a key);
 /// - `worker`: the event loops' indexes and `server`; `result`, `state`: fixed words.
-/// Methods, paths, request ids, keys and field values are never labels.
+/// Methods, paths, request ids, key values and field values are never labels.
 enum MetricLabels {
     /// The one value every name outside a bounded set becomes.
     static let unknown = "(unknown)"

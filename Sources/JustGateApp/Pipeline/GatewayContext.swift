@@ -9,6 +9,8 @@ public final class GatewayContext: Sendable {
     public let router: OperationRouter
     public let sites: [SiteContext]
     public let keys: SiteKeyTable
+    /// Each key's fingerprint and last use, by the index `keys.lookup` gives.
+    let keyUsage: SiteKeyUsage
     /// Every site's keys and upstream token, by hash, for keeping credentials out of request ids.
     let credentials: CredentialTable
     /// Base URL without trailing slash, e.g. "https://api.justservices.cc".
@@ -24,7 +26,9 @@ public final class GatewayContext: Sendable {
     /// out values nothing will write.
     public let auditAllowlist: AuditAllowlist?
 
-    public init(config: GatewayConfig, sites resolved: [ResolvedSite], upstreamBaseURL: String) {
+    /// - Parameter previous: the context this one replaces on a reload, whose keys' last-used times carry over.
+    public init(config: GatewayConfig, sites resolved: [ResolvedSite], upstreamBaseURL: String,
+                previous: GatewayContext? = nil) {
         let overrides = config.operations.mapValues { (method: $0.method, path: $0.path) }
         catalogue = Catalogue().overriding(overrides)
         router = OperationRouter(catalogue: catalogue)
@@ -33,6 +37,7 @@ public final class GatewayContext: Sendable {
             SiteContext($0, operationIDs: operationIDs, ipv6PrefixLength: config.rateLimit.ipv6PrefixLength)
         }
         keys = SiteKeyTable(sites: resolved.map(\.config))
+        keyUsage = SiteKeyUsage(keys: keys, siteIDs: resolved.map(\.config.id), previous: previous?.keyUsage)
         credentials = CredentialTable(keyHashesBySite: resolved.map { $0.config.allKeys.map(\.sha256) },
                                       upstreamTokens: resolved.map { $0.upstreamToken.reveal() })
         var base = upstreamBaseURL

@@ -91,6 +91,7 @@ final class GatewayHandler: HTTPHandler {
                 guard responder.isActive else {
                     var record = ticket.record
                     record.outcome = "client_gone"
+                    record.failureReason = .clientGone
                     record.status = 499
                     self.finished(record)
                     return

@@ -54,9 +54,14 @@ final class RequestPipeline {
         var response: HTTPResponse
         /// The id the response carries, when the stage that refused made it (authentication does).
         var requestID: String?
-        init(_ response: HTTPResponse, requestID: String? = nil) {
+        /// The site and key fingerprint of a refused key that is known (an expired one), for its record.
+        var siteID: String?
+        var keyFingerprint: String?
+        init(_ response: HTTPResponse, requestID: String? = nil, siteID: String? = nil, keyFingerprint: String? = nil) {
             self.response = response
             self.requestID = requestID
+            self.siteID = siteID
+            self.keyFingerprint = keyFingerprint
         }
     }
 
@@ -67,8 +72,9 @@ final class RequestPipeline {
     func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> PipelineDecision? {
         let context = contextStore.current
         let siteIndex: Int
+        let keyIndex: Int
         do throws(Rejection) {
-            siteIndex = try authenticate(head, context: context)
+            (siteIndex, keyIndex) = try authenticate(head, context: context)
         } catch {
             return .respond(error.response, refusedRecord(error, head: head, remoteAddress: remoteAddress,
                                                           receivedAtNanos: receivedAtNanos))
@@ -83,6 +89,7 @@ final class RequestPipeline {
                                    clientAddress: remoteAddress, receivedAtNanos: receivedAtNanos)
         assignRequestIDs(for: head, siteIndex: siteIndex, context: context, to: &record)
         record.siteID = context.sites[siteIndex].id
+        record.keyFingerprint = context.keyUsage.slots[keyIndex].fingerprint
         do throws(Rejection) {
             _ = try match(head, context: context, requestID: record.requestID)
             return nil
@@ -98,8 +105,9 @@ final class RequestPipeline {
         let head = request.head
         let trace = traces.context(for: head)
         let siteIndex: Int
+        let keyIndex: Int
         do throws(Rejection) {
-            siteIndex = try authenticate(head, context: context)
+            (siteIndex, keyIndex) = try authenticate(head, context: context)
         } catch {
             var record = refusedRecord(error, head: head, remoteAddress: request.remoteAddress,
                                        receivedAtNanos: request.receivedAtNanos)
@@ -113,6 +121,7 @@ final class RequestPipeline {
         let requestID = record.requestID
         record.traceID = trace.traceID.description
         record.siteID = site.id
+        record.keyFingerprint = context.keyUsage.slots[keyIndex].fingerprint
 
         do throws(Rejection) {
             let (operationIndex, operation, pathParameter) = try match(head, context: context, requestID: requestID)
@@ -155,6 +164,8 @@ final class RequestPipeline {
                                    clientAddress: remoteAddress, receivedAtNanos: receivedAtNanos)
         record.status = rejection.response.status
         record.outcome = rejection.response.status == 401 ? "rejected_auth" : "rejected_invalid"
+        record.siteID = rejection.siteID
+        record.keyFingerprint = rejection.keyFingerprint
         return record
     }
 
@@ -196,6 +207,7 @@ final class RequestPipeline {
             guard (100...599).contains(answer.status) else {
                 // Not an HTTP status: relaying it would hand the site something no client can read.
                 record.outcome = "upstream_error"
+                record.failureReason = .badStatus
                 let response = ProblemResponses.make(
                     .badGateway, detail: "The upstream answered with status \(answer.status), which is not an HTTP status; retry later.",
                     requestID: record.requestID)
@@ -203,6 +215,12 @@ final class RequestPipeline {
                 return response
             }
             record.outcome = "forwarded"
+            if answer.status == 401 || answer.status == 403 {
+                // The upstream refused the gateway's own token: relayed as it is, but the operator must act
+                // (`RequestLog` writes it as a warning).
+                record.outcome = "upstream_auth_failed"
+                record.failureReason = .upstreamAuthFailed
+            }
             if answer.upstreamTokenRedacted { record.upstreamTokenRedacted = true }
             let body = answer.body
             let contentType = answer.contentType
@@ -214,10 +232,12 @@ final class RequestPipeline {
             return response
         case .failure(.cancelled):
             record.outcome = "client_gone"
+            record.failureReason = .clientGone
             record.status = 499
             return nil
         case .failure(let failure):
             record.outcome = "upstream_error"
+            record.failureReason = failure.reason
             let tries = record.attempts > 1 ? " after \(record.attempts) attempts" : ""
             let response: HTTPResponse
             switch failure {
@@ -228,10 +248,10 @@ final class RequestPipeline {
             case .responseTooLarge(let limit):
                 response = ProblemResponses.make(.badGateway, detail: "The upstream answer was larger than \(limit) bytes.",
                                                  requestID: record.requestID)
-            case .unreachable(let reason), .failed(let reason):
+            case .unreachable(let reason, _), .failed(let reason, _):
                 response = ProblemResponses.make(.badGateway, detail: "The upstream could not be reached (\(reason))\(tries); retry later.",
                                                  requestID: record.requestID)
-            case .connectionLost(let reason):
+            case .connectionLost(let reason, _):
                 response = ProblemResponses.make(
                     .badGateway, detail: "The connection to the upstream failed after the request was sent (\(reason))\(tries); it may have been carried out, so check before retrying (profile.create: retry with the same Idempotency-Key).",
                     requestID: record.requestID)
@@ -257,7 +277,9 @@ final class RequestPipeline {
     /// The index of the site whose key the request presents. A refusal carries an id made here: a request
     /// that fails authentication never uses the `X-Request-Id` it sent, so an unauthenticated client
     /// learns nothing from whether its id came back.
-    private func authenticate(_ head: HTTPRequestHead, context: GatewayContext) throws(Rejection) -> Int {
+    /// Returns the site's index and the index of the key it used (in `context.keys`), whose last use is noted here.
+    /// An expired key's refusal names its site and key, so its record, log line and metrics say whose it was.
+    private func authenticate(_ head: HTTPRequestHead, context: GatewayContext) throws(Rejection) -> (site: Int, key: Int) {
         let presented: String?
         do throws(AmbiguousCredentials) {
             presented = try presentedKey(head)
@@ -273,13 +295,17 @@ final class RequestPipeline {
             throw Rejection(unauthorized("Send your site key in the X-AUTH-TOKEN header (or Authorization: Bearer).", requestID),
                             requestID: requestID)
         }
-        switch context.keys.match(presentedKey: presented, now: wallClock()) {
+        let now = wallClock()
+        let (match, keyIndex) = context.keys.lookup(presentedKey: presented, now: now)
+        if let keyIndex { context.keyUsage.used(keyIndex, at: now) }
+        switch match {
         case .site(let index):
-            return index
+            return (index, keyIndex ?? 0)
         case .expired(let index, let key):
             let requestID = requestIDs.next()
             throw Rejection(unauthorized("The site key with fingerprint \(key.fingerprint) (of site \(context.sites[index].id)) expired at "
-                + "\(key.expiry?.description ?? "?"); send the site's current key.", requestID), requestID: requestID)
+                + "\(key.expiry?.description ?? "?"); send the site's current key.", requestID), requestID: requestID,
+                siteID: context.sites[index].id, keyFingerprint: key.fingerprint)
         case .unknown:
             let requestID = requestIDs.next()
             throw Rejection(unauthorized("The site key is not known to this gateway; use the key justgate issued for your site.",

@@ -1,4 +1,5 @@
 import JustGateHTTP
+import JustGateUpstream
 
 /// What happened to one request, built up as it moves through the pipeline. The request log
 /// line is written from it, and later stages (metrics, audit) read the same record rather than
@@ -19,8 +20,14 @@ public struct RequestRecord: Sendable {
     public var operationID: String?
     public var status: Int = 0
     /// A short machine word for how the request ended: "forwarded", "rejected", "rate_limited",
-    /// "upstream_timeout", "upstream_error", "idempotent_replay", "client_gone".
+    /// "upstream_timeout", "upstream_error", "upstream_auth_failed", "idempotent_replay", "client_gone".
     public var outcome: String = ""
+    /// Why the request got no usable upstream answer (or the upstream refused the gateway's token); `nil` for
+    /// a request that never went upstream or got its answer. The `reason` of the log line and audit record.
+    public var failureReason: UpstreamFailureReason?
+    /// The fingerprint (`SiteKey.fingerprint`) of the site key the request presented, current or expired:
+    /// an operator sees from it which key a site uses while it rotates. `nil` before a key matched.
+    public var keyFingerprint: String?
     public var upstreamStatus: Int?
     /// Upstream attempts made: 0 when none was (rejected, refused by the circuit or the
     /// in-flight limit, replayed), more than 1 when retried.

@@ -199,12 +199,14 @@ public final class GatewayRuntime: Sendable {
                 readings.rateLimitFallbackActive = redisHealth?.isDown ?? false
                 readings.sites = contextStore.current.sites.map(\.config)
                 readings.now = wallClock()
+                readings.siteKeysLastUsed = contextStore.current.keyUsage.lastUses
                 return metrics.exposition(readings)
             },
             reload: { peer in
                 let outcome = reloading.reload(by: .admin(peer: peer))
                 return (outcome.applied, outcome.message)
-            })
+            },
+            keys: { contextStore.current.keyUsage.json() })
         let tokenHash = config.adminTokenSHA256
         var configuration = ServerConfiguration(address: address, workers: 1, maxConnections: 64, headerTimeoutMs: 5000,
                                                 bodyTimeoutMs: 5000, idleTimeoutMs: 30_000, drainTimeoutMs: 1000)

@@ -108,7 +108,7 @@ final class Reloading: Sendable {
                 restart.append("upstream.url (the sandbox starts with the gateway)")
             case .url(let url): base = url
             }
-            store.replace(with: GatewayContext(config: config, sites: sites, upstreamBaseURL: base))
+            store.replace(with: GatewayContext(config: config, sites: sites, upstreamBaseURL: base, previous: store.current))
             metrics.reloaded(ok: true)
             var metadata: Logger.Metadata = ["sites": .stringConvertible(sites.count), "reload": .stringConvertible(count),
                                              "changes": .string(changes.sentence)]

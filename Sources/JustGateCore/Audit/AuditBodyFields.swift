@@ -8,12 +8,16 @@
 public protocol AuditBodyFields: Sendable {
     var auditRequestID: String? { get }
     var auditSite: String? { get }
+    /// The site key's fingerprint (12 hex digits).
+    var auditKey: String? { get }
     var auditOperation: String? { get }
     var auditMethod: String? { get }
     /// The path: as the log keeps it (`AuditRedaction.path`), or as the request had it when `auditValuesAreRaw`.
     var auditPath: String? { get }
     var auditClient: String? { get }
     var auditOutcome: String? { get }
+    /// An `UpstreamFailureReason` word: a static string, so handing it over costs no copy of its bytes.
+    var auditReason: String? { get }
     var auditStatus: Int? { get }
     var auditUpstreamStatus: Int? { get }
     var auditUpstreamMicros: Int? { get }
@@ -33,11 +37,13 @@ public protocol AuditBodyFields: Sendable {
 extension AuditRecord: AuditBodyFields {
     public var auditRequestID: String? { requestID }
     public var auditSite: String? { site }
+    public var auditKey: String? { key }
     public var auditOperation: String? { operation }
     public var auditMethod: String? { method }
     public var auditPath: String? { path }
     public var auditClient: String? { client }
     public var auditOutcome: String? { outcome }
+    public var auditReason: String? { reason }
     public var auditStatus: Int? { status }
     public var auditUpstreamStatus: Int? { upstreamStatus }
     public var auditUpstreamMicros: Int? { upstreamMicros }

@@ -9,7 +9,7 @@
 /// same reason the writer, not the loop, masks the personal values and redacts the path (`rawValues`).
 ///
 /// Layout, native byte order (a packet never leaves the process): a flags byte (`rawValues`), then in the
-/// body's member order seven texts (`request_id` … `outcome`), five numbers (`status`, `upstream_status`,
+/// body's member order nine texts (`request_id` … `reason`), five numbers (`status`, `upstream_status`,
 /// duration µs, upstream µs, `attempts`), the errors (a 4-byte count, then `field` and `code` texts for each), seven texts (`policy` … `note`). A text
 /// is a 4-byte length (`UInt32.max` for `nil`) and its UTF-8 bytes; a number is 8 bytes, `Int64.min` for `nil`
 /// (so a number that is `Int.min` reads back as `nil`: no record holds one, statuses, durations and attempts
@@ -28,13 +28,13 @@ public enum AuditBodyPacket {
     @inlinable
     public static func pack(_ fields: some AuditBodyFields, durationMicros: Int?,
                             room: (_ atLeast: Int) -> UnsafeMutableRawBufferPointer) -> Int {
-        let requestID = fields.auditRequestID, site = fields.auditSite, operation = fields.auditOperation
+        let requestID = fields.auditRequestID, site = fields.auditSite, key = fields.auditKey, operation = fields.auditOperation
         let method = fields.auditMethod, path = fields.auditPath, client = fields.auditClient
-        let outcome = fields.auditOutcome, policy = fields.auditPolicy, traceID = fields.auditTraceID
+        let outcome = fields.auditOutcome, reason = fields.auditReason, policy = fields.auditPolicy, traceID = fields.auditTraceID
         let note = fields.auditNote, errors = fields.auditErrors, personal = fields.auditPersonal
         func size(_ value: String?) -> Int { 4 + (value?.utf8.count ?? 0) }
         var needed = 1 + 5 * 8 + 4
-        needed += size(requestID) + size(site) + size(operation) + size(method) + size(path) + size(client)
+        needed += size(requestID) + size(site) + size(key) + size(reason) + size(operation) + size(method) + size(path) + size(client)
         needed += size(outcome) + size(policy) + size(traceID) + size(personal.juid) + size(personal.email)
         needed += size(personal.phone) + size(personal.ip) + size(note)
         for error in errors { needed += size(error.field) + size(error.code) }
@@ -43,8 +43,8 @@ public enum AuditBodyPacket {
         guard let base = memory.baseAddress else { return 0 }
         var writer = Writer(base: base)
         writer.flags(fields.auditValuesAreRaw ? rawValues : 0)
-        writer.text(requestID); writer.text(site); writer.text(operation); writer.text(method)
-        writer.text(path); writer.text(client); writer.text(outcome)
+        writer.text(requestID); writer.text(site); writer.text(key); writer.text(operation); writer.text(method)
+        writer.text(path); writer.text(client); writer.text(outcome); writer.text(reason)
         writer.number(fields.auditStatus); writer.number(fields.auditUpstreamStatus); writer.number(durationMicros)
         writer.number(fields.auditUpstreamMicros); writer.number(fields.auditAttempts)
         writer.count(errors.count)

@@ -23,7 +23,7 @@ public struct AuditFilter: Sendable, Equatable {
     /// Every `outcome` a request record can have, for `--outcome` and its help (the README lists the same).
     public static let outcomes = [
         "forwarded", "rejected_invalid", "rejected_auth", "rate_limited", "upstream_error", "upstream_timeout",
-        "idempotent_replay", "client_gone", "rejected_overload", "audit_unavailable",
+        "upstream_auth_failed", "idempotent_replay", "client_gone", "rejected_overload", "audit_unavailable",
     ]
 
     /// A status or a class of them: `429`, or `4xx`.

@@ -32,6 +32,12 @@ struct AuditLineScanner {
         record.requestID = requestID
         guard take(",\"site\":"), let site = optionalString() else { return nil }
         record.site = site
+        // `key` and `reason` are absent from lines written before they existed: both or neither.
+        let current = take(",\"key\":")
+        if current {
+            guard let key = optionalString() else { return nil }
+            record.key = key
+        }
         guard take(",\"operation\":"), let operation = optionalString() else { return nil }
         record.operation = operation
         guard take(",\"method\":"), let method = optionalString() else { return nil }
@@ -42,6 +48,10 @@ struct AuditLineScanner {
         record.client = client
         guard take(",\"outcome\":"), let outcome = optionalString() else { return nil }
         record.outcome = outcome
+        if current {
+            guard take(",\"reason\":"), let reason = optionalString() else { return nil }
+            record.reason = reason
+        }
         guard take(",\"status\":"), let status = optionalInteger() else { return nil }
         record.status = status
         guard take(",\"upstream_status\":"), let upstreamStatus = optionalInteger() else { return nil }

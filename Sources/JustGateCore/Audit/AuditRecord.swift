@@ -23,10 +23,15 @@ public struct AuditRecord: Sendable, Equatable {
     /// The keys in the order they are written; `hash` is always last, so the canonical form is the line
     /// without its last member.
     public static let keys = [
-        "time", "seq", "event", "request_id", "site", "operation", "method", "path", "client", "outcome", "status",
-        "upstream_status", "duration_ms", "upstream_ms", "attempts", "errors", "policy", "trace_id", "juid", "email", "phone",
-        "ip", "note", "prev", "hash",
+        "time", "seq", "event", "request_id", "site", "key", "operation", "method", "path", "client", "outcome", "reason",
+        "status", "upstream_status", "duration_ms", "upstream_ms", "attempts", "errors", "policy", "trace_id", "juid", "email",
+        "phone", "ip", "note", "prev", "hash",
     ]
+
+    /// The keys of logs written before justgate recorded `key` and `reason`. `verify`,
+    /// `query`, `summary` and a restarting writer read such lines as they are (their hash covers their own bytes),
+    /// with `key` and `reason` `nil`; new lines always have every key of `keys`.
+    public static let keysWithoutKeyAndReason = keys.filter { $0 != "key" && $0 != "reason" }
 
     /// RFC 3339 UTC with milliseconds, e.g. `2026-11-29T17:02:03.456Z` (fixed width, so text order is time order).
     public var time: String
@@ -36,6 +41,9 @@ public struct AuditRecord: Sendable, Equatable {
     public var requestID: String?
     /// The authenticated site; `nil` when the request was not authenticated.
     public var site: String?
+    /// The fingerprint (first 12 hex digits of its SHA-256) of the site key the request presented, current or
+    /// expired; `nil` when no configured key matched. Tells which of a site's keys it is using while it rotates.
+    public var key: String?
     public var operation: String?
     public var method: String?
     /// The path, with long opaque segments redacted (`AuditRedaction.path`) and never the query.
@@ -43,8 +51,11 @@ public struct AuditRecord: Sendable, Equatable {
     /// The peer address.
     public var client: String?
     /// `forwarded`, `rejected_invalid`, `rejected_auth`, `rate_limited`, `upstream_error`, `upstream_timeout`,
-    /// `client_gone` (and `rejected_overload` for the 503 at the connection limit).
+    /// `upstream_auth_failed`, `client_gone` (and `rejected_overload` for the 503 at the connection limit).
     public var outcome: String?
+    /// Why the request got no usable upstream answer: a word of `UpstreamFailureReason` (`connect_refused`,
+    /// `timeout_after_sending`, `circuit_open`, `upstream_auth_failed`, …); `nil` otherwise.
+    public var reason: String?
     public var status: Int?
     public var upstreamStatus: Int?
     /// Whole request in microseconds, written as milliseconds with three decimals.

@@ -1,5 +1,7 @@
 /// Reads one audit line back into an `AuditRecord`, strictly: a line with a missing, extra or misplaced key is
-/// not an audit record, whatever else it is, so `verify` and `query` say so instead of guessing.
+/// not an audit record, whatever else it is, so `verify` and `query` say so instead of guessing. Lines of the
+/// format before `key` and `reason` (`AuditRecord.keysWithoutKeyAndReason`) are read too, so logs written by an
+/// older justgate still verify and query after an upgrade.
 public enum AuditRecordDecoding {
     /// Why a line is not an audit record, phrased to follow "file:line: ".
     public struct Failure: Error, Sendable, Equatable {
@@ -23,13 +25,18 @@ public enum AuditRecordDecoding {
         case .failure(let error): throw Failure(message: "not JSON (\(error.message) at byte \(error.offset + 1))")
         }
         guard case .object(let members) = value else { throw Failure(message: "not an audit record (not a JSON object)") }
-        guard members.count == AuditRecord.keys.count,
-              zip(members, AuditRecord.keys).allSatisfy({ $0.key == $1 })
-        else {
+        let current = members.count == AuditRecord.keys.count
+            && zip(members, AuditRecord.keys).allSatisfy({ $0.key == $1 })
+        let older = members.count == AuditRecord.keysWithoutKeyAndReason.count
+            && zip(members, AuditRecord.keysWithoutKeyAndReason).allSatisfy({ $0.key == $1 })
+        guard current || older else {
             let found = members.prefix(4).map(\.key).joined(separator: ",")
             throw Failure(message: "not an audit record (expected the keys time,seq,event,…,hash in order; found \(found)…)")
         }
+        // Positions after `site` move by one in a current line (`key`), after `outcome` by two (`reason`).
         let reader = Reader(members: members)
+        let afterSite = current ? 1 : 0
+        let afterOutcome = current ? 2 : 0
         var record = AuditRecord(time: try reader.requiredText(0))
         record.seq = try reader.integer(1) ?? 0
         guard let event = AuditRecord.Event(rawValue: try reader.requiredText(2)) else {
@@ -38,26 +45,29 @@ public enum AuditRecordDecoding {
         record.event = event
         record.requestID = try reader.text(3)
         record.site = try reader.text(4)
-        record.operation = try reader.text(5)
-        record.method = try reader.text(6)
-        record.path = try reader.text(7)
-        record.client = try reader.text(8)
-        record.outcome = try reader.text(9)
-        record.status = try reader.integer(10)
-        record.upstreamStatus = try reader.integer(11)
-        record.durationMicros = try reader.micros(12)
-        record.upstreamMicros = try reader.micros(13)
-        record.attempts = try reader.integer(14)
-        record.errors = try reader.errors(15)
-        record.policy = try reader.text(16)
-        record.traceID = try reader.text(17)
-        record.juid = try reader.text(18)
-        record.email = try reader.text(19)
-        record.phone = try reader.text(20)
-        record.ip = try reader.text(21)
-        record.note = try reader.text(22)
-        record.prev = try reader.requiredText(23)
-        record.hash = try reader.requiredText(24)
+        if current { record.key = try reader.text(5) }
+        record.operation = try reader.text(5 + afterSite)
+        record.method = try reader.text(6 + afterSite)
+        record.path = try reader.text(7 + afterSite)
+        record.client = try reader.text(8 + afterSite)
+        record.outcome = try reader.text(9 + afterSite)
+        if current { record.reason = try reader.text(11) }
+        let at = afterOutcome
+        record.status = try reader.integer(10 + at)
+        record.upstreamStatus = try reader.integer(11 + at)
+        record.durationMicros = try reader.micros(12 + at)
+        record.upstreamMicros = try reader.micros(13 + at)
+        record.attempts = try reader.integer(14 + at)
+        record.errors = try reader.errors(15 + at)
+        record.policy = try reader.text(16 + at)
+        record.traceID = try reader.text(17 + at)
+        record.juid = try reader.text(18 + at)
+        record.email = try reader.text(19 + at)
+        record.phone = try reader.text(20 + at)
+        record.ip = try reader.text(21 + at)
+        record.note = try reader.text(22 + at)
+        record.prev = try reader.requiredText(23 + at)
+        record.hash = try reader.requiredText(24 + at)
         return record
     }
 

@@ -48,7 +48,7 @@ public enum AuditRecordEncoding {
     /// The most bytes `body(packet:room:)` writes for a packet of `packetLength` bytes. Six bytes of room per
     /// packed byte cover every value at its longest in JSON: a text packed as 4 + n bytes is written in at most
     /// 2 + 6n (each byte escaped as `\u00XX`), leaving 22 to spare; a number packed as 8 bytes is written in
-    /// at most 21. The 256 cover the members' keys (219 bytes); each error's own keys (19 bytes) come out of
+    /// at most 21. The 256 cover the members' keys (236 bytes); each error's own keys (19 bytes) come out of
     /// the 44 its two texts leave to spare. A value the writer masks or redacts is at most 3 bytes longer than
     /// the raw one (an IPv4 address gains `/24`, a cut path `…`): 18 bytes of JSON, within a text's 22.
     public static func bodyBound(packetLength: Int) -> Int {
@@ -67,11 +67,13 @@ public enum AuditRecordEncoding {
             let raw = values.flags() & AuditBodyPacket.rawValues != 0
             out.raw(",\"request_id\":"); out.quoted(values.text())
             out.raw(",\"site\":"); out.quoted(values.text())
+            out.raw(",\"key\":"); out.quoted(values.text())
             out.raw(",\"operation\":"); out.quoted(values.text())
             out.raw(",\"method\":"); out.quoted(values.text())
             out.raw(",\"path\":"); raw ? redactedPath(values.text(), to: &out) : out.quoted(values.text())
             out.raw(",\"client\":"); out.quoted(values.text())
             out.raw(",\"outcome\":"); out.quoted(values.text())
+            out.raw(",\"reason\":"); out.quoted(values.text())
             out.raw(",\"status\":"); out.integer(values.number())
             out.raw(",\"upstream_status\":"); out.integer(values.number())
             out.raw(",\"duration_ms\":"); out.thousandths(values.number())

@@ -46,9 +46,20 @@ public struct SiteKeyTable: Sendable {
     /// Takes a concrete `String` (the header value as parsed): this runs on every request, and a
     /// generic parameter across the module boundary cost a runtime metadata lookup each time.
     public func match(presentedKey: String, now: Int64) -> SiteKeyMatch {
-        guard let entry = matchingEntry(presentedKey) else { return .unknown }
+        lookup(presentedKey: presentedKey, now: now).match
+    }
+
+    /// `match`, and the index of the key that matched (current or expired), for `key(at:)`: the request's
+    /// record names the key it used by fingerprint, and its last use is kept per key.
+    public func lookup(presentedKey: String, now: Int64) -> (match: SiteKeyMatch, keyIndex: Int?) {
+        guard let entry = matchingEntry(presentedKey) else { return (.unknown, nil) }
         let found = entries[entry]
-        return found.key.isExpired(at: now) ? .expired(site: found.site, key: found.key) : .site(found.site)
+        return (found.key.isExpired(at: now) ? .expired(site: found.site, key: found.key) : .site(found.site), entry)
+    }
+
+    /// The key at `index` (as `lookup` gave it) and the index of its site.
+    public func key(at index: Int) -> (key: SiteKey, site: Int) {
+        (entries[index].key, entries[index].site)
     }
 
     /// The same for a slice of a larger string.

@@ -13,6 +13,9 @@ final class GatewayFixture {
     static let newsToken = "upstream-token-news-S3CRET"
 
     let runtime: GatewayRuntime
+    /// The config and sites the gateway started with, for a test to reload them.
+    let config: GatewayConfig
+    let sites: [ResolvedSite]
     let logFile: String
     /// The audit log's directory, fresh for each fixture.
     let auditDirectory: String
@@ -62,6 +65,8 @@ final class GatewayFixture {
         let sink = LogSink(fd: handle)
         var logger = Logger(label: "justgate-test") { JSONLogHandler(label: $0, level: .trace, sink: sink) }
         logger.logLevel = .trace
+        config = loaded.config
+        self.sites = sites
         runtime = try GatewayRuntime(config: loaded.config, sites: sites, logger: logger, requestLogSink: sink,
                                      auditKey: auditKey, wallClock: wallClock)
     }

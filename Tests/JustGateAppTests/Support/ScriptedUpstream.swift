@@ -17,6 +17,8 @@ final class ScriptedUpstream: @unchecked Sendable {
         case reset
         /// Read the request and never answer: a hung upstream.
         case silent
+        /// Read the request, send these bytes as they are (a broken or cut-short answer, or none), then close.
+        case raw(String)
     }
 
     let port: Int
@@ -87,6 +89,10 @@ final class ScriptedUpstream: @unchecked Sendable {
                     setsockopt(connection, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
                     close(connection)
                     closed = true
+                    return
+                case .raw(let bytes):
+                    let answer = Array(bytes.utf8)
+                    _ = answer.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                     return
                 case .silent:
                     // Hold the connection until the gateway gives up on it.

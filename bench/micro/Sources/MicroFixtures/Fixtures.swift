@@ -107,6 +107,7 @@ extension Fixtures {
         var record = AuditRecord(time: "")
         record.requestID = "01J9ZC4V6Q8N2M7K5T3R1X0W9Y"
         record.site = "horoscope-daily"
+        record.key = "3fc658ad7925"
         record.operation = "subscribe.sms"
         record.method = "POST"
         record.path = "/api/user/v1/subscription/subscribe/sms"
@@ -139,11 +140,13 @@ public struct LoopAuditFields: AuditBodyFields {
 
     public var auditRequestID: String? { record.requestID }
     public var auditSite: String? { record.site }
+    public var auditKey: String? { record.key }
     public var auditOperation: String? { record.operation }
     public var auditMethod: String? { record.method }
     public var auditPath: String? { record.path }
     public var auditClient: String? { record.client }
     public var auditOutcome: String? { record.outcome }
+    public var auditReason: String? { record.reason }
     public var auditStatus: Int? { record.status }
     public var auditUpstreamStatus: Int? { record.upstreamStatus }
     public var auditUpstreamMicros: Int? { record.upstreamMicros }
