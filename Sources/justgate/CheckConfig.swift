@@ -15,7 +15,9 @@ struct CheckConfig: ParsableCommand {
             is usable, 1 otherwise. Warnings (such as tokens written inline, a token or audit key file that \
             its group or other users may read, or an audit log without audit.hmac_key) do not fail the check. A usable config's rate limits are then \
             printed in words, one policy a line, and its upstream deadline, retries, circuit breaker and \
-            in-flight limit in one line. Every problem of every section is listed in one run, each as \
+            in-flight limit in one line, and where each relative path lands: a path written in the config is \
+            relative to the config file's directory; the built-in default audit.path (var/audit/audit.jsonl) to \
+            the working directory serve starts in. Every problem of every section is listed in one run, each as \
             FILE:LINE: (the form editors jump to); a site listener on a non-loopback address (0.0.0.0, ::) is \
             warned about as serve does, and a placeholder hash (000…0, 111…1) is an error: run justgate keygen.
 

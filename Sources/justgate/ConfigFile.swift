@@ -5,7 +5,7 @@ import JustGateCore
 
 /// `--config PATH`, shared by the commands that read a config.
 struct ConfigOptions: ParsableArguments {
-    @Option(name: .long, help: "Path of the YAML config file.")
+    @Option(name: .long, help: "Path of the YAML config file. Relative paths written in it (token and key files, upstream.ca_file, audit.path) are relative to its directory.")
     var config: String = "config/justgate.yaml"
 }
 
