@@ -15,7 +15,9 @@ struct CheckConfig: ParsableCommand {
             is usable, 1 otherwise. Warnings (such as tokens written inline, a token or audit key file that \
             its group or other users may read, or an audit log without audit.hmac_key) do not fail the check. A usable config's rate limits are then \
             printed in words, one policy a line, and its upstream deadline, retries, circuit breaker and \
-            in-flight limit in one line. Every problem of every section is listed in one run, each as \
+            in-flight limit in one line, and where each relative path lands: a path written in the config is \
+            relative to the config file's directory; the built-in default audit.path (var/audit/audit.jsonl) to \
+            the working directory serve starts in. Every problem of every section is listed in one run, each as \
             FILE:LINE: (the form editors jump to); a site listener on a non-loopback address (0.0.0.0, ::) is \
             warned about as serve does, and a placeholder hash (000…0, 111…1) is an error: run justgate keygen.
 
@@ -80,22 +82,19 @@ struct CheckConfig: ParsableCommand {
         return problems
     }
 
-    /// How each relative path in the config resolves: against the working directory `serve` starts in, not the
-    /// config file's directory, so an operator sees where the audit log and secret files will really be.
+    /// Where each relative path lands: those the file wrote are joined to the config file's directory by the
+    /// loader; the built-in default audit.path stays relative to the working directory serve starts in. Shown so
+    /// an operator sees where the audit log and secret files will really be.
     static func relativePathLines(_ config: GatewayConfig) -> [String] {
-        var paths: [(key: String, path: String)] = []
-        for (index, site) in config.sites.enumerated() {
-            if case .file(let path) = site.upstreamToken { paths.append(("sites[\(index)].upstream_token.file", path)) }
+        var lines = config.relativePaths.map { path in
+            "\(path.key) \(path.written) resolves to \(path.resolved) (relative to the config file's directory)"
         }
-        if config.audit.enabled { paths.append(("audit.path", config.audit.path)) }
-        if case .file(let path) = config.audit.hmacKey { paths.append(("audit.hmac_key.file", path)) }
-        if case .file(let path) = config.rateLimit.keySecret { paths.append(("rate_limit.key_secret.file", path)) }
-        if let path = config.upstream.caFile { paths.append(("upstream.ca_file", path)) }
-        let directory = FileManager.default.currentDirectoryPath
-        return paths.filter { !$0.path.hasPrefix("/") && !$0.path.hasPrefix("$") }.map { key, path in
-            "\(key): '\(path)' is relative to the working directory serve starts in; from here: "
-                + URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).standardizedFileURL.path
+        if config.audit.enabled && ConfigRelativePaths.isRelative(config.audit.path) {
+            let here = ConfigRelativePaths.join(config.audit.path, to: FileManager.default.currentDirectoryPath)
+            lines.append("audit.path \(config.audit.path) resolves to \(here) (the built-in default, relative to the "
+                + "working directory serve starts in)")
         }
+        return lines
     }
 
     /// The upstream deadline, retries, circuit breaker and in-flight limit in words.

@@ -5,7 +5,7 @@ import JustGateCore
 
 /// `--config PATH`, shared by the commands that read a config.
 struct ConfigOptions: ParsableArguments {
-    @Option(name: .long, help: "Path of the YAML config file.")
+    @Option(name: .long, help: "Path of the YAML config file. Relative paths written in it (token and key files, upstream.ca_file, audit.path) are relative to its directory.")
     var config: String = "config/justgate.yaml"
 }
 
@@ -20,7 +20,8 @@ enum ConfigFile {
             printError("\(path): cannot read the config file (\(error.localizedDescription)); pass --config with the right path.")
             return nil
         }
-        switch ConfigLoader.load(yaml: text, knownOperations: Catalogue().ids, fileName: path) {
+        switch ConfigLoader.load(yaml: text, knownOperations: Catalogue().ids, fileName: path,
+                                 baseDirectory: directory(of: path)) {
         case .success(let loaded):
             return loaded
         case .failure(let errors):
@@ -31,8 +32,10 @@ enum ConfigFile {
 
     /// Reads the file and resolves every secret again, for a reload: problems come back as one
     /// message instead of being printed, since the gateway goes on serving and logs them.
+    /// The config file's directory is taken once, when serve starts, so a reload reads paths the same way.
     static func source(_ path: String) -> ConfigSource {
-        {
+        let baseDirectory = directory(of: path)
+        return {
             let text: String
             do {
                 text = try String(contentsOfFile: path, encoding: .utf8)
@@ -40,7 +43,8 @@ enum ConfigFile {
                 return .failure(ReloadFailure("\(path): cannot read the config file (\(error.localizedDescription))"))
             }
             let config: GatewayConfig
-            switch ConfigLoader.load(yaml: text, knownOperations: Catalogue().ids, fileName: path) {
+            switch ConfigLoader.load(yaml: text, knownOperations: Catalogue().ids, fileName: path,
+                                     baseDirectory: baseDirectory) {
             case .success(let loaded): config = loaded.config
             case .failure(let errors): return .failure(ReloadFailure(errors.problems.map(\.description).joined(separator: "; ")))
             }
@@ -49,6 +53,15 @@ enum ConfigFile {
             case .failure(let errors): return .failure(ReloadFailure(errors.problems.map(\.description).joined(separator: "; ")))
             }
         }
+    }
+
+    /// The absolute directory of the config file at `path`, which relative paths in it are joined to: the
+    /// working directory is read here, at the edge, so the loader stays free of the filesystem. `..` and
+    /// symbolic links are kept as written (the directory the operator named, not where a link points).
+    static func directory(of path: String) -> String {
+        let absolute = ConfigRelativePaths.join(path, to: FileManager.default.currentDirectoryPath)
+        guard let slash = absolute.lastIndex(of: "/") else { return FileManager.default.currentDirectoryPath }
+        return slash == absolute.startIndex ? "/" : String(absolute[..<slash])
     }
 
     /// Prints one line to stderr with its control characters escaped (`TerminalSafeText`): messages quote config

@@ -45,8 +45,8 @@ struct DeployBinaryTests {
         let replacements = [
             ("listen: 127.0.0.1:8080", "listen: 127.0.0.1:0"),
             ("admin_listen: 127.0.0.1:9090", "admin_listen: 127.0.0.1:\(try FreePort.pick())"),
-            ("config/demo-tokens", demoTokens),
-            ("path: var/audit/audit.jsonl", "path: \(directory.path)/audit/audit.jsonl"),
+            ("{ file: demo-tokens", "{ file: \(demoTokens)"),
+            ("path: ../var/audit/audit.jsonl", "path: \(directory.path)/audit/audit.jsonl"),
             ("\"b073c9de98d76b3b3b94818f9eefd76881e9d41d65294791c30064740f8d765c\"", "\"\(SiteKeys.sha256Hex(Self.siteKey))\""),
         ]
         for (old, new) in replacements {

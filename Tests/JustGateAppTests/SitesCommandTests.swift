@@ -59,8 +59,11 @@ struct SitesCommandTests {
         #expect(outcome.stdout.hasPrefix("site horoscope-daily\n  keys:   "))
         let demoToken = try String(contentsOf: CommandLineTests.repositoryRoot.appendingPathComponent(
             "config/demo-tokens/horoscope-daily.token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        // The config writes demo-tokens/…, relative to its own directory; sites shows the path it read.
+        let root = CommandLineTests.repositoryRoot.standardizedFileURL.path
         #expect(outcome.stdout.contains(
-            "  token:  file config/demo-tokens/horoscope-daily.token, resolves, fingerprint \(fingerprint(demoToken))\n"))
+            "  token:  file \(root)/config/demo-tokens/horoscope-daily.token, resolves, fingerprint \(fingerprint(demoToken))\n"),
+            "\(outcome.stdout)")
     }
 
     @Test func keygenWithExpiresPrintsAKeysEntryThatTheConfigAccepts() throws {

@@ -19,12 +19,16 @@ public enum ConfigLoader {
     ///   - yaml: The file's contents.
     ///   - knownOperations: Operation ids from the catalogue; `operations:` may only name these.
     ///   - fileName: Put in front of every problem's description, e.g. `config/justgate.yaml`.
+    ///   - baseDirectory: The config file's directory, best absolute: every relative path the file writes is
+    ///     joined to it (`ConfigRelativePaths`). Nil for YAML from no file, whose paths stay as written
+    ///     (relative to the working directory).
     /// - Returns: The config with its warnings (such as an inline token), or every problem, errors and warnings,
     ///   sorted by line.
     public static func load(
         yaml: String,
         knownOperations: Set<String>,
-        fileName: String = "config"
+        fileName: String = "config",
+        baseDirectory: String? = nil
     ) -> Result<(config: GatewayConfig, warnings: [ConfigProblem]), ConfigErrors> {
         let root: Node?
         do {
@@ -40,12 +44,16 @@ public enum ConfigLoader {
         let config = decode(root, knownOperations: knownOperations, reader: &reader)
         let problems = sortedByLine(reader.problems)
         let hasErrors = problems.contains { !$0.isWarning }
-        guard !hasErrors, let config else {
+        guard !hasErrors, var config else {
             if !hasErrors {
                 reader.error("the config could not be read; please report this as a bug", at: "", node: root)
                 return .failure(ConfigErrors(problems: reader.problems))
             }
             return .failure(ConfigErrors(problems: problems))
+        }
+        if let baseDirectory {
+            let auditPathWritten = root.mapping?["audit"]?.mapping?["path"] != nil
+            ConfigRelativePaths.resolve(&config, auditPathWritten: auditPathWritten, against: baseDirectory)
         }
         return .success((config: config, warnings: problems))
     }

@@ -33,6 +33,9 @@ public struct GatewayConfig: Sendable {
     public var shutdown: ShutdownConfig
     /// How `Idempotency-Key`s of `profile.create` are remembered.
     public var idempotency: IdempotencyConfig = IdempotencyConfig()
+    /// The relative paths the file wrote and the config file's directory they were joined to
+    /// (`ConfigRelativePaths`); empty for YAML that came from no file. Only `check-config` reads it.
+    public var relativePaths: [ResolvedConfigPath] = []
 
     /// Builds a configuration directly, for tests and for callers that do not start from YAML.
     public init(
@@ -171,8 +174,9 @@ public struct ValidationConfig: Sendable, Equatable {
 
 /// Where the audit trail lives and how it is kept. See `AuditRecord` for what a record holds.
 public struct AuditConfig: Sendable, Equatable {
-    /// Path of the live JSON-lines audit file, relative to the working directory unless absolute; rotated
-    /// files sit next to it as `<path>.1`, `<path>.2`, …
+    /// Path of the live JSON-lines audit file; rotated files sit next to it as `<path>.1`, `<path>.2`, …
+    /// A path written in the config file is relative to the file's directory (the loader makes it absolute);
+    /// the built-in default stays relative to the working directory.
     public var path: String
     /// Whether justgate writes the audit log at all.
     public var enabled: Bool
