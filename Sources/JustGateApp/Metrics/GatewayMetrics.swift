@@ -87,6 +87,8 @@ public final class GatewayMetrics: Sendable {
         public var sites: [SiteConfig] = []
         /// The gateway's wall clock (Unix seconds), against which key expiries are counted.
         public var now: Int64 = 0
+        /// The Vault source's state; nil without `secrets.vault` (then its two families have no samples).
+        public var secretSource: VaultSecretSource.Status?
     }
 
     /// Prometheus text exposition; values that are read rather than counted are set first.
@@ -105,6 +107,7 @@ public final class GatewayMetrics: Sendable {
         process.update(ProcessReadings.current())
         var buffer = registry.emitToBuffer()
         SiteKeyExpiryMetric.append(sites: readings.sites, now: readings.now, into: &buffer)
+        SecretSourceMetric.append(readings.secretSource, into: &buffer)
         return buffer
     }
 }

@@ -33,6 +33,8 @@ public struct GatewayConfig: Sendable {
     public var shutdown: ShutdownConfig
     /// How `Idempotency-Key`s of `profile.create` are remembered.
     public var idempotency: IdempotencyConfig = IdempotencyConfig()
+    /// `secrets.vault`: where `{ vault: PATH }` upstream tokens are read; nil when no `secrets:` section.
+    public var vault: VaultConfig?
 
     /// Builds a configuration directly, for tests and for callers that do not start from YAML.
     public init(
