@@ -171,4 +171,50 @@ import Testing
         #expect(text.contains("cannot reach Vault at http://127.0.0.1:\(port)"), "\(text)")
         #expect(!text.contains("role-id-value-xyz") && !text.contains("secret-id-value-xyz"))
     }
+
+    @Test func checkConfigAndSitesNameMissingPathsFieldsAnd403WithoutValues() throws {
+        let gateway = try VaultGateway()
+        try gateway.bao.put("justgate/no-field", ["password": "other-value-XYZ"])
+        try gateway.bao.put("elsewhere/news", ["token": "outside-policy-token"])
+        let yaml = """
+            listen: 127.0.0.1:0
+            upstream:
+              url: https://example.com
+            secrets:
+              vault:
+                address: \(gateway.bao.address)
+                approle: { role_id: { env: VAULT_ROLE_ID }, secret_id: { env: VAULT_SECRET_ID } }
+            sites:
+              - id: a
+                key_sha256: "\(SiteKeys.sha256Hex("key-a"))"
+                upstream_token: { vault: secret/data/justgate/missing, field: token }
+              - id: b
+                key_sha256: "\(SiteKeys.sha256Hex("key-b"))"
+                upstream_token: { vault: secret/data/justgate/no-field, field: token }
+              - id: c
+                key_sha256: "\(SiteKeys.sha256Hex("key-c"))"
+                upstream_token: { vault: secret/data/elsewhere/news, field: token }
+              - id: d
+                key_sha256: "\(SiteKeys.sha256Hex("key-d"))"
+                upstream_token: { vault: secret/data/justgate/horoscope-daily, field: token }
+            """
+        let cli = CommandLineTests()
+        let path = try cli.writeTemporary(yaml)
+        let environment = ["VAULT_ROLE_ID": gateway.credentials.roleID, "VAULT_SECRET_ID": gateway.credentials.secretID]
+        let outcome = try cli.run(["check-config", "--config", path], environment: environment)
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.contains(":11: sites[0].upstream_token: "), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("secret/data/justgate/missing") && outcome.stderr.contains("404"))
+        #expect(outcome.stderr.contains("no field 'token'"))
+        #expect(outcome.stderr.contains("secret/data/elsewhere/news") && outcome.stderr.contains("403"))
+        #expect(outcome.stderr.contains("3 problems above"), "\(outcome.stderr)")
+        let skipped = try cli.run(["check-config", "--config", path, "--skip-secrets"])
+        #expect(skipped.status == 0, "\(skipped.stderr)")
+        let sites = try cli.run(["sites", "--config", path], environment: environment)
+        #expect(sites.stdout.contains("vault secret/data/justgate/horoscope-daily field token, KV version 1"), "\(sites.stdout)")
+        #expect(sites.stdout.contains(UpstreamTokenFingerprint.of(Self.firstToken)))
+        let all = [outcome.stdout, outcome.stderr, skipped.stdout, skipped.stderr, sites.stdout, sites.stderr]
+        gateway.expectNoSecrets(in: all)
+        #expect(!all.joined().contains("other-value-XYZ") && !all.joined().contains("outside-policy-token"))
+    }
 }

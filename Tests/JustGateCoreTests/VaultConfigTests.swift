@@ -141,6 +141,9 @@ import Testing
         #expect(plan.step(at: 104.9, canLogIn: true) == .login)
         #expect(plan.step(at: 104.9, canLogIn: false) == .renew)
         #expect(VaultTokenPlan(loginAt: 0, leaseSeconds: 0, renewable: false).step(at: 1e9, canLogIn: true) == .keep)
+        var capped = VaultTokenPlan(loginAt: 0, leaseSeconds: 2, renewable: true)
+        capped.renewed(at: 5.5, leaseSeconds: 0, renewable: true)
+        #expect(capped.step(at: 5.5, canLogIn: true) == .login)
         #expect(VaultTokenPlan(loginAt: 0, leaseSeconds: 3, renewable: false).step(at: 2, canLogIn: true) == .login)
     }
 }

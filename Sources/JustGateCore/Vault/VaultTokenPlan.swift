@@ -36,6 +36,8 @@ public struct VaultTokenPlan: Sendable, Equatable {
 
     /// The moment the next step is due: two thirds into the lease; nil for a token that never expires.
     public var dueAt: Double? {
+        // A renewal that gave nothing left (the max TTL is reached) is due at once: log in again.
+        if leaseSeconds <= 0 && nearMaxTTL { return since }
         guard leaseSeconds > 0 else { return nil }
         return since + Double(leaseSeconds) * 2 / 3
     }
@@ -54,8 +56,8 @@ public struct VaultTokenPlan: Sendable, Equatable {
 
     /// Records a renewal at `now` that gave `leaseSeconds`.
     public mutating func renewed(at now: Double, leaseSeconds: Int, renewable: Bool) {
-        // A renewal shorter than the login's lease (with a second of slack for rounding) is Vault capping it.
-        nearMaxTTL = leaseSeconds + 1 < loginLeaseSeconds
+        // A renewal shorter than the login's lease is Vault capping it at the role's token_max_ttl.
+        nearMaxTTL = leaseSeconds < loginLeaseSeconds
         since = now
         self.leaseSeconds = leaseSeconds
         self.renewable = renewable
