@@ -93,6 +93,8 @@ extension ConfigLoader {
     private static func credentialSource(_ node: Node, at path: String, reader: inout ConfigNodeReader) -> SecretSource? {
         guard let section = reader.mapping(node, at: path, knownKeys: ["env", "file"]) else { return nil }
         let present = section.entries.map(\.key)
+        // Keys that were all unknown have been reported already.
+        if present.isEmpty, case .mapping(let raw) = node, raw.count > 0 { return nil }
         guard present.count == 1, let key = present.first, let valueNode = section.value(key),
               let text = reader.string(valueNode, at: section.path(of: key)), !text.isEmpty
         else {
@@ -117,12 +119,12 @@ extension ConfigLoader {
         }
         let pathNode = reader.required(section, "vault")
         let fieldNode = reader.required(section, "field", hint: " (the key inside the secret, e.g. field: token)")
-        guard let pathNode, let fieldNode,
-              let secretPath = reader.string(pathNode, at: section.path(of: "vault")),
-              let field = reader.string(fieldNode, at: section.path(of: "field"))
-        else { return nil }
-        if let problem = VaultSecretReference.problem(with: secretPath) {
-            reader.error("'\(ProblemText.excerpt(secretPath))' \(problem)", at: section.path(of: "vault"), node: pathNode)
+        var secretPath = pathNode.flatMap { reader.string($0, at: section.path(of: "vault")) }
+        if let path = secretPath, let problem = VaultSecretReference.problem(with: path) {
+            reader.error("'\(ProblemText.excerpt(path))' \(problem)", at: section.path(of: "vault"), node: pathNode)
+            secretPath = nil
+        }
+        guard let fieldNode, let secretPath, let field = reader.string(fieldNode, at: section.path(of: "field")) else {
             return nil
         }
         guard !field.isEmpty else {
