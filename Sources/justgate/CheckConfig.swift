@@ -10,7 +10,9 @@ struct CheckConfig: ParsableCommand {
         abstract: "Check a config file and list every problem in it.",
         discussion: """
             Reports unknown keys, wrong types and values, duplicate sites and keys, and (unless \
-            --skip-secrets) upstream tokens and the audit key whose env var or file is missing, and an \
+            --skip-secrets) upstream tokens and the audit key whose env var or file is missing, tokens in Vault \
+            whose path or field is missing or that the gateway's policy may not read (403; every path is read, \
+            no value is printed; with --skip-secrets Vault is not contacted), and an \
             upstream.ca_file that is missing, unreadable or holds no PEM certificate. Exits 0 when the config \
             is usable, 1 otherwise. Warnings (such as tokens written inline, a token or audit key file that \
             its group or other users may read, or an audit log without audit.hmac_key) do not fail the check. A usable config's rate limits are then \
@@ -27,7 +29,7 @@ struct CheckConfig: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Flag(help: "Do not resolve upstream tokens and the audit key, nor check their modes and upstream.ca_file (for checking a config away from its secrets and files).")
+    @Flag(help: "Do not resolve upstream tokens (nor contact Vault) and the audit key, nor check their modes and upstream.ca_file (for checking a config away from its secrets and files).")
     var skipSecrets = false
 
     func run() throws {
@@ -68,7 +70,9 @@ struct CheckConfig: ParsableCommand {
     /// secret that cannot be read, and an unusable upstream.ca_file, all of them.
     static func secretProblems(_ config: GatewayConfig) -> [ConfigProblem] {
         var problems: [ConfigProblem] = []
-        if case .failure(let errors) = SecretResolver.resolve(config.sites, environment: ProcessSecretEnvironment()) {
+        // Every Vault path is read (never printed): a missing path, field or a 403 is named like a missing file.
+        let reads = ConfigFile.readVault(config)
+        if case .failure(let errors) = SecretResolver.resolve(config.sites, environment: ProcessSecretEnvironment(), vault: reads) {
             problems += errors.problems
         }
         if case .failure(let errors) = AuditKeyResolver.resolve(config.audit.hmacKey, environment: ProcessSecretEnvironment()) {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JustGateApp
 import JustGateCore
+import Logging
 
 /// `--config PATH`, shared by the commands that read a config.
 struct ConfigOptions: ParsableArguments {
@@ -33,7 +34,9 @@ enum ConfigFile {
     /// Reads the file and resolves every secret again, for a reload: problems come back as one
     /// message instead of being printed, since the gateway goes on serving and logs them.
     /// The config file's directory is taken once, when serve starts, so a reload reads paths the same way.
-    static func source(_ path: String) -> ConfigSource {
+    /// `vault`: the running gateway's Vault source; its secrets are read again at once (the last good values
+    /// when Vault is down), so a reload also picks up a token rotated in Vault.
+    static func source(_ path: String, vault: VaultSecretSource?) -> ConfigSource {
         let baseDirectory = directory(of: path)
         return {
             let text: String
@@ -48,7 +51,8 @@ enum ConfigFile {
             case .success(let loaded): config = loaded.config
             case .failure(let errors): return .failure(ReloadFailure(errors.problems.map(\.description).joined(separator: "; ")))
             }
-            switch SecretResolver.resolve(config.sites, environment: ProcessSecretEnvironment()) {
+            let reads = vault?.refresh(config.sites.vaultReferences) ?? [:]
+            switch SecretResolver.resolve(config.sites, environment: ProcessSecretEnvironment(), vault: reads) {
             case .success(let sites): return .success((config: config, sites: sites))
             case .failure(let errors): return .failure(ReloadFailure(errors.problems.map(\.description).joined(separator: "; ")))
             }
@@ -62,6 +66,19 @@ enum ConfigFile {
         let absolute = ConfigRelativePaths.join(path, to: FileManager.default.currentDirectoryPath)
         guard let slash = absolute.lastIndex(of: "/") else { return FileManager.default.currentDirectoryPath }
         return slash == absolute.startIndex ? "/" : String(absolute[..<slash])
+    }
+
+    /// Reads every Vault secret the config names once, for commands that do not serve (`check-config`, `sites`):
+    /// the values, or nil without `secrets.vault`; a client that cannot be made is reported for every secret.
+    static func readVault(_ config: GatewayConfig) -> VaultReads {
+        guard let vaultConfig = config.vault else { return [:] }
+        let references = config.sites.vaultReferences
+        do {
+            let source = try VaultSecretSource(config: vaultConfig, logger: Logger(label: "justgate", factory: { _ in SwiftLogNoOpLogHandler() }))
+            return source.readNow(references)
+        } catch {
+            return Dictionary(uniqueKeysWithValues: references.map { ($0, .failure(error)) })
+        }
     }
 
     /// Prints one line to stderr with its control characters escaped (`TerminalSafeText`): messages quote config

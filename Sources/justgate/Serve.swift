@@ -9,7 +9,9 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the gateway.",
         discussion: """
-            Loads the config, resolves every site's upstream token (from env vars or files), checks \
+            Loads the config, resolves every site's upstream token (from env vars, files or Vault; with Vault \
+            unreachable at start-up it exits 2 and says so; once running, tokens in Vault are read again every \
+            secrets.vault.refresh_s and a changed one is used by the next request), checks \
             upstream.ca_file (exit 2 when it is missing or holds no certificate), warns about token and audit \
             key files that other users may read, and serves \
             sites on `listen`. With `upstream.url: sandbox` an emulated Just Services API runs in the same \
@@ -36,8 +38,26 @@ struct Serve: ParsableCommand {
     func run() throws {
         guard let (config, warnings) = ConfigFile.load(options.config) else { throw ExitCode(2) }
         for warning in warnings { ConfigFile.printError(warning.located(in: options.config)) }
+        let level = Logger.Level(rawValue: config.log.level.rawValue) ?? .info
+        let sink = config.log.format == .text ? LogSink(fd: 2, text: TextLogLine(colour: isatty(2) == 1)) : LogSink.standardError
+        LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level, sink: sink) }
+        let logger = Logger(label: "justgate")
+        // Tokens in Vault are read before anything listens: with Vault unreachable no token was ever read, so
+        // the gateway does not start (it says why); once running, an outage keeps the last values.
+        var vault: VaultSecretSource?
+        var vaultReads: VaultReads = [:]
+        if let vaultConfig = config.vault {
+            do {
+                let source = try VaultSecretSource(config: vaultConfig, logger: logger)
+                vaultReads = source.readNow(config.sites.vaultReferences)
+                vault = source
+            } catch {
+                ConfigFile.printError("\(options.config): secrets.vault: \(error.message)")
+                throw ExitCode(2)
+            }
+        }
         let sites: [ResolvedSite]
-        switch SecretResolver.resolve(config.sites, environment: ProcessSecretEnvironment()) {
+        switch SecretResolver.resolve(config.sites, environment: ProcessSecretEnvironment(), vault: vaultReads) {
         case .success(let resolved):
             sites = resolved
         case .failure(let errors):
@@ -68,10 +88,6 @@ struct Serve: ParsableCommand {
         for warning in SecretFilePermissions.warnings(for: config, environment: ProcessSecretEnvironment()) {
             ConfigFile.printError(warning.located(in: options.config))
         }
-        let level = Logger.Level(rawValue: config.log.level.rawValue) ?? .info
-        let sink = config.log.format == .text ? LogSink(fd: 2, text: TextLogLine(colour: isatty(2) == 1)) : LogSink.standardError
-        LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level, sink: sink) }
-        let logger = Logger(label: "justgate")
         if let exposure = config.listen.exposureWarning {
             logger.warning("\(exposure)", metadata: ["listen": .string(config.listen.description)])
         }
@@ -84,10 +100,10 @@ struct Serve: ParsableCommand {
         let signals = ShutdownSignals.block()
         let runtime: GatewayRuntime
         do {
-            runtime = try GatewayRuntime(config: config, sites: sites, logger: logger, requestLogSink: sink,
+            runtime = try GatewayRuntime(config: config, sites: sites, logger: logger, vault: vault, requestLogSink: sink,
                                          replaceListeners: replace, auditKey: auditKey,
                                          rateLimitKeySecret: rateLimitKeySecret,
-                                         configSource: ConfigFile.source(options.config))
+                                         configSource: ConfigFile.source(options.config, vault: vault))
         } catch {
             logger.critical("could not start", metadata: ["error": .string("\(error)")])
             sink.flush()

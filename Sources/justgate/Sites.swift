@@ -12,7 +12,7 @@ struct Sites: ParsableCommand {
         discussion: """
             For every site: its keys by fingerprint (the first 12 hex digits of the key's SHA-256; never the \
             key) with their expiry and whether they are current or expired, where its upstream token comes \
-            from (env var or file; never the value), whether it can be read now and its fingerprint (the first \
+            from (env var, file, or Vault path with its KV version and when it was read; never the value), whether it can be read now and its fingerprint (the first \
             12 hex digits of its SHA-256, to confirm a rotation), and its rate limits in words. Exits 0 when every site has a current key and a readable token, 1 otherwise, so it can run \
             after a rotation as a check.
 
@@ -41,7 +41,8 @@ struct Sites: ParsableCommand {
             }
         }
         let lastUse = SiteKeyLastUse.lookup(config: config, token: token)
-        let report = SitesReport(config: config, environment: ProcessSecretEnvironment(), now: Int64(time(nil)), lastUse: lastUse)
+        let report = SitesReport(config: config, environment: ProcessSecretEnvironment(), now: Int64(time(nil)), lastUse: lastUse,
+                                 vault: ConfigFile.readVault(config))
         for line in report.lines { print(TerminalSafeText.escaped(line)) }
         if !report.isHealthy { throw ExitCode.failure }
     }
@@ -54,13 +55,14 @@ struct SitesReport {
     private(set) var isHealthy = true
 
     /// - Parameter lastUse: what the running gateway says of each key's last use (`SiteKeyLastUse`).
+    /// - Parameter vault: what was just read from Vault for `{ vault: PATH }` tokens (`ConfigFile.readVault`).
     init(config: GatewayConfig, environment: some SecretEnvironment, now: Int64,
-         lastUse: SiteKeyLastUse.Lookup = .notAsked) {
+         lastUse: SiteKeyLastUse.Lookup = .notAsked, vault: VaultReads = [:]) {
         for (index, site) in config.sites.enumerated() {
             if index > 0 { lines.append("") }
             lines.append("site \(site.id)")
             addKeys(site, now: now, lastUse: lastUse)
-            addToken(site, environment: environment)
+            addToken(site, environment: environment, vault: vault, now: now)
             addLimits(site)
         }
         if case .unavailable(let reason) = lastUse {
@@ -98,14 +100,17 @@ struct SitesReport {
         }
     }
 
-    private mutating func addToken(_ site: SiteConfig, environment: some SecretEnvironment) {
+    private mutating func addToken(_ site: SiteConfig, environment: some SecretEnvironment, vault: VaultReads, now: Int64) {
         let source: String
         switch site.upstreamToken {
         case .env(let name): source = "env \(name)"
         case .file(let path): source = "file \(path)"
         case .value: source = "inline value in the config"
+        case .vault(let reference):
+            let version = (try? vault[reference]?.get())?.version.map { ", KV version \($0)" } ?? ""
+            source = "vault \(reference.path) field \(reference.field)\(version), read at \(AuditTime.format(unixMillis: now * 1000))"
         }
-        switch SecretResolver.resolve([site], environment: environment) {
+        switch SecretResolver.resolve([site], environment: environment, vault: vault) {
         case .success(let resolved):
             // The first 12 hex digits of the token's SHA-256, as for keys: after a rotation the operator
             // compares it with `printf %s "$NEW_TOKEN" | sha256sum | cut -c1-12`, never seeing the value here.

@@ -89,6 +89,8 @@ public final class GatewayMetrics: Sendable {
         public var now: Int64 = 0
         /// Each configured site key (by fingerprint) and when it was last used, Unix seconds (0: not since start).
         var siteKeysLastUsed: [(site: String, key: String, unixSeconds: Int64)] = []
+        /// The Vault source's state; nil without `secrets.vault` (then its two families have no samples).
+        public var secretSource: VaultSecretSource.Status?
     }
 
     /// Prometheus text exposition; values that are read rather than counted are set first.
@@ -108,6 +110,7 @@ public final class GatewayMetrics: Sendable {
         var buffer = registry.emitToBuffer()
         SiteKeyMetrics.appendExpiry(sites: readings.sites, now: readings.now, into: &buffer)
         SiteKeyMetrics.appendLastUsed(readings.siteKeysLastUsed, into: &buffer)
+        SecretSourceMetric.append(readings.secretSource, into: &buffer)
         return buffer
     }
 }

@@ -38,6 +38,10 @@ enum MetricHelp {
             + "timeout_after_sending, circuit_open, upstream_auth_failed, ...).",
         "justgate_site_key_expiry_seconds": "Seconds until a site key with an expiry is refused (negative once "
             + "expired), by site and key fingerprint (first 12 hex digits of the key's SHA-256).",
+        "justgate_secret_source_up": "1 while the secret source (source=vault) was reached by its last read, 0 while "
+            + "it cannot be (requests go on with the last tokens read). Only with secrets.vault.",
+        "justgate_secret_source_last_success_timestamp_seconds": "Unix time of the last read that got every secret "
+            + "from the source (source=vault). Only with secrets.vault.",
         "justgate_build_info": "Always 1; the labels say which justgate version runs and which Swift compiler built it.",
         // The process, under the names every Prometheus client library uses.
         "process_cpu_seconds_total": "User and system CPU time the process used, in seconds.",

@@ -29,6 +29,8 @@ public final class GatewayRuntime: Sendable {
     private let server: HTTPServer
     private let adminServer: HTTPServer?
     let reloading: Reloading
+    /// Where `{ vault: PATH }` tokens are read again every `refresh_s`; nil without `secrets.vault`.
+    public let vault: VaultSecretSource?
     /// Set when `stop` begins, for `/readyz`.
     private let draining = DrainingFlag()
 
@@ -40,7 +42,9 @@ public final class GatewayRuntime: Sendable {
     ///   - rateLimitKeySecret: the bytes of `rate_limit.key_secret` (resolved by the caller, like `auditKey`).
     ///   - configSource: reads and resolves the config again, for `POST /reload` and `reload()`; nil
     ///     when the gateway was started from a value (tests) and reloads are given the value instead.
-    public init(config: GatewayConfig, sites: [ResolvedSite], logger: Logger,
+    ///   - vault: the source `sites`' Vault tokens were read from (`readNow`); the runtime starts its refresh
+    ///     thread, puts changed tokens in force through `Reloading`, and stops it in `stop`.
+    public init(config: GatewayConfig, sites: [ResolvedSite], logger: Logger, vault: VaultSecretSource? = nil,
                 requestLogSink: LogSink = .standardError, replaceListeners: Bool = false, auditKey: [UInt8]? = nil,
                 rateLimitKeySecret: [UInt8]? = nil,
                 wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) },
@@ -138,7 +142,7 @@ public final class GatewayRuntime: Sendable {
                                                                        reloading: reloading, guards: guards, audit: audit,
                                                                        replaceListeners: replaceListeners, draining: draining,
                                                                        redisHealth: redisSettings?.health, contextStore: store,
-                                                                       wallClock: wallClock)
+                                                                       vault: vault, wallClock: wallClock)
         } catch {
             server.stop()
             audit?.writer.stop()
@@ -153,6 +157,8 @@ public final class GatewayRuntime: Sendable {
         self.reloading = reloading
         self.upstreamGuards = guards
         self.idempotencyStore = idempotencyStore
+        self.vault = vault
+        vault?.start(onChange: { [reloading] changes in reloading.replaceTokens(changes) })
     }
 
     /// The admin listener on `admin_listen`: one loop of its own, so a scrape or a reload never
@@ -162,7 +168,7 @@ public final class GatewayRuntime: Sendable {
                                    reloading: Reloading, guards: UpstreamGuards,
                                    audit: AuditTrail?, replaceListeners: Bool, draining: DrainingFlag,
                                    redisHealth: RedisHealth?, contextStore: GatewayContextStore,
-                                   wallClock: @escaping @Sendable () -> Int64) throws -> (HTTPServer?, SocketAddress?) {
+                                   vault: VaultSecretSource?, wallClock: @escaping @Sendable () -> Int64) throws -> (HTTPServer?, SocketAddress?) {
         guard let admin = config.adminListen else { return (nil, nil) }
         guard let address = SocketAddress(host: admin.host, port: admin.port) else {
             throw GatewayStartError("admin_listen \(admin) is not a numeric IPv4 or IPv6 address")
@@ -200,6 +206,7 @@ public final class GatewayRuntime: Sendable {
                 readings.sites = contextStore.current.sites.map(\.config)
                 readings.now = wallClock()
                 readings.siteKeysLastUsed = contextStore.current.keyUsage.lastUses
+                readings.secretSource = vault?.status
                 return metrics.exposition(readings)
             },
             reload: { peer in
@@ -242,6 +249,7 @@ public final class GatewayRuntime: Sendable {
     public func stop() {
         // Not ready from the first moment: the admin listener answers 503 on /readyz through the drain.
         draining.set()
+        vault?.stop()
         server.stop()
         audit?.writer.stop()
         adminServer?.stop()

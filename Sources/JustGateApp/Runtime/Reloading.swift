@@ -66,13 +66,15 @@ final class Reloading: Sendable {
     private let source: ConfigSource?
     /// Where each reload, applied or refused, is recorded (`event: reload`); `nil` without an audit log.
     private let audit: AuditWriter?
-    /// One reload at a time: SIGHUP and `/reload` may arrive together.
-    private let serial = Mutex(0)
+    /// One reload at a time: SIGHUP, `/reload` and a token rotated in Vault may arrive together. Holds the
+    /// reload count and the config in force, which a token rotation rebuilds the context from.
+    private let serial: Mutex<(count: Int, config: GatewayConfig)>
 
     init(started: GatewayConfig, baseURL: String, store: GatewayContextStore, sandbox: SandboxServer?,
          metrics: GatewayMetrics, logger: Logger, source: ConfigSource?, audit: AuditWriter?) {
         self.audit = audit
         self.started = started
+        serial = Mutex((count: 0, config: started))
         self.baseURL = baseURL
         self.store = store
         self.sandbox = sandbox
@@ -92,10 +94,11 @@ final class Reloading: Sendable {
     }
 
     func apply(config: GatewayConfig, sites: [ResolvedSite], by trigger: ReloadTrigger) -> ReloadOutcome {
-        serial.withLock { count in
+        serial.withLock { serial in
+            serial.config = config
             let previous = store.current.sites.map { ResolvedSite(config: $0.config, upstreamToken: $0.upstreamToken) }
             let changes = ReloadChanges(old: previous, new: sites)
-            count += 1
+            serial.count += 1
             if case .sandbox = config.upstream.target {
                 sandbox?.api.accept(tokens: Set(sites.map { $0.upstreamToken.reveal() }))
             }
@@ -110,7 +113,7 @@ final class Reloading: Sendable {
             }
             store.replace(with: GatewayContext(config: config, sites: sites, upstreamBaseURL: base, previous: store.current))
             metrics.reloaded(ok: true)
-            var metadata: Logger.Metadata = ["sites": .stringConvertible(sites.count), "reload": .stringConvertible(count),
+            var metadata: Logger.Metadata = ["sites": .stringConvertible(sites.count), "reload": .stringConvertible(serial.count),
                                              "changes": .string(changes.sentence)]
             if !restart.isEmpty { metadata["needs_restart"] = .string(restart.joined(separator: ", ")) }
             logger.notice("config reloaded", metadata: metadata)
@@ -119,6 +122,50 @@ final class Reloading: Sendable {
             let note = restart.isEmpty ? "" : "; changed but only applied after a restart: \(restart.joined(separator: ", "))"
             return ReloadOutcome(applied: true, message: "reloaded: \(sites.count) site\(sites.count == 1 ? "" : "s")\(note)",
                                  needsRestart: restart)
+        }
+    }
+
+    /// Puts tokens that changed in Vault in force: a new context from the config in force with each affected
+    /// site's new token, swapped in like a reload's, so a request in flight keeps the token it started with.
+    /// Logged and audited per site with the old and new fingerprint and the KV version, never the value.
+    func replaceTokens(_ changes: [VaultTokenChange]) {
+        serial.withLock { serial in
+            let current = store.current
+            var affected: [(site: String, change: VaultTokenChange)] = []
+            let sites = current.sites.map { site -> ResolvedSite in
+                guard let reference = site.config.vaultReference,
+                      let change = changes.first(where: { $0.reference == reference })
+                else { return ResolvedSite(config: site.config, upstreamToken: site.upstreamToken) }
+                affected.append((site.id, change))
+                return ResolvedSite(config: site.config, upstreamToken: change.value.value)
+            }
+            guard !affected.isEmpty else { return }
+            if case .sandbox = serial.config.upstream.target {
+                sandbox?.api.accept(tokens: Set(sites.map { $0.upstreamToken.reveal() }))
+            }
+            store.replace(with: GatewayContext(config: serial.config, sites: sites, upstreamBaseURL: current.upstreamBaseURL))
+            for (site, change) in affected {
+                let version = change.value.version.map { "version \($0)" } ?? "KV v1"
+                logger.notice("upstream token rotated in Vault; the next request uses it", metadata: [
+                    "site": .string(site), "source": .string(change.reference.description),
+                    "old_fingerprint": .string(change.oldFingerprint), "new_fingerprint": .string(change.newFingerprint),
+                    "kv_version": .string(version),
+                ])
+                recordRotation(site: site, change: change, version: version)
+            }
+        }
+    }
+
+    /// The rotation as an audit record (`event: secret_rotated`): site, source, fingerprints and version.
+    private func recordRotation(site: String, change: VaultTokenChange, version: String) {
+        guard let audit else { return }
+        var record = AuditRecord(time: AuditTime.format(unixMillis: AuditWriter.wallClockMillis()), event: .secretRotated)
+        record.site = site
+        record.client = "vault"
+        record.outcome = "applied"
+        record.note = "upstream token from \(change.reference) (\(version)): \(change.oldFingerprint) -> \(change.newFingerprint)"
+        if !audit.submitEvent(record) {
+            logger.error("the token rotation could not be recorded in the audit log", metadata: ["audit_path": .string(audit.path)])
         }
     }
 
@@ -167,6 +214,7 @@ final class Reloading: Sendable {
         if old.audit != new.audit { changed.append("audit") }
         if old.log != new.log { changed.append("log") }
         if old.shutdown != new.shutdown { changed.append("shutdown") }
+        if old.vault != new.vault { changed.append("secrets.vault") }
         return changed
     }
 }

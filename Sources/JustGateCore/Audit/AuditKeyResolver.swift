@@ -37,6 +37,9 @@ public enum AuditKeyResolver {
             }
         case .value(let secret):
             raw = secret.reveal()
+        case .vault:
+            // The loader only accepts `vault:` for upstream tokens; this is here for the switch to be complete.
+            return .failure(problem("a Vault source is only read for upstream tokens; use { env: NAME } or { file: PATH }"))
         }
         let key = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         guard key.utf8.count >= minimumLength else {

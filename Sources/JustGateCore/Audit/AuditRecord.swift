@@ -18,6 +18,9 @@ public struct AuditRecord: Sendable, Equatable {
         /// changed (`ReloadChanges.sentence`) or why it was refused. In the chain, so a key or token change
         /// cannot be hidden by editing a log line.
         case reload
+        /// An upstream token read from Vault changed and is in force: `site`, `client` `vault`, `note` the source,
+        /// KV version and the old and new fingerprints (never the value).
+        case secretRotated = "secret_rotated"
     }
 
     /// The keys in the order they are written; `hash` is always last, so the canonical form is the line

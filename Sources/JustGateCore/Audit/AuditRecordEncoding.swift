@@ -140,6 +140,7 @@ public enum AuditRecordEncoding {
         case .chainStart: JSONBytesWriter.appendRaw(",\"event\":\"chain_start\"", to: &out)
         case .chainRestart: JSONBytesWriter.appendRaw(",\"event\":\"chain_restart\"", to: &out)
         case .reload: JSONBytesWriter.appendRaw(",\"event\":\"reload\"", to: &out)
+        case .secretRotated: JSONBytesWriter.appendRaw(",\"event\":\"secret_rotated\"", to: &out)
         }
     }
 

@@ -3,7 +3,7 @@ import Yams
 /// The `sites:` list: identity, key hash, token source and per-site normalisation settings.
 extension ConfigLoader {
     static let siteKeys = ["id", "key_sha256", "keys", "upstream_token", "phone", "email", "ip", "gender", "limits"]
-    static let tokenSourceKeys = ["env", "file", "value"]
+    static let tokenSourceKeys = ["env", "file", "value", "vault", "field"]
 
     static func siteConfigs(_ node: Node, knownOperations: Set<String>, reader: inout ConfigNodeReader) -> [SiteConfig]? {
         guard let items = reader.sequence(node, at: "sites") else { return nil }
@@ -42,7 +42,7 @@ extension ConfigLoader {
         guard let section = reader.mapping(node, at: path, knownKeys: siteKeys) else { return nil }
         let id = reader.required(section, "id").flatMap { siteID($0, at: section.path(of: "id"), reader: &reader) }
         let keys = siteKeyList(section, reader: &reader)
-        let token = reader.required(section, "upstream_token", hint: " ({ env: NAME } or { file: PATH })").flatMap {
+        let token = reader.required(section, "upstream_token", hint: " ({ env: NAME }, { file: PATH } or { vault: PATH, field: NAME })").flatMap {
             tokenSource($0, at: section.path(of: "upstream_token"), reader: &reader)
         }
         let phone = phoneSettings(section.value("phone"), at: section.path(of: "phone"), reader: &reader)
@@ -116,12 +116,15 @@ extension ConfigLoader {
 
     private static func tokenSource(_ node: Node, at path: String, reader: inout ConfigNodeReader) -> SecretSource? {
         guard let section = reader.mapping(node, at: path, knownKeys: tokenSourceKeys) else { return nil }
+        if section.entries.contains(where: { $0.key == "vault" || $0.key == "field" }) {
+            return vaultTokenSource(section, at: path, reader: &reader)
+        }
         let given = section.entries.map(\.key)
         guard given.count == 1, let kind = given.first else {
             // Keys that were all unknown have been reported already; "found none" would only repeat it.
             if given.isEmpty, case .mapping(let raw) = node, raw.count > 0 { return nil }
             let found = given.isEmpty ? "none" : given.map { "'\($0)'" }.joined(separator: " and ")
-            reader.error("give exactly one of env, file or value; found \(found)", at: path, node: node)
+            reader.error("give exactly one of env, file, value or vault (with field); found \(found)", at: path, node: node)
             return nil
         }
         guard let valueNode = reader.required(section, kind) else { return nil }

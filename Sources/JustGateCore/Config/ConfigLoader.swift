@@ -10,7 +10,7 @@ public enum ConfigLoader {
     /// Keys allowed at the top level of the file.
     static let topLevelKeys = [
         "listen", "admin_listen", "upstream", "server", "validation", "sites", "operations", "audit", "log",
-        "rate_limit", "admin_token_sha256", "shutdown", "idempotency",
+        "rate_limit", "admin_token_sha256", "shutdown", "idempotency", "secrets",
     ]
 
     /// Parses and checks everything, collecting all problems, not just the first.
@@ -81,6 +81,10 @@ public enum ConfigLoader {
         let adminToken = adminTokenHash(top.value("admin_token_sha256"), reader: &reader)
         let shutdown = shutdownConfig(top.value("shutdown"), reader: &reader)
         let idempotency = idempotencyConfig(top.value("idempotency"), reader: &reader)
+        let vault = vaultConfig(top.value("secrets"), reader: &reader)
+        if let sites, case .some(let vault) = vault {
+            checkVaultSources(sites, vault: vault, sitesNode: top.value("sites"), reader: &reader)
+        }
 
         if let listen, let admin = adminListen {
             checkAdminListen(admin, against: listen, node: top.value("admin_listen"), reader: &reader)
@@ -92,13 +96,14 @@ public enum ConfigLoader {
             warnAboutUnkeyedPerUserRedisKeys(rateLimit, sites: sites, node: top.value("rate_limit"), reader: &reader)
         }
         guard let listen, let upstream, let server, let validation, let sites, let operations, let audit, let log,
-              let rateLimit, let adminToken, let shutdown, let idempotency
+              let rateLimit, let adminToken, let shutdown, let idempotency, case .some(let vault) = vault
         else { return nil }
         var config = GatewayConfig(
             listen: listen, adminListen: adminListen, upstream: upstream, server: server,
             validation: validation, sites: sites, operations: operations, audit: audit, log: log,
             rateLimit: rateLimit, adminTokenSHA256: adminToken, shutdown: shutdown)
         config.idempotency = idempotency
+        config.vault = vault
         return config
     }
 

@@ -55,6 +55,7 @@ public enum EffectiveConfig {
         case .env(let name): "<redacted: env \(name)>"
         case .file(let path): "<redacted: file \(path)>"
         case .value: "<redacted: inline value>"
+        case .vault(let reference): "<redacted: vault \(reference.path) field \(reference.field)>"
         }
     }
 }

@@ -36,6 +36,8 @@ public struct GatewayConfig: Sendable {
     /// The relative paths the file wrote and the config file's directory they were joined to
     /// (`ConfigRelativePaths`); empty for YAML that came from no file. Only `check-config` reads it.
     public var relativePaths: [ResolvedConfigPath] = []
+    /// `secrets.vault`: where `{ vault: PATH }` upstream tokens are read; nil when no `secrets:` section.
+    public var vault: VaultConfig?
 
     /// Builds a configuration directly, for tests and for callers that do not start from YAML.
     public init(

@@ -18,15 +18,18 @@ public struct ResolvedSite: Sendable {
 /// the source (variable or path) and say what to do; they never contain a token, not even a rejected one.
 public enum SecretResolver {
     /// Resolves every site's token, or returns every problem found.
+    /// - Parameter vault: the values read from Vault for `{ vault: PATH }` tokens (by `VaultSecretReader` at the
+    ///   edge, since reading is I/O); a reference missing here is reported as not read.
     public static func resolve(
         _ sites: [SiteConfig],
-        environment: some SecretEnvironment
+        environment: some SecretEnvironment,
+        vault: VaultReads = [:]
     ) -> Result<[ResolvedSite], ConfigErrors> {
         var problems: [ConfigProblem] = []
         var resolved: [ResolvedSite] = []
         for (index, site) in sites.enumerated() {
             let path = "sites[\(index)].upstream_token"
-            switch token(for: site, environment: environment) {
+            switch token(for: site, environment: environment, vault: vault) {
             case .success(let token):
                 resolved.append(ResolvedSite(config: site, upstreamToken: token))
             case .failure(let failure):
@@ -44,7 +47,8 @@ public enum SecretResolver {
 
     private static func token(
         for site: SiteConfig,
-        environment: some SecretEnvironment
+        environment: some SecretEnvironment,
+        vault: VaultReads
     ) -> Result<Secret, Failure> {
         let raw: String
         let source = site.upstreamToken
@@ -72,6 +76,15 @@ public enum SecretResolver {
             }
         case .value(let secret):
             raw = secret.reveal()
+        case .vault(let reference):
+            switch vault[reference] {
+            case .success(let read): raw = read.value.reveal()
+            case .failure(let error): return .failure(Failure(message: error.message))
+            case nil:
+                return .failure(Failure(message: """
+                    \(reference) was not read; the gateway reads Vault tokens at start-up and every secrets.vault.refresh_s
+                    """))
+            }
         }
         if let complaint = complaint(about: raw) {
             return .failure(Failure(message: "the token from \(source) \(complaint)"))
