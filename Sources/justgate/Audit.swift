@@ -34,8 +34,9 @@ enum AuditTableLine {
     static let header = "TIME                      SITE              OPERATION               OUTCOME           STATUS  DURATION_MS  "
         + "REQUEST_ID                        DETAIL\n"
 
-    /// One record; DETAIL is what says why a request was refused: the rate-limit policy, or the rejected
-    /// fields as `field:code` (the log's own words); for other records, who asked and the note.
+    /// One record; DETAIL says why a request was refused or failed: why no upstream answer came (`reason`), the
+    /// rate-limit policy, or the rejected fields as `field:code` (the log's own words); for other records, who
+    /// asked and the note.
     static func line(_ record: AuditRecord) -> String {
         func cell(_ text: String?, _ width: Int) -> String {
             let value = text.map(TerminalSafeText.escaped) ?? "-"
@@ -59,6 +60,7 @@ enum AuditTableLine {
             return text.isEmpty ? "-" : text
         }
         var parts: [String] = []
+        if let reason = record.reason { parts.append("reason=\(reason)") }
         if let policy = record.policy { parts.append("policy=\(policy)") }
         if !record.errors.isEmpty {
             parts.append("errors=" + record.errors.map { "\($0.field ?? "(unknown)"):\($0.code)" }.joined(separator: ","))

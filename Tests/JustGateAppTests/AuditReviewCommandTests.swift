@@ -84,10 +84,17 @@ struct AuditReviewCommandTests {
         invalid.status = 422
         invalid.errors = [AuditFieldError(field: "email", code: "invalid_email"), AuditFieldError(field: nil, code: "unknown_field")]
         chain.seal(&invalid, into: &bytes)
+        var failed = AuditRecord(time: "2026-11-30T01:00:02.000Z")
+        failed.requestID = "failed-1"
+        failed.outcome = "upstream_error"
+        failed.status = 503
+        failed.reason = "circuit_open"
+        chain.seal(&failed, into: &bytes)
         try Data(bytes).write(to: URL(fileURLWithPath: directory + "/audit.jsonl"))
         let table = try log.audit(["query", "--dir", directory, "--format", "table"])
         let rows = table.stdout.split(separator: "\n")
-        #expect(rows.count == 3 && rows[0].hasSuffix("DETAIL"), "\(table.stdout)")
+        #expect(rows.count == 4 && rows[0].hasSuffix("DETAIL"), "\(table.stdout)")
+        #expect(rows[3].hasSuffix("reason=circuit_open"))
         #expect(rows[1].contains("limited-1") && rows[1].hasSuffix("policy=sms-per-number"))
         #expect(rows[2].hasSuffix("errors=email:invalid_email,(unknown):unknown_field"), "\(rows[2])")
     }
