@@ -21,7 +21,7 @@ extension ConfigLoader {
             }
         }
         if let keyNode = section.value("hmac_key") {
-            if let source = auditKeySource(keyNode, reader: &reader) { audit.hmacKey = source } else { isValid = false }
+            if let source = fileOrEnvSecret(keyNode, at: "audit.hmac_key", reader: &reader) { audit.hmacKey = source } else { isValid = false }
         }
         if let value = reader.bool(in: section, "enabled", default: audit.enabled) { audit.enabled = value } else { isValid = false }
         if let value = reader.bool(in: section, "required", default: audit.required) { audit.required = value } else { isValid = false }
@@ -45,18 +45,4 @@ extension ConfigLoader {
         return isValid ? audit : nil
     }
 
-    /// `{ env: NAME }` or `{ file: PATH }`. An inline value is refused: a key in the config is a key in every
-    /// backup of it, and whoever holds the key can rewrite the log undetected.
-    private static func auditKeySource(_ node: Node, reader: inout ConfigNodeReader) -> SecretSource? {
-        let path = "audit.hmac_key"
-        guard let section = reader.mapping(node, at: path, knownKeys: ["env", "file"]) else { return nil }
-        let present = section.entries.map(\.key)
-        guard present.count == 1, let key = present.first, let valueNode = section.value(key),
-              let text = reader.string(valueNode, at: "\(path).\(key)"), !text.isEmpty
-        else {
-            reader.error("write exactly one of { env: NAME } or { file: PATH }", at: path, node: node)
-            return nil
-        }
-        return key == "env" ? .env(text) : .file(text)
-    }
 }

@@ -52,7 +52,7 @@ extension ConfigLoader {
             }
         }
         if let secretNode = section.value("key_secret") {
-            if let source = keySecretSource(secretNode, reader: &reader) { config.keySecret = source } else { isValid = false }
+            if let source = fileOrEnvSecret(secretNode, at: "rate_limit.key_secret", reader: &reader) { config.keySecret = source } else { isValid = false }
         }
         if isValid, config.backend == .redis, config.redisURL == nil {
             reader.error("backend redis needs redis_url, e.g. redis://127.0.0.1:6379/0", at: "rate_limit", node: node)
@@ -76,20 +76,6 @@ extension ConfigLoader {
         return length
     }
 
-    /// `{ env: NAME }` or `{ file: PATH }`, as for `audit.hmac_key`: an inline secret would be in every copy of
-    /// the config, and whoever holds it can test guessed phone numbers against the keys in Redis.
-    private static func keySecretSource(_ node: Node, reader: inout ConfigNodeReader) -> SecretSource? {
-        let path = "rate_limit.key_secret"
-        guard let section = reader.mapping(node, at: path, knownKeys: ["env", "file"]) else { return nil }
-        let present = section.entries.map(\.key)
-        guard present.count == 1, let key = present.first, let valueNode = section.value(key),
-              let text = reader.string(valueNode, at: "\(path).\(key)"), !text.isEmpty
-        else {
-            reader.error("write exactly one of { env: NAME } or { file: PATH }", at: path, node: node)
-            return nil
-        }
-        return key == "env" ? .env(text) : .file(text)
-    }
 
     /// Per-user keys in a shared Redis without `key_secret` are SHA-256 prefixes of phone numbers and e-mail
     /// addresses, which anyone who can read Redis reverses by trying every number: warn (at start and in

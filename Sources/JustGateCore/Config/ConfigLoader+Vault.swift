@@ -68,15 +68,15 @@ extension ConfigLoader {
             let path = section.path(of: "approle")
             guard let mapping = reader.mapping(node, at: path, knownKeys: ["role_id", "secret_id"]) else { return nil }
             let roleID = reader.required(mapping, "role_id", hint: " ({ file: PATH } or { env: NAME })").flatMap {
-                credentialSource($0, at: mapping.path(of: "role_id"), reader: &reader)
+                fileOrEnvSecret($0, at: mapping.path(of: "role_id"), reader: &reader)
             }
             let secretID = reader.required(mapping, "secret_id", hint: " ({ file: PATH } or { env: NAME })").flatMap {
-                credentialSource($0, at: mapping.path(of: "secret_id"), reader: &reader)
+                fileOrEnvSecret($0, at: mapping.path(of: "secret_id"), reader: &reader)
             }
             guard let roleID, let secretID else { return nil }
             return .appRole(roleID: roleID, secretID: secretID)
         case (nil, .some(let node)):
-            return credentialSource(node, at: section.path(of: "token"), reader: &reader).map(VaultAuth.token)
+            return fileOrEnvSecret(node, at: section.path(of: "token"), reader: &reader).map(VaultAuth.token)
         case (.some, .some):
             reader.error("give approle or token, not both", at: section.path, line: section.line)
             return nil
@@ -89,25 +89,6 @@ extension ConfigLoader {
         }
     }
 
-    /// `{ file: PATH }` or `{ env: NAME }`: credentials for Vault are never written in the config itself.
-    private static func credentialSource(_ node: Node, at path: String, reader: inout ConfigNodeReader) -> SecretSource? {
-        guard let section = reader.mapping(node, at: path, knownKeys: ["env", "file"]) else { return nil }
-        let present = section.entries.map(\.key)
-        // Keys that were all unknown have been reported already.
-        if present.isEmpty, case .mapping(let raw) = node, raw.count > 0 { return nil }
-        guard present.count == 1, let key = present.first, let valueNode = section.value(key),
-              let text = reader.string(valueNode, at: section.path(of: key)), !text.isEmpty
-        else {
-            reader.error("write exactly one of { file: PATH } or { env: NAME }", at: path, node: node)
-            return nil
-        }
-        if key == "file" && !TokenFilePath.isWellFormed(text) {
-            reader.error("only a leading ${CREDENTIALS_DIRECTORY} is expanded; write the rest of the path in full",
-                         at: section.path(of: key), node: valueNode)
-            return nil
-        }
-        return key == "env" ? .env(text) : .file(text)
-    }
 
     /// `{ vault: PATH, field: NAME }` in a site's `upstream_token`.
     static func vaultTokenSource(_ section: ConfigMapping, at path: String, reader: inout ConfigNodeReader) -> SecretSource? {
