@@ -877,4 +877,7 @@ main() {
     --skip-justgate "$SKIP_JUSTGATE"
 }
 
-main "$@"
+# Run only when executed: bench/ir/run.sh sources this file for its helpers (upstream config, ports, stopping).
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  main "$@"
+fi
