@@ -5,7 +5,7 @@
 SWIFT ?= swift
 CONFIG ?= config/justgate.yaml
 
-.PHONY: run test build release dist deps test-deps bench micro-bench fuzz fuzz-regress sanitize clean check-config
+.PHONY: run test build release dist deps test-deps bench bench-ir micro-bench fuzz fuzz-regress sanitize clean check-config
 
 # What building and running need (libcurl, libssl headers, pkg-config); nothing test-only.
 deps:
@@ -46,6 +46,10 @@ test: test-deps dist
 
 bench: release
 	bash bench/run.sh
+
+# Instructions and malloc calls per request under callgrind (the libcurl floor, justgate bare and full): bench/ir.
+bench-ir: release
+	bash bench/ir/run.sh
 
 # Fuzz every target for FUZZ_SECONDS (default 60) each; crashes land in Fuzz/crashes/.
 FUZZ_SECONDS ?= 60
