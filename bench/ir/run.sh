@@ -105,7 +105,9 @@ start_ir_target() {
       ;;
     bare | full)
       write_ir_justgate_conf "$dir" "$port" "$name"
-      JUST_TOKEN_BENCH="$UPSTREAM_TOKEN" JUST_AUDIT_KEY_BENCH="bench-audit-key-0123456789abcdef" \
+      # SWIFT_DETERMINISTIC_HASHING: Swift seeds Set and Dictionary hashing afresh in every process, so probe
+      # lengths (string compares in Set<String>.contains, for one) moved the count by ~1% between runs.
+      SWIFT_DETERMINISTIC_HASHING=1 JUST_TOKEN_BENCH="$UPSTREAM_TOKEN" JUST_AUDIT_KEY_BENCH="bench-audit-key-0123456789abcdef" \
         "${callgrind[@]}" "$IR_JUSTGATE" serve --config "$dir/justgate.yaml" >"$dir/stdout.log" 2>&1 &
       ;;
   esac
