@@ -126,7 +126,9 @@ def machine():
         "valgrind": command_output(["valgrind", "--version"]),
         "libcurl": command_output(["curl-config", "--version"]),
         "justgate_commit": command_output(["git", "rev-parse", "--short", "HEAD"]),
-        "justgate_tree_dirty": bool(command_output(["git", "status", "--porcelain", "--untracked-files=no"])),
+        # Whether the sources the binary is built from differ from the commit (docs and bench files do not count).
+        "justgate_tree_dirty": bool(command_output(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                                    "Sources", "Package.swift", "Package.resolved"])),
     }
 
 
