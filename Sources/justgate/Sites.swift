@@ -61,6 +61,21 @@ struct SitesReport {
         for (index, site) in config.sites.enumerated() {
             if index > 0 { lines.append("") }
             lines.append("site \(site.id)")
+            var site = site
+            if let reference = site.keysFromVault {
+                switch SecretResolver.keys(from: reference, vault: vault) {
+                case .success(let keys):
+                    site.keys = keys
+                    let version = (try? vault[reference]?.get())?.version.map { ", KV version \($0)" } ?? ""
+                    lines.append("  keys from vault \(reference.path) field \(reference.field)\(version)")
+                case .failure(let error):
+                    isHealthy = false
+                    lines.append("  keys:    CANNOT READ \(error.message)")
+                    addToken(site, environment: environment, vault: vault, now: now)
+                    addLimits(site)
+                    continue
+                }
+            }
             addKeys(site, now: now, lastUse: lastUse)
             addToken(site, environment: environment, vault: vault, now: now)
             addLimits(site)
