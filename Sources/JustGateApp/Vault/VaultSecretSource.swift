@@ -134,8 +134,8 @@ public final class VaultSecretSource: Sendable {
         var nextRound = VaultSession.monotonicSeconds() + Double(config.refreshSeconds)
         while true {
             let now = VaultSession.monotonicSeconds()
-            // A renewal that keeps failing (Vault down) is retried at most once a second.
-            let renewal = session.withLock { $0.secondsUntilTokenStep(at: now) }.map { max($0, 1) }
+            // A step already due (a renewal that failed, Vault down) is retried once a second, not in a loop.
+            let renewal = session.withLock { $0.secondsUntilTokenStep(at: now) }.map { $0 > 0 ? $0 : 1 }
             let wait = min(max(nextRound - now, 0), renewal ?? .infinity)
             let woken = wake.wait(timeout: .now() + wait) == .success
             let (references, waiters, stopped) = state.withLock { state in
