@@ -11,7 +11,8 @@ struct Sites: ParsableCommand {
         abstract: "List each site's keys, token source and rate limits.",
         discussion: """
             For every site: its keys by fingerprint (the first 12 hex digits of the key's SHA-256; never the \
-            key) with their expiry and whether they are current or expired, where its upstream token comes \
+            key) with their expiry and whether they are current or expired (keys kept in Vault are read there and \
+            shown with their path and KV version), where its upstream token comes \
             from (env var, file, or Vault path with its KV version and when it was read; never the value), whether it can be read now and its fingerprint (the first \
             12 hex digits of its SHA-256, to confirm a rotation), and its rate limits in words. Exits 0 when every site has a current key and a readable token, 1 otherwise, so it can run \
             after a rotation as a check.
