@@ -178,8 +178,10 @@ import Testing
         }
         let times = ports.compactMap { switched[$0] }
         #expect(times.count == 2, "not both gateways switched: \(switched)")
-        #expect(times.allSatisfy { $0 <= 2.5 }, "a gateway took longer than refresh_s: \(times)")
-        #expect((times.max() ?? 0) - (times.min() ?? 0) <= 2, "\(times)")
+        // Each switches at its first round after the write: within refresh_s (2 s), plus a round's and a poll's
+        // time on a loaded machine.
+        #expect(times.allSatisfy { $0 <= 3 }, "a gateway took longer than refresh_s: \(times)")
+        #expect((times.max() ?? 0) - (times.min() ?? 0) <= 2.3, "\(times)")
     }
 
     static func environment(_ credentials: (roleID: String, secretID: String)) -> [String: String] {

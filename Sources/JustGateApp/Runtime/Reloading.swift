@@ -145,6 +145,8 @@ final class Reloading: Sendable {
                       let change = changes.first(where: { $0.reference == reference }) else { continue }
                 switch VaultSiteKeys.parse(change.value.value.reveal(), from: reference) {
                 case .success(let keys):
+                    // Back to the list in force (after a list that could not be used): nothing changes.
+                    if keys == configs[index].keys { continue }
                     var candidate = configs
                     candidate[index].keys = keys
                     if let clash = SecretResolver.keysOfTwoSites(candidate).first {
