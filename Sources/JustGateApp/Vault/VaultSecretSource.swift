@@ -4,7 +4,8 @@ import JustGateCore
 import Logging
 import Synchronization
 
-/// A token that changed in Vault: which secret, the new value, and the fingerprints for the log and audit.
+/// A secret that changed in Vault (an upstream token, or a site's key list): which secret, the new value, and
+/// the value's fingerprints for the log and audit (a key list is described by its keys' fingerprints instead).
 public struct VaultTokenChange: Sendable {
     public var reference: VaultSecretReference
     public var value: VaultSecretValue
@@ -13,8 +14,9 @@ public struct VaultTokenChange: Sendable {
     public var newFingerprint: String
 }
 
-/// Upstream tokens kept in Vault (or OpenBao): read at start-up, again every `refresh_s` on one background
-/// thread, and at once when asked (SIGHUP, `POST /reload`).
+/// Upstream tokens and site key lists kept in Vault (or OpenBao): read at start-up, again every `refresh_s` on
+/// one background thread (which also wakes when the gateway's own Vault token is due for renewal), and at once
+/// when asked (SIGHUP, `POST /reload`).
 ///
 /// Why one thread with blocking libcurl calls: reads are rare (one round a minute by default), a blocking easy
 /// call on a thread of its own is the simplest correct client, and it never takes an event loop's time. The loops
