@@ -10,7 +10,8 @@ struct CheckConfig: ParsableCommand {
         abstract: "Check a config file and list every problem in it.",
         discussion: """
             Reports unknown keys, wrong types and values, duplicate sites and keys, and (unless \
-            --skip-secrets) upstream tokens and the audit key whose env var or file is missing, tokens in Vault \
+            --skip-secrets) upstream tokens and the audit key whose env var or file is missing, tokens and site \
+            key lists in Vault \
             whose path or field is missing or that the gateway's policy may not read (403; every path is read, \
             no value is printed; with --skip-secrets Vault is not contacted), and an \
             upstream.ca_file that is missing, unreadable or holds no PEM certificate. Exits 0 when the config \

@@ -11,9 +11,10 @@ struct Serve: ParsableCommand {
         discussion: """
             Loads the config, resolves every site's upstream token (from env vars, files or Vault; with Vault \
             unreachable at start-up it exits 2 and says so; once running, tokens in Vault are read again every \
-            secrets.vault.refresh_s and a changed one is used by the next request), checks \
+            secrets.vault.refresh_s and a changed one is used by the next request; so are site keys kept in Vault, \
+            keys: { vault: PATH }), checks \
             upstream.ca_file (exit 2 when it is missing or holds no certificate), warns about token and audit \
-            key files that other users may read, and serves \
+            key files (and Vault credential files) that other users may read, and serves \
             sites on `listen`. With `upstream.url: sandbox` an emulated Just Services API runs in the same \
             process. SIGHUP (or POST /reload on admin_listen) reads the config and secrets again and swaps \
             them in if they are valid; otherwise the old config stays. SIGINT or SIGTERM stops accepting, \

@@ -11,7 +11,8 @@ struct Sites: ParsableCommand {
         abstract: "List each site's keys, token source and rate limits.",
         discussion: """
             For every site: its keys by fingerprint (the first 12 hex digits of the key's SHA-256; never the \
-            key) with their expiry and whether they are current or expired, where its upstream token comes \
+            key) with their expiry and whether they are current or expired (keys kept in Vault are read there and \
+            shown with their path and KV version), where its upstream token comes \
             from (env var, file, or Vault path with its KV version and when it was read; never the value), whether it can be read now and its fingerprint (the first \
             12 hex digits of its SHA-256, to confirm a rotation), and its rate limits in words. Exits 0 when every site has a current key and a readable token, 1 otherwise, so it can run \
             after a rotation as a check.
@@ -61,6 +62,21 @@ struct SitesReport {
         for (index, site) in config.sites.enumerated() {
             if index > 0 { lines.append("") }
             lines.append("site \(site.id)")
+            var site = site
+            if let reference = site.keysFromVault {
+                switch SecretResolver.keys(from: reference, vault: vault) {
+                case .success(let keys):
+                    site.keys = keys
+                    let version = (try? vault[reference]?.get())?.version.map { ", KV version \($0)" } ?? ""
+                    lines.append("  keys from vault \(reference.path) field \(reference.field)\(version)")
+                case .failure(let error):
+                    isHealthy = false
+                    lines.append("  keys:    CANNOT READ \(error.message)")
+                    addToken(site, environment: environment, vault: vault, now: now)
+                    addLimits(site)
+                    continue
+                }
+            }
             addKeys(site, now: now, lastUse: lastUse)
             addToken(site, environment: environment, vault: vault, now: now)
             addLimits(site)

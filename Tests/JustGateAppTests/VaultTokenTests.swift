@@ -20,13 +20,19 @@ import Testing
         let runtime: GatewayRuntime
         let credentials: (roleID: String, secretID: String)
 
-        init(tokenTTL: String = "1h", maxTTL: String = "4h") throws {
+        /// - Parameters:
+        ///   - horoscopeKeys: the YAML line of horoscope-daily's keys; its key_sha256 by default.
+        ///   - before: runs against the server before the gateway starts (writes the secrets it reads).
+        init(tokenTTL: String = "1h", maxTTL: String = "4h", horoscopeKeys: String? = nil,
+             before: (BaoServer) throws -> Void = { _ in }) throws {
             bao = try BaoServer()
             credentials = try bao.appRole(tokenTTL: tokenTTL, maxTTL: maxTTL)
             try bao.put("justgate/horoscope-daily", ["token": VaultTokenTests.firstToken])
+            try before(bao)
             upstream = try CapturingUpstream()
             auditDirectory = NSTemporaryDirectory() + "justgate-audit-\(UUID().uuidString)"
-            let yaml = VaultTokenTests.yaml(bao: bao, upstreamPort: upstream.port, auditDirectory: auditDirectory)
+            let yaml = VaultTokenTests.yaml(bao: bao, upstreamPort: upstream.port, auditDirectory: auditDirectory,
+                                            horoscopeKeys: horoscopeKeys)
             let config = try ConfigLoader.load(yaml: yaml, knownOperations: Catalogue().ids).get().config
             let environment = FixedSecretEnvironment(values: [
                 "VAULT_ROLE_ID": credentials.roleID, "VAULT_SECRET_ID": credentials.secretID,
@@ -55,11 +61,16 @@ import Testing
 
         /// Sends one horoscope request and answers the token the upstream saw.
         func forwardedToken() throws -> String? {
-            let raw = "GET /api/user/v1/info/segment/?juid=de6f0132ea9e412599ae31262c45633b HTTP/1.1\r\nHost: x\r\n"
-                + "X-AUTH-TOKEN: \(GatewayFixture.horoscopeKey)\r\n\r\n"
-            let answer = try RawHTTPClient(port: runtime.address.port).exchange(raw)
+            let answer = try send(key: GatewayFixture.horoscopeKey)
             #expect(answer.status == 200, "\(answer.text)")
             return upstream.requests.last?.headers["x-auth-token"]
+        }
+
+        /// One horoscope request with `key` as the site key.
+        func send(key: String) throws -> RawHTTPClient.Response {
+            let raw = "GET /api/user/v1/info/segment/?juid=de6f0132ea9e412599ae31262c45633b HTTP/1.1\r\nHost: x\r\n"
+                + "X-AUTH-TOKEN: \(key)\r\n\r\n"
+            return try RawHTTPClient(port: runtime.address.port).exchange(raw)
         }
 
         /// Nothing secret in the log, the audit log or `text`s given (CLI output, errors).
@@ -74,7 +85,7 @@ import Testing
         }
     }
 
-    static func yaml(bao: BaoServer, upstreamPort: Int, auditDirectory: String) -> String {
+    static func yaml(bao: BaoServer, upstreamPort: Int, auditDirectory: String, horoscopeKeys: String? = nil) -> String {
         """
         listen: 127.0.0.1:0
         admin_listen: 127.0.0.1:0
@@ -89,7 +100,7 @@ import Testing
             refresh_s: 1
         sites:
           - id: horoscope-daily
-            key_sha256: "\(SiteKeys.sha256Hex(GatewayFixture.horoscopeKey))"
+            \(horoscopeKeys ?? "key_sha256: \"\(SiteKeys.sha256Hex(GatewayFixture.horoscopeKey))\"")
             upstream_token: { vault: "secret/data/justgate/horoscope-daily", field: token }
           - id: news-portal
             key_sha256: "\(SiteKeys.sha256Hex(GatewayFixture.newsKey))"

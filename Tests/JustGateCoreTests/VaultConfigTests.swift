@@ -145,5 +145,7 @@ import Testing
         capped.renewed(at: 5.5, leaseSeconds: 0, renewable: true)
         #expect(capped.step(at: 5.5, canLogIn: true) == .login)
         #expect(VaultTokenPlan(loginAt: 0, leaseSeconds: 3, renewable: false).step(at: 2, canLogIn: true) == .login)
+        // A given token past its lease by this clock (Vault rounds TTLs down) is still offered for renewal.
+        #expect(VaultTokenPlan(loginAt: 0, leaseSeconds: 1, renewable: true).step(at: 1.2, canLogIn: false) == .renew)
     }
 }

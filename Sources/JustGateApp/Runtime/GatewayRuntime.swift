@@ -158,7 +158,7 @@ public final class GatewayRuntime: Sendable {
         self.upstreamGuards = guards
         self.idempotencyStore = idempotencyStore
         self.vault = vault
-        vault?.start(onChange: { [reloading] changes in reloading.replaceTokens(changes) })
+        vault?.start(onChange: { [reloading] changes in reloading.replaceSecrets(changes) })
     }
 
     /// The admin listener on `admin_listen`: one loop of its own, so a scrape or a reload never

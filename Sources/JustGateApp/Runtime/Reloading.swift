@@ -125,47 +125,85 @@ final class Reloading: Sendable {
         }
     }
 
-    /// Puts tokens that changed in Vault in force: a new context from the config in force with each affected
-    /// site's new token, swapped in like a reload's, so a request in flight keeps the token it started with.
-    /// Logged and audited per site with the old and new fingerprint and the KV version, never the value.
-    func replaceTokens(_ changes: [VaultTokenChange]) {
+    /// Puts secrets that changed in Vault in force: a new context from the config in force with each affected
+    /// site's new token or key list, swapped in like a reload's, so a request in flight keeps what it started
+    /// with. Logged and audited per site with fingerprints and the KV version, never a value. A key list that
+    /// cannot be used (not JSON, empty, a key of another site) is refused with a warning; the last good one stays.
+    func replaceSecrets(_ changes: [VaultTokenChange]) {
         serial.withLock { serial in
             let current = store.current
-            var affected: [(site: String, change: VaultTokenChange)] = []
-            let sites = current.sites.map { site -> ResolvedSite in
-                guard let reference = site.config.vaultReference,
-                      let change = changes.first(where: { $0.reference == reference })
-                else { return ResolvedSite(config: site.config, upstreamToken: site.upstreamToken) }
-                affected.append((site.id, change))
-                return ResolvedSite(config: site.config, upstreamToken: change.value.value)
+            var tokens: [(site: String, change: VaultTokenChange)] = []
+            var keyLists: [(site: String, change: VaultTokenChange, difference: String)] = []
+            var configs = current.sites.map(\.config)
+            var upstreamTokens = current.sites.map(\.upstreamToken)
+            for (index, site) in current.sites.enumerated() {
+                if let reference = site.config.vaultReference, let change = changes.first(where: { $0.reference == reference }) {
+                    tokens.append((site.id, change))
+                    upstreamTokens[index] = change.value.value
+                }
+                guard let reference = site.config.keysFromVault,
+                      let change = changes.first(where: { $0.reference == reference }) else { continue }
+                switch VaultSiteKeys.parse(change.value.value.reveal(), from: reference) {
+                case .success(let keys):
+                    // Back to the list in force (after a list that could not be used): nothing changes.
+                    if keys == configs[index].keys { continue }
+                    var candidate = configs
+                    candidate[index].keys = keys
+                    if let clash = SecretResolver.keysOfTwoSites(candidate).first {
+                        refuseKeys(site: site.id, reason: clash.message)
+                        continue
+                    }
+                    keyLists.append((site.id, change, VaultSiteKeys.difference(old: configs[index].keys, new: keys)))
+                    configs = candidate
+                case .failure(let error):
+                    refuseKeys(site: site.id, reason: error.message)
+                }
             }
-            guard !affected.isEmpty else { return }
+            guard !tokens.isEmpty || !keyLists.isEmpty else { return }
+            let sites = zip(configs, upstreamTokens).map { ResolvedSite(config: $0, upstreamToken: $1) }
             if case .sandbox = serial.config.upstream.target {
                 sandbox?.api.accept(tokens: Set(sites.map { $0.upstreamToken.reveal() }))
             }
-            store.replace(with: GatewayContext(config: serial.config, sites: sites, upstreamBaseURL: current.upstreamBaseURL))
-            for (site, change) in affected {
+            store.replace(with: GatewayContext(config: serial.config, sites: sites, upstreamBaseURL: current.upstreamBaseURL,
+                                               previous: current))
+            for (site, change) in tokens {
                 let version = change.value.version.map { "version \($0)" } ?? "KV v1"
                 logger.notice("upstream token rotated in Vault; the next request uses it", metadata: [
                     "site": .string(site), "source": .string(change.reference.description),
                     "old_fingerprint": .string(change.oldFingerprint), "new_fingerprint": .string(change.newFingerprint),
                     "kv_version": .string(version),
                 ])
-                recordRotation(site: site, change: change, version: version)
+                recordRotation(site: site, note: """
+                    upstream token from \(change.reference) (\(version)): \(change.oldFingerprint) -> \(change.newFingerprint)
+                    """)
+            }
+            for (site, change, difference) in keyLists {
+                let version = change.value.version.map { "version \($0)" } ?? "KV v1"
+                logger.notice("site keys changed in Vault; the next request uses them", metadata: [
+                    "site": .string(site), "source": .string(change.reference.description),
+                    "keys": .string(difference), "kv_version": .string(version),
+                ])
+                recordRotation(site: site, note: "site keys from \(change.reference) (\(version)): \(difference)")
             }
         }
     }
 
+    /// A key list from Vault that cannot be used: warned about once per change, the last good list stays.
+    private func refuseKeys(site: String, reason: String) {
+        logger.warning("site keys read from Vault cannot be used; the last good keys stay in force",
+                       metadata: ["site": .string(site), "reason": .string(reason)])
+    }
+
     /// The rotation as an audit record (`event: secret_rotated`): site, source, fingerprints and version.
-    private func recordRotation(site: String, change: VaultTokenChange, version: String) {
+    private func recordRotation(site: String, note: String) {
         guard let audit else { return }
         var record = AuditRecord(time: AuditTime.format(unixMillis: AuditWriter.wallClockMillis()), event: .secretRotated)
         record.site = site
         record.client = "vault"
         record.outcome = "applied"
-        record.note = "upstream token from \(change.reference) (\(version)): \(change.oldFingerprint) -> \(change.newFingerprint)"
+        record.note = note
         if !audit.submitEvent(record) {
-            logger.error("the token rotation could not be recorded in the audit log", metadata: ["audit_path": .string(audit.path)])
+            logger.error("the secret rotation could not be recorded in the audit log", metadata: ["audit_path": .string(audit.path)])
         }
     }
 

@@ -4,7 +4,8 @@ import JustGateCore
 import Logging
 import Synchronization
 
-/// A token that changed in Vault: which secret, the new value, and the fingerprints for the log and audit.
+/// A secret that changed in Vault (an upstream token, or a site's key list): which secret, the new value, and
+/// the value's fingerprints for the log and audit (a key list is described by its keys' fingerprints instead).
 public struct VaultTokenChange: Sendable {
     public var reference: VaultSecretReference
     public var value: VaultSecretValue
@@ -13,13 +14,14 @@ public struct VaultTokenChange: Sendable {
     public var newFingerprint: String
 }
 
-/// Upstream tokens kept in Vault (or OpenBao): read at start-up, again every `refresh_s` on one background
-/// thread, and at once when asked (SIGHUP, `POST /reload`).
+/// Upstream tokens and site key lists kept in Vault (or OpenBao): read at start-up, again every `refresh_s` on
+/// one background thread (which also wakes when the gateway's own Vault token is due for renewal), and at once
+/// when asked (SIGHUP, `POST /reload`).
 ///
 /// Why one thread with blocking libcurl calls: reads are rare (one round a minute by default), a blocking easy
 /// call on a thread of its own is the simplest correct client, and it never takes an event loop's time. The loops
 /// only read the current immutable `GatewayContext`; a changed token reaches them as a new context (`onChange`,
-/// wired to `Reloading.replaceTokens`), so a request costs what it cost with a token from a file.
+/// wired to `Reloading.replaceSecrets`), so a request costs what it cost with a token from a file.
 ///
 /// The last good value of every secret stays in memory (never on disk) while Vault is unreachable or a secret
 /// was deleted; the outage and the recovery are logged once each. No log line holds a token or an AppRole id.
@@ -128,9 +130,16 @@ public final class VaultSecretSource: Sendable {
         _ = finished.wait(timeout: .now() + 15)
     }
 
+    /// Sleeps until the next round (`refresh_s` after the last), the token's renewal time if that comes first,
+    /// or a wake-up (a refresh asked for, stop). A renewal wake-up renews only; reads stay on their schedule.
     private func run() {
+        var nextRound = VaultSession.monotonicSeconds() + Double(config.refreshSeconds)
         while true {
-            _ = wake.wait(timeout: .now() + .seconds(config.refreshSeconds))
+            let now = VaultSession.monotonicSeconds()
+            // A step already due (a renewal that failed, Vault down) is retried once a second, not in a loop.
+            let renewal = session.withLock { $0.secondsUntilTokenStep(at: now) }.map { $0 > 0 ? $0 : 1 }
+            let wait = min(max(nextRound - now, 0), renewal ?? .infinity)
+            let woken = wake.wait(timeout: .now() + wait) == .success
             let (references, waiters, stopped) = state.withLock { state in
                 defer { state.waiters = [] }
                 return (state.references, state.waiters, state.stopped)
@@ -140,7 +149,12 @@ public final class VaultSecretSource: Sendable {
                 finished.signal()
                 return
             }
+            guard woken || VaultSession.monotonicSeconds() >= nextRound else {
+                session.withLock { $0.keepTokenAlive() }
+                continue
+            }
             _ = round(references, notify: true)
+            nextRound = VaultSession.monotonicSeconds() + Double(config.refreshSeconds)
             waiters.forEach { $0.signal() }
         }
     }

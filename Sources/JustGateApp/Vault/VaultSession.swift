@@ -50,6 +50,20 @@ final class VaultSession {
         return (reads, reachable)
     }
 
+    /// Seconds until the gateway's token must be renewed or replaced (0 when overdue); nil when there is no
+    /// token yet or it never expires. The refresher wakes then too, so a lease shorter than `refresh_s` never
+    /// runs out between two rounds.
+    func secondsUntilTokenStep(at now: Double = VaultSession.monotonicSeconds()) -> Double? {
+        guard token != nil, let dueAt = plan?.dueAt else { return nil }
+        return max(0, dueAt - now)
+    }
+
+    /// Renews the token (or logs in again) if that is due, without reading any secret. A failure is not
+    /// reported here: the next round tries again and reports it for every secret.
+    func keepTokenAlive() {
+        try? ensureToken()
+    }
+
     private struct GetFailure: Error {
         var read: VaultReadError
         var isTransport: Bool

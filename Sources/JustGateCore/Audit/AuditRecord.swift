@@ -18,8 +18,9 @@ public struct AuditRecord: Sendable, Equatable {
         /// changed (`ReloadChanges.sentence`) or why it was refused. In the chain, so a key or token change
         /// cannot be hidden by editing a log line.
         case reload
-        /// An upstream token read from Vault changed and is in force: `site`, `client` `vault`, `note` the source,
-        /// KV version and the old and new fingerprints (never the value).
+        /// An upstream token or a site's key list read from Vault changed and is in force: `site`, `client`
+        /// `vault`, `note` the source, KV version and the old and new fingerprints, or the key fingerprints added
+        /// and removed (never a value).
         case secretRotated = "secret_rotated"
     }
 

@@ -17,6 +17,8 @@ extension ConfigLoader {
     struct SiteKeyList {
         var oneKey: LocatedSiteKey?
         var listed: [LocatedSiteKey]
+        /// `keys: { vault: PATH }`: the list is read from Vault, not written here.
+        var vault: VaultSecretReference? = nil
         /// Every key, `key_sha256` first, then `keys` in file order.
         var all: [LocatedSiteKey] { (oneKey.map { [$0] } ?? []) + listed }
     }
@@ -43,7 +45,13 @@ extension ConfigLoader {
                 isValid = false
             }
         }
-        if let listNode {
+        if let listNode, case .mapping = listNode {
+            if let reference = vaultKeysReference(listNode, at: section.path(of: "keys"), reader: &reader) {
+                keys.vault = reference
+            } else {
+                isValid = false
+            }
+        } else if let listNode {
             let path = section.path(of: "keys")
             if let listed = keyEntries(listNode, at: path, reader: &reader) {
                 keys.listed = listed
@@ -71,6 +79,27 @@ extension ConfigLoader {
             }
         }
         return isValid
+    }
+
+    /// `keys: { vault: PATH, field: NAME }` (field defaults to `keys`); the secret's shape is `VaultSiteKeys`'.
+    private static func vaultKeysReference(_ node: Node, at path: String, reader: inout ConfigNodeReader) -> VaultSecretReference? {
+        guard let section = reader.mapping(node, at: path, knownKeys: ["vault", "field"]) else { return nil }
+        let pathNode = reader.required(section, "vault", hint: " (e.g. keys: { vault: secret/data/justgate/keys/SITE })")
+        guard let pathNode, let secretPath = reader.string(pathNode, at: section.path(of: "vault")) else { return nil }
+        if let problem = VaultSecretReference.problem(with: secretPath) {
+            reader.error("'\(ProblemText.excerpt(secretPath))' \(problem)", at: section.path(of: "vault"), node: pathNode)
+            return nil
+        }
+        var field = VaultSiteKeys.defaultField
+        if let fieldNode = section.value("field") {
+            guard let text = reader.string(fieldNode, at: section.path(of: "field")), !text.isEmpty else {
+                reader.error("must name the key inside the secret, or leave field out (keys)", at: section.path(of: "field"),
+                             node: fieldNode)
+                return nil
+            }
+            field = text
+        }
+        return VaultSecretReference(path: secretPath, field: field)
     }
 
     private static func keyEntries(_ node: Node, at path: String, reader: inout ConfigNodeReader) -> [LocatedSiteKey]? {

@@ -56,7 +56,8 @@ extension ConfigLoader {
               let limits
         else { return nil }
         let site = SiteConfig(
-            id: id, keySHA256: keys.oneKey?.key.sha256, keys: keys.listed.map(\.key), upstreamToken: token,
+            id: id, keySHA256: keys.oneKey?.key.sha256, keys: keys.listed.map(\.key), keysFromVault: keys.vault,
+            upstreamToken: token,
             phoneDefaultCountryCode: phone.countryCode, phoneTrunkPrefix: phone.trunkPrefix,
             phoneNationalNumberLength: phone.nationalNumberLength,
             lowercaseEmailLocalPart: email.lowercaseLocalPart, foldEmailForLimits: email.foldForLimits,

@@ -117,16 +117,19 @@ extension ConfigLoader {
 
     /// A site that reads its token from Vault needs `secrets.vault`; without it nothing could ever be read.
     static func checkVaultSources(_ sites: [SiteConfig], vault: VaultConfig?, sitesNode: Node?, reader: inout ConfigNodeReader) {
-        let usesVault = sites.contains { if case .vault = $0.upstreamToken { true } else { false } }
-        guard vault == nil, usesVault else { return }
+        guard vault == nil, !sites.vaultReferences.isEmpty else { return }
         let items = sitesNode?.sequence.map { Array($0) } ?? []
         for (index, site) in sites.enumerated() {
-            guard case .vault = site.upstreamToken else { continue }
-            let node = index < items.count ? items[index]["upstream_token"] : nil
-            reader.error("""
-                site '\(site.id)' reads its token from Vault, but there is no secrets.vault section; add secrets: \
-                { vault: { address, approle or token } } (see the README's "Tokens from Vault/OpenBao")
-                """, at: ConfigNodeReader.join(ConfigNodeReader.join("sites", index), "upstream_token"), node: node)
+            var uses: [(key: String, what: String)] = []
+            if case .vault = site.upstreamToken { uses.append(("upstream_token", "its token")) }
+            if site.keysFromVault != nil { uses.append(("keys", "its keys")) }
+            for use in uses {
+                let node = index < items.count ? items[index][use.key] : nil
+                reader.error("""
+                    site '\(site.id)' reads \(use.what) from Vault, but there is no secrets.vault section; add secrets: \
+                    { vault: { address, approle or token } } (see the README's "Tokens from Vault/OpenBao")
+                    """, at: ConfigNodeReader.join(ConfigNodeReader.join("sites", index), use.key), node: node)
+            }
         }
     }
 }

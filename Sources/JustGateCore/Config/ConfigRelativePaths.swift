@@ -72,6 +72,17 @@ public enum ConfigRelativePaths {
         if auditPathWritten { config.audit.path = joined("audit.path", config.audit.path) }
         config.audit.hmacKey = joined("audit.hmac_key.file", config.audit.hmacKey)
         config.rateLimit.keySecret = joined("rate_limit.key_secret.file", config.rateLimit.keySecret)
+        if var vault = config.vault {
+            vault.caFile = vault.caFile.map { joined("secrets.vault.ca_file", $0) }
+            switch vault.auth {
+            case .appRole(let roleID, let secretID):
+                vault.auth = .appRole(roleID: joined("secrets.vault.approle.role_id.file", roleID) ?? roleID,
+                                      secretID: joined("secrets.vault.approle.secret_id.file", secretID) ?? secretID)
+            case .token(let token):
+                vault.auth = .token(joined("secrets.vault.token.file", token) ?? token)
+            }
+            config.vault = vault
+        }
         config.relativePaths = resolved
     }
 }

@@ -34,8 +34,11 @@ public enum EffectiveConfig {
             ])),
             ("validation", object([("unknown_fields", .string(config.validation.unknownFields.rawValue))])),
             ("sites", .array(config.sites.map { site in
-                object([("id", .string(site.id)), ("upstream_token", .string(redacted(site.upstreamToken)))])
+                var pairs: [(String, JSONValue)] = [("id", .string(site.id)), ("upstream_token", .string(redacted(site.upstreamToken)))]
+                if let keys = site.keysFromVault { pairs.append(("keys", .string("vault \(keys.path) field \(keys.field)"))) }
+                return object(pairs)
             })),
+            ("secrets", config.vault.map { vault in object([("vault", vaultJSON(vault))]) } ?? .null),
             ("audit", object([
                 ("enabled", .bool(config.audit.enabled)), ("path", .string(config.audit.path)),
                 ("hmac_key", config.audit.hmacKey.map { .string(redacted($0)) } ?? .null),
@@ -47,6 +50,26 @@ public enum EffectiveConfig {
                 ("requests", .string(config.log.requests.rawValue)),
             ])),
         ])
+    }
+
+    /// `secrets.vault` as the gateway uses it: where, how often, and where its credentials come from (redacted).
+    static func vaultJSON(_ vault: VaultConfig) -> JSONValue {
+        var pairs: [JSONMember] = [
+            JSONMember(key: "address", value: .string(vault.address)),
+            JSONMember(key: "ca_file", value: vault.caFile.map { .string($0) } ?? .null),
+            JSONMember(key: "namespace", value: vault.namespace.map { .string($0) } ?? .null),
+        ]
+        switch vault.auth {
+        case .appRole(let roleID, let secretID):
+            pairs.append(JSONMember(key: "approle", value: .object([
+                JSONMember(key: "role_id", value: .string(redacted(roleID))),
+                JSONMember(key: "secret_id", value: .string(redacted(secretID))),
+            ])))
+        case .token(let token):
+            pairs.append(JSONMember(key: "token", value: .string(redacted(token))))
+        }
+        pairs.append(JSONMember(key: "refresh_s", value: .number(String(vault.refreshSeconds))))
+        return .object(pairs)
     }
 
     /// `<redacted: env NAME>`, `<redacted: file PATH>` or `<redacted: inline value>`.

@@ -9,6 +9,10 @@ public struct SiteConfig: Sendable {
     public var keySHA256: [UInt8]?
     /// The keys listed under `keys:`, each with an optional expiry: how a site rotates without a flag day.
     public var keys: [SiteKey]
+    /// `keys: { vault: PATH }`: the keys (hashes and expiries) are read from this Vault secret instead, at
+    /// start-up and every `refresh_s`, so onboarding a site or rotating its key is one write for every gateway.
+    /// `keys` then holds the list last read (`SecretResolver`, `Reloading.replaceSecrets`).
+    public var keysFromVault: VaultSecretReference?
     /// Where this site's upstream `X-AUTH-TOKEN` comes from.
     public var upstreamToken: SecretSource
     /// Country code prepended to national phone numbers (digits only, e.g. "7").
@@ -39,6 +43,7 @@ public struct SiteConfig: Sendable {
         id: String,
         keySHA256: [UInt8]?,
         keys: [SiteKey] = [],
+        keysFromVault: VaultSecretReference? = nil,
         upstreamToken: SecretSource,
         phoneDefaultCountryCode: String? = nil,
         phoneTrunkPrefix: String? = nil,
@@ -52,6 +57,7 @@ public struct SiteConfig: Sendable {
         self.id = id
         self.keySHA256 = keySHA256
         self.keys = keys
+        self.keysFromVault = keysFromVault
         self.upstreamToken = upstreamToken
         self.phoneDefaultCountryCode = phoneDefaultCountryCode
         self.phoneTrunkPrefix = phoneTrunkPrefix

@@ -1,4 +1,4 @@
-/// Warns about secret files (upstream tokens, the audit key) that users other than the gateway's may read.
+/// Warns about secret files (upstream tokens, the audit key, Vault credentials) that users other than the gateway's may read.
 ///
 /// Why: a token file at 0644 lets every account on the host call the upstream as any site; an audit key
 /// others can read lets them rewrite the audit log and re-sign it. justgate still starts (the file may sit in
@@ -24,6 +24,14 @@ public enum SecretFilePermissions {
         }
         if let secret = config.rateLimit.keySecret {
             sources.append(("rate_limit.key_secret", "rate-limit key secret file", secret))
+        }
+        switch config.vault?.auth {
+        case .appRole(let roleID, let secretID)?:
+            sources.append(("secrets.vault.approle.role_id", "Vault AppRole role_id file", roleID))
+            sources.append(("secrets.vault.approle.secret_id", "Vault AppRole secret_id file", secretID))
+        case .token(let token)?:
+            sources.append(("secrets.vault.token", "Vault token file", token))
+        case nil: break
         }
         var warnings: [ConfigProblem] = []
         var seen = Set<String>()

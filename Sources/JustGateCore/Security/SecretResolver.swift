@@ -27,6 +27,7 @@ public enum SecretResolver {
     ) -> Result<[ResolvedSite], ConfigErrors> {
         var problems: [ConfigProblem] = []
         var resolved: [ResolvedSite] = []
+        let sites = withVaultKeys(sites, vault: vault, problems: &problems)
         for (index, site) in sites.enumerated() {
             let path = "sites[\(index)].upstream_token"
             switch token(for: site, environment: environment, vault: vault) {

@@ -67,10 +67,12 @@ public enum VaultAnswer {
                 fix field or write it with `bao kv put`
                 """, isMissing: true))
         }
-        guard case .string(let text) = value else {
-            return .failure(VaultReadError("\(reference): field '\(reference.field)' is not a string"))
+        switch value {
+        case .string(let text): return .success(VaultSecretValue(value: Secret(text), version: version))
+        // A list or object (a site's `keys` written through the API) is kept as its JSON text.
+        case .array, .object: return .success(VaultSecretValue(value: Secret(JSONWriter.compact(value)), version: version))
+        default: return .failure(VaultReadError("\(reference): field '\(reference.field)' is not a string"))
         }
-        return .success(VaultSecretValue(value: Secret(text), version: version))
     }
 
     /// `: permission denied; …` from Vault's `errors` list (bounded), or nothing.

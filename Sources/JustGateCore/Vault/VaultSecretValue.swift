@@ -41,9 +41,9 @@ extension SiteConfig {
 }
 
 extension Array where Element == SiteConfig {
-    /// Every Vault secret these sites name, each once, in file order.
+    /// Every Vault secret these sites name (tokens and `keys: { vault: }`), each once, in file order.
     public var vaultReferences: [VaultSecretReference] {
         var seen = Set<VaultSecretReference>()
-        return compactMap(\.vaultReference).filter { seen.insert($0).inserted }
+        return flatMap { [$0.vaultReference, $0.keysFromVault].compactMap { $0 } }.filter { seen.insert($0).inserted }
     }
 }

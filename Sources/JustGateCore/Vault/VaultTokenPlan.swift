@@ -51,7 +51,10 @@ public struct VaultTokenPlan: Sendable, Equatable {
     public func step(at now: Double, canLogIn: Bool) -> Step {
         guard let dueAt, now >= dueAt else { return .keep }
         if canLogIn && (!renewable || nearMaxTTL || isExpired(at: now)) { return .login }
-        return renewable && !isExpired(at: now) ? .renew : (canLogIn ? .login : .keep)
+        // A given token cannot be replaced: ask Vault even when this clock says the lease is over (Vault rounds
+        // TTLs down to whole seconds, so the token may well be alive); a refusal keeps it while it lasts.
+        if !canLogIn { return renewable ? .renew : .keep }
+        return renewable && !isExpired(at: now) ? .renew : .login
     }
 
     /// Records a renewal at `now` that gave `leaseSeconds`.
