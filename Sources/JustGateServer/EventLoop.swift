@@ -28,16 +28,8 @@ public final class EventLoop {
     private var acceptSerial: UInt64 = 0
     /// Foreign descriptors by number, like `connections`: a lookup per event must not hash.
     private var watchers: [Watcher?] = []
-    /// A named struct, not a tuple: a closure inside a tuple stored in a dictionary is re-abstracted
-    /// through a heap-allocated thunk on every insert.
-    private struct Timer {
-        var deadline: UInt64
-        var action: () -> Void
-    }
-    private var timers: [Int: Timer] = [:]
-    private var nextTimerID = 0
-    /// Reused by `runDueTimers` so that firing a timer allocates nothing.
-    private var dueTimers: [(id: Int, deadline: UInt64)] = []
+    /// Timers by deadline: the next one is at the top, never found by scanning them all.
+    private var timers = TimerHeap()
     private var listenersPausedUntil: UInt64 = 0
     private var nextSweep: UInt64 = 0
     private var dateCache = HTTPDateCache()
@@ -132,13 +124,12 @@ public final class EventLoop {
     /// Runs `action` on this loop after `delayMs`; returns a handle for `cancelTimer`.
     @discardableResult
     public func scheduleTimer(afterMs delayMs: Int, _ action: @escaping () -> Void) -> Int {
-        nextTimerID &+= 1
-        timers[nextTimerID] = Timer(deadline: MonotonicClock.milliseconds() + UInt64(max(0, delayMs)), action: action)
-        return nextTimerID
+        timers.schedule(deadline: MonotonicClock.milliseconds() + UInt64(max(0, delayMs)), action)
     }
 
+    /// Forgets a timer; one that already fired or was cancelled is ignored.
     public func cancelTimer(_ id: Int) {
-        timers.removeValue(forKey: id)
+        timers.cancel(id)
     }
 
     // MARK: - Running
@@ -183,7 +174,7 @@ public final class EventLoop {
 
     private func nextWaitMs() -> Int32 {
         var wake = nextSweep
-        for timer in timers.values where timer.deadline < wake { wake = timer.deadline }
+        if let deadline = timers.nextDeadline(), deadline < wake { wake = deadline }
         if isDraining { wake = min(wake, nowMs + 50) }
         return wake <= nowMs ? 0 : Int32(min(wake - nowMs, 1000))
     }
@@ -212,17 +203,15 @@ public final class EventLoop {
         }
     }
 
+    /// Fires the timers due now, earliest first; the ones their actions schedule wait for the next
+    /// pass (as before: a timer re-armed with no delay must not keep this pass going). An action that
+    /// cancels a later timer is honoured, since cancelled timers are skipped when they come up.
     private func runDueTimers() {
         guard !timers.isEmpty else { return }
         let now = MonotonicClock.milliseconds()
-        dueTimers.removeAll(keepingCapacity: true)
-        for (id, timer) in timers where timer.deadline <= now { dueTimers.append((id, timer.deadline)) }
-        // Usually one timer at most is due (libcurl's): sort only when there is an order to keep.
-        if dueTimers.count > 1 { dueTimers.sort { $0.deadline < $1.deadline } }
-        for (id, _) in dueTimers {
-            // An earlier action may have cancelled this one.
-            guard let timer = timers.removeValue(forKey: id) else { continue }
-            timer.action()
+        let lastBefore = timers.lastID
+        while let action = timers.popDue(now: now, scheduledUpTo: lastBefore) {
+            action()
         }
     }
 
