@@ -209,7 +209,7 @@ public final class EventLoop {
     private func runDueTimers() {
         guard !timers.isEmpty else { return }
         let now = MonotonicClock.milliseconds()
-        let lastBefore = timers.lastID
+        let lastBefore = timers.lastSequence
         while let action = timers.popDue(now: now, scheduledUpTo: lastBefore) {
             action()
         }

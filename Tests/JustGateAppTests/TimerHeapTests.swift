@@ -12,7 +12,7 @@ import Testing
 
     /// Pops every timer due at `now` the way `EventLoop.runDueTimers` does.
     func fire(_ heap: inout TimerHeap, now: UInt64) {
-        let lastBefore = heap.lastID
+        let lastBefore = heap.lastSequence
         while let action = heap.popDue(now: now, scheduledUpTo: lastBefore) { action() }
     }
 
@@ -49,7 +49,9 @@ import Testing
         _ = heap.schedule(deadline: 20) { log.fired.append("second") }
         heap.cancel(first)
         heap.cancel(first)  // twice: ignored
-        heap.cancel(12345)  // never scheduled: ignored
+        heap.cancel(12345)  // never issued: ignored
+        heap.cancel(0)
+        heap.cancel(-1)
         #expect(heap.count == 1)
         #expect(heap.nextDeadline() == 20)
         fire(&heap, now: 100)
@@ -61,7 +63,7 @@ import Testing
         var heap = TimerHeap()
 
         func runDue(now: UInt64) {
-            let lastBefore = heap.lastID
+            let lastBefore = heap.lastSequence
             while let action = heap.popDue(now: now, scheduledUpTo: lastBefore) { action() }
         }
     }
@@ -92,6 +94,24 @@ import Testing
         #expect(log.fired == ["new"])
         heap.cancel(id)  // after it fired: ignored
         #expect(heap.isEmpty)
+    }
+
+    /// Ids carry their slot's generation: an old id whose slot now holds another timer (libcurl and
+    /// Redis keep ids of timers that already fired) must not cancel the newcomer.
+    @Test func aStaleIdDoesNotCancelTheTimerThatReusedItsSlot() {
+        var heap = TimerHeap()
+        let log = Log()
+        let fired = heap.schedule(deadline: 1) { log.fired.append("fired") }
+        fire(&heap, now: 1)
+        let cancelled = heap.schedule(deadline: 2) { log.fired.append("cancelled") }
+        heap.cancel(cancelled)
+        let newcomer = heap.schedule(deadline: 3) { log.fired.append("newcomer") }
+        #expect(Set([fired, cancelled, newcomer]).count == 3)
+        heap.cancel(fired)
+        heap.cancel(cancelled)
+        #expect(heap.count == 1)
+        fire(&heap, now: 3)
+        #expect(log.fired == ["fired", "newcomer"])
     }
 
     /// A timer that an action schedules, even one due at once, waits for the next pass.
@@ -136,12 +156,12 @@ import Testing
         var cancelled: Set<Int> = []
         for _ in 0..<2000 {
             let deadline = UInt64.random(in: 0..<300, using: &generator)
-            let next = heap.lastID + 1
-            let id = heap.schedule(deadline: deadline) { log.fired.append(String(next)) }
-            expected.append((deadline, id))
+            let name = expected.count
+            let id = heap.schedule(deadline: deadline) { log.fired.append(String(name)) }
+            expected.append((deadline, name))
             if Int.random(in: 0..<3, using: &generator) == 0 {
                 heap.cancel(id)
-                cancelled.insert(id)
+                cancelled.insert(name)
             }
         }
         fire(&heap, now: 300)
