@@ -63,7 +63,7 @@ struct TimerHeap {
         guard id > 0, slot < generations.count, UInt32(truncatingIfNeeded: id >> 32) == generations[slot] else { return }
         release(slot)
         let stale = entries.count - count
-        if stale > 32 && stale > count { compact() }
+        if stale > 4 && stale > count { compact() }
     }
 
     /// The earliest deadline of a live timer, nil when there is none.
