@@ -1,9 +1,9 @@
 import Synchronization
 
-/// The little state the loops of one server share: the stop request and the connection count
-/// that enforces `maxConnections` across loops. Atomics, so accepting and closing a connection takes
-/// no lock here (the gateway's pipeline does take one uncontended lock per request, to read the
-/// current config: see `GatewayContextStore`).
+/// The little state the server's loops share: the stop request and the connection count that enforces
+/// `maxConnections` across loops. Atomics, so accepting and closing a connection takes no lock. This is
+/// only the server's own state: the gateway's handler shares more across loops, with locks of its own
+/// (the current config in `GatewayContextStore`, the audit lanes, the log sink, metric histograms).
 final class ServerSharedState: Sendable {
     private let stopRequested = Atomic<Bool>(false)
     private let openConnections = Atomic<Int>(0)

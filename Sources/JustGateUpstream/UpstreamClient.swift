@@ -63,9 +63,6 @@ public final class UpstreamClient {
     /// thread-safe); its result is checked by every client made.
     static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
-    /// Calls in flight on this loop.
-    public var inFlight: Int { active.count }
-
     /// Starts a call; `completion` runs later on this loop, exactly once, unless the call is cancelled.
     @discardableResult
     public func send(_ request: UpstreamRequest,

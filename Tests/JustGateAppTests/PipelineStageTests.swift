@@ -73,7 +73,7 @@ import Testing
         }
         #expect(response.status == 429)
         #expect(refused.policy == "one")
-        #expect(refused.outcome == "rate_limited")
+        #expect(refused.outcome == .rateLimited)
     }
 
     @Test func aSharedStoreMakesTheRequestWaitThenCarriesOn() throws {

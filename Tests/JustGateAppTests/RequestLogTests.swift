@@ -11,7 +11,7 @@ import Testing
         record.siteID = "horoscope-\"daily\""
         record.operationID = "action.save"
         record.status = status
-        record.outcome = "rejected"
+        record.outcome = .rejectedInvalid
         record.upstreamStatus = 200
         record.problemCodes = ["invalid_email", "missing"]
         return record
@@ -34,7 +34,7 @@ import Testing
         #expect(object["duration_ms"] as? Double == 1.234)
         #expect(object["method"] as? String == "POST")
         #expect(object["operation"] as? String == "action.save")
-        #expect(object["outcome"] as? String == "rejected")
+        #expect(object["outcome"] as? String == "rejected_invalid")
         #expect(object["problems"] as? [String] == ["invalid_email", "missing"])
         #expect(object["request_id"] as? String == "req-1")
         #expect(object["site"] as? String == "horoscope-\"daily\"")

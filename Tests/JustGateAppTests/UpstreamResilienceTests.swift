@@ -261,6 +261,7 @@ import Testing
         #expect(again.status == 200)
         #expect(again.text == first.text)
         #expect(again.header("Idempotent-Replayed") == "true")
+        #expect(line(gateway, of: again)["outcome"] as? String == "idempotent_replay")
         #expect(again.header("X-Request-Id") != first.header("X-Request-Id"))
         // The same fields as JSON are the same request.
         let json = try gateway.send("POST", Self.create, contentType: "application/json",
@@ -271,6 +272,8 @@ import Testing
         let other = try post(gateway, "ip=8.8.4.4&name=Bob", headers: key)
         #expect(other.status == 422)
         #expect(other.json?["type"] as? String == "urn:justgate:problem:idempotency-mismatch")
+        // A word `justgate audit query --outcome` accepts (it was "rejected", which no filter could find).
+        #expect(line(gateway, of: other)["outcome"] as? String == "rejected_invalid")
         #expect(upstream.requestCount == 1)
 
         // Keys are per site; without a key nothing is remembered.
@@ -297,6 +300,7 @@ import Testing
         let again = try post(gateway, headers: key)
         #expect(upstream.requests.count == 1)
         #expect(again.header("Idempotent-Replayed") == "true")
+        #expect(line(gateway, of: again)["outcome"] as? String == "idempotent_replay")
         for response in [first, again] {
             #expect(response.status == 200)
             #expect(response.text == "created for [redacted]")
@@ -322,6 +326,7 @@ import Testing
         #expect(duplicate.status == 409)
         #expect(duplicate.header("Retry-After") == "1")
         #expect(duplicate.json?["type"] as? String == "urn:justgate:problem:idempotency-conflict")
+        #expect(line(gateway, of: duplicate)["outcome"] as? String == "rejected_invalid")
         #expect(try first.readResponse().status == 504)
         // A timeout leaves no answer to replay: the key is forgotten and the retry is sent.
         upstream.behaviour = .answer(200, "0123456789abcdef0123456789abcdef")

@@ -3,10 +3,11 @@ import JustGateHTTP
 import JustGateServer
 import Logging
 
-/// Where every request ends, whoever answered it: the request log line and the audit record are both written
-/// here, from the one `RequestRecord`, so they always see the same traffic. One instance per event loop
+/// Where a request the gateway's handler answered ends: the request log line and the audit record are both
+/// written here, from the one `RequestRecord`, so they see the same traffic. One instance per event loop
 /// (the log line's buffer is the loop's); requests the server answers by itself come through
-/// `ServerAnswerRecorder`, which feeds the same two observers.
+/// `ServerAnswerRecorder`, which feeds the same two observers. The one exception is `refusal`, the 503 for a
+/// request that cannot be audited: it is logged only.
 final class RequestOutcomes {
     private let log: RequestLog
     private let audit: AuditTrail?
@@ -44,7 +45,7 @@ final class RequestOutcomes {
             .unavailable, detail: "The audit log cannot be written and this gateway serves no request it cannot audit; retry shortly.",
             requestID: requestID)
         record.status = response.status
-        record.outcome = "audit_unavailable"
+        record.outcome = .auditUnavailable
         if logPolicy.logs(status: record.status) { log.write(record) }
         return response
     }
@@ -81,7 +82,8 @@ struct ServerAnswerRecorder: Sendable {
         var record = RequestRecord(requestID: requestID, method: answer.method ?? "", path: answer.path ?? "",
                                    clientAddress: answer.remoteAddress, receivedAtNanos: answer.receivedAtNanos)
         record.status = answer.response.status
-        record.outcome = answer.response.status == 503 ? "rejected_overload" : "rejected_invalid"
+        let outcome: RequestOutcome = answer.response.status == 503 ? .rejectedOverload : .rejectedInvalid
+        record.outcome = outcome
         let level = RequestLog.level(forStatus: record.status)
         let endedAtNanos = MonotonicNanos.now()
         if level >= threshold && logPolicy.logs(status: record.status) {
@@ -91,7 +93,7 @@ struct ServerAnswerRecorder: Sendable {
             sink.write(line)
         }
         audit?.record(record, endedAtNanos: endedAtNanos)
-        metrics.serverAnswered(status: record.status, outcome: record.outcome)
+        metrics.serverAnswered(status: record.status, outcome: outcome)
     }
 }
 

@@ -11,7 +11,7 @@ extension RequestRecord: AuditBodyFields {
     public var auditMethod: String? { method.isEmpty ? nil : method }
     public var auditPath: String? { path.isEmpty ? nil : path }
     public var auditClient: String? { clientAddress }
-    public var auditOutcome: String? { outcome }
+    public var auditOutcome: String? { outcome?.rawValue }
     public var auditReason: String? { failureReason?.rawValue }
     public var auditStatus: Int? { status }
     public var auditUpstreamStatus: Int? { upstreamStatus }

@@ -72,7 +72,7 @@ final class RequestLog {
         if let key = record.keyFingerprint { text(",\"key\":", key) }
         text(",\"method\":", record.method)
         if let operation = record.operationID { text(",\"operation\":", operation) }
-        text(",\"outcome\":", record.outcome)
+        text(",\"outcome\":", record.outcome?.rawValue ?? "")
         if let policy = record.policy { text(",\"policy\":", policy) }
         if !record.problemCodes.isEmpty {
             JSONBytesWriter.appendRaw(",\"problems\":[", to: &out)

@@ -47,9 +47,10 @@ final class LoopMetrics {
         let site = record.siteID ?? "-"
         let operation = record.operationID ?? "-"
         let status = MetricLabels.status(record.status)
-        let key = RequestKey(site: site, operation: operation, status: status, outcome: record.outcome)
+        let outcome = record.outcome?.rawValue ?? "-"
+        let key = RequestKey(site: site, operation: operation, status: status, outcome: outcome)
         counter(&requests, key, "justgate_requests_total", [
-            ("site", site), ("operation", operation), ("status", status), ("outcome", record.outcome),
+            ("site", site), ("operation", operation), ("status", status), ("outcome", outcome),
         ]).increment()
         let pair = OperationKey(site: site, operation: operation)
         timer(&durations, pair, "justgate_request_duration_seconds").recordNanoseconds(durationNanos)

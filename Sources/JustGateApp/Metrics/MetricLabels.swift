@@ -12,7 +12,7 @@ import JustGateHTTP
 /// - `field`: `OperationSpec.problemFieldNames` of the operation, or `(unknown)` for any other name;
 /// - `code`: `ProblemCode.all`, or `(unknown)`;
 /// - `status`: the registered statuses the writer has a phrase for, and 499; any other one as its class (`5xx`);
-/// - `outcome`: the outcome words the pipeline writes (constants in the code);
+/// - `outcome`: `RequestOutcome`, a closed enum (`-` only for a record no stage decided, which none is);
 /// - `reason`: `UpstreamFailureReason`, a closed enum;
 /// - `key`: the fingerprints of the configured site keys (12 hex digits of a hash, never a key);
 /// - `worker`: the event loops' indexes and `server`; `result`, `state`: fixed words.

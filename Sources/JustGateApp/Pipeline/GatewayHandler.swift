@@ -23,8 +23,12 @@ final class GatewayHandler: HTTPHandler {
         self.metrics = metrics
     }
 
-    /// Every request ends here, whatever became of it: its log line, its audit record and its
-    /// metrics. Called before the answer is sent, so every answered request has its record queued.
+    /// Where a request this handler answered ends: its log line, its audit record and its metrics. Every
+    /// answer the handler gives passes here (a screen or pipeline refusal, a limit, an idempotent replay, an
+    /// upstream answer or failure, a client that left), called before the answer is sent, so each has its
+    /// record queued. Two kinds of answer do not: the server's own (400/408/413/414/431, the 503 at
+    /// `server.max_connections`) are recorded by `ServerAnswerRecorder`, and the 503 for a request that cannot
+    /// be audited (`RequestOutcomes.refusal`) gets only a log line, no audit record and no metric.
     private func finished(_ record: RequestRecord) {
         outcomes.finished(record)
         metrics.observe(record, durationNanos: Int64(MonotonicNanos.now() &- record.receivedAtNanos))
@@ -90,7 +94,7 @@ final class GatewayHandler: HTTPHandler {
                 guard let self else { return }
                 guard responder.isActive else {
                     var record = ticket.record
-                    record.outcome = "client_gone"
+                    record.outcome = .clientGone
                     record.failureReason = .clientGone
                     record.status = 499
                     self.finished(record)

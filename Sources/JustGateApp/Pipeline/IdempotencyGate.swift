@@ -44,7 +44,7 @@ struct IdempotencyGate {
             var headers = [HTTPHeader(name: "X-Request-Id", value: record.requestID),
                            HTTPHeader(name: IdempotencyGate.replayedHeader, value: "true")]
             if let contentType = answer.contentType { headers.insert(HTTPHeader(name: "Content-Type", value: contentType), at: 0) }
-            record.outcome = "idempotent_replay"
+            record.outcome = .idempotentReplay
             // The stored answer was redacted when it was first relayed: the replay's log line says so too.
             record.upstreamTokenRedacted = answer.upstreamTokenRedacted
             record.status = answer.status
@@ -54,7 +54,7 @@ struct IdempotencyGate {
                 .idempotencyConflict,
                 detail: "A request with this Idempotency-Key is still being answered; retry in a second to get its answer.",
                 requestID: record.requestID, headers: [HTTPHeader(name: "Retry-After", value: "1")])
-            record.outcome = "rejected"
+            record.outcome = .rejectedInvalid
             record.status = response.status
             return .respond(response)
         case .mismatch:
@@ -62,7 +62,7 @@ struct IdempotencyGate {
                 .idempotencyMismatch,
                 detail: "This Idempotency-Key was used for a request with other fields; use a new key for a new request.",
                 requestID: record.requestID)
-            record.outcome = "rejected"
+            record.outcome = .rejectedInvalid
             record.status = response.status
             return .respond(response)
         }

@@ -95,7 +95,7 @@ final class RequestPipeline {
             return nil
         } catch {
             record.status = error.response.status
-            record.outcome = "rejected_invalid"
+            record.outcome = .rejectedInvalid
             return .respond(error.response, record)
         }
     }
@@ -151,7 +151,7 @@ final class RequestPipeline {
             }
         } catch {
             record.status = error.response.status
-            record.outcome = "rejected_invalid"
+            record.outcome = .rejectedInvalid
             return .respond(error.response, record)
         }
     }
@@ -163,7 +163,7 @@ final class RequestPipeline {
         var record = RequestRecord(requestID: rejection.requestID ?? "", method: head.method, path: String(head.path),
                                    clientAddress: remoteAddress, receivedAtNanos: receivedAtNanos)
         record.status = rejection.response.status
-        record.outcome = rejection.response.status == 401 ? "rejected_auth" : "rejected_invalid"
+        record.outcome = rejection.response.status == 401 ? .rejectedAuth : .rejectedInvalid
         record.siteID = rejection.siteID
         record.keyFingerprint = rejection.keyFingerprint
         return record
@@ -185,14 +185,16 @@ final class RequestPipeline {
                 detail: "The rate limit \(names.joined(separator: ", ")) of this site refused the request; retry in \(seconds) s.",
                 requestID: record.requestID, headers: RateLimitHeaders.refused(verdict), policies: names)
             record.policy = names.joined(separator: ",")
-            record.outcome = "rate_limited"
+            record.outcome = .rateLimited
             record.status = response.status
             return .respond(response, record)
         case .unavailable, .pending:
+            // `.pending` never comes here (`QuotaGate.admit` hands it to `carry`, and a resumed answer is
+            // decided or unavailable); the type allows it, so it is refused like an unreachable limiter.
             let response = ProblemResponses.make(
                 .unavailable, detail: "The rate limiter's store cannot be reached, and this gateway refuses uncounted requests; retry shortly.",
                 requestID: record.requestID, headers: [HTTPHeader(name: "Retry-After", value: "1")])
-            record.outcome = "rate_limited"
+            record.outcome = .rateLimited
             record.status = response.status
             return .respond(response, record)
         }
@@ -206,7 +208,7 @@ final class RequestPipeline {
             record.upstreamStatus = answer.status
             guard (100...599).contains(answer.status) else {
                 // Not an HTTP status: relaying it would hand the site something no client can read.
-                record.outcome = "upstream_error"
+                record.outcome = .upstreamError
                 record.failureReason = .badStatus
                 let response = ProblemResponses.make(
                     .badGateway, detail: "The upstream answered with status \(answer.status), which is not an HTTP status; retry later.",
@@ -214,11 +216,11 @@ final class RequestPipeline {
                 record.status = response.status
                 return response
             }
-            record.outcome = "forwarded"
+            record.outcome = .forwarded
             if answer.status == 401 || answer.status == 403 {
                 // The upstream refused the gateway's own token: relayed as it is, but the operator must act
                 // (`RequestLog` writes it as a warning).
-                record.outcome = "upstream_auth_failed"
+                record.outcome = .upstreamAuthFailed
                 record.failureReason = .upstreamAuthFailed
             }
             if answer.upstreamTokenRedacted { record.upstreamTokenRedacted = true }
@@ -230,19 +232,14 @@ final class RequestPipeline {
             let response = HTTPResponse(status: answer.status, headers: headers, body: body)
             record.status = response.status
             return response
-        case .failure(.cancelled):
-            record.outcome = "client_gone"
-            record.failureReason = .clientGone
-            record.status = 499
-            return nil
         case .failure(let failure):
-            record.outcome = "upstream_error"
+            record.outcome = .upstreamError
             record.failureReason = failure.reason
             let tries = record.attempts > 1 ? " after \(record.attempts) attempts" : ""
             let response: HTTPResponse
             switch failure {
             case .timedOut, .connectTimedOut:
-                record.outcome = "upstream_timeout"
+                record.outcome = .upstreamTimeout
                 response = ProblemResponses.make(.gatewayTimeout, detail: "The upstream did not answer in time\(tries); retry later.",
                                                  requestID: record.requestID)
             case .responseTooLarge(let limit):
@@ -265,6 +262,9 @@ final class RequestPipeline {
                     .unavailable, detail: "\(limit) upstream calls are already in flight on this gateway; retry shortly.",
                     requestID: record.requestID, headers: [HTTPHeader(name: "Retry-After", value: "1")])
             case .cancelled:
+                // The client left: nothing to answer (`failure.reason` is `.clientGone`).
+                record.outcome = .clientGone
+                record.status = 499
                 return nil
             }
             record.status = response.status

@@ -1,3 +1,4 @@
+import JustGateCore
 import JustGateHTTP
 import JustGateUpstream
 
@@ -19,9 +20,8 @@ public struct RequestRecord: Sendable {
     public var siteID: String?
     public var operationID: String?
     public var status: Int = 0
-    /// A short machine word for how the request ended: "forwarded", "rejected", "rate_limited",
-    /// "upstream_timeout", "upstream_error", "upstream_auth_failed", "idempotent_replay", "client_gone".
-    public var outcome: String = ""
+    /// How the request ended; nil only until a stage decides it (every way a request ends sets it).
+    public var outcome: RequestOutcome?
     /// Why the request got no usable upstream answer (or the upstream refused the gateway's token); `nil` for
     /// a request that never went upstream or got its answer. The `reason` of the log line and audit record.
     public var failureReason: UpstreamFailureReason?

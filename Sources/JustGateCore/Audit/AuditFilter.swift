@@ -20,11 +20,9 @@ public struct AuditFilter: Sendable, Equatable {
     /// The filter with nothing given: every request record.
     public static let everyRequest = AuditFilter()
 
-    /// Every `outcome` a request record can have, for `--outcome` and its help (the README lists the same).
-    public static let outcomes = [
-        "forwarded", "rejected_invalid", "rejected_auth", "rate_limited", "upstream_error", "upstream_timeout",
-        "upstream_auth_failed", "idempotent_replay", "client_gone", "rejected_overload", "audit_unavailable",
-    ]
+    /// Every `outcome` a request record can have, for `--outcome` and its help (the README lists the same):
+    /// the words of `RequestOutcome`, the one list the gateway writes from.
+    public static let outcomes = RequestOutcome.allCases.map(\.rawValue)
 
     /// A status or a class of them: `429`, or `4xx`.
     public enum StatusMatch: Sendable, Equatable {

@@ -66,7 +66,7 @@ public struct AuditReport {
             durationByOperation[operation, default: LatencyHistogram()].add(micros: duration)
         }
         for error in record.errors { rejectedFields["\(error.field ?? "(unknown field)") · \(error.code)", default: 0] += 1 }
-        if record.outcome == "rate_limited" {
+        if record.outcome == RequestOutcome.rateLimited.rawValue {
             rateLimited[SitePolicy(site: site, policy: record.policy ?? "(none)"), default: 0] += 1
         }
         var counts = perSite[site] ?? SiteCounts()
@@ -90,7 +90,7 @@ public struct AuditReport {
     /// answered with a 4xx.
     static func isRefusal(_ record: AuditRecord) -> Bool {
         guard let status = record.status, (400..<500).contains(status) else { return false }
-        return record.outcome != "forwarded" && record.outcome != "idempotent_replay"
+        return record.outcome != RequestOutcome.forwarded.rawValue && record.outcome != RequestOutcome.idempotentReplay.rawValue
     }
 
     /// The whole page: inline CSS and SVG, no scripts, fonts or anything else fetched. `chain` is the verdict

@@ -26,8 +26,12 @@ public struct OrderedFieldPair: Sendable, Equatable {
 }
 
 /// One operation of the upstream API, as data: how sites may call it, how justgate forwards it,
-/// and what its fields are. Every operation is handled by the same pipeline; nothing about an
-/// operation lives in code outside this description.
+/// and what its fields are. Every operation is handled by the same pipeline, and most of what sets one
+/// apart is here. Two traits still live in code, by operation id (issue 24 item 3 moves them here):
+/// - which operations take an `Idempotency-Key`: `profile.create`, checked in `RequestPipeline.prepare`
+///   and `OpenAPIProblems.takesIdempotencyKey`;
+/// - which are safe to retry after the request was sent: `segments.get` and `stat.*`, in
+///   `RetryPolicy.isIdempotent`.
 public struct OperationSpec: Sendable, Equatable {
     /// Stable id used in config, logs, metrics and rate-limit keys ("subscribe.sms").
     public var id: String

@@ -43,14 +43,15 @@ public struct SiteKeyTable: Sendable {
     /// The site whose key hash equals SHA-256 of `presentedKey`, checked against the key's expiry at `now`
     /// (Unix seconds). An empty key never matches.
     ///
-    /// Takes a concrete `String` (the header value as parsed): this runs on every request, and a
-    /// generic parameter across the module boundary cost a runtime metadata lookup each time.
+    /// The admin token check uses this; the request path uses `lookup`, which also gives the key's index.
     public func match(presentedKey: String, now: Int64) -> SiteKeyMatch {
         lookup(presentedKey: presentedKey, now: now).match
     }
 
     /// `match`, and the index of the key that matched (current or expired), for `key(at:)`: the request's
     /// record names the key it used by fingerprint, and its last use is kept per key.
+    /// Takes a concrete `String` (the header value as parsed): this runs on every request, and a
+    /// generic parameter across the module boundary cost a runtime metadata lookup each time.
     public func lookup(presentedKey: String, now: Int64) -> (match: SiteKeyMatch, keyIndex: Int?) {
         guard let entry = matchingEntry(presentedKey) else { return (.unknown, nil) }
         let found = entries[entry]
@@ -62,16 +63,12 @@ public struct SiteKeyTable: Sendable {
         (entries[index].key, entries[index].site)
     }
 
-    /// The same for a slice of a larger string.
-    public func match(presentedKey: Substring, now: Int64) -> SiteKeyMatch {
-        match(presentedKey: String(presentedKey), now: now)
-    }
-
     /// Index of the entry whose hash matches, in constant time over all entries; hashes are unique across
     /// the config (the loader refuses duplicates), so at most one matches.
     private func matchingEntry(_ presentedKey: String) -> Int? {
         var key = presentedKey
-        // On the stack, not `SiteKeys.sha256`'s array: every request runs this once.
+        // On the stack, not `SiteKeys.sha256`'s array: this runs on every request, twice for one with a body
+        // (`RequestPipeline.screen` authenticates from the head, then `prepare` again; issue 24 item 1).
         let digest = key.withUTF8 { SHA256State.digest(of: UnsafeRawBufferPointer($0)) }
         // found holds index + 1 of the matching entry, or 0.
         var found: UInt = 0
