@@ -53,6 +53,11 @@ enum MetricHelp {
 
     /// The help text of `name`; empty (so no HELP line) for a name the table lacks.
     static func text(_ name: String) -> String { byName[name] ?? "" }
+
+    /// The HELP and TYPE lines of a gauge family written at scrape time, outside the registry.
+    static func appendGaugeHeader(_ name: String, into buffer: inout [UInt8]) {
+        buffer.append(contentsOf: "# HELP \(name) \(text(name))\n# TYPE \(name) gauge\n".utf8)
+    }
 }
 
 /// Registering with the help text of `MetricHelp`. The registry returns the existing metric for a name and

@@ -1,7 +1,7 @@
 /// `justgate_secret_source_up{source="vault"}` and `justgate_secret_source_last_success_timestamp_seconds`: whether
 /// the gateway reaches Vault, and when it last read every secret, so an alert fires while it runs on last values.
 ///
-/// Written at scrape time from `VaultSecretSource.status` like `SiteKeyExpiryMetric`; one label value, so the
+/// Written at scrape time from `VaultSecretSource.status` like `SiteKeyMetrics`; one label value, so the
 /// series are bounded. Without `secrets.vault` the families have HELP and TYPE but no sample.
 enum SecretSourceMetric {
     static let upName = "justgate_secret_source_up"
@@ -9,7 +9,7 @@ enum SecretSourceMetric {
 
     static func append(_ status: VaultSecretSource.Status?, into buffer: inout [UInt8]) {
         for name in [upName, lastSuccessName] {
-            buffer.append(contentsOf: "# HELP \(name) \(MetricHelp.text(name))\n# TYPE \(name) gauge\n".utf8)
+            MetricHelp.appendGaugeHeader(name, into: &buffer)
             guard let status else { continue }
             if name == upName {
                 buffer.append(contentsOf: "\(name){source=\"vault\"} \(status.up ? 1 : 0)\n".utf8)

@@ -31,7 +31,7 @@ enum SiteKeyMetrics {
     }
 
     private static func append(_ name: String, _ samples: [(site: String, key: String, value: Int64)], into buffer: inout [UInt8]) {
-        buffer.append(contentsOf: "# HELP \(name) \(MetricHelp.text(name))\n# TYPE \(name) gauge\n".utf8)
+        MetricHelp.appendGaugeHeader(name, into: &buffer)
         for sample in samples {
             buffer.append(contentsOf: "\(name){site=\"".utf8)
             appendEscaped(sample.site, into: &buffer)

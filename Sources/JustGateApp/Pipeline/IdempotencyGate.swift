@@ -72,7 +72,7 @@ struct IdempotencyGate {
     /// there is none. Keys are 1–255 visible ASCII characters (a UUID fits).
     static func key(in head: HTTPRequestHead, requestID: String) -> Result<String?, ProblemResponse> {
         guard let value = head.value(for: "Idempotency-Key") else { return .success(nil) }
-        let key = value.trimmingSpaces()
+        let key = String(value.trimmingASCIISpaces())
         guard !key.isEmpty, key.utf8.count <= 255, key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             return .failure(ProblemResponse(ProblemResponses.make(
                 .badRequest, detail: "Idempotency-Key must be 1 to 255 visible ASCII characters, e.g. a UUID.",

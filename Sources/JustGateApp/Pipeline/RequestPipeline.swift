@@ -85,11 +85,8 @@ final class RequestPipeline {
             _ = try match(head, context: context, requestID: "")
             return nil
         } catch {}
-        var record = RequestRecord(requestID: "", method: head.method, path: String(head.path),
-                                   clientAddress: remoteAddress, receivedAtNanos: receivedAtNanos)
-        assignRequestIDs(for: head, siteIndex: siteIndex, context: context, to: &record)
-        record.siteID = context.sites[siteIndex].id
-        record.keyFingerprint = context.keyUsage.slots[keyIndex].fingerprint
+        var record = authenticatedRecord(head, siteIndex: siteIndex, keyIndex: keyIndex, context: context,
+                                         remoteAddress: remoteAddress, receivedAtNanos: receivedAtNanos)
         do throws(Rejection) {
             _ = try match(head, context: context, requestID: record.requestID)
             return nil
@@ -115,13 +112,10 @@ final class RequestPipeline {
             return .respond(error.response, record)
         }
         let site = context.sites[siteIndex]
-        var record = RequestRecord(requestID: "", method: head.method, path: String(head.path),
-                                   clientAddress: request.remoteAddress, receivedAtNanos: request.receivedAtNanos)
-        assignRequestIDs(for: head, siteIndex: siteIndex, context: context, to: &record)
+        var record = authenticatedRecord(head, siteIndex: siteIndex, keyIndex: keyIndex, context: context,
+                                         remoteAddress: request.remoteAddress, receivedAtNanos: request.receivedAtNanos)
         let requestID = record.requestID
         record.traceID = trace.traceID.description
-        record.siteID = site.id
-        record.keyFingerprint = context.keyUsage.slots[keyIndex].fingerprint
 
         do throws(Rejection) {
             let (operationIndex, operation, pathParameter) = try match(head, context: context, requestID: requestID)
@@ -158,6 +152,17 @@ final class RequestPipeline {
 
     /// The record of a request that failed authentication: it carries the id `authenticate` generated,
     /// never the one the request sent.
+    /// The record of a request that passed authentication: its ids (see `assignRequestIDs`), site and key.
+    private func authenticatedRecord(_ head: HTTPRequestHead, siteIndex: Int, keyIndex: Int, context: GatewayContext,
+                                     remoteAddress: String, receivedAtNanos: UInt64) -> RequestRecord {
+        var record = RequestRecord(requestID: "", method: head.method, path: String(head.path),
+                                   clientAddress: remoteAddress, receivedAtNanos: receivedAtNanos)
+        assignRequestIDs(for: head, siteIndex: siteIndex, context: context, to: &record)
+        record.siteID = context.sites[siteIndex].id
+        record.keyFingerprint = context.keyUsage.slots[keyIndex].fingerprint
+        return record
+    }
+
     private func refusedRecord(_ rejection: Rejection, head: HTTPRequestHead, remoteAddress: String,
                                receivedAtNanos: UInt64) -> RequestRecord {
         var record = RequestRecord(requestID: rejection.requestID ?? "", method: head.method, path: String(head.path),
@@ -468,15 +473,6 @@ final class RequestPipeline {
         guard let header else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return String(parts[1]).trimmingSpaces()
-    }
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        var slice = self[...]
-        while let first = slice.first, first == " " || first == "\t" { slice.removeFirst() }
-        while let last = slice.last, last == " " || last == "\t" { slice.removeLast() }
-        return String(slice)
+        return String(parts[1].trimmingASCIISpaces())
     }
 }

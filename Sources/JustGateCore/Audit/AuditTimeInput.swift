@@ -132,13 +132,3 @@ public enum AuditTimeInput {
         return wallMillis - Int64(clock.utcOffsetSeconds(first)) * 1000
     }
 }
-
-extension StringProtocol {
-    /// Without leading and trailing spaces and tabs.
-    func trimmingASCIISpaces() -> Substring {
-        var slice = self[...]
-        while let first = slice.first, first == " " || first == "\t" { slice = slice.dropFirst() }
-        while let last = slice.last, last == " " || last == "\t" { slice = slice.dropLast() }
-        return Substring(slice)
-    }
-}
