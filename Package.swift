@@ -12,7 +12,8 @@ import PackageDescription
 /// - `JustGateServer`: the epoll event loops, listeners and connections. Edge (sockets).
 /// - `JustGateUpstream`: the libcurl multi client driven from the event loops. Edge (libcurl).
 /// - `JustGateRedis`: a pipelined RESP client on an event loop, for the shared rate limiter. Edge (sockets).
-/// - `JustGateApp`: the request pipeline and composition of all of the above.
+/// - `JustGateApp`: the request driver (one per event loop: named phases over one per-request context, one
+///   exit for log line, audit record and metrics) and composition of all of the above.
 /// - `justgate`: the command line.
 let package = Package(
     name: "justgate",

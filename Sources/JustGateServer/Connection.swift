@@ -46,6 +46,8 @@ final class Connection {
     /// trusted proxy.
     private var client = ""
     private var body: [UInt8] = []
+    /// What the handler's screen carried for the request whose body is being read (`ServerRequest.screened`).
+    private var screened: AnyObject?
     private var chunkedDecoder: ChunkedBodyDecoder?
     private var requestStartNanos: UInt64 = 0
     private var keepAlive = true
@@ -176,6 +178,7 @@ final class Connection {
         keepAlive = parsed.keepAlive
         answeringHead = parsed.method == "HEAD"
         body = []
+        screened = nil
         switch parsed.framing {
         case .none:
             dispatch()
@@ -196,8 +199,13 @@ final class Connection {
     /// then neither invited nor read: the answer goes out with `Connection: close` and the
     /// connection lingers, discarding what the client still sends, so the answer is not lost to a reset.
     private func answeredFromHead(_ parsed: HTTPRequestHead) -> Bool {
-        guard let response = loop.screen(parsed, remoteAddress: client, receivedAtNanos: requestStartNanos) else {
+        let response: HTTPResponse
+        switch loop.screen(parsed, remoteAddress: client, receivedAtNanos: requestStartNanos) {
+        case .proceed(let carrying):
+            screened = carrying
             return false
+        case .answer(let answer):
+            response = answer
         }
         head = nil
         phase = .awaitingResponse
@@ -260,8 +268,10 @@ final class Connection {
         generation &+= 1
         setDeadline(.none)
         if loop.isDraining { keepAlive = false }
-        let request = ServerRequest(head: head, body: body, remoteAddress: client, receivedAtNanos: requestStartNanos)
+        let request = ServerRequest(head: head, body: body, remoteAddress: client, receivedAtNanos: requestStartNanos,
+                                    screened: screened)
         body = []
+        screened = nil
         loop.handle(request, responder: Responder(connection: self, generation: generation))
     }
 
@@ -303,7 +313,10 @@ final class Connection {
         lingerOnClose = true
         let response = loop.configuration.errorResponse(status, detail)
         write(response, keepAlive: false)
-        loop.configuration.onServerAnswer?(ServerAnswer(
+        // A request screened before its body failed here is recorded from what the server knows; the screen's
+        // state for it is dropped.
+        screened = nil
+        loop.handler?.serverAnswered(ServerAnswer(
             response: response, method: head?.method, path: head.map { String($0.path) }, remoteAddress: head == nil ? remoteAddress : client,
             receivedAtNanos: requestStartNanos != 0 ? requestStartNanos : MonotonicClock.nanoseconds()))
         phase = .closing

@@ -289,10 +289,10 @@ public final class EventLoop {
         HTTPResponseWriter.write(response, keepAlive: false, extraHeaders: commonHeaders, into: &bytes)
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
         _ = close(fd)
-        if let observe = configuration.onServerAnswer {
+        if let handler {
             let address = SocketAddress(storage: peer, length: socklen_t(MemoryLayout<sockaddr_storage>.size)).host
-            observe(ServerAnswer(response: response, method: nil, path: nil, remoteAddress: address,
-                                 receivedAtNanos: MonotonicClock.nanoseconds()))
+            handler.serverAnswered(ServerAnswer(response: response, method: nil, path: nil, remoteAddress: address,
+                                                receivedAtNanos: MonotonicClock.nanoseconds()))
         }
     }
 
@@ -360,8 +360,8 @@ public final class EventLoop {
         shared.releaseConnection()
     }
 
-    func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> HTTPResponse? {
-        handler?.screen(head, remoteAddress: remoteAddress, receivedAtNanos: receivedAtNanos)
+    func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> HeadScreening {
+        handler?.screen(head, remoteAddress: remoteAddress, receivedAtNanos: receivedAtNanos) ?? .proceed(carrying: nil)
     }
 
     func handle(_ request: ServerRequest, responder: Responder) {

@@ -1,7 +1,8 @@
 import JustGateHTTP
 
-/// A complete request as the handler sees it: head, decoded body and where it came from.
-public struct ServerRequest: Sendable {
+/// A complete request as the handler sees it: head, decoded body and where it came from. Confined to the
+/// loop that read it (`screened` is the handler's own loop-confined state), so it is not `Sendable`.
+public struct ServerRequest {
     public var head: HTTPRequestHead
     public var body: [UInt8]
     /// The client's numeric address, for logs and the audit record: the peer's, or, when the peer is one of
@@ -9,6 +10,18 @@ public struct ServerRequest: Sendable {
     public var remoteAddress: String
     /// Monotonic nanoseconds when the request's first byte was read, for latency accounting.
     public var receivedAtNanos: UInt64
+    /// What the handler's `screen` returned with `.proceed` for this request, handed back unchanged so the
+    /// handler never recomputes what the head told it; nil for a request without a body (never screened).
+    public var screened: AnyObject? = nil
+}
+
+/// What `HTTPHandler.screen` decided from a request's head.
+public enum HeadScreening {
+    /// Answer now: the body is neither invited nor read.
+    case answer(HTTPResponse)
+    /// Read the body and call `handle`; `carrying` comes back in `ServerRequest.screened` (the handler's
+    /// per-request state, so what the screen learned is not learned again).
+    case proceed(carrying: AnyObject?)
 }
 
 /// Answers requests on one event loop.
@@ -22,17 +35,25 @@ public protocol HTTPHandler: AnyObject {
     /// Looks at a request's head before its body is invited (`100 Continue`) or read, and answers
     /// it now when the head alone decides it (no key, no such path): such a request then costs no
     /// body buffer. The server writes the answer and, when a body was announced, closes the
-    /// connection without reading it. Nil lets the request go on to `handle` with its body.
+    /// connection without reading it. `.proceed` lets the request go on to `handle` with its body.
     /// Called only for requests that announce a body, on the loop's thread, like `handle`.
     /// `remoteAddress` is the client, as in `ServerRequest`.
-    func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> HTTPResponse?
+    func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> HeadScreening
+
+    /// Told about every answer the server made by itself (400/408/413/414/431 from `errorResponse`, the 503
+    /// at `ServerConfiguration.maxConnections`) once it is queued, on the loop's thread, so the application's
+    /// one exit (log line, audit record, metrics) sees these requests too.
+    func serverAnswered(_ answer: ServerAnswer)
 }
 
 extension HTTPHandler {
     /// By default every head goes on to `handle`.
-    public func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> HTTPResponse? {
-        nil
+    public func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> HeadScreening {
+        .proceed(carrying: nil)
     }
+
+    /// By default the server's own answers are not recorded.
+    public func serverAnswered(_ answer: ServerAnswer) {}
 }
 
 /// The way back to the connection a request came from.

@@ -2,7 +2,7 @@ import JustGateHTTP
 
 /// A request the server answered by itself, before any handler saw it: malformed HTTP (400), a slow head or
 /// body (408), 413, 414, 431, or the 503 at the connection limit. Handed to
-/// `ServerConfiguration.onServerAnswer` so these requests are recorded like every other one.
+/// the loop's handler (`HTTPHandler.serverAnswered`) so these requests are recorded like every other one.
 public struct ServerAnswer: Sendable {
     /// What was sent (its `X-Request-Id` header, when the application's `errorResponse` sets one, names it).
     public var response: HTTPResponse

@@ -43,11 +43,9 @@ public struct ServerConfiguration: Sendable {
     /// handler, the server's own error answers) sees the same client.
     public var trustedProxies: [IPNetwork] = []
     /// Renders errors the server produces before a handler runs (parse errors, timeouts, overload),
-    /// so the application decides their format (problem+json) in one place.
+    /// so the application decides their format (problem+json) in one place. Each such answer is then
+    /// reported to the loop's handler (`HTTPHandler.serverAnswered`).
     public var errorResponse: @Sendable (_ status: Int, _ detail: String) -> HTTPResponse
-    /// Told about every answer from `errorResponse` once it is queued for sending, on the loop's thread, so the
-    /// application's one outcome hook (log line, audit record) sees these requests too.
-    public var onServerAnswer: (@Sendable (ServerAnswer) -> Void)?
 
     public init(
         address: SocketAddress,
@@ -58,8 +56,7 @@ public struct ServerConfiguration: Sendable {
         idleTimeoutMs: Int = 60_000,
         drainTimeoutMs: Int = 10_000,
         limits: HTTPLimits = HTTPLimits(),
-        errorResponse: @escaping @Sendable (Int, String) -> HTTPResponse = ServerConfiguration.plainError,
-        onServerAnswer: (@Sendable (ServerAnswer) -> Void)? = nil
+        errorResponse: @escaping @Sendable (Int, String) -> HTTPResponse = ServerConfiguration.plainError
     ) {
         self.address = address
         self.workers = workers
@@ -70,7 +67,6 @@ public struct ServerConfiguration: Sendable {
         self.drainTimeoutMs = drainTimeoutMs
         self.limits = limits
         self.errorResponse = errorResponse
-        self.onServerAnswer = onServerAnswer
     }
 
     /// A text error for servers that have no opinion on error format (the sandbox).

@@ -6,7 +6,7 @@ import Testing
 @testable import JustGateCore
 @testable import JustGateServer
 
-/// The pipeline's stages as plain functions: no sockets, no event loop, no libcurl. A shared
+/// The request driver's phases without sockets, an event loop or libcurl. A shared
 /// store that answers when the test says so stands in for Redis.
 @Suite struct PipelineStageTests {
     static let key = "pipeline-key-0123456789abcdefghijklmnop"
@@ -31,8 +31,10 @@ import Testing
         }
     }
 
-    static func pipeline(limits: String, store: (any SharedQuotaStore)? = nil,
-                         onError: RateLimitBackendErrorPolicy = .deny) throws -> RequestPipeline {
+    /// A driver without a loop or an upstream: a request stops at `forward` with its call built, and its
+    /// answer is kept in its context. Log lines go to /dev/null.
+    static func driver(limits: String, store: (any SharedQuotaStore)? = nil,
+                       onError: RateLimitBackendErrorPolicy = .deny) throws -> RequestDriver {
         let yaml = """
             listen: 127.0.0.1:0
             upstream: { url: "http://127.0.0.1:1" }
@@ -47,92 +49,99 @@ import Testing
         let sites = try SecretResolver.resolve(config.sites, environment: FixedSecretEnvironment(values: [:])).get()
         let context = GatewayContext(config: config, sites: sites, upstreamBaseURL: "http://127.0.0.1:1")
         let gate = QuotaGate(memory: MemoryQuotaStore(maxKeys: 1000), redis: store, onBackendError: onError, loop: nil)
-        return RequestPipeline(contextStore: GatewayContextStore(context), quota: gate, wallClock: { 1_700_000_000 })
+        let log = RequestLog(sink: LogSink(fd: open("/dev/null", O_WRONLY), flushIntervalMs: 0), label: "test", threshold: .info)
+        let exit = RequestExit(log: log, audit: nil, metrics: GatewayMetrics().recorder())
+        return RequestDriver(contextStore: GatewayContextStore(context), quota: gate, upstream: nil,
+                             idempotency: IdempotencyGate(store: IdempotencyStore(IdempotencyConfig())), exit: exit,
+                             wallClock: { 1_700_000_000 })
     }
 
-    static func request(_ target: String, key: String = PipelineStageTests.key) -> ServerRequest {
+    /// Runs one GET request through `driver` as `handle` would, without a connection; returns its context.
+    static func run(_ driver: RequestDriver, _ target: String, key: String = PipelineStageTests.key) -> RequestContext {
         let head = HTTPRequestHead(method: "GET", target: target, versionMinor: 1,
                                    headers: [HTTPHeader(name: "X-AUTH-TOKEN", value: key)],
                                    keepAlive: true, framing: .none, expectsContinue: false)
-        return ServerRequest(head: head, body: [], remoteAddress: "127.0.0.1", receivedAtNanos: 0)
+        let context = RequestContext(gateway: driver.contextStore.current, head: head, remoteAddress: "127.0.0.1",
+                                     receivedAtNanos: 0)
+        driver.run(context)
+        return context
     }
 
     static let segments = "/api/user/v1/info/segment/?juid=de6f0132ea9e412599ae31262c45633b"
 
     @Test func memoryLimitAnswersAtOnce() throws {
-        let pipeline = try Self.pipeline(limits: "      - { name: one, scope: site, rate: 1/h }")
-        guard case .forward(let call, let record, _) = pipeline.prepare(Self.request(Self.segments)) else {
-            Issue.record("the first request should be forwarded")
-            return
-        }
-        #expect(call.method == "GET")
-        #expect(record.addedHeaders.map(\.name) == ["RateLimit-Policy", "RateLimit"])
-        guard case .respond(let response, let refused) = pipeline.prepare(Self.request(Self.segments)) else {
-            Issue.record("the second request should be refused")
-            return
-        }
-        #expect(response.status == 429)
-        #expect(refused.policy == "one")
-        #expect(refused.outcome == .rateLimited)
+        let driver = try Self.driver(limits: "      - { name: one, scope: site, rate: 1/h }")
+        let first = Self.run(driver, Self.segments)
+        #expect(first.phase == .forward)
+        #expect(first.call?.method == "GET")
+        #expect(first.record.addedHeaders.map(\.name) == ["RateLimit-Policy", "RateLimit"])
+        let second = Self.run(driver, Self.segments)
+        #expect(second.answer?.status == 429)
+        #expect(second.record.policy == "one")
+        #expect(second.record.outcome == .rateLimited)
     }
 
     @Test func aSharedStoreMakesTheRequestWaitThenCarriesOn() throws {
         let store = HeldStore()
-        let pipeline = try Self.pipeline(limits: "      - { name: one, scope: site, rate: 1/h }", store: store)
-        guard case .wait(let first, let firstTicket) = pipeline.prepare(Self.request(Self.segments)),
-              case .wait(let second, let secondTicket) = pipeline.prepare(Self.request(Self.segments))
-        else {
-            Issue.record("requests should wait for the shared store")
-            return
-        }
-        var decisions: [PipelineDecision] = []
-        first.resume = { decisions.append(pipeline.conclude($0, firstTicket)) }
-        second.resume = { decisions.append(pipeline.conclude($0, secondTicket)) }
-        #expect(decisions.isEmpty)
+        let driver = try Self.driver(limits: "      - { name: one, scope: site, rate: 1/h }", store: store)
+        let first = Self.run(driver, Self.segments)
+        let second = Self.run(driver, Self.segments)
+        #expect(first.phase == .limit && first.isWaiting)
+        #expect(second.phase == .limit && second.isWaiting)
         store.answer()
         store.answer()
-        #expect(decisions.count == 2)
-        guard case .forward = decisions[0], case .respond(let refused, _) = decisions[1] else {
-            Issue.record("first forwarded, second refused")
-            return
-        }
-        #expect(refused.status == 429)
+        #expect(first.phase == .forward)
+        #expect(first.call != nil)
+        #expect(second.answer?.status == 429)
     }
 
     @Test func aFailedSharedStoreFallsBackAsConfigured() throws {
         let store = HeldStore()
-        let pipeline = try Self.pipeline(limits: "      - { name: one, scope: site, rate: 1/h }", store: store, onError: .deny)
-        guard case .wait(let pending, let ticket) = pipeline.prepare(Self.request(Self.segments)) else {
-            Issue.record("the request should wait")
-            return
-        }
-        var status: Int?
-        pending.resume = {
-            if case .respond(let response, _) = pipeline.conclude($0, ticket) { status = response.status }
-        }
+        let driver = try Self.driver(limits: "      - { name: one, scope: site, rate: 1/h }", store: store, onError: .deny)
+        let waiting = Self.run(driver, Self.segments)
+        #expect(waiting.isWaiting)
         store.answer(failing: true)
-        #expect(status == 503)
+        #expect(waiting.answer?.status == 503)
         // An unusable store is not even asked: the fallback applies at once.
         store.isUsable = false
-        guard case .respond(let response, _) = pipeline.prepare(Self.request(Self.segments)) else {
-            Issue.record("deny answers at once while the store is down")
-            return
-        }
-        #expect(response.status == 503)
+        let refused = Self.run(driver, Self.segments)
+        #expect(refused.answer?.status == 503)
         #expect(store.waiting.isEmpty)
     }
 
     @Test func unauthenticatedAndUnmatchedRequestsNeverReachTheLimiter() throws {
         let store = HeldStore()
-        let pipeline = try Self.pipeline(limits: "      - { name: one, scope: site, rate: 1/h }", store: store)
-        guard case .respond(let unauthorised, _) = pipeline.prepare(Self.request(Self.segments, key: "nope")),
-              case .respond(let unknown, _) = pipeline.prepare(Self.request("/api/nothing")),
-              case .respond(let invalid, _) = pipeline.prepare(Self.request("/api/user/v1/info/segment/?juid=x"))
+        let driver = try Self.driver(limits: "      - { name: one, scope: site, rate: 1/h }", store: store)
+        let statuses = [
+            Self.run(driver, Self.segments, key: "nope"),
+            Self.run(driver, "/api/nothing"),
+            Self.run(driver, "/api/user/v1/info/segment/?juid=x"),
+        ].map { $0.answer?.status }
+        #expect(statuses == [401, 404, 422])
+        #expect(store.checksSeen.isEmpty)
+    }
+
+    /// The screen's work is the request's: a request with a body is authenticated and routed once, and
+    /// `handle` carries on from its context (same request id, site and operation, no second lookup).
+    @Test func theScreensContextTravelsToHandle() throws {
+        let driver = try Self.driver(limits: "      - { name: one, scope: site, rate: 1/h }")
+        let head = HTTPRequestHead(method: "POST", target: "/api/user/v1/info/segment/", versionMinor: 1,
+                                   headers: [HTTPHeader(name: "X-AUTH-TOKEN", value: Self.key),
+                                             HTTPHeader(name: "Content-Type", value: "application/x-www-form-urlencoded")],
+                                   keepAlive: true, framing: .contentLength(38), expectsContinue: false)
+        guard case .proceed(let carried) = driver.screen(head, remoteAddress: "127.0.0.1", receivedAtNanos: 0),
+              let context = carried as? RequestContext
         else {
-            Issue.record("each is answered by its stage")
+            Issue.record("a valid head goes on, carrying its context")
             return
         }
-        #expect([unauthorised.status, unknown.status, invalid.status] == [Int]([401, 404, 422]))
-        #expect(store.checksSeen.isEmpty)
+        #expect(context.phase == .validate)
+        #expect(context.record.siteID == "horoscope-daily")
+        #expect(context.record.operationID == "segments.get")
+        let requestID = context.record.requestID
+        context.body = Array("juid=de6f0132ea9e412599ae31262c45633b".utf8)
+        driver.run(context)
+        #expect(context.phase == .forward)
+        #expect(context.record.requestID == requestID)
     }
 }

@@ -61,7 +61,8 @@ struct OpenAPIProblemTests {
         #expect(requiresErrors == (kind == .invalidFields))
 
         // Every operation lists the kinds it can answer with; the idempotency kinds are profile.create's.
-        let operationID = OpenAPIProblems.applies(kind, to: "subscribe.email") ? "subscribe.email" : "profile.create"
+        let subscribe = try #require(Catalogue.standardOperations.first { $0.id == "subscribe.email" })
+        let operationID = OpenAPIProblems.applies(kind, to: subscribe) ? "subscribe.email" : "profile.create"
         let operation = try #require(document.operations.first { $0.operationID == operationID })
         let responses = try #require(operation.object["responses"] as? [String: Any])
         let entry = try #require(responses[String(kind.status)] as? [String: Any])

@@ -18,13 +18,13 @@ struct SeededRandom: RandomNumberGenerator {
 @Suite struct RetryPolicyTests {
     let policy = RetryPolicy(maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 300)
 
-    @Test func readsAreTheIdempotentOperations() {
-        #expect(RetryPolicy.isIdempotent(operationID: "segments.get"))
-        #expect(RetryPolicy.isIdempotent(operationID: "stat.count_by_refid"))
-        #expect(RetryPolicy.isIdempotent(operationID: "stat.by_refid"))
-        for id in ["profile.create", "subscribe.email", "subscribe.sms", "unsubscribe.email", "utm.update", "action.save"] {
-            #expect(!RetryPolicy.isIdempotent(operationID: id), "\(id)")
-        }
+    /// The catalogue's traits, which replaced id tests in code: reads are retry-safe, `profile.create` alone
+    /// takes an `Idempotency-Key`.
+    @Test func readsAreTheRetrySafeOperations() {
+        let retrySafe = Set(Catalogue.standardOperations.filter(\.retrySafe).map(\.id))
+        #expect(retrySafe == ["segments.get", "stat.count_by_refid", "stat.by_refid"])
+        let keyed = Catalogue.standardOperations.filter(\.takesIdempotencyKey).map(\.id)
+        #expect(keyed == ["profile.create"])
     }
 
     @Test(arguments: [

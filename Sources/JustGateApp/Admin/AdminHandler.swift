@@ -37,10 +37,10 @@ final class AdminHandler: HTTPHandler {
     /// No admin endpoint takes a body, so a request that announces one is answered from its head and its
     /// body is never read: a client that announces a body and sends it slowly cannot hold an admin
     /// connection for the body timeout.
-    func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> HTTPResponse? {
-        if let refused = refusal(head) { return refused }
-        return text(413, "The admin endpoints take no request body; send \(ProblemText.excerpt(head.method)) "
-                    + "\(ProblemText.excerpt(head.path)) without one (curl -X POST http://ADMIN/reload, no -d).\n")
+    func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> HeadScreening {
+        if let refused = refusal(head) { return .answer(refused) }
+        return .answer(text(413, "The admin endpoints take no request body; send \(ProblemText.excerpt(head.method)) "
+                    + "\(ProblemText.excerpt(head.path)) without one (curl -X POST http://ADMIN/reload, no -d).\n"))
     }
 
     func answer(_ head: HTTPRequestHead, peer: String) -> HTTPResponse {

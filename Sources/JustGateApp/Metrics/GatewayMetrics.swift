@@ -62,14 +62,6 @@ public final class GatewayMetrics: Sendable {
         LoopMetrics(registry: registry, logLinesDropped: logLinesDropped)
     }
 
-    /// A request the server answered by itself (malformed HTTP, timeouts, limits, the connection cap),
-    /// on whichever loop: rare, so it goes through the registry rather than a loop's cache.
-    func serverAnswered(status: Int, outcome: RequestOutcome) {
-        registry.counter("justgate_requests_total", [
-            ("site", "-"), ("operation", "-"), ("status", MetricLabels.status(status)), ("outcome", outcome.rawValue),
-        ]).increment()
-    }
-
     func reloaded(ok: Bool) {
         (ok ? reloadsSucceeded : reloadsFailed).increment()
     }

@@ -1,7 +1,7 @@
 import JustGateCore
 import JustGateHTTP
 
-/// Everything the pipeline consults, compiled once from a loaded config and immutable after:
+/// Everything the request driver consults, compiled once from a loaded config and immutable after:
 /// a reload builds a new context and swaps it in, so a request always sees one consistent config.
 /// A class, so handing the current one to a request is one reference, not a copy of every field.
 public final class GatewayContext: Sendable {
@@ -52,7 +52,7 @@ public final class GatewayContext: Sendable {
     }
 }
 
-/// A site as the pipeline needs it: its id, its upstream token and its validation preferences.
+/// A site as the request driver needs it: its id, its upstream token and its validation preferences.
 public struct SiteContext: Sendable {
     public var id: String
     public var upstreamToken: Secret

@@ -6,7 +6,7 @@ import JustGateUpstream
 ///
 /// The upstream token travels upstream on every call; an upstream that echoes its input (a debug page,
 /// a misconfigured proxy, a compromised host) would hand it to the site. Every answer passes `screen`
-/// once, where the call ends (`GatewayHandler`), before it is remembered for an `Idempotency-Key` and
+/// once, where the call ends (`RequestDriver.forward`), before it is remembered for an `Idempotency-Key` and
 /// before it is relayed, so a replay can carry no more than the first answer did. The initialiser is
 /// private: no other path can make one, so none can relay or store an answer that was not screened.
 struct RelayedAnswer: Sendable {

@@ -3,25 +3,20 @@ import JustGateHTTP
 
 /// Turns what a site sent (query string plus a urlencoded, multipart or JSON body) into one list
 /// of named text fields, so validation sees the same thing whichever encoding a site's HTTP
-/// client happened to use.
+/// client happened to use. A query or body that cannot be read is a `Problem` (400, 413, 415 or 422):
+/// the pure decoders' errors (`FormDecodingError`, `JSONParseError`) map to it here, in `formFields`
+/// and `jsonFields`.
 enum RequestFields {
-    /// Why a body could not be read, already in the site-facing problem form.
-    struct DecodingProblem: Error {
-        var kind: ProblemKind
-        var status: Int
-        var detail: String
-    }
-
     /// Query fields first, then body fields; more than `maxFields` in all is a 413 `too-many-fields`,
     /// found while decoding (a urlencoded body stops being read at the limit), before any rule runs.
     static func decode(query: String?, contentType: String?, body: [UInt8], multipartLimits: MultipartLimits,
-                       maxFields: Int) throws(DecodingProblem) -> [(name: String, value: String)] {
+                       maxFields: Int) throws(Problem) -> [(name: String, value: String)] {
         var fields: [(name: String, value: String)] = []
         if let query, !query.isEmpty {
             do {
                 fields = try URLEncodedForm.decode(query, maxFields: maxFields)
             } catch {
-                throw DecodingProblem(kind: .badRequest, status: 400, detail: "The query string is not valid URL encoding: \(error.message)")
+                throw Problem(.badRequest, status: 400, detail: "The query string is not valid URL encoding: \(error.message)")
             }
             try checkCount(fields.count, maxFields: maxFields)
         }
@@ -35,8 +30,8 @@ enum RequestFields {
             return fields
         }
         guard let contentType, let mediaType = MediaType(parsing: contentType) else {
-            throw DecodingProblem(
-                kind: .unsupportedMediaType, status: 415,
+            throw Problem(
+                .unsupportedMediaType, status: 415,
                 detail: "A body needs a Content-Type: application/x-www-form-urlencoded, multipart/form-data or application/json.")
         }
         let bodyFields: [(name: String, value: String)]
@@ -45,7 +40,7 @@ enum RequestFields {
             bodyFields = try urlencodedFields(body, maxFields: remaining)
         case ("multipart", "form-data"):
             guard let boundary = mediaType.parameters["boundary"], !boundary.isEmpty else {
-                throw DecodingProblem(kind: .badRequest, status: 400,
+                throw Problem(.badRequest, status: 400,
                                       detail: "multipart/form-data needs a boundary parameter in Content-Type.")
             }
             bodyFields = try formFields { () throws(FormDecodingError) in
@@ -56,8 +51,8 @@ enum RequestFields {
         case ("application", "json"):
             bodyFields = try jsonFields(body)
         default:
-            throw DecodingProblem(
-                kind: .unsupportedMediaType, status: 415,
+            throw Problem(
+                .unsupportedMediaType, status: 415,
                 detail: "Content-Type \(ProblemText.excerpt(mediaType.type + "/" + mediaType.subtype)) is not accepted; "
                     + "send application/x-www-form-urlencoded, multipart/form-data or application/json.")
         }
@@ -66,14 +61,14 @@ enum RequestFields {
         return fields
     }
 
-    private static func checkCount(_ count: Int, maxFields: Int) throws(DecodingProblem) {
+    private static func checkCount(_ count: Int, maxFields: Int) throws(Problem) {
         guard count > maxFields else { return }
-        throw DecodingProblem(kind: .tooManyFields, status: 413,
+        throw Problem(.tooManyFields, status: 413,
                               detail: "The request carries more than \(maxFields) fields; no operation takes more than a dozen, "
                                 + "so send only the operation's fields.")
     }
 
-    private static func urlencodedFields(_ body: [UInt8], maxFields: Int) throws(DecodingProblem) -> [(name: String, value: String)] {
+    private static func urlencodedFields(_ body: [UInt8], maxFields: Int) throws(Problem) -> [(name: String, value: String)] {
         try formFields { () throws(FormDecodingError) in
             try body.withBytes { raw throws(FormDecodingError) in try URLEncodedForm.decode(raw, maxFields: max(0, maxFields)) }
         }
@@ -81,27 +76,27 @@ enum RequestFields {
 
     private static func formFields(
         _ decode: () throws(FormDecodingError) -> [(name: String, value: String)]
-    ) throws(DecodingProblem) -> [(name: String, value: String)] {
+    ) throws(Problem) -> [(name: String, value: String)] {
         do {
             return try decode()
         } catch {
             let kind: ProblemKind = error.status == 413 ? .payloadTooLarge : (error.status == 422 ? .invalidFields : .badRequest)
-            throw DecodingProblem(kind: kind, status: error.status, detail: error.message)
+            throw Problem(kind, status: error.status, detail: error.message)
         }
     }
 
     /// A JSON body must be one object; strings pass as they are, numbers and booleans as their
     /// literal text, nested objects and arrays as compact JSON (the `data` field), nulls are absent.
-    private static func jsonFields(_ body: [UInt8]) throws(DecodingProblem) -> [(name: String, value: String)] {
+    private static func jsonFields(_ body: [UInt8]) throws(Problem) -> [(name: String, value: String)] {
         let value: JSONValue
         do {
             value = try body.withBytes { raw throws(JSONParseError) in try JSONParser.parse(raw) }
         } catch {
-            throw DecodingProblem(kind: .badRequest, status: 400,
+            throw Problem(.badRequest, status: 400,
                                   detail: "The body is not valid JSON (at byte \(error.offset): \(error.message)).")
         }
         guard case .object(let members) = value else {
-            throw DecodingProblem(kind: .badRequest, status: 400, detail: "A JSON body must be an object of fields.")
+            throw Problem(.badRequest, status: 400, detail: "A JSON body must be an object of fields.")
         }
         var fields: [(name: String, value: String)] = []
         for member in members {

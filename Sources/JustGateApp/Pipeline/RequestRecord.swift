@@ -2,15 +2,14 @@ import JustGateCore
 import JustGateHTTP
 import JustGateUpstream
 
-/// What happened to one request, built up as it moves through the pipeline. The request log
-/// line is written from it, and later stages (metrics, audit) read the same record rather than
-/// re-deriving anything.
+/// What happened to one request, written in place in its `RequestContext` as the phases run. The request
+/// log line, the audit record and the metrics are all written from it, once, at the exit (`RequestExit`).
 public struct RequestRecord: Sendable {
     /// The id the answer carries (header and problem body). Written and forwarded only through
     /// `recordedRequestID`, which differs when this one is another site's credential.
     public var requestID: String
     /// The id written and forwarded instead of `requestID` when the site's own id may be echoed to it
-    /// but equals another site's credential (see `RequestPipeline.requestIDs`); nil otherwise.
+    /// but equals another site's credential (see `RequestDriver.assignRequestIDs`); nil otherwise.
     var requestIDReplacement: String?
     /// The id the log line, the audit record and the upstream call carry: never a credential.
     public var recordedRequestID: String { requestIDReplacement ?? requestID }
@@ -46,7 +45,7 @@ public struct RequestRecord: Sendable {
     var addedHeaders: [HTTPHeader] = []
     /// The upstream's answer contained the site's upstream token, which was replaced by `[redacted]`.
     public var upstreamTokenRedacted = false
-    /// The `Idempotency-Key` of a `profile.create` request, for the idempotency step.
+    /// The `Idempotency-Key` of a request for an operation that takes one (`OperationSpec.takesIdempotencyKey`).
     var idempotencyKey: String?
     public var receivedAtNanos: UInt64
     /// What only the audit record needs: the allowlisted personal values (masked by the audit writer), allowed

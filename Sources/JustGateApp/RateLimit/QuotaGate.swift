@@ -82,7 +82,7 @@ protocol SharedQuotaStore: AnyObject {
     func admit(_ checks: [QuotaCheck], completion: @escaping (QuotaVerdict?) -> Void)
 }
 
-/// A limiter answer still on its way from Redis. The pipeline sets `resume`; an answer that
+/// A limiter answer still on its way from Redis. The limit phase sets `resume`; an answer that
 /// arrives first (a failure reported synchronously) is kept until then.
 final class PendingQuota {
     fileprivate(set) var answer: QuotaGate.Answer?

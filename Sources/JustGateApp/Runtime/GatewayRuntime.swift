@@ -9,7 +9,7 @@ import JustGateUpstream
 import Logging
 import Synchronization
 
-/// A running gateway: the site-facing server, its per-loop pipelines and upstream clients, and the
+/// A running gateway: the site-facing server, its per-loop request drivers and upstream clients, and the
 /// embedded sandbox when the config asks for one. `serve` and the integration tests both start
 /// exactly this, so the tests exercise what operators run.
 public final class GatewayRuntime: Sendable {
@@ -93,15 +93,11 @@ public final class GatewayRuntime: Sendable {
         let idempotencyStore = IdempotencyStore(config.idempotency)
         let requestLogLabel = logger.label
         let requestLogThreshold = logger.logLevel
-        let serverAnswers = ServerAnswerRecorder(sink: requestLogSink, label: requestLogLabel,
-                                                 threshold: requestLogThreshold, audit: audit,
-                                                 logPolicy: config.log.requests, metrics: metrics)
         var serverConfiguration = ServerConfiguration(
             address: listen, workers: config.server.workers, maxConnections: config.server.maxConnections,
             headerTimeoutMs: config.server.headerTimeoutMs, bodyTimeoutMs: config.server.bodyTimeoutMs,
             idleTimeoutMs: config.server.idleTimeoutMs, drainTimeoutMs: config.shutdown.graceMs,
-            limits: config.server.httpLimits, errorResponse: GatewayRuntime.serverError,
-            onServerAnswer: serverAnswers.record)
+            limits: config.server.httpLimits, errorResponse: GatewayRuntime.serverError)
         serverConfiguration.joinExistingListeners = replaceListeners
         // The site listener only: the admin listener answers operators, never through the site proxy.
         serverConfiguration.trustedProxies = config.server.trustedProxies
@@ -115,18 +111,14 @@ public final class GatewayRuntime: Sendable {
                 }
                 let quota = QuotaGate(memory: quotaMemory, redis: redis, onBackendError: config.rateLimit.onBackendError,
                                       loop: loop)
-                let pipeline = RequestPipeline(contextStore: store, quota: quota, wallClock: wallClock)
                 // A loop without an upstream client could only answer 503: fail start-up instead.
                 let client = try UpstreamClient(loop: loop, configuration: upstreamConfiguration)
                 let upstream = ResilientUpstream(client: client, loop: loop, guards: guards, retries: config.upstream.retries)
                 let requestLog = RequestLog(sink: requestLogSink, label: requestLogLabel, threshold: requestLogThreshold)
-                let loopMetrics = metrics.recorder()
-                return GatewayHandler(pipeline: pipeline, upstream: upstream,
-                                      idempotency: IdempotencyGate(store: idempotencyStore),
-                                      outcomes: RequestOutcomes(log: requestLog, audit: audit, logPolicy: config.log.requests,
-                                                                sampleSuccess: config.log.sampleSuccess,
-                                                                dropped: { loopMetrics.logLineDropped() }),
-                                      metrics: loopMetrics)
+                let exit = RequestExit(log: requestLog, audit: audit, metrics: metrics.recorder(), logPolicy: config.log.requests,
+                                       sampleSuccess: config.log.sampleSuccess)
+                return RequestDriver(contextStore: store, quota: quota, upstream: upstream,
+                                     idempotency: IdempotencyGate(store: idempotencyStore), exit: exit, wallClock: wallClock)
             })
         let reloading = Reloading(started: config, baseURL: baseURL, store: store, sandbox: sandbox, metrics: metrics,
                                   logger: logger, source: configSource, audit: audit?.writer)
@@ -280,10 +272,11 @@ public final class GatewayRuntime: Sendable {
                              keySecret: keySecret)
     }
 
-    /// Problem responses for errors the server finds before the pipeline runs (malformed HTTP, timeouts).
+    /// Problem responses for errors the server finds before the request driver runs (malformed HTTP, timeouts; see `Problem.server`).
     static let serverError: @Sendable (Int, String) -> HTTPResponse = { status, detail in
         var ids = RequestIDGenerator()
-        return ProblemResponses.make(ProblemKind(status: status), status: status, detail: detail, requestID: ids.next())
+        return Problem.server(status: status, detail: detail).response(requestID: ids.next())
+            ?? HTTPResponse(status: status)
     }
 }
 

@@ -54,7 +54,8 @@ public struct Catalogue: Sendable {
                 FieldSpec("name", .name, summary: "Display name."),
                 FieldSpec("gender", .gender, summary: "Gender, lowercase."),
                 FieldSpec("birthDate", .birthDate, summary: "Birth date: Unix seconds, milliseconds or YYYY-MM-DD."),
-            ]),
+            ],
+            takesIdempotencyKey: true),
         OperationSpec(
             id: "subscribe.email", summary: "Create an e-mail subscription.",
             method: "POST", path: "/api/user/v1/subscription/subscribe/email",
@@ -89,7 +90,7 @@ public struct Catalogue: Sendable {
             id: "segments.get", summary: "Read the user's segments.",
             method: "GET", path: "/api/user/v1/info/segment/", acceptedMethods: ["POST"],
             aliasPaths: ["/api/user/v1/info/segments/"],
-            fields: [juid]),
+            fields: [juid], retrySafe: true),
         OperationSpec(
             id: "stat.count_by_refid", summary: "Count subscriptions per refid in a Unix-time range.",
             method: "GET", path: "/api/user/v1/stat/get-count-refid/{channel}",
@@ -98,7 +99,7 @@ public struct Catalogue: Sendable {
                 FieldSpec("startDate", .unixTimestamp, required: true, summary: "Range start, Unix seconds (milliseconds accepted)."),
                 FieldSpec("endDate", .unixTimestamp, required: true, summary: "Range end, Unix seconds (milliseconds accepted)."),
             ],
-            ranges: [OrderedFieldPair(start: "startDate", end: "endDate")]),
+            ranges: [OrderedFieldPair(start: "startDate", end: "endDate")], retrySafe: true),
         OperationSpec(
             id: "stat.by_refid", summary: "Subscription counts per day and refid in a date-time range.",
             method: "GET", path: "/api/user/v1/info/stat-by-refid/channel/{channel}",
@@ -108,6 +109,6 @@ public struct Catalogue: Sendable {
                 FieldSpec("start", .dateTime, required: true, summary: "Range start, YYYY-MM-DD HH:MM:SS (ISO 8601 accepted), UTC."),
                 FieldSpec("end", .dateTime, required: true, summary: "Range end, YYYY-MM-DD HH:MM:SS (ISO 8601 accepted), UTC."),
             ],
-            ranges: [OrderedFieldPair(start: "start", end: "end")]),
+            ranges: [OrderedFieldPair(start: "start", end: "end")], retrySafe: true),
     ]
 }

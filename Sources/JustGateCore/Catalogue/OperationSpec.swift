@@ -26,12 +26,8 @@ public struct OrderedFieldPair: Sendable, Equatable {
 }
 
 /// One operation of the upstream API, as data: how sites may call it, how justgate forwards it,
-/// and what its fields are. Every operation is handled by the same pipeline, and most of what sets one
-/// apart is here. Two traits still live in code, by operation id (issue 24 item 3 moves them here):
-/// - which operations take an `Idempotency-Key`: `profile.create`, checked in `RequestPipeline.prepare`
-///   and `OpenAPIProblems.takesIdempotencyKey`;
-/// - which are safe to retry after the request was sent: `segments.get` and `stat.*`, in
-///   `RetryPolicy.isIdempotent`.
+/// and what its fields are. Every operation is handled by the same request driver, and what sets one
+/// apart is here, traits included (`retrySafe`, `takesIdempotencyKey`): no code tests an operation's id.
 public struct OperationSpec: Sendable, Equatable {
     /// Stable id used in config, logs, metrics and rate-limit keys ("subscribe.sms").
     public var id: String
@@ -49,9 +45,16 @@ public struct OperationSpec: Sendable, Equatable {
     /// Fields from the body (POST/PUT) or the query (GET), in canonical forwarding order.
     public var fields: [FieldSpec]
     public var ranges: [OrderedFieldPair]
+    /// The operation only reads, so sending it twice is harmless: it may be retried after the request
+    /// reached the upstream (a timeout, a lost connection, a 502/503/504). Others are retried only when the
+    /// request provably never left (`RetryPolicy.mayRetry`).
+    public var retrySafe: Bool
+    /// The operation honours an `Idempotency-Key` header (`IdempotencyGate`), and its OpenAPI entry says so.
+    public var takesIdempotencyKey: Bool
 
     public init(id: String, summary: String, method: String, path: String, acceptedMethods: [String] = [],
-                aliasPaths: [String] = [], pathParameter: FieldSpec? = nil, fields: [FieldSpec], ranges: [OrderedFieldPair] = []) {
+                aliasPaths: [String] = [], pathParameter: FieldSpec? = nil, fields: [FieldSpec], ranges: [OrderedFieldPair] = [],
+                retrySafe: Bool = false, takesIdempotencyKey: Bool = false) {
         self.id = id
         self.summary = summary
         self.method = method
@@ -61,6 +64,8 @@ public struct OperationSpec: Sendable, Equatable {
         self.pathParameter = pathParameter
         self.fields = fields
         self.ranges = ranges
+        self.retrySafe = retrySafe
+        self.takesIdempotencyKey = takesIdempotencyKey
     }
 
     /// Whether the operation forwards its fields in the query string rather than a form body.

@@ -20,7 +20,7 @@ enum OpenAPIOperations {
         if let parameter = spec.pathParameter { parameters.append(self.parameter(parameter, in: "path")) }
         if route.takesQuery { parameters += spec.fields.map { self.parameter($0, in: "query") } }
         parameters.append(.ref("parameters", "X-Request-Id"))
-        if OpenAPIProblems.takesIdempotencyKey(spec.id) { parameters.append(.ref("parameters", "Idempotency-Key")) }
+        if spec.takesIdempotencyKey { parameters.append(.ref("parameters", "Idempotency-Key")) }
         return .map([
             ("tags", .strings([OpenAPIRoute.tag(spec)])),
             ("summary", .string(spec.summary)),
@@ -79,7 +79,7 @@ enum OpenAPIOperations {
     /// `profile.create` is invalid fields or a reused `Idempotency-Key`).
     private static func responses(_ spec: OperationSpec) -> YAMLTree {
         var entries: [(String, YAMLTree?)] = [("200", .ref("responses", "Relayed"))]
-        let kinds = OpenAPIProblems.kinds.filter { OpenAPIProblems.applies($0, to: spec.id) }
+        let kinds = OpenAPIProblems.kinds.filter { OpenAPIProblems.applies($0, to: spec) }
         let everyKindOf = Dictionary(OpenAPIProblems.kindsByStatus.map { ($0.status, $0.kinds) }, uniquingKeysWith: { first, _ in first })
         var index = 0
         while index < kinds.count {

@@ -71,13 +71,10 @@ enum OpenAPIProblems {
         }
     }
 
-    /// Operations that honour `Idempotency-Key` (and so can answer with the idempotency kinds).
-    static func takesIdempotencyKey(_ operationID: String) -> Bool { operationID == "profile.create" }
-
-    /// Whether an operation can answer with this kind.
-    static func applies(_ kind: ProblemKind, to operationID: String) -> Bool {
+    /// Whether an operation can answer with this kind (the idempotency kinds only where `Idempotency-Key` is honoured).
+    static func applies(_ kind: ProblemKind, to operation: OperationSpec) -> Bool {
         switch kind {
-        case .idempotencyConflict, .idempotencyMismatch: takesIdempotencyKey(operationID)
+        case .idempotencyConflict, .idempotencyMismatch: operation.takesIdempotencyKey
         default: true
         }
     }

@@ -1,7 +1,7 @@
 /// When an upstream call may be tried again, and how long to wait first.
 ///
-/// Only reads are retried after the request may have reached the upstream (`segments.get`,
-/// `stat.*`); every other operation changes something upstream, so it is retried only when the
+/// Only reads (`OperationSpec.retrySafe`) are retried after the request may have reached the upstream;
+/// every other operation changes something upstream, so it is retried only when the
 /// request provably never left (`AttemptOutcome.notSent`). Waits are exponential with full
 /// jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"): a random delay in
 /// `0...min(cap, base · 2^(n-1))`, so gateways that failed together do not retry together.
@@ -21,11 +21,6 @@ public struct RetryPolicy: Sendable, Equatable {
         self.maxAttempts = maxAttempts
         self.baseDelayMs = baseDelayMs
         self.maxDelayMs = maxDelayMs
-    }
-
-    /// Operations that only read, so sending them twice is harmless.
-    public static func isIdempotent(operationID: String) -> Bool {
-        operationID == "segments.get" || operationID.hasPrefix("stat.")
     }
 
     /// Whether attempt number `attemptsMade + 1` may follow an attempt that ended with `outcome`.

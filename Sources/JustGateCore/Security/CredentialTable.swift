@@ -1,9 +1,9 @@
 /// Whether a text is a credential (a site key, current or expired, or an upstream token) of a given site or of
 /// another, found without leaking through timing which one, if any, it was.
 ///
-/// The pipeline asks this of a site's `X-Request-Id`: an id is echoed, logged and forwarded, so one that
+/// The request driver asks this of a site's `X-Request-Id`: an id is echoed, logged and forwarded, so one that
 /// is a credential must be kept out of the log and the upstream call, while the answer must not tell the
-/// site whether a guess was another site's credential (see `RequestPipeline.requestIDs`). Like
+/// site whether a guess was another site's credential (see `RequestDriver.assignRequestIDs`). Like
 /// `SiteKeyTable`, the text is hashed once (SHA-256, so its length does not matter) and the hash is
 /// compared with every stored hash over all 32 bytes, differences accumulated with bitwise operations and
 /// the match selected with a mask: the time taken does not depend on whether or where a match was.

@@ -67,8 +67,7 @@ public struct SiteKeyTable: Sendable {
     /// the config (the loader refuses duplicates), so at most one matches.
     private func matchingEntry(_ presentedKey: String) -> Int? {
         var key = presentedKey
-        // On the stack, not `SiteKeys.sha256`'s array: this runs on every request, twice for one with a body
-        // (`RequestPipeline.screen` authenticates from the head, then `prepare` again; issue 24 item 1).
+        // On the stack, not `SiteKeys.sha256`'s array: this runs once for every request (`RequestDriver.screen`).
         let digest = key.withUTF8 { SHA256State.digest(of: UnsafeRawBufferPointer($0)) }
         // found holds index + 1 of the matching entry, or 0.
         var found: UInt = 0

@@ -1,0 +1,63 @@
+import JustGateCore
+import JustGateHTTP
+
+/// Reading a request's credential and path from its head, allocation-free: this runs for every request,
+/// in the screen phase (`RequestDriver.screen`).
+enum SiteCredentials {
+    /// Two different credentials in one request (see `presentedKey`).
+    struct Ambiguous: Error {}
+
+    /// The site key the request presents, from `X-AUTH-TOKEN` or `Authorization: Bearer`. Two
+    /// credentials that differ are refused: whichever one a check took first, another part of the
+    /// chain (a proxy, a log) could take the other.
+    ///
+    /// One walk over the headers, allocating nothing but the key it returns.
+    static func presentedKey(_ head: HTTPRequestHead) throws(Ambiguous) -> String? {
+        var presented: String?
+        for header in head.headers {
+            let candidate: String?
+            if isNamed(header, "x-auth-token") {
+                candidate = header.value
+            } else if isNamed(header, "authorization") {
+                candidate = bearerToken(header.value)
+            } else {
+                continue
+            }
+            guard let candidate else { continue }
+            if let presented, presented != candidate { throw Ambiguous() }
+            presented = candidate
+        }
+        return presented
+    }
+
+    /// Whether the path has `%2F` or `%2f`.
+    static func containsEncodedSlash(_ path: Substring) -> Bool {
+        let bytes = path.utf8
+        var index = bytes.startIndex
+        while let percent = bytes[index...].firstIndex(of: 0x25) {
+            let first = bytes.index(after: percent)
+            guard first < bytes.endIndex else { return false }
+            let second = bytes.index(after: first)
+            guard second < bytes.endIndex else { return false }
+            if bytes[first] == 0x32 && (bytes[second] == 0x46 || bytes[second] == 0x66) { return true }
+            index = first
+        }
+        return false
+    }
+
+    /// Whether a header is called `lowercaseName`, compared without allocating.
+    private static func isNamed(_ header: HTTPHeader, _ lowercaseName: StaticString) -> Bool {
+        let name = header.name.utf8
+        guard name.count == lowercaseName.utf8CodeUnitCount else { return false }
+        return lowercaseName.withUTF8Buffer { expected in
+            name.elementsEqual(expected) { byte, lower in (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == lower }
+        }
+    }
+
+    private static func bearerToken(_ header: String?) -> String? {
+        guard let header else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return String(parts[1].trimmingASCIISpaces())
+    }
+}
