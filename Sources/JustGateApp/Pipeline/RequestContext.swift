@@ -60,7 +60,8 @@ final class RequestContext {
     var record: RequestRecord
 
     /// Filled by `screen`: the authenticated site and key (indices into `gateway`), the operation and its
-    /// path parameter, the trace.
+    /// path parameter, the trace. Indices, not copies: a site or an operation is a struct of many references,
+    /// so phases read the one field they need through `gateway`.
     var siteIndex = 0
     var keyIndex = 0
     var operationIndex = 0
@@ -89,10 +90,6 @@ final class RequestContext {
         record = RequestRecord(requestID: "", method: head.method, path: String(head.path), clientAddress: remoteAddress,
                                receivedAtNanos: receivedAtNanos)
     }
-
-    /// The authenticated site (valid from `validate` on).
-    var site: SiteContext { gateway.sites[siteIndex] }
-    var operation: OperationSpec { gateway.catalogue.operations[operationIndex] }
 
     /// Whether the client still waits for the answer (a context without a responder is a test's, always waiting).
     var clientWaits: Bool { responder?.isActive ?? true }

@@ -19,7 +19,8 @@ extension RequestDriver {
     /// and checked by the operation's rules.
     func validate(_ context: RequestContext) throws(Problem) -> Step {
         let head = context.head
-        let operation = context.operation
+        let gateway = context.gateway
+        let operation = gateway.catalogue.operations[context.operationIndex]
         if operation.takesIdempotencyKey {
             switch IdempotencyGate.key(in: head, requestID: context.record.requestID) {
             case .success(let key):
@@ -29,12 +30,11 @@ extension RequestDriver {
                 return .answer(problem.response)
             }
         }
-        let gateway = context.gateway
         let fields = try RequestFields.decode(
             query: head.query, contentType: head.value(for: "Content-Type"), body: context.body,
             multipartLimits: gateway.multipartLimits, maxFields: gateway.maxFields)
         context.body = []
-        let options = context.site.validationOptions(now: wallClock())
+        let options = gateway.sites[context.siteIndex].validationOptions(now: wallClock())
         switch OperationValidator.validate(operation, pathParameter: context.pathParameter, fields: fields, options: options,
                                            unknownFields: gateway.unknownFields) {
         case .success(let validated):
@@ -83,11 +83,12 @@ extension RequestDriver {
     }
 
     private func quotaChecks(_ context: RequestContext) -> [QuotaCheck] {
-        let policiesByOperation = context.site.policiesByOperation
+        let gateway = context.gateway
+        let policiesByOperation = gateway.sites[context.siteIndex].policiesByOperation
         guard context.operationIndex < policiesByOperation.count, let fields = context.fields else { return [] }
         let policies = policiesByOperation[context.operationIndex]
         guard !policies.isEmpty else { return [] }
-        let operationID = context.operation.id
+        let operationID = gateway.catalogue.operations[context.operationIndex].id
         var checks: [QuotaCheck] = []
         checks.reserveCapacity(policies.count)
         for policy in policies {

@@ -11,7 +11,8 @@ extension RequestDriver {
     func build(_ context: RequestContext) {
         guard let fields = context.fields, let trace = context.trace else { return }
         let gateway = context.gateway
-        var call = UpstreamRequestBuilder.build(operation: context.operation, validated: fields, site: context.site,
+        var call = UpstreamRequestBuilder.build(operation: gateway.catalogue.operations[context.operationIndex], validated: fields,
+                                                site: gateway.sites[context.siteIndex],
                                                 requestID: context.record.recordedRequestID,
                                                 accept: context.head.value(for: "Accept"), baseURL: gateway.upstreamBaseURL,
                                                 trace: trace)
@@ -40,9 +41,11 @@ extension RequestDriver {
     func forward(_ context: RequestContext) -> Step {
         if context.upstreamResult != nil { return .proceed }
         guard let upstream, let call = context.call else { return .wait }
-        let echoGuard = context.site.upstreamTokenBytes
+        // The token the call carries (the one the upstream sees, even if a reload rotates it meanwhile).
+        let echoGuard = context.gateway.sites[context.siteIndex].upstreamTokenBytes
+        let retrySafe = context.gateway.catalogue.operations[context.operationIndex].retrySafe
         context.upstreamStartedNanos = MonotonicNanos.now()
-        let exchange = upstream.send(call, deadlineMs: call.timeoutMs ?? 10_000, idempotent: context.operation.retrySafe) {
+        let exchange = upstream.send(call, deadlineMs: call.timeoutMs ?? 10_000, idempotent: retrySafe) {
             [weak self] result, attempts in
             // The one place every upstream answer passes: screened before it is stored or relayed.
             let answer = RelayedAnswer.screen(result, token: echoGuard)
@@ -80,7 +83,8 @@ extension RequestDriver {
             headers.append(contentsOf: context.record.addedHeaders)
             return .answer(HTTPResponse(status: answer.status, headers: headers, body: answer.body))
         case .failure(let failure)?:
-            let hint = context.operation.takesIdempotencyKey ? " (retry with the same Idempotency-Key)" : ""
+            let hint = context.gateway.catalogue.operations[context.operationIndex].takesIdempotencyKey
+                ? " (retry with the same Idempotency-Key)" : ""
             throw Problem.upstream(failure, attempts: context.record.attempts, retryHint: hint)
         case nil:
             // `forward` proceeds only with a result; the optional allows this, refused rather than trapped.
