@@ -35,25 +35,30 @@ import Testing
     /// answer is kept in its context. Log lines go to /dev/null.
     static func driver(limits: String, store: (any SharedQuotaStore)? = nil,
                        onError: RateLimitBackendErrorPolicy = .deny) throws -> RequestDriver {
-        let yaml = """
-            listen: 127.0.0.1:0
-            upstream: { url: "http://127.0.0.1:1" }
-            sites:
-              - id: horoscope-daily
-                key_sha256: "\(SiteKeys.sha256Hex(key))"
-                upstream_token: { value: "token" }
-                limits:
-            \(limits)
-            """
-        let config = try ConfigLoader.load(yaml: yaml, knownOperations: Catalogue().ids).get().config
-        let sites = try SecretResolver.resolve(config.sites, environment: FixedSecretEnvironment(values: [:])).get()
-        let context = GatewayContext(config: config, sites: sites, upstreamBaseURL: "http://127.0.0.1:1")
+        let context = try gatewayContext(siteKey: key, limits: limits)
         let gate = QuotaGate(memory: MemoryQuotaStore(maxKeys: 1000), redis: store, onBackendError: onError, loop: nil)
         let log = RequestLog(sink: LogSink(fd: open("/dev/null", O_WRONLY), flushIntervalMs: 0), label: "test", threshold: .info)
         let exit = RequestExit(log: log, audit: nil, metrics: GatewayMetrics().recorder())
         return RequestDriver(contextStore: GatewayContextStore(context), quota: gate, upstream: nil,
                              idempotency: IdempotencyGate(store: IdempotencyStore(IdempotencyConfig())), exit: exit,
                              wallClock: { 1_700_000_000 })
+    }
+
+    /// The compiled config of one site whose key is `siteKey`.
+    static func gatewayContext(siteKey: String, limits: String) throws -> GatewayContext {
+        let yaml = """
+            listen: 127.0.0.1:0
+            upstream: { url: "http://127.0.0.1:1" }
+            sites:
+              - id: horoscope-daily
+                key_sha256: "\(SiteKeys.sha256Hex(siteKey))"
+                upstream_token: { value: "token" }
+                limits:
+            \(limits)
+            """
+        let config = try ConfigLoader.load(yaml: yaml, knownOperations: Catalogue().ids).get().config
+        let sites = try SecretResolver.resolve(config.sites, environment: FixedSecretEnvironment(values: [:])).get()
+        return GatewayContext(config: config, sites: sites, upstreamBaseURL: "http://127.0.0.1:1")
     }
 
     /// Runs one GET request through `driver` as `handle` would, without a connection; returns its context.
@@ -122,7 +127,8 @@ import Testing
     }
 
     /// The screen's work is the request's: a request with a body is authenticated and routed once, and
-    /// `handle` carries on from its context (same request id, site and operation, no second lookup).
+    /// `handle` carries on from its context (same request id, site and operation, no second lookup, the
+    /// same config even across a reload).
     @Test func theScreensContextTravelsToHandle() throws {
         let driver = try Self.driver(limits: "      - { name: one, scope: site, rate: 1/h }")
         let head = HTTPRequestHead(method: "POST", target: "/api/user/v1/info/segment/", versionMinor: 1,
@@ -139,6 +145,9 @@ import Testing
         #expect(context.record.siteID == "horoscope-daily")
         #expect(context.record.operationID == "segments.get")
         let requestID = context.record.requestID
+        // A reload between the screen and the body (the site's key rotated) does not change the config the
+        // request is served under: it was read once, at the screen.
+        driver.contextStore.replace(with: try Self.gatewayContext(siteKey: "rotated-" + Self.key, limits: "      []"))
         context.body = Array("juid=de6f0132ea9e412599ae31262c45633b".utf8)
         driver.run(context)
         #expect(context.phase == .forward)
