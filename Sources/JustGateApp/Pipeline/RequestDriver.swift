@@ -26,7 +26,15 @@ final class RequestDriver: HTTPHandler {
     enum Step {
         /// Go on with the following phase.
         case proceed
-        /// An answer is on its way: `resume(context)` is called when it has arrived.
+        /// An answer is on its way. The phase has arranged for it to be stored in the context and for
+        /// `resume(context)` to be called then, on this loop; `resume` enters the phase again, which finds the
+        /// answer. A phase that waits for a store, say, reads:
+        ///
+        ///     if context.claim == nil {
+        ///         store.claim(key) { [weak self] answer in context.claim = answer; self?.resume(context) }
+        ///         if context.claim == nil { return .wait }  // not answered at once
+        ///     }
+        ///     // … decide from context.claim
         case wait
         /// The request ends with this answer (its record's outcome already set by the phase).
         case answer(HTTPResponse)
@@ -92,7 +100,7 @@ final class RequestDriver: HTTPHandler {
                                    clientAddress: answer.remoteAddress, receivedAtNanos: answer.receivedAtNanos)
         record.status = answer.response.status
         record.outcome = Problem.serverOutcome(status: record.status)
-        exit.ended(record)
+        exit.ended(&record)
     }
 
     // MARK: - The driver
@@ -149,14 +157,14 @@ final class RequestDriver: HTTPHandler {
         if let reason = problem.failureReason { context.record.failureReason = reason }
         if context.record.requestID.isEmpty { context.record.requestID = requestIDs.next() }
         let response = problem.response(requestID: context.record.requestID)
-        exit.ended(context.record)
+        exit.ended(&context.record)
         return response
     }
 
     /// Ends a request with an answer a phase made (its outcome set by that phase).
     private func finish(_ context: RequestContext, _ response: HTTPResponse) -> HTTPResponse {
         context.record.status = response.status
-        exit.ended(context.record)
+        exit.ended(&context.record)
         return response
     }
 
