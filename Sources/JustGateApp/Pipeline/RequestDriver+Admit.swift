@@ -58,15 +58,17 @@ extension RequestDriver {
     /// loop: the phase waits, and is entered again with the answer in `context.quotaAnswer`.
     func limit(_ context: RequestContext) throws(Problem) -> Step {
         if context.quotaAnswer == nil {
-            let answer = quota.admit(quotaChecks(context))
-            if case .pending(let pending) = answer {
+            switch quota.admit(quotaChecks(context)) {
+            case .pending(let pending):
                 pending.resume = { [weak self] arrived in
                     context.quotaAnswer = arrived
                     self?.resume(context)
                 }
-                return .wait
+                // An answer already kept by `pending` is handed over as `resume` is set: decided below.
+                if context.quotaAnswer == nil { return .wait }
+            case let answer:
+                context.quotaAnswer = answer
             }
-            context.quotaAnswer = answer
         }
         switch context.quotaAnswer {
         case .decided(let verdict)? where verdict.admitted:
