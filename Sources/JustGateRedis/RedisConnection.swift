@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import JustGateServer
+import JustGateReactor
 
 /// Where a connection goes, already resolved: the loop never waits on DNS.
 public enum RedisTarget: Sendable, Equatable {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import JustGateHTTP
+import JustGateReactor
 
 /// One client connection: its bytes in, its responses out, and the HTTP/1.1 state between them.
 ///
@@ -25,7 +26,7 @@ final class Connection {
     enum Deadline { case none, firstByte, idle, header, body, write, linger }
 
     let fd: Int32
-    unowned let loop: EventLoop
+    unowned let loop: ServerLoop
     private let peer: sockaddr_storage
     private var peerText: String?
     /// The order connections were accepted in on this loop, so eviction can pick the oldest.
@@ -67,7 +68,7 @@ final class Connection {
     /// What epoll currently has for this socket, so unchanged interest costs no `epoll_ctl`.
     private var registered: IOEvents = .readable
 
-    init(fd: Int32, peer: sockaddr_storage, loop: EventLoop, serial: UInt64 = 0, peerKey: String? = nil) {
+    init(fd: Int32, peer: sockaddr_storage, loop: ServerLoop, serial: UInt64 = 0, peerKey: String? = nil) {
         self.fd = fd
         self.peer = peer
         self.loop = loop

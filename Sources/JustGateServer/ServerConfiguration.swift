@@ -1,4 +1,5 @@
 import JustGateHTTP
+import JustGateReactor
 
 /// Everything one listening server needs to know, fixed at start.
 public struct ServerConfiguration: Sendable {

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import JustGateCore
-import JustGateServer
+import JustGateReactor
 
 /// The audit log as the request path sees it: may a request be served, and here is how it ended. Shared by
 /// all event loops; the `AuditWriter` behind it does the disk work on its own thread.

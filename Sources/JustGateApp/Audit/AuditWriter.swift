@@ -3,7 +3,7 @@ import Glibc
 #endif
 import Foundation
 import JustGateCore
-import JustGateServer
+import JustGateReactor
 import Logging
 import Synchronization
 

@@ -1,6 +1,7 @@
 import JustGateCore
 import JustGateHTTP
 import JustGateServer
+import JustGateReactor
 import Logging
 
 /// Where a request the gateway's handler answered ends: the request log line and the audit record are both

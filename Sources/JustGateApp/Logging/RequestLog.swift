@@ -1,5 +1,5 @@
 import JustGateCore
-import JustGateServer
+import JustGateReactor
 import JustGateUpstream
 import Logging
 

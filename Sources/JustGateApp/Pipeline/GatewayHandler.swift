@@ -1,6 +1,7 @@
 import JustGateCore
 import JustGateHTTP
 import JustGateServer
+import JustGateReactor
 import JustGateUpstream
 import Logging
 

@@ -1,5 +1,5 @@
 import JustGateCore
-import JustGateServer
+import JustGateReactor
 
 /// The limit stage's backend on one event loop: the shared memory limiter, or this loop's Redis
 /// connection with the configured fallback while Redis is failing.

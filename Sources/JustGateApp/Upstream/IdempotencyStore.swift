@@ -1,5 +1,5 @@
 import JustGateCore
-import JustGateServer
+import JustGateReactor
 import Synchronization
 
 /// The process-wide `IdempotencyTable`, shared by every loop: a site's retry may arrive on

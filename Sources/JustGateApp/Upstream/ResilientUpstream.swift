@@ -1,5 +1,5 @@
 import JustGateCore
-import JustGateServer
+import JustGateReactor
 import JustGateUpstream
 
 /// One event loop's way upstream: the loop's libcurl client, wrapped in the process-wide guards

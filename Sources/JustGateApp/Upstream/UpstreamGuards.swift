@@ -1,5 +1,5 @@
 import JustGateCore
-import JustGateServer
+import JustGateReactor
 import Synchronization
 
 /// The upstream protection every event loop shares: the circuit breaker, the retry budget and
