@@ -94,7 +94,7 @@ let package = Package(
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "JustGateSandboxTests", dependencies: ["JustGateSandbox"]),
-        .testTarget(name: "JustGateReactorTests", dependencies: ["JustGateReactor"]),
+        .testTarget(name: "JustGateReactorTests", dependencies: ["JustGateReactor", "CLinuxSystem"]),
         .testTarget(name: "JustGateRedisTests", dependencies: ["JustGateRedis", "JustGateCore"]),
         .testTarget(
             name: "JustGateAppTests",

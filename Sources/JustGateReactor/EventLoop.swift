@@ -21,17 +21,20 @@ public final class EventLoop {
     /// Timers by deadline: the next one is at the top, never found by scanning them all.
     private var timers = TimerHeap()
 
-    /// Monotonic milliseconds, refreshed once per loop iteration.
-    public private(set) var nowMs: UInt64
+    /// Where the loop reads the time; tests pass a `ManualClock`'s.
+    public let clock: MonotonicClock
+    /// The time of the current turn, read once after each wait.
+    public private(set) var now: MonotonicInstant
 
     /// Adopts an epoll descriptor (`openEpoll`) and a wake-up eventfd (`openWakeup`) made on the
     /// starting thread, so their failures can be thrown there. The epoll descriptor is closed with
     /// the loop; the eventfd is not (see `wake`).
-    public init(index: Int, epollFD: Int32, wakeFD: Int32) {
+    public init(index: Int, epollFD: Int32, wakeFD: Int32, clock: MonotonicClock = .system) {
         self.index = index
         self.epoll = Epoll(adopting: epollFD)
         self.wakeFD = wakeFD
-        self.nowMs = MonotonicClock.milliseconds()
+        self.clock = clock
+        self.now = clock.now()
     }
 
     /// A new epoll descriptor for `init`.
@@ -116,7 +119,7 @@ public final class EventLoop {
     /// Runs `action` on this loop after `delayMs`; returns a handle for `cancelTimer`.
     @discardableResult
     public func scheduleTimer(afterMs delayMs: Int, _ action: @escaping () -> Void) -> Int {
-        timers.schedule(deadline: MonotonicClock.milliseconds() + UInt64(max(0, delayMs)), action)
+        timers.schedule(deadline: clock.now().advanced(byMilliseconds: delayMs).nanoseconds, action)
     }
 
     /// Forgets a timer; one that already fired or was cancelled is ignored.
@@ -153,23 +156,30 @@ public final class EventLoop {
     public func run(driver: some EventLoopDriver) {
         let events = UnsafeMutableBufferPointer<epoll_event>.allocate(capacity: 256)
         defer { events.deallocate() }
-        nowMs = MonotonicClock.milliseconds()
+        now = clock.now()
         driver.loopAwoke()
         while !driver.loopShouldEnd() {
-            let ready = epoll.wait(into: events, timeoutMs: nextWaitMs())
-            nowMs = MonotonicClock.milliseconds()
-            driver.loopAwoke()
-            for i in 0..<ready {
-                dispatchEvent(events[i], driver: driver)
-            }
-            runDueTimers()
+            turn(driver: driver, events: events, maxWaitMs: 1000)
         }
     }
 
-    /// Until the next timer, and at most a second, so a stop request is never missed for long.
-    private func nextWaitMs() -> Int32 {
-        guard let deadline = timers.nextDeadline() else { return 1000 }
-        return deadline <= nowMs ? 0 : Int32(min(deadline - nowMs, 1000))
+    /// One turn: waits for events (until the next timer, at most `maxWaitMs`), reads the clock, delivers
+    /// the events and fires the timers due. `run` turns until the driver ends it; tests turn by hand.
+    func turn(driver: some EventLoopDriver, events: UnsafeMutableBufferPointer<epoll_event>, maxWaitMs: Int64) {
+        let ready = epoll.wait(into: events, timeoutMs: Int32(waitMs(atMost: maxWaitMs)))
+        now = clock.now()
+        driver.loopAwoke()
+        for i in 0..<ready {
+            dispatchEvent(events[i], driver: driver)
+        }
+        runDueTimers()
+    }
+
+    /// Until the next timer, and at most `limit` (a second in `run`, so a stop request is never missed
+    /// for long).
+    private func waitMs(atMost limit: Int64) -> Int64 {
+        guard let deadline = timers.nextDeadline() else { return limit }
+        return min(now.milliseconds(until: MonotonicInstant(nanoseconds: deadline)), limit)
     }
 
     private func dispatchEvent(_ event: epoll_event, driver: some EventLoopDriver) {
@@ -194,14 +204,18 @@ public final class EventLoop {
         }
     }
 
-    /// Fires the timers due now, earliest first; the ones their actions schedule wait for the next
-    /// pass (as before: a timer re-armed with no delay must not keep this pass going). An action that
+    /// Fires the timers due at the turn's time, earliest first; the ones their actions schedule wait for
+    /// the next pass (a timer re-armed with no delay must not keep this pass going). An action that
     /// cancels a later timer is honoured, since cancelled timers are skipped when they come up.
+    ///
+    /// Due by `now`, not by a fresh reading: an action compares deadlines with `now`, so a timer that
+    /// fired by a later reading would find its own deadline not yet passed (a sweep that closes nothing
+    /// and re-arms past the test's `ManualClock`, or, on the system clock, one wasted pass).
     private func runDueTimers() {
         guard !timers.isEmpty else { return }
-        let now = MonotonicClock.milliseconds()
+        let due = now.nanoseconds
         let lastBefore = timers.lastSequence
-        while let action = timers.popDue(now: now, scheduledUpTo: lastBefore) {
+        while let action = timers.popDue(now: due, scheduledUpTo: lastBefore) {
             action()
         }
     }

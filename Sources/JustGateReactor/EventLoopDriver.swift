@@ -5,7 +5,7 @@
 /// A protocol rather than closures so the loop can call it directly, once per ready descriptor,
 /// and so the reactor needs no knowledge of what a connection carries.
 public protocol EventLoopDriver: AnyObject {
-    /// After each wait, with `EventLoop.nowMs` fresh, before events are delivered (per-turn
+    /// After each wait, with `EventLoop.now` fresh, before events are delivered (per-turn
     /// caches such as the `Date` header are refreshed here).
     func loopAwoke()
     /// Before each wait: true ends `EventLoop.run` (a stop was requested and the drain is over).

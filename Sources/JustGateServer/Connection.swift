@@ -62,7 +62,8 @@ final class Connection {
     private var lingerOnClose = false
     private var peerGone = false
 
-    private(set) var deadline: UInt64 = 0
+    /// When the current phase times out (on the loop's clock); nil when nothing is timed.
+    private(set) var deadline: MonotonicInstant?
     private(set) var deadlineKind: Deadline = .none
     private var interest: IOEvents = .readable
     /// What epoll currently has for this socket, so unchanged interest costs no `epoll_ctl`.
@@ -145,7 +146,7 @@ final class Connection {
                 if phase == .idle {
                     phase = .readingHead
                     answeringHead = false
-                    requestStartNanos = MonotonicClock.nanoseconds()
+                    requestStartNanos = MonotonicInstant.now().nanoseconds
                     setDeadline(.header)
                 }
                 guard parseHead() else { return }
@@ -306,7 +307,7 @@ final class Connection {
         write(response, keepAlive: false)
         loop.configuration.onServerAnswer?(ServerAnswer(
             response: response, method: head?.method, path: head.map { String($0.path) }, remoteAddress: head == nil ? remoteAddress : client,
-            receivedAtNanos: requestStartNanos != 0 ? requestStartNanos : MonotonicClock.nanoseconds()))
+            receivedAtNanos: requestStartNanos != 0 ? requestStartNanos : MonotonicInstant.now().nanoseconds))
         phase = .closing
         flush()
         updateInterest()
@@ -383,7 +384,7 @@ final class Connection {
         deadlineKind = kind
         let timeout: Int
         switch kind {
-        case .none: deadline = 0; return
+        case .none: deadline = nil; return
         case .firstByte: timeout = loop.configuration.firstByteTimeoutMs ?? loop.configuration.idleTimeoutMs
         case .idle: timeout = loop.configuration.idleTimeoutMs
         case .header: timeout = loop.configuration.headerTimeoutMs
@@ -391,7 +392,7 @@ final class Connection {
         case .write: timeout = loop.configuration.idleTimeoutMs
         case .linger: timeout = 2_000
         }
-        deadline = loop.nowMs + UInt64(max(1, timeout))
+        deadline = loop.now.advanced(byMilliseconds: max(1, timeout))
     }
 
     /// Called by the loop's sweep when `deadline` has passed.

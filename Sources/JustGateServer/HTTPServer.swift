@@ -210,7 +210,7 @@ private final class LoopContext: Sendable {
 
     func run() {
         ThreadName.setCurrent("\(configuration.threadNamePrefix)-\(index)")
-        let loop = EventLoop(index: index, epollFD: epollFD, wakeFD: wakeFD)
+        let loop = EventLoop(index: index, epollFD: epollFD, wakeFD: wakeFD, clock: configuration.clock)
         let server = ServerLoop(loop: loop, listeners: [listener], configuration: configuration, shared: shared)
         do {
             try server.register()

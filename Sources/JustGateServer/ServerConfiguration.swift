@@ -49,6 +49,9 @@ public struct ServerConfiguration: Sendable {
     /// Told about every answer from `errorResponse` once it is queued for sending, on the loop's thread, so the
     /// application's one outcome hook (log line, audit record) sees these requests too.
     public var onServerAnswer: (@Sendable (ServerAnswer) -> Void)?
+    /// The loops' clock for timers and connection deadlines; tests pass a `ManualClock`'s to move time instead
+    /// of sleeping. Request timestamps (`receivedAtNanos`) stay on the system clock: they are measured against it.
+    public var clock: MonotonicClock = .system
 
     public init(
         address: SocketAddress,

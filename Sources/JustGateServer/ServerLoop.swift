@@ -23,10 +23,11 @@ final class ServerLoop: EventLoopDriver {
     /// Connections per peer address, kept only when `maxConnectionsPerPeer` is set (the admin listener).
     private var peerConnections: [String: Int] = [:]
     private var acceptSerial: UInt64 = 0
-    private var listenersPausedUntil: UInt64 = 0
+    /// When the listeners, paused for want of descriptors, are tried again.
+    private var listenersPausedUntil: MonotonicInstant?
     private var dateCache = HTTPDateCache()
     private(set) var isDraining = false
-    private var drainDeadline: UInt64 = 0
+    private var drainDeadline = MonotonicInstant(nanoseconds: 0)
 
     /// One read buffer shared by every connection of the loop: data is copied out only when a
     /// request spans reads.
@@ -49,8 +50,8 @@ final class ServerLoop: EventLoopDriver {
         scratch.deallocate()
     }
 
-    /// Monotonic milliseconds of the current loop turn.
-    var nowMs: UInt64 { loop.nowMs }
+    /// The time of the current loop turn.
+    var now: MonotonicInstant { loop.now }
 
     // MARK: - Running
 
@@ -81,7 +82,7 @@ final class ServerLoop: EventLoopDriver {
 
     func loopShouldEnd() -> Bool {
         if shared.isStopRequested && !isDraining { beginDrain() }
-        return isDraining && (connectionCount == 0 || nowMs >= drainDeadline)
+        return isDraining && (connectionCount == 0 || now >= drainDeadline)
     }
 
     func listenerReady(_ fd: Int32) {
@@ -105,9 +106,9 @@ final class ServerLoop: EventLoopDriver {
     }
 
     private func sweep() {
-        if listenersPausedUntil != 0 && nowMs >= listenersPausedUntil { resumeListeners() }
-        for case let connection? in connections where connection.deadline != 0 && connection.deadline <= nowMs {
-            connection.deadlineExpired()
+        if let until = listenersPausedUntil, now >= until { resumeListeners() }
+        for case let connection? in connections {
+            if let deadline = connection.deadline, deadline <= now { connection.deadlineExpired() }
         }
     }
 
@@ -179,21 +180,21 @@ final class ServerLoop: EventLoopDriver {
         if let observe = configuration.onServerAnswer {
             let address = SocketAddress(storage: peer, length: socklen_t(MemoryLayout<sockaddr_storage>.size)).host
             observe(ServerAnswer(response: response, method: nil, path: nil, remoteAddress: address,
-                                 receivedAtNanos: MonotonicClock.nanoseconds()))
+                                 receivedAtNanos: MonotonicInstant.now().nanoseconds))
         }
     }
 
     /// Out of descriptors: stop accepting briefly instead of spinning on a listener that stays ready.
     private func pauseListeners() {
-        guard listenersPausedUntil == 0 else { return }
+        guard listenersPausedUntil == nil else { return }
         listeners.forEach { loop.remove($0) }
-        listenersPausedUntil = nowMs + 100
+        listenersPausedUntil = now.advanced(byMilliseconds: 100)
     }
 
     /// Re-registers the listeners after a pause; one that epoll still refuses is tried again on the
     /// next pause interval rather than being left silently unwatched (a loop that never accepts again).
     private func resumeListeners() {
-        listenersPausedUntil = 0
+        listenersPausedUntil = nil
         guard !isDraining else { return }
         var failed = false
         for listener in listeners {
@@ -205,7 +206,7 @@ final class ServerLoop: EventLoopDriver {
                 failed = true
             }
         }
-        if failed { listenersPausedUntil = nowMs + 100 }
+        if failed { listenersPausedUntil = now.advanced(byMilliseconds: 100) }
     }
 
     private func store(_ connection: Connection) {
@@ -276,7 +277,7 @@ final class ServerLoop: EventLoopDriver {
         listeners = []
         isDraining = true
         let timeoutMs = max(0, configuration.drainTimeoutMs)
-        drainDeadline = nowMs + UInt64(timeoutMs)
+        drainDeadline = now.advanced(byMilliseconds: timeoutMs)
         // Wakes the loop at the deadline, so the drain ends on time even with no event.
         loop.scheduleTimer(afterMs: timeoutMs) {}
         for case let connection? in connections { connection.closeIfIdle() }

@@ -30,7 +30,7 @@ public final class AuditTrail: Sendable {
     /// record is packed here, straight from `request` (see `RequestRecord+AuditBodyFields`); its `time` is
     /// written by the writer thread, from the moment the request arrived. `endedAtNanos` is the monotonic
     /// clock the request's log line measured its duration with, so both say the same.
-    public func record(_ request: RequestRecord, lane: AuditWriter.Lane? = nil, endedAtNanos: UInt64 = MonotonicNanos.now()) {
+    public func record(_ request: RequestRecord, lane: AuditWriter.Lane? = nil, endedAtNanos: UInt64 = MonotonicInstant.now().nanoseconds) {
         let durationMicros = Int((endedAtNanos &- request.receivedAtNanos) / 1000)
         let receivedAtMillis = AuditWriter.wallClockMillis() - Int64(durationMicros / 1000)
         writer.submit(request, durationMicros: durationMicros, receivedAtMillis: receivedAtMillis, lane: lane,

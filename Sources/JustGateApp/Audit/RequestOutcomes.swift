@@ -55,7 +55,7 @@ final class RequestOutcomes {
     /// log line as `log.requests` and `log.sample_success` say.
     func finished(_ record: RequestRecord) {
         // One clock read for both: the log line and the audit record give the same duration.
-        let endedAtNanos = MonotonicNanos.now()
+        let endedAtNanos = MonotonicInstant.now().nanoseconds
         if logPolicy.logs(status: record.status) {
             if record.status >= 400 || record.upstreamTokenRedacted || sampler.keep() {
                 log.write(record, endedAtNanos: endedAtNanos)
@@ -86,7 +86,7 @@ struct ServerAnswerRecorder: Sendable {
         let outcome: RequestOutcome = answer.response.status == 503 ? .rejectedOverload : .rejectedInvalid
         record.outcome = outcome
         let level = RequestLog.level(forStatus: record.status)
-        let endedAtNanos = MonotonicNanos.now()
+        let endedAtNanos = MonotonicInstant.now().nanoseconds
         if level >= threshold && logPolicy.logs(status: record.status) {
             var line: [UInt8] = []
             let durationMicros = Int((endedAtNanos &- record.receivedAtNanos) / 1000)

@@ -32,7 +32,7 @@ final class GatewayHandler: HTTPHandler {
     /// be audited (`RequestOutcomes.refusal`) gets only a log line, no audit record and no metric.
     private func finished(_ record: RequestRecord) {
         outcomes.finished(record)
-        metrics.observe(record, durationNanos: Int64(MonotonicNanos.now() &- record.receivedAtNanos))
+        metrics.observe(record, durationNanos: Int64(MonotonicInstant.now().nanoseconds &- record.receivedAtNanos))
     }
 
     /// Authenticates and routes from the head alone, so a request without a valid key or for no
@@ -74,7 +74,7 @@ final class GatewayHandler: HTTPHandler {
             // `record` is captured as a constant and copied inside, so the closure carries it by
             // value instead of in a separate heap box.
             let sent = record
-            let started = MonotonicNanos.now()
+            let started = MonotonicInstant.now().nanoseconds
             let exchange = upstream.send(call, deadlineMs: call.timeoutMs ?? 10_000, idempotent: idempotent) {
                 [weak self, pipeline] result, attempts in
                 // The one place every upstream answer passes: screened before it is stored or relayed.
@@ -82,7 +82,7 @@ final class GatewayHandler: HTTPHandler {
                 idempotencyDone?(answer)
                 var record = sent
                 record.attempts = attempts
-                record.upstreamNanos = MonotonicNanos.now() &- started
+                record.upstreamNanos = MonotonicInstant.now().nanoseconds &- started
                 let response = pipeline.finish(answer, record: &record)
                 self?.finished(record)
                 if let response { responder.respond(response) }
