@@ -9,9 +9,13 @@ import PackageDescription
 /// - `JustGateCore`: the operation catalogue, field rules, JSON, config model and loader, site keys,
 ///   problem details. Pure.
 /// - `JustGateSandbox`: the emulated upstream API, as a pure request → response function with state.
-/// - `JustGateServer`: the epoll event loops, listeners and connections. Edge (sockets).
-/// - `JustGateUpstream`: the libcurl multi client driven from the event loops. Edge (libcurl).
-/// - `JustGateRedis`: a pipelined RESP client on an event loop, for the shared rate limiter. Edge (sockets).
+/// - `JustGateReactor`: the event loop and nothing of HTTP: epoll, watchers of foreign descriptors, timers, the
+///   monotonic clock, listening sockets, socket addresses and errors, thread names. Edge (sockets).
+/// - `JustGateServer`: the HTTP/1.1 server on the reactor: connections, their deadlines, the drain, handlers.
+///   Edge (sockets).
+/// - `JustGateUpstream`: the libcurl multi client driven from the event loops (on the reactor). Edge (libcurl).
+/// - `JustGateRedis`: a pipelined RESP client on an event loop (on the reactor), for the shared rate limiter.
+///   Edge (sockets).
 /// - `JustGateApp`: the request driver (one per event loop: named phases over one per-request context, one
 ///   exit for log line, audit record and metrics) and composition of all of the above.
 /// - `justgate`: the command line.
@@ -57,13 +61,15 @@ let package = Package(
             ]
         ),
         .target(name: "JustGateSandbox"),
-        .target(name: "JustGateServer", dependencies: ["CLinuxSystem", "JustGateHTTP"]),
-        .target(name: "JustGateUpstream", dependencies: ["CCurl", "JustGateServer"]),
-        .target(name: "JustGateRedis", dependencies: ["JustGateServer", "JustGateCore"]),
+        .target(name: "JustGateReactor", dependencies: ["CLinuxSystem"]),
+        .target(name: "JustGateServer", dependencies: ["CLinuxSystem", "JustGateHTTP", "JustGateReactor"]),
+        .target(name: "JustGateUpstream", dependencies: ["CCurl", "JustGateReactor"]),
+        .target(name: "JustGateRedis", dependencies: ["JustGateReactor", "JustGateCore"]),
         .target(
             name: "JustGateApp",
             dependencies: [
-                "JustGateHTTP", "JustGateCore", "JustGateSandbox", "JustGateServer", "JustGateUpstream", "JustGateRedis",
+                "JustGateHTTP", "JustGateCore", "JustGateSandbox", "JustGateReactor", "JustGateServer", "JustGateUpstream",
+                "JustGateRedis",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -74,6 +80,7 @@ let package = Package(
             dependencies: [
                 "JustGateApp",
                 "JustGateSandbox",
+                "JustGateReactor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -88,10 +95,11 @@ let package = Package(
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "JustGateSandboxTests", dependencies: ["JustGateSandbox"]),
+        .testTarget(name: "JustGateReactorTests", dependencies: ["JustGateReactor", "CLinuxSystem"]),
         .testTarget(name: "JustGateRedisTests", dependencies: ["JustGateRedis", "JustGateCore"]),
         .testTarget(
             name: "JustGateAppTests",
-            dependencies: ["JustGateApp", "JustGateUpstream", "JustGateServer", "JustGateSandbox", "JustGateTestSupport",
+            dependencies: ["JustGateApp", "JustGateUpstream", "JustGateReactor", "JustGateServer", "JustGateSandbox", "JustGateTestSupport",
                            "JustGateRedis", "CTestSupport",
                            // deploy/compose.yaml is parsed as YAML by the deploy tests.
                            .product(name: "Yams", package: "Yams")]

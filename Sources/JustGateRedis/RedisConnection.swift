@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import JustGateServer
+import JustGateReactor
 
 /// Where a connection goes, already resolved: the loop never waits on DNS.
 public enum RedisTarget: Sendable, Equatable {
@@ -52,7 +52,7 @@ public final class RedisConnection {
     private var inputStart = 0
     private var parser = RESPParser()
     private struct Pending {
-        var deadline: UInt64
+        var deadline: MonotonicInstant
         var completion: (Result<RESPValue, RedisFailure>) -> Void
     }
     private var pending: [Pending] = []
@@ -63,7 +63,7 @@ public final class RedisConnection {
     /// Handshake replies still to come on this connection.
     private var handshakeRemaining = 0
     /// Commands queued while a first connection is being set up wait at least until this.
-    private var handshakeDeadline: UInt64 = 0
+    private var handshakeDeadline = MonotonicInstant(nanoseconds: 0)
     /// Handshake replies, in order, for the owner (the SCRIPT LOAD digest).
     public private(set) var handshakeReplies: [RESPValue] = []
 
@@ -120,7 +120,7 @@ public final class RedisConnection {
         handshakeRemaining = handshake.count
         handshakeReplies = []
         // The handshake replies count against the same deadline as any command.
-        handshakeDeadline = RedisConnection.nowMs() + UInt64(max(timeoutMs, 1000))
+        handshakeDeadline = MonotonicInstant.now().advanced(byMilliseconds: max(timeoutMs, 1000))
         armDeadline(handshakeDeadline)
         loop.watch(fd, events: [.readable, .writable], ready)
     }
@@ -157,7 +157,7 @@ public final class RedisConnection {
             return
         }
         RESPEncoder.append(command: command, to: &output)
-        var deadline = RedisConnection.nowMs() + UInt64(timeoutMs)
+        var deadline = MonotonicInstant.now().advanced(byMilliseconds: timeoutMs)
         if state != .ready { deadline = max(deadline, handshakeDeadline) }
         pending.append(Pending(deadline: deadline, completion: completion))
         if deadlineTimer == nil { armDeadline(deadline) }
@@ -274,10 +274,9 @@ public final class RedisConnection {
 
     // MARK: - Deadlines and failure
 
-    private func armDeadline(_ deadline: UInt64) {
+    private func armDeadline(_ deadline: MonotonicInstant) {
         if let deadlineTimer { loop.cancelTimer(deadlineTimer) }
-        let now = RedisConnection.nowMs()
-        deadlineTimer = loop.scheduleTimer(afterMs: deadline > now ? Int(deadline - now) : 0) { [weak self] in
+        deadlineTimer = loop.scheduleTimer(afterMs: Int(MonotonicInstant.now().milliseconds(until: deadline))) { [weak self] in
             guard let self else { return }
             self.deadlineTimer = nil
             self.checkDeadline()
@@ -296,7 +295,7 @@ public final class RedisConnection {
     }
 
     private func checkDeadline() {
-        let now = RedisConnection.nowMs()
+        let now = MonotonicInstant.now()
         if handshakeRemaining > 0 && state == .connecting {
             fail(.timedOut)
             return
@@ -339,8 +338,6 @@ public final class RedisConnection {
         }
         backoffMs = min(backoffMs * 2, 2000)
     }
-
-    private static func nowMs() -> UInt64 { MonotonicNanos.now() / 1_000_000 }
 
     private func closeSocket() {
         guard fd >= 0 else { return }

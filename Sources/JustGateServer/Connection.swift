@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import JustGateHTTP
+import JustGateReactor
 
 /// One client connection: its bytes in, its responses out, and the HTTP/1.1 state between them.
 ///
@@ -25,7 +26,7 @@ final class Connection {
     enum Deadline { case none, firstByte, idle, header, body, write, linger }
 
     let fd: Int32
-    unowned let loop: EventLoop
+    unowned let loop: ServerLoop
     private let peer: sockaddr_storage
     private var peerText: String?
     /// The order connections were accepted in on this loop, so eviction can pick the oldest.
@@ -63,13 +64,14 @@ final class Connection {
     private var lingerOnClose = false
     private var peerGone = false
 
-    private(set) var deadline: UInt64 = 0
+    /// When the current phase times out (on the loop's clock); nil when nothing is timed.
+    private(set) var deadline: MonotonicInstant?
     private(set) var deadlineKind: Deadline = .none
     private var interest: IOEvents = .readable
     /// What epoll currently has for this socket, so unchanged interest costs no `epoll_ctl`.
     private var registered: IOEvents = .readable
 
-    init(fd: Int32, peer: sockaddr_storage, loop: EventLoop, serial: UInt64 = 0, peerKey: String? = nil) {
+    init(fd: Int32, peer: sockaddr_storage, loop: ServerLoop, serial: UInt64 = 0, peerKey: String? = nil) {
         self.fd = fd
         self.peer = peer
         self.loop = loop
@@ -146,7 +148,7 @@ final class Connection {
                 if phase == .idle {
                     phase = .readingHead
                     answeringHead = false
-                    requestStartNanos = MonotonicClock.nanoseconds()
+                    requestStartNanos = MonotonicInstant.now().nanoseconds
                     setDeadline(.header)
                 }
                 guard parseHead() else { return }
@@ -318,7 +320,7 @@ final class Connection {
         screened = nil
         loop.handler?.serverAnswered(ServerAnswer(
             response: response, method: head?.method, path: head.map { String($0.path) }, remoteAddress: head == nil ? remoteAddress : client,
-            receivedAtNanos: requestStartNanos != 0 ? requestStartNanos : MonotonicClock.nanoseconds()))
+            receivedAtNanos: requestStartNanos != 0 ? requestStartNanos : MonotonicInstant.now().nanoseconds))
         phase = .closing
         flush()
         updateInterest()
@@ -395,7 +397,7 @@ final class Connection {
         deadlineKind = kind
         let timeout: Int
         switch kind {
-        case .none: deadline = 0; return
+        case .none: deadline = nil; return
         case .firstByte: timeout = loop.configuration.firstByteTimeoutMs ?? loop.configuration.idleTimeoutMs
         case .idle: timeout = loop.configuration.idleTimeoutMs
         case .header: timeout = loop.configuration.headerTimeoutMs
@@ -403,7 +405,7 @@ final class Connection {
         case .write: timeout = loop.configuration.idleTimeoutMs
         case .linger: timeout = 2_000
         }
-        deadline = loop.nowMs + UInt64(max(1, timeout))
+        deadline = loop.now.advanced(byMilliseconds: max(1, timeout))
     }
 
     /// Called by the loop's sweep when `deadline` has passed.

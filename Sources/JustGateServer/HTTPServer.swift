@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CLinuxSystem
+import JustGateReactor
 import Synchronization
 
 /// A listening HTTP/1.1 server: N event-loop threads, each with its own `SO_REUSEPORT` listener
@@ -60,14 +60,15 @@ public final class HTTPServer: Sendable {
         for index in 0..<workers {
             let epollFD: Int32
             do {
-                epollFD = try Epoll.create()
+                epollFD = try EventLoop.openEpoll()
             } catch {
                 abandon(from: index)
                 throw error
             }
-            let wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
-            guard wakeFD >= 0 else {
-                let error = SocketError("eventfd")
+            let wakeFD: Int32
+            do {
+                wakeFD = try EventLoop.openWakeup()
+            } catch {
                 _ = close(epollFD)
                 abandon(from: index)
                 throw error
@@ -123,8 +124,7 @@ public final class HTTPServer: Sendable {
 
     private func stopLoops(threads: [pthread_t], wakeFDs: [Int32]) {
         shared.requestStop()
-        // A failed wake-up only delays a loop's exit to its next turn: loops wait at most a second.
-        for fd in wakeFDs { _ = eventfd_write(fd, 1) }
+        for fd in wakeFDs { EventLoop.wake(fd) }
         for thread in threads { pthread_join(thread, nil) }
         // Only now, with every loop gone, can no one write to these any more.
         for fd in wakeFDs { _ = close(fd) }
@@ -210,17 +210,17 @@ private final class LoopContext: Sendable {
 
     func run() {
         ThreadName.setCurrent("\(configuration.threadNamePrefix)-\(index)")
-        let loop = EventLoop(index: index, epollFD: epollFD, wakeFD: wakeFD, listeners: [listener],
-                             configuration: configuration, shared: shared)
+        let loop = EventLoop(index: index, epollFD: epollFD, wakeFD: wakeFD, clock: configuration.clock)
+        let server = ServerLoop(loop: loop, listeners: [listener], configuration: configuration, shared: shared)
         do {
-            try loop.register()
-            loop.handler = try factory(loop)
+            try server.register()
+            server.handler = try factory(loop)
         } catch {
             reports.report(LoopStartError(loop: index, reason: "\(error)"))
-            loop.abandon()
+            server.abandon()
             return
         }
         reports.report(nil)
-        loop.run()
+        server.run()
     }
 }

@@ -1,4 +1,5 @@
 import JustGateHTTP
+import JustGateReactor
 
 /// Everything one listening server needs to know, fixed at start.
 public struct ServerConfiguration: Sendable {
@@ -46,6 +47,9 @@ public struct ServerConfiguration: Sendable {
     /// so the application decides their format (problem+json) in one place. Each such answer is then
     /// reported to the loop's handler (`HTTPHandler.serverAnswered`).
     public var errorResponse: @Sendable (_ status: Int, _ detail: String) -> HTTPResponse
+    /// The loops' clock for timers and connection deadlines; tests pass a `ManualClock`'s to move time instead
+    /// of sleeping. Request timestamps (`receivedAtNanos`) stay on the system clock: they are measured against it.
+    public var clock: MonotonicClock = .system
 
     public init(
         address: SocketAddress,

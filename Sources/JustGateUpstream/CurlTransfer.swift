@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import CCurl
-import JustGateServer
+import JustGateReactor
 
 /// One easy handle and everything libcurl borrows from us while it runs: the header list and the
 /// response buffer must outlive the transfer, so they live here, owned by the client's table.

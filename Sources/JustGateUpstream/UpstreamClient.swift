@@ -1,5 +1,5 @@
 import CCurl
-import JustGateServer
+import JustGateReactor
 
 /// The upstream HTTP client of one event loop: a libcurl multi handle whose sockets and timer
 /// are driven by that loop's epoll set (`curl_multi_socket_action`), so many calls are in flight

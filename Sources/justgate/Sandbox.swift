@@ -3,7 +3,7 @@ import Foundation
 import JustGateApp
 import JustGateCore
 import JustGateSandbox
-import JustGateServer
+import JustGateReactor
 
 /// `justgate sandbox`: the emulated Just Services API on its own, for trying sites against it.
 struct Sandbox: ParsableCommand {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import JustGateServer
+import JustGateReactor
 
 /// SIGINT/SIGTERM/SIGHUP handling without async signal handlers: the signals are blocked before
 /// any thread starts (threads inherit the mask), and the main thread waits for them with `sigwait`.

@@ -73,7 +73,8 @@ struct AuditLogTests {
         while gateway.runtime.connectionCount != 0 && Date() < closed { usleep(20_000) }
         let held = [try gateway.client(), try gateway.client()]
         try held.forEach { try $0.send("G") }
-        usleep(50_000)
+        // Both held connections accepted before the third tries: wait for the count, not for a fixed time.
+        #expect(Polling.read(timeoutSeconds: 5, until: { $0 == 2 }) { gateway.runtime.connectionCount } == 2)
         #expect(try gateway.client().readResponse().status == 503)
         let records = try records(gateway, atLeast: 4)
         let requests = records.filter { $0.event == .request }

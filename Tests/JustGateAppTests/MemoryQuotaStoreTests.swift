@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import JustGateApp
+import JustGateReactor
 
 /// The memory limiter without sockets: exact under two threads, all-or-nothing across policies,
 /// and bounded in keys.
@@ -21,7 +22,7 @@ import Testing
         let store = MemoryQuotaStore(maxKeys: 10_000)
         let policy = Self.policy("hot", count: 1000, period: .day, burst: 1000)
         let check = try #require(policy.check(operationID: "profile.create", fields: Self.fields(ip: "1.2.3.4")))
-        let now = QuotaGate.nowMicros()
+        let now = MonotonicInstant.now().microseconds
         // 2 threads × 5,000 attempts within one instant-ish: exactly the burst passes.
         let admitted = await withTaskGroup(of: Int.self) { group in
             for _ in 0..<2 {

@@ -61,7 +61,12 @@ struct ReadinessTests {
             rate_limit: { backend: redis, redis_url: "redis://127.0.0.1:\(closed)/0", on_backend_error: local }
             """, horoscopeYAML: "limits:\n  - { name: per-site, scope: site, rate: 100/s }")
         _ = try local.send("GET", "/api/user/v1/info/segment/?juid=de6f0132ea9e412599ae31262c45633b")
-        usleep(300_000)
+        // Waits for the loops to have tried Redis and fallen back (the metric), not for a fixed time.
+        let fallback = Polling.read(timeoutSeconds: 10, until: { $0 == 1 }) {
+            (try? PrometheusText.sum(PrometheusText.parse(admin.admin(local, "GET", "/metrics").text),
+                                     "justgate_rate_limit_fallback_active")) ?? 0
+        }
+        #expect(fallback == 1)
         #expect(try admin.admin(local, "GET", "/readyz").status == 200)
         // The fallback is on in both, and the metric says so; a memory limiter has it at 0 from the start.
         for gateway in [deny, local] {

@@ -3,6 +3,7 @@ import JustGateApp
 import JustGateCore
 import JustGateSandbox
 import JustGateServer
+import JustGateReactor
 import Testing
 
 /// The sandbox's reference fidelity as a site sees it: through the gateway, over a socket, and from the CLI.

@@ -1,6 +1,7 @@
 import Foundation
 import JustGateHTTP
 import JustGateServer
+import JustGateReactor
 import Testing
 
 /// Start-up failures are loud: a loop that cannot build its handler fails `start()`, nothing of

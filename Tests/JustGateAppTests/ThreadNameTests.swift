@@ -1,6 +1,7 @@
 import Foundation
 import JustGateApp
 import JustGateServer
+import JustGateReactor
 import Testing
 
 /// The threads justgate starts carry names the kernel shows (`top -H`, `ps -L`, /proc/PID/task/TID/comm).

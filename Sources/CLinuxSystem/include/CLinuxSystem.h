@@ -3,7 +3,7 @@
 
 /*
  * Linux system calls that Swift's Glibc module does not export (epoll, eventfd, accept4,
- * pthread_setname_np). The server's event loop needs them; nothing else belongs here.
+ * pthread_setname_np). The event loop (JustGateReactor) and the HTTP server need them; nothing else belongs here.
  */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>

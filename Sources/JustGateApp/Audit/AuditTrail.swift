@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import JustGateCore
-import JustGateServer
+import JustGateReactor
 
 /// The audit log as the request path sees it: may a request be served, and here is how it ended. Shared by
 /// all event loops; the `AuditWriter` behind it does the disk work on its own thread.
@@ -30,7 +30,7 @@ public final class AuditTrail: Sendable {
     /// record is packed here, straight from `request` (see `RequestRecord+AuditBodyFields`); its `time` is
     /// written by the writer thread, from the moment the request arrived. `endedAtNanos` is the monotonic
     /// clock the request's log line measured its duration with, so both say the same.
-    public func record(_ request: RequestRecord, lane: AuditWriter.Lane? = nil, endedAtNanos: UInt64 = MonotonicNanos.now()) {
+    public func record(_ request: RequestRecord, lane: AuditWriter.Lane? = nil, endedAtNanos: UInt64 = MonotonicInstant.now().nanoseconds) {
         let durationMicros = Int((endedAtNanos &- request.receivedAtNanos) / 1000)
         let receivedAtMillis = AuditWriter.wallClockMillis() - Int64(durationMicros / 1000)
         writer.submit(request, durationMicros: durationMicros, receivedAtMillis: receivedAtMillis, lane: lane,

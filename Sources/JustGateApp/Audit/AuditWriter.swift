@@ -3,7 +3,7 @@ import Glibc
 #endif
 import Foundation
 import JustGateCore
-import JustGateServer
+import JustGateReactor
 import Logging
 import Synchronization
 
@@ -187,7 +187,7 @@ public final class AuditWriter: Sendable {
             guard count < AuditWriter.queueCapacity + inFlightAllowance else { return .refused }
             // A loop's lane has one writer, so its records are in clock order; the shared lane reads the clock
             // under its lock for the same reason.
-            let order = lane == nil ? MonotonicNanos.now() : (endedAtNanos ?? MonotonicNanos.now())
+            let order = lane == nil ? MonotonicInstant.now().nanoseconds : (endedAtNanos ?? MonotonicInstant.now().nanoseconds)
             let length = AuditBodyPacket.pack(fields, durationMicros: durationMicros) { atLeast in
                 UnsafeMutableRawBufferPointer(start: records.bytes.reserve(AuditWriter.recordHeaderLength + atLeast)
                                                   + AuditWriter.recordHeaderLength, count: atLeast)
@@ -310,7 +310,7 @@ public final class AuditWriter: Sendable {
                 _ = wake.wait(timeout: .now() + .milliseconds(state.fsync.batchIntervalMs))
             }
             let stopping = self.stopping.load(ordering: .sequentiallyConsistent)
-            let now = AuditWriter.monotonicMs()
+            let now = MonotonicInstant.now().milliseconds
             if now - state.lastCheckMs >= AuditWriter.checkIntervalMs {
                 state.lastCheckMs = now
                 if let hasher = state.awaitingLog {
@@ -540,9 +540,4 @@ public final class AuditWriter: Sendable {
         }
     }
 
-    static func monotonicMs() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
-    }
 }

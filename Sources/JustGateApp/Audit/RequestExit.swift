@@ -1,5 +1,6 @@
 import JustGateCore
 import JustGateHTTP
+import JustGateReactor
 import JustGateServer
 import Logging
 
@@ -45,7 +46,7 @@ final class RequestExit {
     /// this way, where passing it by value would copy it, retaining each of its strings and arrays.
     func ended(_ record: inout RequestRecord) {
         // One clock read for all three: the log line, the audit record and the histogram give the same duration.
-        let endedAtNanos = MonotonicNanos.now()
+        let endedAtNanos = MonotonicInstant.now().nanoseconds
         if logPolicy.logs(status: record.status) {
             if record.status >= 400 || record.upstreamTokenRedacted || sampler.keep() {
                 log.write(record, endedAtNanos: endedAtNanos)

@@ -3,7 +3,7 @@ import Glibc
 #endif
 import Dispatch
 import Foundation
-import JustGateServer
+import JustGateReactor
 import Synchronization
 
 /// Where log lines go: one descriptor (stderr by default).

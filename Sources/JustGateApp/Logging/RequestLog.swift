@@ -1,5 +1,5 @@
 import JustGateCore
-import JustGateServer
+import JustGateReactor
 import JustGateUpstream
 import Logging
 
@@ -28,7 +28,7 @@ final class RequestLog {
     }
 
     /// - Parameter endedAtNanos: the monotonic clock at the answer, for `duration_ms`.
-    func write(_ record: RequestRecord, endedAtNanos: UInt64 = MonotonicNanos.now()) {
+    func write(_ record: RequestRecord, endedAtNanos: UInt64 = MonotonicInstant.now().nanoseconds) {
         // An upstream that echoed the site's token, or refused the gateway's own (a wrong `upstream_token`), is
         // an incident for the operator, whatever the status.
         let incident = record.upstreamTokenRedacted || record.failureReason == .upstreamAuthFailed

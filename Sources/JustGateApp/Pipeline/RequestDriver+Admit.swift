@@ -1,5 +1,6 @@
 import JustGateCore
 import JustGateHTTP
+import JustGateReactor
 import JustGateServer
 
 /// The phases that decide whether a request is served: `screen` (from the head: trace, authenticate,

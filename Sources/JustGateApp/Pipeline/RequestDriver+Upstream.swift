@@ -1,5 +1,6 @@
 import JustGateCore
 import JustGateHTTP
+import JustGateReactor
 import JustGateServer
 import JustGateUpstream
 
@@ -44,7 +45,7 @@ extension RequestDriver {
         // The token the call carries (the one the upstream sees, even if a reload rotates it meanwhile).
         let echoGuard = context.gateway.sites[context.siteIndex].upstreamTokenBytes
         let retrySafe = context.gateway.catalogue.operations[context.operationIndex].retrySafe
-        context.upstreamStartedNanos = MonotonicNanos.now()
+        context.upstreamStartedNanos = MonotonicInstant.now().nanoseconds
         let exchange = upstream.send(call, deadlineMs: call.timeoutMs ?? 10_000, idempotent: retrySafe) {
             [weak self] result, attempts in
             // The one place every upstream answer passes: screened before it is stored or relayed.
@@ -52,7 +53,7 @@ extension RequestDriver {
             context.idempotencyDone?(answer)
             context.idempotencyDone = nil
             context.record.attempts = attempts
-            context.record.upstreamNanos = MonotonicNanos.now() &- context.upstreamStartedNanos
+            context.record.upstreamNanos = MonotonicInstant.now().nanoseconds &- context.upstreamStartedNanos
             context.upstreamResult = answer
             self?.resume(context)
         }

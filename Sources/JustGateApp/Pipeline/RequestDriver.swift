@@ -1,5 +1,6 @@
 import JustGateCore
 import JustGateHTTP
+import JustGateReactor
 import JustGateServer
 import JustGateUpstream
 

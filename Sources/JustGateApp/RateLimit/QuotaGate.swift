@@ -1,5 +1,5 @@
 import JustGateCore
-import JustGateServer
+import JustGateReactor
 
 /// The limit stage's backend on one event loop: the shared memory limiter, or this loop's Redis
 /// connection with the configured fallback while Redis is failing.
@@ -37,7 +37,7 @@ final class QuotaGate {
 
     func admit(_ checks: [QuotaCheck]) -> Answer {
         guard !checks.isEmpty else { return .decided(.unlimited) }
-        guard let redis else { return .decided(memory.admit(checks, now: QuotaGate.nowMicros())) }
+        guard let redis else { return .decided(memory.admit(checks, now: MonotonicInstant.now().microseconds)) }
         guard redis.isUsable else { return fallback(checks) }
         let pending = PendingQuota()
         redis.admit(checks) { [weak self] verdict in
@@ -54,7 +54,7 @@ final class QuotaGate {
 
     private func fallback(_ checks: [QuotaCheck]) -> Answer {
         switch onBackendError {
-        case .local: .decided(memory.admit(checks, now: QuotaGate.nowMicros()))
+        case .local: .decided(memory.admit(checks, now: MonotonicInstant.now().microseconds))
         case .allow: .decided(.unlimited)
         case .deny: .unavailable
         }
@@ -65,13 +65,11 @@ final class QuotaGate {
         guard let loop else { return }
         sweepTimer = loop.scheduleTimer(afterMs: 1000) { [weak self] in
             guard let self else { return }
-            self.memory.sweep(stripe: self.nextSweepStripe, now: QuotaGate.nowMicros())
+            self.memory.sweep(stripe: self.nextSweepStripe, now: MonotonicInstant.now().microseconds)
             self.nextSweepStripe &+= 1
             self.scheduleSweep()
         }
     }
-
-    static func nowMicros() -> Int64 { Int64(MonotonicNanos.now() / 1000) }
 }
 
 /// A limiter shared between gateways (Redis), answering later on the loop that asked.

@@ -1,6 +1,6 @@
 import JustGateCore
 import JustGateRedis
-import JustGateServer
+import JustGateReactor
 
 /// The Redis limiter of one event loop: one pipelined connection, one `EVALSHA` per request
 /// carrying all of its policies. The script is loaded when the connection is set up; if Redis

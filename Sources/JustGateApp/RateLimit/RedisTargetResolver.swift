@@ -3,7 +3,7 @@ import Glibc
 #endif
 import JustGateCore
 import JustGateRedis
-import JustGateServer
+import JustGateReactor
 
 /// Turns the configured Redis endpoint into an address the loops connect to without DNS: names
 /// are resolved here, at start-up or reload, off the event loops.

@@ -5,6 +5,7 @@ import JustGateCore
 import JustGateHTTP
 import JustGateRedis
 import JustGateServer
+import JustGateReactor
 import JustGateUpstream
 import Logging
 import Synchronization

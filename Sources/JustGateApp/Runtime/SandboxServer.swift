@@ -3,6 +3,7 @@ import Glibc
 #endif
 import JustGateSandbox
 import JustGateServer
+import JustGateReactor
 
 /// The emulated upstream on its own listener: started inside `justgate serve` when
 /// `upstream.url: sandbox`, and alone by `justgate sandbox`.

@@ -1,5 +1,5 @@
 import JustGateCore
-import JustGateServer
+import JustGateReactor
 import Synchronization
 
 /// The process-wide `IdempotencyTable`, shared by every loop: a site's retry may arrive on
@@ -10,7 +10,7 @@ public final class IdempotencyStore: Sendable {
 
     /// One store per process, made by `GatewayRuntime` and shared by every loop's `IdempotencyGate`.
     public init(_ config: IdempotencyConfig,
-                clock: @escaping @Sendable () -> Int64 = { Int64(MonotonicNanos.now() / 1_000_000) }) {
+                clock: @escaping @Sendable () -> Int64 = { MonotonicInstant.now().milliseconds }) {
         table = Mutex(IdempotencyTable(ttlMs: Int64(config.ttlSeconds) * 1000, maxEntries: config.maxKeys))
         self.clock = clock
     }

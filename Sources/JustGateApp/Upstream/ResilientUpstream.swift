@@ -1,5 +1,5 @@
 import JustGateCore
-import JustGateServer
+import JustGateReactor
 import JustGateUpstream
 
 /// One event loop's way upstream: the loop's libcurl client, wrapped in the process-wide guards
@@ -46,8 +46,6 @@ final class ResilientUpstream {
     }
 
     fileprivate func cancelTimer(_ id: Int) { loop.cancelTimer(id) }
-
-    static func nowMs() -> Int64 { Int64(MonotonicNanos.now() / 1_000_000) }
 }
 
 /// One request's attempts upstream, from the first to its answer. Each attempt may use what
@@ -59,7 +57,7 @@ final class UpstreamExchange {
 
     private let owner: ResilientUpstream
     private var call: UpstreamRequest
-    private let deadline: Int64
+    private let deadline: MonotonicInstant
     private let idempotent: Bool
     private var completion: ((Result<UpstreamResponse, UpstreamFailure>, Int) -> Void)?
     private var attempts = 0
@@ -73,7 +71,7 @@ final class UpstreamExchange {
                      completion: @escaping (Result<UpstreamResponse, UpstreamFailure>, Int) -> Void) {
         self.owner = owner
         self.call = call
-        self.deadline = ResilientUpstream.nowMs() + Int64(max(deadlineMs, 1))
+        self.deadline = MonotonicInstant.now().advanced(byMilliseconds: max(deadlineMs, 1))
         self.idempotent = idempotent
         self.completion = completion
     }
@@ -117,7 +115,7 @@ final class UpstreamExchange {
         case .allowed:
             isProbe = false
         }
-        let remaining = deadline - ResilientUpstream.nowMs()
+        let remaining = MonotonicInstant.now().milliseconds(until: deadline)
         call.timeoutMs = Int(min(max(remaining, 1), Int64(owner.attemptTimeoutMs ?? Int.max)))
         attempts += 1
         current = owner.attempt(call) { [self] result in attemptEnded(result) }
@@ -139,7 +137,7 @@ final class UpstreamExchange {
             return
         }
         let delay = owner.policy.backoffMs(afterAttempt: attempts, using: &owner.random)
-        let remaining = deadline - ResilientUpstream.nowMs()
+        let remaining = MonotonicInstant.now().milliseconds(until: deadline)
         guard remaining - Int64(delay) >= UpstreamExchange.minimumAttemptMs, owner.guards.spendRetry() else {
             finish(result)
             return

@@ -1,5 +1,5 @@
 import JustGateCore
-import JustGateServer
+import JustGateReactor
 import Synchronization
 
 /// The upstream protection every event loop shares: the circuit breaker, the retry budget and
@@ -30,7 +30,7 @@ public final class UpstreamGuards: Sendable {
 
     /// One set per process, made by `GatewayRuntime` and handed to every loop.
     public init(circuit: CircuitConfig, retries: RetryConfig, maxInFlight: Int,
-                clock: @escaping @Sendable () -> Int64 = { Int64(MonotonicNanos.now() / 1_000_000) },
+                clock: @escaping @Sendable () -> Int64 = { MonotonicInstant.now().milliseconds },
                 onTransition: @escaping @Sendable (CircuitState, CircuitState) -> Void = { _, _ in }) {
         self.maxInFlight = maxInFlight
         self.onTransition = onTransition

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import JustGateCore
+import JustGateReactor
 import JustGateUpstream
 
 /// The gateway's side of a conversation with Vault: its own token (from an AppRole login or the operator), kept
@@ -189,9 +190,8 @@ final class VaultSession {
         return Secret(trimmed)
     }
 
+    /// The token plan (`VaultTokenPlan`) counts fractional seconds; this is the monotonic clock in that unit.
     static func monotonicSeconds() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+        Double(MonotonicInstant.now().nanoseconds) / 1e9
     }
 }

@@ -15,6 +15,7 @@ struct TimerHeap {
     /// A named struct holding the closure, not a tuple: a closure stored directly in a generic
     /// container is re-abstracted through a heap-allocated thunk on every insert.
     struct Entry {
+        /// `MonotonicInstant.nanoseconds` of the moment the timer is due.
         let deadline: UInt64
         /// Scheduling order: among equal deadlines the earlier scheduled fires first.
         let sequence: UInt64

@@ -2,17 +2,6 @@
 import Glibc
 #endif
 
-/// Milliseconds and nanoseconds from `CLOCK_MONOTONIC`: timeouts must not jump with the wall clock.
-enum MonotonicClock {
-    static func nanoseconds() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
-    }
-
-    static func milliseconds() -> UInt64 { nanoseconds() / 1_000_000 }
-}
-
 /// The `Date` header value (RFC 9110 IMF-fixdate), rebuilt at most once a second per loop.
 struct HTTPDateCache {
     private(set) var value: String = ""

@@ -3,19 +3,16 @@ import Glibc
 #endif
 import CLinuxSystem
 import JustGateHTTP
+import JustGateReactor
 
-/// One thread's epoll loop: its own listening socket, its connections, and whatever else the
-/// handler asks it to watch (libcurl's upstream sockets and timers), so a request is accepted,
-/// parsed, forwarded and answered without ever changing threads.
+/// The HTTP server's half of one event loop: its listening sockets, its connections, their
+/// deadlines, the drain, and the handler requests go to. The loop itself (epoll, watchers, timers,
+/// the clock) is the reactor's `EventLoop`, which calls this as its driver.
 ///
-/// Everything here is confined to the loop's thread; the only ways in from outside are the
-/// shared stop flag and the wake-up eventfd.
-public final class EventLoop {
-    /// Which loop this is (0-based), for logs and per-loop metrics.
-    public let index: Int
+/// Confined to the loop's thread; the only way in from outside is the shared stop flag.
+final class ServerLoop: EventLoopDriver {
+    let loop: EventLoop
     let configuration: ServerConfiguration
-    private let epoll: Epoll
-    private let wakeFD: Int32
     /// This loop's listening sockets; emptied when a drain begins (they are closed then).
     private var listeners: [Int32]
     private let shared: ServerSharedState
@@ -26,18 +23,12 @@ public final class EventLoop {
     /// Connections per peer address, kept only when `maxConnectionsPerPeer` is set (the admin listener).
     private var peerConnections: [String: Int] = [:]
     private var acceptSerial: UInt64 = 0
-    /// Foreign descriptors by number, like `connections`: a lookup per event must not hash.
-    private var watchers: [Watcher?] = []
-    /// Timers by deadline: the next one is at the top, never found by scanning them all.
-    private var timers = TimerHeap()
-    private var listenersPausedUntil: UInt64 = 0
-    private var nextSweep: UInt64 = 0
+    /// When the listeners, paused for want of descriptors, are tried again.
+    private var listenersPausedUntil: MonotonicInstant?
     private var dateCache = HTTPDateCache()
     private(set) var isDraining = false
-    private var drainDeadline: UInt64 = 0
+    private var drainDeadline = MonotonicInstant(nanoseconds: 0)
 
-    /// Monotonic milliseconds, refreshed once per loop iteration.
-    public private(set) var nowMs: UInt64
     /// One read buffer shared by every connection of the loop: data is copied out only when a
     /// request spans reads.
     let scratch: UnsafeMutableRawBufferPointer
@@ -45,14 +36,11 @@ public final class EventLoop {
     let maxPendingOutput = 256 * 1024
     private(set) var commonHeaders: [HTTPHeader] = []
 
-    init(index: Int, epollFD: Int32, wakeFD: Int32, listeners: [Int32], configuration: ServerConfiguration, shared: ServerSharedState) {
-        self.index = index
-        self.epoll = Epoll(adopting: epollFD)
-        self.wakeFD = wakeFD
+    init(loop: EventLoop, listeners: [Int32], configuration: ServerConfiguration, shared: ServerSharedState) {
+        self.loop = loop
         self.listeners = listeners
         self.configuration = configuration
         self.shared = shared
-        self.nowMs = MonotonicClock.milliseconds()
         self.scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
         let limits = configuration.limits
         self.maxBufferedInput = limits.maxRequestLineBytes + limits.maxHeaderBytes + limits.maxBodyBytes + 64 * 1024
@@ -62,83 +50,16 @@ public final class EventLoop {
         scratch.deallocate()
     }
 
-    // MARK: - Services for handlers
-
-    /// A foreign descriptor the loop has registered with epoll. A parked watcher (no callback)
-    /// stays registered while its owner does not need events, so a descriptor that is watched,
-    /// set aside and watched again (an upstream keep-alive connection between calls) costs no
-    /// `epoll_ctl` each time.
-    private struct Watcher {
-        var events: IOEvents
-        var callback: ((Int32, IOEvents) -> Void)?
-    }
-
-    /// Watches a foreign descriptor (an upstream socket) for `events`; replaces an earlier watch.
-    /// Re-watching with the events it is registered for costs no system call. The callback gets
-    /// the descriptor, so one closure can serve every socket of its owner.
-    public func watch(_ fd: Int32, events: IOEvents, _ callback: @escaping (Int32, IOEvents) -> Void) {
-        let slot = Int(fd)
-        guard slot >= 0 else { return }
-        if slot >= watchers.count {
-            watchers.append(contentsOf: repeatElement(nil, count: slot - watchers.count + 1))
-        }
-        let previous = watchers[slot]?.events
-        watchers[slot] = Watcher(events: events, callback: callback)
-        guard previous != events else { return }
-        do {
-            if previous != nil {
-                try epoll.modify(fd, tag: .watcher, events: events)
-            } else {
-                try epoll.add(fd, tag: .watcher, events: events)
-            }
-        } catch {
-            // A descriptor epoll refuses cannot make progress; report it as an error event at once.
-            watchers[slot] = nil
-            callback(fd, .error)
-        }
-    }
-
-    /// Stops delivering events for `fd` but keeps it registered (parked) for a later `watch`.
-    /// If it becomes ready while parked (the peer closed an idle connection), it is deregistered
-    /// then, so a level-triggered event cannot spin the loop.
-    public func unwatch(_ fd: Int32) {
-        let slot = Int(fd)
-        guard slot >= 0, slot < watchers.count else { return }
-        watchers[slot]?.callback = nil
-    }
-
-    /// Forgets `fd` entirely; call it before the descriptor is closed, so its number can be
-    /// reused by another socket without inheriting this registration.
-    public func forget(_ fd: Int32) {
-        let slot = Int(fd)
-        guard slot >= 0, slot < watchers.count, watchers[slot] != nil else { return }
-        watchers[slot] = nil
-        epoll.remove(fd)
-    }
-
-    private func watcherCallback(_ fd: Int32) -> ((Int32, IOEvents) -> Void)? {
-        let slot = Int(fd)
-        return slot >= 0 && slot < watchers.count ? watchers[slot]?.callback : nil
-    }
-
-    /// Runs `action` on this loop after `delayMs`; returns a handle for `cancelTimer`.
-    @discardableResult
-    public func scheduleTimer(afterMs delayMs: Int, _ action: @escaping () -> Void) -> Int {
-        timers.schedule(deadline: MonotonicClock.milliseconds() + UInt64(max(0, delayMs)), action)
-    }
-
-    /// Forgets a timer; one that already fired or was cancelled is ignored.
-    public func cancelTimer(_ id: Int) {
-        timers.cancel(id)
-    }
+    /// The time of the current loop turn.
+    var now: MonotonicInstant { loop.now }
 
     // MARK: - Running
 
     /// Registers the listeners and the wake-up eventfd; a loop that cannot is not started (see
     /// `HTTPServer.start`), never left running deaf.
     func register() throws {
-        for listener in listeners { try epoll.add(listener, tag: .listener, events: .readable) }
-        try epoll.add(wakeFD, tag: .wakeup, events: .readable)
+        for listener in listeners { try loop.add(listener, as: .listener, events: .readable) }
+        try loop.registerWakeup()
     }
 
     /// Gives up a loop that failed to start: closes its listeners (its epoll closes with it).
@@ -149,78 +70,45 @@ public final class EventLoop {
     /// Runs until a stop is requested and the drain is over; `register` must have succeeded.
     func run() {
         defer { shutdownLoop() }
-        let events = UnsafeMutableBufferPointer<epoll_event>.allocate(capacity: 256)
-        defer { events.deallocate() }
-        refreshClock()
-        while true {
-            if shared.isStopRequested && !isDraining { beginDrain() }
-            if isDraining && (connectionCount == 0 || nowMs >= drainDeadline) { return }
-            let ready = epoll.wait(into: events, timeoutMs: nextWaitMs())
-            refreshClock()
-            for i in 0..<ready {
-                dispatchEvent(events[i])
-            }
-            runDueTimers()
-            if nowMs >= nextSweep { sweep() }
-        }
+        scheduleSweep()
+        loop.run(driver: self)
     }
 
-    private func refreshClock() {
-        nowMs = MonotonicClock.milliseconds()
+    func loopAwoke() {
         let before = dateCache.value
         dateCache.refresh()
         if dateCache.value != before { commonHeaders = [HTTPHeader(name: "Date", value: dateCache.value)] }
     }
 
-    private func nextWaitMs() -> Int32 {
-        var wake = nextSweep
-        if let deadline = timers.nextDeadline(), deadline < wake { wake = deadline }
-        if isDraining { wake = min(wake, nowMs + 50) }
-        return wake <= nowMs ? 0 : Int32(min(wake - nowMs, 1000))
+    func loopShouldEnd() -> Bool {
+        if shared.isStopRequested && !isDraining { beginDrain() }
+        return isDraining && (connectionCount == 0 || now >= drainDeadline)
     }
 
-    private func dispatchEvent(_ event: epoll_event) {
-        let (tag, fd) = EpollTag.decode(event.data.u64)
-        let ready = IOEvents(rawValue: event.events)
-        switch tag {
-        case .listener:
-            acceptConnections(from: fd)
-        case .connection:
-            guard let connection = connection(for: fd) else { return }
-            if !ready.isDisjoint(with: [.readable, .hangup, .error]) { connection.readable() }
-            if ready.contains(.writable), connection.phase != .closed { connection.writable() }
-        case .watcher:
-            if let callback = watcherCallback(fd) {
-                callback(fd, ready)
-            } else {
-                forget(fd)
-            }
-        case .wakeup:
-            var value: UInt64 = 0
-            _ = read(wakeFD, &value, 8)
-        case nil:
-            break
+    func listenerReady(_ fd: Int32) {
+        acceptConnections(from: fd)
+    }
+
+    func connectionReady(_ fd: Int32, events ready: IOEvents) {
+        guard let connection = connection(for: fd) else { return }
+        if !ready.isDisjoint(with: [.readable, .hangup, .error]) { connection.readable() }
+        if ready.contains(.writable), connection.phase != .closed { connection.writable() }
+    }
+
+    /// Enforces connection deadlines a few times a second (a timer that re-arms itself); cheap even
+    /// with 10,000 connections.
+    private func scheduleSweep() {
+        loop.scheduleTimer(afterMs: 100) { [weak self] in
+            guard let self else { return }
+            self.sweep()
+            self.scheduleSweep()
         }
     }
 
-    /// Fires the timers due now, earliest first; the ones their actions schedule wait for the next
-    /// pass (as before: a timer re-armed with no delay must not keep this pass going). An action that
-    /// cancels a later timer is honoured, since cancelled timers are skipped when they come up.
-    private func runDueTimers() {
-        guard !timers.isEmpty else { return }
-        let now = MonotonicClock.milliseconds()
-        let lastBefore = timers.lastSequence
-        while let action = timers.popDue(now: now, scheduledUpTo: lastBefore) {
-            action()
-        }
-    }
-
-    /// Enforces connection deadlines a few times a second; cheap even with 10,000 connections.
     private func sweep() {
-        nextSweep = nowMs + 100
-        if listenersPausedUntil != 0 && nowMs >= listenersPausedUntil { resumeListeners() }
-        for case let connection? in connections where connection.deadline != 0 && connection.deadline <= nowMs {
-            connection.deadlineExpired()
+        if let until = listenersPausedUntil, now >= until { resumeListeners() }
+        for case let connection? in connections {
+            if let deadline = connection.deadline, deadline <= now { connection.deadlineExpired() }
         }
     }
 
@@ -255,7 +143,7 @@ public final class EventLoop {
             acceptSerial &+= 1
             let connection = Connection(fd: fd, peer: storage, loop: self, serial: acceptSerial, peerKey: peerKey)
             do {
-                try epoll.add(fd, tag: .connection, events: .readable)
+                try loop.add(fd, as: .connection, events: .readable)
             } catch {
                 _ = close(fd)
                 shared.releaseConnection()
@@ -292,33 +180,33 @@ public final class EventLoop {
         if let handler {
             let address = SocketAddress(storage: peer, length: socklen_t(MemoryLayout<sockaddr_storage>.size)).host
             handler.serverAnswered(ServerAnswer(response: response, method: nil, path: nil, remoteAddress: address,
-                                                receivedAtNanos: MonotonicClock.nanoseconds()))
+                                                receivedAtNanos: MonotonicInstant.now().nanoseconds))
         }
     }
 
     /// Out of descriptors: stop accepting briefly instead of spinning on a listener that stays ready.
     private func pauseListeners() {
-        guard listenersPausedUntil == 0 else { return }
-        listeners.forEach { epoll.remove($0) }
-        listenersPausedUntil = nowMs + 100
+        guard listenersPausedUntil == nil else { return }
+        listeners.forEach { loop.remove($0) }
+        listenersPausedUntil = now.advanced(byMilliseconds: 100)
     }
 
     /// Re-registers the listeners after a pause; one that epoll still refuses is tried again on the
     /// next pause interval rather than being left silently unwatched (a loop that never accepts again).
     private func resumeListeners() {
-        listenersPausedUntil = 0
+        listenersPausedUntil = nil
         guard !isDraining else { return }
         var failed = false
         for listener in listeners {
             do {
-                try epoll.add(listener, tag: .listener, events: .readable)
+                try loop.add(listener, as: .listener, events: .readable)
             } catch let error as SocketError where error.code == EEXIST {
                 continue
             } catch {
                 failed = true
             }
         }
-        if failed { listenersPausedUntil = nowMs + 100 }
+        if failed { listenersPausedUntil = now.advanced(byMilliseconds: 100) }
     }
 
     private func store(_ connection: Connection) {
@@ -340,7 +228,7 @@ public final class EventLoop {
     /// which would otherwise wait for events that never come, must be closed.
     func setInterest(_ connection: Connection, _ events: IOEvents) -> Bool {
         do {
-            try epoll.modify(connection.fd, tag: .connection, events: events)
+            try loop.modify(connection.fd, as: .connection, events: events)
             return true
         } catch {
             return false
@@ -350,7 +238,7 @@ public final class EventLoop {
     func remove(_ connection: Connection) {
         let slot = Int(connection.fd)
         guard slot < connections.count, connections[slot] === connection else { return }
-        epoll.remove(connection.fd)
+        loop.remove(connection.fd)
         connections[slot] = nil
         connectionCount -= 1
         if let key = connection.peerKey {
@@ -382,13 +270,16 @@ public final class EventLoop {
     /// (one request each); once closed, new connections go to the process that replaces this one.
     private func beginDrain() {
         for listener in listeners {
-            epoll.remove(listener)
+            loop.remove(listener)
             acceptQueued(on: listener)
             _ = close(listener)
         }
         listeners = []
         isDraining = true
-        drainDeadline = nowMs + UInt64(max(0, configuration.drainTimeoutMs))
+        let timeoutMs = max(0, configuration.drainTimeoutMs)
+        drainDeadline = now.advanced(byMilliseconds: timeoutMs)
+        // Wakes the loop at the deadline, so the drain ends on time even with no event.
+        loop.scheduleTimer(afterMs: timeoutMs) {}
         for case let connection? in connections { connection.closeIfIdle() }
     }
 

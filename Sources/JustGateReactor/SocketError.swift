@@ -8,7 +8,7 @@ public struct SocketError: Error, Sendable, CustomStringConvertible {
     public var operation: String
     public var code: Int32
 
-    init(_ operation: String, code: Int32 = errno) {
+    public init(_ operation: String, code: Int32 = errno) {
         self.operation = operation
         self.code = code
     }

@@ -41,7 +41,8 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
         return (storage, socklen_t(MemoryLayout<Address>.size))
     }
 
-    init(storage: sockaddr_storage, length: socklen_t) {
+    /// Wraps an address the kernel filled in (`accept4`, `getsockname`).
+    public init(storage: sockaddr_storage, length: socklen_t) {
         self.storage = storage
         self.length = length
     }

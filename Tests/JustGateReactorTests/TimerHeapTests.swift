@@ -1,6 +1,6 @@
 import Testing
 
-@testable import JustGateServer
+@testable import JustGateReactor
 
 /// The event loop's timer heap on its own: no loop, no clock. Each action records its name, and
 /// `fire` plays the loop's part (pop every due timer scheduled before the pass).

@@ -5,11 +5,11 @@ import Glibc
 /// Opens the listening sockets for one address: one per event loop, all bound to the same port
 /// with `SO_REUSEPORT`, so the kernel spreads new connections across loops and no loop ever
 /// hands a connection to another thread.
-enum Listener {
+public enum Listener {
     /// Binds `count` sockets. With port 0 the first socket picks a free port and the others join it.
     /// Unless `joinExisting`, an address another socket already listens on is refused first
     /// (`AddressInUseError`): with `SO_REUSEPORT` the bind itself would succeed and share the port.
-    static func bind(_ address: SocketAddress, count: Int, joinExisting: Bool = false, backlog: Int32 = 4096) throws -> [Int32] {
+    public static func bind(_ address: SocketAddress, count: Int, joinExisting: Bool = false, backlog: Int32 = 4096) throws -> [Int32] {
         if !joinExisting && address.port != 0 { try refuseIfInUse(address) }
         var sockets: [Int32] = []
         var target = address
@@ -44,7 +44,7 @@ enum Listener {
     }
 
     /// The address a socket actually bound, which tells tests the port the kernel chose.
-    static func boundAddress(of fd: Int32) throws -> SocketAddress {
+    public static func boundAddress(of fd: Int32) throws -> SocketAddress {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let result = withUnsafeMutablePointer(to: &storage) { pointer in
