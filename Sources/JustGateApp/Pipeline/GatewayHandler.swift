@@ -57,36 +57,29 @@ final class GatewayHandler: HTTPHandler {
         case .respond(let response, let record):
             finished(record)
             responder.respond(response)
-        case .forward(let call, var record, let echoGuard):
-            var idempotencyDone: ((Result<RelayedAnswer, UpstreamFailure>) -> Void)?
-            if let key = record.idempotencyKey {
-                switch idempotency.begin(key: key, call: call, record: &record) {
-                case .forward(let done):
-                    idempotencyDone = done
-                case .respond(let response):
-                    finished(record)
+        case .forward(let call, let record, let echoGuard):
+            guard let key = record.idempotencyKey else {
+                return send(call, record: record, echoGuard: echoGuard, responder: responder, remember: nil)
+            }
+            // The key's store answers now (memory) or later on this loop (Redis); a client gone by
+            // then is not forwarded, and its claim is given back.
+            idempotency.begin(key: key, call: call, record: record) { [weak self] step in
+                guard let self else { return }
+                switch step {
+                case .respond(let response, let record):
+                    self.finished(record)
                     responder.respond(response)
-                    return
+                case .forward(var record, let remember):
+                    guard responder.isActive else {
+                        remember(nil)
+                        record.outcome = .clientGone
+                        record.failureReason = .clientGone
+                        record.status = 499
+                        return self.finished(record)
+                    }
+                    self.send(call, record: record, echoGuard: echoGuard, responder: responder, remember: remember)
                 }
             }
-            let idempotent = record.operationID.map { RetryPolicy.isIdempotent(operationID: $0) } ?? false
-            // `record` is captured as a constant and copied inside, so the closure carries it by
-            // value instead of in a separate heap box.
-            let sent = record
-            let started = MonotonicNanos.now()
-            let exchange = upstream.send(call, deadlineMs: call.timeoutMs ?? 10_000, idempotent: idempotent) {
-                [weak self, pipeline] result, attempts in
-                // The one place every upstream answer passes: screened before it is stored or relayed.
-                let answer = RelayedAnswer.screen(result, token: echoGuard)
-                idempotencyDone?(answer)
-                var record = sent
-                record.attempts = attempts
-                record.upstreamNanos = MonotonicNanos.now() &- started
-                let response = pipeline.finish(answer, record: &record)
-                self?.finished(record)
-                if let response { responder.respond(response) }
-            }
-            responder.onCancel { exchange.cancel() }
         case .wait(let quota, let ticket):
             // The limiter's answer arrives on this loop; a client that left meanwhile is not
             // forwarded (its quota is spent: the limiter counted it before we knew).
@@ -103,5 +96,29 @@ final class GatewayHandler: HTTPHandler {
                 self.carry(self.pipeline.conclude(answer, ticket), responder: responder)
             }
         }
+    }
+
+    /// Makes the upstream call and answers with its result; `remember` (the idempotency step's) gets the
+    /// screened answer first.
+    private func send(_ call: UpstreamRequest, record: RequestRecord, echoGuard: [UInt8], responder: Responder,
+                      remember: ((Result<RelayedAnswer, UpstreamFailure>?) -> Void)?) {
+        let idempotent = record.operationID.map { RetryPolicy.isIdempotent(operationID: $0) } ?? false
+        // `record` is captured as a constant and copied inside, so the closure carries it by
+        // value instead of in a separate heap box.
+        let sent = record
+        let started = MonotonicNanos.now()
+        let exchange = upstream.send(call, deadlineMs: call.timeoutMs ?? 10_000, idempotent: idempotent) {
+            [weak self, pipeline] result, attempts in
+            // The one place every upstream answer passes: screened before it is stored or relayed.
+            let answer = RelayedAnswer.screen(result, token: echoGuard)
+            remember?(answer)
+            var record = sent
+            record.attempts = attempts
+            record.upstreamNanos = MonotonicNanos.now() &- started
+            let response = pipeline.finish(answer, record: &record)
+            self?.finished(record)
+            if let response { responder.respond(response) }
+        }
+        responder.onCancel { exchange.cancel() }
     }
 }

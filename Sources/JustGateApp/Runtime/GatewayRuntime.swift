@@ -50,6 +50,7 @@ public final class GatewayRuntime: Sendable {
                 wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) },
                 configSource: ConfigSource? = nil) throws {
         let redisSettings = try GatewayRuntime.redisSettings(config.rateLimit, keySecret: rateLimitKeySecret, logger: logger)
+        let idempotencyRedis = try IdempotencyRedisSettings(config.idempotency, keySecret: rateLimitKeySecret, logger: logger)
         var sandbox: SandboxServer?
         let baseURL: String
         switch config.upstream.target {
@@ -121,8 +122,9 @@ public final class GatewayRuntime: Sendable {
                 let upstream = ResilientUpstream(client: client, loop: loop, guards: guards, retries: config.upstream.retries)
                 let requestLog = RequestLog(sink: requestLogSink, label: requestLogLabel, threshold: requestLogThreshold)
                 let loopMetrics = metrics.recorder()
+                let idempotencyBackend: any IdempotencyBackend = idempotencyRedis.map { $0.store(on: loop) } ?? idempotencyStore
                 return GatewayHandler(pipeline: pipeline, upstream: upstream,
-                                      idempotency: IdempotencyGate(store: idempotencyStore),
+                                      idempotency: IdempotencyGate(backend: idempotencyBackend),
                                       outcomes: RequestOutcomes(log: requestLog, audit: audit, logPolicy: config.log.requests,
                                                                 sampleSuccess: config.log.sampleSuccess,
                                                                 dropped: { loopMetrics.logLineDropped() }),
