@@ -210,7 +210,7 @@ struct RedisIdempotencyTests {
             """)
         let refused = try cli.run(["check-config", "--config", missing])
         #expect(refused.status != 0)
-        #expect((refused.stdout + refused.stderr).contains(":3:"), "\(refused.stdout)\(refused.stderr)")
+        #expect((refused.stdout + refused.stderr).contains(":4:"), "\(refused.stdout)\(refused.stderr)")
         #expect((refused.stdout + refused.stderr).contains("backend redis needs redis_url"))
     }
 }
