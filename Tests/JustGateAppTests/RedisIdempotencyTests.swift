@@ -70,6 +70,25 @@ struct RedisIdempotencyTests {
         #expect(ttl > 590_000 && ttl <= 600_000)
     }
 
+    /// What Redis keeps is the answer as relayed: the upstream token it echoed is not in Redis, nor in the
+    /// replay the other gateway sends.
+    @Test func theStoredAnswerIsTheRedactedOne() throws {
+        let redis = try RedisServer()
+        let upstream = try CapturingUpstream(answer: { request in (200, "created for \(request.headers["x-auth-token"] ?? "")") })
+        defer { upstream.stop() }
+        let first = try GatewayFixture(upstream: "http://127.0.0.1:\(upstream.port)", extraYAML: Self.yaml(redis.url))
+        let second = try GatewayFixture(upstream: "http://127.0.0.1:\(upstream.port)", extraYAML: Self.yaml(redis.url))
+        #expect(try post(first, key: "echo").text == "created for [redacted]")
+        let replay = try post(second, key: "echo")
+        #expect(replay.text == "created for [redacted]")
+        #expect(replay.header("Idempotent-Replayed") == "true")
+        #expect(upstream.requests.count == 1)
+        let redisKey = IdempotencyRedisKey(secret: nil).redisKey(siteID: "horoscope-daily", key: "echo")
+        let stored = try RawHTTPClient(port: redis.port).exchangeRaw("HGET \(redisKey) a\r\n", until: "[redacted]")
+        #expect(stored.contains("created for [redacted]"))
+        #expect(!stored.contains(GatewayFixture.horoscopeToken))
+    }
+
     @Test func concurrentRequestsWithOneKeyOnTwoGatewaysMakeOneProfile() throws {
         let redis = try RedisServer()
         let sandbox = try Self.sharedSandbox()
