@@ -167,6 +167,23 @@ struct RedisIdempotencyTests {
         #expect(log.components(separatedBy: "Idempotency-Key store is back on Redis").count == 2)
     }
 
+    @Test func aRedisWithAPasswordAndAnotherDatabaseIsUsedAndThePasswordIsNeverLogged() throws {
+        let redis = try RedisServer()
+        #expect(try redis.command("CONFIG SET requirepass s3cret-idem-pass") == "+OK")
+        let url = "redis://:s3cret-idem-pass@127.0.0.1:\(redis.port)/3"
+        // Each fixture has its own embedded sandbox, so the two reach the upstream by different base URLs:
+        // still one request (the fingerprint leaves the upstream's host out).
+        let first = try GatewayFixture(extraYAML: Self.yaml(url))
+        let second = try GatewayFixture(extraYAML: Self.yaml(url))
+        #expect(try post(first, key: "with-auth").status == 200)
+        #expect(try post(second, key: "with-auth").header("Idempotent-Replayed") == "true")
+        redis.stop()
+        #expect(try post(first, key: "with-auth-2").status == 503)
+        let log = first.logText(containing: "Redis for Idempotency-Key is unavailable")
+        #expect(log.contains("redis://:<redacted>@127.0.0.1:\(redis.port)/3"))
+        #expect(!log.contains("s3cret-idem-pass") && !second.logText().contains("s3cret-idem-pass"))
+    }
+
     @Test func aScriptRedisForgotIsSentAgain() throws {
         let redis = try RedisServer()
         let sandbox = try Self.sharedSandbox()

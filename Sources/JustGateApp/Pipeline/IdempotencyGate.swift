@@ -38,7 +38,8 @@ struct IdempotencyGate {
 
     /// Claims `key` for `call`; `then` runs on this loop once, at once (memory) or when Redis answers.
     func begin(key: String, call: UpstreamRequest, record: RequestRecord, then: @escaping (Step) -> Void) {
-        let fingerprint = IdempotencyTable.fingerprint(method: call.method, url: call.url, body: call.body)
+        let fingerprint = IdempotencyTable.fingerprint(method: call.method, url: String(IdempotencyGate.pathAndQuery(of: call.url)),
+                                                       body: call.body)
         let claim = IdempotencyClaim(siteID: record.siteID ?? "", key: key, fingerprint: fingerprint,
                                      leaseMs: Int64(call.timeoutMs ?? 10_000) + IdempotencyGate.leaseSlackMs)
         backend.claim(claim) { [backend] answer in
@@ -66,6 +67,15 @@ struct IdempotencyGate {
                 then(.respond(response, record))
             }
         }
+    }
+
+    /// The call's URL without its scheme and host: what makes two calls one request is the operation, its
+    /// fields and body, not which base URL (`upstream.url`) a gateway reaches the upstream by, so gateways
+    /// sharing a Redis with different upstream host names still agree.
+    static func pathAndQuery(of url: String) -> Substring {
+        guard let scheme = url.range(of: "://") else { return url[...] }
+        let rest = url[scheme.upperBound...]
+        return rest.firstIndex(of: "/").map { rest[$0...] } ?? "/"
     }
 
     /// The answer for a key that was not claimed: a replay, 409 or 422; `record` is updated.
