@@ -29,11 +29,16 @@ struct RedisIdempotencyTests {
                          headers: ["Idempotency-Key: \(key)"])
     }
 
+    /// A keyed `profile.create` as raw HTTP.
+    static func request(key: String) -> String {
+        let body = "ip=8.8.8.8&name=Bob"
+        return "POST \(create) HTTP/1.1\r\nHost: x\r\nX-AUTH-TOKEN: \(GatewayFixture.horoscopeKey)\r\n"
+            + "Idempotency-Key: \(key)\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
+    }
+
     /// `post` for threads: by port, so no fixture crosses threads.
     static func post(port: Int, key: String) throws -> RawHTTPClient.Response {
-        let body = "ip=8.8.8.8&name=Bob"
-        return try RawHTTPClient(port: port).exchange("POST \(create) HTTP/1.1\r\nHost: x\r\nX-AUTH-TOKEN: \(GatewayFixture.horoscopeKey)\r\n"
-            + "Idempotency-Key: \(key)\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
+        try RawHTTPClient(port: port).exchange(request(key: key))
     }
 
     @Test func aKeySentToTwoGatewaysMakesOneProfileAndTheSecondGetsTheFirstAnswer() throws {
@@ -182,6 +187,28 @@ struct RedisIdempotencyTests {
         let log = first.logText(containing: "Redis for Idempotency-Key is unavailable")
         #expect(log.contains("redis://:<redacted>@127.0.0.1:\(redis.port)/3"))
         #expect(!log.contains("s3cret-idem-pass") && !second.logText().contains("s3cret-idem-pass"))
+    }
+
+    /// A client that leaves while its claim waits for Redis is not forwarded, and its key is given back, so
+    /// its retry is forwarded (not answered 409 until the lease ends).
+    @Test func aClientThatLeftWhileRedisWasSlowIsNotForwardedAndFreesItsKey() throws {
+        let redis = try RedisServer()
+        let sandbox = try Self.sharedSandbox()
+        defer { sandbox.stop() }
+        let gateway = try GatewayFixture(upstream: sandbox.baseURL, extraYAML: Self.yaml(redis.url, timeoutMs: 3000))
+        #expect(try post(gateway, key: "warm").status == 200)
+        #expect(try redis.command("CLIENT PAUSE 800 ALL") == "+OK")
+        do {
+            let leaving = try gateway.client()
+            try leaving.send(Self.request(key: "left"))
+            usleep(200_000)
+        }
+        usleep(1_000_000)
+        let retried = try post(gateway, key: "left")
+        #expect(retried.status == 200)
+        #expect(retried.header("Idempotent-Replayed") == nil)
+        #expect(Self.profilesCreated(sandbox) == 2)
+        #expect(gateway.logText(containing: "client_gone").contains("client_gone"))
     }
 
     @Test func aScriptRedisForgotIsSentAgain() throws {
