@@ -1,8 +1,9 @@
 import Foundation
-import JustGateApp
 import JustGateCore
 import JustGateServer
+import Logging
 import Testing
+@testable import JustGateApp
 
 /// `idempotency.backend: redis` against a real `redis-server`: two gateways behind one imagined load
 /// balancer, sharing one Redis and one upstream, see the same keys (issue 25, item 7).
@@ -246,6 +247,17 @@ struct RedisIdempotencyTests {
         #expect(try gateway.send("GET", "/api/user/v1/info/segment/?juid=de6f0132ea9e412599ae31262c45633b").status < 500)
     }
 
+    @Test(arguments: [
+        ("https://api.justservices.cc/api/user/v1/subscription/create/profile?x=1", "/api/user/v1/subscription/create/profile?x=1"),
+        ("http://127.0.0.1:40123/api/user/v1/x", "/api/user/v1/x"),
+        ("http://[::1]:8080/a", "/a"),
+        ("http://host", "/"),
+        ("/already/a/path", "/already/a/path"),
+    ])
+    func theFingerprintLeavesTheUpstreamHostOut(url: String, expected: String) {
+        #expect(IdempotencyGate.pathAndQuery(of: url) == expected[...])
+    }
+
     @Test func checkConfigSaysWhereKeysLive() throws {
         let cli = CommandLineTests()
         let memory = try cli.run(["check-config", "--config", "config/justgate.yaml"])
@@ -286,4 +298,49 @@ private final class Collected: @unchecked Sendable {
 
     func append(_ response: RawHTTPClient.Response) { lock.withLock { responses.append(response) } }
     var all: [RawHTTPClient.Response] { lock.withLock { responses } }
+}
+
+/// The outage is one from the first loop down to the last loop back, whatever order the loops report in.
+@Suite struct IdempotencyRedisHealthTests {
+    /// A log handler that keeps the messages, to count the outage lines.
+    struct Captured: LogHandler {
+        let messages: CapturedMessages
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
+                 file: String, function: String, line: UInt) {
+            messages.append(message.description)
+        }
+    }
+
+    final class CapturedMessages: @unchecked Sendable {
+        // @unchecked: `all` is only touched under `lock`.
+        private let lock = NSLock()
+        private var messages: [String] = []
+        func append(_ message: String) { lock.withLock { messages.append(message) } }
+        var all: [String] { lock.withLock { messages } }
+    }
+
+    final class Loop {}
+
+    @Test func aLoopComingUpDuringAnotherLoopsOutageDoesNotEndIt() throws {
+        let messages = CapturedMessages()
+        let health = IdempotencyRedisHealth(logger: Logger(label: "test") { _ in Captured(messages: messages) },
+                                            endpoint: try RedisEndpoint.parse("redis://127.0.0.1:6379/0").get())
+        let (a, b) = (Loop(), Loop())
+        health.report(ObjectIdentifier(a), down: true, reason: "refused reply")
+        // b's first connection is set up now: the outage of a is not over.
+        health.report(ObjectIdentifier(b), down: false, reason: nil)
+        health.report(ObjectIdentifier(b), down: true, reason: "refused reply")
+        health.report(ObjectIdentifier(a), down: false, reason: nil)
+        #expect(messages.all.count == 1)
+        health.report(ObjectIdentifier(b), down: false, reason: nil)
+        #expect(messages.all.count == 2)
+        #expect(messages.all.first?.hasPrefix("Redis for Idempotency-Key is unavailable") == true)
+        #expect(messages.all.last == "Idempotency-Key store is back on Redis")
+    }
 }

@@ -15,7 +15,9 @@ final class RedisIdempotencyStore: IdempotencyBackend {
     private let keys: IdempotencyRedisKey
     private let ttlMs: Int64
     private let health: IdempotencyRedisHealth
-    /// Whether this loop reported a refused reply as an outage that no good reply has ended yet.
+    /// Whether the connection is down (reported by it once per outage, and `.ready` when set up again).
+    private var connectionDown = false
+    /// Whether the last reply was refused: an outage until a good reply comes back.
     private var replyRefused = false
 
     init(loop: EventLoop, target: RedisTarget, endpoint: RedisEndpoint, timeoutMs: Int, ttlMs: Int64,
@@ -29,8 +31,13 @@ final class RedisIdempotencyStore: IdempotencyBackend {
         self.keys = keys
         self.ttlMs = ttlMs
         self.health = health
+        var changed: ((RedisConnection.State, String?) -> Void)?
         connection = RedisConnection(loop: loop, target: target, handshake: handshake, timeoutMs: timeoutMs,
-                                     onStateChange: { health.connection($0, reason: $1) })
+                                     onStateChange: { changed?($0, $1) })
+        changed = { [weak self] state, reason in
+            guard let self, state != .connecting else { return }
+            self.update(connectionDown: state == .down, replyRefused: self.replyRefused, reason: reason)
+        }
         connection.connect()
     }
 
@@ -83,22 +90,25 @@ final class RedisIdempotencyStore: IdempotencyBackend {
         }
     }
 
-    /// The decoded value, or nil for a refused reply, which is reported like a dropped connection so the
-    /// outage is logged once, and its end once when a good reply comes back.
+    /// The decoded value, or nil for a refused reply, which counts as an outage of this loop (logged once
+    /// by `IdempotencyRedisHealth`) until a good reply comes back; the connection itself stays up.
     private func checked<Value>(_ decoded: Result<Value, IdempotencyReplyDecoder.Rejection>) -> Value? {
         switch decoded {
         case .success(let value):
-            if replyRefused {
-                replyRefused = false
-                health.connection(.ready, reason: nil)
-            }
+            update(connectionDown: connectionDown, replyRefused: false, reason: nil)
             return value
         case .failure(let rejection):
-            if !replyRefused {
-                replyRefused = true
-                health.connection(.down, reason: rejection.description)
-            }
+            update(connectionDown: connectionDown, replyRefused: true, reason: rejection.description)
             return nil
         }
+    }
+
+    /// Tells `health` when this loop goes down (connection down or reply refused) or comes back.
+    private func update(connectionDown: Bool, replyRefused: Bool, reason: String?) {
+        let wasDown = self.connectionDown || self.replyRefused
+        self.connectionDown = connectionDown
+        self.replyRefused = replyRefused
+        let isDown = connectionDown || replyRefused
+        if isDown != wasDown { health.report(ObjectIdentifier(self), down: isDown, reason: reason) }
     }
 }
