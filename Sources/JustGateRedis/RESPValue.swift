@@ -30,6 +30,19 @@ public enum RESPEncoder {
         }
     }
 
+    /// The same for arguments that are bytes (a stored answer's body need not be UTF-8).
+    public static func append(command arguments: [[UInt8]], to out: inout [UInt8]) {
+        out.append(0x2A)
+        appendDecimal(arguments.count, to: &out)
+        for argument in arguments {
+            out.append(0x24)
+            appendDecimal(argument.count, to: &out)
+            out.append(contentsOf: argument)
+            out.append(0x0D)
+            out.append(0x0A)
+        }
+    }
+
     private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
         out.append(contentsOf: String(value).utf8)
         out.append(0x0D)

@@ -152,11 +152,21 @@ public final class RedisConnection {
 
     /// Sends one command; `completion` runs on this loop exactly once.
     public func send(_ command: [String], completion: @escaping (Result<RESPValue, RedisFailure>) -> Void) {
+        enqueue(completion) { RESPEncoder.append(command: command, to: &$0) }
+    }
+
+    /// Sends one command whose arguments are bytes (the idempotency store's answers); as `send`.
+    public func send(bytes command: [[UInt8]], completion: @escaping (Result<RESPValue, RedisFailure>) -> Void) {
+        enqueue(completion) { RESPEncoder.append(command: command, to: &$0) }
+    }
+
+    private func enqueue(_ completion: @escaping (Result<RESPValue, RedisFailure>) -> Void,
+                         encode: (inout [UInt8]) -> Void) {
         guard acceptsCommands else {
             completion(.failure(.unavailable("Redis is not connected")))
             return
         }
-        RESPEncoder.append(command: command, to: &output)
+        encode(&output)
         var deadline = MonotonicInstant.now().advanced(byMilliseconds: timeoutMs)
         if state != .ready { deadline = max(deadline, handshakeDeadline) }
         pending.append(Pending(deadline: deadline, completion: completion))

@@ -65,6 +65,22 @@ struct CheckConfig: ParsableCommand {
         for line in CheckConfig.relativePathLines(config) { print(TerminalSafeText.escaped(line)) }
         for line in CheckConfig.limitLines(config) { print(TerminalSafeText.escaped(line)) }
         print(TerminalSafeText.escaped(CheckConfig.upstreamLine(config)))
+        print(TerminalSafeText.escaped(CheckConfig.idempotencyLine(config.idempotency, keyed: config.rateLimit.keySecret != nil)))
+    }
+
+    /// Where `Idempotency-Key`s live, in words: per process or shared, and what a Redis outage does.
+    static func idempotencyLine(_ config: IdempotencyConfig, keyed: Bool) -> String {
+        switch config.backend {
+        case .memory:
+            return "Idempotency-Key (profile.create): kept \(config.ttlSeconds) s in memory, per gateway process "
+                + "(at most \(config.maxKeys) keys); a retry that reaches another gateway is not recognised"
+        case .redis:
+            let shown = config.redisURL.flatMap { try? RedisEndpoint.parse($0).get() }.map(\.description) ?? "?"
+            return "Idempotency-Key (profile.create): kept \(config.ttlSeconds) s in Redis at \(shown), shared by every "
+                + "gateway on it (timeout \(config.redisTimeoutMs) ms; keys are "
+                + (keyed ? "HMAC-SHA-256 under rate_limit.key_secret" : "SHA-256 digests")
+                + "; while Redis is down such requests get 503)"
+        }
     }
 
     /// What stops the config from serving once it loads: upstream tokens, the audit key and the rate-limit key

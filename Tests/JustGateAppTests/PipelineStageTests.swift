@@ -40,7 +40,7 @@ import Testing
         let log = RequestLog(sink: LogSink(fd: open("/dev/null", O_WRONLY), flushIntervalMs: 0), label: "test", threshold: .info)
         let exit = RequestExit(log: log, audit: nil, metrics: GatewayMetrics().recorder())
         return RequestDriver(contextStore: GatewayContextStore(context), quota: gate, upstream: nil,
-                             idempotency: IdempotencyGate(store: IdempotencyStore(IdempotencyConfig())), exit: exit,
+                             idempotency: IdempotencyGate(backend: IdempotencyStore(IdempotencyConfig())), exit: exit,
                              wallClock: { 1_700_000_000 })
     }
 

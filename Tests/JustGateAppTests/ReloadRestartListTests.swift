@@ -31,6 +31,12 @@ import Testing
         #expect(changed == ["upstream retries, circuit and max_in_flight"], "\(change)")
     }
 
+    /// The idempotency store (memory, or one Redis connection per loop) is made at start.
+    @Test(arguments: ["idempotency: { ttl_s: 60 }", "idempotency: { backend: redis, redis_url: \"redis://127.0.0.1:6379/0\" }"])
+    func idempotencyChangesAreReportedAsNeedingARestart(change: String) throws {
+        #expect(Reloading.needsRestart(try Self.config(), try Self.config(upstream: change)) == ["idempotency"])
+    }
+
     @Test func anUnchangedConfigNeedsNoRestart() throws {
         #expect(Reloading.needsRestart(try Self.config(), try Self.config()).isEmpty)
     }

@@ -7,39 +7,80 @@ import JustGateUpstream
 ///
 /// Concurrent duplicates: a request whose key is still in flight (the first attempt has not
 /// been answered) gets 409 with `Retry-After: 1` rather than waiting for the first, because the
-/// first may be on another event loop and a wait across loops would need a cross-loop wake-up
-/// for a case that only a client retrying too eagerly produces. The retry after a second gets
+/// first may be on another event loop, or another gateway, and a wait across them would need a
+/// wake-up for a case that only a client retrying too eagerly produces. The retry after a second gets
 /// the first answer.
 ///
 /// Only upstream answers below 500 are remembered. A 5xx, a timeout or a failed connection leaves
 /// nothing to replay, so the key is forgotten and a retry with it is forwarded again.
+///
+/// With `idempotency.backend: redis` the store's answer comes later, on this loop; while Redis cannot
+/// be asked the request gets 503 and is not forwarded: forwarding it unchecked (or checking only this
+/// gateway's memory) could create the second profile the key exists to prevent, while a 503 with the
+/// same key retried a second later is safe.
 struct IdempotencyGate {
-    let store: IdempotencyStore
+    let backend: any IdempotencyBackend
 
     /// Header that marks an answer as the replay of an earlier one.
     static let replayedHeader = "Idempotent-Replayed"
+    /// How long an in-flight mark outlives the call's deadline: a gateway killed mid-call frees the key
+    /// after this, as a restart did when keys lived only in memory.
+    static let leaseSlackMs: Int64 = 5000
 
     enum Step {
-        /// Forward the call; pass its result to `done` when it ends.
-        /// The result is the screened answer (`RelayedAnswer`), so what is stored holds no token.
-        case forward(done: (Result<RelayedAnswer, UpstreamFailure>) -> Void)
-        /// Answer this instead of calling upstream (a replay, 409 or 422); `record` is updated.
-        case respond(HTTPResponse)
+        /// Forward the call; pass its result to `done` when it ends, or nil when it was never sent (the
+        /// client left meanwhile), which forgets the key. The result is the screened answer
+        /// (`RelayedAnswer`), so what is stored holds no token.
+        case forward(RequestRecord, done: (Result<RelayedAnswer, UpstreamFailure>?) -> Void)
+        /// Answer this instead of calling upstream (a replay, 409, 422 or 503), with its record.
+        case respond(HTTPResponse, RequestRecord)
     }
 
-    func begin(key: String, call: UpstreamRequest, record: inout RequestRecord) -> Step {
-        let storeKey = (record.siteID ?? "") + "\n" + key
-        let fingerprint = IdempotencyTable.fingerprint(method: call.method, url: call.url, body: call.body)
-        switch store.claim(key: storeKey, fingerprint: fingerprint) {
-        case .proceed:
-            return .forward { [store] result in
-                var answer: IdempotentAnswer?
-                if case .success(let response) = result, response.status < 500 {
-                    answer = IdempotentAnswer(status: response.status, contentType: response.contentType, body: response.body,
-                                              upstreamTokenRedacted: response.upstreamTokenRedacted)
-                }
-                store.complete(key: storeKey, fingerprint: fingerprint, answer: answer)
+    /// Claims `key` for `call`; `then` runs on this loop once, at once (memory) or when Redis answers.
+    func begin(key: String, call: UpstreamRequest, record: RequestRecord, then: @escaping (Step) -> Void) {
+        let fingerprint = IdempotencyTable.fingerprint(method: call.method, url: String(IdempotencyGate.pathAndQuery(of: call.url)),
+                                                       body: call.body)
+        let claim = IdempotencyClaim(siteID: record.siteID ?? "", key: key, fingerprint: fingerprint,
+                                     leaseMs: Int64(call.timeoutMs ?? 10_000) + IdempotencyGate.leaseSlackMs)
+        backend.claim(claim) { [backend] answer in
+            var record = record
+            switch answer {
+            case .decided(.proceed):
+                then(.forward(record, done: { result in
+                    var answer: IdempotentAnswer?
+                    if case .success(let response)? = result, response.status < 500 {
+                        answer = IdempotentAnswer(status: response.status, contentType: response.contentType,
+                                                  body: response.body, upstreamTokenRedacted: response.upstreamTokenRedacted)
+                    }
+                    backend.complete(claim, answer: answer)
+                }))
+            case .decided(let refused):
+                let response = IdempotencyGate.respond(to: refused, record: &record)
+                then(.respond(response, record))
+            case .unavailable:
+                let response = ProblemResponses.make(
+                    .unavailable,
+                    detail: "The shared Idempotency-Key store cannot be reached, so this request was not sent; retry in a second with the same Idempotency-Key.",
+                    requestID: record.requestID, headers: [HTTPHeader(name: "Retry-After", value: "1")])
+                record.outcome = .upstreamError
+                record.status = response.status
+                then(.respond(response, record))
             }
+        }
+    }
+
+    /// The call's URL without its scheme and host: what makes two calls one request is the operation, its
+    /// fields and body, not which base URL (`upstream.url`) a gateway reaches the upstream by, so gateways
+    /// sharing a Redis with different upstream host names still agree.
+    static func pathAndQuery(of url: String) -> Substring {
+        guard let scheme = url.range(of: "://") else { return url[...] }
+        let rest = url[scheme.upperBound...]
+        return rest.firstIndex(of: "/").map { rest[$0...] } ?? "/"
+    }
+
+    /// The answer for a key that was not claimed: a replay, 409 or 422; `record` is updated.
+    private static func respond(to claim: IdempotencyTable.Claim, record: inout RequestRecord) -> HTTPResponse {
+        switch claim {
         case .replay(let answer):
             var headers = [HTTPHeader(name: "X-Request-Id", value: record.requestID),
                            HTTPHeader(name: IdempotencyGate.replayedHeader, value: "true")]
@@ -48,15 +89,16 @@ struct IdempotencyGate {
             // The stored answer was redacted when it was first relayed: the replay's log line says so too.
             record.upstreamTokenRedacted = answer.upstreamTokenRedacted
             record.status = answer.status
-            return .respond(HTTPResponse(status: answer.status, headers: headers, body: answer.body))
-        case .inProgress:
+            return HTTPResponse(status: answer.status, headers: headers, body: answer.body)
+        case .inProgress, .proceed:
+            // `.proceed` never comes here (`begin` forwards it); the type allows it, so it is refused as in flight.
             let response = ProblemResponses.make(
                 .idempotencyConflict,
                 detail: "A request with this Idempotency-Key is still being answered; retry in a second to get its answer.",
                 requestID: record.requestID, headers: [HTTPHeader(name: "Retry-After", value: "1")])
             record.outcome = .rejectedInvalid
             record.status = response.status
-            return .respond(response)
+            return response
         case .mismatch:
             let response = ProblemResponses.make(
                 .idempotencyMismatch,
@@ -64,7 +106,7 @@ struct IdempotencyGate {
                 requestID: record.requestID)
             record.outcome = .rejectedInvalid
             record.status = response.status
-            return .respond(response)
+            return response
         }
     }
 

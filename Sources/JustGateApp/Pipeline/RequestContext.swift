@@ -75,8 +75,11 @@ final class RequestContext {
     /// The answers waiting phases wait for, set when they arrive.
     var quotaAnswer: QuotaGate.Answer?
     var upstreamResult: Result<RelayedAnswer, UpstreamFailure>?
-    /// Told how the upstream call ended, when the request holds an `Idempotency-Key` claim.
-    var idempotencyDone: ((Result<RelayedAnswer, UpstreamFailure>) -> Void)?
+    /// The `Idempotency-Key` store's answer (at once from memory, later from Redis).
+    var idempotencyStep: IdempotencyGate.Step?
+    /// Told how the upstream call ended, when the request holds an `Idempotency-Key` claim; nil when the
+    /// call was never made (the client left), which gives the claim back.
+    var idempotencyDone: ((Result<RelayedAnswer, UpstreamFailure>?) -> Void)?
     var upstreamStartedNanos: UInt64 = 0
 
     /// The way back to the client; nil while screening, and in tests that drive phases without sockets

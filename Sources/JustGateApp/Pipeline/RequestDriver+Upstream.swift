@@ -23,15 +23,27 @@ extension RequestDriver {
     }
 
     /// For a request with an `Idempotency-Key`: the key's claim, or the answer that replaces the call (a
-    /// replay, 409, 422; `IdempotencyGate` sets the record's outcome).
+    /// replay, 409, 422, or 503 when the shared store cannot be asked; `IdempotencyGate` sets the record's
+    /// outcome). Waits when the store is shared (Redis); a client that left meanwhile gives its claim back
+    /// (`resume`), so a retry with the key is forwarded.
     func claimIdempotencyKey(_ context: RequestContext) -> Step {
         guard let key = context.record.idempotencyKey, let call = context.call else { return .proceed }
-        switch idempotency.begin(key: key, call: call, record: &context.record) {
-        case .forward(let done):
+        if context.idempotencyStep == nil {
+            idempotency.begin(key: key, call: call, record: context.record) { [weak self] step in
+                context.idempotencyStep = step
+                self?.resume(context)
+            }
+            if context.idempotencyStep == nil { return .wait }
+        }
+        switch context.idempotencyStep {
+        case .forward(_, let done)?:
             context.idempotencyDone = done
             return .proceed
-        case .respond(let response):
+        case .respond(let response, let record)?:
+            context.record = record
             return .answer(response)
+        case nil:
+            return .wait
         }
     }
 

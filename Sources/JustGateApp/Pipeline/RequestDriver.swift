@@ -143,6 +143,8 @@ final class RequestDriver: HTTPHandler {
         guard context.isWaiting else { return }
         context.isWaiting = false
         guard context.clientWaits else {
+            // A claim the client no longer needs is given back: nothing was sent with it.
+            if case .forward(_, let done)? = context.idempotencyStep, context.upstreamResult == nil { done(nil) }
             _ = finish(context, .clientGone)
             return
         }

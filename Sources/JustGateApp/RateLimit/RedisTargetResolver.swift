@@ -8,7 +8,7 @@ import JustGateReactor
 /// Turns the configured Redis endpoint into an address the loops connect to without DNS: names
 /// are resolved here, at start-up or reload, off the event loops.
 enum RedisTargetResolver {
-    static func resolve(_ endpoint: RedisEndpoint) throws(GatewayStartError) -> RedisTarget {
+    static func resolve(_ endpoint: RedisEndpoint, setting: String = "rate_limit.redis_url") throws(GatewayStartError) -> RedisTarget {
         switch endpoint.location {
         case .unix(let path):
             return .unix(path: path)
@@ -28,7 +28,7 @@ enum RedisTargetResolver {
                 }
                 entry = current.pointee.ai_next
             }
-            throw GatewayStartError("rate_limit.redis_url: cannot resolve the host '\(host)'; use an IP address or a name this machine resolves")
+            throw GatewayStartError("\(setting): cannot resolve the host '\(host)'; use an IP address or a name this machine resolves")
         }
     }
 

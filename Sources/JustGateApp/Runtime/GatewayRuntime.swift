@@ -51,6 +51,7 @@ public final class GatewayRuntime: Sendable {
                 wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) },
                 configSource: ConfigSource? = nil) throws {
         let redisSettings = try GatewayRuntime.redisSettings(config.rateLimit, keySecret: rateLimitKeySecret, logger: logger)
+        let idempotencyRedis = try IdempotencyRedisSettings(config.idempotency, keySecret: rateLimitKeySecret, logger: logger)
         var sandbox: SandboxServer?
         let baseURL: String
         switch config.upstream.target {
@@ -118,8 +119,9 @@ public final class GatewayRuntime: Sendable {
                 let requestLog = RequestLog(sink: requestLogSink, label: requestLogLabel, threshold: requestLogThreshold)
                 let exit = RequestExit(log: requestLog, audit: audit, metrics: metrics.recorder(), logPolicy: config.log.requests,
                                        sampleSuccess: config.log.sampleSuccess)
+                let idempotencyBackend: any IdempotencyBackend = idempotencyRedis.map { $0.store(on: loop) } ?? idempotencyStore
                 return RequestDriver(contextStore: store, quota: quota, upstream: upstream,
-                                     idempotency: IdempotencyGate(store: idempotencyStore), exit: exit, wallClock: wallClock)
+                                     idempotency: IdempotencyGate(backend: idempotencyBackend), exit: exit, wallClock: wallClock)
             })
         let reloading = Reloading(started: config, baseURL: baseURL, store: store, sandbox: sandbox, metrics: metrics,
                                   logger: logger, source: configSource, audit: audit?.writer)

@@ -239,6 +239,8 @@ final class Reloading: Sendable {
         if old.adminTokenSHA256 != new.adminTokenSHA256 { changed.append("admin_token_sha256") }
         if old.server != new.server { changed.append("server") }
         if old.rateLimit != new.rateLimit { changed.append("rate_limit") }
+        // One store per process (memory) or one connection per loop (Redis), made at start.
+        if old.idempotency != new.idempotency { changed.append("idempotency") }
         if old.upstream.connectTimeoutMs != new.upstream.connectTimeoutMs || old.upstream.timeoutMs != new.upstream.timeoutMs
             || old.upstream.maxResponseBytes != new.upstream.maxResponseBytes || old.upstream.caFile != new.upstream.caFile {
             changed.append("upstream timeouts and limits")

@@ -14,7 +14,7 @@ public enum RequestOutcome: String, CaseIterable, Sendable {
     /// A rate-limit policy refused it (429), or the limiter's store was down with `on_backend_error: deny` (503).
     case rateLimited = "rate_limited"
     /// The upstream failed, could not be reached, answered a non-HTTP status, or was not called (circuit open,
-    /// too many calls in flight).
+    /// too many calls in flight, or the shared `Idempotency-Key` store could not be asked).
     case upstreamError = "upstream_error"
     /// The upstream did not answer within the operation's deadline (504).
     case upstreamTimeout = "upstream_timeout"

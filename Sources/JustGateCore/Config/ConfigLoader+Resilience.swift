@@ -56,15 +56,47 @@ extension ConfigLoader {
         return circuit
     }
 
+    static let idempotencyKeys = ["ttl_s", "max_keys", "backend", "redis_url", "redis_timeout_ms"]
+
     static func idempotencyConfig(_ node: Node?, reader: inout ConfigNodeReader) -> IdempotencyConfig? {
         var idempotency = IdempotencyConfig()
         guard let node else { return idempotency }
-        guard let section = reader.mapping(node, at: "idempotency", knownKeys: ["ttl_s", "max_keys"]) else { return nil }
+        guard let section = reader.mapping(node, at: "idempotency", knownKeys: idempotencyKeys) else { return nil }
         let ttl = reader.int(in: section, "ttl_s", default: idempotency.ttlSeconds, atLeast: 1)
         let maxKeys = reader.int(in: section, "max_keys", default: idempotency.maxKeys, atLeast: 1)
-        guard let ttl, let maxKeys else { return nil }
+        let timeout = reader.int(in: section, "redis_timeout_ms", default: idempotency.redisTimeoutMs, atLeast: 1)
+        var isValid = true
+        if let backendNode = section.value("backend") {
+            if let backend = reader.choice(backendNode, at: "idempotency.backend", as: IdempotencyBackendKind.self) {
+                idempotency.backend = backend
+            } else {
+                isValid = false
+            }
+        }
+        if let urlNode = section.value("redis_url") {
+            if let text = reader.string(urlNode, at: "idempotency.redis_url") {
+                switch RedisEndpoint.parse(text) {
+                case .success:
+                    idempotency.redisURL = text
+                case .failure(let problem):
+                    reader.error(problem.message, at: "idempotency.redis_url", node: urlNode)
+                    isValid = false
+                }
+            } else {
+                isValid = false
+            }
+        }
+        if isValid, idempotency.backend == .redis, idempotency.redisURL == nil {
+            reader.error("""
+                backend redis needs redis_url, e.g. redis://127.0.0.1:6379/0 (the Redis every gateway behind the \
+                load balancer shares)
+                """, at: "idempotency", node: node)
+            isValid = false
+        }
+        guard isValid, let ttl, let maxKeys, let timeout else { return nil }
         idempotency.ttlSeconds = ttl
         idempotency.maxKeys = maxKeys
+        idempotency.redisTimeoutMs = timeout
         return idempotency
     }
 }

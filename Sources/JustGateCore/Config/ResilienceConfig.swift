@@ -34,13 +34,30 @@ public struct CircuitConfig: Sendable, Equatable {
     public init() {}
 }
 
-/// `idempotency`: how long `Idempotency-Key`s of `profile.create` are remembered, and how many.
+/// `idempotency`: how long `Idempotency-Key`s of `profile.create` are remembered, how many, and where.
 public struct IdempotencyConfig: Sendable, Equatable {
     /// A retry with the same key within this many seconds gets the first answer.
     public var ttlSeconds: Int = 600
-    /// Keys remembered at once, all sites together; past it the oldest is forgotten.
+    /// Keys remembered at once, all sites together; past it the oldest is forgotten (memory backend:
+    /// Redis keeps each key `ttl_s` and is bounded by its own `maxmemory`).
     public var maxKeys: Int = 100_000
+    /// Where keys live: this process, or a Redis every gateway behind one load balancer shares, so a
+    /// retry that lands on another gateway still finds the first request.
+    public var backend: IdempotencyBackendKind = .memory
+    /// `redis_url`, required with `backend: redis` (the same forms as `rate_limit.redis_url`).
+    public var redisURL: String?
+    /// How long one Redis call may take before the request gets 503 (one call per keyed `profile.create`,
+    /// so the default is more generous than the limiter's).
+    public var redisTimeoutMs: Int = 50
 
     /// Builds the documented defaults; adjust fields afterwards.
     public init() {}
+}
+
+/// `idempotency.backend`.
+public enum IdempotencyBackendKind: String, Sendable, CaseIterable {
+    /// In this process: a retry that reaches another gateway is not recognised.
+    case memory
+    /// In Redis, shared by every gateway that points at it.
+    case redis
 }

@@ -51,7 +51,7 @@ enum OpenAPIProblems {
         case .internalError: "An unexpected gateway error."
         case .notImplemented: "The request uses an HTTP feature justgate does not implement (such as an unknown transfer coding)."
         case .badGateway: "The upstream could not be reached, failed TLS, dropped the connection, or answered with more than `upstream.max_response_bytes`; after the retries that were safe."
-        case .unavailable: "The gateway is over `server.max_connections` or `upstream.max_in_flight`, the upstream circuit breaker is open, or Redis is down with `rate_limit.on_backend_error: deny`; `Retry-After` says when to retry."
+        case .unavailable: "The gateway is over `server.max_connections` or `upstream.max_in_flight`, the upstream circuit breaker is open, or Redis is down with `rate_limit.on_backend_error: deny` (or, for a `profile.create` with an `Idempotency-Key`, with `idempotency.backend: redis`); `Retry-After` says when to retry."
         case .gatewayTimeout: "The upstream did not answer within the operation's deadline (`upstream.timeout_ms`, or `operations.<id>.timeout_ms`), retries included."
         case .versionNotSupported: "The request is not HTTP/1.0 or HTTP/1.1."
         case .ambiguousCredentials: "Two different credentials: `X-AUTH-TOKEN` twice, or `X-AUTH-TOKEN` and "
