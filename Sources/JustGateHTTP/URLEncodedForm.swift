@@ -37,20 +37,27 @@ public enum URLEncodedForm {
         String(decoding: encodedBytes(fields), as: UTF8.self)
     }
 
-    /// The same encoding as bytes, in one buffer sized up front (escapes beyond the estimate
-    /// still grow it): upstream bodies are built from this on every request.
+    /// The same encoding as bytes, measured first and then written into one buffer of exactly that size:
+    /// upstream bodies are built from this on every request.
     public static func encodedBytes(_ fields: [(name: String, value: String)]) -> [UInt8] {
-        var estimate = 0
-        for field in fields { estimate += field.name.utf8.count + field.value.utf8.count + 2 }
-        var out: [UInt8] = []
-        out.reserveCapacity(estimate + estimate / 4 + 16)
-        for (index, field) in fields.enumerated() {
-            if index > 0 { out.append(ASCII.ampersand) }
-            PercentEncoding.encodeFormComponent(field.name, into: &out)
-            out.append(ASCII.equals)
-            PercentEncoding.encodeFormComponent(field.value, into: &out)
+        var length = max(fields.count - 1, 0)  // the '&'s
+        for field in fields {
+            length += PercentEncoding.formEncodedLength(field.name) + 1 + PercentEncoding.formEncodedLength(field.value)
         }
-        return out
+        return [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
+            var position = 0
+            for (index, field) in fields.enumerated() {
+                if index > 0 {
+                    buffer[position] = ASCII.ampersand
+                    position += 1
+                }
+                position = PercentEncoding.encodeFormComponent(field.name, into: buffer, at: position)
+                buffer[position] = ASCII.equals
+                position += 1
+                position = PercentEncoding.encodeFormComponent(field.value, into: buffer, at: position)
+            }
+            count = position
+        }
     }
 
     /// Decodes %XX escapes in a path (no '+' rule, since '+' is literal in paths); nil if an escape is invalid or
