@@ -32,7 +32,7 @@ import Testing
     }
 
     /// Each loop's libcurl handles are set up with the version at start; a reload cannot change it.
-    @Test(arguments: ["  http_version: 1.1", "  http_version: \"2\""])
+    @Test(arguments: ["  http_version: auto", "  http_version: \"2\""])
     func anHTTPVersionChangeIsReportedAsNeedingARestart(change: String) throws {
         #expect(Reloading.needsRestart(try Self.config(), try Self.config(upstream: change)) == ["upstream.http_version"])
     }
