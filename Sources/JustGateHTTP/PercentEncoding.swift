@@ -27,9 +27,9 @@ enum PercentEncoding {
     }
 
     /// The bytes `encodeFormComponent` writes for `text`: one per byte that stays, three per escape.
-    static func formEncodedLength(_ text: String) -> Int {
+    static func formEncodedLength(_ text: UnsafeBufferPointer<UInt8>) -> Int {
         var length = 0
-        for byte in text.utf8 { length += staysInForm(byte) || byte == ASCII.space ? 1 : 3 }
+        for byte in text { length += staysInForm(byte) || byte == ASCII.space ? 1 : 3 }
         return length
     }
 
@@ -37,10 +37,11 @@ enum PercentEncoding {
     /// space becomes '+', every other UTF-8 byte becomes %XX with uppercase hex.
     /// Writes the encoding of `text` at `position` in `out`, which has room for `formEncodedLength(text)`
     /// more bytes, and returns the position after it: no capacity check per byte, as appending had.
-    static func encodeFormComponent(_ text: String, into out: UnsafeMutableBufferPointer<UInt8>, at position: Int) -> Int {
+    static func encodeFormComponent(_ text: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>,
+                                    at position: Int) -> Int {
         let hex: StaticString = "0123456789ABCDEF"
         var position = position
-        for byte in text.utf8 {
+        for byte in text {
             if staysInForm(byte) {
                 out[position] = byte
                 position += 1

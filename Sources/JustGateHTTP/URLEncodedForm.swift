@@ -37,12 +37,12 @@ public enum URLEncodedForm {
         String(decoding: encodedBytes(fields), as: UTF8.self)
     }
 
-    /// The same encoding as bytes, measured first and then written into one buffer of exactly that size:
-    /// upstream bodies are built from this on every request.
+    /// The same encoding as bytes, measured first and then written into one buffer of exactly that size,
+    /// both passes over the strings' contiguous UTF-8: upstream bodies are built from this on every request.
     public static func encodedBytes(_ fields: [(name: String, value: String)]) -> [UInt8] {
         var length = max(fields.count - 1, 0)  // the '&'s
         for field in fields {
-            length += PercentEncoding.formEncodedLength(field.name) + 1 + PercentEncoding.formEncodedLength(field.value)
+            length += utf8(field.name, PercentEncoding.formEncodedLength) + 1 + utf8(field.value, PercentEncoding.formEncodedLength)
         }
         return [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
             var position = 0
@@ -51,13 +51,20 @@ public enum URLEncodedForm {
                     buffer[position] = ASCII.ampersand
                     position += 1
                 }
-                position = PercentEncoding.encodeFormComponent(field.name, into: buffer, at: position)
+                position = utf8(field.name) { PercentEncoding.encodeFormComponent($0, into: buffer, at: position) }
                 buffer[position] = ASCII.equals
                 position += 1
-                position = PercentEncoding.encodeFormComponent(field.value, into: buffer, at: position)
+                position = utf8(field.value) { PercentEncoding.encodeFormComponent($0, into: buffer, at: position) }
             }
             count = position
         }
+    }
+
+    /// Runs `body` over a string's UTF-8 (contiguous for native strings, no copy).
+    @inline(__always)
+    private static func utf8<Result>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        var text = text
+        return text.withUTF8(body)
     }
 
     /// Decodes %XX escapes in a path (no '+' rule, since '+' is literal in paths); nil if an escape is invalid or
