@@ -17,7 +17,12 @@ public struct HTTPRequestHead: Sendable {
     /// The method token exactly as sent (methods are case-sensitive).
     public var method: String
     /// The origin-form target exactly as sent, e.g. "/api/x/?juid=1".
-    public var target: String
+    public var target: String {
+        didSet { pathEnd = Self.pathEnd(of: target) }
+    }
+    /// Where `path` ends in `target`: at the first '?', or at the end. Found once (the parser already knows it),
+    /// because `path` and `query` are read several times per request.
+    private var pathEnd: String.Index
     /// The minor HTTP version: 0 or 1. Higher 1.x minors are answered as HTTP/1.1 (RFC 9110 §2.5).
     public var versionMinor: Int
     /// Header fields in the order received.
@@ -36,6 +41,20 @@ public struct HTTPRequestHead: Sendable {
     ) {
         self.method = method
         self.target = target
+        self.pathEnd = Self.pathEnd(of: target)
+        self.versionMinor = versionMinor
+        self.headers = headers
+        self.keepAlive = keepAlive
+        self.framing = framing
+        self.expectsContinue = expectsContinue
+    }
+
+    /// The parser's head, whose request line told it where the path ends (`pathLength` UTF-8 bytes of `target`).
+    init(method: String, target: String, pathLength: Int, versionMinor: Int, headers: [HTTPHeader],
+         keepAlive: Bool, framing: BodyFraming, expectsContinue: Bool) {
+        self.method = method
+        self.target = target
+        self.pathEnd = target.utf8.index(target.utf8.startIndex, offsetBy: pathLength)
         self.versionMinor = versionMinor
         self.headers = headers
         self.keepAlive = keepAlive
@@ -45,16 +64,17 @@ public struct HTTPRequestHead: Sendable {
 
     /// The target before '?', still percent-encoded, so routing can match it without allocating.
     public var path: Substring {
-        if let mark = target.utf8.firstIndex(of: ASCII.question) {
-            return target[..<mark]
-        }
-        return target[...]
+        target[..<pathEnd]
     }
 
     /// The raw text after the first '?', or nil when the target has no '?'.
     public var query: String? {
-        guard let mark = target.utf8.firstIndex(of: ASCII.question) else { return nil }
-        return String(target[target.utf8.index(after: mark)...])
+        guard pathEnd < target.endIndex else { return nil }
+        return String(target[target.utf8.index(after: pathEnd)...])
+    }
+
+    private static func pathEnd(of target: String) -> String.Index {
+        target.utf8.firstIndex(of: ASCII.question) ?? target.endIndex
     }
 
     /// The first value of header `name` (case-insensitive).

@@ -43,22 +43,45 @@ public enum HTTPResponseWriter {
         }
     }
 
+    /// Appends "name: value\r\n" over the strings' contiguous UTF-8: the name is checked and copied in one
+    /// pass and a clean value (the usual case) is copied whole, instead of appending byte by byte.
     private static func appendHeader(_ header: HTTPHeader, to out: inout [UInt8]) {
-        let name = header.name
-        guard !name.isEmpty, name.utf8.allSatisfy(ASCII.isTokenChar) else { return }
-        if ASCII.caseInsensitiveEquals(name, "Content-Length")
-            || ASCII.caseInsensitiveEquals(name, "Transfer-Encoding")
-            || ASCII.caseInsensitiveEquals(name, "Connection")
-        {
-            return
+        var name = header.name
+        var value = header.value
+        name.withUTF8 { name in
+            guard !name.isEmpty, !isFramingHeader(name) else { return }
+            for byte in name where !ASCII.isTokenChar(byte) { return }
+            out.append(contentsOf: name)
+            out.append(ASCII.colon)
+            out.append(ASCII.space)
+            value.withUTF8 { value in
+                var clean = true
+                for byte in value where !ASCII.isFieldValueByte(byte) {
+                    clean = false
+                    break
+                }
+                if clean {
+                    out.append(contentsOf: value)
+                } else {
+                    for byte in value { out.append(ASCII.isFieldValueByte(byte) ? byte : ASCII.space) }
+                }
+            }
+            appendCRLF(to: &out)
         }
-        out.append(contentsOf: name.utf8)
-        out.append(ASCII.colon)
-        out.append(ASCII.space)
-        for byte in header.value.utf8 {
-            out.append(ASCII.isFieldValueByte(byte) ? byte : ASCII.space)
+    }
+
+    /// Content-Length, Transfer-Encoding and Connection: the writer's own, never taken from a handler.
+    private static func isFramingHeader(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        switch name.count {
+        case 14: equalsIgnoringCase(name, "content-length")
+        case 17: equalsIgnoringCase(name, "transfer-encoding")
+        case 10: equalsIgnoringCase(name, "connection")
+        default: false
         }
-        appendCRLF(to: &out)
+    }
+
+    private static func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercase: StaticString) -> Bool {
+        ASCII.caseInsensitiveEquals(UnsafeRawBufferPointer(bytes)[...], lowercase: lowercase)
     }
 
     @inline(__always)

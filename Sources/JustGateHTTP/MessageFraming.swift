@@ -34,6 +34,7 @@ struct MessageFraming {
         return HTTPRequestHead(
             method: string(buffer, requestLine.method),
             target: string(buffer, requestLine.target),
+            pathLength: requestLine.pathLength,
             versionMinor: minor,
             headers: headers,
             keepAlive: keepAlive,

@@ -26,21 +26,43 @@ enum PercentEncoding {
         return decoded.withUnsafeBytes { UTF8Text.validated($0) }
     }
 
+    /// The bytes `encodeFormComponent` writes for `text`: one per byte that stays, three per escape.
+    static func formEncodedLength(_ text: UnsafeBufferPointer<UInt8>) -> Int {
+        var length = 0
+        for byte in text { length += staysInForm(byte) || byte == ASCII.space ? 1 : 3 }
+        return length
+    }
+
     /// The WHATWG application/x-www-form-urlencoded byte serializer: ASCII alphanumerics and `*-._` stay,
     /// space becomes '+', every other UTF-8 byte becomes %XX with uppercase hex.
-    static func encodeFormComponent(_ text: String, into out: inout [UInt8]) {
+    /// Writes the encoding of `text` at `position` in `out`, which has room for `formEncodedLength(text)`
+    /// more bytes, and returns the position after it: no capacity check per byte, as appending had.
+    static func encodeFormComponent(_ text: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>,
+                                    at position: Int) -> Int {
         let hex: StaticString = "0123456789ABCDEF"
-        for byte in text.utf8 {
-            switch byte {
-            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2A, 0x2D, 0x2E, 0x5F:
-                out.append(byte)
-            case ASCII.space:
-                out.append(ASCII.plus)
-            default:
-                out.append(ASCII.percent)
-                out.append(hex.utf8Start[Int(byte >> 4)])
-                out.append(hex.utf8Start[Int(byte & 0x0F)])
+        var position = position
+        for byte in text {
+            if staysInForm(byte) {
+                out[position] = byte
+                position += 1
+            } else if byte == ASCII.space {
+                out[position] = ASCII.plus
+                position += 1
+            } else {
+                out[position] = ASCII.percent
+                out[position + 1] = hex.utf8Start[Int(byte >> 4)]
+                out[position + 2] = hex.utf8Start[Int(byte & 0x0F)]
+                position += 3
             }
+        }
+        return position
+    }
+
+    @inline(__always)
+    private static func staysInForm(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2A, 0x2D, 0x2E, 0x5F: true
+        default: false
         }
     }
 }

@@ -3,6 +3,8 @@
 struct RequestLine {
     var method: Range<Int>
     var target: Range<Int>
+    /// Bytes of the target before its first '?' (all of it when there is none), found while validating it.
+    var pathLength: Int
     var versionMinor: Int
 
     /// Parses `method SP request-target SP HTTP-version` with exactly one space between parts.
@@ -24,8 +26,8 @@ struct RequestLine {
             throw .badRequest("The request line must be 'METHOD /path HTTP/1.1' with single spaces between the parts.")
         }
         let versionMinor = try parseVersion(buffer, index + 1..<line.upperBound)
-        try validateOriginForm(buffer, target)
-        return RequestLine(method: method, target: target, versionMinor: versionMinor)
+        let pathLength = try validateOriginForm(buffer, target)
+        return RequestLine(method: method, target: target, pathLength: pathLength, versionMinor: versionMinor)
     }
 
     /// `HTTP-version = "HTTP/" DIGIT "." DIGIT`; only major version 1 is served.
@@ -48,15 +50,19 @@ struct RequestLine {
     ///
     /// Bytes must be visible ASCII without '#' (fragments are never sent). Percent escapes are not checked here;
     /// `URLEncodedForm.percentDecodePath` rejects invalid ones when the path or query is actually decoded.
-    private static func validateOriginForm(_ buffer: UnsafeRawBufferPointer, _ target: Range<Int>) throws(HTTPParseError) {
+    /// Returns the length of the path: the bytes before the first '?'.
+    private static func validateOriginForm(_ buffer: UnsafeRawBufferPointer, _ target: Range<Int>) throws(HTTPParseError) -> Int {
         guard buffer[target.lowerBound] == ASCII.slash else {
             throw .badRequest("The request target must be a path starting with '/'; proxy and CONNECT forms are not served.")
         }
+        var pathEnd = target.upperBound
         for index in target {
             let byte = buffer[index]
             guard byte > 0x20, byte < 0x7F, byte != 0x23 else {
                 throw .badRequest("The request target may only contain visible ASCII; percent-encode other bytes and drop any '#fragment'.")
             }
+            if byte == ASCII.question, pathEnd == target.upperBound { pathEnd = index }
         }
+        return pathEnd - target.lowerBound
     }
 }

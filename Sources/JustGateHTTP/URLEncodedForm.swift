@@ -37,20 +37,34 @@ public enum URLEncodedForm {
         String(decoding: encodedBytes(fields), as: UTF8.self)
     }
 
-    /// The same encoding as bytes, in one buffer sized up front (escapes beyond the estimate
-    /// still grow it): upstream bodies are built from this on every request.
+    /// The same encoding as bytes, measured first and then written into one buffer of exactly that size,
+    /// both passes over the strings' contiguous UTF-8: upstream bodies are built from this on every request.
     public static func encodedBytes(_ fields: [(name: String, value: String)]) -> [UInt8] {
-        var estimate = 0
-        for field in fields { estimate += field.name.utf8.count + field.value.utf8.count + 2 }
-        var out: [UInt8] = []
-        out.reserveCapacity(estimate + estimate / 4 + 16)
-        for (index, field) in fields.enumerated() {
-            if index > 0 { out.append(ASCII.ampersand) }
-            PercentEncoding.encodeFormComponent(field.name, into: &out)
-            out.append(ASCII.equals)
-            PercentEncoding.encodeFormComponent(field.value, into: &out)
+        var length = max(fields.count - 1, 0)  // the '&'s
+        for field in fields {
+            length += utf8(field.name, PercentEncoding.formEncodedLength) + 1 + utf8(field.value, PercentEncoding.formEncodedLength)
         }
-        return out
+        return [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
+            var position = 0
+            for (index, field) in fields.enumerated() {
+                if index > 0 {
+                    buffer[position] = ASCII.ampersand
+                    position += 1
+                }
+                position = utf8(field.name) { PercentEncoding.encodeFormComponent($0, into: buffer, at: position) }
+                buffer[position] = ASCII.equals
+                position += 1
+                position = utf8(field.value) { PercentEncoding.encodeFormComponent($0, into: buffer, at: position) }
+            }
+            count = position
+        }
+    }
+
+    /// Runs `body` over a string's UTF-8 (contiguous for native strings, no copy).
+    @inline(__always)
+    private static func utf8<Result>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        var text = text
+        return text.withUTF8(body)
     }
 
     /// Decodes %XX escapes in a path (no '+' rule, since '+' is literal in paths); nil if an escape is invalid or

@@ -10,16 +10,19 @@ final class CurlTransfer {
     let easy: UnsafeMutableRawPointer
     /// The request's header list, built in memory this transfer owns (see `HeaderList`).
     private var headers = HeaderList()
+    /// The upstream URL, kept parsed across calls (see `CurlURL`).
+    private var url = CurlURL()
     /// The body libcurl sends: CURLOPT_POSTFIELDS points here, so it is memory this transfer owns
     /// (not an array's storage, which may move) and reuses from call to call.
     private var body = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     private let connectTimeoutMs: Int
     private let timeoutMs: Int
+    private let httpVersion: UpstreamHTTPVersionChoice
     var response: [UInt8] = []
     var maxResponseBytes = 0
     var exceededLimit = false
     var completion: ((Result<UpstreamResponse, UpstreamFailure>) -> Void)?
-    /// Whether CURLOPT_PIPEWAIT is on: for calls over TLS only (see `configure`).
+    /// Whether CURLOPT_PIPEWAIT is on: for calls that may multiplex only (see `configure`).
     private var waitsForMultiplexing = false
 
     /// Creates a handle with the options every call shares; `configure` then sets only what differs
@@ -31,15 +34,16 @@ final class CurlTransfer {
         maxResponseBytes = configuration.maxResponseBytes
         connectTimeoutMs = configuration.connectTimeoutMs
         timeoutMs = configuration.timeoutMs
+        httpVersion = configuration.httpVersion
         var code = jg_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         func also(_ next: CURLcode) { if code == CURLE_OK { code = next } }
         also(jg_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https"))
         // An empty proxy means none: upstream calls never go through a proxy from the environment,
         // and libcurl skips its per-call proxy variable lookups.
         also(jg_easy_setopt_string(easy, CURLOPT_PROXY, ""))
-        // HTTP/2 when the upstream offers it over TLS (ALPN), HTTP/1.1 otherwise; many calls then share
-        // one upstream connection.
-        also(jg_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS)))
+        // `upstream.http_version`: HTTP/1.1 by default (less CPU per call); with auto, HTTP/2 when the upstream
+        // offers it over TLS (ALPN), and then many calls share one upstream connection.
+        also(jg_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, configuration.httpVersion.curlOption))
         if let caFile = configuration.caFile { also(jg_easy_setopt_string(easy, CURLOPT_CAINFO, caFile)) }
         also(jg_easy_setopt_write_callback(easy, CURLOPT_WRITEFUNCTION, curlWriteBody))
         also(jg_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, Unmanaged.passUnretained(self).toOpaque()))
@@ -67,14 +71,19 @@ final class CurlTransfer {
     deinit {
         curl_easy_cleanup(easy)
         headers.deallocate()
+        url.deallocate()
         body.deallocate()
     }
 
-    /// Sets the options of one call. libcurl copies the URL and header strings; the body stays in
-    /// `body`, which this transfer owns until the call ends, so it is not copied again.
+    /// Sets the options of one call. The URL handle and header list stay this transfer's (libcurl
+    /// reads them while the call runs); the body stays in `body`, so it is not copied again.
     /// Every per-call option is set on every call, so nothing leaks from the previous one.
     func configure(_ request: UpstreamRequest) -> CURLcode {
-        var code = jg_easy_setopt_string(easy, CURLOPT_URL, request.url)
+        let pointed = url.point(base: request.baseURL, target: request.target)
+        guard pointed == CURLUE_OK, let handle = url.handle else {
+            return pointed == CURLUE_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_URL_MALFORMAT
+        }
+        var code = jg_easy_setopt_pointer(easy, CURLOPT_CURLU, UnsafeMutableRawPointer(handle))
         func also(_ next: CURLcode) { if code == CURLE_OK { code = next } }
         switch request.method {
         case "GET":
@@ -91,18 +100,19 @@ final class CurlTransfer {
             also(jg_easy_setopt_pointer(easy, CURLOPT_POSTFIELDS, body.baseAddress))
             also(jg_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method == "POST" ? nil : request.method))
         }
-        also(jg_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headers.fill(request.headers)))
+        also(jg_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headers.fill(request.headers, hasBody: request.method != "GET")))
         // The attempt's share of the request's deadline; libcurl treats 0 as "no limit", so at least 1.
         let limit = max(request.timeoutMs ?? timeoutMs, 1)
         also(jg_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, limit))
         also(jg_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, min(connectTimeoutMs, limit)))
-        // Over TLS a call started while the first connection to the upstream is still connecting waits
-        // to learn whether it can share it (h2) instead of opening a connection of its own; see
-        // `HostConnectionBudget`. Plain http:// never multiplexes, so its calls do not wait.
-        let overTLS = request.isOverTLS
-        if overTLS != waitsForMultiplexing {
-            also(jg_easy_setopt_long(easy, CURLOPT_PIPEWAIT, overTLS ? 1 : 0))
-            waitsForMultiplexing = overTLS
+        // Where calls may share a connection (h2), a call started while the first connection to the
+        // upstream is still connecting waits to learn whether it can share it instead of opening a
+        // connection of its own; see `HostConnectionBudget`. HTTP/1.1 calls (plain http:// by default,
+        // any with http_version 1.1) never multiplex, so they do not wait.
+        let multiplexes = httpVersion.mayMultiplex(request)
+        if multiplexes != waitsForMultiplexing {
+            also(jg_easy_setopt_long(easy, CURLOPT_PIPEWAIT, multiplexes ? 1 : 0))
+            waitsForMultiplexing = multiplexes
         }
         return code
     }

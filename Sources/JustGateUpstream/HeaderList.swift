@@ -14,7 +14,12 @@ struct HeaderList {
     /// Lays out "Expect:" (so libcurl never waits for 100-continue: a round trip saved) and then
     /// "name: value" for each header, and returns the head of the list. Names and values come
     /// from the pipeline and config, which allow no control characters, so no line can end early.
-    mutating func fill(_ headers: [(name: String, value: String)]) -> UnsafeMutablePointer<curl_slist>? {
+    ///
+    /// With `hasBody`, a `Content-Type: application/x-www-form-urlencoded` header is left out:
+    /// libcurl writes that very line itself for a call with a body and no Content-Type of ours, and
+    /// copies it in one piece, where it formats each header of the list byte by byte (about 50
+    /// instructions a byte in libcurl 7.88's printf).
+    mutating func fill(_ headers: [(name: String, value: String)], hasBody: Bool) -> UnsafeMutablePointer<curl_slist>? {
         let expect: StaticString = "Expect:"
         var textLength = expect.utf8CodeUnitCount + 1
         for header in headers { textLength += header.name.utf8.count + 2 + header.value.utf8.count + 1 }
@@ -39,7 +44,9 @@ struct HeaderList {
             string.withUTF8 { copy($0, &position) }
         }
         nodeBase[0] = curl_slist(data: line { copy(UnsafeBufferPointer(start: expect.utf8Start, count: expect.utf8CodeUnitCount), &$0) }, next: nil)
-        for (index, header) in headers.enumerated() {
+        var index = 0
+        for header in headers {
+            if hasBody, Self.isLibcurlsDefaultContentType(header) { continue }
             let data = line { position in
                 copy(header.name, &position)
                 text[position] = 0x3A
@@ -49,8 +56,14 @@ struct HeaderList {
             }
             nodeBase[index + 1] = curl_slist(data: data, next: nil)
             nodeBase[index].next = nodeBase + index + 1
+            index += 1
         }
         return nodeBase
+    }
+
+    /// The Content-Type libcurl sends for a body when the list names none (http.c, `Curl_http_body`).
+    static func isLibcurlsDefaultContentType(_ header: (name: String, value: String)) -> Bool {
+        header.name == "Content-Type" && header.value == "application/x-www-form-urlencoded"
     }
 
     func deallocate() {

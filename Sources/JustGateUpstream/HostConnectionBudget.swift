@@ -15,7 +15,8 @@ import CCurl
 ///   budget wait in libcurl's pending queue and start as earlier calls finish.
 ///
 /// An HTTP/1.1 upstream needs a connection per call in flight, so the budget is lifted as soon as a
-/// finished call shows HTTP/1.x. Plain `http://` upstreams never multiplex (no h2c) and get no budget.
+/// finished call shows HTTP/1.x. Plain `http://` upstreams do not multiplex (unless `http_version: 2`, h2c)
+/// and get no budget; nor does any upstream with `http_version: 1.1`.
 ///
 /// Known limit (libcurl 7.88, not this budget): when the server ends a connection after N calls with
 /// GOAWAY (nginx `keepalive_requests`, 1000 by default), libcurl retries the calls it refused on a
@@ -39,9 +40,10 @@ struct HostConnectionBudget {
 
     private(set) var upstreamVersion = UpstreamHTTPVersion.unknown
 
-    /// `CURLMOPT_MAX_HOST_CONNECTIONS` for the next call; 0 means no limit.
-    func limit(inFlight: Int, overTLS: Bool) -> Int {
-        guard overTLS, upstreamVersion != .http1 else { return 0 }
+    /// `CURLMOPT_MAX_HOST_CONNECTIONS` for the next call; 0 means no limit. `multiplexing`: whether the calls
+    /// may share connections (HTTP/2 over TLS by default, see `UpstreamHTTPVersionChoice.mayMultiplex`).
+    func limit(inFlight: Int, multiplexing: Bool) -> Int {
+        guard multiplexing, upstreamVersion != .http1 else { return 0 }
         return 1 + inFlight / HostConnectionBudget.streamsPerConnection
     }
 
@@ -59,7 +61,7 @@ struct HostConnectionBudget {
 extension UpstreamRequest {
     /// Whether the call goes over TLS, where libcurl may negotiate HTTP/2 (ALPN).
     var isOverTLS: Bool {
-        var url = url
+        var url = baseURL
         return url.withUTF8 { bytes in
             bytes.count >= 6 && (bytes[0] | 0x20) == UInt8(ascii: "h") && (bytes[1] | 0x20) == UInt8(ascii: "t")
                 && (bytes[2] | 0x20) == UInt8(ascii: "t") && (bytes[3] | 0x20) == UInt8(ascii: "p")

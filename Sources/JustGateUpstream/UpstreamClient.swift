@@ -16,8 +16,9 @@ public final class UpstreamClient {
     /// Connections libcurl may open to a TLS upstream, and the last limit handed to libcurl.
     private var connectionBudget = HostConnectionBudget()
     private var hostConnectionLimit = 0
-    /// Whether the latest call went over TLS (the upstream URL is the same for every call, but a reload may change it).
-    private var callsOverTLS = false
+    /// Whether the latest call may share a connection (HTTP/2 over TLS by default; the upstream URL is the
+    /// same for every call, but a reload may change it).
+    private var callsMultiplex = false
 
     /// Fails if libcurl's global set-up failed, it cannot allocate a multi handle, or it refuses
     /// one of the options this client depends on (the socket and timer callbacks above all: without
@@ -79,7 +80,7 @@ public final class UpstreamClient {
         }
         transfer.completion = completion
         active[transfer.easy] = transfer
-        callsOverTLS = request.isOverTLS
+        callsMultiplex = configuration.httpVersion.mayMultiplex(request)
         limitHostConnections()
         let added = curl_multi_add_handle(multi, transfer.easy)
         guard added == CURLM_OK else {
@@ -102,7 +103,7 @@ public final class UpstreamClient {
 
     /// Hands libcurl the connection budget for the calls now in flight, when it changed.
     private func limitHostConnections() {
-        let limit = connectionBudget.limit(inFlight: active.count, overTLS: callsOverTLS)
+        let limit = connectionBudget.limit(inFlight: active.count, multiplexing: callsMultiplex)
         guard limit != hostConnectionLimit else { return }
         hostConnectionLimit = limit
         jg_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, limit)
@@ -163,7 +164,7 @@ public final class UpstreamClient {
             let code = jg_msg_result(message)
             guard let transfer = active.removeValue(forKey: easy) else { continue }
             curl_multi_remove_handle(multi, easy)
-            if code == CURLE_OK, callsOverTLS {
+            if code == CURLE_OK, callsMultiplex {
                 // Learn whether the upstream multiplexes; for an HTTP/1.1 one the limit goes at once
                 // (calls may be waiting in libcurl for a connection).
                 connectionBudget.observe(httpVersion: transfer.finishedHTTPVersion())

@@ -1,21 +1,47 @@
+import CCurl
+
 /// One call to make upstream, already in canonical form: the pipeline decided method, URL,
 /// headers (with the injected token) and body; the client only moves bytes.
+///
+/// The URL travels as the configured base and the operation's target, not joined: the client keeps
+/// the base parsed (a `CURLU` per handle) and hands libcurl only the path and query of each call,
+/// so libcurl does not parse and normalise the whole URL again for every request.
 public struct UpstreamRequest: Sendable {
     public var method: String
-    public var url: String
+    /// `scheme://authority[/base-path]` without a trailing slash (`upstream.url` as checked by the config).
+    public var baseURL: String
+    /// What follows the base: `/path` or `/path?query`, already percent-encoded.
+    public var target: String
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
     /// This attempt's time limit in milliseconds (what is left of the request's deadline);
     /// `nil` uses the client's `timeoutMs`. The connect limit never exceeds it.
     public var timeoutMs: Int?
 
-    public init(method: String, url: String, headers: [(name: String, value: String)], body: [UInt8], timeoutMs: Int? = nil) {
+    public init(method: String, baseURL: String, target: String, headers: [(name: String, value: String)], body: [UInt8],
+                timeoutMs: Int? = nil) {
         self.method = method
-        self.url = url
+        self.baseURL = baseURL
+        self.target = target
         self.headers = headers
         self.body = body
         self.timeoutMs = timeoutMs
     }
+
+    /// A call to a whole URL, split after its authority into base and target.
+    public init(method: String, url: String, headers: [(name: String, value: String)], body: [UInt8], timeoutMs: Int? = nil) {
+        var base = Substring(url)
+        var target = Substring("")
+        if let separator = url.firstRange(of: "://"), let slash = url[separator.upperBound...].firstIndex(of: "/") {
+            base = url[..<slash]
+            target = url[slash...]
+        }
+        self.init(method: method, baseURL: String(base), target: String(target), headers: headers, body: body,
+                  timeoutMs: timeoutMs)
+    }
+
+    /// The whole URL, as libcurl requests it.
+    public var url: String { baseURL + target }
 }
 
 /// What the upstream answered, relayed to the site unchanged.
@@ -86,13 +112,46 @@ public struct UpstreamClientConfiguration: Sendable {
     public var caFile: String?
     /// Idle upstream connections kept per loop for reuse.
     public var maxIdleConnections: Int
+    /// Which HTTP versions libcurl may speak (`upstream.http_version`).
+    public var httpVersion: UpstreamHTTPVersionChoice
 
     public init(connectTimeoutMs: Int = 2000, timeoutMs: Int = 10_000, maxResponseBytes: Int = 1 << 20,
-                caFile: String? = nil, maxIdleConnections: Int = 512) {
+                caFile: String? = nil, maxIdleConnections: Int = 512, httpVersion: UpstreamHTTPVersionChoice = .auto) {
         self.connectTimeoutMs = connectTimeoutMs
         self.timeoutMs = timeoutMs
         self.maxResponseBytes = maxResponseBytes
         self.caFile = caFile
         self.maxIdleConnections = maxIdleConnections
+        self.httpVersion = httpVersion
+    }
+}
+
+/// `upstream.http_version` as the client applies it (the config's `UpstreamHTTPVersion`, which this module
+/// does not import).
+public enum UpstreamHTTPVersionChoice: Sendable, Equatable {
+    /// HTTP/2 offered over TLS by ALPN, HTTP/1.1 over http:// (CURL_HTTP_VERSION_2TLS).
+    case auto
+    /// HTTP/1.1 only (CURL_HTTP_VERSION_1_1).
+    case http1_1
+    /// HTTP/2 over TLS by ALPN and over http:// by prior knowledge (CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE).
+    case http2
+
+    /// The CURLOPT_HTTP_VERSION value.
+    var curlOption: Int {
+        switch self {
+        case .auto: Int(CURL_HTTP_VERSION_2TLS)
+        case .http1_1: Int(CURL_HTTP_VERSION_1_1)
+        case .http2: Int(CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE)
+        }
+    }
+
+    /// Whether calls of `request` may share one connection (HTTP/2): what CURLOPT_PIPEWAIT and the
+    /// connection budget (`HostConnectionBudget`) are for.
+    func mayMultiplex(_ request: UpstreamRequest) -> Bool {
+        switch self {
+        case .auto: request.isOverTLS
+        case .http1_1: false
+        case .http2: true
+        }
     }
 }

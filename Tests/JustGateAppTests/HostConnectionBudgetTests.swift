@@ -6,27 +6,27 @@ import Testing
 struct HostConnectionBudgetTests {
     @Test func plainHTTPUpstreamsAreNeverLimited() {
         var budget = HostConnectionBudget()
-        #expect(budget.limit(inFlight: 0, overTLS: false) == 0)
+        #expect(budget.limit(inFlight: 0, multiplexing: false) == 0)
         budget.observe(httpVersion: Int(CURL_HTTP_VERSION_2_0))
-        #expect(budget.limit(inFlight: 500, overTLS: false) == 0)
+        #expect(budget.limit(inFlight: 500, multiplexing: false) == 0)
     }
 
     @Test func aTLSUpstreamGetsOneConnectionPer32CallsInFlightUntilItShowsHTTP11() {
         var budget = HostConnectionBudget()
-        #expect(budget.limit(inFlight: 0, overTLS: true) == 1)
-        #expect(budget.limit(inFlight: 31, overTLS: true) == 1)
-        #expect(budget.limit(inFlight: 32, overTLS: true) == 2)
-        #expect(budget.limit(inFlight: 250, overTLS: true) == 8)
+        #expect(budget.limit(inFlight: 0, multiplexing: true) == 1)
+        #expect(budget.limit(inFlight: 31, multiplexing: true) == 1)
+        #expect(budget.limit(inFlight: 32, multiplexing: true) == 2)
+        #expect(budget.limit(inFlight: 250, multiplexing: true) == 8)
         budget.observe(httpVersion: Int(CURL_HTTP_VERSION_2_0))
         #expect(budget.upstreamVersion == .http2)
-        #expect(budget.limit(inFlight: 250, overTLS: true) == 8)
+        #expect(budget.limit(inFlight: 250, multiplexing: true) == 8)
         budget.observe(httpVersion: Int(CURL_HTTP_VERSION_1_1))
         #expect(budget.upstreamVersion == .http1)
-        #expect(budget.limit(inFlight: 250, overTLS: true) == 0)
+        #expect(budget.limit(inFlight: 250, multiplexing: true) == 0)
         budget.observe(httpVersion: 0)  // a call that read no answer says nothing about the upstream
         #expect(budget.upstreamVersion == .http1)
         budget.observe(httpVersion: Int(CURL_HTTP_VERSION_2_0))  // an upstream that starts offering h2 is followed
-        #expect(budget.limit(inFlight: 10, overTLS: true) == 1)
+        #expect(budget.limit(inFlight: 10, multiplexing: true) == 1)
     }
 
     @Test func theSchemeDecidesWhetherACallGoesOverTLS() {

@@ -37,6 +37,12 @@ import Testing
         #expect(Reloading.needsRestart(try Self.config(), try Self.config(upstream: change)) == ["idempotency"])
     }
 
+    /// Each loop's libcurl handles are set up with the version at start; a reload cannot change it.
+    @Test(arguments: ["  http_version: auto", "  http_version: \"2\""])
+    func anHTTPVersionChangeIsReportedAsNeedingARestart(change: String) throws {
+        #expect(Reloading.needsRestart(try Self.config(), try Self.config(upstream: change)) == ["upstream.http_version"])
+    }
+
     @Test func anUnchangedConfigNeedsNoRestart() throws {
         #expect(Reloading.needsRestart(try Self.config(), try Self.config()).isEmpty)
     }

@@ -30,7 +30,9 @@ struct UpstreamHTTP2Tests {
         defer { backend.stop() }
         let upstream = try NginxTLSUpstream(offersHTTP2: true, token: GatewayFixture.horoscopeToken, answersFrom: backend.port)
         defer { upstream.stop() }
-        let gateway = try GatewayFixture(upstream: "https://127.0.0.1:\(upstream.port)", upstreamYAML: "  ca_file: \(upstream.caFile)")
+        // HTTP/2 when offered is `http_version: auto` (the default is 1.1).
+        let gateway = try GatewayFixture(upstream: "https://127.0.0.1:\(upstream.port)",
+                                         upstreamYAML: "  ca_file: \(upstream.caFile)\n  http_version: auto")
 
         let statuses = try UpstreamHTTP2Tests.concurrentCalls(gateway, count: 20)
         #expect(statuses == Array(repeating: 200, count: 20))
@@ -64,6 +66,22 @@ struct UpstreamHTTP2Tests {
         #expect(calls.allSatisfy { $0.httpProtocol == "HTTP/1.1" && $0.status == 200 }, "\(calls)")
         // HTTP/1.1 carries one call per connection at a time: the connection limit that keeps an h2
         // upstream to one connection per loop must not hold these calls back to one per loop.
+        #expect(NginxTLSUpstream.mostInFlight(calls) > 2, "\(calls)")
+    }
+
+    /// The default, `http_version: 1.1`: an upstream offering h2 is still called over HTTP/1.1, and calls
+    /// in flight together get a connection each (no wait for multiplexing, no connection budget).
+    @Test func byDefaultAnUpstreamOfferingHTTP2IsCalledOverHTTP11() throws {
+        let upstream = try NginxTLSUpstream(offersHTTP2: true, token: GatewayFixture.horoscopeToken)
+        defer { upstream.stop() }
+        let gateway = try GatewayFixture(upstream: "https://127.0.0.1:\(upstream.port)", upstreamYAML: "  ca_file: \(upstream.caFile)")
+
+        let statuses = try UpstreamHTTP2Tests.concurrentCalls(gateway, count: 10)
+        #expect(statuses == Array(repeating: 200, count: 10))
+
+        let calls = upstream.calls(count: 10)
+        #expect(calls.count == 10)
+        #expect(calls.allSatisfy { $0.httpProtocol == "HTTP/1.1" && $0.status == 200 }, "\(calls)")
         #expect(NginxTLSUpstream.mostInFlight(calls) > 2, "\(calls)")
     }
 

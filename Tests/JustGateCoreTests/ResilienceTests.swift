@@ -263,6 +263,7 @@ struct SeededRandom: RandomNumberGenerator {
         #expect(config.upstream.retries.maxAttempts == 3 && config.upstream.retries.budgetPercent == 20)
         #expect(config.upstream.circuit.failures == 5 && config.upstream.circuit.openMs == 10_000)
         #expect(config.upstream.maxInFlight == 1024)
+        #expect(config.upstream.httpVersion == .standard)
         #expect(config.idempotency.ttlSeconds == 600)
     }
 
@@ -292,6 +293,16 @@ struct SeededRandom: RandomNumberGenerator {
         #expect(config.idempotency.ttlSeconds == 60 && config.idempotency.maxKeys == 5)
     }
 
+    /// `upstream.http_version` reads bare numbers (YAML floats and ints) and quoted text alike.
+    @Test(arguments: [
+        ("auto", UpstreamHTTPVersion.auto), ("1.1", .http1_1), ("\"1.1\"", .http1_1), ("2", .http2), ("'2'", .http2),
+    ])
+    func httpVersionIsRead(text: String, expected: UpstreamHTTPVersion) throws {
+        let yaml = ConfigFixtures.minimal.replacingOccurrences(
+            of: "  url: https://api.justservices.cc\n", with: "  url: https://api.justservices.cc\n  http_version: \(text)\n")
+        #expect(try #require(ConfigFixtures.config(yaml)).config.upstream.httpVersion == expected)
+    }
+
     @Test(arguments: [
         ("  retries: { max_attempts: 0 }\n", "upstream.retries.max_attempts"),
         ("  retries: { budget_percent: 101 }\n", "upstream.retries.budget_percent"),
@@ -300,6 +311,9 @@ struct SeededRandom: RandomNumberGenerator {
         ("  retries: { max_attempt: 2 }\n", "upstream.retries"),
         ("  circuit: { failures: 0 }\n", "upstream.circuit.failures"),
         ("  max_in_flight: 0\n", "upstream.max_in_flight"),
+        ("  http_version: 3\n", "upstream.http_version"),
+        ("  http_version: h2\n", "upstream.http_version"),
+        ("  http_version: yes\n", "upstream.http_version"),
     ])
     func wrongValuesAreNamed(line: String, path: String) {
         let yaml = ConfigFixtures.minimal.replacingOccurrences(

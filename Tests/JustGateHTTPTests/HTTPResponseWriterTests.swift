@@ -58,6 +58,21 @@ struct HTTPResponseWriterTests {
         #expect(Self.written(response) == "HTTP/1.1 200 OK\r\nX-Echo: a  Set-Cookie: x=1\r\nContent-Length: 2\r\n\r\nok")
     }
 
+    /// Names of a framing header's length that are not one, and clean values with tabs and UTF-8, pass whole.
+    @Test("headers are copied whole unless they are framing headers or need cleaning")
+    func copiesCleanHeadersWhole() {
+        let response = HTTPResponse(
+            status: 200,
+            headers: [
+                HTTPHeader(name: "Content-Lengtx", value: "1"), HTTPHeader(name: "CONNECTION", value: "close"),
+                HTTPHeader(name: "Transfer-Encodinq", value: "a\tb"), HTTPHeader(name: "Connectio1", value: "Ünïcode ✓"),
+                HTTPHeader(name: "X-Del", value: "a\u{7F}b\u{0}c"), HTTPHeader(name: "Bad:Name", value: "v"),
+            ],
+            body: [])
+        #expect(Self.written(response) == "HTTP/1.1 200 OK\r\nContent-Lengtx: 1\r\nTransfer-Encodinq: a\tb\r\n"
+            + "Connectio1: Ünïcode ✓\r\nX-Del: a b c\r\nContent-Length: 0\r\n\r\n")
+    }
+
     @Test("continue response bytes")
     func continueResponse() {
         #expect(HTTPResponseWriter.continueResponse == Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))

@@ -73,6 +73,11 @@ struct ValidRequestCase: Sendable, CustomTestStringConvertible {
             headLength: 33, method: "GET", target: "/a?", path: "/a", query: "",
             headers: [HTTPHeader(name: "Host", value: "a")]),
         ValidRequestCase(
+            name: "the path ends at the first '?', later ones belong to the query",
+            raw: "GET /a/b?c=d?e&f=? HTTP/1.1\r\nHost: a\r\n\r\n",
+            headLength: 40, method: "GET", target: "/a/b?c=d?e&f=?", path: "/a/b", query: "c=d?e&f=?",
+            headers: [HTTPHeader(name: "Host", value: "a")]),
+        ValidRequestCase(
             name: "identical repeated Content-Length accepted",
             raw: "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 007\r\ncontent-length: 7\r\n\r\n",
             headLength: 68, method: "POST", target: "/", path: "/", framing: .contentLength(7),
@@ -113,6 +118,20 @@ struct RequestHeadParserTests {
         #expect(head.framing == expected.framing)
         #expect(head.expectsContinue == expected.expectsContinue)
         #expect(head.headers == expected.headers)
+    }
+
+    /// The path's end is found once, when the head is made; a changed target must move it.
+    @Test("path and query follow the target when it is changed")
+    func pathFollowsTarget() throws {
+        var head = try #require(try Feed.head("GET /a?b=1 HTTP/1.1\r\nHost: a\r\n\r\n").get()).head
+        #expect(head.path == "/a" && head.query == "b=1")
+        head.target = "/longer/path"
+        #expect(head.path == "/longer/path" && head.query == nil)
+        head.target = "/x?"
+        #expect(head.path == "/x" && head.query == "")
+        let made = HTTPRequestHead(method: "GET", target: "/p/q?r", versionMinor: 1, headers: [], keepAlive: true,
+                                   framing: .none, expectsContinue: false)
+        #expect(made.path == "/p/q" && made.query == "r")
     }
 
     @Test("valid requests parse in one buffer", arguments: ValidRequestCase.all)

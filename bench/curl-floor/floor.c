@@ -47,7 +47,7 @@ struct client {
     struct curl_slist *headers;
     char *response;
     size_t response_len, response_cap;
-    char url[2048];
+    CURLU *url;            /* the base URL parsed once per handle; each call sets path and query (CURLOPT_CURLU) */
 };
 
 struct loop {
@@ -96,6 +96,7 @@ static void close_client(struct client *c) {
     if (c->easy) {
         if (c->busy) curl_multi_remove_handle(c->loop->multi, c->easy);
         curl_easy_cleanup(c->easy);
+        curl_url_cleanup(c->url);
     }
     curl_slist_free_all(c->headers);
     c->loop->by_fd[c->fd] = NULL;
@@ -131,9 +132,17 @@ static void try_request(struct client *c) {
         char *eol = strstr(type + 2, "\r\n");
         snprintf(type_header, sizeof type_header, "%.*s", (int)(eol - type - 2), type + 2);
     }
-    if (!c->easy) c->easy = curl_easy_init();
-    snprintf(c->url, sizeof c->url, "%s%s", base_url, target);
-    curl_easy_setopt(c->easy, CURLOPT_URL, c->url);
+    if (!c->easy) {
+        c->easy = curl_easy_init();
+        c->url = curl_url();
+        curl_url_set(c->url, CURLUPART_URL, base_url, 0);
+    }
+    /* As justgate does: libcurl keeps the parsed base, so it does not parse the whole URL per call. */
+    char *query = strchr(target, '?');
+    if (query) *query++ = 0;
+    curl_url_set(c->url, CURLUPART_PATH, target, 0);
+    curl_url_set(c->url, CURLUPART_QUERY, query && *query ? query : NULL, 0);
+    curl_easy_setopt(c->easy, CURLOPT_CURLU, c->url);
     curl_easy_setopt(c->easy, CURLOPT_PROXY, "");
     curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_body);
@@ -141,7 +150,9 @@ static void try_request(struct client *c) {
     curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c);
     c->headers = curl_slist_append(NULL, "Expect:");
     c->headers = curl_slist_append(c->headers, token_header);
-    c->headers = curl_slist_append(c->headers, type_header);
+    /* As justgate does: libcurl writes this Content-Type itself, cheaper than a list entry. */
+    if (strcasecmp(type_header, "Content-Type: application/x-www-form-urlencoded") != 0)
+        c->headers = curl_slist_append(c->headers, type_header);
     curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, c->headers);
     if (strcmp(method, "GET") == 0) {
         curl_easy_setopt(c->easy, CURLOPT_HTTPGET, 1L);

@@ -9,26 +9,45 @@ import W3CTraceContext
 enum UpstreamRequestBuilder {
     static func build(operation: OperationSpec, validated: ValidatedRequest, site: SiteContext, requestID: String,
                       accept: String?, baseURL: String, trace: TraceContext) -> UpstreamRequest {
-        var path = operation.path
+        // The target travels apart from the base URL (see `UpstreamRequest`): for most operations it is the
+        // catalogue's path itself, no string built.
+        var target = operation.path
         if let parameter = validated.pathParameter {
-            path = path.replacingOccurrences(of: "{\(operation.pathParameter?.name ?? "channel")}", with: parameter)
+            target = target.replacingOccurrences(of: "{\(operation.pathParameter?.name ?? "channel")}", with: parameter)
         }
         let encoded = URLEncodedForm.encodedBytes(validated.fields.map { (name: $0.name, value: $0.value) })
-        let token = ("X-AUTH-TOKEN", site.upstreamToken.reveal())
-        let acceptHeader = ("Accept", accept.flatMap(acceptableAccept) ?? "*/*")
-        let agent = ("User-Agent", JustGateVersion.userAgent)
-        let id = ("X-Request-Id", requestID)
-        var url = baseURL + path
-        var headers: [(name: String, value: String)] = [token, acceptHeader, agent, id, ("traceparent", trace.traceParentHeaderValue)]
+        // Room for every header up front: appending past a literal's capacity would copy the array.
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(7)
+        headers.append(("X-AUTH-TOKEN", site.upstreamToken.reveal()))
+        headers.append(("Accept", accept.flatMap(acceptableAccept) ?? "*/*"))
+        headers.append(("User-Agent", JustGateVersion.userAgent))
+        headers.append(("X-Request-Id", requestID))
+        headers.append(("traceparent", trace.traceParentText))
         if let state = trace.traceStateHeaderValue { headers.append(("tracestate", state)) }
         var body: [UInt8] = []
         if operation.forwardsAsQuery {
-            if !encoded.isEmpty { url += "?" + String(decoding: encoded, as: UTF8.self) }
+            if !encoded.isEmpty { target = joined(target, query: encoded) }
         } else {
             headers.append(("Content-Type", "application/x-www-form-urlencoded"))
             body = encoded
         }
-        return UpstreamRequest(method: operation.method, url: url, headers: headers, body: body)
+        return UpstreamRequest(method: operation.method, baseURL: baseURL, target: target, headers: headers, body: body)
+    }
+
+    /// "path?query", written once into a string of the right size.
+    private static func joined(_ path: String, query: [UInt8]) -> String {
+        var path = path
+        return path.withUTF8 { pathBytes in
+            String(unsafeUninitializedCapacity: pathBytes.count + 1 + query.count) { out in
+                var position = 0
+                for byte in pathBytes { out[position] = byte; position += 1 }
+                out[position] = UInt8(ascii: "?")
+                position += 1
+                for byte in query { out[position] = byte; position += 1 }
+                return position
+            }
+        }
     }
 
     /// Passes the site's Accept only if it is short printable ASCII; header injection stops here.

@@ -84,9 +84,14 @@ public final class GatewayRuntime: Sendable {
                 """)
         }
         let store = GatewayContextStore(GatewayContext(config: config, sites: sites, upstreamBaseURL: baseURL))
+        let httpVersion: UpstreamHTTPVersionChoice = switch config.upstream.httpVersion {
+        case .auto: .auto
+        case .http1_1: .http1_1
+        case .http2: .http2
+        }
         let upstreamConfiguration = UpstreamClientConfiguration(
             connectTimeoutMs: config.upstream.connectTimeoutMs, timeoutMs: config.upstream.timeoutMs,
-            maxResponseBytes: config.upstream.maxResponseBytes, caFile: config.upstream.caFile)
+            maxResponseBytes: config.upstream.maxResponseBytes, caFile: config.upstream.caFile, httpVersion: httpVersion)
         let quotaMemory = MemoryQuotaStore(maxKeys: config.rateLimit.maxKeys)
         let metrics = GatewayMetrics()
         let circuitLog = CircuitTransitionLog(logger: logger, config: config.upstream.circuit)

@@ -245,6 +245,7 @@ final class Reloading: Sendable {
             || old.upstream.maxResponseBytes != new.upstream.maxResponseBytes || old.upstream.caFile != new.upstream.caFile {
             changed.append("upstream timeouts and limits")
         }
+        if old.upstream.httpVersion != new.upstream.httpVersion { changed.append("upstream.http_version") }
         // One breaker, retry budget and in-flight count per process, made at start (`UpstreamGuards`), and each
         // loop's retry policy with them: a reload that changed them used to say "reloaded" and keep the old ones.
         if old.upstream.retries != new.upstream.retries || old.upstream.circuit != new.upstream.circuit

@@ -5,6 +5,7 @@ import Yams
 extension ConfigLoader {
     static let upstreamKeys = [
         "url", "connect_timeout_ms", "timeout_ms", "max_response_bytes", "ca_file", "retries", "circuit", "max_in_flight",
+        "http_version",
     ]
     static let serverKeys = [
         "workers", "max_connections", "header_timeout_ms", "body_timeout_ms", "idle_timeout_ms",
@@ -58,15 +59,31 @@ extension ConfigLoader {
         let retries = retryConfig(section.value("retries"), reader: &reader)
         let circuit = circuitConfig(section.value("circuit"), reader: &reader)
         let maxInFlight = reader.int(in: section, "max_in_flight", default: 1024, atLeast: 1)
+        let httpVersion = upstreamHTTPVersion(section, reader: &reader)
         guard let target, let connect, let total, let maxResponse, let caFile, let retries, let circuit,
-              let maxInFlight else { return nil }
+              let maxInFlight, let httpVersion else { return nil }
         var upstream = UpstreamConfig(
             target: target, connectTimeoutMs: connect, timeoutMs: total, maxResponseBytes: maxResponse,
             caFile: caFile)
         upstream.retries = retries
         upstream.circuit = circuit
         upstream.maxInFlight = maxInFlight
+        upstream.httpVersion = httpVersion
         return upstream
+    }
+
+    /// `upstream.http_version`: auto, 1.1 or 2 (written bare or quoted).
+    private static func upstreamHTTPVersion(_ section: ConfigMapping, reader: inout ConfigNodeReader) -> UpstreamHTTPVersion? {
+        guard let node = section.value("http_version") else { return .standard }
+        guard let text = reader.string(node, at: "upstream.http_version") else { return nil }
+        guard let version = UpstreamHTTPVersion(rawValue: text) else {
+            reader.error("""
+                '\(text)' is not an HTTP version choice; write auto (HTTP/2 over TLS when the upstream offers it), \
+                1.1 (HTTP/1.1 keep-alive only) or 2 (HTTP/2, also over http:// without TLS)
+                """, at: "upstream.http_version", node: node)
+            return nil
+        }
+        return version
     }
 
     private static func upstreamTarget(_ node: Node, reader: inout ConfigNodeReader) -> UpstreamTarget? {

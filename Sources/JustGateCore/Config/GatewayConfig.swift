@@ -96,6 +96,8 @@ public struct UpstreamConfig: Sendable {
     public var circuit: CircuitConfig = CircuitConfig()
     /// Upstream calls in flight at once in the whole process; more are answered 503 at once.
     public var maxInFlight: Int = 1024
+    /// Which HTTP versions libcurl may speak to the upstream (`upstream.http_version`).
+    public var httpVersion: UpstreamHTTPVersion = .standard
 
     /// Builds an upstream configuration; the defaults match the documented ones.
     public init(
