@@ -248,6 +248,31 @@ import Testing
         #expect(harness.upstream.calls.isEmpty)
     }
 
+    /// A reload that keeps the key: the request screened again under it keeps the rules for its id (the site's
+    /// own sane `X-Request-Id` is the one recorded and forwarded) and is served under the new config.
+    @Test func aRequestScreenedAgainKeepsItsOwnRequestID() throws {
+        let harness = try Self.driver(limits: "      - { name: one, scope: site, rate: 1/h }")
+        var head = Self.postHead()
+        head.headers.append(HTTPHeader(name: "X-Request-Id", value: "site-chosen-id-0001"))
+        guard case .proceed(let carried) = harness.driver.screen(head, remoteAddress: "127.0.0.1", receivedAtNanos: 0) else {
+            Issue.record("a valid head goes on, carrying its context")
+            return
+        }
+        let reloaded = try Self.gatewayContext(siteKey: Self.key, limits: "      []")
+        harness.driver.contextStore.replace(with: reloaded)
+        let request = ServerRequest(head: head, body: Array("juid=de6f0132ea9e412599ae31262c45633b".utf8),
+                                    remoteAddress: "127.0.0.1", receivedAtNanos: 0)
+        let client = HeldClient()
+        harness.driver.handle(request, screened: carried, client: client)
+        let call = try #require(harness.upstream.calls.first)
+        #expect(call.headers.contains { $0.name == "X-Request-Id" && $0.value == "site-chosen-id-0001" })
+        // Served under the reloaded config: no rate-limit policy, so no RateLimit fields are added.
+        harness.upstream.answer(200)
+        #expect(client.status == 200)
+        #expect(client.answers.first?.headers.contains { $0.name == "RateLimit" } == false)
+        #expect(client.answers.first?.headers.contains { $0.name == "X-Request-Id" && $0.value == "site-chosen-id-0001" } == true)
+    }
+
     /// The 502 after a lost connection says how to retry: with the same Idempotency-Key when one was sent,
     /// to send one next time when the operation takes one, otherwise to check first.
     @Test func aLostConnectionsAdviceFollowsTheIdempotencyKey() throws {

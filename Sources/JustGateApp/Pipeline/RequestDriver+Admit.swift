@@ -16,8 +16,7 @@ extension RequestDriver {
     /// The `Idempotency-Key` of an operation that takes one, then the fields, decoded from the query and body
     /// and checked by the operation's rules.
     func validate(_ context: RequestContext, _ state: inout RequestState) throws(Problem) -> Step {
-        let gateway = context.gateway
-        if gateway.catalogue.operations[state.operationIndex].takesIdempotencyKey {
+        if context.gateway.catalogue.operations[state.operationIndex].takesIdempotencyKey {
             switch IdempotencyGate.key(in: context.head, requestID: state.record.requestID) {
             case .success(let key):
                 state.record.idempotencyKey = key
@@ -28,21 +27,24 @@ extension RequestDriver {
         }
         let fields = try RequestFields.decode(
             query: context.head.query, contentType: context.head.value(for: "Content-Type"), body: state.body,
-            multipartLimits: gateway.multipartLimits, maxFields: gateway.maxFields)
+            multipartLimits: context.gateway.multipartLimits, maxFields: context.gateway.maxFields)
         state.body = []
-        let options = gateway.sites[state.siteIndex].validationOptions(now: wallClock())
-        switch OperationValidator.validate(gateway.catalogue.operations[state.operationIndex], pathParameter: state.pathParameter,
-                                           fields: fields, options: options, unknownFields: gateway.unknownFields) {
+        let options = context.gateway.sites[state.siteIndex].validationOptions(now: wallClock())
+        switch OperationValidator.validate(context.gateway.catalogue.operations[state.operationIndex],
+                                           pathParameter: state.pathParameter, fields: fields, options: options,
+                                           unknownFields: context.gateway.unknownFields) {
         case .success(let validated):
-            if let allowlist = gateway.auditAllowlist { state.record.audit.personal = allowlist.personalValues(of: validated) }
+            if let allowlist = context.gateway.auditAllowlist {
+                state.record.audit.personal = allowlist.personalValues(of: validated)
+            }
             return .next(.limit(validated))
         case .failure(let failure):
             // At most `ProblemCollector.defaultLimit` codes: the log line stays as small as the answer.
             state.record.problemCodes = failure.problems.map(\.code)
             state.record.problemFields = failure.problems.map(\.field)
-            state.record.audit.errors = gateway.auditAllowlist?.errors(failure.problems) ?? []
+            state.record.audit.errors = context.gateway.auditAllowlist?.errors(failure.problems) ?? []
             let count = failure.problems.count + failure.omitted
-            let operationID = gateway.catalogue.operations[state.operationIndex].id
+            let operationID = context.gateway.catalogue.operations[state.operationIndex].id
             throw Problem(.invalidFields,
                           detail: "\(count) field\(count == 1 ? " is" : "s are") invalid for \(operationID); nothing was sent upstream.",
                           fieldErrors: failure.problems, errorsOmitted: failure.omitted)
@@ -107,7 +109,6 @@ extension RequestDriver {
     /// client learns nothing from whether its id came back. An expired key's refusal names its site and key,
     /// so its record, log line and metrics say whose it was.
     private func authenticate(_ context: RequestContext, _ state: inout RequestState) throws(Problem) {
-        let gateway = context.gateway
         let presented: String?
         do throws(SiteCredentials.Ambiguous) {
             presented = try SiteCredentials.presentedKey(context.head)
@@ -121,20 +122,21 @@ extension RequestDriver {
             throw Problem.unauthorized("Send your site key in the X-AUTH-TOKEN header (or Authorization: Bearer).")
         }
         let now = wallClock()
-        let (match, keyIndex) = gateway.keys.lookup(presentedKey: presented, now: now)
-        if let keyIndex { gateway.keyUsage.used(keyIndex, at: now) }
+        let (match, keyIndex) = context.gateway.keys.lookup(presentedKey: presented, now: now)
+        if let keyIndex { context.gateway.keyUsage.used(keyIndex, at: now) }
         switch match {
         case .site(let index):
             state.siteIndex = index
             state.keyIndex = keyIndex ?? 0
             assignRequestIDs(context, &state)
-            state.record.siteID = gateway.sites[index].id
-            state.record.keyFingerprint = gateway.keyUsage.slots[state.keyIndex].fingerprint
+            state.record.siteID = context.gateway.sites[index].id
+            state.record.keyFingerprint = context.gateway.keyUsage.slots[state.keyIndex].fingerprint
         case .expired(let index, let key):
             state.record.requestID = requestIDs.next()
-            state.record.siteID = gateway.sites[index].id
+            state.record.siteID = context.gateway.sites[index].id
             state.record.keyFingerprint = key.fingerprint
-            throw Problem.unauthorized("The site key with fingerprint \(key.fingerprint) (of site \(gateway.sites[index].id)) expired at "
+            throw Problem.unauthorized("The site key with fingerprint \(key.fingerprint) (of site \(context.gateway.sites[index].id)) "
+                + "expired at "
                 + "\(key.expiry?.description ?? "?"); send the site's current key.")
         case .unknown:
             state.record.requestID = requestIDs.next()
