@@ -47,7 +47,7 @@ final class Connection {
     /// trusted proxy.
     private var client = ""
     private var body: [UInt8] = []
-    /// What the handler's screen carried for the request whose body is being read (`ServerRequest.screened`).
+    /// What the handler's screen carried for the request whose body is being read (`HTTPHandler.handle`'s `screened`).
     private var screened: AnyObject?
     private var chunkedDecoder: ChunkedBodyDecoder?
     private var requestStartNanos: UInt64 = 0
@@ -270,11 +270,11 @@ final class Connection {
         generation &+= 1
         setDeadline(.none)
         if loop.isDraining { keepAlive = false }
-        let request = ServerRequest(head: head, body: body, remoteAddress: client, receivedAtNanos: requestStartNanos,
-                                    screened: screened)
+        let request = ServerRequest(head: head, body: body, remoteAddress: client, receivedAtNanos: requestStartNanos)
+        let carried = screened
         body = []
         screened = nil
-        loop.handle(request, responder: Responder(connection: self, generation: generation))
+        loop.handle(request, screened: carried, responder: Responder(connection: self, generation: generation))
     }
 
     private func compactInput() {

@@ -1,8 +1,8 @@
 import JustGateHTTP
 
-/// A complete request as the handler sees it: head, decoded body and where it came from. Confined to the
-/// loop that read it (`screened` is the handler's own loop-confined state), so it is not `Sendable`.
-public struct ServerRequest {
+/// A complete request as the handler sees it: head, decoded body and where it came from. What the handler's
+/// screen carried for it is handed to `HTTPHandler.handle` beside it, so this stays `Sendable`.
+public struct ServerRequest: Sendable {
     public var head: HTTPRequestHead
     public var body: [UInt8]
     /// The client's numeric address, for logs and the audit record: the peer's, or, when the peer is one of
@@ -10,16 +10,13 @@ public struct ServerRequest {
     public var remoteAddress: String
     /// Monotonic nanoseconds when the request's first byte was read, for latency accounting.
     public var receivedAtNanos: UInt64
-    /// What the handler's `screen` returned with `.proceed` for this request, handed back unchanged so the
-    /// handler never recomputes what the head told it; nil for a request without a body (never screened).
-    public var screened: AnyObject? = nil
 }
 
 /// What `HTTPHandler.screen` decided from a request's head.
 public enum HeadScreening {
     /// Answer now: the body is neither invited nor read.
     case answer(HTTPResponse)
-    /// Read the body and call `handle`; `carrying` comes back in `ServerRequest.screened` (the handler's
+    /// Read the body and call `handle`; `carrying` comes back as its `screened` argument (the handler's
     /// per-request state, so what the screen learned is not learned again).
     case proceed(carrying: AnyObject?)
 }
@@ -30,7 +27,10 @@ public enum HeadScreening {
 /// loop's thread, so it may keep loop-local state (a curl multi handle, caches) without locks.
 /// It must call `responder.respond` exactly once per request, now or later, on the same thread.
 public protocol HTTPHandler: AnyObject {
-    func handle(_ request: ServerRequest, responder: Responder)
+    /// `screened` is what `screen` returned with `.proceed` for this request, handed back unchanged so the
+    /// handler never recomputes what the head told it (loop-confined, like the handler); nil for a request
+    /// without a body (never screened).
+    func handle(_ request: ServerRequest, screened: AnyObject?, responder: Responder)
 
     /// Looks at a request's head before its body is invited (`100 Continue`) or read, and answers
     /// it now when the head alone decides it (no key, no such path): such a request then costs no
@@ -42,7 +42,8 @@ public protocol HTTPHandler: AnyObject {
 
     /// Told about every answer the server made by itself (400/408/413/414/431 from `errorResponse`, the 503
     /// at `ServerConfiguration.maxConnections`) once it is queued, on the loop's thread, so the application's
-    /// one exit (log line, audit record, metrics) sees these requests too.
+    /// one exit (log line, audit record, metrics) sees these requests too. No default: every handler says
+    /// whether it records them.
     func serverAnswered(_ answer: ServerAnswer)
 }
 
@@ -51,9 +52,6 @@ extension HTTPHandler {
     public func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> HeadScreening {
         .proceed(carrying: nil)
     }
-
-    /// By default the server's own answers are not recorded.
-    public func serverAnswered(_ answer: ServerAnswer) {}
 }
 
 /// The way back to the connection a request came from.

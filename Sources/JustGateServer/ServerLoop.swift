@@ -252,12 +252,15 @@ final class ServerLoop: EventLoopDriver {
         handler?.screen(head, remoteAddress: remoteAddress, receivedAtNanos: receivedAtNanos) ?? .proceed(carrying: nil)
     }
 
-    func handle(_ request: ServerRequest, responder: Responder) {
+    func handle(_ request: ServerRequest, screened: AnyObject?, responder: Responder) {
         guard let handler else {
+            // Not reached by a request, so nothing is recorded: `handler` is set (`HTTPServer`) before `run` reads
+            // the first byte, and `shutdownLoop` clears it only after closing every connection. Kept so a
+            // future change to that order answers instead of leaving the client waiting.
             responder.respond(configuration.errorResponse(503, "The gateway is starting or stopping; retry shortly."))
             return
         }
-        handler.handle(request, responder: responder)
+        handler.handle(request, screened: screened, responder: responder)
     }
 
     // MARK: - Stopping

@@ -151,6 +151,53 @@ import Testing
         expectTotalsAgree(gateway)
     }
 
+    /// More refusals from the head: 405, ambiguous credentials, an expired key, an encoded slash.
+    @Test func headRefusalsLeaveOnce() throws {
+        let expiredKey = "one-exit-expired-key-0123456789abcdef"
+        let gateway = try Self.fixture(horoscopeYAML: "keys:\n  - { sha256: \"\(SiteKeys.sha256Hex(expiredKey))\", expires: 2001-01-01 }")
+        let notAllowed = try send(gateway, "DELETE", Self.read)
+        #expect(notAllowed.status == 405)
+        try expectOneExit(gateway, id: notAllowed.header("X-Request-Id"), status: 405, outcome: "rejected_invalid")
+        let twice = try send(gateway, "GET", Self.read, headers: ["X-AUTH-TOKEN: another-key"])
+        #expect(twice.status == 400)
+        try expectOneExit(gateway, id: twice.header("X-Request-Id"), status: 400, outcome: "rejected_invalid")
+        let expired = try send(gateway, "GET", Self.read, key: expiredKey)
+        #expect(expired.status == 401)
+        try expectOneExit(gateway, id: expired.header("X-Request-Id"), status: 401, outcome: "rejected_auth")
+        let slash = try send(gateway, "GET", "/api/user/v1/info%2Fsegment/?juid=\(Self.juid)")
+        #expect(slash.status == 400)
+        try expectOneExit(gateway, id: slash.header("X-Request-Id"), status: 400, outcome: "rejected_invalid")
+        expectTotalsAgree(gateway)
+    }
+
+    /// The server's own answers are counted in `justgate_requests_total` but stay out of the duration histogram:
+    /// a 408 would put the whole header timeout there.
+    @Test func serverAnswersAreCountedNotTimed() throws {
+        let gateway = try Self.fixture(serverYAML: "  header_timeout_ms: 300\n")
+        let slow = try gateway.client()
+        try slow.send("GET \(Self.read) HTTP/1.1\r\n")
+        let timedOut = try slow.readResponse()
+        #expect(timedOut.status == 408)
+        try expectOneExit(gateway, id: timedOut.header("X-Request-Id"), status: 408, outcome: "rejected_invalid")
+        let port = try #require(gateway.runtime.adminAddress?.port)
+        let text = try RawHTTPClient(port: port).exchange("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").text
+        #expect(PrometheusText.sum(try PrometheusText.parse(text), "justgate_request_duration_seconds_count") == 0)
+    }
+
+    /// The admin listener's own 400 is no site's request: no log line, audit record or count.
+    @Test func anAdminListenersServerAnswerAddsNoSiteRecord() throws {
+        let gateway = try Self.fixture()
+        let answered = try send(gateway, "GET", Self.read)
+        try expectOneExit(gateway, id: answered.header("X-Request-Id"), status: answered.status, outcome: "forwarded")
+        let port = try #require(gateway.runtime.adminAddress?.port)
+        let malformed = try RawHTTPClient(port: port).exchange("GET /metrics HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n")
+        #expect(malformed.status == 400)
+        usleep(100_000)
+        #expect(Self.requestLines(gateway).count == 1)
+        #expect(Self.auditRecords(gateway).count == 1)
+        #expect(Self.requestsTotal(gateway) == 1)
+    }
+
     /// The 503 at `server.max_connections`, answered by the event loop before any request is read.
     @Test func theConnectionCapLeavesOnce() throws {
         let gateway = try Self.fixture(serverYAML: "  max_connections: 2\n")
@@ -225,6 +272,11 @@ import Testing
         }
         #expect(refused?.status == 503)
         try expectOneExit(gateway, id: refused?.header("X-Request-Id"), status: 503, outcome: "audit_unavailable", audited: false)
+        // A request with a body passes the screen (which does not ask the audit log) and is refused at `handle`.
+        let withBody = try send(gateway, "POST", "/api/user/v1/action/", contentType: "application/x-www-form-urlencoded",
+                                body: "juid=\(Self.juid)")
+        #expect(withBody.status == 503)
+        try expectOneExit(gateway, id: withBody.header("X-Request-Id"), status: 503, outcome: "audit_unavailable", audited: false)
         expectTotalsAgree(gateway, audited: false)
     }
 }

@@ -36,6 +36,44 @@ struct RedisRateLimitTests {
         return (gateway, created.text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
+    /// The ways the Redis limiter ends a request, each with one log line, one audit record and its count
+    /// (`OneExitTests`): 499 for a client that left while Redis decided, 429, and 503 with Redis down under
+    /// `on_backend_error: deny`.
+    @Test func redisLimiterEndingsLeaveOnce() throws {
+        let redis = try RedisServer()
+        let gateway = try GatewayFixture(extraYAML: """
+            admin_listen: 127.0.0.1:0
+            rate_limit: { backend: redis, redis_url: "\(redis.url)", redis_timeout_ms: 4000, on_backend_error: deny }
+            """, horoscopeYAML: Self.limits)
+        let exits = OneExitTests()
+        let target = "/api/user/v1/info/segment/?juid=\(Self.juid)"
+        #expect(try gateway.send("GET", target).status != 429)  // the gateway's Redis connection is up
+
+        // Redis holds every command for a while; the client leaves before it decides.
+        _ = try redis.command("CLIENT PAUSE 1500 ALL")
+        let leavingID = "redis-leaving-0001"
+        do {
+            let leaving = try gateway.client()
+            try leaving.send("GET \(target) HTTP/1.1\r\nHost: x\r\nX-AUTH-TOKEN: \(GatewayFixture.horoscopeKey)\r\n"
+                + "X-Request-Id: \(leavingID)\r\n\r\n")
+            usleep(300_000)
+        }  // the client closes its connection here, while Redis is paused
+        try exits.expectOneExit(gateway, id: leavingID, status: 499, outcome: "client_gone")
+
+        // The two of 2/h are spent (the first request and the one whose client left): refused.
+        let limited = try gateway.send("GET", target)
+        #expect(limited.status == 429)
+        try exits.expectOneExit(gateway, id: limited.header("X-Request-Id"), status: 429, outcome: "rate_limited")
+
+        redis.stop()
+        let denied = Polling.read(timeoutSeconds: 5, until: { $0?.status == 503 }) { () -> RawHTTPClient.Response? in
+            try? gateway.send("GET", target)
+        }
+        #expect(denied?.status == 503)
+        try exits.expectOneExit(gateway, id: denied?.header("X-Request-Id"), status: 503, outcome: "rate_limited")
+        exits.expectTotalsAgree(gateway)
+    }
+
     @Test func twoGatewayProcessesShareOneBudgetExactly() throws {
         let redis = try RedisServer()
         let config = NSTemporaryDirectory() + "justgate-redis-\(UUID().uuidString).yaml"

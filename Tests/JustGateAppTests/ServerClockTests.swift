@@ -8,9 +8,12 @@ import Testing
 /// a timeout moves time instead of sleeping through it.
 @Suite struct ServerClockTests {
     final class Answering: HTTPHandler {
-        func handle(_ request: ServerRequest, responder: Responder) {
+        func handle(_ request: ServerRequest, screened: AnyObject?, responder: Responder) {
             responder.respond(HTTPResponse(status: 200, headers: [], body: Array("ok".utf8)))
         }
+
+        /// The clock test records nothing.
+        func serverAnswered(_ answer: ServerAnswer) {}
     }
 
     @Test func anIdleConnectionClosesWhenTheInjectedClockPassesItsTimeout() throws {

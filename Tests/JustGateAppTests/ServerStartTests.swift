@@ -13,9 +13,11 @@ struct ServerStartTests {
     }
 
     final class Answering: HTTPHandler {
-        func handle(_ request: ServerRequest, responder: Responder) {
+        func handle(_ request: ServerRequest, screened: AnyObject?, responder: Responder) {
             responder.respond(HTTPResponse(status: 204, headers: [], body: []))
         }
+
+        func serverAnswered(_ answer: ServerAnswer) {}
     }
 
     @Test func aLoopWhoseHandlerCannotBeBuiltFailsStartAndLeavesNothingListening() throws {

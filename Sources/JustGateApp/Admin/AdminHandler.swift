@@ -30,9 +30,13 @@ final class AdminHandler: HTTPHandler {
         self.tokenHash = tokenHash
     }
 
-    func handle(_ request: ServerRequest, responder: Responder) {
+    func handle(_ request: ServerRequest, screened: AnyObject?, responder: Responder) {
         responder.respond(answer(request.head, peer: request.remoteAddress))
     }
+
+    /// Nothing recorded: the admin listener serves operators, not sites, and its requests are no site's traffic
+    /// (no request log line, audit record or `justgate_requests_total` count, as for its answered requests).
+    func serverAnswered(_ answer: ServerAnswer) {}
 
     /// No admin endpoint takes a body, so a request that announces one is answered from its head and its
     /// body is never read: a client that announces a body and sends it slowly cannot hold an admin

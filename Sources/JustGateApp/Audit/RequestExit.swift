@@ -44,7 +44,10 @@ final class RequestExit {
     ///
     /// `inout` though nothing here changes it: the record is lent straight from its `RequestContext` (a class)
     /// this way, where passing it by value would copy it, retaining each of its strings and arrays.
-    func ended(_ record: inout RequestRecord) {
+    ///
+    /// `timed` is false for the server's own answers (`RequestDriver.serverAnswered`): they are counted, not
+    /// put in the duration histogram (see `LoopMetrics.observe`).
+    func ended(_ record: inout RequestRecord, timed: Bool = true) {
         // One clock read for all three: the log line, the audit record and the histogram give the same duration.
         let endedAtNanos = MonotonicInstant.now().nanoseconds
         if logPolicy.logs(status: record.status) {
@@ -57,7 +60,7 @@ final class RequestExit {
         if record.outcome != .auditUnavailable {
             audit?.record(record, lane: auditLane, endedAtNanos: endedAtNanos)
         }
-        metrics.observe(record, durationNanos: Int64(endedAtNanos &- record.receivedAtNanos))
+        metrics.observe(record, durationNanos: timed ? Int64(endedAtNanos &- record.receivedAtNanos) : nil)
     }
 }
 

@@ -42,8 +42,10 @@ final class LoopMetrics {
     func logLineDropped() { droppedLines.increment() }
 
     /// Counts one finished request: by site, operation, status and outcome; its duration, upstream
-    /// time and retries; its field problems; the policy that refused it.
-    func observe(_ record: RequestRecord, durationNanos: Int64) {
+    /// time and retries; its field problems; the policy that refused it. `durationNanos` is nil for an answer
+    /// the server made by itself: its time (up to a whole header or body timeout for a 408) says nothing
+    /// about the gateway's service, so it stays out of `justgate_request_duration_seconds`.
+    func observe(_ record: RequestRecord, durationNanos: Int64?) {
         let site = record.siteID ?? "-"
         let operation = record.operationID ?? "-"
         let status = MetricLabels.status(record.status)
@@ -53,7 +55,7 @@ final class LoopMetrics {
             ("site", site), ("operation", operation), ("status", status), ("outcome", outcome),
         ]).increment()
         let pair = OperationKey(site: site, operation: operation)
-        timer(&durations, pair, "justgate_request_duration_seconds").recordNanoseconds(durationNanos)
+        if let durationNanos { timer(&durations, pair, "justgate_request_duration_seconds").recordNanoseconds(durationNanos) }
         if record.attempts > 1 {
             counter(&retries, OperationKey(site: "", operation: operation), "justgate_upstream_retries_total",
                     [("operation", operation)]).increment(by: Int64(record.attempts - 1))

@@ -44,10 +44,9 @@ struct Problem: Error {
     /// The client left before its answer: nothing is sent (status 499 in the record only).
     static let clientGone = Problem(.badRequest, status: 499, detail: "", outcome: .clientGone, failureReason: .clientGone)
 
-    /// The answer the site gets; nil when there is no one to answer (`clientGone`).
-    func response(requestID: String) -> HTTPResponse? {
-        guard outcome != .clientGone else { return nil }
-        return ProblemResponses.make(kind, status: status, detail: detail, requestID: requestID, errors: fieldErrors,
+    /// The answer the site gets (`RequestDriver` sends none for `clientGone`: there is no one to answer).
+    func response(requestID: String) -> HTTPResponse {
+        ProblemResponses.make(kind, status: status, detail: detail, requestID: requestID, errors: fieldErrors,
                                      errorsOmitted: errorsOmitted, headers: headers, policies: policies)
     }
 
@@ -98,9 +97,27 @@ struct Problem: Error {
                 outcome: .upstreamError, failureReason: .badStatus)
     }
 
-    /// No usable answer from the upstream, after `attempts` attempts; `retryHint` says how to retry a call
+    /// How a site retries a call that may have been carried out (the connection was lost after sending).
+    enum RetryAdvice {
+        /// The request sent an `Idempotency-Key`: the same key cannot carry the call out twice.
+        case sameKey
+        /// The operation takes an `Idempotency-Key` but the request sent none.
+        case sendKeyNextTime
+        /// The operation takes no key.
+        case checkFirst
+
+        var text: String {
+            switch self {
+            case .sameKey: "it may have been carried out, so retry with the same Idempotency-Key"
+            case .sendKeyNextTime: "it may have been carried out, so check before retrying, and send an Idempotency-Key next time"
+            case .checkFirst: "it may have been carried out, so check before retrying"
+            }
+        }
+    }
+
+    /// No usable answer from the upstream, after `attempts` attempts; `advice` says how to retry a call
     /// that may have been carried out.
-    static func upstream(_ failure: UpstreamFailure, attempts: Int, retryHint: String) -> Problem {
+    static func upstream(_ failure: UpstreamFailure, attempts: Int, advice: RetryAdvice) -> Problem {
         let tries = attempts > 1 ? " after \(attempts) attempts" : ""
         let reason = failure.reason
         switch failure {
@@ -115,7 +132,7 @@ struct Problem: Error {
                            outcome: .upstreamError, failureReason: reason)
         case .connectionLost(let cause, _):
             return Problem(.badGateway, detail: "The connection to the upstream failed after the request was sent (\(cause))\(tries); "
-                                + "it may have been carried out, so check before retrying\(retryHint).",
+                                + advice.text + ".",
                            outcome: .upstreamError, failureReason: reason)
         case .circuitOpen(let retryAfterMs):
             let seconds = max(1, (retryAfterMs + 999) / 1000)

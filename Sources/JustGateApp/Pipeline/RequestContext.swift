@@ -4,39 +4,60 @@ import JustGateServer
 import JustGateUpstream
 import W3CTraceContext
 
-/// The phases of one request, in the order `RequestDriver` runs them. A phase either passes the request
-/// on (to `following`), ends it (an answer or a thrown `Problem`), or waits for an answer that arrives
-/// later on the loop and is then entered again with that answer in the `RequestContext`. Every request
-/// leaves through the driver's one exit (`RequestDriver.finish`), which records it: log line, audit record,
-/// metrics.
+/// The phases of one request, in the order `RequestDriver` runs them. A phase either names the phase that
+/// follows (carrying what that phase needs in its case, so no later phase can find it missing), ends the
+/// request (an answer or a thrown `Problem`), or waits for an answer that arrives later on the loop, which
+/// then enters the phase named with that answer. Every request leaves through the driver's one exit
+/// (`RequestDriver.finish`), which records it: log line, audit record, metrics.
 enum RequestPhase {
-    /// From the head alone: the trace, authentication (site, key, request ids) and the route (operation,
-    /// path parameter). For a request with a body this runs before the body is invited or read.
+    /// From the head alone: authentication (site, key, request ids) and the route (operation, path
+    /// parameter). For a request with a body this runs before the body is invited or read.
     case screen
     /// The `Idempotency-Key` of an operation that takes one, then the fields: decoded and validated.
     case validate
     /// The site's rate-limit policies for the operation. Waits when the limiter is shared (Redis).
-    case limit
+    case limit(ValidatedRequest)
+    /// The shared limiter's decision, arrived after `limit` waited for it.
+    case limited(ValidatedRequest, QuotaGate.Decision)
     /// The canonical upstream call, rebuilt from the validated fields.
-    case build
-    /// The `Idempotency-Key` claim (`IdempotencyGate`): may answer with a replay, 409 or 422 instead.
-    case idempotency
-    /// The upstream call. Waits for its answer.
-    case forward
+    case build(ValidatedRequest)
+    /// The `Idempotency-Key` claim (`IdempotencyGate`). Waits when the key store is shared (Redis).
+    case idempotency(UpstreamRequest)
+    /// The key store's answer, arrived after `idempotency` asked: forward, or a replay, 409, 422 or 503 instead.
+    case claimed(UpstreamRequest, IdempotencyGate.Step)
+    /// The upstream call, with the claim to tell how it ended (nil without an `Idempotency-Key`). Waits.
+    case forward(UpstreamRequest, claim: IdempotencyCompletion?)
     /// The upstream's answer (or failure) turned into the site's answer.
-    case relay
+    case relay(UpstreamOutcome)
+}
 
-    /// The phase after this one; `relay` ends every request that gets this far.
-    var following: RequestPhase {
-        switch self {
-        case .screen: .validate
-        case .validate: .limit
-        case .limit: .build
-        case .build: .idempotency
-        case .idempotency: .forward
-        case .forward, .relay: .relay
-        }
-    }
+/// Told how the upstream call ended, for a request that holds an `Idempotency-Key` claim; nil when the call
+/// was never made (the client left), which gives the claim back.
+typealias IdempotencyCompletion = (Result<RelayedAnswer, UpstreamFailure>?) -> Void
+
+/// How an upstream call ended, as `forward` hands it to `relay`.
+struct UpstreamOutcome {
+    /// Already screened for the upstream token (`RelayedAnswer.screen`).
+    var result: Result<RelayedAnswer, UpstreamFailure>
+    var attempts: Int
+    var upstreamNanos: UInt64
+}
+
+/// What the phases of one request write as they go: its record and what the screen found. A struct held in
+/// one field of `RequestContext`, so the driver lends it to the phases once per walk (`inout`, one dynamic
+/// exclusivity check) instead of each write to a class property paying its own.
+struct RequestState {
+    /// What the log line, the audit record and the metrics are written from.
+    var record: RequestRecord
+    /// The body, until `validate` has decoded it.
+    var body: [UInt8] = []
+    /// Filled by `screen`: the authenticated site and key (indices into the context's `gateway`), the
+    /// operation and its path parameter. Indices, not copies: a site or an operation is a struct of many
+    /// references, so phases read the one field they need through `gateway`.
+    var siteIndex = 0
+    var keyIndex = 0
+    var operationIndex = 0
+    var pathParameter: String?
 }
 
 /// Everything one request has learned so far, made once (by the screen for a request with a body, by
@@ -44,56 +65,31 @@ enum RequestPhase {
 /// earlier one found: one snapshot of the config, one key hash, one route match, one record.
 ///
 /// A class: one allocation per request, handed from phase to phase (and from the screen through the
-/// connection to `handle`) as one reference, and the record inside it is written in place, never copied
-/// between phases. Confined to the loop that made it.
+/// connection to `handle`) as one reference. Confined to the loop that made it.
 final class RequestContext {
-    /// The phase to run next (or, while waiting, the phase waiting for its answer).
-    var phase: RequestPhase = .screen
-    /// A phase returned `.wait` and its answer has not arrived yet (`RequestDriver.resume`).
-    var isWaiting = false
-    /// The config the request is served under, read once: a reload while the request is in flight does not
-    /// change it halfway.
+    /// The config the request is served under. `handle` screens a request again when a reload came between
+    /// its head and its body (`RequestDriver.handle`), so a revoked key or a rotated token applies to it.
     let gateway: GatewayContext
     let head: HTTPRequestHead
-    var body: [UInt8] = []
-    /// What the log line, the audit record and the metrics are written from.
-    var record: RequestRecord
+    /// The request's trace (`TracePropagation`), made with the context.
+    let trace: TraceContext
+    var state: RequestState
+    /// The way back to the client (`NotYetConnected` while only the head has been screened).
+    var client: any ClientLink
+    /// A phase returned `.wait` and its answer has not arrived yet (`RequestDriver.arrive`).
+    var isWaiting = false
+    /// An answer that arrived while its phase was still running (a call refused at once): the phase takes it.
+    var arrivedEarly: RequestPhase?
 
-    /// Filled by `screen`: the authenticated site and key (indices into `gateway`), the operation and its
-    /// path parameter, the trace. Indices, not copies: a site or an operation is a struct of many references,
-    /// so phases read the one field they need through `gateway`.
-    var siteIndex = 0
-    var keyIndex = 0
-    var operationIndex = 0
-    var pathParameter: String?
-    var trace: TraceContext?
-    /// Filled by `validate`.
-    var fields: ValidatedRequest?
-    /// Filled by `build`.
-    var call: UpstreamRequest?
-
-    /// The answers waiting phases wait for, set when they arrive.
-    var quotaAnswer: QuotaGate.Answer?
-    var upstreamResult: Result<RelayedAnswer, UpstreamFailure>?
-    /// The `Idempotency-Key` store's answer (at once from memory, later from Redis).
-    var idempotencyStep: IdempotencyGate.Step?
-    /// Told how the upstream call ended, when the request holds an `Idempotency-Key` claim; nil when the
-    /// call was never made (the client left), which gives the claim back.
-    var idempotencyDone: ((Result<RelayedAnswer, UpstreamFailure>?) -> Void)?
-    var upstreamStartedNanos: UInt64 = 0
-
-    /// The way back to the client; nil while screening, and in tests that drive phases without sockets
-    /// (whose answer is then kept in `answer`).
-    var responder: Responder?
-    var answer: HTTPResponse?
-
-    init(gateway: GatewayContext, head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) {
+    init(gateway: GatewayContext, head: HTTPRequestHead, trace: TraceContext, remoteAddress: String, receivedAtNanos: UInt64,
+         client: any ClientLink) {
         self.gateway = gateway
         self.head = head
-        record = RequestRecord(requestID: "", method: head.method, path: String(head.path), clientAddress: remoteAddress,
-                               receivedAtNanos: receivedAtNanos)
+        self.trace = trace
+        self.client = client
+        var record = RequestRecord(requestID: "", method: head.method, path: String(head.path), clientAddress: remoteAddress,
+                                   receivedAtNanos: receivedAtNanos)
+        record.traceID = trace.traceID.description
+        state = RequestState(record: record)
     }
-
-    /// Whether the client still waits for the answer (a context without a responder is a test's, always waiting).
-    var clientWaits: Bool { responder?.isActive ?? true }
 }

@@ -9,100 +9,99 @@ import JustGateUpstream
 extension RequestDriver {
     /// The upstream call, rebuilt from the validated fields only. The upstream gets the id that is written
     /// (`recordedRequestID`), never another site's credential.
-    func build(_ context: RequestContext) {
-        guard let fields = context.fields, let trace = context.trace else { return }
-        let gateway = context.gateway
-        var call = UpstreamRequestBuilder.build(operation: gateway.catalogue.operations[context.operationIndex], validated: fields,
-                                                site: gateway.sites[context.siteIndex],
-                                                requestID: context.record.recordedRequestID,
-                                                accept: context.head.value(for: "Accept"), baseURL: gateway.upstreamBaseURL,
-                                                trace: trace)
+    func build(_ context: RequestContext, _ state: inout RequestState, _ fields: ValidatedRequest) -> RequestPhase {
+        var call = UpstreamRequestBuilder.build(operation: context.gateway.catalogue.operations[state.operationIndex],
+                                                validated: fields, site: context.gateway.sites[state.siteIndex],
+                                                requestID: state.record.recordedRequestID,
+                                                accept: context.head.value(for: "Accept"),
+                                                baseURL: context.gateway.upstreamBaseURL, trace: context.trace)
         // The request's deadline upstream, all attempts together (see `ResilientUpstream`).
-        call.timeoutMs = gateway.upstreamTimeoutsMs[context.operationIndex]
-        context.call = call
+        call.timeoutMs = context.gateway.upstreamTimeoutsMs[state.operationIndex]
+        return .idempotency(call)
     }
 
-    /// For a request with an `Idempotency-Key`: the key's claim, or the answer that replaces the call (a
-    /// replay, 409, 422, or 503 when the shared store cannot be asked; `IdempotencyGate` sets the record's
-    /// outcome). Waits when the store is shared (Redis); a client that left meanwhile gives its claim back
-    /// (`resume`), so a retry with the key is forwarded.
-    func claimIdempotencyKey(_ context: RequestContext) -> Step {
-        guard let key = context.record.idempotencyKey, let call = context.call else { return .proceed }
-        if context.idempotencyStep == nil {
-            idempotency.begin(key: key, call: call, record: context.record) { [weak self] step in
-                context.idempotencyStep = step
-                self?.resume(context)
-            }
-            if context.idempotencyStep == nil { return .wait }
+    /// For a request with an `Idempotency-Key`: claims the key in its store, which answers at once (memory) or
+    /// later on this loop (Redis); `claimed` takes the answer.
+    func claimIdempotencyKey(_ context: RequestContext, _ state: inout RequestState, _ call: UpstreamRequest) -> Step {
+        guard let key = state.record.idempotencyKey else { return .next(.forward(call, claim: nil)) }
+        idempotency.begin(key: key, call: call, record: state.record) { [self] step in
+            arrive(context, at: .claimed(call, step))
         }
-        switch context.idempotencyStep {
-        case .forward(_, let done)?:
-            context.idempotencyDone = done
-            return .proceed
-        case .respond(let response, let record)?:
-            context.record = record
+        return awaitArrival(context)
+    }
+
+    /// The key store's answer: forward with the claim, or the answer that replaces the call (a replay, 409,
+    /// 422, or 503 when the shared store cannot be asked; `IdempotencyGate` sets the record's outcome). A
+    /// client that left while the store answered gives its claim back, so a retry with the key is forwarded.
+    func claimed(_ context: RequestContext, _ state: inout RequestState, _ call: UpstreamRequest,
+                 _ step: IdempotencyGate.Step) throws(Problem) -> Step {
+        switch step {
+        case .forward(_, let done):
+            guard context.client.isActive else {
+                done(nil)
+                throw Problem.clientGone
+            }
+            return .next(.forward(call, claim: done))
+        case .respond(let response, let record):
+            state.record = record
             return .answer(response)
-        case nil:
-            return .wait
         }
     }
 
     /// The upstream call on this loop's client, with retries (for `OperationSpec.retrySafe` operations even
     /// after the request was sent), circuit breaker and in-flight limit. Waits for the answer, which is
     /// screened for the upstream token (`RelayedAnswer.screen`) before the idempotency store or the site
-    /// sees it; a client that leaves cancels the call.
-    func forward(_ context: RequestContext) -> Step {
-        if context.upstreamResult != nil { return .proceed }
-        guard let upstream, let call = context.call else { return .wait }
+    /// sees it; a client that leaves cancels the call (the call then ends as `.cancelled`, recorded as 499).
+    func forward(_ context: RequestContext, _ state: inout RequestState, _ call: UpstreamRequest,
+                 claim: IdempotencyCompletion?) -> Step {
         // The token the call carries (the one the upstream sees, even if a reload rotates it meanwhile).
-        let echoGuard = context.gateway.sites[context.siteIndex].upstreamTokenBytes
-        let retrySafe = context.gateway.catalogue.operations[context.operationIndex].retrySafe
-        context.upstreamStartedNanos = MonotonicInstant.now().nanoseconds
-        let exchange = upstream.send(call, deadlineMs: call.timeoutMs ?? 10_000, idempotent: retrySafe) {
-            [weak self] result, attempts in
+        let echoGuard = context.gateway.sites[state.siteIndex].upstreamTokenBytes
+        let retrySafe = context.gateway.catalogue.operations[state.operationIndex].retrySafe
+        let startedNanos = MonotonicInstant.now().nanoseconds
+        // `self` strongly: the driver outlives every context (see the type's comment).
+        let exchange = upstream.start(call, deadlineMs: call.timeoutMs ?? 10_000, idempotent: retrySafe) { [self] result, attempts in
             // The one place every upstream answer passes: screened before it is stored or relayed.
             let answer = RelayedAnswer.screen(result, token: echoGuard)
-            context.idempotencyDone?(answer)
-            context.idempotencyDone = nil
-            context.record.attempts = attempts
-            context.record.upstreamNanos = MonotonicInstant.now().nanoseconds &- context.upstreamStartedNanos
-            context.upstreamResult = answer
-            self?.resume(context)
+            claim?(answer)
+            arrive(context, at: .relay(UpstreamOutcome(result: answer, attempts: attempts,
+                                                       upstreamNanos: MonotonicInstant.now().nanoseconds &- startedNanos)))
         }
-        // Answered at once (circuit open, too many in flight): the phase goes on with it.
-        if context.upstreamResult != nil { return .proceed }
-        context.responder?.onCancel { exchange.cancel() }
-        return .wait
+        let step = awaitArrival(context)
+        // Still waiting: a client that leaves now cancels the call. An answer that came at once (circuit open,
+        // too many in flight) goes on to `relay`.
+        if case .wait = step { context.client.onCancel { exchange.cancel() } }
+        return step
     }
 
     /// The upstream's answer as the site's answer (the `RateLimit` fields of an admitted request added), or
     /// its failure as a `Problem`. The answer was screened for the upstream token in `forward`; this only
-    /// notes whether it was.
-    func relay(_ context: RequestContext) throws(Problem) -> Step {
-        switch context.upstreamResult {
-        case .success(let answer)?:
-            context.record.upstreamStatus = answer.status
+    /// notes whether it was. Runs whether or not the client is still there (the responder drops an answer
+    /// for a client that left), so the record keeps the upstream's status and the outcome.
+    func relay(_ context: RequestContext, _ state: inout RequestState, _ outcome: UpstreamOutcome) throws(Problem) -> Step {
+        state.record.attempts = outcome.attempts
+        state.record.upstreamNanos = outcome.upstreamNanos
+        switch outcome.result {
+        case .success(let answer):
+            state.record.upstreamStatus = answer.status
             guard (100...599).contains(answer.status) else { throw Problem.badStatus(answer.status) }
-            context.record.outcome = .forwarded
+            state.record.outcome = .forwarded
             if answer.status == 401 || answer.status == 403 {
                 // The upstream refused the gateway's own token: relayed as it is, but the operator must act
                 // (`RequestLog` writes it as a warning).
-                context.record.outcome = .upstreamAuthFailed
-                context.record.failureReason = .upstreamAuthFailed
+                state.record.outcome = .upstreamAuthFailed
+                state.record.failureReason = .upstreamAuthFailed
             }
-            if answer.upstreamTokenRedacted { context.record.upstreamTokenRedacted = true }
-            let id = HTTPHeader(name: "X-Request-Id", value: context.record.requestID)
+            if answer.upstreamTokenRedacted { state.record.upstreamTokenRedacted = true }
+            let id = HTTPHeader(name: "X-Request-Id", value: state.record.requestID)
             var headers = answer.contentType.map { [HTTPHeader(name: "Content-Type", value: $0), id] } ?? [id]
-            headers.append(contentsOf: context.record.addedHeaders)
+            headers.append(contentsOf: state.record.addedHeaders)
             return .answer(HTTPResponse(status: answer.status, headers: headers, body: answer.body))
-        case .failure(let failure)?:
-            let hint = context.gateway.catalogue.operations[context.operationIndex].takesIdempotencyKey
-                ? " (retry with the same Idempotency-Key)" : ""
-            throw Problem.upstream(failure, attempts: context.record.attempts, retryHint: hint)
-        case nil:
-            // `forward` proceeds only with a result; the optional allows this, refused rather than trapped.
-            throw Problem(.internalError, detail: "The upstream call ended without an answer; retry, and report it if it recurs.",
-                          outcome: .upstreamError)
+        case .failure(let failure):
+            let advice: Problem.RetryAdvice =
+                state.record.idempotencyKey != nil ? .sameKey
+                : context.gateway.catalogue.operations[state.operationIndex].takesIdempotencyKey ? .sendKeyNextTime
+                : .checkFirst
+            throw Problem.upstream(failure, attempts: outcome.attempts, advice: advice)
         }
     }
 }

@@ -7,11 +7,17 @@ import JustGateReactor
 /// The memory limiter answers at once; Redis answers later, on this loop, through `PendingQuota`,
 /// the way upstream calls do: nothing here ever blocks the loop.
 final class QuotaGate {
-    enum Answer {
+    /// What the limiter decided for one request.
+    enum Decision {
         case decided(QuotaVerdict)
-        case pending(PendingQuota)
         /// Redis failed and `on_backend_error: deny`: answer 503.
         case unavailable
+    }
+
+    /// A decision now, or one on its way (Redis): two types, so a waiting phase is handed a decision only.
+    enum Answer {
+        case now(Decision)
+        case pending(PendingQuota)
     }
 
     private let memory: MemoryQuotaStore
@@ -36,9 +42,9 @@ final class QuotaGate {
     }
 
     func admit(_ checks: [QuotaCheck]) -> Answer {
-        guard !checks.isEmpty else { return .decided(.unlimited) }
-        guard let redis else { return .decided(memory.admit(checks, now: MonotonicInstant.now().microseconds)) }
-        guard redis.isUsable else { return fallback(checks) }
+        guard !checks.isEmpty else { return .now(.decided(.unlimited)) }
+        guard let redis else { return .now(.decided(memory.admit(checks, now: MonotonicInstant.now().microseconds))) }
+        guard redis.isUsable else { return .now(fallback(checks)) }
         let pending = PendingQuota()
         redis.admit(checks) { [weak self] verdict in
             guard let self else { return }
@@ -48,11 +54,11 @@ final class QuotaGate {
                 pending.deliver(self.fallback(checks))
             }
         }
-        if let answer = pending.answer { return answer }
+        if let answer = pending.answer { return .now(answer) }
         return .pending(pending)
     }
 
-    private func fallback(_ checks: [QuotaCheck]) -> Answer {
+    private func fallback(_ checks: [QuotaCheck]) -> Decision {
         switch onBackendError {
         case .local: .decided(memory.admit(checks, now: MonotonicInstant.now().microseconds))
         case .allow: .decided(.unlimited)
@@ -70,6 +76,7 @@ final class QuotaGate {
             self.scheduleSweep()
         }
     }
+
 }
 
 /// A limiter shared between gateways (Redis), answering later on the loop that asked.
@@ -83,8 +90,8 @@ protocol SharedQuotaStore: AnyObject {
 /// A limiter answer still on its way from Redis. The limit phase sets `resume`; an answer that
 /// arrives first (a failure reported synchronously) is kept until then.
 final class PendingQuota {
-    fileprivate(set) var answer: QuotaGate.Answer?
-    var resume: ((QuotaGate.Answer) -> Void)? {
+    fileprivate(set) var answer: QuotaGate.Decision?
+    var resume: ((QuotaGate.Decision) -> Void)? {
         didSet {
             if let answer, let resume {
                 self.resume = nil
@@ -93,7 +100,7 @@ final class PendingQuota {
         }
     }
 
-    fileprivate func deliver(_ answer: QuotaGate.Answer) {
+    fileprivate func deliver(_ answer: QuotaGate.Decision) {
         if let resume {
             self.resume = nil
             resume(answer)

@@ -284,7 +284,6 @@ public final class GatewayRuntime: Sendable {
     static let serverError: @Sendable (Int, String) -> HTTPResponse = { status, detail in
         var ids = RequestIDGenerator()
         return Problem.server(status: status, detail: detail).response(requestID: ids.next())
-            ?? HTTPResponse(status: status)
     }
 }
 

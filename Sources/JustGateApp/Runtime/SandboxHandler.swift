@@ -11,7 +11,10 @@ final class SandboxHandler: HTTPHandler {
         self.api = api
     }
 
-    func handle(_ request: ServerRequest, responder: Responder) {
+    /// Nothing recorded: the sandbox stands in for the upstream, which keeps no request log of its own either.
+    func serverAnswered(_ answer: ServerAnswer) {}
+
+    func handle(_ request: ServerRequest, screened: AnyObject?, responder: Responder) {
         let head = request.head
         let query = head.query.flatMap { try? URLEncodedForm.decode($0) } ?? []
         var form: [(name: String, value: String)] = []
