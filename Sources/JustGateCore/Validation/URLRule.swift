@@ -5,8 +5,8 @@
 /// are case-insensitive and lowercased so one page is one value; path, query and fragment are kept
 /// exactly. User info (`user:pass@`) is refused: it has no place in a page address and is the usual
 /// trick for disguising a host (`http://good.example@evil.example`).
-enum URLRule {
-    static let maxLength = 2048
+package enum URLRule {
+    package static let maxLength = 2048
     static let example = "expected an absolute http or https URL like https://example.com/signup"
 
     static func normalise(_ raw: String, field: String) -> Result<String, FieldProblems> {
