@@ -1,3 +1,5 @@
+import JustGateHTTP
+
 /// The `regUrl` rule: the absolute http(s) page a user registered on.
 ///
 /// Upstream attributes sign-ups by this URL, so it must be a real web address: a relative path, a
@@ -82,7 +84,7 @@ package enum URLRule {
         if authority.hasPrefix("[") {
             guard let close = authority.firstIndex(of: "]") else { return Reason(text: "the IPv6 host has no closing ]") }
             let inside = authority[authority.index(after: authority.startIndex)..<close]
-            guard case .v6 = IPAddress(parsing: inside) else { return Reason(text: "the bracketed host is not an IPv6 address") }
+            guard inside.contains(":"), IPAddress(inside) != nil else { return Reason(text: "the bracketed host is not an IPv6 address") }
             host = authority[...close]
             let after = authority[authority.index(after: close)...]
             if !after.isEmpty {
