@@ -6,8 +6,8 @@ import PackageDescription
 /// Module layout (edges depend on the core, never the reverse):
 /// - `JustGateHTTP`: HTTP/1.1 wire format on bytes (request parser, chunked decoder, response writer,
 ///   urlencoded and multipart bodies). Pure.
-/// - `JustGateCore`: the operation catalogue, field rules, JSON, config model and loader, site keys,
-///   problem details. Pure.
+/// - `JustGateCore`: what the server runs: the operation catalogue, field rules, JSON, config model and loader,
+///   site keys, problem details, rate-limit policies, the audit record and its hash chain. Pure.
 /// - `JustGateOpenAPI`: the OpenAPI document of the site-facing contract, emitted from the catalogue (offline tool,
 ///   for `justgate openapi`). Pure.
 /// - `JustGateAuditReview`: reading audit logs back: chain verification, summary, report (HTML), filters,
@@ -20,7 +20,7 @@ import PackageDescription
 /// - `JustGateUpstream`: the libcurl multi client driven from the event loops (on the reactor). Edge (libcurl).
 /// - `JustGateRedis`: a pipelined RESP client on an event loop (on the reactor), for the shared rate limiter.
 ///   Edge (sockets).
-/// - `JustGateApp`: the request pipeline and composition of all of the above.
+/// - `JustGateApp`: the request pipeline and composition of the runtime modules above (not the offline tools).
 /// - `justgate`: the command line.
 let package = Package(
     name: "justgate",
