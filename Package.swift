@@ -6,8 +6,12 @@ import PackageDescription
 /// Module layout (edges depend on the core, never the reverse):
 /// - `JustGateHTTP`: HTTP/1.1 wire format on bytes (request parser, chunked decoder, response writer,
 ///   urlencoded and multipart bodies). Pure.
-/// - `JustGateCore`: the operation catalogue, field rules, JSON, config model and loader, site keys,
-///   problem details. Pure.
+/// - `JustGateCore`: what the server runs: the operation catalogue, field rules, JSON, config model and loader,
+///   site keys, problem details, rate-limit policies, the audit record and its hash chain. Pure.
+/// - `JustGateOpenAPI`: the OpenAPI document of the site-facing contract, emitted from the catalogue (offline tool,
+///   for `justgate openapi`). Pure.
+/// - `JustGateAuditReview`: reading audit logs back: chain verification, summary, report (HTML), filters,
+///   latency histograms (offline tools, for `justgate audit`). Pure. The server depends on neither.
 /// - `JustGateSandbox`: the emulated upstream API, as a pure request → response function with state.
 /// - `JustGateReactor`: the event loop and nothing of HTTP: epoll, watchers of foreign descriptors, timers, the
 ///   monotonic clock, listening sockets, socket addresses and errors, thread names. Edge (sockets).
@@ -17,7 +21,8 @@ import PackageDescription
 /// - `JustGateRedis`: a pipelined RESP client on an event loop (on the reactor), for the shared rate limiter.
 ///   Edge (sockets).
 /// - `JustGateApp`: the request driver (one per event loop: named phases over one per-request context, one
-///   exit for log line, audit record and metrics) and composition of all of the above.
+///   exit for log line, audit record and metrics) and composition of the runtime modules above (not the
+///   offline tools).
 /// - `justgate`: the command line.
 let package = Package(
     name: "justgate",
@@ -60,6 +65,9 @@ let package = Package(
                 .product(name: "RawStructuredFieldValues", package: "swift-http-structured-headers"),
             ]
         ),
+        // Offline tools on the core; the server (JustGateApp) must not depend on them, the CLI does.
+        .target(name: "JustGateOpenAPI", dependencies: ["JustGateCore"]),
+        .target(name: "JustGateAuditReview", dependencies: ["JustGateCore"]),
         .target(name: "JustGateSandbox"),
         .target(name: "JustGateReactor", dependencies: ["CLinuxSystem"]),
         .target(name: "JustGateServer", dependencies: ["CLinuxSystem", "JustGateHTTP", "JustGateReactor"]),
@@ -81,6 +89,8 @@ let package = Package(
                 "JustGateApp",
                 "JustGateSandbox",
                 "JustGateReactor",
+                "JustGateOpenAPI",
+                "JustGateAuditReview",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -89,18 +99,22 @@ let package = Package(
         .testTarget(name: "JustGateHTTPTests", dependencies: ["JustGateHTTP", "JustGateTestSupport"]),
         .testTarget(
             name: "JustGateCoreTests",
-            dependencies: ["JustGateCore", .product(name: "PropertyBased", package: "swift-property-based"),
+            dependencies: ["JustGateCore", "JustGateAuditReview",
+                           .product(name: "PropertyBased", package: "swift-property-based"),
                            // swift-crypto's SHA256 and HMAC<SHA256> are the references justgate's own (libcrypto's,
                            // through CSHA256) are tested against.
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "JustGateSandboxTests", dependencies: ["JustGateSandbox"]),
+        .testTarget(name: "JustGateOpenAPITests",
+                    dependencies: ["JustGateOpenAPI", "JustGateCore", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "JustGateAuditReviewTests", dependencies: ["JustGateAuditReview", "JustGateCore"]),
         .testTarget(name: "JustGateReactorTests", dependencies: ["JustGateReactor", "CLinuxSystem"]),
         .testTarget(name: "JustGateRedisTests", dependencies: ["JustGateRedis", "JustGateCore"]),
         .testTarget(
             name: "JustGateAppTests",
             dependencies: ["JustGateApp", "JustGateUpstream", "JustGateReactor", "JustGateServer", "JustGateSandbox", "JustGateTestSupport",
-                           "JustGateRedis", "CTestSupport",
+                           "JustGateRedis", "JustGateAuditReview", "CTestSupport",
                            // deploy/compose.yaml is parsed as YAML by the deploy tests.
                            .product(name: "Yams", package: "Yams")]
         ),

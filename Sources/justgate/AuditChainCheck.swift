@@ -1,6 +1,7 @@
 import ArgumentParser
 import JustGateApp
 import JustGateCore
+import JustGateAuditReview
 
 /// The audit HMAC key options of `audit verify` and `audit report`.
 struct AuditKeyOptions: ParsableArguments {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import JustGateCore
+import JustGateAuditReview
 
 /// Reads audit files in order, a chunk at a time, so a 1 GB log needs no more memory than one chunk and the
 /// reader's own state.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JustGateCore
+import JustGateAuditReview
 
 /// `justgate audit report --html FILE`: one self-contained page to look at.
 struct AuditReportCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JustGateApp
 import JustGateCore
+import JustGateAuditReview
 
 /// Which audit log a review command reads: `--dir`, `--file`, or the `audit.path` of `--config`.
 struct AuditSourceOptions: ParsableArguments {

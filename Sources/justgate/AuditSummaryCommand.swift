@@ -1,5 +1,6 @@
 import ArgumentParser
 import JustGateCore
+import JustGateAuditReview
 
 /// `justgate audit summary`: counts by site × operation × outcome with latency percentiles.
 struct AuditSummaryCommand: ParsableCommand {

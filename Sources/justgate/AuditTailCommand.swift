@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import JustGateCore
+import JustGateAuditReview
 
 /// `justgate audit tail [-f]`: the newest records, and with -f the ones that follow as they are written.
 struct AuditTailCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JustGateApp
 import JustGateCore
+import JustGateAuditReview
 
 /// `justgate check-config`: every problem of a config, with key paths and lines, before a deploy.
 struct CheckConfig: ParsableCommand {

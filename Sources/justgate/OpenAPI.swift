@@ -1,6 +1,7 @@
 import ArgumentParser
 import JustGateApp
 import JustGateCore
+import JustGateOpenAPI
 
 /// `justgate openapi`: the site-facing contract, generated from the catalogue that enforces it.
 struct OpenAPI: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JustGateApp
 import JustGateCore
+import JustGateAuditReview
 import Logging
 
 /// `justgate serve`: runs the gateway until SIGINT or SIGTERM, then drains and exits.

@@ -1,6 +1,7 @@
 import Foundation
 import JustGateApp
 import JustGateCore
+import JustGateAuditReview
 import Logging
 import Testing
 

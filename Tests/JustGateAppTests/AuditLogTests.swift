@@ -1,5 +1,6 @@
 import Foundation
 import JustGateCore
+import JustGateAuditReview
 import Testing
 
 /// The audit log written by a real gateway: one record per request of every outcome, masking, secrets,

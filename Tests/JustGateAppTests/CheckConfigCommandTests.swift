@@ -1,5 +1,6 @@
 import Foundation
 import JustGateCore
+import JustGateAuditReview
 import Testing
 
 /// `justgate check-config` as an operator meets it: every problem of every section in one run, each as

@@ -1,5 +1,6 @@
 import Testing
 @testable import JustGateCore
+import JustGateAuditReview
 
 /// The `audit:` section and the audit key.
 @Suite struct AuditConfigTests {

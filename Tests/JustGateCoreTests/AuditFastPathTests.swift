@@ -1,6 +1,7 @@
 import Crypto
 import Testing
 @testable import JustGateCore
+import JustGateAuditReview
 
 /// The writer's fast path (values packed on a loop, the body written from the packet and sealed on the writer
 /// thread with a cached time and a pre-keyed HMAC) must write exactly the bytes of the plain path, or `verify`

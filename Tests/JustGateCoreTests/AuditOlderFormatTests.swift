@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import JustGateCore
+import JustGateAuditReview
 
 /// Logs written before `key` and `reason` existed: they still decode (fast scanner and general parser alike),
 /// verify, and match filters after an upgrade; a line with only one of the two new keys is not a record.

@@ -1,5 +1,6 @@
 import Testing
 @testable import JustGateCore
+import JustGateAuditReview
 
 /// `--since`/`--until` as an operator types them: UTC, offsets, local time and relative times.
 @Suite struct AuditTimeInputTests {

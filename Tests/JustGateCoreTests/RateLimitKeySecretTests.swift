@@ -2,6 +2,7 @@ import Crypto
 import Testing
 
 @testable import JustGateCore
+import JustGateAuditReview
 
 /// Per-user Redis keys under `rate_limit.key_secret`: an HMAC, not a SHA-256 prefix anyone can brute-force.
 @Suite struct RateLimitKeySecretTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import JustGateCore
+import JustGateAuditReview
 
 /// `TerminalSafeText`: what a foreign audit record or config text may hold never reaches a terminal as a control.
 @Suite struct TerminalSafeTextTests {

@@ -1,3 +1,5 @@
+import JustGateHTTP
+
 /// How personal values are cut down before they reach the audit log: enough to tell records apart and to
 /// answer "was this the user who complained?", not enough to contact or locate anyone.
 public enum AuditMasking {
@@ -35,12 +37,10 @@ public enum AuditMasking {
     /// The network an address is in: `203.0.113.0/24` for IPv4 (also when written as `::ffff:a.b.c.d`),
     /// `2001:db8:1::/48` for IPv6. Text that is not an address gives `nil`, never the text itself.
     public static func ip(_ value: String) -> String? {
-        guard let address = IPAddress(parsing: Substring(value))?.unmapped else { return nil }
-        switch address {
-        case .v4(let bits):
-            return IPAddress.v4(bits & 0xFFFF_FF00).canonicalText + "/24"
-        case .v6(let high, _):
-            return IPAddress.v6(high: high & 0xFFFF_FFFF_FFFF_0000, low: 0).canonicalText + "/48"
+        guard let address = IPAddress(value) else { return nil }
+        if let bits = address.ipv4Value {
+            return IPAddress(ipv4: bits & 0xFFFF_FF00).description + "/24"
         }
+        return IPAddress(high: address.high & 0xFFFF_FFFF_FFFF_0000, low: 0).description + "/48"
     }
 }

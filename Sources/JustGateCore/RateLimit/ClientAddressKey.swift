@@ -1,3 +1,5 @@
+import JustGateHTTP
+
 /// The `scope: ip` key of a validated `ip` value: one key per client network rather than per address.
 ///
 /// An IPv6 host is routinely handed a whole /64 and may use any address in it, so keying per address gave
@@ -18,21 +20,22 @@ enum ClientAddressKey {
     static func key(of value: String, ipv6PrefixLength: Int) -> String {
         // A validated IPv4 address is already its key (dotted decimal, canonical): no parse on that path.
         guard value.utf8.contains(UInt8(ascii: ":")) else { return value }
-        guard let parsed = IPAddress(parsing: value[...]) else { return value }
+        guard let parsed = IPAddress(value) else { return value }
         let address = embeddedIPv4(parsed)
-        guard case .v6(let high, let low) = address else { return address.canonicalText }
+        guard !address.isIPv4 else { return address.description }
         let length = min(max(ipv6PrefixLength, 0), 128)
-        if length == 128 { return address.canonicalText }
+        if length == 128 { return address.description }
         let (maskHigh, maskLow) = mask(length)
-        return IPAddress.v6(high: high & maskHigh, low: low & maskLow).canonicalText + "/\(length)"
+        return IPAddress(high: address.high & maskHigh, low: address.low & maskLow).description + "/\(length)"
     }
 
-    /// The IPv4 address inside an IPv4-mapped or well-known-prefix NAT64 address; anything else unchanged.
+    /// The IPv4 address inside a well-known-prefix NAT64 address; anything else unchanged (an IPv4-mapped
+    /// address already is its IPv4 address: `IPAddress` holds IPv4 that way).
     static func embeddedIPv4(_ address: IPAddress) -> IPAddress {
-        if case .v6(let high, let low) = address, high == nat64WellKnownHigh, low >> 32 == 0 {
-            return .v4(UInt32(truncatingIfNeeded: low))
+        if address.high == nat64WellKnownHigh, address.low >> 32 == 0 {
+            return IPAddress(ipv4: UInt32(truncatingIfNeeded: address.low))
         }
-        return address.unmapped
+        return address
     }
 
     /// The high and low 64-bit halves of a mask of `length` leading one bits (0...127).

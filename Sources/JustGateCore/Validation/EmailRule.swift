@@ -5,10 +5,10 @@
 /// A dot in the domain is required because dotless domains are never deliverable from the public
 /// internet. Internationalised domains are refused unless written in punycode (`xn--…`): converting
 /// them needs IDNA tables this pure module does not carry.
-enum EmailRule {
-    static let maxLength = 254
-    static let maxLocalLength = 64
-    static let maxLabelLength = 63
+package enum EmailRule {
+    package static let maxLength = 254
+    package static let maxLocalLength = 64
+    package static let maxLabelLength = 63
     static let example = "expected an e-mail address like name@example.com"
 
     static func normalise(_ raw: String, field: String, options: ValidationOptions) -> Result<String, FieldProblems> {

@@ -2,8 +2,8 @@
 ///
 /// Upstream stores gender as free text; lowercasing stops `Male` and `male` becoming two segments, and
 /// the optional allowlist lets a site pin the values its reports understand.
-enum GenderRule {
-    static let maxLength = 16
+package enum GenderRule {
+    package static let maxLength = 16
 
     static func normalise(_ raw: String, field: String, options: ValidationOptions) -> Result<String, FieldProblems> {
         let value = UnicodeText.trimmed(raw)

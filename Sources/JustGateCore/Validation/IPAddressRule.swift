@@ -1,3 +1,5 @@
+import JustGateHTTP
+
 /// The `ip` rule: one spelling per address, so upstream sees the same client the same way.
 ///
 /// `::FFFF:10.0.0.1`, `::ffff:a00:1` and `10.0.0.1` are one client; dual-stack proxies hand out the
@@ -11,13 +13,12 @@ enum IPAddressRule {
         if value.isEmpty {
             return .failure(FieldProblems(field: field, code: ProblemCode.empty, message: "\(example); got an empty value"))
         }
-        guard let parsed = IPAddress(parsing: value) else {
+        guard let address = IPAddress(value) else {
             let hint = value.utf8.contains(UInt8(ascii: "%")) ? " without a zone id (%…)" : ""
             return .failure(FieldProblems(field: field, code: ProblemCode.invalidIP,
                 message: "\(example)\(hint); got \(UnicodeText.echo(value))"))
         }
-        let address = parsed.unmapped
-        let text = address.canonicalText
+        let text = address.description
         if options.rejectNonPublicIP, let range = NonPublicRanges.range(containing: address) {
             return .failure(FieldProblems(field: field, code: ProblemCode.nonPublicIP,
                 message: "expected a public address; \(text) is in the \(range) range"))

@@ -8,8 +8,8 @@ import Foundation
 /// Forms pad names with spaces and paste them from documents with tabs, NBSPs and invisible controls;
 /// upstream matches names textually, so whitespace is collapsed to single spaces, controls are dropped and
 /// the text is composed to NFC so "Анна" typed on two systems is the same string.
-enum NameRule {
-    static let maxLength = 100
+package enum NameRule {
+    package static let maxLength = 100
 
     static func normalise(_ raw: String, field: String) -> Result<String, FieldProblems> {
         var collapsed = String.UnicodeScalarView()

@@ -1,3 +1,5 @@
+import JustGateHTTP
+
 /// The address ranges refused when a site opts into `reject_non_public_ip`.
 ///
 /// A client IP forwarded upstream is used for fraud scoring and geolocation; a private or documentation
@@ -48,18 +50,17 @@ enum NonPublicRanges {
 
     /// The name of the non-public range holding `address`, or nil for a public address.
     static func range(containing address: IPAddress) -> String? {
-        switch address {
-        case .v4(let value):
+        if let value = address.ipv4Value {
             return v4.first { range in
                 let mask: UInt32 = range.prefix == 0 ? 0 : ~0 << (32 - range.prefix)
                 return value & mask == range.base
             }?.name
-        case .v6(let high, let low):
-            return v6.first { range in
-                let highMask: UInt64 = range.prefix >= 64 ? ~0 : (range.prefix == 0 ? 0 : ~0 << (64 - range.prefix))
-                let lowMask: UInt64 = range.prefix <= 64 ? 0 : (range.prefix == 128 ? ~0 : ~0 << (128 - range.prefix))
-                return high & highMask == range.high && low & lowMask == range.low
-            }?.name
         }
+        let (high, low) = (address.high, address.low)
+        return v6.first { range in
+            let highMask: UInt64 = range.prefix >= 64 ? ~0 : (range.prefix == 0 ? 0 : ~0 << (64 - range.prefix))
+            let lowMask: UInt64 = range.prefix <= 64 ? 0 : (range.prefix == 128 ? ~0 : ~0 << (128 - range.prefix))
+            return high & highMask == range.high && low & lowMask == range.low
+        }?.name
     }
 }

@@ -18,9 +18,9 @@
 /// (`+86…` on a site with trunk `8`), or that is as long as a national number, would be read as national if
 /// it were normalised a second time; sites forward each value once, so this only matters to stored values
 /// being re-validated.
-enum PhoneRule {
-    static let minDigits = 8
-    static let maxDigits = 15
+package enum PhoneRule {
+    package static let minDigits = 8
+    package static let maxDigits = 15
 
     static func normalise(_ raw: String, field: String, options: ValidationOptions) -> Result<String, FieldProblems> {
         let value = UnicodeText.trimmed(raw)

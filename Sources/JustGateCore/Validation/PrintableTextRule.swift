@@ -2,14 +2,14 @@
 ///
 /// These values are opaque to justgate but end up in upstream logs, reports and HTTP headers, so they
 /// must be a single printable line of bounded length; beyond trimming they are forwarded untouched.
-struct PrintableTextRule {
-    var minLength: Int
-    var maxLength: Int
+package struct PrintableTextRule {
+    package var minLength: Int
+    package var maxLength: Int
     var what: String
 
-    static let label = PrintableTextRule(minLength: 1, maxLength: 64, what: "a label like login")
-    static let article = PrintableTextRule(minLength: 0, maxLength: 255, what: "an article name")
-    static let text = PrintableTextRule(minLength: 1, maxLength: 255, what: "a text value like ch-api_src")
+    package static let label = PrintableTextRule(minLength: 1, maxLength: 64, what: "a label like login")
+    package static let article = PrintableTextRule(minLength: 0, maxLength: 255, what: "an article name")
+    package static let text = PrintableTextRule(minLength: 1, maxLength: 255, what: "a text value like ch-api_src")
 
     func normalise(_ raw: String, field: String) -> Result<String, FieldProblems> {
         normalise(Substring(raw), field: field)

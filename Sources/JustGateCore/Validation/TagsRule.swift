@@ -9,14 +9,14 @@
 /// named, not forwarded to fail there. The value as sent is bounded too (`maxInputLength`, checked by
 /// `FieldRule.normalise` before this rule runs), so an endless field costs the event loop nothing: the
 /// work below is linear in at most that many bytes.
-enum TagsRule {
-    static let maxTagLength = 64
+package enum TagsRule {
+    package static let maxTagLength = 64
     /// The longest list forwarded, in characters (tags are ASCII, so bytes): the upstream's column width.
-    static let maxListLength = 255
+    package static let maxListLength = 255
     /// The most tags a list can hold within `maxListLength`: 128 one-character tags and their 127 commas.
-    static let maxTags = (maxListLength + 1) / 2
+    package static let maxTags = (maxListLength + 1) / 2
     /// The longest value accepted as sent, in bytes: room for spaces and repeats around a full list.
-    static let maxInputLength = 1024
+    package static let maxInputLength = 1024
     static let example = "expected a comma-separated list of tags like 1,2,3 made of letters, digits, _ and -"
 
     static func normalise(_ raw: String, field: String) -> Result<String, FieldProblems> {

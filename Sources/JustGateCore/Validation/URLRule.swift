@@ -1,3 +1,5 @@
+import JustGateHTTP
+
 /// The `regUrl` rule: the absolute http(s) page a user registered on.
 ///
 /// Upstream attributes sign-ups by this URL, so it must be a real web address: a relative path, a
@@ -5,8 +7,8 @@
 /// are case-insensitive and lowercased so one page is one value; path, query and fragment are kept
 /// exactly. User info (`user:pass@`) is refused: it has no place in a page address and is the usual
 /// trick for disguising a host (`http://good.example@evil.example`).
-enum URLRule {
-    static let maxLength = 2048
+package enum URLRule {
+    package static let maxLength = 2048
     static let example = "expected an absolute http or https URL like https://example.com/signup"
 
     static func normalise(_ raw: String, field: String) -> Result<String, FieldProblems> {
@@ -82,7 +84,7 @@ enum URLRule {
         if authority.hasPrefix("[") {
             guard let close = authority.firstIndex(of: "]") else { return Reason(text: "the IPv6 host has no closing ]") }
             let inside = authority[authority.index(after: authority.startIndex)..<close]
-            guard case .v6 = IPAddress(parsing: inside) else { return Reason(text: "the bracketed host is not an IPv6 address") }
+            guard inside.contains(":"), IPAddress(inside) != nil else { return Reason(text: "the bracketed host is not an IPv6 address") }
             host = authority[...close]
             let after = authority[authority.index(after: close)...]
             if !after.isEmpty {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import JustGateCore
+@testable import JustGateOpenAPI
 
 /// The published schemas against the rules they describe: for each value, whether the rule accepts it
 /// and whether the schema (pattern and lengths) does. Rows where the two differ are the documented

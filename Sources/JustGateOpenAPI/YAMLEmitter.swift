@@ -1,3 +1,5 @@
+import JustGateCore
+
 /// Writes a ``YAMLTree`` as block-style YAML, one spelling per value.
 ///
 /// The output is read by people (in review diffs) and by every YAML 1.1 and 1.2 parser, so the

@@ -1,6 +1,7 @@
 import Testing
 import Yams
 @testable import JustGateCore
+@testable import JustGateOpenAPI
 
 @Suite("YAML emitter")
 struct OpenAPIYAMLEmitterTests {

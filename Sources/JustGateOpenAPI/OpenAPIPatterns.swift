@@ -1,3 +1,5 @@
+import JustGateCore
+
 /// The ECMA-262 regular expressions the OpenAPI schemas use, one per rule that has a syntax.
 ///
 /// Each is the rule's syntax restated as a regex for client-side checks and code generators; the

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import JustGateCore
+@testable import JustGateOpenAPI
 
 @Suite("OpenAPI document")
 struct OpenAPIDocumentTests {

@@ -1,3 +1,5 @@
+import JustGateCore
+
 /// One method on one path that sites may call: the unit an OpenAPI operation describes.
 ///
 /// The catalogue holds an operation once, with the extra methods and paths sites also use; OpenAPI

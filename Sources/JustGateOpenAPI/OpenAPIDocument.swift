@@ -1,3 +1,5 @@
+import JustGateCore
+
 /// The site-facing API as an OpenAPI 3.1 document, generated from the operation catalogue.
 ///
 /// Site developers and their tooling need a contract they can read and generate clients from; writing

@@ -1,3 +1,5 @@
+import JustGateCore
+
 /// The record filters of `justgate audit query|summary|report`. All given filters must match.
 public struct AuditFilter: Sendable, Equatable {
     /// Inclusive lower bound on `time`, in the log's own text form (so comparing text compares times).

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import JustGateAuditReview
 @testable import JustGateCore
 
 /// `verify` on intact logs and on each way a log can be tampered with.

@@ -1,3 +1,5 @@
+import JustGateCore
+
 /// Cuts a stream of bytes into lines for the audit readers, in bounded memory: only the unfinished last line
 /// is kept between chunks, and a "line" longer than `maxLineBytes` is reported instead of buffered, because
 /// audit lines are a few hundred bytes and a file without newlines is not an audit log.

@@ -1,3 +1,5 @@
+import JustGateCore
+
 /// `justgate audit summary`: counts by site × operation × outcome with duration percentiles, accumulated one
 /// record at a time (memory grows with the number of groups, not of records).
 public struct AuditSummary {

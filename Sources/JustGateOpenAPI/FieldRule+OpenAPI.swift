@@ -1,3 +1,5 @@
+import JustGateCore
+
 /// How each field rule reads in the OpenAPI document.
 ///
 /// A schema describes what a site may send, as exactly as JSON Schema can say it: the limits come

@@ -1,4 +1,5 @@
 import Foundation
+import JustGateCore
 
 /// Reads the audit HMAC key from where `audit.hmac_key` points, at start-up and for `audit verify`.
 public enum AuditKeyResolver {

@@ -1,3 +1,5 @@
+import JustGateCore
+
 /// The pieces of the report page: escaping, the stylesheet and the two kinds of chart, drawn as inline SVG
 /// so the page works offline, from a file, with scripts disabled.
 enum AuditHTML {

@@ -1,4 +1,5 @@
 import Testing
+@testable import JustGateAuditReview
 @testable import JustGateCore
 
 /// The pure parts of `justgate audit`: line splitting, filters, percentiles, the summary and the report page.

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import JustGateCore
 
 /// Durations counted in buckets 2 % wide, so percentiles over a million records need a few kilobytes rather
 /// than every value, at the cost of up to 2 % error in a reported percentile.

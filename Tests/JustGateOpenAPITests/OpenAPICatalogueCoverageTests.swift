@@ -1,5 +1,6 @@
 import Testing
 @testable import JustGateCore
+@testable import JustGateOpenAPI
 
 /// Every operation, method, path and field of the catalogue is in the document, as a client reads it.
 @Suite("OpenAPI document covers the catalogue")

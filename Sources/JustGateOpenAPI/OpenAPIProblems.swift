@@ -1,3 +1,5 @@
+import JustGateCore
+
 /// The responses every operation shares: the relayed upstream answer and justgate's own RFC 9457
 /// problem documents, one response component per ``ProblemKind``.
 ///

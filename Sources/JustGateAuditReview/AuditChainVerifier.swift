@@ -1,3 +1,5 @@
+import JustGateCore
+
 /// Checks an audit log line by line, in bounded memory, and names the first place where the chain breaks.
 ///
 /// Feed it the files in order (`beginFile`) and their lines (`check`); it keeps only the last record's `seq`

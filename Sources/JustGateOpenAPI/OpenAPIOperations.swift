@@ -1,3 +1,5 @@
+import JustGateCore
+
 /// The `paths` of the document and the per-operation request schemas, built from the catalogue.
 ///
 /// Every route of an operation shares one request schema (`<Id>Request`), used for the three body

@@ -1,3 +1,5 @@
+import JustGateCore
+
 /// A YAML value assembled in memory before it is written.
 ///
 /// The OpenAPI generator says *what* the document contains by building one of these; ``YAMLEmitter``

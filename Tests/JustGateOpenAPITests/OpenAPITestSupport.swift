@@ -1,6 +1,7 @@
 import Foundation
 import Yams
 @testable import JustGateCore
+@testable import JustGateOpenAPI
 
 /// The generated document read back with a real YAML parser, so the tests check what a client's
 /// tooling would see rather than the generator's own tree.

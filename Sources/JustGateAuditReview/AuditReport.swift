@@ -1,3 +1,5 @@
+import JustGateCore
+
 /// What `justgate audit report --html` shows, accumulated one record at a time. Memory grows with the number
 /// of distinct minutes × sites, operations, codes and policies (and at most `requestIDsKept` ids per site and
 /// kind), never with the number of records.
