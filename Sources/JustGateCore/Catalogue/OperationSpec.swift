@@ -49,6 +49,9 @@ public struct OperationSpec: Sendable, Equatable {
     /// Fields from the body (POST/PUT) or the query (GET), in canonical forwarding order.
     public var fields: [FieldSpec]
     public var ranges: [OrderedFieldPair]
+    /// Whether a site may have this call kept in the outbox and delivered later (`sites[].defer`), and whether
+    /// a second delivery is harmless; set with `deferring(_:)`. Issue 25.
+    public var deferral: DeferralTrait = .never
 
     public init(id: String, summary: String, method: String, path: String, acceptedMethods: [String] = [],
                 aliasPaths: [String] = [], pathParameter: FieldSpec? = nil, fields: [FieldSpec], ranges: [OrderedFieldPair] = []) {
