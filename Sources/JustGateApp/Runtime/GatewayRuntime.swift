@@ -26,6 +26,8 @@ public final class GatewayRuntime: Sendable {
     public let idempotencyStore: IdempotencyStore
     /// The audit log, when `audit.enabled`.
     public let audit: AuditTrail?
+    /// Deferred calls waiting for delivery; nil unless some site lists operations in `defer`.
+    public let outbox: OutboxFileStore?
     private let server: HTTPServer
     private let adminServer: HTTPServer?
     let reloading: Reloading
@@ -50,6 +52,7 @@ public final class GatewayRuntime: Sendable {
                 wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) },
                 configSource: ConfigSource? = nil) throws {
         let redisSettings = try GatewayRuntime.redisSettings(config.rateLimit, keySecret: rateLimitKeySecret, logger: logger)
+        let outbox = try GatewayRuntime.openOutbox(config, logger: logger)
         var sandbox: SandboxServer?
         let baseURL: String
         switch config.upstream.target {
@@ -63,6 +66,7 @@ public final class GatewayRuntime: Sendable {
         }
         guard let listen = SocketAddress(host: config.listen.host, port: config.listen.port) else {
             sandbox?.stop()
+            outbox?.stop()
             throw GatewayStartError("listen address \(config.listen) is not a numeric IPv4 or IPv6 address")
         }
         let audit: AuditTrail?
@@ -73,9 +77,11 @@ public final class GatewayRuntime: Sendable {
                 isRequired: config.audit.required) : nil
         } catch let inUse as AuditWriter.LogInUse {
             sandbox?.stop()
+            outbox?.stop()
             throw GatewayStartError("cannot open the audit log: \(inUse)")
         } catch {
             sandbox?.stop()
+            outbox?.stop()
             throw GatewayStartError("""
                 cannot open the audit log: \(error); fix the path or its permissions (audit.path), or set \
                 audit.enabled: false
@@ -121,6 +127,11 @@ public final class GatewayRuntime: Sendable {
                 let upstream = ResilientUpstream(client: client, loop: loop, guards: guards, retries: config.upstream.retries)
                 let requestLog = RequestLog(sink: requestLogSink, label: requestLogLabel, threshold: requestLogThreshold)
                 let loopMetrics = metrics.recorder()
+                if let outbox {
+                    // Delivers this loop's share of the outbox; the request-path hook will take `lane` to defer.
+                    let lane = try OutboxLane(store: outbox, loop: loop, upstream: upstream, contexts: store)
+                    lane.engine.start()
+                }
                 return GatewayHandler(pipeline: pipeline, upstream: upstream,
                                       idempotency: IdempotencyGate(store: idempotencyStore),
                                       outcomes: RequestOutcomes(log: requestLog, audit: audit, logPolicy: config.log.requests,
@@ -134,6 +145,7 @@ public final class GatewayRuntime: Sendable {
             self.address = try server.start()
         } catch {
             sandbox?.stop()
+            outbox?.stop()
             audit?.writer.stop()
             throw error
         }
@@ -147,6 +159,7 @@ public final class GatewayRuntime: Sendable {
             server.stop()
             audit?.writer.stop()
             sandbox?.stop()
+            outbox?.stop()
             throw error
         }
         self.server = server
@@ -157,6 +170,7 @@ public final class GatewayRuntime: Sendable {
         self.reloading = reloading
         self.upstreamGuards = guards
         self.idempotencyStore = idempotencyStore
+        self.outbox = outbox
         self.vault = vault
         vault?.start(onChange: { [reloading] changes in reloading.replaceSecrets(changes) })
     }
@@ -251,12 +265,27 @@ public final class GatewayRuntime: Sendable {
         draining.set()
         vault?.stop()
         server.stop()
+        // After the loops: no delivery records an attempt any more; what is queued is written and synced.
+        outbox?.stop()
         audit?.writer.stop()
         adminServer?.stop()
         sandbox?.stop()
     }
 
     public var connectionCount: Int { server.connectionCount }
+
+    /// The outbox, opened (and replayed) when a site lists operations in `defer`; `backend: redis` is refused
+    /// until it exists, rather than deferring calls nowhere.
+    private static func openOutbox(_ config: GatewayConfig, logger: Logger) throws -> OutboxFileStore? {
+        if config.outbox.backend == .redis {
+            throw GatewayStartError("""
+                outbox.backend: redis is not available yet; use backend: file (one gateway per outbox.path), or \
+                remove the outbox section and every site's defer list
+                """)
+        }
+        guard config.sites.contains(where: { !$0.deferredOperations.isEmpty }) else { return nil }
+        return try OutboxFileStore(config: config.outbox, logger: logger)
+    }
 
     /// What every loop's Redis limiter needs, worked out once: nil for the memory backend.
     private struct RedisSettings: Sendable {

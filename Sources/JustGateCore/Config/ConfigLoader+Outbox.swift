@@ -29,6 +29,11 @@ extension ConfigLoader {
         case .some(let url): outbox.redisURL = url
         case .none: isValid = false
         }
+        if outbox.backend == .redis && isValid {
+            reader.warning("""
+                backend: redis is not available yet: justgate refuses to start with it; use backend: file
+                """, at: "outbox.backend", node: section.value("backend"))
+        }
         if outbox.backend == .redis && outbox.redisURL == nil && isValid {
             reader.error("backend: redis needs redis_url (e.g. redis://127.0.0.1:6379/0)", at: "outbox", node: node)
             isValid = false
