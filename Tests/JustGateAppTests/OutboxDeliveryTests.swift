@@ -135,3 +135,38 @@ struct OutboxDeliveryTests {
         #expect(paths == ["/api/user/v1/subscription/subscribe/email", "/api/user/v1/subscription/unsubscribe/email"])
     }
 }
+
+/// The outbox's admin endpoints: list by state, show, retry a dead entry, drop, refuse a browser.
+@Suite(.serialized)
+struct OutboxAdminTests {
+    @Test func anOperatorListsRetriesAndDropsEntries() throws {
+        let directory = try SystemTools.temporaryDirectory(prefix: "jg-outbox")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let refusing = try OutboxDeliveryTests.sandbox(failing: ["subscribe.email=User not found"])
+        defer { refusing.stop() }
+        let gateway = try GatewayFixture(upstream: refusing.baseURL,
+                                         extraYAML: "admin_listen: 127.0.0.1:0\noutbox:\n  path: \(directory.path)\n  retry_ms: [100]\n",
+                                         horoscopeYAML: "defer: [subscribe.email]", timeoutMs: 2000)
+        let store = try #require(gateway.runtime.outbox)
+        let admin = try #require(gateway.runtime.adminAddress)
+        let juid = "0123456789abcdef0123456789abcdef"
+        let kept = try OutboxFileStoreTests.keep(store, OutboxDeliveryTests.call("subscribe.email", juid: juid)).get()
+        _ = OutboxDeliveryTests.entry(store, kept.id) { $0.state == .dead }
+        func exchange(_ method: String, _ target: String, _ extra: String = "") throws -> RawHTTPClient.Response {
+            try RawHTTPClient(port: admin.port).exchange("\(method) \(target) HTTP/1.1\r\nHost: admin\r\n\(extra)Content-Length: 0\r\n\r\n")
+        }
+        let dead = try exchange("GET", "/outbox?state=dead")
+        #expect(dead.status == 200 && dead.text.contains("\"id\":\"\(kept.id)\"") && dead.text.contains("\"juid\":\"\(juid)\"")
+                && dead.text.contains("\"state\":\"dead\"") && dead.text.contains("\"upstream_status\":404"))
+        #expect(!dead.text.contains("example.com"))   // no body: it holds the user's address
+        #expect(try exchange("GET", "/outbox").text == "{\"entries\":[]}")
+        #expect(try exchange("GET", "/outbox/\(kept.id)").text.contains("\"last_failure\":null"))
+        #expect(try exchange("GET", "/outbox/nope").status == 404)
+        #expect(try exchange("POST", "/outbox/\(kept.id)/retry", "Origin: https://evil.example\r\n").status == 403)
+        #expect(try exchange("POST", "/outbox/\(kept.id)/retry").status == 200)
+        #expect(OutboxDeliveryTests.entry(store, kept.id) { $0.attempts == 2 }?.state == .dead)
+        #expect(try exchange("DELETE", "/outbox/\(kept.id)").status == 200)
+        #expect(store.entry(id: kept.id) == nil)
+        #expect(try exchange("POST", "/outbox/\(kept.id)/retry").status == 404)
+    }
+}

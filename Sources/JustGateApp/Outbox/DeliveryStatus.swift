@@ -30,6 +30,13 @@ public struct DeliveryStatus: Sendable, Equatable {
         var out: [UInt8] = []
         JSONBytesWriter.appendRaw("{\"id\":", to: &out)
         JSONBytesWriter.appendQuoted(id, to: &out)
+        appendMembers(to: &out)
+        JSONBytesWriter.appendRaw("}", to: &out)
+        return out
+    }
+
+    /// `,"state":…,"upstream_body":…`: every member but the id, for objects that say more about the entry.
+    func appendMembers(to out: inout [UInt8]) {
         JSONBytesWriter.appendRaw(",\"state\":", to: &out)
         JSONBytesWriter.appendQuoted(state.rawValue, to: &out)
         JSONBytesWriter.appendRaw(",\"attempts\":", to: &out)
@@ -48,8 +55,6 @@ public struct DeliveryStatus: Sendable, Equatable {
         } else {
             JSONBytesWriter.appendQuoted(String(decoding: upstreamBody, as: UTF8.self), to: &out)
         }
-        JSONBytesWriter.appendRaw("}", to: &out)
-        return out
     }
 
     /// The 202's body: `{"id", "state": "pending"}`.

@@ -147,6 +147,11 @@ public final class OutboxFileStore: Sendable {
         shared.withLock { $0.queue.entry(id: id) }
     }
 
+    /// Up to `limit` entries in `state`, oldest first (`GET /outbox`).
+    public func list(state: OutboxEntry.State, limit: Int) -> [OutboxEntry] {
+        shared.withLock { $0.queue.list(state: state, limit: limit) }
+    }
+
     /// Entry counts and bytes, for metrics and tests.
     public var depth: (pending: Int, bytes: Int) {
         shared.withLock { ($0.queue.pendingCount, $0.queue.accountedBytes) }

@@ -154,7 +154,7 @@ public final class GatewayRuntime: Sendable {
                                                                        reloading: reloading, guards: guards, audit: audit,
                                                                        replaceListeners: replaceListeners, draining: draining,
                                                                        redisHealth: redisSettings?.health, contextStore: store,
-                                                                       vault: vault, wallClock: wallClock)
+                                                                       vault: vault, outbox: outbox, wallClock: wallClock)
         } catch {
             server.stop()
             audit?.writer.stop()
@@ -182,7 +182,7 @@ public final class GatewayRuntime: Sendable {
                                    reloading: Reloading, guards: UpstreamGuards,
                                    audit: AuditTrail?, replaceListeners: Bool, draining: DrainingFlag,
                                    redisHealth: RedisHealth?, contextStore: GatewayContextStore,
-                                   vault: VaultSecretSource?, wallClock: @escaping @Sendable () -> Int64) throws -> (HTTPServer?, SocketAddress?) {
+                                   vault: VaultSecretSource?, outbox: OutboxFileStore?, wallClock: @escaping @Sendable () -> Int64) throws -> (HTTPServer?, SocketAddress?) {
         guard let admin = config.adminListen else { return (nil, nil) }
         guard let address = SocketAddress(host: admin.host, port: admin.port) else {
             throw GatewayStartError("admin_listen \(admin) is not a numeric IPv4 or IPv6 address")
@@ -227,7 +227,8 @@ public final class GatewayRuntime: Sendable {
                 let outcome = reloading.reload(by: .admin(peer: peer))
                 return (outcome.applied, outcome.message)
             },
-            keys: { contextStore.current.keyUsage.json() })
+            keys: { contextStore.current.keyUsage.json() },
+            outbox: outbox.map { OutboxAdmin(store: $0) })
         let tokenHash = config.adminTokenSHA256
         var configuration = ServerConfiguration(address: address, workers: 1, maxConnections: 64, headerTimeoutMs: 5000,
                                                 bodyTimeoutMs: 5000, idleTimeoutMs: 30_000, drainTimeoutMs: 1000)

@@ -42,6 +42,11 @@ public struct OutboxQueue: Sendable {
     /// The entry with `id`, in whatever state.
     public func entry(id: String) -> OutboxEntry? { entries[id] }
 
+    /// Up to `limit` entries in `state`, oldest (lowest sequence) first: what an operator lists.
+    public func list(state: OutboxEntry.State, limit: Int) -> [OutboxEntry] {
+        Array(entries.values.filter { $0.state == state }.sorted { $0.sequence < $1.sequence }.prefix(limit))
+    }
+
     /// Pending entries, all keys together.
     public var pendingCount: Int { waiting.values.reduce(0) { $0 + $1.count } }
 
