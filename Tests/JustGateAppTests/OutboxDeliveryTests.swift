@@ -160,6 +160,12 @@ struct OutboxAdminTests {
                 && dead.text.contains("\"state\":\"dead\"") && dead.text.contains("\"upstream_status\":404"))
         #expect(!dead.text.contains("example.com"))   // no body: it holds the user's address
         #expect(try exchange("GET", "/outbox").text == "{\"entries\":[]}")
+        let metrics = try exchange("GET", "/metrics").text
+        #expect(metrics.contains("justgate_outbox_dead_entries{site=\"horoscope-daily\"} 1.0"))
+        #expect(metrics.contains("justgate_outbox_depth{site=\"horoscope-daily\"} 0.0"))
+        #expect(metrics.contains("justgate_outbox_deferred_total{site=\"horoscope-daily\"} 1"))
+        #expect(metrics.contains("justgate_outbox_dead_total{site=\"horoscope-daily\"} 1"))
+        #expect(metrics.contains("justgate_outbox_delivery_attempts_total{outcome=\"refused\"} 1"))
         #expect(try exchange("GET", "/outbox/\(kept.id)").text.contains("\"last_failure\":null"))
         #expect(try exchange("GET", "/outbox/nope").status == 404)
         #expect(try exchange("POST", "/outbox/\(kept.id)/retry", "Origin: https://evil.example\r\n").status == 403)

@@ -35,6 +35,7 @@ public final class OutboxFileStore: Sendable {
         var writes: [PendingWrite] = []
         var stopping = false
         var random = SystemRandomNumberGenerator()
+        var counts = OutboxCounts()
     }
 
     public let policy: DeliveryPolicy
@@ -124,7 +125,14 @@ public final class OutboxFileStore: Sendable {
             OutboxRecordCodec.append(.entry(entry), to: &bytes)
             let wasIdle = shared.writes.isEmpty
             shared.writes.append(PendingWrite(bytes: bytes, entryIDs: [id], droppedIDs: [], completion: { [self] durable in
-                self.shared.withLock { durable ? $0.queue.confirm(id: id) : $0.queue.drop(id: id) }
+                self.shared.withLock { shared in
+                    if durable {
+                        shared.queue.confirm(id: id)
+                        shared.counts.deferred[call.siteID, default: 0] += 1
+                    } else {
+                        shared.queue.drop(id: id)
+                    }
+                }
                 completion(durable ? .success(entry) : .failure(.unavailable("the outbox could not be written to disk")))
             }))
             return .success((entry, wasIdle))
@@ -150,6 +158,16 @@ public final class OutboxFileStore: Sendable {
     /// Up to `limit` entries in `state`, oldest first (`GET /outbox`).
     public func list(state: OutboxEntry.State, limit: Int) -> [OutboxEntry] {
         shared.withLock { $0.queue.list(state: state, limit: limit) }
+    }
+
+    /// What `/metrics` shows of the outbox: per-site depth, oldest age and dead entries, bytes, and the totals.
+    public func readings(nowMs: Int64) -> OutboxReadings {
+        shared.withLock { shared in
+            OutboxReadings(sites: shared.queue.siteReadings().mapValues { reading in
+                (pending: reading.pending, dead: reading.dead,
+                 oldestAgeSeconds: reading.pending > 0 ? max(0, Double(nowMs - reading.oldestCreatedAtMs) / 1000) : 0)
+            }, bytes: shared.queue.accountedBytes, maxBytes: shared.queue.maxBytes, counts: shared.counts)
+        }
     }
 
     /// Entry counts and bytes, for metrics and tests.
@@ -198,6 +216,7 @@ public final class OutboxFileStore: Sendable {
             }
             shared.queue.apply(update)
             enqueue(.update(update), in: &shared)
+            shared.counts.count(attempt, verdict: verdict, site: entry.siteID)
             return (verdict, update)
         }
     }

@@ -221,6 +221,7 @@ public final class GatewayRuntime: Sendable {
                 readings.now = wallClock()
                 readings.siteKeysLastUsed = contextStore.current.keyUsage.lastUses
                 readings.secretSource = vault?.status
+                readings.outbox = outbox?.readings(nowMs: OutboxFileStore.wallClockMs())
                 return metrics.exposition(readings)
             },
             reload: { peer in

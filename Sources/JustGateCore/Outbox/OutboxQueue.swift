@@ -47,6 +47,23 @@ public struct OutboxQueue: Sendable {
         Array(entries.values.filter { $0.state == state }.sorted { $0.sequence < $1.sequence }.prefix(limit))
     }
 
+    /// Per site: pending entries, the oldest pending entry's creation (wall-clock ms) and dead entries. A scan
+    /// of every entry, made at scrape time only.
+    public func siteReadings() -> [String: (pending: Int, oldestCreatedAtMs: Int64, dead: Int)] {
+        var readings: [String: (pending: Int, oldestCreatedAtMs: Int64, dead: Int)] = [:]
+        for entry in entries.values where entry.state != .delivered {
+            var reading = readings[entry.siteID] ?? (0, Int64.max, 0)
+            if entry.state == .pending {
+                reading.pending += 1
+                reading.oldestCreatedAtMs = min(reading.oldestCreatedAtMs, entry.createdAtMs)
+            } else {
+                reading.dead += 1
+            }
+            readings[entry.siteID] = reading
+        }
+        return readings
+    }
+
     /// Pending entries, all keys together.
     public var pendingCount: Int { waiting.values.reduce(0) { $0 + $1.count } }
 
