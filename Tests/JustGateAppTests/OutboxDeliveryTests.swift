@@ -2,6 +2,7 @@ import Foundation
 @testable import JustGateApp
 import JustGateCore
 import JustGateSandbox
+import JustGateReactor
 import JustGateServer
 import Testing
 

@@ -47,6 +47,8 @@ final class RequestDriver: HTTPHandler {
     let upstream: ResilientUpstream?
     let idempotency: IdempotencyGate
     let exit: RequestExit
+    /// This loop's way into the outbox (issue 25): nil when no site defers calls (`RequestDriver+Deferral`).
+    var outbox: OutboxLane?
     let wallClock: @Sendable () -> Int64
     var requestIDs = RequestIDGenerator()
     var traces = TracePropagation()

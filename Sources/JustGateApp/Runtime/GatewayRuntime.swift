@@ -125,14 +125,16 @@ public final class GatewayRuntime: Sendable {
                 let requestLog = RequestLog(sink: requestLogSink, label: requestLogLabel, threshold: requestLogThreshold)
                 let exit = RequestExit(log: requestLog, audit: audit, metrics: metrics.recorder(), logPolicy: config.log.requests,
                                        sampleSuccess: config.log.sampleSuccess)
+                let idempotencyBackend: any IdempotencyBackend = idempotencyRedis.map { $0.store(on: loop) } ?? idempotencyStore
+                let driver = RequestDriver(contextStore: store, quota: quota, upstream: upstream,
+                                           idempotency: IdempotencyGate(backend: idempotencyBackend), exit: exit, wallClock: wallClock)
                 if let outbox {
-                    // Delivers this loop's share of the outbox; the request-path hook will take `lane` to defer.
+                    // Delivers this loop's share of the outbox; the driver defers through the same lane.
                     let lane = try OutboxLane(store: outbox, loop: loop, upstream: upstream, contexts: store)
                     lane.engine.start()
+                    driver.outbox = lane
                 }
-                let idempotencyBackend: any IdempotencyBackend = idempotencyRedis.map { $0.store(on: loop) } ?? idempotencyStore
-                return RequestDriver(contextStore: store, quota: quota, upstream: upstream,
-                                     idempotency: IdempotencyGate(backend: idempotencyBackend), exit: exit, wallClock: wallClock)
+                return driver
             })
         let reloading = Reloading(started: config, baseURL: baseURL, store: store, sandbox: sandbox, metrics: metrics,
                                   logger: logger, source: configSource, audit: audit?.writer)
