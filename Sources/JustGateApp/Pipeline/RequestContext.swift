@@ -21,20 +21,30 @@ enum RequestPhase {
     case build
     /// The `Idempotency-Key` claim (`IdempotencyGate`): may answer with a replay, 409 or 422 instead.
     case idempotency
+    /// Defers the call without calling upstream when the site asked (`Prefer: respond-async`) or earlier calls
+    /// of its user wait in the outbox (`RequestDriver+Deferral.swift`). Waits for the entry to be durable.
+    case deferInstead
     /// The upstream call. Waits for its answer.
     case forward
+    /// Defers a call the upstream could not take now (circuit open, unreachable, 502/503/504, …). Waits.
+    case deferOnFailure
     /// The upstream's answer (or failure) turned into the site's answer.
     case relay
+    /// `GET /justgate/v1/deliveries/<id>`: the state of a deferred call, answered by the gateway itself.
+    case deliveryStatus
 
     /// The phase after this one; `relay` ends every request that gets this far.
     var following: RequestPhase {
         switch self {
-        case .screen: .validate
+        case .screen: .deliveryStatus
+        case .deliveryStatus: .validate
         case .validate: .limit
         case .limit: .build
         case .build: .idempotency
-        case .idempotency: .forward
-        case .forward, .relay: .relay
+        case .idempotency: .deferInstead
+        case .deferInstead: .forward
+        case .forward: .deferOnFailure
+        case .deferOnFailure, .relay: .relay
         }
     }
 }
@@ -81,6 +91,10 @@ final class RequestContext {
     /// call was never made (the client left), which gives the claim back.
     var idempotencyDone: ((Result<RelayedAnswer, UpstreamFailure>?) -> Void)?
     var upstreamStartedNanos: UInt64 = 0
+    /// Set when the call is being kept in the outbox (`RequestDriver+Deferral.swift`).
+    var deferral: Deferral?
+    /// Set by the screen for `GET /justgate/v1/deliveries/<id>`: the id asked about.
+    var deliveryID: String?
 
     /// The way back to the client; nil while screening, and in tests that drive phases without sockets
     /// (whose answer is then kept in `answer`).

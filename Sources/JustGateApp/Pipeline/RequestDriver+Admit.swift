@@ -13,6 +13,8 @@ extension RequestDriver {
         context.trace = traces.context(for: head)
         context.record.traceID = context.trace?.traceID.description
         try authenticate(context)
+        // `GET /justgate/v1/deliveries/<id>` is the gateway's own, not an upstream operation.
+        if try routeToDeliveryStatus(context) { return }
         try route(context)
     }
 

@@ -72,7 +72,7 @@ final class RequestDriver: HTTPHandler {
                                      receivedAtNanos: receivedAtNanos)
         do throws(Problem) {
             try screen(context)
-            context.phase = .validate
+            context.phase = RequestPhase.screen.following
             return .proceed(carrying: context)
         } catch {
             return .answer(finish(context, error) ?? HTTPResponse(status: error.status))
@@ -119,8 +119,11 @@ final class RequestDriver: HTTPHandler {
                 case .limit: step = try limit(context)
                 case .build: build(context); step = .proceed
                 case .idempotency: step = claimIdempotencyKey(context)
+                case .deferInstead: step = try deferInstead(context)
                 case .forward: step = forward(context)
+                case .deferOnFailure: step = try deferOnFailure(context)
                 case .relay: step = try relay(context)
+                case .deliveryStatus: step = try deliveryStatus(context)
                 }
                 switch step {
                 case .proceed:
