@@ -70,6 +70,19 @@ struct OutboxDeferralTests {
         let audit = Polling.read(timeoutSeconds: 3, until: { $0.contains("\"outcome\":\"deferred\"") }, gateway.auditText)
         #expect(audit.contains("\"outcome\":\"deferred\""))
         #expect(!audit.contains(GatewayFixture.horoscopeToken))
+        // The delivery's verdict is an event in the same chain, which still verifies and summarises.
+        let withDelivery = Polling.read(timeoutSeconds: 3, until: { $0.contains("\"event\":\"delivery\"") }, gateway.auditText)
+        let event = try #require(withDelivery.split(separator: "\n").first { $0.contains("\"event\":\"delivery\"") })
+        #expect(event.contains("\"outcome\":\"delivered\"") && event.contains("\"note\":\"outbox entry \(id)\"")
+                && event.contains("\"operation\":\"subscribe.email\"") && event.contains("\"upstream_status\":200")
+                && event.contains("\"attempts\":1") && !event.contains("example.com"))
+        let cli = CommandLineTests()
+        let verified = try cli.run(["audit", "verify", "--dir", gateway.auditDirectory])
+        #expect(verified.status == 0, "\(verified.stderr)")
+        let summary = try cli.run(["audit", "summary", "--dir", gateway.auditDirectory])
+        #expect(summary.status == 0 && summary.stdout.contains("deferred"), "\(summary.stdout)\(summary.stderr)")
+        let events = try cli.run(["audit", "query", "--dir", gateway.auditDirectory, "--event", "delivery"])
+        #expect(events.status == 0 && events.stdout.contains(id), "\(events.stdout)\(events.stderr)")
         // The entry on disk never holds the upstream token (it is injected at delivery).
         for file in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
             let bytes = try Data(contentsOf: directory.appendingPathComponent(file))

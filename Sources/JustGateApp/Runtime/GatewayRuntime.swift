@@ -131,6 +131,17 @@ public final class GatewayRuntime: Sendable {
                 if let outbox {
                     // Delivers this loop's share of the outbox; the driver defers through the same lane.
                     let lane = try OutboxLane(store: outbox, loop: loop, upstream: upstream, contexts: store)
+                    if let writer = audit?.writer {
+                        // Each delivery verdict in the audit chain; a full queue is logged, never waited for.
+                        lane.engine.onSettled = { entry, verdict, update in
+                            guard let record = DeliveryAudit.record(entry, verdict: verdict, update: update,
+                                                                    nowMs: OutboxFileStore.wallClockMs()) else { return }
+                            if !writer.submitEvent(record) {
+                                logger.error("a delivery could not be recorded in the audit log",
+                                             metadata: ["outbox_entry": .string(entry.id)])
+                            }
+                        }
+                    }
                     lane.engine.start()
                     driver.outbox = lane
                 }
