@@ -160,4 +160,28 @@ struct OutboxDeferralTests {
         }
         #expect(again.contains("\"attempts\":2") && again.contains("\"state\":\"dead\""))
     }
+
+    @Test func aSandboxOutageIsDeferredAndDeliveredOnceItRecovers() throws {
+        let directory = try SystemTools.temporaryDirectory(prefix: "jg-defer")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let sandbox = try SandboxServer(listen: #require(SocketAddress(host: "127.0.0.1", port: 0)),
+                                        tokens: [GatewayFixture.horoscopeToken], unavailableForMs: 1500)
+        defer { sandbox.stop() }
+        // A user made behind the outage's back (the API itself, not its listener).
+        let juid = sandbox.api.handle(SandboxRequest(method: "POST", path: "/api/user/v1/subscription/create/profile",
+                                                     form: [("ip", "8.8.8.8")], token: GatewayFixture.horoscopeToken))
+            .body.trimmingCharacters(in: .whitespacesAndNewlines)
+        let gateway = try OutboxDeliveryTests.gateway(upstream: sandbox.baseURL, outbox: directory.path)
+        // The outage answers 503 to everything, profile.create included: it is never deferred, so it fails.
+        let created = try gateway.send("POST", "/api/user/v1/subscription/create/profile", contentType: Self.form, body: "ip=8.8.8.8")
+        #expect(created.status == 503 && created.text == "Error service")
+        let accepted = try Self.subscribe(gateway, juid: juid)
+        #expect(accepted.status == 202)
+        let location = try #require(accepted.header("Location"))
+        #expect(try gateway.send("GET", location).text.contains("\"upstream_status\":503")
+                || gateway.send("GET", location).text.contains("\"state\":\"pending\""))
+        let settled = Self.poll(gateway, location, until: "delivered")
+        #expect(settled.contains("\"upstream_status\":200") && settled.contains("\"state\":\"delivered\""), "\(settled)")
+        #expect(gateway.logText(containing: "\"outcome\":\"deferred\"").contains("\"upstream_status\":503"))
+    }
 }

@@ -1,4 +1,5 @@
 import JustGateHTTP
+import JustGateReactor
 import JustGateSandbox
 import JustGateServer
 
@@ -6,12 +7,23 @@ import JustGateServer
 /// real API would receive it and hands it to `SandboxAPI`.
 final class SandboxHandler: HTTPHandler {
     private let api: SandboxAPI
+    /// Until then every call is answered 503 (`--unavailable-for`); nil: no outage.
+    private let unavailableUntil: MonotonicInstant?
 
-    init(api: SandboxAPI) {
+    init(api: SandboxAPI, unavailableUntil: MonotonicInstant? = nil) {
         self.api = api
+        self.unavailableUntil = unavailableUntil
     }
 
     func handle(_ request: ServerRequest, responder: Responder) {
+        if let unavailableUntil, MonotonicInstant.now() < unavailableUntil {
+            let seconds = max(1, (MonotonicInstant.now().milliseconds(until: unavailableUntil) + 999) / 1000)
+            responder.respond(HTTPResponse(
+                status: 503,
+                headers: [HTTPHeader(name: "Content-Type", value: "text/plain"), HTTPHeader(name: "Retry-After", value: "\(seconds)")],
+                body: Array("Error service".utf8)))
+            return
+        }
         let head = request.head
         let query = head.query.flatMap { try? URLEncodedForm.decode($0) } ?? []
         var form: [(name: String, value: String)] = []
