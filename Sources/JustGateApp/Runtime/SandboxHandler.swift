@@ -7,17 +7,18 @@ import JustGateServer
 /// real API would receive it and hands it to `SandboxAPI`.
 final class SandboxHandler: HTTPHandler {
     private let api: SandboxAPI
-    /// Until then every call is answered 503 (`--unavailable-for`); nil: no outage.
-    private let unavailableUntil: MonotonicInstant?
+    /// While in it every call is answered 503 (`--unavailable-for`); nil: no outage.
+    private let outage: Range<MonotonicInstant>?
 
-    init(api: SandboxAPI, unavailableUntil: MonotonicInstant? = nil) {
+    init(api: SandboxAPI, outage: Range<MonotonicInstant>? = nil) {
         self.api = api
-        self.unavailableUntil = unavailableUntil
+        self.outage = outage
     }
 
     func handle(_ request: ServerRequest, responder: Responder) {
-        if let unavailableUntil, MonotonicInstant.now() < unavailableUntil {
-            let seconds = max(1, (MonotonicInstant.now().milliseconds(until: unavailableUntil) + 999) / 1000)
+        let now = MonotonicInstant.now()
+        if let outage, outage.contains(now) {
+            let seconds = max(1, (now.milliseconds(until: outage.upperBound) + 999) / 1000)
             responder.respond(HTTPResponse(
                 status: 503,
                 headers: [HTTPHeader(name: "Content-Type", value: "text/plain"), HTTPHeader(name: "Retry-After", value: "\(seconds)")],
