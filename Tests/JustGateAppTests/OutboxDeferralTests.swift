@@ -3,6 +3,7 @@ import Foundation
 import JustGateCore
 import JustGateReactor
 import JustGateSandbox
+import JustGateUpstream
 import Testing
 
 /// The request-path half of store and forward (issue 25 items 2 and 3), end to end: a real gateway on
@@ -183,5 +184,27 @@ struct OutboxDeferralTests {
         let settled = Self.poll(gateway, location, until: "delivered")
         #expect(settled.contains("\"upstream_status\":200") && settled.contains("\"state\":\"delivered\""), "\(settled)")
         #expect(gateway.logText(containing: "\"outcome\":\"deferred\"").contains("\"upstream_status\":503"))
+    }
+
+    /// Which live results defer (issue 25 item 2b): nothing sent, or the upstream unable to take it now; a
+    /// timeout after sending only for an operation safe to deliver twice; never a real answer.
+    @Test func whichUpstreamResultsDefer() {
+        func answer(_ status: Int) -> Result<RelayedAnswer, UpstreamFailure> {
+            RelayedAnswer.screen(.success(UpstreamResponse(status: status, contentType: nil, body: [])), token: [])
+        }
+        func cause(_ result: Result<RelayedAnswer, UpstreamFailure>, _ trait: DeferralTrait = .recording) -> Deferral.Cause? {
+            RequestDriver.undeliverable(result, trait: trait)
+        }
+        #expect(cause(answer(503)) == .upstreamStatus(503) && cause(answer(502)) == .upstreamStatus(502)
+                && cause(answer(504)) == .upstreamStatus(504))
+        #expect(cause(answer(200)) == nil && cause(answer(500)) == nil && cause(answer(404)) == nil && cause(answer(429)) == nil)
+        #expect(cause(.failure(.circuitOpen(retryAfterMs: 1000))) == .failure(.circuitOpen))
+        #expect(cause(.failure(.overloaded(limit: 1))) == .failure(.overMaxInFlight))
+        #expect(cause(.failure(.unreachable("refused", cause: .connectRefused))) == .failure(.connectRefused))
+        #expect(cause(.failure(.connectTimedOut("slow"))) == .failure(.timeoutBeforeSending))
+        #expect(cause(.failure(.timedOut("late"))) == nil)
+        #expect(cause(.failure(.timedOut("late")), .stateSetting) == .failure(.timeoutAfterSending))
+        #expect(cause(.failure(.connectionLost("reset", cause: .connectionReset)), .stateSetting) == nil)
+        #expect(cause(.failure(.cancelled), .stateSetting) == nil)
     }
 }
