@@ -74,10 +74,13 @@ struct OutboxProcessTests {
         var second = try cli.startServe(config: up, environment: environment)
         defer { _ = second.stop() }
         let secondPort = try #require(second.port, "\(second.log)")
-        let delivered = Polling.read(timeoutSeconds: 10, until: { $0.contains("\"state\":\"delivered\"") }) {
+        let started = Date()
+        let delivered = Polling.read(timeoutSeconds: 20, until: { $0.contains("\"state\":\"delivered\"") }) {
             (try? self.send(secondPort, "GET", location).text) ?? ""
         }
-        #expect(delivered.contains("\"state\":\"delivered\"") && delivered.contains("\"upstream_status\":200"), "\(delivered)")
+        #expect(delivered.contains("\"state\":\"delivered\"") && delivered.contains("\"upstream_status\":200"),
+                "\(delivered) after \(Date().timeIntervalSince(started)) s; \(second.log)")
+        print("delivered after restart in \(Date().timeIntervalSince(started)) s")
         let sent = sandbox.api.receivedRequests().filter { $0.path.hasSuffix("/subscribe/email") }
         #expect(sent.count == 1 && sent.first?.token == Self.token)
         let none = try cli.run(["outbox", "list", "--config", up])

@@ -141,7 +141,7 @@ import Testing
             Issue.record("a valid head goes on, carrying its context")
             return
         }
-        #expect(context.phase == .validate)
+        #expect(context.phase == RequestPhase.screen.following)   // the deliveries read, then validate
         #expect(context.record.siteID == "horoscope-daily")
         #expect(context.record.operationID == "segments.get")
         let requestID = context.record.requestID
