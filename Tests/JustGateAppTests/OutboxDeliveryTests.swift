@@ -10,8 +10,8 @@ import Testing
 /// while the upstream fails and delivered once it answers, with the token in force at that moment; a 4xx goes
 /// dead at once (and an operator's retry sends it again); order per site and juid holds through an outage.
 ///
-/// The request-path hook is not wired yet, so the tests defer as the hook will: `DeferredCall` into the
-/// running gateway's outbox. Upstream outages are made by a reload to a sandbox told to fail
+/// The tests put `DeferredCall`s straight into the running gateway's outbox, as the request driver's deferral
+/// phases do (those are tested end to end in `OutboxDeferralTests`). Upstream outages are made by a reload to a sandbox told to fail
 /// (`SandboxFailures`, as `justgate sandbox --fail`) or to a port nothing listens on.
 @Suite(.serialized)
 struct OutboxDeliveryTests {

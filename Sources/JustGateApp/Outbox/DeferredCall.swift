@@ -43,7 +43,7 @@ public struct DeferredCall: Sendable {
     }
 }
 
-/// Why a call could not be deferred; the hook answers 503 either way (never a silent drop).
+/// Why a call could not be deferred; the request driver answers 503 either way (never a silent drop).
 public enum OutboxRefusal: Error, Sendable, Equatable, CustomStringConvertible {
     /// `outbox.max_bytes` is reached.
     case full(maxBytes: Int)

@@ -2,24 +2,9 @@ import JustGateCore
 import JustGateReactor
 import JustGateServer
 
-/// One event loop's way into the outbox: what the request-path hook calls (issue 25 items 2 and 3), and the
-/// loop's delivery engine. Confined to its loop; every completion it takes runs on that loop.
-///
-/// The hook, in `GatewayHandler`, is meant to be a few lines:
-/// ```swift
-/// // (c) earlier calls of this site and juid still wait: this one must not overtake them.
-/// if lane.mustWait(siteID: site, juid: juid) || preferAsync || failedBeforeSending { defer it }
-/// lane.keep(DeferredCall(call, baseURL: context.upstreamBaseURL, siteID: …, operationID: …, juid: …,
-///                        requestID: …)!) { result in
-///     switch result {
-///     case .success(let entry):   // durable: 202, Location: DeliveryStatus.location(of: entry.id),
-///                                 // body DeliveryStatus.acceptedJSON(id: entry.id)
-///     case .failure(let refusal): // 503 (full or unwritable), refusal.description for the log
-///     }
-/// }
-/// // GET /justgate/v1/deliveries/<id> with the site's key:
-/// lane.status(id: id, siteID: site)   // nil → 404 (unknown, or another site's); else 200 with .json
-/// ```
+/// One event loop's way into the outbox: what the request driver's deferral phases call (issue 25 items 2
+/// and 3, `RequestDriver+Deferral.swift`: `mustWait` and `keep`; `RequestDriver+DeliveryStatus.swift`:
+/// `status`), and the loop's delivery engine. Confined to its loop; every completion it takes runs on that loop.
 final class OutboxLane {
     let store: OutboxFileStore
     let engine: DeliveryEngine
