@@ -18,6 +18,7 @@ struct JustGateCommand: ParsableCommand {
                    http://127.0.0.1:8080/api/user/v1/subscription/create/profile
             """,
         version: JustGateVersion.current,
-        subcommands: [Serve.self, Sandbox.self, Keygen.self, Sites.self, CheckConfig.self, Health.self, OpenAPI.self, Audit.self]
+        subcommands: [Serve.self, Sandbox.self, Keygen.self, Sites.self, CheckConfig.self, Health.self, OpenAPI.self, Audit.self,
+                      OutboxCommand.self]
     )
 }

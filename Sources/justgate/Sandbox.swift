@@ -46,12 +46,19 @@ struct Sandbox: ParsableCommand {
             Accepted operations and texts:
             \(SandboxFailures.allowedList)
 
+            --unavailable-for SECONDS makes the whole sandbox an outage for SECONDS: every call is answered 503 \
+            "Error service" (with Retry-After) and changes nothing; afterwards it serves as usual. The outage \
+            begins at start, or --unavailable-after SECONDS later (time to create a profile first). \
+            With a site that defers calls (sites[].defer) this shows store and forward: the call gets 202, and \
+            is delivered once the outage ends.
+
             Examples:
               justgate sandbox --listen 127.0.0.1:8099 --token demo-upstream-token
               justgate sandbox --token-file /run/secrets/sandbox-tokens
               SANDBOX_TOKENS="$(cat tokens.txt)" justgate sandbox --token-env SANDBOX_TOKENS
               justgate sandbox --fail 'stat.by_refid=Error service'
               justgate sandbox --fail 'subscribe.sms=User not found' --fail 'utm.update=Invalid data'
+              justgate sandbox --token demo-upstream-token --unavailable-after 30 --unavailable-for 60
             """
     )
 
@@ -76,7 +83,25 @@ struct Sandbox: ParsableCommand {
             valueName: "OPERATION=TEXT"))
     var failures: [String] = []
 
+    @Option(help: ArgumentHelp("Answer every call 503 \"Error service\" for this many seconds after start, then serve "
+                                   + "as usual: an upstream outage to watch deferred calls being delivered.",
+                               valueName: "SECONDS"))
+    var unavailableFor: Int = 0
+
+    @Option(help: ArgumentHelp("Begin the --unavailable-for outage this many seconds after start (default: at start).",
+                               valueName: "SECONDS"))
+    var unavailableAfter: Int = 0
+
     func validate() throws {
+        guard (0...86_400).contains(unavailableFor) else {
+            throw ValidationError("--unavailable-for takes seconds from 0 to 86400, like --unavailable-for 30")
+        }
+        guard (0...86_400).contains(unavailableAfter) else {
+            throw ValidationError("--unavailable-after takes seconds from 0 to 86400, like --unavailable-after 30")
+        }
+        guard unavailableAfter == 0 || unavailableFor > 0 else {
+            throw ValidationError("--unavailable-after needs --unavailable-for SECONDS (how long the outage lasts)")
+        }
         _ = try parsedFailures()
         _ = try acceptedTokens()
     }
@@ -123,12 +148,17 @@ struct Sandbox: ParsableCommand {
         let forced = try parsedFailures()
         let accepted = try acceptedTokens()
         let signals = ShutdownSignals.block()
-        let sandbox = try SandboxServer(listen: address, tokens: Set(accepted), failures: forced)
+        let sandbox = try SandboxServer(listen: address, tokens: Set(accepted), failures: forced,
+                                        unavailableForMs: unavailableFor * 1000, unavailableAfterMs: unavailableAfter * 1000)
         // On stderr and unbuffered, like `serve`'s start-up line, so a supervisor or test sees it at once.
         ConfigFile.printError(
             "justgate sandbox listening on \(sandbox.baseURL) (\(accepted.count) token\(accepted.count == 1 ? "" : "s"))")
         for item in failures {
             ConfigFile.printError("justgate sandbox: forcing --fail \(item)")
+        }
+        if unavailableFor > 0 {
+            ConfigFile.printError("justgate sandbox: answering 503 to every call for \(unavailableFor) s, "
+                                      + "from \(unavailableAfter) s after start (--unavailable-for)")
         }
         _ = signals.wait()
         sandbox.stop()

@@ -257,6 +257,30 @@ import Testing
         expectTotalsAgree(down)
     }
 
+    /// A deferral (202, outcome `deferred`), a site's read of its delivery (200, `delivery_status`) and a read
+    /// with another site's key (404): each leaves once, like any request; the delivery's own audit event is not
+    /// a request record and is not counted as one.
+    @Test func deferralsAndDeliveryReadsLeaveOnce() throws {
+        let outbox = try SystemTools.temporaryDirectory(prefix: "jg-one-exit-outbox")
+        defer { try? FileManager.default.removeItem(at: outbox) }
+        let gateway = try GatewayFixture(extraYAML: "admin_listen: 127.0.0.1:0\noutbox: { path: \(outbox.path), retry_ms: [100] }",
+                                         horoscopeYAML: "defer: [subscribe.email]")
+        let deferred = try gateway.send("POST", "/api/user/v1/subscription/subscribe/email",
+                                        contentType: "application/x-www-form-urlencoded",
+                                        body: "juid=\(Self.juid)&email=a%40example.com", headers: ["Prefer: respond-async"])
+        #expect(deferred.status == 202)
+        try expectOneExit(gateway, id: deferred.header("X-Request-Id"), status: 202, outcome: "deferred")
+        let location = try #require(deferred.header("Location"))
+        let read = try gateway.send("GET", location)
+        #expect(read.status == 200)
+        try expectOneExit(gateway, id: read.header("X-Request-Id"), status: 200, outcome: "delivery_status")
+        let foreign = try gateway.send("GET", location, key: GatewayFixture.newsKey)
+        #expect(foreign.status == 404)
+        try expectOneExit(gateway, id: foreign.header("X-Request-Id"), status: 404, outcome: "rejected_invalid")
+        _ = Polling.read(timeoutSeconds: 3, until: { $0.contains("\"event\":\"delivery\"") }, gateway.auditText)
+        expectTotalsAgree(gateway)
+    }
+
     /// The audit refusal: a log line and its count, and no audit record (the writer is what refused it).
     @Test func theAuditRefusalIsLoggedAndCounted() throws {
         let gateway = try Self.fixture()

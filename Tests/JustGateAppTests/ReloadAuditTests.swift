@@ -81,7 +81,7 @@ struct ReloadAuditTests {
         let all = try cli.run(["audit", "query", "--file", auditFile, "--event", "all", "--format", "table"])
         #expect(all.stdout.contains("reload applied") && all.stdout.contains("signal: applied by signal"))
         let wrong = try cli.run(["audit", "query", "--file", auditFile, "--event", "reloads"])
-        #expect(wrong.status != 0 && wrong.stderr.contains("request, chain_start, chain_restart, reload, secret_rotated, all"))
+        #expect(wrong.status != 0 && wrong.stderr.contains("request, chain_start, chain_restart, reload, secret_rotated, delivery, all"))
 
         let verify = try cli.run(["audit", "verify", "--file", auditFile])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")

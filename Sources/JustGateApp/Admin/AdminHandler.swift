@@ -4,8 +4,8 @@ import JustGateServer
 
 /// The admin endpoints, on their own listener so they can stay on loopback while sites are served
 /// elsewhere: `GET /healthz` (alive), `GET /readyz` (ready to serve, or 503 with the reasons),
-/// `GET /metrics` (Prometheus text), `GET /keys` (each site key's last use and expiry, for `justgate sites`) and
-/// `POST /reload` (as SIGHUP). When a token hash is configured
+/// `GET /metrics` (Prometheus text), `GET /keys` (each site key's last use and expiry, for `justgate sites`),
+/// `POST /reload` (as SIGHUP) and the outbox's (`OutboxAdmin`). When a token hash is configured
 /// every endpoint demands `Authorization: Bearer <token>`. `POST /reload` refuses what a browser sends
 /// (`BrowserRequestGuard`), and no endpoint reads a request body.
 final class AdminHandler: HTTPHandler {
@@ -20,6 +20,8 @@ final class AdminHandler: HTTPHandler {
         var reload: @Sendable (_ peer: String) -> (applied: Bool, message: String)
         /// `GET /keys`: each site key's last use and expiry, as JSON (`SiteKeyUsage.json`).
         var keys: @Sendable () -> [UInt8] = { Array("{\"keys\":[]}".utf8) }
+        /// `/outbox…`: the outbox's endpoints; nil when no site defers anything.
+        var outbox: OutboxAdmin?
     }
 
     private let actions: Actions
@@ -67,11 +69,17 @@ final class AdminHandler: HTTPHandler {
         case ("POST", "/reload"):
             let outcome = actions.reload(peer)
             return text(outcome.applied ? 200 : 422, outcome.message + "\n")
+        case (_, _) where path == "/outbox" || path.hasPrefix("/outbox/"):
+            guard let outbox = actions.outbox else {
+                return text(404, "No outbox: no site lists operations in defer (README, \"Store and forward\").\n")
+            }
+            return outbox.answer(method: head.method, path: path, query: head.query)
+                ?? text(404, "No admin endpoint here.\n")
         case (_, "/healthz"), (_, "/readyz"), (_, "/metrics"), (_, "/keys"), (_, "/reload"):
             let allowed = path == "/reload" ? "POST" : "GET, HEAD"
             return text(405, "\(path) takes \(allowed).\n", extra: [HTTPHeader(name: "Allow", value: allowed)])
         default:
-            return text(404, "No admin endpoint here; there are /healthz, /readyz, /metrics, /keys and /reload.\n")
+            return text(404, "No admin endpoint here; there are /healthz, /readyz, /metrics, /keys, /reload and /outbox.\n")
         }
     }
 
@@ -80,6 +88,11 @@ final class AdminHandler: HTTPHandler {
         if let tokenHash, !presentsToken(head, hash: tokenHash) {
             return text(401, "Send the admin token as Authorization: Bearer <token>.\n",
                         extra: [HTTPHeader(name: "WWW-Authenticate", value: "Bearer realm=\"justgate-admin\"")])
+        }
+        if head.method == "POST" || head.method == "DELETE", head.path.hasPrefix("/outbox/"),
+           let sign = BrowserRequestGuard.browserSign(head) {
+            return text(403, "\(head.method) \(ProblemText.excerpt(String(head.path))) refused: \(sign), so it may come from a "
+                        + "web page rather than from you. Use curl (no Origin).\n")
         }
         if head.method == "POST", head.path == "/reload", let sign = BrowserRequestGuard.browserSign(head) {
             return text(403, "POST /reload refused: \(sign), so it may come from a web page rather than from you. "

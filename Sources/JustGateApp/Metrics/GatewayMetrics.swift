@@ -83,6 +83,8 @@ public final class GatewayMetrics: Sendable {
         var siteKeysLastUsed: [(site: String, key: String, unixSeconds: Int64)] = []
         /// The Vault source's state; nil without `secrets.vault` (then its two families have no samples).
         public var secretSource: VaultSecretSource.Status?
+        /// The outbox at this scrape; nil without one (its families then have no samples).
+        public var outbox: OutboxReadings?
     }
 
     /// Prometheus text exposition; values that are read rather than counted are set first.
@@ -103,6 +105,7 @@ public final class GatewayMetrics: Sendable {
         SiteKeyMetrics.appendExpiry(sites: readings.sites, now: readings.now, into: &buffer)
         SiteKeyMetrics.appendLastUsed(readings.siteKeysLastUsed, into: &buffer)
         SecretSourceMetric.append(readings.secretSource, into: &buffer)
+        OutboxMetrics.append(readings.outbox, into: &buffer)
         return buffer
     }
 }

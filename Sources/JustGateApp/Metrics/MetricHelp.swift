@@ -42,6 +42,19 @@ enum MetricHelp {
             + "it cannot be (requests go on with the last tokens read). Only with secrets.vault.",
         "justgate_secret_source_last_success_timestamp_seconds": "Unix time of the last read that got every secret "
             + "from the source (source=vault). Only with secrets.vault.",
+        // The outbox (store and forward), only with sites that defer.
+        "justgate_outbox_depth": "Deferred calls waiting for delivery, by site.",
+        "justgate_outbox_oldest_age_seconds": "Age of the oldest deferred call still waiting, by site (0 when none waits).",
+        "justgate_outbox_dead_entries": "Deferred calls that will not be tried again until an operator retries them "
+            + "(POST /outbox/<id>/retry), by site.",
+        "justgate_outbox_bytes": "Bytes the waiting and dead entries count against outbox.max_bytes.",
+        "justgate_outbox_max_bytes": "outbox.max_bytes: past it a call that would be deferred is answered 503.",
+        "justgate_outbox_deferred_total": "Calls kept in the outbox (on disk before their 202), by site.",
+        "justgate_outbox_delivered_total": "Deferred calls the upstream accepted (2xx), by site.",
+        "justgate_outbox_dead_total": "Deferred calls that went dead (the upstream refused them, or max_age_s passed), "
+            + "by site.",
+        "justgate_outbox_delivery_attempts_total": "Delivery attempts by outcome: delivered, refused (4xx: dead), "
+            + "retry_status (5xx, 408, 429), failed (no answer), held (circuit open or max_in_flight: not sent).",
         "justgate_build_info": "Always 1; the labels say which justgate version runs and which Swift compiler built it.",
         // The process, under the names every Prometheus client library uses.
         "process_cpu_seconds_total": "User and system CPU time the process used, in seconds.",

@@ -25,8 +25,18 @@ enum RequestPhase {
     case idempotency(UpstreamRequest)
     /// The key store's answer, arrived after `idempotency` asked: forward, or a replay, 409, 422 or 503 instead.
     case claimed(UpstreamRequest, IdempotencyGate.Step)
+    /// Defers the call without calling upstream when the site asked (`Prefer: respond-async`) or earlier calls
+    /// of its user wait in the outbox (`RequestDriver+Deferral.swift`); otherwise goes on to `forward`.
+    case deferInstead(UpstreamRequest, claim: IdempotencyCompletion?)
     /// The upstream call, with the claim to tell how it ended (nil without an `Idempotency-Key`). Waits.
     case forward(UpstreamRequest, claim: IdempotencyCompletion?)
+    /// The upstream's answer: a call the upstream could not take now (circuit open, unreachable, 502/503/504,
+    /// …) is deferred, when the site lets it wait; anything else goes on to `relay`.
+    case deferOnFailure(UpstreamRequest, UpstreamOutcome)
+    /// The outbox's answer for a deferred call, arrived once the entry is durable (or refused): 202 or 503.
+    case kept(Result<OutboxEntry, OutboxRefusal>, DeferralCause)
+    /// `GET /justgate/v1/deliveries/<id>`: the state of a deferred call, answered by the gateway itself.
+    case deliveryStatus(String)
     /// The upstream's answer (or failure) turned into the site's answer.
     case relay(UpstreamOutcome)
 }
@@ -58,6 +68,14 @@ struct RequestState {
     var keyIndex = 0
     var operationIndex = 0
     var pathParameter: String?
+    /// Set by the screen for `GET /justgate/v1/deliveries/<id>`: the id asked about.
+    var deliveryID: String?
+    /// The user a deferrable call is about (its `juid`, empty without one): the outbox's order key. Set by
+    /// `build` only when this loop has an outbox.
+    var juid = ""
+
+    /// The phase after the screen: the deliveries read, or the fields of an operation.
+    var afterScreen: RequestPhase { deliveryID.map { .deliveryStatus($0) } ?? .validate }
 }
 
 /// Everything one request has learned so far, made once (by the screen for a request with a body, by

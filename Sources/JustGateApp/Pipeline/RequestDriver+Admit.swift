@@ -11,6 +11,8 @@ extension RequestDriver {
     /// carries site, key, ids and route to `validate`.
     func screen(_ context: RequestContext, _ state: inout RequestState) throws(Problem) {
         try authenticate(context, &state)
+        // `GET /justgate/v1/deliveries/<id>` is the gateway's own, not an upstream operation.
+        if try routeToDeliveryStatus(context, &state) { return }
         try route(context, &state)
     }
 

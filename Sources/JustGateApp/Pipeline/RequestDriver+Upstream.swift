@@ -17,13 +17,14 @@ extension RequestDriver {
                                                 baseURL: context.gateway.upstreamBaseURL, trace: context.trace)
         // The request's deadline upstream, all attempts together (see `ResilientUpstream`).
         call.timeoutMs = context.gateway.upstreamTimeoutsMs[state.operationIndex]
+        if outbox != nil { state.juid = fields.value(of: "juid") ?? "" }
         return .idempotency(call)
     }
 
     /// For a request with an `Idempotency-Key`: claims the key in its store, which answers at once (memory) or
     /// later on this loop (Redis); `claimed` takes the answer.
     func claimIdempotencyKey(_ context: RequestContext, _ state: inout RequestState, _ call: UpstreamRequest) -> Step {
-        guard let key = state.record.idempotencyKey else { return .next(.forward(call, claim: nil)) }
+        guard let key = state.record.idempotencyKey else { return .next(.deferInstead(call, claim: nil)) }
         idempotency.begin(key: key, call: call, record: state.record) { [self] step in
             arrive(context, at: .claimed(call, step))
         }
@@ -41,7 +42,7 @@ extension RequestDriver {
                 done(nil)
                 throw Problem.clientGone
             }
-            return .next(.forward(call, claim: done))
+            return .next(.deferInstead(call, claim: done))
         case .respond(let response, let record):
             state.record = record
             return .answer(response)
@@ -63,7 +64,7 @@ extension RequestDriver {
             // The one place every upstream answer passes: screened before it is stored or relayed.
             let answer = RelayedAnswer.screen(result, token: echoGuard)
             claim?(answer)
-            arrive(context, at: .relay(UpstreamOutcome(result: answer, attempts: attempts,
+            arrive(context, at: .deferOnFailure(call, UpstreamOutcome(result: answer, attempts: attempts,
                                                        upstreamNanos: MonotonicInstant.now().nanoseconds &- startedNanos)))
         }
         let step = awaitArrival(context)

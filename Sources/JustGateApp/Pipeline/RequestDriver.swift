@@ -41,6 +41,8 @@ final class RequestDriver: HTTPHandler {
     let upstream: any UpstreamCalls
     let idempotency: IdempotencyGate
     let exit: RequestExit
+    /// This loop's way into the outbox (issue 25): nil when no site defers calls (`RequestDriver+Deferral`).
+    var outbox: OutboxLane?
     let wallClock: @Sendable () -> Int64
     /// Mutable and module-internal only because the phases in the extension files draw ids from them.
     var requestIDs = RequestIDGenerator()
@@ -84,7 +86,7 @@ final class RequestDriver: HTTPHandler {
         if let screened = screened as? RequestContext, screened.gateway === gateway {
             context = screened
             context.client = client
-            start = .validate
+            start = context.state.afterScreen
         } else {
             // No screen, or a reload came between the head and the body: the request is screened again under
             // the config now in force, so a key revoked, a token rotated or a limit changed by the reload
@@ -134,7 +136,7 @@ final class RequestDriver: HTTPHandler {
             while true {
                 let step: Step
                 switch phase {
-                case .screen: try screen(context, &state); step = .next(.validate)
+                case .screen: try screen(context, &state); step = .next(state.afterScreen)
                 case .validate: step = try validate(context, &state)
                 case .limit(let fields): step = try limit(context, &state, fields)
                 case .limited(let fields, let decision): step = try limited(context, &state, fields, decision)
@@ -142,6 +144,10 @@ final class RequestDriver: HTTPHandler {
                 case .idempotency(let call): step = claimIdempotencyKey(context, &state, call)
                 case .claimed(let call, let answer): step = try claimed(context, &state, call, answer)
                 case .forward(let call, let claim): step = forward(context, &state, call, claim: claim)
+                case .deferInstead(let call, let claim): step = deferInstead(context, &state, call, claim: claim)
+                case .deferOnFailure(let call, let outcome): step = deferOnFailure(context, &state, call, outcome)
+                case .kept(let result, let cause): step = try kept(context, &state, result, cause)
+                case .deliveryStatus(let id): step = try deliveryStatus(context, &state, id)
                 case .relay(let outcome): step = try relay(context, &state, outcome)
                 }
                 switch step {

@@ -27,6 +27,8 @@ public final class GatewayRuntime: Sendable {
     public let idempotencyStore: IdempotencyStore
     /// The audit log, when `audit.enabled`.
     public let audit: AuditTrail?
+    /// Deferred calls waiting for delivery; nil unless some site lists operations in `defer`.
+    public let outbox: OutboxFileStore?
     private let server: HTTPServer
     private let adminServer: HTTPServer?
     let reloading: Reloading
@@ -52,6 +54,7 @@ public final class GatewayRuntime: Sendable {
                 configSource: ConfigSource? = nil) throws {
         let redisSettings = try GatewayRuntime.redisSettings(config.rateLimit, keySecret: rateLimitKeySecret, logger: logger)
         let idempotencyRedis = try IdempotencyRedisSettings(config.idempotency, keySecret: rateLimitKeySecret, logger: logger)
+        let outbox = try GatewayRuntime.openOutbox(config, logger: logger)
         var sandbox: SandboxServer?
         let baseURL: String
         switch config.upstream.target {
@@ -65,6 +68,7 @@ public final class GatewayRuntime: Sendable {
         }
         guard let listen = SocketAddress(host: config.listen.host, port: config.listen.port) else {
             sandbox?.stop()
+            outbox?.stop()
             throw GatewayStartError("listen address \(config.listen) is not a numeric IPv4 or IPv6 address")
         }
         let audit: AuditTrail?
@@ -75,9 +79,11 @@ public final class GatewayRuntime: Sendable {
                 isRequired: config.audit.required) : nil
         } catch let inUse as AuditWriter.LogInUse {
             sandbox?.stop()
+            outbox?.stop()
             throw GatewayStartError("cannot open the audit log: \(inUse)")
         } catch {
             sandbox?.stop()
+            outbox?.stop()
             throw GatewayStartError("""
                 cannot open the audit log: \(error); fix the path or its permissions (audit.path), or set \
                 audit.enabled: false
@@ -125,8 +131,26 @@ public final class GatewayRuntime: Sendable {
                 let exit = RequestExit(log: requestLog, audit: audit, metrics: metrics.recorder(), logPolicy: config.log.requests,
                                        sampleSuccess: config.log.sampleSuccess)
                 let idempotencyBackend: any IdempotencyBackend = idempotencyRedis.map { $0.store(on: loop) } ?? idempotencyStore
-                return RequestDriver(contextStore: store, quota: quota, upstream: upstream,
-                                     idempotency: IdempotencyGate(backend: idempotencyBackend), exit: exit, wallClock: wallClock)
+                let driver = RequestDriver(contextStore: store, quota: quota, upstream: upstream,
+                                           idempotency: IdempotencyGate(backend: idempotencyBackend), exit: exit, wallClock: wallClock)
+                if let outbox {
+                    // Delivers this loop's share of the outbox; the driver defers through the same lane.
+                    let lane = try OutboxLane(store: outbox, loop: loop, upstream: upstream, contexts: store)
+                    if let writer = audit?.writer {
+                        // Each delivery verdict in the audit chain; a full queue is logged, never waited for.
+                        lane.engine.onSettled = { entry, verdict, update in
+                            guard let record = DeliveryAudit.record(entry, verdict: verdict, update: update,
+                                                                    nowMs: OutboxFileStore.wallClockMs()) else { return }
+                            if !writer.submitEvent(record) {
+                                logger.error("a delivery could not be recorded in the audit log",
+                                             metadata: ["outbox_entry": .string(entry.id)])
+                            }
+                        }
+                    }
+                    lane.engine.start()
+                    driver.outbox = lane
+                }
+                return driver
             })
         let reloading = Reloading(started: config, baseURL: baseURL, store: store, sandbox: sandbox, metrics: metrics,
                                   logger: logger, source: configSource, audit: audit?.writer)
@@ -134,6 +158,7 @@ public final class GatewayRuntime: Sendable {
             self.address = try server.start()
         } catch {
             sandbox?.stop()
+            outbox?.stop()
             audit?.writer.stop()
             throw error
         }
@@ -142,11 +167,12 @@ public final class GatewayRuntime: Sendable {
                                                                        reloading: reloading, guards: guards, audit: audit,
                                                                        replaceListeners: replaceListeners, draining: draining,
                                                                        redisHealth: redisSettings?.health, contextStore: store,
-                                                                       vault: vault, wallClock: wallClock)
+                                                                       vault: vault, outbox: outbox, wallClock: wallClock)
         } catch {
             server.stop()
             audit?.writer.stop()
             sandbox?.stop()
+            outbox?.stop()
             throw error
         }
         self.server = server
@@ -157,6 +183,7 @@ public final class GatewayRuntime: Sendable {
         self.reloading = reloading
         self.upstreamGuards = guards
         self.idempotencyStore = idempotencyStore
+        self.outbox = outbox
         self.vault = vault
         vault?.start(onChange: { [reloading] changes in reloading.replaceSecrets(changes) })
     }
@@ -168,7 +195,7 @@ public final class GatewayRuntime: Sendable {
                                    reloading: Reloading, guards: UpstreamGuards,
                                    audit: AuditTrail?, replaceListeners: Bool, draining: DrainingFlag,
                                    redisHealth: RedisHealth?, contextStore: GatewayContextStore,
-                                   vault: VaultSecretSource?, wallClock: @escaping @Sendable () -> Int64) throws -> (HTTPServer?, SocketAddress?) {
+                                   vault: VaultSecretSource?, outbox: OutboxFileStore?, wallClock: @escaping @Sendable () -> Int64) throws -> (HTTPServer?, SocketAddress?) {
         guard let admin = config.adminListen else { return (nil, nil) }
         guard let address = SocketAddress(host: admin.host, port: admin.port) else {
             throw GatewayStartError("admin_listen \(admin) is not a numeric IPv4 or IPv6 address")
@@ -207,13 +234,15 @@ public final class GatewayRuntime: Sendable {
                 readings.now = wallClock()
                 readings.siteKeysLastUsed = contextStore.current.keyUsage.lastUses
                 readings.secretSource = vault?.status
+                readings.outbox = outbox?.readings(nowMs: OutboxFileStore.wallClockMs())
                 return metrics.exposition(readings)
             },
             reload: { peer in
                 let outcome = reloading.reload(by: .admin(peer: peer))
                 return (outcome.applied, outcome.message)
             },
-            keys: { contextStore.current.keyUsage.json() })
+            keys: { contextStore.current.keyUsage.json() },
+            outbox: outbox.map { OutboxAdmin(store: $0) })
         let tokenHash = config.adminTokenSHA256
         var configuration = ServerConfiguration(address: address, workers: 1, maxConnections: 64, headerTimeoutMs: 5000,
                                                 bodyTimeoutMs: 5000, idleTimeoutMs: 30_000, drainTimeoutMs: 1000)
@@ -251,12 +280,27 @@ public final class GatewayRuntime: Sendable {
         draining.set()
         vault?.stop()
         server.stop()
+        // After the loops: no delivery records an attempt any more; what is queued is written and synced.
+        outbox?.stop()
         audit?.writer.stop()
         adminServer?.stop()
         sandbox?.stop()
     }
 
     public var connectionCount: Int { server.connectionCount }
+
+    /// The outbox, opened (and replayed) when a site lists operations in `defer`; `backend: redis` is refused
+    /// until it exists, rather than deferring calls nowhere.
+    private static func openOutbox(_ config: GatewayConfig, logger: Logger) throws -> OutboxFileStore? {
+        if config.outbox.backend == .redis {
+            throw GatewayStartError("""
+                outbox.backend: redis is not available yet; use backend: file (one gateway per outbox.path), or \
+                remove the outbox section and every site's defer list
+                """)
+        }
+        guard config.sites.contains(where: { !$0.deferredOperations.isEmpty }) else { return nil }
+        return try OutboxFileStore(config: config.outbox, logger: logger)
+    }
 
     /// What every loop's Redis limiter needs, worked out once: nil for the memory backend.
     private struct RedisSettings: Sendable {

@@ -1,4 +1,5 @@
 import JustGateHTTP
+import JustGateReactor
 import JustGateSandbox
 import JustGateServer
 
@@ -6,15 +7,27 @@ import JustGateServer
 /// real API would receive it and hands it to `SandboxAPI`.
 final class SandboxHandler: HTTPHandler {
     private let api: SandboxAPI
+    /// While in it every call is answered 503 (`--unavailable-for`); nil: no outage.
+    private let outage: Range<MonotonicInstant>?
 
-    init(api: SandboxAPI) {
+    init(api: SandboxAPI, outage: Range<MonotonicInstant>? = nil) {
         self.api = api
+        self.outage = outage
     }
 
     /// Nothing recorded: the sandbox stands in for the upstream, which keeps no request log of its own either.
     func serverAnswered(_ answer: ServerAnswer) {}
 
     func handle(_ request: ServerRequest, screened: AnyObject?, responder: Responder) {
+        let now = MonotonicInstant.now()
+        if let outage, outage.contains(now) {
+            let seconds = max(1, (now.milliseconds(until: outage.upperBound) + 999) / 1000)
+            responder.respond(HTTPResponse(
+                status: 503,
+                headers: [HTTPHeader(name: "Content-Type", value: "text/plain"), HTTPHeader(name: "Retry-After", value: "\(seconds)")],
+                body: Array("Error service".utf8)))
+            return
+        }
         let head = request.head
         let query = head.query.flatMap { try? URLEncodedForm.decode($0) } ?? []
         var form: [(name: String, value: String)] = []

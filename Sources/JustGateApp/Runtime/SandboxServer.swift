@@ -14,12 +14,19 @@ public final class SandboxServer: Sendable {
 
     /// - Parameter failures: errors to answer instead of doing the work (`justgate sandbox --fail`), so sites
     ///   and tests can exercise upstream failures; none by default.
+    /// - Parameter unavailableForMs: an outage: every call is answered `503 Error service` for this long
+    ///   (`justgate sandbox --unavailable-for`), beginning `unavailableAfterMs` after start
+    ///   (`--unavailable-after`, time to create a profile first), then served again, so a site can watch a
+    ///   call deferred and delivered once the upstream recovers (issue 25 item 9).
     public init(listen: SocketAddress, tokens: Set<String>, workers: Int = 1,
-                failures: SandboxFailures = SandboxFailures()) throws {
+                failures: SandboxFailures = SandboxFailures(), unavailableForMs: Int = 0, unavailableAfterMs: Int = 0) throws {
         let api = SandboxAPI(tokens: tokens, clock: { Int64(time(nil)) }, failures: failures)
         var configuration = ServerConfiguration(address: listen, workers: workers)
         configuration.threadNamePrefix = "jg-sandbox"
-        let server = HTTPServer(configuration: configuration, handlerFactory: { _ in SandboxHandler(api: api) })
+        let begins = MonotonicInstant.now().advanced(byMilliseconds: unavailableAfterMs)
+        let outage = unavailableForMs > 0 ? begins..<begins.advanced(byMilliseconds: unavailableForMs) : nil
+        let server = HTTPServer(configuration: configuration,
+                                handlerFactory: { _ in SandboxHandler(api: api, outage: outage) })
         self.address = try server.start()
         self.api = api
         self.server = server

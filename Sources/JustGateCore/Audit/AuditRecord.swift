@@ -22,6 +22,10 @@ public struct AuditRecord: Sendable, Equatable {
         /// `vault`, `note` the source, KV version and the old and new fingerprints, or the key fingerprints added
         /// and removed (never a value).
         case secretRotated = "secret_rotated"
+        /// A deferred call's delivery attempt ended (issue 25): `request_id` of the deferred request, `site`,
+        /// `operation`, `attempts`, `upstream_status`, `reason` (why no answer came), `outcome` the verdict
+        /// (`delivered`, `dead` or `retry`) and `note` the outbox entry id. Never the call's body or the token.
+        case delivery
     }
 
     /// The keys in the order they are written; `hash` is always last, so the canonical form is the line

@@ -141,6 +141,7 @@ public enum AuditRecordEncoding {
         case .chainRestart: JSONBytesWriter.appendRaw(",\"event\":\"chain_restart\"", to: &out)
         case .reload: JSONBytesWriter.appendRaw(",\"event\":\"reload\"", to: &out)
         case .secretRotated: JSONBytesWriter.appendRaw(",\"event\":\"secret_rotated\"", to: &out)
+        case .delivery: JSONBytesWriter.appendRaw(",\"event\":\"delivery\"", to: &out)
         }
     }
 

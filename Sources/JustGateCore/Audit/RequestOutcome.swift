@@ -28,4 +28,9 @@ public enum RequestOutcome: String, CaseIterable, Sendable {
     case rejectedOverload = "rejected_overload"
     /// The audit log could not be written, so the request was refused (503).
     case auditUnavailable = "audit_unavailable"
+    /// The call was kept in the outbox for later delivery and answered 202 (`sites[].defer`, issue 25): the
+    /// site asked (`Prefer: respond-async`), the upstream could not take it now, or earlier calls of its user wait.
+    case deferred
+    /// A site read the state of one of its deferred calls (`GET /justgate/v1/deliveries/<id>`, 200).
+    case deliveryStatus = "delivery_status"
 }

@@ -59,24 +59,24 @@ public struct Catalogue: Sendable {
         OperationSpec(
             id: "subscribe.email", summary: "Create an e-mail subscription.",
             method: "POST", path: "/api/user/v1/subscription/subscribe/email",
-            fields: [juid, email] + attribution),
+            fields: [juid, email] + attribution).deferring(.stateSetting),
         OperationSpec(
             id: "subscribe.sms", summary: "Create an SMS subscription.",
             method: "POST", path: "/api/user/v1/subscription/subscribe/sms",
-            fields: [juid, number] + attribution),
+            fields: [juid, number] + attribution).deferring(.stateSetting),
         OperationSpec(
             id: "unsubscribe.email", summary: "Deactivate an e-mail subscription.",
             method: "PUT", path: "/api/user/v1/subscription/unsubscribe/email", acceptedMethods: ["POST"],
-            fields: [juid, email]),
+            fields: [juid, email]).deferring(.stateSetting),
         OperationSpec(
             id: "unsubscribe.sms", summary: "Deactivate an SMS subscription.",
             method: "PUT", path: "/api/user/v1/subscription/unsubscribe/sms", acceptedMethods: ["POST"],
-            fields: [juid, number]),
+            fields: [juid, number]).deferring(.stateSetting),
         OperationSpec(
             id: "utm.update", summary: "Update the referral and UTM data of a subscription.",
             method: "PUT", path: "/api/user/v1/subscription/update/utm-metric/channel/{channel}", acceptedMethods: ["POST"],
             pathParameter: FieldSpec("channel", .channel(["sms", "email", "push"]), required: true, summary: "Subscription channel."),
-            fields: [FieldSpec("data", .utmData, required: true, summary: "JSON object with email or number and refid, refidm.")]),
+            fields: [FieldSpec("data", .utmData, required: true, summary: "JSON object with email or number and refid, refidm.")]).deferring(.stateSetting),
         OperationSpec(
             id: "action.save", summary: "Record a user action.",
             method: "POST", path: "/api/user/v1/action/",
@@ -85,7 +85,7 @@ public struct Catalogue: Sendable {
                 FieldSpec("tags", .tags, required: true, summary: "Comma-separated tags: letters, digits, _ and -."),
                 FieldSpec("label", .label, required: true, summary: "Action label, e.g. login."),
                 FieldSpec("article", .article, summary: "Article the action relates to."),
-            ]),
+            ]).deferring(.recording),
         OperationSpec(
             id: "segments.get", summary: "Read the user's segments.",
             method: "GET", path: "/api/user/v1/info/segment/", acceptedMethods: ["POST"],

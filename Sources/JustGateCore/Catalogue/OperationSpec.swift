@@ -51,6 +51,9 @@ public struct OperationSpec: Sendable, Equatable {
     public var retrySafe: Bool
     /// The operation honours an `Idempotency-Key` header (`IdempotencyGate`), and its OpenAPI entry says so.
     public var takesIdempotencyKey: Bool
+    /// Whether a site may have this call kept in the outbox and delivered later (`sites[].defer`), and whether
+    /// a second delivery is harmless; set with `deferring(_:)`. Issue 25.
+    public var deferral: DeferralTrait = .never
 
     public init(id: String, summary: String, method: String, path: String, acceptedMethods: [String] = [],
                 aliasPaths: [String] = [], pathParameter: FieldSpec? = nil, fields: [FieldSpec], ranges: [OrderedFieldPair] = [],

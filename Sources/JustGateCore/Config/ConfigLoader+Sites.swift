@@ -2,7 +2,7 @@ import Yams
 
 /// The `sites:` list: identity, key hash, token source and per-site normalisation settings.
 extension ConfigLoader {
-    static let siteKeys = ["id", "key_sha256", "keys", "upstream_token", "phone", "email", "ip", "gender", "limits"]
+    static let siteKeys = ["id", "key_sha256", "keys", "upstream_token", "phone", "email", "ip", "gender", "limits", "defer"]
     static let tokenSourceKeys = ["env", "file", "value", "vault", "field"]
 
     static func siteConfigs(_ node: Node, knownOperations: Set<String>, reader: inout ConfigNodeReader) -> [SiteConfig]? {
@@ -52,10 +52,12 @@ extension ConfigLoader {
         let genders = genderSettings(section.value("gender"), at: section.path(of: "gender"), reader: &reader)
         let limits = sitePolicies(section.value("limits"), at: section.path(of: "limits"),
                                   knownOperations: knownOperations, reader: &reader)
+        let deferred = deferredOperations(section.value("defer"), at: section.path(of: "defer"),
+                                          knownOperations: knownOperations, reader: &reader)
         guard let id, let keys, let token, let phone, let email, let rejectNonPublic, let genders,
-              let limits
+              let limits, let deferred
         else { return nil }
-        let site = SiteConfig(
+        var site = SiteConfig(
             id: id, keySHA256: keys.oneKey?.key.sha256, keys: keys.listed.map(\.key), keysFromVault: keys.vault,
             upstreamToken: token,
             phoneDefaultCountryCode: phone.countryCode, phoneTrunkPrefix: phone.trunkPrefix,
@@ -63,6 +65,7 @@ extension ConfigLoader {
             lowercaseEmailLocalPart: email.lowercaseLocalPart, foldEmailForLimits: email.foldForLimits,
             rejectNonPublicIP: rejectNonPublic,
             allowedGenders: genders.allowed, limits: limits)
+        site.deferredOperations = deferred
         return (site, section, keys)
     }
 

@@ -10,7 +10,7 @@ public enum ConfigLoader {
     /// Keys allowed at the top level of the file.
     static let topLevelKeys = [
         "listen", "admin_listen", "upstream", "server", "validation", "sites", "operations", "audit", "log",
-        "rate_limit", "admin_token_sha256", "shutdown", "idempotency", "secrets",
+        "rate_limit", "admin_token_sha256", "shutdown", "idempotency", "secrets", "outbox",
     ]
 
     /// Parses and checks everything, collecting all problems, not just the first.
@@ -53,7 +53,9 @@ public enum ConfigLoader {
         }
         if let baseDirectory {
             let auditPathWritten = root.mapping?["audit"]?.mapping?["path"] != nil
-            ConfigRelativePaths.resolve(&config, auditPathWritten: auditPathWritten, against: baseDirectory)
+            let outboxPathWritten = root.mapping?["outbox"]?.mapping?["path"] != nil
+            ConfigRelativePaths.resolve(&config, auditPathWritten: auditPathWritten, outboxPathWritten: outboxPathWritten,
+                                        against: baseDirectory)
         }
         return .success((config: config, warnings: problems))
     }
@@ -82,6 +84,7 @@ public enum ConfigLoader {
         let shutdown = shutdownConfig(top.value("shutdown"), reader: &reader)
         let idempotency = idempotencyConfig(top.value("idempotency"), reader: &reader)
         let vault = vaultConfig(top.value("secrets"), reader: &reader)
+        let outbox = outboxConfig(top.value("outbox"), reader: &reader)
         if let sites, case .some(let vault) = vault {
             checkVaultSources(sites, vault: vault, sitesNode: top.value("sites"), reader: &reader)
         }
@@ -96,7 +99,8 @@ public enum ConfigLoader {
             warnAboutUnkeyedPerUserRedisKeys(rateLimit, sites: sites, node: top.value("rate_limit"), reader: &reader)
         }
         guard let listen, let upstream, let server, let validation, let sites, let operations, let audit, let log,
-              let rateLimit, let adminToken, let shutdown, let idempotency, case .some(let vault) = vault
+              let rateLimit, let adminToken, let shutdown, let idempotency, case .some(let vault) = vault,
+              let outbox
         else { return nil }
         var config = GatewayConfig(
             listen: listen, adminListen: adminListen, upstream: upstream, server: server,
@@ -104,6 +108,7 @@ public enum ConfigLoader {
             rateLimit: rateLimit, adminTokenSHA256: adminToken, shutdown: shutdown)
         config.idempotency = idempotency
         config.vault = vault
+        config.outbox = outbox
         return config
     }
 

@@ -50,8 +50,10 @@ public enum ConfigRelativePaths {
     /// - Parameters:
     ///   - config: The config as decoded, paths as written.
     ///   - auditPathWritten: Whether the file wrote `audit.path`; the built-in default is left alone.
+    ///   - outboxPathWritten: The same for `outbox.path`.
     ///   - directory: The config file's directory.
-    static func resolve(_ config: inout GatewayConfig, auditPathWritten: Bool, against directory: String) {
+    static func resolve(_ config: inout GatewayConfig, auditPathWritten: Bool, outboxPathWritten: Bool = false,
+                        against directory: String) {
         var resolved: [ResolvedConfigPath] = []
         func joined(_ key: String, _ path: String) -> String {
             guard isRelative(path) else { return path }
@@ -70,6 +72,7 @@ public enum ConfigRelativePaths {
         }
         config.upstream.caFile = config.upstream.caFile.map { joined("upstream.ca_file", $0) }
         if auditPathWritten { config.audit.path = joined("audit.path", config.audit.path) }
+        if outboxPathWritten { config.outbox.path = joined("outbox.path", config.outbox.path) }
         config.audit.hmacKey = joined("audit.hmac_key.file", config.audit.hmacKey)
         config.rateLimit.keySecret = joined("rate_limit.key_secret.file", config.rateLimit.keySecret)
         if var vault = config.vault {

@@ -38,6 +38,8 @@ public struct GatewayConfig: Sendable {
     public var relativePaths: [ResolvedConfigPath] = []
     /// `secrets.vault`: where `{ vault: PATH }` upstream tokens are read; nil when no `secrets:` section.
     public var vault: VaultConfig?
+    /// Where deferred calls wait for delivery (`sites[].defer`).
+    public var outbox: OutboxConfig = OutboxConfig()
 
     /// Builds a configuration directly, for tests and for callers that do not start from YAML.
     public init(

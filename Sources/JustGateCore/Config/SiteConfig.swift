@@ -32,6 +32,9 @@ public struct SiteConfig: Sendable {
     public var allowedGenders: [String]?
     /// Rate-limit policies of this site, in file order; a request must pass all that apply to it.
     public var limits: [RateLimitPolicy]
+    /// `defer`: operations (ids, file order) whose calls may be kept in the outbox and delivered later; only
+    /// operations whose catalogue trait allows it (`DeferralTrait.mayDefer`). Empty: the site defers nothing.
+    public var deferredOperations: [String] = []
 
     /// Every key the site may present: `key_sha256` (no expiry) first, then `keys`, in file order.
     public var allKeys: [SiteKey] {

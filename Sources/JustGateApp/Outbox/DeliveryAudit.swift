@@ -1,0 +1,29 @@
+import JustGateCore
+
+/// A deferred call's delivery attempt as an audit record (`event: delivery`, issue 25 item 8), so what became
+/// of a 202 is in the same tamper-evident chain as the request that got it: the deferral is that request's
+/// record (outcome `deferred`), each attempt that reached a verdict is one of these, linked by `request_id`
+/// and by the entry id in `note`. Only what the operator needs to follow the call: never its body (it holds
+/// the user's address or phone) and never the token, which the entry does not hold anyway.
+enum DeliveryAudit {
+    /// The record for one settled attempt, or nil when no attempt was made (the breaker or the in-flight
+    /// limit held the entry back: those repeat every second during an outage and would flood the chain).
+    static func record(_ entry: OutboxEntry, verdict: DeliveryVerdict, update: OutboxUpdate, nowMs: Int64) -> AuditRecord? {
+        if case .retry = verdict, update.attempts == entry.attempts { return nil }
+        var record = AuditRecord(time: AuditTime.format(unixMillis: nowMs), event: .delivery)
+        record.requestID = entry.requestID
+        record.site = entry.siteID
+        record.operation = entry.operationID
+        record.method = entry.method
+        switch verdict {
+        case .delivered: record.outcome = "delivered"
+        case .dead: record.outcome = "dead"
+        case .retry: record.outcome = "retry"
+        }
+        record.upstreamStatus = update.lastStatus
+        record.reason = update.lastFailure
+        record.attempts = update.attempts
+        record.note = "outbox entry \(entry.id)"
+        return record
+    }
+}

@@ -1,0 +1,135 @@
+import JustGateCore
+import JustGateReactor
+import JustGateServer
+import JustGateUpstream
+
+/// Delivers due outbox entries from one event loop, through that loop's `ResilientUpstream`: the same libcurl
+/// client, deadline, circuit breaker and `max_in_flight` slots as live calls (issue 25 item 4).
+///
+/// Confined to its loop and never blocking it: it claims due entries (the queue hands each to one loop only,
+/// and only the oldest of a site and juid), sends them, and records each verdict when the answer arrives on
+/// this loop; a loop timer brings it back when the next entry comes due, and at least once a second, since
+/// another loop's deferrals come due here too. At most `maxInFlight` deliveries per loop are under way, so an
+/// outbox drained after an outage leaves the loop's upstream slots and time to live calls.
+///
+/// The site's token is taken from the context in force at each attempt (tokens rotate while entries wait) and
+/// every answer is screened (`RelayedAnswer.screen`) before its body is kept.
+final class DeliveryEngine {
+    /// Deliveries under way on one loop at most.
+    static let defaultMaxInFlight = 32
+    /// The longest the engine sleeps without looking: entries deferred on other loops come due here too.
+    static let pollMs: Int64 = 1000
+
+    private let store: OutboxFileStore
+    private let loop: EventLoop
+    private let upstream: ResilientUpstream
+    private let contexts: GatewayContextStore
+    private let maxInFlight: Int
+    private var sending: Set<String> = []
+    private var exchanges: [String: UpstreamExchange] = [:]
+    private var timer: Int?
+    private var stopped = false
+    /// Called on the loop after each recorded attempt (metrics, audit, tests).
+    var onSettled: ((OutboxEntry, DeliveryVerdict, OutboxUpdate) -> Void)?
+
+    init(store: OutboxFileStore, loop: EventLoop, upstream: ResilientUpstream, contexts: GatewayContextStore,
+         maxInFlight: Int = DeliveryEngine.defaultMaxInFlight) {
+        self.store = store
+        self.loop = loop
+        self.upstream = upstream
+        self.contexts = contexts
+        self.maxInFlight = maxInFlight
+    }
+
+    /// Starts looking for due entries; call on the loop's thread.
+    func start() { look() }
+
+    /// Something may have come due (a deferral on this loop became durable, an operator retried an entry).
+    func kick() {
+        guard !stopped else { return }
+        look()
+    }
+
+    /// Stops sending; entries under way are given back to the queue (they stay pending on disk).
+    func stop() {
+        stopped = true
+        if let timer { loop.cancelTimer(timer) }
+        timer = nil
+        let under = exchanges
+        exchanges = [:]
+        for (id, exchange) in under {
+            sending.remove(id)
+            exchange.cancel()
+            store.unclaim(id: id)
+        }
+    }
+
+    private func look() {
+        guard !stopped else { return }
+        let room = maxInFlight - sending.count
+        if room > 0 {
+            for entry in store.claimDue(limit: room) { send(entry) }
+        }
+        scheduleNext()
+    }
+
+    private func scheduleNext() {
+        if let timer { loop.cancelTimer(timer) }
+        var delay = DeliveryEngine.pollMs
+        if sending.count < maxInFlight, let due = store.nextDueAtMs() {
+            delay = max(0, min(due - OutboxFileStore.wallClockMs(), delay))
+        }
+        timer = loop.scheduleTimer(afterMs: Int(delay)) { [self] in
+            timer = nil
+            look()
+        }
+    }
+
+    private func send(_ entry: OutboxEntry) {
+        let context = contexts.current
+        guard let site = context.sites.first(where: { $0.id == entry.siteID }) else {
+            // The site left the config (a reload): hold the entry until it returns or max_age passes.
+            settle(entry, attempt: .held(reason: "site_not_configured", retryAfterMs: nil), failure: "site_not_configured")
+            return
+        }
+        var headers: [(name: String, value: String)] = [
+            ("X-AUTH-TOKEN", site.upstreamToken.reveal()), ("Accept", "*/*"), ("User-Agent", JustGateVersion.userAgent),
+            ("X-Request-Id", entry.requestID),
+        ]
+        if let contentType = entry.contentType { headers.append(("Content-Type", contentType)) }
+        let request = UpstreamRequest(method: entry.method, url: context.upstreamBaseURL + entry.target, headers: headers,
+                                      body: entry.body)
+        let deadline = context.catalogue.operations.firstIndex { $0.id == entry.operationID }
+            .map { context.upstreamTimeoutsMs[$0] } ?? 10_000
+        let token = site.upstreamTokenBytes
+        sending.insert(entry.id)
+        let exchange = upstream.send(request, deadlineMs: deadline, idempotent: false) { [self] result, _ in
+            exchanges[entry.id] = nil
+            guard sending.remove(entry.id) != nil else { return }
+            answered(entry, RelayedAnswer.screen(result, token: token))
+        }
+        // The completion may already have run (refused before any attempt): keep only an exchange under way.
+        if sending.contains(entry.id) { exchanges[entry.id] = exchange }
+    }
+
+    private func answered(_ entry: OutboxEntry, _ answer: Result<RelayedAnswer, UpstreamFailure>) {
+        switch answer {
+        case .success(let relayed):
+            settle(entry, attempt: .answered(status: relayed.status), body: relayed.body, failure: nil)
+        case .failure(.cancelled):
+            store.unclaim(id: entry.id)
+        case .failure(.circuitOpen(let retryAfterMs)):
+            settle(entry, attempt: .held(reason: "circuit_open", retryAfterMs: retryAfterMs), failure: "circuit_open")
+        case .failure(.overloaded):
+            settle(entry, attempt: .held(reason: "over_max_in_flight", retryAfterMs: nil), failure: "over_max_in_flight")
+        case .failure(let failure):
+            settle(entry, attempt: .failed(reason: failure.reason.rawValue), failure: failure.reason.rawValue)
+        }
+        look()
+    }
+
+    private func settle(_ entry: OutboxEntry, attempt: DeliveryAttempt, body: [UInt8] = [], failure: String?) {
+        let (verdict, update) = store.settle(entry, attempt: attempt, body: body, failure: failure)
+        onSettled?(entry, verdict, update)
+    }
+}

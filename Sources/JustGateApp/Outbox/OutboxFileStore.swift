@@ -1,0 +1,408 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import JustGateCore
+import JustGateReactor
+import JustGateServer
+import Logging
+import Synchronization
+
+/// The file backend of the outbox: the in-memory queue every event loop shares, and the segment files that make
+/// it survive a crash, written by a thread of its own with one `fdatasync` per batch (group commit).
+///
+/// A deferral is admitted to the queue at once (it holds its place behind earlier calls of its site and juid,
+/// and its bytes), its record is queued for the writer, and its completion runs once the batch holding it is on
+/// disk: only then does the site get its 202. Many deferrals arriving while the writer syncs go out together
+/// in the next batch, so the disk's flush rate bounds batches per second, not deferrals per second. State
+/// changes (an attempt's result, delivered, dead, dropped) are appended as small records without waiting: a
+/// crash that loses one repeats an attempt, which at-least-once delivery allows.
+///
+/// On open, every segment is replayed into the queue, each cut at its last whole record (a torn tail). The
+/// oldest segment is compacted away once a newer one exists: entries of it still pending or dead are written
+/// again (whole, with their current state) at the end of the live segment in the same batch as the records
+/// queued before them, so replay always ends on the newest state, and the old segment is deleted.
+public final class OutboxFileStore: Sendable {
+    /// One batch's worth of records and who waits for them.
+    private struct PendingWrite {
+        var bytes: [UInt8]
+        var entryIDs: [String]
+        var droppedIDs: [String]
+        var completion: (@Sendable (Bool) -> Void)?
+    }
+
+    private struct Shared {
+        var queue: OutboxQueue
+        var writes: [PendingWrite] = []
+        var stopping = false
+        var random = SystemRandomNumberGenerator()
+        var counts = OutboxCounts()
+    }
+
+    public let policy: DeliveryPolicy
+    public let directory: String
+    private let shared: Mutex<Shared>
+    private let wake = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private let nowMs: @Sendable () -> Int64
+
+    /// Opens (creating if needed) the outbox under `config.path`, replays it and starts the writer thread.
+    /// - Parameters:
+    ///   - segmentBytes: a live segment this large is closed and a new one begun (smaller in tests).
+    ///   - nowMs: wall-clock milliseconds (tests pass their own).
+    public init(config: OutboxConfig, segmentBytes: Int = 64 << 20, logger: Logger,
+                nowMs: @escaping @Sendable () -> Int64 = OutboxFileStore.wallClockMs) throws {
+        let files = OutboxSegmentFiles(directory: config.path)
+        var queue = OutboxQueue(maxBytes: config.maxBytes)
+        var placement = SegmentPlacement()
+        do throws(OutboxSegmentFiles.Failure) {
+            try files.lock()
+            for number in files.numbers() {
+                let bytes = try files.read(number)
+                let decoded = OutboxRecordCodec.decode(bytes)
+                if decoded.validBytes < bytes.count {
+                    try files.truncate(number, to: decoded.validBytes)
+                    logger.warning("outbox segment had a torn tail (a crash mid-write); cut at its last whole record",
+                                   metadata: ["path": .string(files.path(of: number)),
+                                              "bytes_cut": .stringConvertible(bytes.count - decoded.validBytes)])
+                }
+                for record in decoded.records {
+                    OutboxFileStore.replay(record, into: &queue)
+                    placement.record(record, in: number)
+                }
+            }
+            try files.openLive((files.numbers().last ?? 0) + 1)
+            placement.touch(files.liveNumber)
+        } catch {
+            files.close()
+            throw GatewayStartError("cannot open the outbox: \(error)")
+        }
+        policy = DeliveryPolicy(config)
+        directory = config.path
+        self.nowMs = nowMs
+        shared = Mutex(Shared(queue: queue))
+        let writer = WriterState(files: files, placement: placement, segmentBytes: segmentBytes, logger: logger)
+        let thread = Thread { [self] in
+            ThreadName.setCurrent("jg-outbox")
+            run(writer)
+        }
+        thread.start()
+    }
+
+    private static func replay(_ record: OutboxRecord, into queue: inout OutboxQueue) {
+        switch record {
+        case .entry(let entry): queue.restore(entry)
+        case .update(let update): queue.apply(update)
+        case .dropped(let id): queue.drop(id: id)
+        }
+    }
+
+    public static let wallClockMs: @Sendable () -> Int64 = {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+
+    // MARK: - Deferring and looking up
+
+    /// Keeps `call`; `completion` runs on the writer thread with the entry once it is durable, or at once (on
+    /// this thread) with `.full`, or after a failed write with `.unavailable`. The caller hops back to its loop
+    /// (`OutboxLane`).
+    public func keep(_ call: DeferredCall, completion: @escaping @Sendable (Result<OutboxEntry, OutboxRefusal>) -> Void) {
+        let id = OutboxFileStore.newID()
+        let now = nowMs()
+        let admitted: Result<(OutboxEntry, Bool), OutboxRefusal> = shared.withLock { shared in
+            guard !shared.stopping else { return .failure(.unavailable("the gateway is stopping")) }
+            let entry = OutboxEntry(id: id, sequence: shared.queue.takeSequence(), siteID: call.siteID,
+                                    operationID: call.operationID, juid: call.juid, method: call.method,
+                                    target: call.target, body: call.body, contentType: call.contentType,
+                                    requestID: call.requestID, createdAtMs: now)
+            do throws(OutboxQueue.Full) {
+                try shared.queue.admit(entry, durable: false)
+            } catch {
+                return .failure(.full(maxBytes: error.maxBytes))
+            }
+            var bytes: [UInt8] = []
+            OutboxRecordCodec.append(.entry(entry), to: &bytes)
+            let wasIdle = shared.writes.isEmpty
+            shared.writes.append(PendingWrite(bytes: bytes, entryIDs: [id], droppedIDs: [], completion: { [self] durable in
+                self.shared.withLock { shared in
+                    if durable {
+                        shared.queue.confirm(id: id)
+                        shared.counts.deferred[call.siteID, default: 0] += 1
+                    } else {
+                        shared.queue.drop(id: id)
+                    }
+                }
+                completion(durable ? .success(entry) : .failure(.unavailable("the outbox could not be written to disk")))
+            }))
+            return .success((entry, wasIdle))
+        }
+        switch admitted {
+        case .success((_, let wasIdle)):
+            if wasIdle { wake.signal() }
+        case .failure(let refusal):
+            completion(.failure(refusal))
+        }
+    }
+
+    /// Whether calls of this site and juid are still waiting: a new one must wait behind them (item 2c).
+    public func hasPending(siteID: String, juid: String) -> Bool {
+        shared.withLock { $0.queue.hasPending(OutboxOrderKey(siteID: siteID, juid: juid)) }
+    }
+
+    /// The entry with `id`, if this outbox knows it (delivered ones are remembered for a while).
+    public func entry(id: String) -> OutboxEntry? {
+        shared.withLock { $0.queue.entry(id: id) }
+    }
+
+    /// Up to `limit` entries in `state`, oldest first (`GET /outbox`).
+    public func list(state: OutboxEntry.State, limit: Int) -> [OutboxEntry] {
+        shared.withLock { $0.queue.list(state: state, limit: limit) }
+    }
+
+    /// What `/metrics` shows of the outbox: per-site depth, oldest age and dead entries, bytes, and the totals.
+    public func readings(nowMs: Int64) -> OutboxReadings {
+        shared.withLock { shared in
+            OutboxReadings(sites: shared.queue.siteReadings().mapValues { reading in
+                (pending: reading.pending, dead: reading.dead,
+                 oldestAgeSeconds: reading.pending > 0 ? max(0, Double(nowMs - reading.oldestCreatedAtMs) / 1000) : 0)
+            }, bytes: shared.queue.accountedBytes, maxBytes: shared.queue.maxBytes, counts: shared.counts)
+        }
+    }
+
+    /// Entry counts and bytes, for metrics and tests.
+    public var depth: (pending: Int, bytes: Int) {
+        shared.withLock { ($0.queue.pendingCount, $0.queue.accountedBytes) }
+    }
+
+    // MARK: - Delivery (called by `DeliveryEngine` on its loop)
+
+    func claimDue(limit: Int) -> [OutboxEntry] {
+        let now = nowMs()
+        return shared.withLock { $0.queue.claimDue(nowMs: now, limit: limit) }
+    }
+
+    func nextDueAtMs() -> Int64? {
+        shared.withLock { $0.queue.nextDueAtMs() }
+    }
+
+    func unclaim(id: String) {
+        shared.withLock { $0.queue.unclaim(id: id) }
+    }
+
+    /// Records an attempt's result: the verdict is the policy's, the record is appended without waiting.
+    /// - Parameters:
+    ///   - status: the upstream's status, when it answered; `body` its screened body.
+    func settle(_ entry: OutboxEntry, attempt: DeliveryAttempt, body: [UInt8] = [],
+                failure: String? = nil) -> (verdict: DeliveryVerdict, update: OutboxUpdate) {
+        let now = nowMs()
+        let counts = if case .held = attempt { false } else { true }
+        let attempts = entry.attempts + (counts ? 1 : 0)
+        return shared.withLock { shared in
+            let verdict = policy.verdict(after: attempt, attemptsMade: attempts, createdAtMs: entry.createdAtMs,
+                                         nowMs: now, using: &shared.random)
+            var update = OutboxUpdate(id: entry.id, state: .pending, attempts: attempts, nextAttemptAtMs: now,
+                                      lastStatus: entry.lastStatus, lastBody: entry.lastBody, lastFailure: failure)
+            if case .answered(let status) = attempt {
+                update.lastStatus = status
+                update.lastBody = Array(body.prefix(OutboxEntry.maxLastBodyBytes))
+            }
+            switch verdict {
+            case .delivered: update.state = .delivered
+            case .dead:
+                update.state = .dead
+                if case .answered = attempt {} else { update.lastFailure = "max_age" }
+            case .retry(let atMs): update.nextAttemptAtMs = atMs
+            }
+            shared.queue.apply(update)
+            enqueue(.update(update), in: &shared)
+            shared.counts.count(attempt, verdict: verdict, site: entry.siteID)
+            return (verdict, update)
+        }
+    }
+
+    /// An operator's retry of a dead entry: pending again, due now, attempts kept.
+    public func retry(id: String) -> Bool {
+        shared.withLock { shared in
+            guard let entry = shared.queue.entry(id: id), entry.state == .dead else { return false }
+            let update = OutboxUpdate(id: id, state: .pending, attempts: entry.attempts, nextAttemptAtMs: nowMs(),
+                                      lastStatus: entry.lastStatus, lastBody: entry.lastBody, lastFailure: entry.lastFailure)
+            shared.queue.apply(update)
+            enqueue(.update(update), in: &shared)
+            return true
+        }
+    }
+
+    /// An operator's removal of an entry (never delivered, or delivered and no longer of interest).
+    public func drop(id: String) -> Bool {
+        shared.withLock { shared in
+            guard shared.queue.entry(id: id) != nil else { return false }
+            shared.queue.drop(id: id)
+            enqueue(.dropped(id: id), in: &shared)
+            return true
+        }
+    }
+
+    private func enqueue(_ record: OutboxRecord, in shared: inout Shared) {
+        var bytes: [UInt8] = []
+        OutboxRecordCodec.append(record, to: &bytes)
+        let dropped = if case .dropped(let id) = record { [id] } else { [String]() }
+        if shared.writes.isEmpty { wake.signal() }
+        shared.writes.append(PendingWrite(bytes: bytes, entryIDs: [], droppedIDs: dropped, completion: nil))
+    }
+
+    /// Writes everything queued, syncs it and stops the writer; later deferrals are refused.
+    public func stop() {
+        let first = shared.withLock { shared -> Bool in
+            defer { shared.stopping = true }
+            return !shared.stopping
+        }
+        guard first else { return }
+        wake.signal()
+        finished.wait()
+    }
+
+    /// 128 random bits as 32 hex digits: a delivery's `Location` must not be guessable from another's.
+    static func newID() -> String {
+        var random = SystemRandomNumberGenerator()
+        let digits = Array("0123456789abcdef".utf8)
+        var bytes = [UInt8](repeating: 0, count: 32)
+        for half in 0..<2 {
+            let value = random.next()
+            for index in 0..<16 { bytes[half * 16 + index] = digits[Int((value >> UInt64(4 * index)) & 0xF)] }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    // MARK: - The writer thread
+
+    /// What only the writer thread touches. `@unchecked Sendable` because it is handed to the writer thread
+    /// once, when the thread starts, and touched by no other thread after that.
+    private final class WriterState: @unchecked Sendable {
+        let files: OutboxSegmentFiles
+        var placement: SegmentPlacement
+        let segmentBytes: Int
+        let logger: Logger
+        var lastCompactionMs: Int64 = 0
+
+        init(files: OutboxSegmentFiles, placement: SegmentPlacement, segmentBytes: Int, logger: Logger) {
+            self.files = files
+            self.placement = placement
+            self.segmentBytes = segmentBytes
+            self.logger = logger
+        }
+    }
+
+    private func run(_ writer: WriterState) {
+        var compactSoon = true
+        while true {
+            if !compactSoon { _ = wake.wait(timeout: .now() + .seconds(1)) }
+            let oldest = writer.placement.oldestSegment(before: writer.files.liveNumber)
+            let now = nowMs()
+            let compacting = oldest != nil && (compactSoon || now - writer.lastCompactionMs >= 1000)
+            let (batch, carried, stopping) = shared.withLock { shared in
+                let batch = shared.writes
+                shared.writes = []
+                var carried: [OutboxEntry] = []
+                if compacting, let oldest {
+                    carried = writer.placement.ids(in: oldest).compactMap { id in
+                        shared.queue.entry(id: id).flatMap { $0.state == .delivered ? nil : $0 }
+                    }
+                }
+                return (batch, carried, shared.stopping)
+            }
+            compactSoon = false
+            if !batch.isEmpty || !carried.isEmpty {
+                write(batch, carried: carried, writer: writer)
+            }
+            if compacting, let oldest {
+                writer.files.remove(oldest)
+                writer.placement.forget(oldest)
+                writer.lastCompactionMs = now
+                compactSoon = writer.placement.oldestSegment(before: writer.files.liveNumber) != nil
+            }
+            if stopping && batch.isEmpty && shared.withLock({ $0.writes.isEmpty }) {
+                writer.files.close()
+                finished.signal()
+                return
+            }
+        }
+    }
+
+    private func write(_ batch: [PendingWrite], carried: [OutboxEntry], writer: WriterState) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(batch.reduce(0) { $0 + $1.bytes.count })
+        for pending in batch { bytes.append(contentsOf: pending.bytes) }
+        for entry in carried { OutboxRecordCodec.append(.entry(entry), to: &bytes) }
+        let live = writer.files.liveNumber
+        var durable = true
+        do throws(OutboxSegmentFiles.Failure) {
+            try writer.files.append(bytes)
+            try writer.files.sync()
+        } catch {
+            durable = false
+            writer.logger.error("outbox write failed; the deferrals of this batch were refused with 503",
+                                metadata: ["reason": .string(error.description)])
+        }
+        if durable {
+            for pending in batch {
+                for id in pending.entryIDs { writer.placement.place(id, in: live) }
+                for id in pending.droppedIDs { writer.placement.remove(id) }
+            }
+            for entry in carried { writer.placement.place(entry.id, in: live) }
+        }
+        for pending in batch { pending.completion?(durable) }
+        if !durable || writer.files.liveSize >= writer.segmentBytes {
+            do throws(OutboxSegmentFiles.Failure) {
+                try writer.files.openLive(live + 1)
+                writer.placement.touch(live + 1)
+            } catch {
+                writer.logger.error("cannot begin a new outbox segment", metadata: ["reason": .string(error.description)])
+            }
+        }
+    }
+}
+
+/// Which segment holds the latest whole record of each entry: what compaction must carry forward before it
+/// deletes a segment.
+struct SegmentPlacement {
+    private var segmentOf: [String: Int] = [:]
+    private var idsBySegment: [Int: Set<String>] = [:]
+
+    mutating func record(_ record: OutboxRecord, in segment: Int) {
+        switch record {
+        case .entry(let entry): place(entry.id, in: segment)
+        case .dropped(let id): remove(id)
+        case .update: touch(segment)
+        }
+    }
+
+    /// Makes `segment` known even while it holds no entry's latest record, so it is compacted in its turn.
+    mutating func touch(_ segment: Int) {
+        if idsBySegment[segment] == nil { idsBySegment[segment] = [] }
+    }
+
+    mutating func place(_ id: String, in segment: Int) {
+        remove(id)
+        segmentOf[id] = segment
+        idsBySegment[segment, default: []].insert(id)
+    }
+
+    mutating func remove(_ id: String) {
+        guard let old = segmentOf.removeValue(forKey: id) else { return }
+        idsBySegment[old]?.remove(id)
+    }
+
+    func ids(in segment: Int) -> [String] { Array(idsBySegment[segment] ?? []) }
+
+    /// The oldest segment below `live`, if any.
+    func oldestSegment(before live: Int) -> Int? {
+        idsBySegment.keys.filter { $0 < live }.min()
+    }
+
+    mutating func forget(_ segment: Int) {
+        for id in idsBySegment[segment] ?? [] where segmentOf[id] == segment { segmentOf[id] = nil }
+        idsBySegment[segment] = nil
+    }
+}

@@ -1,0 +1,203 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import JustGateCore
+
+/// The file backend's files: `segment-<number>.log` under `outbox.path`, appended to and never edited, and
+/// `outbox.lock`, held while a gateway owns the directory. Used by the store's writer thread (and at open).
+///
+/// Same hygiene as the audit log (`AuditFile+Hygiene`): the directory is created 0700 and refused when others
+/// may write to it, files are created 0600 and opened with `O_NOFOLLOW`, and a symbolic link or anything but a
+/// regular file where a segment should be is refused. A new segment's directory entry is synced before the
+/// segment is used, so a power cut cannot lose a whole segment whose records were acknowledged.
+final class OutboxSegmentFiles {
+    /// Why a file operation failed: the path, the system's reason and what to do.
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let directory: String
+    private var lockFD: Int32 = -1
+    private(set) var liveFD: Int32 = -1
+    private(set) var liveNumber = 0
+    private(set) var liveSize = 0
+
+    init(directory: String) {
+        self.directory = directory
+    }
+
+    deinit { close() }
+
+    func path(of number: Int) -> String {
+        let digits = String(number)
+        return directory + "/segment-" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits + ".log"
+    }
+
+    /// Creates the directory if needed and takes its lock: one gateway per outbox directory, since two would
+    /// deliver each other's entries and interleave their records.
+    func lock() throws(Failure) {
+        try makeDirectory(directory)
+        var info = stat()
+        if stat(directory, &info) == 0, info.st_mode & S_IWOTH != 0 {
+            throw Failure(description: """
+                the outbox directory \(directory) is writable by others: anyone on the host could replace or remove \
+                deferred calls; run chmod o-w \(directory), or set outbox.path to a directory of the gateway's own
+                """)
+        }
+        let lockPath = directory + "/outbox.lock"
+        try refuseUnlessRegular(lockPath)
+        let opened = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0o600)
+        guard opened >= 0 else { throw failure("cannot open \(lockPath)") }
+        lockFD = opened
+        while flock(lockFD, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            if errno == EWOULDBLOCK {
+                throw Failure(description: """
+                    \(directory) is used by another running justgate (it holds \(lockPath)); give each gateway an \
+                    outbox.path of its own (several gateways share one outbox only with backend: redis)
+                    """)
+            }
+            throw failure("cannot lock \(lockPath)")
+        }
+    }
+
+    /// The segment numbers present, oldest first.
+    func numbers() -> [Int] {
+        guard let handle = opendir(directory) else { return [] }
+        defer { closedir(handle) }
+        var found: [Int] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasPrefix("segment-"), name.hasSuffix(".log") else { continue }
+            if let number = Int(name.dropFirst(8).dropLast(4)), number > 0 { found.append(number) }
+        }
+        return found.sorted()
+    }
+
+    /// The whole content of a segment.
+    func read(_ number: Int) throws(Failure) -> [UInt8] {
+        let path = path(of: number)
+        try refuseUnlessRegular(path)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY)
+        guard fd >= 0 else { throw failure("cannot open \(path)") }
+        defer { _ = Glibc.close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count > 0 {
+                bytes.append(contentsOf: chunk[..<count])
+            } else if count == 0 {
+                return bytes
+            } else if errno != EINTR {
+                throw failure("cannot read \(path)")
+            }
+        }
+    }
+
+    /// Cuts a segment to its whole records (a torn tail after a crash), synced at once.
+    func truncate(_ number: Int, to length: Int) throws(Failure) {
+        let path = path(of: number)
+        let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY)
+        guard fd >= 0 else { throw failure("cannot open \(path)") }
+        defer { _ = Glibc.close(fd) }
+        guard ftruncate(fd, off_t(length)) == 0 else { throw failure("cannot truncate \(path)") }
+        _ = fdatasync(fd)
+    }
+
+    /// Opens segment `number` for appending (creating it 0600), and makes its name durable.
+    func openLive(_ number: Int) throws(Failure) {
+        if liveFD >= 0 { _ = Glibc.close(liveFD) }
+        liveFD = -1
+        let path = path(of: number)
+        try refuseUnlessRegular(path)
+        let opened = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0o600)
+        guard opened >= 0 else { throw failure("cannot open \(path)") }
+        var info = stat()
+        guard fstat(opened, &info) == 0 else {
+            _ = Glibc.close(opened)
+            throw failure("cannot stat \(path)")
+        }
+        if info.st_mode & 0o077 != 0 { _ = fchmod(opened, 0o600) }
+        liveFD = opened
+        liveNumber = number
+        liveSize = Int(info.st_size)
+        syncDirectory()
+    }
+
+    /// Appends all of `bytes` to the live segment. On failure the segment is cut back to where it was, so a
+    /// half-written record can never sit before later whole ones.
+    func append(_ bytes: [UInt8]) throws(Failure) {
+        let before = liveSize
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { raw in
+                write(liveFD, raw.baseAddress.map { $0 + written }, raw.count - written)
+            }
+            if result > 0 {
+                written += result
+            } else if result < 0 && errno == EINTR {
+                continue
+            } else {
+                let problem = failure("cannot write to \(path(of: liveNumber))")
+                _ = ftruncate(liveFD, off_t(before))
+                throw problem
+            }
+        }
+        liveSize += written
+    }
+
+    /// Forces the live segment's appended records to disk: one call for a whole batch of deferrals.
+    func sync() throws(Failure) {
+        guard fdatasync(liveFD) == 0 else { throw failure("cannot sync \(path(of: liveNumber))") }
+    }
+
+    /// Deletes a segment whose records are all superseded.
+    func remove(_ number: Int) {
+        _ = unlink(path(of: number))
+        syncDirectory()
+    }
+
+    func close() {
+        if liveFD >= 0 { _ = Glibc.close(liveFD) }
+        liveFD = -1
+        if lockFD >= 0 { _ = Glibc.close(lockFD) }
+        lockFD = -1
+    }
+
+    private func syncDirectory() {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        _ = Glibc.close(fd)
+    }
+
+    private func refuseUnlessRegular(_ path: String) throws(Failure) {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT != S_IFREG else { return }
+        throw Failure(description: """
+            \(path) is not a regular file (a symbolic link or other); the outbox writes only regular files of its \
+            own: move it away, or set outbox.path to another directory
+            """)
+    }
+
+    private func makeDirectory(_ path: String) throws(Failure) {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else {
+                throw Failure(description: "\(path) exists and is not a directory; set outbox.path to a directory")
+            }
+            return
+        }
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            try makeDirectory(String(path[..<slash]))
+        }
+        guard mkdir(path, 0o700) == 0 || errno == EEXIST else { throw failure("cannot create directory \(path)") }
+    }
+
+    private func failure(_ what: String) -> Failure {
+        Failure(description: "\(what): \(String(cString: strerror(errno))); check outbox.path and its permissions")
+    }
+}

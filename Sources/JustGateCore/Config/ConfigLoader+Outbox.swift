@@ -1,0 +1,116 @@
+import Yams
+
+/// The `outbox:` section and each site's `defer:` list (issue 25: store-and-forward).
+extension ConfigLoader {
+    static let outboxKeys = ["backend", "path", "redis_url", "retry_ms", "max_age_s", "max_bytes", "lease_ms"]
+
+    static func outboxConfig(_ node: Node?, reader: inout ConfigNodeReader) -> OutboxConfig? {
+        var outbox = OutboxConfig()
+        guard let node else { return outbox }
+        guard let section = reader.mapping(node, at: "outbox", knownKeys: outboxKeys) else { return nil }
+        var isValid = true
+        if let backendNode = section.value("backend") {
+            if let backend = reader.choice(backendNode, at: "outbox.backend", as: OutboxConfig.Backend.self) {
+                outbox.backend = backend
+            } else {
+                isValid = false
+            }
+        }
+        switch reader.optionalString(in: section, "path") {
+        case .some(.some(let path)) where path.isEmpty:
+            reader.error("must not be empty; remove it to use var/outbox", at: "outbox.path", node: section.value("path"))
+            isValid = false
+        case .some(let path):
+            if let path { outbox.path = path }
+        case .none:
+            isValid = false
+        }
+        switch reader.optionalString(in: section, "redis_url") {
+        case .some(let url): outbox.redisURL = url
+        case .none: isValid = false
+        }
+        if outbox.backend == .redis && isValid {
+            reader.warning("""
+                backend: redis is not available yet: justgate refuses to start with it; use backend: file
+                """, at: "outbox.backend", node: section.value("backend"))
+        }
+        if outbox.backend == .redis && outbox.redisURL == nil && isValid {
+            reader.error("backend: redis needs redis_url (e.g. redis://127.0.0.1:6379/0)", at: "outbox", node: node)
+            isValid = false
+        }
+        if let retryNode = section.value("retry_ms") {
+            if let waits = retryWaits(retryNode, reader: &reader) { outbox.retryMs = waits } else { isValid = false }
+        }
+        let fields: [(String, WritableKeyPath<OutboxConfig, Int>, Int)] = [
+            ("max_age_s", \.maxAgeSeconds, 1), ("max_bytes", \.maxBytes, 65_536), ("lease_ms", \.leaseMs, 100),
+        ]
+        for (key, field, minimum) in fields {
+            if let value = reader.int(in: section, key, default: outbox[keyPath: field], atLeast: minimum) {
+                outbox[keyPath: field] = value
+            } else {
+                isValid = false
+            }
+        }
+        return isValid ? outbox : nil
+    }
+
+    /// `retry_ms`: a non-empty list of waits, each at least 1 ms.
+    private static func retryWaits(_ node: Node, reader: inout ConfigNodeReader) -> [Int]? {
+        guard let items = reader.sequence(node, at: "outbox.retry_ms") else { return nil }
+        guard !items.isEmpty else {
+            reader.error("list at least one wait in milliseconds; the last one repeats (e.g. [5000, 30000, 120000])",
+                         at: "outbox.retry_ms", node: node)
+            return nil
+        }
+        var waits: [Int] = []
+        for (index, item) in items.enumerated() {
+            guard let wait = reader.int(item, at: ConfigNodeReader.join("outbox.retry_ms", index), atLeast: 1) else {
+                return nil
+            }
+            waits.append(wait)
+        }
+        return waits
+    }
+
+    /// `sites[].defer`: operation ids the catalogue knows and lets wait (`DeferralTrait.mayDefer`), each once.
+    static func deferredOperations(_ node: Node?, at path: String, knownOperations: Set<String>,
+                                   reader: inout ConfigNodeReader) -> [String]? {
+        guard let node else { return [] }
+        guard let items = reader.sequence(node, at: path) else { return nil }
+        let catalogue = Catalogue()
+        let deferrable = catalogue.operations.filter { $0.deferral.mayDefer }.map(\.id)
+        var operations: [String] = []
+        var isValid = true
+        for (index, item) in items.enumerated() {
+            let itemPath = ConfigNodeReader.join(path, index)
+            guard let id = reader.string(item, at: itemPath) else {
+                isValid = false
+                continue
+            }
+            if let operation = catalogue.operation(id: id), knownOperations.contains(id) {
+                if !operation.deferral.mayDefer {
+                    reader.error("""
+                        '\(id)' cannot be deferred: the site needs its answer (\(operation.summary.lowercased())); \
+                        remove it from defer (it is always forwarded). Deferrable: \(deferrable.joined(separator: ", "))
+                        """, at: itemPath, node: item)
+                    isValid = false
+                } else if operations.contains(id) {
+                    reader.error("'\(id)' is listed twice; list each operation once", at: itemPath, node: item)
+                    isValid = false
+                } else {
+                    operations.append(id)
+                }
+            } else {
+                var message = "unknown operation '\(id)'"
+                if let suggestion = ConfigSpelling.closest(to: id, among: deferrable) {
+                    message += "; did you mean '\(suggestion)'?"
+                } else {
+                    message += "; deferrable operations: \(deferrable.joined(separator: ", "))"
+                }
+                reader.error(message, at: itemPath, node: item)
+                isValid = false
+            }
+        }
+        return isValid ? operations : nil
+    }
+}

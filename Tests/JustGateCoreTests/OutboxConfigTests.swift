@@ -1,0 +1,104 @@
+import Testing
+@testable import JustGateCore
+
+/// The `outbox:` section, `sites[].defer`, and the catalogue's deferral traits (issue 25).
+@Suite struct OutboxConfigTests {
+    private static func load(_ yaml: String, baseDirectory: String? = nil)
+        -> Result<(config: GatewayConfig, warnings: [ConfigProblem]), ConfigErrors> {
+        ConfigLoader.load(yaml: yaml, knownOperations: Catalogue().ids, fileName: "config/justgate.yaml",
+                          baseDirectory: baseDirectory)
+    }
+
+    private static func problems(_ yaml: String) -> [String] {
+        guard case .failure(let errors) = load(yaml) else { return [] }
+        return errors.problems.map(\.description)
+    }
+
+    private static func siteWithDefer(_ list: String) -> String {
+        ConfigFixtures.minimal + "    defer: \(list)\n"
+    }
+
+    @Test func defaultsWhenTheSectionIsAbsent() throws {
+        let config = try Self.load(ConfigFixtures.minimal).get().config
+        #expect(config.outbox == OutboxConfig())
+        #expect(config.outbox.retryMs == [5000, 30000, 120_000, 600_000, 1_800_000, 3_600_000, 7_200_000])
+        #expect(config.outbox.maxAgeSeconds == 259_200 && config.outbox.maxBytes == 1_073_741_824)
+        #expect(config.sites[0].deferredOperations.isEmpty)
+    }
+
+    @Test func everyKeyIsRead() throws {
+        let yaml = ConfigFixtures.minimal + """
+            outbox:
+              backend: redis
+              path: /var/lib/justgate/outbox
+              redis_url: redis://127.0.0.1:6379/0
+              retry_ms: [100, 200]
+              max_age_s: 60
+              max_bytes: 1048576
+              lease_ms: 5000
+            """
+        let outbox = try Self.load(yaml).get().config.outbox
+        #expect(outbox.backend == .redis && outbox.path == "/var/lib/justgate/outbox")
+        #expect(outbox.redisURL == "redis://127.0.0.1:6379/0" && outbox.retryMs == [100, 200])
+        #expect(outbox.maxAgeSeconds == 60 && outbox.maxBytes == 1_048_576 && outbox.leaseMs == 5000)
+    }
+
+    @Test func wrongValuesAreReportedWithTheirLines() {
+        let yaml = ConfigFixtures.minimal + """
+            outbox:
+              backend: kafka
+              retry_ms: []
+              max_bytes: 10
+              colour: blue
+            """
+        let problems = Self.problems(yaml)
+        #expect(problems.contains { $0.contains(":9: outbox.backend") && $0.contains("file, redis") })
+        #expect(problems.contains { $0.contains(":10: outbox.retry_ms") && $0.contains("the last one repeats") })
+        #expect(problems.contains { $0.contains(":11: outbox.max_bytes") && $0.contains("at least 65536") })
+        #expect(problems.contains { $0.contains(":12: outbox") && $0.contains("colour") })
+    }
+
+    @Test func redisNeedsAURL() {
+        let problems = Self.problems(ConfigFixtures.minimal + "outbox:\n  backend: redis\n")
+        #expect(problems.contains { $0.contains("needs redis_url") })
+    }
+
+    @Test func aWrittenPathIsJoinedToTheConfigDirectory() throws {
+        let written = try Self.load(ConfigFixtures.minimal + "outbox:\n  path: state/outbox\n", baseDirectory: "/etc/justgate")
+            .get().config
+        #expect(written.outbox.path == "/etc/justgate/state/outbox")
+        #expect(written.relativePaths.contains { $0.key == "outbox.path" })
+        let unwritten = try Self.load(ConfigFixtures.minimal, baseDirectory: "/etc/justgate").get().config
+        #expect(unwritten.outbox.path == "var/outbox")
+    }
+
+    @Test func deferListsDeferrableOperations() throws {
+        let yaml = Self.siteWithDefer("[subscribe.email, unsubscribe.sms, utm.update, action.save]")
+        let site = try Self.load(yaml).get().config.sites[0]
+        #expect(site.deferredOperations == ["subscribe.email", "unsubscribe.sms", "utm.update", "action.save"])
+    }
+
+    @Test(arguments: ["profile.create", "segments.get", "stat.by_refid", "stat.count_by_refid"])
+    func operationsWhoseAnswerTheSiteNeedsCannotBeDeferred(_ id: String) {
+        let problems = Self.problems(Self.siteWithDefer("[subscribe.sms, \(id)]"))
+        #expect(problems.contains {
+            $0.contains(":8: sites[0].defer[1]") && $0.contains("'\(id)' cannot be deferred")
+                && $0.contains("remove it from defer")
+        })
+    }
+
+    @Test func unknownAndRepeatedOperationsAreReported() {
+        let problems = Self.problems(Self.siteWithDefer("[subscribe.emial, subscribe.sms, subscribe.sms]"))
+        #expect(problems.contains { $0.contains("defer[0]") && $0.contains("did you mean 'subscribe.email'") })
+        #expect(problems.contains { $0.contains("defer[2]") && $0.contains("listed twice") })
+    }
+
+    @Test func theCatalogueSaysWhichOperationsMayWaitAndWhichMayRepeat() {
+        let catalogue = Catalogue()
+        let deferrable = Set(catalogue.operations.filter { $0.deferral.mayDefer }.map(\.id))
+        #expect(deferrable == ["subscribe.email", "subscribe.sms", "unsubscribe.email", "unsubscribe.sms", "utm.update",
+                               "action.save"])
+        let repeatable = Set(catalogue.operations.filter { $0.deferral.isSafeToDeliverTwice }.map(\.id))
+        #expect(repeatable == deferrable.subtracting(["action.save"]))
+    }
+}
