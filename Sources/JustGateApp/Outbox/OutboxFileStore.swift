@@ -296,7 +296,7 @@ public final class OutboxFileStore: Sendable {
     private func run(_ writer: WriterState) {
         var compactSoon = true
         while true {
-            if !compactSoon { _ = wake.wait(timeout: .now() + .seconds(1)) }
+            if !compactSoon && !shared.withLock({ $0.stopping }) { _ = wake.wait(timeout: .now() + .seconds(1)) }
             let oldest = writer.placement.oldestSegment(before: writer.files.liveNumber)
             let now = nowMs()
             let compacting = oldest != nil && (compactSoon || now - writer.lastCompactionMs >= 1000)
@@ -312,10 +312,12 @@ public final class OutboxFileStore: Sendable {
                 return (batch, carried, shared.stopping)
             }
             compactSoon = false
+            var written = true
             if !batch.isEmpty || !carried.isEmpty {
-                write(batch, carried: carried, writer: writer)
+                written = write(batch, carried: carried, writer: writer)
             }
-            if compacting, let oldest {
+            // A segment goes only once what was carried out of it is on disk.
+            if compacting, written, let oldest {
                 writer.files.remove(oldest)
                 writer.placement.forget(oldest)
                 writer.lastCompactionMs = now
@@ -329,7 +331,8 @@ public final class OutboxFileStore: Sendable {
         }
     }
 
-    private func write(_ batch: [PendingWrite], carried: [OutboxEntry], writer: WriterState) {
+    /// Appends and syncs one batch, then runs its completions; whether it reached the disk.
+    private func write(_ batch: [PendingWrite], carried: [OutboxEntry], writer: WriterState) -> Bool {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(batch.reduce(0) { $0 + $1.bytes.count })
         for pending in batch { bytes.append(contentsOf: pending.bytes) }
@@ -360,6 +363,7 @@ public final class OutboxFileStore: Sendable {
                 writer.logger.error("cannot begin a new outbox segment", metadata: ["reason": .string(error.description)])
             }
         }
+        return durable
     }
 }
 
