@@ -35,6 +35,8 @@ let package = Package(
         .library(name: "JustGateCore", targets: ["JustGateCore"]),
         // For Fuzz/ (the RESP reply parser is fuzzed there).
         .library(name: "JustGateRedis", targets: ["JustGateRedis"]),
+        // For bench/outbox (the outbox's file backend is an edge, in the app module).
+        .library(name: "JustGateApp", targets: ["JustGateApp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

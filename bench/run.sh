@@ -45,6 +45,8 @@
 #   BENCH_AUDIT_COST_PACE_MS      whole ms each connection waits after an answer before the next request (default 5)
 #   BENCH_AUDIT_COST_DURATION     wrk duration of each round (default 10s)
 #   BENCH_AUDIT_COST_ROUNDS       its rounds (default 12)
+#   BENCH_OUTBOX            1 (default) also runs bench/outbox: deferrals per second of the outbox's file backend
+#                           with group fsync (issue 25 target: >= 20,000/s), in the run's temp dir; 0 skips it
 #   BENCH_KEEP_TMP=1        keep the temporary folder (configs, logs, raw wrk output)
 #
 # Everything listens on 127.0.0.1 on ports picked at run time. Each measured run
@@ -865,6 +867,12 @@ main() {
   if [[ "$SKIP_JUSTGATE" != "1" && "$MALLOCS" == "1" ]]; then
     log "malloc calls per request (perf uprobe)"
     count_mallocs
+  fi
+
+  if [[ "$SKIP_JUSTGATE" != "1" && "${BENCH_OUTBOX:-1}" == "1" ]]; then
+    log "outbox: deferrals per second of the file backend (group fsync)"
+    mkdir -p "$TMP_DIR/outbox"
+    bash "$BENCH_DIR/outbox/run.sh" --dir "$TMP_DIR/outbox" | tee "$TMP_DIR/outbox.txt"
   fi
 
   mkdir -p "$BENCH_DIR/results"

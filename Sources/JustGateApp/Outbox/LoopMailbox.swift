@@ -30,6 +30,9 @@ final class LoopMailbox: Sendable {
         loop.watch(fd, events: .readable) { [self] _, _ in drain() }
     }
 
+    /// The loop's watch holds the mailbox; it goes when the loop does (its epoll is closed by then).
+    deinit { close(fd) }
+
     /// Runs `work` on the loop soon; never blocks (beyond the lock).
     func post(_ work: @escaping @Sendable () -> Void) {
         let wasEmpty = inbox.withLock { inbox in

@@ -26,7 +26,8 @@ public final class OutboxFileStore: Sendable {
     /// One batch's worth of records and who waits for them.
     private struct PendingWrite {
         var bytes: [UInt8]
-        var entryIDs: [String]
+        /// The new entry this write holds, and its site (for the deferred count), if any.
+        var entry: (id: String, siteID: String)?
         var droppedIDs: [String]
         var completion: (@Sendable (Bool) -> Void)?
     }
@@ -125,15 +126,8 @@ public final class OutboxFileStore: Sendable {
             var bytes: [UInt8] = []
             OutboxRecordCodec.append(.entry(entry), to: &bytes)
             let wasIdle = shared.writes.isEmpty
-            shared.writes.append(PendingWrite(bytes: bytes, entryIDs: [id], droppedIDs: [], completion: { [self] durable in
-                self.shared.withLock { shared in
-                    if durable {
-                        shared.queue.confirm(id: id)
-                        shared.counts.deferred[call.siteID, default: 0] += 1
-                    } else {
-                        shared.queue.drop(id: id)
-                    }
-                }
+            // The writer confirms (or drops) the entry in the queue before this runs: see `write`.
+            shared.writes.append(PendingWrite(bytes: bytes, entry: (id, call.siteID), droppedIDs: [], completion: { durable in
                 completion(durable ? .success(entry) : .failure(.unavailable("the outbox could not be written to disk")))
             }))
             return .success((entry, wasIdle))
@@ -249,7 +243,7 @@ public final class OutboxFileStore: Sendable {
         OutboxRecordCodec.append(record, to: &bytes)
         let dropped = if case .dropped(let id) = record { [id] } else { [String]() }
         if shared.writes.isEmpty { wake.signal() }
-        shared.writes.append(PendingWrite(bytes: bytes, entryIDs: [], droppedIDs: dropped, completion: nil))
+        shared.writes.append(PendingWrite(bytes: bytes, entry: nil, droppedIDs: dropped, completion: nil))
     }
 
     /// Writes everything queued, syncs it and stops the writer; later deferrals are refused.
@@ -265,14 +259,17 @@ public final class OutboxFileStore: Sendable {
 
     /// 128 random bits as 32 hex digits: a delivery's `Location` must not be guessable from another's.
     static func newID() -> String {
-        var random = SystemRandomNumberGenerator()
-        let digits = Array("0123456789abcdef".utf8)
-        var bytes = [UInt8](repeating: 0, count: 32)
-        for half in 0..<2 {
-            let value = random.next()
-            for index in 0..<16 { bytes[half * 16 + index] = digits[Int((value >> UInt64(4 * index)) & 0xF)] }
+        var generator = SystemRandomNumberGenerator()
+        let halves = [generator.next(), generator.next()]
+        let random = halves.flatMap { half in (0..<8).map { UInt8(truncatingIfNeeded: half >> UInt64(8 * $0)) } }
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: 32) { buffer in
+            for (index, byte) in random.enumerated() {
+                buffer[2 * index] = digits.utf8Start[Int(byte >> 4)]
+                buffer[2 * index + 1] = digits.utf8Start[Int(byte & 0xF)]
+            }
+            return 32
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     // MARK: - The writer thread
@@ -297,7 +294,7 @@ public final class OutboxFileStore: Sendable {
     private func run(_ writer: WriterState) {
         var compactSoon = true
         while true {
-            if !compactSoon { _ = wake.wait(timeout: .now() + .seconds(1)) }
+            if !compactSoon && !shared.withLock({ $0.stopping }) { _ = wake.wait(timeout: .now() + .seconds(1)) }
             let oldest = writer.placement.oldestSegment(before: writer.files.liveNumber)
             let now = nowMs()
             let compacting = oldest != nil && (compactSoon || now - writer.lastCompactionMs >= 1000)
@@ -313,10 +310,12 @@ public final class OutboxFileStore: Sendable {
                 return (batch, carried, shared.stopping)
             }
             compactSoon = false
+            var written = true
             if !batch.isEmpty || !carried.isEmpty {
-                write(batch, carried: carried, writer: writer)
+                written = write(batch, carried: carried, writer: writer)
             }
-            if compacting, let oldest {
+            // A segment goes only once what was carried out of it is on disk.
+            if compacting, written, let oldest {
                 writer.files.remove(oldest)
                 writer.placement.forget(oldest)
                 writer.lastCompactionMs = now
@@ -330,7 +329,8 @@ public final class OutboxFileStore: Sendable {
         }
     }
 
-    private func write(_ batch: [PendingWrite], carried: [OutboxEntry], writer: WriterState) {
+    /// Appends and syncs one batch, then runs its completions; whether it reached the disk.
+    private func write(_ batch: [PendingWrite], carried: [OutboxEntry], writer: WriterState) -> Bool {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(batch.reduce(0) { $0 + $1.bytes.count })
         for pending in batch { bytes.append(contentsOf: pending.bytes) }
@@ -347,10 +347,21 @@ public final class OutboxFileStore: Sendable {
         }
         if durable {
             for pending in batch {
-                for id in pending.entryIDs { writer.placement.place(id, in: live) }
+                if let entry = pending.entry { writer.placement.place(entry.id, in: live) }
                 for id in pending.droppedIDs { writer.placement.remove(id) }
             }
             for entry in carried { writer.placement.place(entry.id, in: live) }
+        }
+        // One lock for the whole batch: the new entries become due (or, unwritten, give up their place).
+        shared.withLock { shared in
+            for case let (id, siteID)? in batch.map(\.entry) {
+                if durable {
+                    shared.queue.confirm(id: id)
+                    shared.counts.deferred[siteID, default: 0] += 1
+                } else {
+                    shared.queue.drop(id: id)
+                }
+            }
         }
         for pending in batch { pending.completion?(durable) }
         if !durable || writer.files.liveSize >= writer.segmentBytes {
@@ -361,6 +372,7 @@ public final class OutboxFileStore: Sendable {
                 writer.logger.error("cannot begin a new outbox segment", metadata: ["reason": .string(error.description)])
             }
         }
+        return durable
     }
 }
 

@@ -1,0 +1,20 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Deferrals per second of the outbox's file backend with group fsync (issue 25: at least 20,000/s).
+///
+/// A package of its own, beside the gateway, like bench/micro: `swift build` of the gateway never builds it.
+/// Run it with `bash bench/outbox/run.sh`.
+let package = Package(
+    name: "justgate-outbox-bench",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "justgate", path: "../.."),
+    ],
+    targets: [
+        .executableTarget(
+            name: "OutboxDeferrals",
+            dependencies: [.product(name: "JustGateApp", package: "justgate")]
+        ),
+    ]
+)
