@@ -86,7 +86,7 @@ struct URLEncodedFormTests {
         #expect(URLEncodedForm.percentDecodePath("/%2F") == "//")
         // A slice of a longer head, as the parser hands it over, decodes the same.
         let line = "GET /a%20b/plain%2Fx HTTP/1.1"
-        let slice = line.dropFirst(4).prefix(17)
+        let slice = line.dropFirst(4).prefix(16)
         #expect(URLEncodedForm.percentDecodePath(slice) == "/a b/plain/x")
         #expect(URLEncodedForm.percentDecodePath(line.dropFirst(4).prefix(2)) == "/a")
         #expect(URLEncodedForm.percentDecodePath(line.dropFirst(4).prefix(4)) == nil)
