@@ -88,12 +88,9 @@ public enum URLEncodedForm {
     /// (nearly every one) is already valid text and is only copied.
     public static func percentDecodePath(_ path: Substring) -> String? {
         if !path.utf8.contains(ASCII.percent) { return String(path) }
-        if let decoded = path.utf8.withContiguousStorageIfAvailable({ bytes in
-            PercentEncoding.decode(UnsafeRawBufferPointer(bytes), plusIsSpace: false)
-        }) {
-            return decoded
-        }
-        return percentDecodePath(String(path))
+        // `withUTF8`, not `utf8.withContiguousStorageIfAvailable`: on a `Substring` that runs unspecialised.
+        var text = path
+        return text.withUTF8 { bytes in PercentEncoding.decode(UnsafeRawBufferPointer(bytes), plusIsSpace: false) }
     }
 
     /// The same for a path held in a `String`.

@@ -33,8 +33,9 @@ enum SiteCredentials {
     /// Whether the path has `%2F` or `%2f`: one pass over the path's contiguous bytes (`firstIndex(of:)` on a
     /// `Substring`'s UTF-8 view walked index by index at ~3k instructions a request).
     static func containsEncodedSlash(_ path: Substring) -> Bool {
-        if let found = path.utf8.withContiguousStorageIfAvailable(encodedSlashIn) { return found }
-        return Array(path.utf8).withUnsafeBufferPointer(encodedSlashIn)
+        // `withUTF8`, not `utf8.withContiguousStorageIfAvailable`: on a `Substring` that runs unspecialised.
+        var path = path
+        return path.withUTF8(encodedSlashIn)
     }
 
     private static func encodedSlashIn(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {

@@ -9,8 +9,8 @@ enum JUIDRule {
         let dashed = utf8.count == 36
         guard utf8.count == 32 || dashed else { return failure(value, field: field) }
         // The spelling sites send most, already canonical and untrimmed, is the value itself: no new string.
-        if !dashed && utf8.count == raw.utf8.count
-            && (utf8.withContiguousStorageIfAvailable { $0.allSatisfy(isLowercaseHex) } ?? utf8.allSatisfy(isLowercaseHex)) {
+        var text = raw
+        if !dashed && utf8.count == raw.utf8.count && text.withUTF8({ $0.allSatisfy(isLowercaseHex) }) {
             return .success(raw)
         }
         var valid = true

@@ -24,7 +24,7 @@ enum PhoneRule {
 
     /// How reading a number as ASCII bytes went (`normalise`).
     private enum ASCIIReading {
-        /// Not ASCII, or not in contiguous memory: read scalar by scalar instead.
+        /// Not ASCII: read scalar by scalar instead.
         case notASCII
         case accepted
         case refused(Unicode.Scalar)
@@ -54,12 +54,14 @@ enum PhoneRule {
             return true
         }
         // An ASCII number (nearly every one) is read byte by byte from its contiguous UTF-8: walking
-        // `unicodeScalars` of a `Substring` checked every index (~1k instructions per number).
-        let reading: ASCIIReading = value.utf8.withContiguousStorageIfAvailable { bytes in
+        // `unicodeScalars` of a `Substring` checked every index (~1k instructions per number). `withUTF8`
+        // rather than `utf8.withContiguousStorageIfAvailable`, which on a `Substring` runs unspecialised.
+        var text = value
+        let reading: ASCIIReading = text.withUTF8 { bytes in
             guard bytes.allSatisfy({ $0 < 0x80 }) else { return .notASCII }
             for byte in bytes where !take(Unicode.Scalar(byte)) { return .refused(Unicode.Scalar(byte)) }
             return .accepted
-        } ?? .notASCII
+        }
         let refused: Unicode.Scalar?
         switch reading {
         case .accepted: refused = nil
