@@ -22,14 +22,6 @@ enum PhoneRule {
     static let minDigits = 8
     static let maxDigits = 15
 
-    /// How reading a number as ASCII bytes went (`normalise`).
-    private enum ASCIIReading {
-        /// Not ASCII: read scalar by scalar instead.
-        case notASCII
-        case accepted
-        case refused(Unicode.Scalar)
-    }
-
     static func normalise(_ raw: String, field: String, options: ValidationOptions) -> Result<String, FieldProblems> {
         let value = UnicodeText.trimmed(raw)
         if value.isEmpty {
@@ -39,39 +31,20 @@ enum PhoneRule {
         var digits: [UInt8] = []
         digits.reserveCapacity(16)
         var sawPlus = false
-        /// One character of the number; false for one a phone number cannot have.
-        func take(_ scalar: Unicode.Scalar) -> Bool {
+        for scalar in value.unicodeScalars {
             switch scalar {
             case "0"..."9":
                 digits.append(UInt8(scalar.value))
             case "-", ".", "(", ")":
-                break
+                continue
             case "+" where digits.isEmpty && !sawPlus:
                 sawPlus = true
             default:
-                return UnicodeText.isWhitespace(scalar)  // any space, also NBSP and tabs
+                if UnicodeText.isWhitespace(scalar) { continue }  // any space, also NBSP and tabs
+                let what = scalar.properties.isAlphabetic ? "a letter" : "the character \(UnicodeText.echo(String(scalar)))"
+                return .failure(FieldProblems(field: field, code: ProblemCode.invalidPhone,
+                    message: "expected only digits, spaces and + ( ) - . in a phone number; found \(what)"))
             }
-            return true
-        }
-        // An ASCII number (nearly every one) is read byte by byte from its contiguous UTF-8: walking
-        // `unicodeScalars` of a `Substring` checked every index (~1k instructions per number). `withUTF8`
-        // rather than `utf8.withContiguousStorageIfAvailable`, which on a `Substring` runs unspecialised.
-        var text = value
-        let reading: ASCIIReading = text.withUTF8 { bytes in
-            guard bytes.allSatisfy({ $0 < 0x80 }) else { return .notASCII }
-            for byte in bytes where !take(Unicode.Scalar(byte)) { return .refused(Unicode.Scalar(byte)) }
-            return .accepted
-        }
-        let refused: Unicode.Scalar?
-        switch reading {
-        case .accepted: refused = nil
-        case .refused(let scalar): refused = scalar
-        case .notASCII: refused = value.unicodeScalars.first { !take($0) }
-        }
-        if let scalar = refused {
-            let what = scalar.properties.isAlphabetic ? "a letter" : "the character \(UnicodeText.echo(String(scalar)))"
-            return .failure(FieldProblems(field: field, code: ProblemCode.invalidPhone,
-                message: "expected only digits, spaces and + ( ) - . in a phone number; found \(what)"))
         }
         if !sawPlus && digits.count >= 2 && digits[0] == UInt8(ascii: "0") && digits[1] == UInt8(ascii: "0") {
             digits.removeFirst(2)
