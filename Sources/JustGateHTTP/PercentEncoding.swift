@@ -7,23 +7,27 @@ enum PercentEncoding {
         if !bytes.contains(where: { $0 == ASCII.percent || (plusIsSpace && $0 == ASCII.plus) }) {
             return UTF8Text.validated(bytes)
         }
-        var decoded: [UInt8] = []
-        decoded.reserveCapacity(bytes.count)
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == ASCII.percent {
-                guard index + 2 < bytes.count,
-                    let high = ASCII.hexValue(bytes[index + 1]), let low = ASCII.hexValue(bytes[index + 2])
-                else { return nil }
-                decoded.append(UInt8(high << 4 | low))
-                index += 3
-            } else {
-                decoded.append(plusIsSpace && byte == ASCII.plus ? ASCII.space : byte)
-                index += 1
+        // Decoded into scratch space (on the stack for field-sized values), so the only allocation is the
+        // string's own, and none at all for short values.
+        return withUnsafeTemporaryAllocation(byteCount: bytes.count, alignment: 1) { decoded -> String? in
+            var index = 0
+            var written = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == ASCII.percent {
+                    guard index + 2 < bytes.count,
+                        let high = ASCII.hexValue(bytes[index + 1]), let low = ASCII.hexValue(bytes[index + 2])
+                    else { return nil }
+                    decoded[written] = UInt8(high << 4 | low)
+                    index += 3
+                } else {
+                    decoded[written] = plusIsSpace && byte == ASCII.plus ? ASCII.space : byte
+                    index += 1
+                }
+                written += 1
             }
+            return UTF8Text.validated(UnsafeRawBufferPointer(rebasing: decoded[..<written]))
         }
-        return decoded.withUnsafeBytes { UTF8Text.validated($0) }
     }
 
     /// The bytes `encodeFormComponent` writes for `text`: one per byte that stays, three per escape.

@@ -10,6 +10,11 @@ public enum URLEncodedForm {
     /// decoding (and allocating) the rest of a hostile body.
     public static func decode(_ bytes: UnsafeRawBufferPointer, maxFields: Int = .max) throws(FormDecodingError) -> [(name: String, value: String)] {
         var fields: [(name: String, value: String)] = []
+        // Room for every pair up front (one per '&', plus one, up to the limit): appending would otherwise
+        // grow the array, copying it, as the second and fifth fields arrive.
+        var pairs = 1
+        for byte in bytes where byte == ASCII.ampersand { pairs += 1 }
+        fields.reserveCapacity(min(pairs, maxFields == .max ? pairs : maxFields + 1))
         var start = 0
         while start <= bytes.count, fields.count <= maxFields {
             var end = start
@@ -40,13 +45,21 @@ public enum URLEncodedForm {
     /// The same encoding as bytes, measured first and then written into one buffer of exactly that size,
     /// both passes over the strings' contiguous UTF-8: upstream bodies are built from this on every request.
     public static func encodedBytes(_ fields: [(name: String, value: String)]) -> [UInt8] {
-        var length = max(fields.count - 1, 0)  // the '&'s
-        for field in fields {
+        encodedBytes(count: fields.count) { fields[$0] }
+    }
+
+    /// The same for `count` fields read through `field(index)`, so a caller holding its fields in another
+    /// shape (the validator's `NormalisedField`s) need not build an array of pairs first.
+    public static func encodedBytes(count fieldCount: Int, field: (Int) -> (name: String, value: String)) -> [UInt8] {
+        var length = max(fieldCount - 1, 0)  // the '&'s
+        for index in 0..<fieldCount {
+            let field = field(index)
             length += utf8(field.name, PercentEncoding.formEncodedLength) + 1 + utf8(field.value, PercentEncoding.formEncodedLength)
         }
         return [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
             var position = 0
-            for (index, field) in fields.enumerated() {
+            for index in 0..<fieldCount {
+                let field = field(index)
                 if index > 0 {
                     buffer[position] = ASCII.ampersand
                     position += 1
@@ -69,8 +82,21 @@ public enum URLEncodedForm {
 
     /// Decodes %XX escapes in a path (no '+' rule, since '+' is literal in paths); nil if an escape is invalid or
     /// the result is not UTF-8.
-    public static func percentDecodePath(_ path: some StringProtocol) -> String? {
-        var text = String(path)
+    ///
+    /// Concrete `Substring` and `String` forms rather than one generic over `StringProtocol`: a generic called
+    /// from another module runs unspecialised, looking up type metadata on every request. A path without '%'
+    /// (nearly every one) is already valid text and is only copied.
+    public static func percentDecodePath(_ path: Substring) -> String? {
+        if !path.utf8.contains(ASCII.percent) { return String(path) }
+        // `withUTF8`, not `utf8.withContiguousStorageIfAvailable`: on a `Substring` that runs unspecialised.
+        var text = path
+        return text.withUTF8 { bytes in PercentEncoding.decode(UnsafeRawBufferPointer(bytes), plusIsSpace: false) }
+    }
+
+    /// The same for a path held in a `String`.
+    public static func percentDecodePath(_ path: String) -> String? {
+        if !path.utf8.contains(ASCII.percent) { return path }
+        var text = path
         return text.withUTF8 { bytes in
             PercentEncoding.decode(UnsafeRawBufferPointer(bytes), plusIsSpace: false)
         }

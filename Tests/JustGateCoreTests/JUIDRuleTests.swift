@@ -12,6 +12,17 @@ import Testing
         #expect(accepted(.juid, raw) == expected)
     }
 
+    /// A canonical id is passed on as the very string sent (no copy); trimmed, dashed or upper-case ones are
+    /// rewritten, and a dash out of place in a 36-byte value is refused, not skipped.
+    @Test func canonicalIdIsTheValueSentAndOthersAreRewritten() {
+        #expect(JUIDRule.normalise("0123456789abcdef0123456789abcdef", field: "juid") == .success("0123456789abcdef0123456789abcdef"))
+        #expect(JUIDRule.normalise(" 0123456789abcdef0123456789abcdef", field: "juid") == .success("0123456789abcdef0123456789abcdef"))
+        #expect(JUIDRule.normalise("0123456789ABCDEF0123456789abcdef", field: "juid") == .success("0123456789abcdef0123456789abcdef"))
+        #expect(JUIDRule.normalise("01234567-89ab-cdef-0123-456789abcdef", field: "juid") == .success("0123456789abcdef0123456789abcdef"))
+        #expect(problemCodes(.juid, "01234567-89ab-cdef-0123x456789abcdef") == [ProblemCode.invalidJUID])
+        #expect(problemCodes(.juid, "01234567-89ab-cdef-0123-456789abcdeg") == [ProblemCode.invalidJUID])
+    }
+
     @Test(arguments: [
         ("", ProblemCode.empty),
         ("de6f0132ea9e412599ae31262c45633", ProblemCode.invalidJUID),

@@ -38,6 +38,14 @@ import Testing
         #expect(accepted(.phone, "442079460958", Self.britishSiteOptions) == "442079460958")
     }
 
+    /// The trunk prefix is replaced in place by a country code of another length, both ways.
+    @Test func trunkPrefixesAndCountryCodesOfOtherLengthsAreSwapped() {
+        let british = ValidationOptions(now: testNow, phoneDefaultCountryCode: "44", phoneTrunkPrefix: "0")
+        #expect(accepted(.phone, "020 7946 0958", british) == "442079460958")
+        let longTrunk = ValidationOptions(now: testNow, phoneDefaultCountryCode: "7", phoneTrunkPrefix: "810")
+        #expect(accepted(.phone, "810 912 345 67 89", longTrunk) == "79123456789")
+    }
+
     @Test func aCountryCodeWithoutAKnownLengthCompletesNothing() {
         let options = ValidationOptions(now: testNow, phoneDefaultCountryCode: "44")
         #expect(accepted(.phone, "2079460958", options) == "2079460958")

@@ -61,6 +61,17 @@ import Testing
         #expect(problems(.phone, "+7 912 abc").first?.message.hasSuffix("found a letter") == true)
     }
 
+    /// ASCII numbers are read byte by byte, others scalar by scalar: both readings accept and refuse alike.
+    @Test func asciiAndNonASCIINumbersAreReadAlike() {
+        #expect(accepted(.phone, "+7 912\u{00A0}345-67-89") == "79123456789")  // no-break space
+        #expect(accepted(.phone, "+7\t912 345.67.89") == "79123456789")
+        #expect(problems(.phone, "+7 912 345#67").first?.message.hasSuffix("found the character \"#\"") == true)
+        #expect(problems(.phone, "+7 912\u{00A0}345#67").first?.message.hasSuffix("found the character \"#\"") == true)
+        #expect(problems(.phone, "+7 912 345 ５").first?.message.hasSuffix("found the character \"５\"") == true)
+        #expect(problems(.phone, "+7 912 345 Ж").first?.message.hasSuffix("found a letter") == true)
+        #expect(problems(.phone, "7 + 912").first?.code == ProblemCode.invalidPhone)  // a + after digits
+    }
+
     /// Known limitation: digits-only output drops the "+", so on a site with trunk prefix 8 a stored
     /// Chinese number (+86…) would be read as national if it were normalised a second time.
     @Test func internationalNumberStartingWithTrunkDigitIsNotIdempotent() {

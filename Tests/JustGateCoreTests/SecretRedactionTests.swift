@@ -42,6 +42,17 @@ import Testing
         #expect(SecretRedaction.redact("", in: Array("x".utf8)) == nil)
     }
 
+    /// The check on an answer's `Content-Type`: the same forms as `redact`, and text shorter than the token
+    /// (every ordinary media type) is answered without a scan.
+    @Test func containsFindsTheFormsRedactFinds() {
+        let token = Array(Self.token.utf8)
+        #expect(SecretRedaction.contains(token, in: "text/plain; x=UPTOK\\/42-AB_CD.EF"))
+        #expect(SecretRedaction.contains(token, in: "text/plain; x=upTok/42-ab_CD.ef"))
+        #expect(!SecretRedaction.contains(token, in: "application/json"))
+        #expect(!SecretRedaction.contains(token, in: "text/plain; x=upTok/42-ab_CD.e!"))
+        #expect(!SecretRedaction.contains([], in: "application/json"))
+    }
+
     /// Decided not to catch (README.md): base64 and percent-encoding of the token.
     @Test func otherEncodingsAreNotCaught() {
         #expect(redacted("dXBUb2svNDItYWJfQ0QuZWY=") == nil)

@@ -52,6 +52,22 @@ struct URLEncodedFormTests {
         #expect(URLEncodedForm.encode([]) == "")
     }
 
+    @Test("encoding fields read by index gives the same bytes as encoding the pairs")
+    func encodesByIndex() {
+        let fields = [("a b", "x&y=z"), ("ключ", "*-._~!"), ("empty", "")]
+        #expect(URLEncodedForm.encodedBytes(count: fields.count) { (name: fields[$0].0, value: fields[$0].1) }
+            == URLEncodedForm.encodedBytes(fields.map { (name: $0.0, value: $0.1) }))
+        #expect(URLEncodedForm.encodedBytes(count: 0) { _ in ("", "") } == [])
+    }
+
+    @Test("decoding stops after maxFields + 1 pairs, escapes or not")
+    func decodingStopsAfterTheLimit() throws {
+        let decoded = try URLEncodedForm.decode("a=1&b=%32&c=3+3&d=4", maxFields: 1)
+        #expect(pairs(decoded) == pairs([("a", "1"), ("b", "2")]))
+        let long = String(repeating: "%41+", count: 2000)
+        #expect(pairs(try URLEncodedForm.decode("x=" + long)) == pairs([("x", String(repeating: "A ", count: 2000))]))
+    }
+
     @Test("encode then decode is the identity")
     func roundTrip() throws {
         let fields = [("name", "Анна-Мария O'Neil"), ("note", "line1\r\nline2 +100%"), ("x", "")]
@@ -68,5 +84,11 @@ struct URLEncodedFormTests {
         #expect(URLEncodedForm.percentDecodePath("/a%") == nil)
         #expect(URLEncodedForm.percentDecodePath("/%C3%28") == nil)
         #expect(URLEncodedForm.percentDecodePath("/%2F") == "//")
+        // A slice of a longer head, as the parser hands it over, decodes the same.
+        let line = "GET /a%20b/plain%2Fx HTTP/1.1"
+        let slice = line.dropFirst(4).prefix(16)
+        #expect(URLEncodedForm.percentDecodePath(slice) == "/a b/plain/x")
+        #expect(URLEncodedForm.percentDecodePath(line.dropFirst(4).prefix(2)) == "/a")
+        #expect(URLEncodedForm.percentDecodePath(line.dropFirst(4).prefix(4)) == nil)
     }
 }

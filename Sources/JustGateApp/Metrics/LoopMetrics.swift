@@ -32,6 +32,9 @@ final class LoopMetrics {
     private var retries: [OperationKey: Counter] = [:]
     private var failures: [RequestKey: Counter] = [:]
     private let droppedLines: Counter
+    /// `MetricLabels.status` by status code, worked out once per code: it looks the reason phrase up in a
+    /// set of strings (~700 instructions), for every request.
+    private var statusLabels = [String?](repeating: nil, count: 600)
 
     init(registry: PrometheusCollectorRegistry, logLinesDropped: Counter) {
         self.registry = registry
@@ -48,7 +51,7 @@ final class LoopMetrics {
     func observe(_ record: RequestRecord, durationNanos: Int64?) {
         let site = record.siteID ?? "-"
         let operation = record.operationID ?? "-"
-        let status = MetricLabels.status(record.status)
+        let status = statusLabel(record.status)
         let outcome = record.outcome?.rawValue ?? "-"
         let key = RequestKey(site: site, operation: operation, status: status, outcome: outcome)
         counter(&requests, key, "justgate_requests_total", [
@@ -85,10 +88,20 @@ final class LoopMetrics {
         }
     }
 
+    private func statusLabel(_ status: Int) -> String {
+        guard statusLabels.indices.contains(status) else { return MetricLabels.status(status) }
+        if let known = statusLabels[status] { return known }
+        let made = MetricLabels.status(status)
+        statusLabels[status] = made
+        return made
+    }
+
+    /// `labels` is built only on a cache miss: an array literal passed by value was allocated (and its
+    /// strings retained) for every request, found in the cache or not.
     private func counter<Key: Hashable>(_ cache: inout [Key: Counter], _ key: Key, _ name: String,
-                                        _ labels: [(String, String)]) -> Counter {
+                                        _ labels: @autoclosure () -> [(String, String)]) -> Counter {
         if let known = cache[key] { return known }
-        let made = registry.counter(name, labels)
+        let made = registry.counter(name, labels())
         cache[key] = made
         return made
     }

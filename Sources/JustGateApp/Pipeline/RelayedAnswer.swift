@@ -37,7 +37,7 @@ struct RelayedAnswer: Sendable {
                 redacted = true
             }
             var contentType = answer.contentType
-            if let type = contentType, SecretRedaction.redact(token, in: Array(type.utf8)) != nil {
+            if let type = contentType, SecretRedaction.contains(token, in: type) {
                 contentType = nil
                 redacted = true
             }

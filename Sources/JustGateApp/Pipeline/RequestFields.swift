@@ -26,8 +26,7 @@ enum RequestFields {
         if let contentType, MediaType.isPlainFormURLEncoded(contentType) {
             let bodyFields = try urlencodedFields(body, maxFields: remaining)
             try checkCount(fields.count + bodyFields.count, maxFields: maxFields)
-            fields.append(contentsOf: bodyFields)
-            return fields
+            return joined(fields, bodyFields)
         }
         guard let contentType, let mediaType = MediaType(parsing: contentType) else {
             throw Problem(
@@ -57,8 +56,15 @@ enum RequestFields {
                     + "send application/x-www-form-urlencoded, multipart/form-data or application/json.")
         }
         try checkCount(fields.count + bodyFields.count, maxFields: maxFields)
-        fields.append(contentsOf: bodyFields)
-        return fields
+        return joined(fields, bodyFields)
+    }
+
+    /// Query fields, then body fields. Without a query (the usual request) the body's list is the answer
+    /// as it is, not copied into a new one.
+    private static func joined(_ query: [(name: String, value: String)],
+                               _ body: [(name: String, value: String)]) -> [(name: String, value: String)] {
+        guard !query.isEmpty else { return body }
+        return query + body
     }
 
     private static func checkCount(_ count: Int, maxFields: Int) throws(Problem) {

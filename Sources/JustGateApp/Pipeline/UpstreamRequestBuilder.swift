@@ -15,7 +15,8 @@ enum UpstreamRequestBuilder {
         if let parameter = validated.pathParameter {
             target = target.replacingOccurrences(of: "{\(operation.pathParameter?.name ?? "channel")}", with: parameter)
         }
-        let encoded = URLEncodedForm.encodedBytes(validated.fields.map { (name: $0.name, value: $0.value) })
+        let fields = validated.fields
+        let encoded = URLEncodedForm.encodedBytes(count: fields.count) { (name: fields[$0].name, value: fields[$0].value) }
         // Room for every header up front: appending past a literal's capacity would copy the array.
         var headers: [(name: String, value: String)] = []
         headers.reserveCapacity(7)

@@ -39,8 +39,7 @@ public enum OperationValidator {
         var problems = ProblemCollector()
         // Raw values by the position of their spec: a linear scan of a handful of names beats
         // hashing, and nothing here allocates per field on the hot path.
-        var raw = [String?](repeating: nil, count: operation.fields.count)
-        var repeated = [Bool](repeating: false, count: operation.fields.count)
+        var raw = [RawField](repeating: RawField(), count: operation.fields.count)
         var unknownNames: Set<String> = []
         for (name, value) in fields {
             guard let position = operation.fields.firstIndex(where: { $0.name == name }) else {
@@ -51,15 +50,15 @@ public enum OperationValidator {
                 }
                 continue
             }
-            if raw[position] != nil {
-                if !repeated[position] {
-                    repeated[position] = true
+            if raw[position].value != nil {
+                if !raw[position].repeated {
+                    raw[position].repeated = true
                     problems.append(FieldProblem(field: name, code: ProblemCode.duplicateField,
                                                  message: "send '\(name)' once; it appeared more than once"))
                 }
                 continue
             }
-            raw[position] = value
+            raw[position].value = value
         }
 
         var normalisedParameter: String?
@@ -69,7 +68,7 @@ public enum OperationValidator {
         var normalised: [NormalisedField] = []
         normalised.reserveCapacity(operation.fields.count)
         for (position, spec) in operation.fields.enumerated() {
-            if let value = apply(spec, raw: raw[position], options: options, problems: &problems) {
+            if let value = apply(spec, raw: raw[position].value, options: options, problems: &problems) {
                 normalised.append(NormalisedField(name: spec.name, value: value))
             }
         }
@@ -102,6 +101,13 @@ public enum OperationValidator {
             problems.append(contentsOf: failure)
             return nil
         }
+    }
+
+    /// What a site sent for one of the operation's fields, and whether it sent it more than once. One array
+    /// of these per request, of a nominal type: an array of tuples needs its metadata looked up at run time.
+    private struct RawField {
+        var value: String?
+        var repeated = false
     }
 
     private static func unknownFieldMessage(_ shown: String, operation: OperationSpec) -> String {

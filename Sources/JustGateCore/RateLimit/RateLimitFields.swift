@@ -16,8 +16,35 @@ public enum RateLimitFields {
     }
 
     /// One policy's `RateLimit` item: `r` requests pass now, `t` seconds until more quota.
+    ///
+    /// Written byte by byte into the string's own storage (string interpolation cost ~1.1k instructions per
+    /// item, on every admitted request of a limited operation).
     public static func standingItem(name: String, standing: GCRAStanding) -> String {
-        "\"\(name)\";r=\(max(0, standing.remaining));t=\(standing.nextQuotaMicros.wholeSecondsRoundedUp)"
+        var name = name
+        let remaining = UInt64(max(0, standing.remaining))
+        let seconds = UInt64(max(0, standing.nextQuotaMicros.wholeSecondsRoundedUp))
+        return name.withUTF8 { nameBytes in
+            // `"` name `";r=` digits `;t=` digits: at most 20 digits each.
+            String(unsafeUninitializedCapacity: nameBytes.count + 9 + 40) { out in
+                var position = 0
+                func putByte(_ byte: UInt8) { out[position] = byte; position += 1 }
+                func putNumber(_ number: UInt64) {
+                    var divisor: UInt64 = 1
+                    while number / divisor >= 10 { divisor *= 10 }
+                    repeat {
+                        putByte(UInt8(truncatingIfNeeded: 0x30 &+ number / divisor % 10))
+                        divisor /= 10
+                    } while divisor > 0
+                }
+                putByte(0x22)
+                for byte in nameBytes { putByte(byte) }
+                putByte(0x22); putByte(0x3B); putByte(0x72); putByte(0x3D)  // ";r=
+                putNumber(remaining)
+                putByte(0x3B); putByte(0x74); putByte(0x3D)  // ;t=
+                putNumber(seconds)
+                return position
+            }
+        }
     }
 
     /// The same item through swift-http-structured-headers: the reference `standingItem` is tested against.

@@ -13,6 +13,13 @@ public enum SecretRedaction {
         redact(Array(secret.utf8), in: bytes)
     }
 
+    /// Whether `text` holds `secret` in any form `redact` would replace. Text shorter than the secret cannot
+    /// (every form is at least as long), so a short `Content-Type`, checked on every answer, costs no copy.
+    public static func contains(_ secret: [UInt8], in text: String) -> Bool {
+        guard !secret.isEmpty, text.utf8.count >= secret.count else { return false }
+        return !TokenEchoScanner.ranges(of: secret, in: Array(text.utf8)).isEmpty
+    }
+
     /// The same for a secret already in bytes (made once per site, not once per answer). Finds the secret
     /// in any ASCII case, JSON-escaped and split by line breaks (`TokenEchoScanner`); each occurrence,
     /// escapes and breaks included, becomes one `[redacted]`.

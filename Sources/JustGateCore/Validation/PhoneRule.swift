@@ -46,14 +46,13 @@ package enum PhoneRule {
                     message: "expected only digits, spaces and + ( ) - . in a phone number; found \(what)"))
             }
         }
-        if !sawPlus && digits.starts(with: [UInt8(ascii: "0"), UInt8(ascii: "0")]) {
+        if !sawPlus && digits.count >= 2 && digits[0] == UInt8(ascii: "0") && digits[1] == UInt8(ascii: "0") {
             digits.removeFirst(2)
             sawPlus = true
         }
-        if !sawPlus, let completed = completedNational(digits, options: options) {
-            digits = completed
-        } else if !sawPlus, let national = nationalToInternational(digits, options: options) {
-            digits = national
+        // Both edits work in place on `digits`, whose room for 16 was reserved: no array per request.
+        if !sawPlus && !completeNational(&digits, options: options) {
+            _ = replaceTrunkPrefix(&digits, options: options)
         }
 
         var problems: [FieldProblem] = []
@@ -81,24 +80,25 @@ package enum PhoneRule {
         return options.phoneNationalNumberLength ?? knownNationalLengths[countryCode]
     }
 
-    /// The country code in front of a number of exactly the national length, or nil when that does not
-    /// apply. A leading 0 is never a national number's first digit (it is a trunk or international prefix),
-    /// so such a number is left for the leading-zero check to refuse.
-    static func completedNational(_ digits: [UInt8], options: ValidationOptions) -> [UInt8]? {
+    /// Puts the country code in front of a number of exactly the national length, in place; false (and
+    /// `digits` unchanged) when that does not apply. A leading 0 is never a national number's first digit
+    /// (it is a trunk or international prefix), so such a number is left for the leading-zero check to refuse.
+    static func completeNational(_ digits: inout [UInt8], options: ValidationOptions) -> Bool {
         guard let length = nationalLength(options), digits.count == length, digits.first != UInt8(ascii: "0"),
               let countryCode = options.phoneDefaultCountryCode, isDigits(countryCode)
-        else { return nil }
-        return Array(countryCode.utf8) + digits
+        else { return false }
+        digits.insert(contentsOf: countryCode.utf8, at: 0)
+        return true
     }
 
-    /// Replaces the site's trunk prefix by its country code, or returns nil when that does not apply.
-    static func nationalToInternational(_ digits: [UInt8], options: ValidationOptions) -> [UInt8]? {
+    /// Replaces the site's trunk prefix by its country code, in place; false (and `digits` unchanged) when
+    /// that does not apply.
+    static func replaceTrunkPrefix(_ digits: inout [UInt8], options: ValidationOptions) -> Bool {
         guard let countryCode = options.phoneDefaultCountryCode, let trunk = options.phoneTrunkPrefix,
-            !trunk.isEmpty, isDigits(countryCode), isDigits(trunk)
-        else { return nil }
-        let trunkBytes = Array(trunk.utf8)
-        guard digits.starts(with: trunkBytes) else { return nil }
-        return Array(countryCode.utf8) + digits.dropFirst(trunkBytes.count)
+            !trunk.isEmpty, isDigits(countryCode), isDigits(trunk), digits.starts(with: trunk.utf8)
+        else { return false }
+        digits.replaceSubrange(0..<trunk.utf8.count, with: countryCode.utf8)
+        return true
     }
 
     static func isDigits(_ text: String) -> Bool {
