@@ -74,6 +74,33 @@ struct OutboxTakeOverTests {
         #expect(new.claimDue(limit: 10).map(\.id) == [kept.id])
     }
 
+    @Test func releasingStopsDeferringAndDeliveringButRecordsTheAttemptUnderWay() throws {
+        let directory = try SystemTools.temporaryDirectory(prefix: "jg-takeover")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = OutboxFileStoreTests.config(directory)
+        let old = try OutboxFileStore(config: config, logger: OutboxFileStoreTests.logger)
+        let underWay = try OutboxFileStoreTests.keep(old, OutboxFileStoreTests.call("u1")).get()
+        let waiting = try OutboxFileStoreTests.keep(old, OutboxFileStoreTests.call("u2")).get()
+        #expect(old.claimDue(limit: 1).map(\.id) == [underWay.id])
+
+        let released = DispatchSemaphore(value: 0)
+        Thread { old.release(patienceMs: 5_000); released.signal() }.start()
+        #expect(released.wait(timeout: .now() + 0.2) == .timedOut, "release waits for the delivery under way")
+        #expect(old.claimDue(limit: 10).isEmpty, "no delivery starts once the stop began")
+        guard case .failure(.unavailable) = OutboxFileStoreTests.keep(old, OutboxFileStoreTests.call("u3")) else {
+            Issue.record("a deferral after the stop began was not refused")
+            return
+        }
+        _ = old.settle(underWay, attempt: .answered(status: 200))
+        #expect(released.wait(timeout: .now() + 5) == .success)
+
+        let next = try OutboxFileStore(config: config, logger: OutboxFileStoreTests.logger)
+        defer { next.stop() }
+        #expect(next.entry(id: underWay.id)?.state == .delivered, "the result of the attempt under way was kept")
+        #expect(next.entry(id: waiting.id)?.state == .pending)
+        #expect(next.depth.pending == 1)
+    }
+
     @Test func theWaitIsBoundedAndAHeldDeferralIsRefusedInTime() throws {
         let directory = try SystemTools.temporaryDirectory(prefix: "jg-takeover")
         defer { try? FileManager.default.removeItem(at: directory) }
