@@ -26,7 +26,10 @@ struct Serve: ParsableCommand {
             connections. For a deliberate hand-over, start the new process with --replace, then stop the old one.
             With --replace the new process also waits for the old one's audit log: it queues its records until \
             the old process stops and lets go of the log, then continues the same chain. Without it, a second \
-            gateway on the same audit.path fails to start (two writers would interleave two chains).
+            gateway on the same audit.path fails to start (two writers would interleave two chains). The same \
+            holds for the outbox (outbox.path): the old process lets go of it as its stop begins, and the new one \
+            opens it then (waiting at most 2 minutes); meanwhile a call that would be deferred waits up to 2 s \
+            for it, then gets 503.
 
             Example: justgate serve --config config/justgate.yaml
             """
@@ -34,7 +37,7 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Flag(help: "Share the listen address with a process already listening on it, and take its audit log over when it stops (for a hand-over without downtime).")
+    @Flag(help: "Share the listen address with a process already listening on it, and take its audit log and outbox over when it stops (for a hand-over without downtime).")
     var replace = false
 
     func run() throws {

@@ -16,5 +16,10 @@ let package = Package(
             name: "OutboxDeferrals",
             dependencies: [.product(name: "JustGateApp", package: "justgate")]
         ),
+        // Live-call p99 while 100,000 pending entries drain, against without (bench/outbox/drain.sh).
+        .executableTarget(
+            name: "OutboxDrain",
+            dependencies: [.product(name: "JustGateApp", package: "justgate")]
+        ),
     ]
 )

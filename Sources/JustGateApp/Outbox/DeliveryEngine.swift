@@ -29,6 +29,12 @@ final class DeliveryEngine {
     private var exchanges: [String: UpstreamExchange] = [:]
     private var timer: Int?
     private var stopped = false
+    /// Set while `look` claims and sends; an answer that arrives within it (an attempt refused at once: the
+    /// circuit is open, `max_in_flight` is reached) asks for another look through `lookAgain` instead of
+    /// recursing: with a backlog of many thousands and an open circuit, the recursion overflowed the loop's
+    /// stack (found by bench/outbox/drain.sh at 100,000 entries).
+    private var looking = false
+    private var lookAgain = false
     /// Called on the loop after each recorded attempt (metrics, audit, tests).
     var onSettled: ((OutboxEntry, DeliveryVerdict, OutboxUpdate) -> Void)?
 
@@ -66,17 +72,30 @@ final class DeliveryEngine {
 
     private func look() {
         guard !stopped else { return }
+        if looking {
+            lookAgain = true
+            return
+        }
+        looking = true
         let room = maxInFlight - sending.count
         if room > 0 {
             for entry in store.claimDue(limit: room) { send(entry) }
         }
-        scheduleNext()
+        looking = false
+        if lookAgain {
+            // Answers came back at once: look again on the loop's next turn, so live calls get their turn too.
+            lookAgain = false
+            scheduleNext(afterMs: 0)
+        } else {
+            scheduleNext()
+        }
     }
 
-    private func scheduleNext() {
+    private func scheduleNext(afterMs soon: Int64? = nil) {
+        guard !stopped else { return }
         if let timer { loop.cancelTimer(timer) }
-        var delay = DeliveryEngine.pollMs
-        if sending.count < maxInFlight, let due = store.nextDueAtMs() {
+        var delay = soon ?? DeliveryEngine.pollMs
+        if soon == nil, sending.count < maxInFlight, let due = store.nextDueAtMs() {
             delay = max(0, min(due - OutboxFileStore.wallClockMs(), delay))
         }
         timer = loop.scheduleTimer(afterMs: Int(delay)) { [self] in

@@ -22,9 +22,13 @@ import Synchronization
 /// oldest segment is compacted away once a newer one exists: entries of it still pending or dead are written
 /// again (whole, with their current state) at the end of the live segment in the same batch as the records
 /// queued before them, so replay always ends on the newest state, and the old segment is deleted.
+///
+/// A hand-over (`serve --replace`) opens the store while the process being replaced still holds the directory:
+/// the store then waits for it (`OutboxFileStore+TakeOver`), and that process lets go as its stop begins
+/// (`release`).
 public final class OutboxFileStore: Sendable {
     /// One batch's worth of records and who waits for them.
-    private struct PendingWrite {
+    struct PendingWrite {
         var bytes: [UInt8]
         /// The new entry this write holds, and its site (for the deferred count), if any.
         var entry: (id: String, siteID: String)?
@@ -32,48 +36,52 @@ public final class OutboxFileStore: Sendable {
         var completion: (@Sendable (Bool) -> Void)?
     }
 
-    private struct Shared {
+    struct Shared {
         var queue: OutboxQueue
         var writes: [PendingWrite] = []
         var stopping = false
+        /// Whether the replayed queue is in force; false while a take-over waits for the directory's lock.
+        var phase = Phase.open
+        /// Deferrals that arrived while a take-over waited, oldest first: admitted once the outbox is open.
+        var held: [HeldCall] = []
+        /// Set by `release`: no new deferral and no new delivery; results of deliveries under way are still
+        /// recorded.
+        var sealed = false
         var random = SystemRandomNumberGenerator()
         var counts = OutboxCounts()
     }
 
     public let policy: DeliveryPolicy
     public let directory: String
-    private let shared: Mutex<Shared>
-    private let wake = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
-    private let nowMs: @Sendable () -> Int64
+    let shared: Mutex<Shared>
+    let wake = DispatchSemaphore(value: 0)
+    let finished = DispatchSemaphore(value: 0)
+    let nowMs: @Sendable () -> Int64
+    /// How long a deferral that arrives during a take-over waits for the outbox before it is refused (503).
+    let heldCallPatienceMs: Int64
 
     /// Opens (creating if needed) the outbox under `config.path`, replays it and starts the writer thread.
     /// - Parameters:
     ///   - segmentBytes: a live segment this large is closed and a new one begun (smaller in tests).
     ///   - nowMs: wall-clock milliseconds (tests pass their own).
+    ///   - takeOver: `serve --replace`: when another process holds the directory, start anyway and open the
+    ///     outbox once it lets go, waiting at most `takeOverPatienceMs` (see `OutboxFileStore+TakeOver`).
     public init(config: OutboxConfig, segmentBytes: Int = 64 << 20, logger: Logger,
-                nowMs: @escaping @Sendable () -> Int64 = OutboxFileStore.wallClockMs) throws {
+                nowMs: @escaping @Sendable () -> Int64 = OutboxFileStore.wallClockMs, takeOver: Bool = false,
+                takeOverPatienceMs: Int64 = OutboxFileStore.takeOverPatienceMs,
+                heldCallPatienceMs: Int64 = OutboxFileStore.heldCallPatienceMs) throws {
         let files = OutboxSegmentFiles(directory: config.path)
         var queue = OutboxQueue(maxBytes: config.maxBytes)
         var placement = SegmentPlacement()
+        var awaiting = false
         do throws(OutboxSegmentFiles.Failure) {
-            try files.lock()
-            for number in files.numbers() {
-                let bytes = try files.read(number)
-                let decoded = OutboxRecordCodec.decode(bytes)
-                if decoded.validBytes < bytes.count {
-                    try files.truncate(number, to: decoded.validBytes)
-                    logger.warning("outbox segment had a torn tail (a crash mid-write); cut at its last whole record",
-                                   metadata: ["path": .string(files.path(of: number)),
-                                              "bytes_cut": .stringConvertible(bytes.count - decoded.validBytes)])
-                }
-                for record in decoded.records {
-                    OutboxFileStore.replay(record, into: &queue)
-                    placement.record(record, in: number)
-                }
+            if try files.lock() {
+                try OutboxFileStore.load(files, into: &queue, placement: &placement, logger: logger)
+            } else if takeOver {
+                awaiting = true
+            } else {
+                throw OutboxSegmentFiles.Failure(description: files.heldDescription)
             }
-            try files.openLive((files.numbers().last ?? 0) + 1)
-            placement.touch(files.liveNumber)
         } catch {
             files.close()
             throw GatewayStartError("cannot open the outbox: \(error)")
@@ -81,13 +89,45 @@ public final class OutboxFileStore: Sendable {
         policy = DeliveryPolicy(config)
         directory = config.path
         self.nowMs = nowMs
-        shared = Mutex(Shared(queue: queue))
+        self.heldCallPatienceMs = heldCallPatienceMs
+        var initial = Shared(queue: queue)
+        if awaiting { initial.phase = .awaiting }
+        shared = Mutex(initial)
         let writer = WriterState(files: files, placement: placement, segmentBytes: segmentBytes, logger: logger)
+        let maxBytes = config.maxBytes
+        let takingOver = awaiting
         let thread = Thread { [self] in
             ThreadName.setCurrent("jg-outbox")
+            if takingOver {
+                guard awaitOutbox(writer, maxBytes: maxBytes, patienceMs: takeOverPatienceMs) else {
+                    idleUntilStopped()
+                    return
+                }
+            }
             run(writer)
         }
         thread.start()
+    }
+
+    /// Takes the replayed state of every segment (each cut at its last whole record) and opens a new live one.
+    static func load(_ files: OutboxSegmentFiles, into queue: inout OutboxQueue, placement: inout SegmentPlacement,
+                     logger: Logger) throws(OutboxSegmentFiles.Failure) {
+        for number in files.numbers() {
+            let bytes = try files.read(number)
+            let decoded = OutboxRecordCodec.decode(bytes)
+            if decoded.validBytes < bytes.count {
+                try files.truncate(number, to: decoded.validBytes)
+                logger.warning("outbox segment had a torn tail (a crash mid-write); cut at its last whole record",
+                               metadata: ["path": .string(files.path(of: number)),
+                                          "bytes_cut": .stringConvertible(bytes.count - decoded.validBytes)])
+            }
+            for record in decoded.records {
+                OutboxFileStore.replay(record, into: &queue)
+                placement.record(record, in: number)
+            }
+        }
+        try files.openLive((files.numbers().last ?? 0) + 1)
+        placement.touch(files.liveNumber)
     }
 
     private static func replay(_ record: OutboxRecord, into queue: inout OutboxQueue) {
@@ -112,37 +152,60 @@ public final class OutboxFileStore: Sendable {
     public func keep(_ call: DeferredCall, completion: @escaping @Sendable (Result<OutboxEntry, OutboxRefusal>) -> Void) {
         let id = OutboxFileStore.newID()
         let now = nowMs()
-        let admitted: Result<(OutboxEntry, Bool), OutboxRefusal> = shared.withLock { shared in
-            guard !shared.stopping else { return .failure(.unavailable("the gateway is stopping")) }
-            let entry = OutboxEntry(id: id, sequence: shared.queue.takeSequence(), siteID: call.siteID,
-                                    operationID: call.operationID, juid: call.juid, method: call.method,
-                                    target: call.target, body: call.body, contentType: call.contentType,
-                                    requestID: call.requestID, createdAtMs: now)
-            do throws(OutboxQueue.Full) {
-                try shared.queue.admit(entry, durable: false)
-            } catch {
-                return .failure(.full(maxBytes: error.maxBytes))
+        let admitted: Result<Bool, OutboxRefusal> = shared.withLock { shared in
+            guard !shared.stopping, !shared.sealed else { return .failure(.unavailable("the gateway is stopping")) }
+            switch shared.phase {
+            case .open:
+                return admit(call, id: id, nowMs: now, completion: completion, in: &shared)
+            case .awaiting:
+                // Behind whatever the replaced process kept: admitted once the outbox is open, in arrival order.
+                shared.held.append(HeldCall(call: call, id: id, keptAtMs: now, completion: completion))
+                return .success(false)
+            case .gaveUp:
+                return .failure(OutboxFileStore.notTakenOver)
             }
-            var bytes: [UInt8] = []
-            OutboxRecordCodec.append(.entry(entry), to: &bytes)
-            let wasIdle = shared.writes.isEmpty
-            // The writer confirms (or drops) the entry in the queue before this runs: see `write`.
-            shared.writes.append(PendingWrite(bytes: bytes, entry: (id, call.siteID), droppedIDs: [], completion: { durable in
-                completion(durable ? .success(entry) : .failure(.unavailable("the outbox could not be written to disk")))
-            }))
-            return .success((entry, wasIdle))
         }
         switch admitted {
-        case .success((_, let wasIdle)):
+        case .success(let wasIdle):
             if wasIdle { wake.signal() }
         case .failure(let refusal):
             completion(.failure(refusal))
         }
     }
 
+    /// Puts a new entry in the queue and its record in the writer's next batch; whether the writer was idle.
+    func admit(_ call: DeferredCall, id: String, nowMs now: Int64,
+               completion: @escaping @Sendable (Result<OutboxEntry, OutboxRefusal>) -> Void,
+               in shared: inout Shared) -> Result<Bool, OutboxRefusal> {
+        let entry = OutboxEntry(id: id, sequence: shared.queue.takeSequence(), siteID: call.siteID,
+                                operationID: call.operationID, juid: call.juid, method: call.method,
+                                target: call.target, body: call.body, contentType: call.contentType,
+                                requestID: call.requestID, createdAtMs: now)
+        do throws(OutboxQueue.Full) {
+            try shared.queue.admit(entry, durable: false)
+        } catch {
+            return .failure(.full(maxBytes: error.maxBytes))
+        }
+        var bytes: [UInt8] = []
+        OutboxRecordCodec.append(.entry(entry), to: &bytes)
+        let wasIdle = shared.writes.isEmpty
+        // The writer confirms (or drops) the entry in the queue before this runs: see `write`.
+        shared.writes.append(PendingWrite(bytes: bytes, entry: (id, call.siteID), droppedIDs: [], completion: { durable in
+            completion(durable ? .success(entry) : .failure(.unavailable("the outbox could not be written to disk")))
+        }))
+        return .success(wasIdle)
+    }
+
     /// Whether calls of this site and juid are still waiting: a new one must wait behind them (item 2c).
     public func hasPending(siteID: String, juid: String) -> Bool {
-        shared.withLock { $0.queue.hasPending(OutboxOrderKey(siteID: siteID, juid: juid)) }
+        shared.withLock { shared in
+            switch shared.phase {
+            case .open: shared.queue.hasPending(OutboxOrderKey(siteID: siteID, juid: juid))
+            // The replaced process may still hold calls of this juid: a new one waits behind them.
+            case .awaiting: true
+            case .gaveUp: false
+            }
+        }
     }
 
     /// The entry with `id`, if this outbox knows it (delivered ones are remembered for a while).
@@ -174,7 +237,7 @@ public final class OutboxFileStore: Sendable {
 
     func claimDue(limit: Int) -> [OutboxEntry] {
         let now = nowMs()
-        return shared.withLock { $0.queue.claimDue(nowMs: now, limit: limit) }
+        return shared.withLock { $0.sealed ? [] : $0.queue.claimDue(nowMs: now, limit: limit) }
     }
 
     func nextDueAtMs() -> Int64? {
@@ -276,7 +339,7 @@ public final class OutboxFileStore: Sendable {
 
     /// What only the writer thread touches. `@unchecked Sendable` because it is handed to the writer thread
     /// once, when the thread starts, and touched by no other thread after that.
-    private final class WriterState: @unchecked Sendable {
+    final class WriterState: @unchecked Sendable {
         let files: OutboxSegmentFiles
         var placement: SegmentPlacement
         let segmentBytes: Int
@@ -291,7 +354,7 @@ public final class OutboxFileStore: Sendable {
         }
     }
 
-    private func run(_ writer: WriterState) {
+    func run(_ writer: WriterState) {
         var compactSoon = true
         while true {
             if !compactSoon && !shared.withLock({ $0.stopping }) { _ = wake.wait(timeout: .now() + .seconds(1)) }

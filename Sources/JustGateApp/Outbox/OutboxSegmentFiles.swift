@@ -34,31 +34,39 @@ final class OutboxSegmentFiles {
     }
 
     /// Creates the directory if needed and takes its lock: one gateway per outbox directory, since two would
-    /// deliver each other's entries and interleave their records.
-    func lock() throws(Failure) {
-        try makeDirectory(directory)
-        var info = stat()
-        if stat(directory, &info) == 0, info.st_mode & S_IWOTH != 0 {
-            throw Failure(description: """
-                the outbox directory \(directory) is writable by others: anyone on the host could replace or remove \
-                deferred calls; run chmod o-w \(directory), or set outbox.path to a directory of the gateway's own
-                """)
-        }
+    /// deliver each other's entries and interleave their records. False when another process holds it (a
+    /// `serve --replace` tries again until that process lets go); `heldDescription` says what to do then.
+    func lock() throws(Failure) -> Bool {
         let lockPath = directory + "/outbox.lock"
-        try refuseUnlessRegular(lockPath)
-        let opened = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0o600)
-        guard opened >= 0 else { throw failure("cannot open \(lockPath)") }
-        lockFD = opened
-        while flock(lockFD, LOCK_EX | LOCK_NB) != 0 {
-            if errno == EINTR { continue }
-            if errno == EWOULDBLOCK {
+        if lockFD < 0 {
+            try makeDirectory(directory)
+            var info = stat()
+            if stat(directory, &info) == 0, info.st_mode & S_IWOTH != 0 {
                 throw Failure(description: """
-                    \(directory) is used by another running justgate (it holds \(lockPath)); give each gateway an \
-                    outbox.path of its own (several gateways share one outbox only with backend: redis)
+                    the outbox directory \(directory) is writable by others: anyone on the host could replace or remove \
+                    deferred calls; run chmod o-w \(directory), or set outbox.path to a directory of the gateway's own
                     """)
             }
+            try refuseUnlessRegular(lockPath)
+            let opened = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0o600)
+            guard opened >= 0 else { throw failure("cannot open \(lockPath)") }
+            lockFD = opened
+        }
+        while flock(lockFD, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            if errno == EWOULDBLOCK { return false }
             throw failure("cannot lock \(lockPath)")
         }
+        return true
+    }
+
+    /// Why `lock` said no, and what to do.
+    var heldDescription: String {
+        """
+        \(directory) is used by another running justgate (it holds \(directory)/outbox.lock); give each gateway an \
+        outbox.path of its own (several gateways share one outbox only with backend: redis), or start this one \
+        with --replace to take the outbox over when that one stops
+        """
     }
 
     /// The segment numbers present, oldest first.

@@ -54,7 +54,7 @@ public final class GatewayRuntime: Sendable {
                 configSource: ConfigSource? = nil) throws {
         let redisSettings = try GatewayRuntime.redisSettings(config.rateLimit, keySecret: rateLimitKeySecret, logger: logger)
         let idempotencyRedis = try IdempotencyRedisSettings(config.idempotency, keySecret: rateLimitKeySecret, logger: logger)
-        let outbox = try GatewayRuntime.openOutbox(config, logger: logger)
+        let outbox = try GatewayRuntime.openOutbox(config, logger: logger, takeOver: replaceListeners)
         var sandbox: SandboxServer?
         let baseURL: String
         switch config.upstream.target {
@@ -279,6 +279,9 @@ public final class GatewayRuntime: Sendable {
         // Not ready from the first moment: the admin listener answers 503 on /readyz through the drain.
         draining.set()
         vault?.stop()
+        // Before the drain: a process taking over (`serve --replace`) can open the outbox only once this one
+        // lets go of it (`OutboxFileStore+TakeOver`).
+        outbox?.release()
         server.stop()
         // After the loops: no delivery records an attempt any more; what is queued is written and synced.
         outbox?.stop()
@@ -291,7 +294,8 @@ public final class GatewayRuntime: Sendable {
 
     /// The outbox, opened (and replayed) when a site lists operations in `defer`; `backend: redis` is refused
     /// until it exists, rather than deferring calls nowhere.
-    private static func openOutbox(_ config: GatewayConfig, logger: Logger) throws -> OutboxFileStore? {
+    /// With `takeOver` (`serve --replace`) an outbox another process holds is opened once that process lets go.
+    private static func openOutbox(_ config: GatewayConfig, logger: Logger, takeOver: Bool) throws -> OutboxFileStore? {
         if config.outbox.backend == .redis {
             throw GatewayStartError("""
                 outbox.backend: redis is not available yet; use backend: file (one gateway per outbox.path), or \
@@ -299,7 +303,7 @@ public final class GatewayRuntime: Sendable {
                 """)
         }
         guard config.sites.contains(where: { !$0.deferredOperations.isEmpty }) else { return nil }
-        return try OutboxFileStore(config: config.outbox, logger: logger)
+        return try OutboxFileStore(config: config.outbox, logger: logger, takeOver: takeOver)
     }
 
     /// What every loop's Redis limiter needs, worked out once: nil for the memory backend.

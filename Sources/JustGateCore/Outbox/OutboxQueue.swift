@@ -65,6 +65,9 @@ public struct OutboxQueue: Sendable {
     }
 
     /// Pending entries, all keys together.
+    /// Entries handed out by `claimDue` whose attempt has no result yet: deliveries under way.
+    public var claimedCount: Int { claimed.count }
+
     public var pendingCount: Int { waiting.values.reduce(0) { $0 + $1.count } }
 
     /// The next sequence number, for a new entry.

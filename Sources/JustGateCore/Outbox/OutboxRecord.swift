@@ -63,7 +63,9 @@ public enum OutboxRecordCodec {
             payload.string(id)
         }
         let bytes = payload.bytes
-        out.reserveCapacity(out.count + headerBytes + bytes.count)
+        // No `reserveCapacity` to the exact size here: called once per record into one growing batch (compaction
+        // carries every pending entry of a segment at once), an exact reserve reallocates and copies the whole
+        // batch on every record, and 100,000 carried entries took minutes (found by bench/outbox/drain.sh).
         OutboxByteWriter.appendU32(UInt32(bytes.count), to: &out)
         OutboxByteWriter.appendU32(CRC32.checksum(bytes), to: &out)
         out.append(contentsOf: bytes)
