@@ -26,3 +26,20 @@ import Testing
         #expect(reopened.depth.pending == 2)
     }
 }
+
+/// A record larger than replay accepts would be acknowledged and then cut away at the next start.
+@Suite struct OutboxRecordBoundTests {
+    @Test func aCallTooLargeForOneRecordIsRefusedNotAcknowledged() throws {
+        let directory = try SystemTools.temporaryDirectory(prefix: "jg-outbox")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try OutboxFileStore(config: OutboxFileStoreTests.config(directory), logger: OutboxFileStoreTests.logger)
+        defer { store.stop() }
+        let huge = String(repeating: "x", count: OutboxRecordCodec.maxPayloadBytes + 1)
+        guard case .failure(.unavailable(let reason)) = OutboxFileStoreTests.keep(store, OutboxFileStoreTests.call("u1", body: huge)) else {
+            Issue.record("a call larger than a record may be must be refused")
+            return
+        }
+        #expect(reason.contains("too large"))
+        #expect(store.depth.pending == 0 && store.depth.bytes == 0)
+    }
+}

@@ -130,6 +130,12 @@ public final class OutboxFileStore: Sendable {
             }
             var bytes: [UInt8] = []
             OutboxRecordCodec.append(.entry(entry), to: &bytes)
+            // Replay stops at a record larger than this: acknowledging one would lose it (and what follows).
+            guard bytes.count - OutboxRecordCodec.headerBytes <= OutboxRecordCodec.maxPayloadBytes else {
+                shared.queue.drop(id: id)
+                return .failure(.unavailable("the call is too large to keep in the outbox (more than "
+                                             + "\(OutboxRecordCodec.maxPayloadBytes) bytes); send it without deferring"))
+            }
             let wasIdle = shared.writes.isEmpty
             // The writer confirms (or drops) the entry in the queue before this runs: see `write`.
             shared.writes.append(PendingWrite(bytes: bytes, entry: (id, call.siteID), droppedIDs: [], completion: { durable in
