@@ -5,7 +5,7 @@ import Testing
 /// A reload must say which changed settings it did not apply, or an operator believes a new breaker
 /// threshold or retry count is in force when the old one still is.
 @Suite struct ReloadRestartListTests {
-    static func config(upstream extra: String = "") throws -> GatewayConfig {
+    static func config(upstream extra: String = "", site: String = "") throws -> GatewayConfig {
         let yaml = """
             listen: 127.0.0.1:8080
             upstream:
@@ -15,6 +15,7 @@ import Testing
               - id: demo
                 key_sha256: "\(SiteKeys.sha256Hex("reload-restart-list"))"
                 upstream_token: { env: DEMO_TOKEN }
+            \(site)
             """
         return try ConfigLoader.load(yaml: yaml, knownOperations: Catalogue().ids).get().config
     }
@@ -41,6 +42,19 @@ import Testing
     @Test(arguments: ["  http_version: auto", "  http_version: \"2\""])
     func anHTTPVersionChangeIsReportedAsNeedingARestart(change: String) throws {
         #expect(Reloading.needsRestart(try Self.config(), try Self.config(upstream: change)) == ["upstream.http_version"])
+    }
+
+    /// The outbox is opened at start (and only when some site defers): neither its settings nor a first
+    /// defer list take effect on a reload.
+    @Test func outboxChangesAndAFirstDeferListAreReportedAsNeedingARestart() throws {
+        let deferring = "    defer: [subscribe.email]"
+        #expect(Reloading.needsRestart(try Self.config(), try Self.config(site: deferring))
+                == ["sites[].defer (no outbox is open until a restart)"])
+        #expect(Reloading.needsRestart(try Self.config(site: deferring), try Self.config(site: deferring)).isEmpty)
+        #expect(Reloading.needsRestart(try Self.config(site: deferring), try Self.config()).isEmpty)
+        let outbox = "outbox:\n  max_age_s: 60"
+        #expect(Reloading.needsRestart(try Self.config(site: deferring),
+                                       try Self.config(upstream: outbox, site: deferring)) == ["outbox"])
     }
 
     @Test func anUnchangedConfigNeedsNoRestart() throws {

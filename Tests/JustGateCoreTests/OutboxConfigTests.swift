@@ -58,6 +58,20 @@ import Testing
         #expect(problems.contains { $0.contains(":12: outbox") && $0.contains("colour") })
     }
 
+    /// Larger values overflowed the policy's Int64 millisecond arithmetic (a trap at the first retry).
+    @Test func waitsAndAgesTooLargeForTheArithmeticAreRefused() {
+        let yaml = ConfigFixtures.minimal + """
+            outbox:
+              retry_ms: [1000, 604800001]
+              max_age_s: 9223372036854775
+            """
+        let problems = Self.problems(yaml)
+        #expect(problems.contains { $0.contains("outbox.retry_ms[1]") && $0.contains("at most 604800000 (7 days)") })
+        #expect(problems.contains { $0.contains(":10: outbox.max_age_s") && $0.contains("at most 31536000 (365 days)") })
+        let limits = ConfigFixtures.minimal + "outbox:\n  retry_ms: [604800000]\n  max_age_s: 31536000\n"
+        #expect(Self.problems(limits).isEmpty)
+    }
+
     @Test func redisNeedsAURL() {
         let problems = Self.problems(ConfigFixtures.minimal + "outbox:\n  backend: redis\n")
         #expect(problems.contains { $0.contains("needs redis_url") })

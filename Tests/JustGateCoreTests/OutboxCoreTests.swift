@@ -37,6 +37,9 @@ import Testing
         (.failed(reason: "connect_refused"), 3, 99_000, .retry(atMs: 100_000)),   // the last try at the age limit
         (.failed(reason: "connect_refused"), 4, 100_000, .dead),                  // past max_age: dead
         (.answered(status: 200), 4, 200_000, .delivered),                          // an answer is kept even late
+        // A hold is no attempt: at or past max_age the entry still gets its last real try.
+        (.held(reason: "circuit_open", retryAfterMs: 700), 2, 100_000, .retry(atMs: 100_700)),
+        (.held(reason: "over_max_in_flight", retryAfterMs: nil), 2, 150_000, .retry(atMs: 151_000)),
     ])
     func verdict(_ attempt: DeliveryAttempt, _ attempts: Int, _ now: Int64, _ expected: DeliveryVerdict) {
         var random = Middle()
@@ -78,6 +81,34 @@ import Testing
         queue.apply(OutboxUpdate(id: "a1", state: .dead, attempts: 1, nextAttemptAtMs: 0, lastStatus: 404))
         #expect(queue.claimDue(nowMs: 0, limit: 10).map(\.id) == ["a2"])
         #expect(queue.hasPending(OutboxOrderKey(siteID: "s", juid: "j")))
+    }
+
+    /// An operator's retry puts an older dead entry back ahead of a newer one of its juid; while the newer
+    /// one is in flight the older must wait, or one site and juid has two calls under way at once.
+    @Test func aRetriedEntryWaitsWhileANewerOneOfItsKeyIsInFlight() throws {
+        var queue = OutboxQueue(maxBytes: 1 << 20)
+        try queue.admit(Self.entry("a1", sequence: 1), durable: true)
+        try queue.admit(Self.entry("a2", sequence: 2), durable: true)
+        _ = queue.claimDue(nowMs: 0, limit: 1)
+        queue.apply(OutboxUpdate(id: "a1", state: .dead, attempts: 1, nextAttemptAtMs: 0, lastStatus: 404))
+        #expect(queue.claimDue(nowMs: 0, limit: 10).map(\.id) == ["a2"])
+        queue.apply(OutboxUpdate(id: "a1", state: .pending, attempts: 1, nextAttemptAtMs: 0))   // the retry
+        #expect(queue.claimDue(nowMs: 0, limit: 10).isEmpty)
+        // a2 fails and waits: a1, older, goes first (the retry keeps its place by sequence).
+        queue.apply(OutboxUpdate(id: "a2", state: .pending, attempts: 1, nextAttemptAtMs: 50))
+        #expect(queue.claimDue(nowMs: 0, limit: 10).map(\.id) == ["a1"])
+        queue.unclaim(id: "a1")
+        #expect(queue.claimDue(nowMs: 0, limit: 10).map(\.id) == ["a1"])
+    }
+
+    /// `utm.update` has no juid: its entries are ordered with no other, so they drain in parallel and a live
+    /// `utm.update` does not wait behind a pending one.
+    @Test func entriesWithoutAJuidAreNotOrdered() throws {
+        var queue = OutboxQueue(maxBytes: 1 << 20)
+        try queue.admit(Self.entry("u1", sequence: 1, juid: ""), durable: true)
+        try queue.admit(Self.entry("u2", sequence: 2, juid: ""), durable: true)
+        #expect(queue.claimDue(nowMs: 0, limit: 10).map(\.id).sorted() == ["u1", "u2"])
+        #expect(!queue.hasPending(OutboxOrderKey(siteID: "s", juid: "")))
     }
 
     @Test func anEntryIsNotDueBeforeItIsDurableButHoldsItsPlace() throws {

@@ -19,6 +19,8 @@ final class DeliveryEngine {
     static let defaultMaxInFlight = 32
     /// The longest the engine sleeps without looking: entries deferred on other loops come due here too.
     static let pollMs: Int64 = 1000
+    /// How long the engine stops claiming after the upstream's `max_in_flight` refused a delivery.
+    static let overloadedPauseMs: Int64 = 200
 
     private let store: OutboxFileStore
     private let loop: EventLoop
@@ -29,12 +31,14 @@ final class DeliveryEngine {
     private var exchanges: [String: UpstreamExchange] = [:]
     private var timer: Int?
     private var stopped = false
-    /// Set while `look` claims and sends; an answer that arrives within it (an attempt refused at once: the
-    /// circuit is open, `max_in_flight` is reached) asks for another look through `lookAgain` instead of
-    /// recursing: with a backlog of many thousands and an open circuit, the recursion overflowed the loop's
-    /// stack (found by bench/outbox/drain.sh at 100,000 entries).
+    /// `look` is running: a completion that runs inside it (a refusal is reported synchronously) asks for
+    /// another round instead of re-entering, which with many due entries and the circuit open recursed
+    /// without bound.
     private var looking = false
     private var lookAgain = false
+    /// No claiming before this wall-clock millisecond: the upstream refused (circuit open,
+    /// `max_in_flight` reached), and claiming meanwhile would only hold entry after entry.
+    private var pausedUntilMs: Int64 = 0
     /// Called on the loop after each recorded attempt (metrics, audit, tests).
     var onSettled: ((OutboxEntry, DeliveryVerdict, OutboxUpdate) -> Void)?
 
@@ -72,31 +76,52 @@ final class DeliveryEngine {
 
     private func look() {
         guard !stopped else { return }
-        if looking {
+        guard !looking else {
             lookAgain = true
             return
         }
         looking = true
-        let room = maxInFlight - sending.count
-        if room > 0 {
-            for entry in store.claimDue(limit: room) { send(entry) }
-        }
-        looking = false
-        if lookAgain {
-            // Answers came back at once: look again on the loop's next turn, so live calls get their turn too.
+        defer { looking = false }
+        repeat {
             lookAgain = false
-            scheduleNext(afterMs: 0)
-        } else {
-            scheduleNext()
+            claimAndSend()
+        } while lookAgain && !stopped
+        if !stopped { scheduleNext() }
+    }
+
+    /// One round: claims what there is room for, counts every claimed entry as under way before sending any
+    /// (so `room` holds even while completions run inside this loop), and after the first refusal gives the
+    /// rest back unsent and pauses until the upstream may take calls again.
+    private func claimAndSend() {
+        let now = OutboxFileStore.wallClockMs()
+        if now < pausedUntilMs { return }
+        if upstream.guards.circuitState == .open {
+            pausedUntilMs = now + min(DeliveryEngine.pollMs, 250)
+            return
+        }
+        let room = maxInFlight - sending.count
+        guard room > 0 else { return }
+        let claimed = store.claimDue(limit: room)
+        for entry in claimed { sending.insert(entry.id) }
+        for entry in claimed {
+            guard !stopped, OutboxFileStore.wallClockMs() >= pausedUntilMs else {
+                sending.remove(entry.id)
+                store.unclaim(id: entry.id)
+                continue
+            }
+            send(entry)
         }
     }
 
-    private func scheduleNext(afterMs soon: Int64? = nil) {
+    private func scheduleNext() {
         guard !stopped else { return }
         if let timer { loop.cancelTimer(timer) }
-        var delay = soon ?? DeliveryEngine.pollMs
-        if soon == nil, sending.count < maxInFlight, let due = store.nextDueAtMs() {
-            delay = max(0, min(due - OutboxFileStore.wallClockMs(), delay))
+        var delay = DeliveryEngine.pollMs
+        let now = OutboxFileStore.wallClockMs()
+        if now < pausedUntilMs {
+            delay = min(delay, pausedUntilMs - now)
+        } else if sending.count < maxInFlight, let due = store.nextDueAtMs() {
+            delay = max(0, min(due - now, delay))
         }
         timer = loop.scheduleTimer(afterMs: Int(delay)) { [self] in
             timer = nil
@@ -108,7 +133,8 @@ final class DeliveryEngine {
         let context = contexts.current
         guard let site = context.sites.first(where: { $0.id == entry.siteID }) else {
             // The site left the config (a reload): hold the entry until it returns or max_age passes.
-            settle(entry, attempt: .held(reason: "site_not_configured", retryAfterMs: nil), failure: "site_not_configured")
+            sending.remove(entry.id)
+            hold(entry, reason: "site_not_configured", retryAfterMs: nil)
             return
         }
         var headers: [(name: String, value: String)] = [
@@ -121,7 +147,6 @@ final class DeliveryEngine {
         let deadline = context.catalogue.operations.firstIndex { $0.id == entry.operationID }
             .map { context.upstreamTimeoutsMs[$0] } ?? 10_000
         let token = site.upstreamTokenBytes
-        sending.insert(entry.id)
         let exchange = upstream.send(request, deadlineMs: deadline, idempotent: false) { [self] result, _ in
             exchanges[entry.id] = nil
             guard sending.remove(entry.id) != nil else { return }
@@ -138,13 +163,27 @@ final class DeliveryEngine {
         case .failure(.cancelled):
             store.unclaim(id: entry.id)
         case .failure(.circuitOpen(let retryAfterMs)):
-            settle(entry, attempt: .held(reason: "circuit_open", retryAfterMs: retryAfterMs), failure: "circuit_open")
+            pause(forMs: retryAfterMs)
+            hold(entry, reason: "circuit_open", retryAfterMs: retryAfterMs)
         case .failure(.overloaded):
-            settle(entry, attempt: .held(reason: "over_max_in_flight", retryAfterMs: nil), failure: "over_max_in_flight")
+            pause(forMs: Int(DeliveryEngine.overloadedPauseMs))
+            hold(entry, reason: "over_max_in_flight", retryAfterMs: Int(DeliveryEngine.overloadedPauseMs))
         case .failure(let failure):
             settle(entry, attempt: .failed(reason: failure.reason.rawValue), failure: failure.reason.rawValue)
         }
         look()
+    }
+
+    private func pause(forMs delay: Int) {
+        pausedUntilMs = max(pausedUntilMs, OutboxFileStore.wallClockMs() + Int64(max(delay, 1)))
+    }
+
+    /// No call was made: the entry waits in memory only (nothing is written, its attempts and state are
+    /// unchanged), unless `max_age` has passed, when the store records its end.
+    private func hold(_ entry: OutboxEntry, reason: String, retryAfterMs: Int?) {
+        if let (verdict, update) = store.hold(entry, reason: reason, retryAfterMs: retryAfterMs) {
+            onSettled?(entry, verdict, update)
+        }
     }
 
     private func settle(_ entry: OutboxEntry, attempt: DeliveryAttempt, body: [UInt8] = [], failure: String?) {

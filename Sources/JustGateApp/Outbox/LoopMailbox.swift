@@ -27,7 +27,26 @@ final class LoopMailbox: Sendable {
             throw Unavailable(description: "cannot create an eventfd for the outbox: \(String(cString: strerror(errno)))")
         }
         self.fd = fd
-        loop.watch(fd, events: .readable) { [self] _, _ in drain() }
+        // `watch` reports an epoll_ctl refusal by calling back with an error at once, before it returns: a
+        // mailbox the loop never reads would leave every deferral waiting for its 202 forever, so refuse here.
+        let starting = WatchStart()
+        loop.watch(fd, events: .readable) { [self] _, _ in
+            if starting.inProgress {
+                starting.refused = true
+                return
+            }
+            drain()
+        }
+        starting.inProgress = false
+        if starting.refused {
+            throw Unavailable(description: "the event loop cannot watch the outbox's eventfd; check the process's limits")
+        }
+    }
+
+    /// Whether `watch` called back while it was being set up (its way of saying epoll refused the descriptor).
+    private final class WatchStart {
+        var inProgress = true
+        var refused = false
     }
 
     /// The loop's watch holds the mailbox; it goes when the loop does (its epoll is closed by then).
@@ -61,7 +80,9 @@ final class LoopMailbox: Sendable {
 /// safe only because it is run solely by `LoopMailbox.drain` of the loop that made it, never on the thread
 /// that carries it.
 final class LoopCallback<Value: Sendable>: @unchecked Sendable {
-    private let run: (Value) -> Void
+    /// Set to nil on the loop once run: the thread that carried the callback may hold the last reference, and
+    /// the loop-confined captures must not be released there.
+    private var run: ((Value) -> Void)?
 
     init(_ run: @escaping (Value) -> Void) {
         self.run = run
@@ -69,6 +90,13 @@ final class LoopCallback<Value: Sendable>: @unchecked Sendable {
 
     /// Posts the call to `mailbox`, so it runs on the loop that made this callback.
     func post(_ value: Value, via mailbox: LoopMailbox) {
-        mailbox.post { self.run(value) }
+        mailbox.post { self.fire(value) }
+    }
+
+    /// On the loop: runs the callback once and lets go of what it captured, here.
+    private func fire(_ value: Value) {
+        let run = self.run
+        self.run = nil
+        run?(value)
     }
 }

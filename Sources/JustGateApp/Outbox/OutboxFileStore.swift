@@ -47,6 +47,9 @@ public final class OutboxFileStore: Sendable {
         /// Set by `release`: no new deferral and no new delivery; results of deliveries under way are still
         /// recorded.
         var sealed = false
+        /// A sync of the live segment failed: Linux may have dropped the unsynced pages and will not report it
+        /// again, so nothing more is acknowledged as durable until a restart replays what the disk really holds.
+        var syncFailed = false
         var random = SystemRandomNumberGenerator()
         var counts = OutboxCounts()
     }
@@ -154,6 +157,9 @@ public final class OutboxFileStore: Sendable {
         let now = nowMs()
         let admitted: Result<Bool, OutboxRefusal> = shared.withLock { shared in
             guard !shared.stopping, !shared.sealed else { return .failure(.unavailable("the gateway is stopping")) }
+            guard !shared.syncFailed else {
+                return .failure(.unavailable("the outbox could not be synced to disk; check the disk and restart justgate"))
+            }
             switch shared.phase {
             case .open:
                 return admit(call, id: id, nowMs: now, completion: completion, in: &shared)
@@ -188,6 +194,12 @@ public final class OutboxFileStore: Sendable {
         }
         var bytes: [UInt8] = []
         OutboxRecordCodec.append(.entry(entry), to: &bytes)
+        // Replay stops at a record larger than this: acknowledging one would lose it (and what follows).
+        guard bytes.count - OutboxRecordCodec.headerBytes <= OutboxRecordCodec.maxPayloadBytes else {
+            shared.queue.drop(id: id)
+            return .failure(.unavailable("the call is too large to keep in the outbox (more than "
+                                         + "\(OutboxRecordCodec.maxPayloadBytes) bytes); send it without deferring"))
+        }
         let wasIdle = shared.writes.isEmpty
         // The writer confirms (or drops) the entry in the queue before this runs: see `write`.
         shared.writes.append(PendingWrite(bytes: bytes, entry: (id, call.siteID), droppedIDs: [], completion: { durable in
@@ -261,6 +273,8 @@ public final class OutboxFileStore: Sendable {
                                          nowMs: now, using: &shared.random)
             var update = OutboxUpdate(id: entry.id, state: .pending, attempts: attempts, nextAttemptAtMs: now,
                                       lastStatus: entry.lastStatus, lastBody: entry.lastBody, lastFailure: failure)
+            // Stopping: the writer may be gone, so nothing more is changed (the attempt repeats after restart).
+            guard !shared.stopping else { return (verdict, update) }
             if case .answered(let status) = attempt {
                 update.lastStatus = status
                 update.lastBody = Array(body.prefix(OutboxEntry.maxLastBodyBytes))
@@ -279,10 +293,46 @@ public final class OutboxFileStore: Sendable {
         }
     }
 
+    /// No call was made (circuit open, `max_in_flight` reached, the site left the config): the entry waits
+    /// `retryAfterMs` (nil: the first configured wait) in memory only. Nothing is written, since its attempts
+    /// and state are unchanged and a crash that forgets the wait only makes it due sooner; writing a record per
+    /// hold filled the disk during an outage. A hold never ends an entry (its last attempt at `max_age` is
+    /// still made), except that of a site no longer configured, which is marked dead (and recorded) once
+    /// `max_age` has passed. Returns the verdict and update only when something was recorded.
+    func hold(_ entry: OutboxEntry, reason: String,
+              retryAfterMs: Int?) -> (verdict: DeliveryVerdict, update: OutboxUpdate)? {
+        let now = nowMs()
+        if reason == "site_not_configured", now >= entry.createdAtMs + policy.maxAgeMs {
+            return shared.withLock { shared in
+                guard !shared.stopping else { return nil }
+                let update = OutboxUpdate(id: entry.id, state: .dead, attempts: entry.attempts, nextAttemptAtMs: now,
+                                          lastStatus: entry.lastStatus, lastBody: entry.lastBody, lastFailure: reason)
+                shared.queue.apply(update)
+                enqueue(.update(update), in: &shared)
+                shared.counts.count(.held(reason: reason, retryAfterMs: retryAfterMs), verdict: .dead, site: entry.siteID)
+                return (.dead, update)
+            }
+        }
+        shared.withLock { shared in
+            guard !shared.stopping else { return }
+            let verdict = policy.verdict(after: .held(reason: reason, retryAfterMs: retryAfterMs),
+                                         attemptsMade: entry.attempts, createdAtMs: entry.createdAtMs, nowMs: now,
+                                         using: &shared.random)
+            let atMs = if case .retry(let atMs) = verdict { atMs } else { now + Int64(policy.nextHoldMs(retryAfterMs)) }
+            let current = shared.queue.entry(id: entry.id) ?? entry
+            shared.queue.apply(OutboxUpdate(id: entry.id, state: current.state, attempts: current.attempts,
+                                            nextAttemptAtMs: atMs, lastStatus: current.lastStatus,
+                                            lastBody: current.lastBody, lastFailure: current.lastFailure))
+            shared.counts.count(.held(reason: reason, retryAfterMs: retryAfterMs), verdict: .retry(atMs: atMs),
+                                site: entry.siteID)
+        }
+        return nil
+    }
+
     /// An operator's retry of a dead entry: pending again, due now, attempts kept.
     public func retry(id: String) -> Bool {
         shared.withLock { shared in
-            guard let entry = shared.queue.entry(id: id), entry.state == .dead else { return false }
+            guard !shared.stopping, let entry = shared.queue.entry(id: id), entry.state == .dead else { return false }
             let update = OutboxUpdate(id: id, state: .pending, attempts: entry.attempts, nextAttemptAtMs: nowMs(),
                                       lastStatus: entry.lastStatus, lastBody: entry.lastBody, lastFailure: entry.lastFailure)
             shared.queue.apply(update)
@@ -294,7 +344,7 @@ public final class OutboxFileStore: Sendable {
     /// An operator's removal of an entry (never delivered, or delivered and no longer of interest).
     public func drop(id: String) -> Bool {
         shared.withLock { shared in
-            guard shared.queue.entry(id: id) != nil else { return false }
+            guard !shared.stopping, shared.queue.entry(id: id) != nil else { return false }
             shared.queue.drop(id: id)
             enqueue(.dropped(id: id), in: &shared)
             return true
@@ -309,15 +359,17 @@ public final class OutboxFileStore: Sendable {
         shared.writes.append(PendingWrite(bytes: bytes, entry: nil, droppedIDs: dropped, completion: nil))
     }
 
-    /// Writes everything queued, syncs it and stops the writer; later deferrals are refused.
+    /// Writes everything queued, syncs it and stops the writer; later deferrals and state changes are refused
+    /// (a change made after the writer's last batch would be applied in memory and never written). Every
+    /// caller returns only once the writer has finished, not just the first.
     public func stop() {
         let first = shared.withLock { shared -> Bool in
             defer { shared.stopping = true }
             return !shared.stopping
         }
-        guard first else { return }
-        wake.signal()
+        if first { wake.signal() }
         finished.wait()
+        finished.signal()   // for the next caller
     }
 
     /// 128 random bits as 32 hex digits: a delivery's `Location` must not be guessable from another's.
@@ -384,7 +436,18 @@ public final class OutboxFileStore: Sendable {
                 writer.lastCompactionMs = now
                 compactSoon = writer.placement.oldestSegment(before: writer.files.liveNumber) != nil
             }
-            if stopping && batch.isEmpty && shared.withLock({ $0.writes.isEmpty }) {
+            if stopping && !written {
+                // The last tries failed: stop anyway; a lost state change repeats an attempt after restart.
+                let lost = shared.withLock { shared in
+                    defer { shared.writes = [] }
+                    return shared.writes.count
+                }
+                writer.logger.error("""
+                    outbox stopped with state changes it could not write; their attempts may be repeated after a \
+                    restart
+                    """, metadata: ["records": .stringConvertible(lost)])
+            }
+            if stopping && (batch.isEmpty || !written) && shared.withLock({ $0.writes.isEmpty }) {
                 writer.files.close()
                 finished.signal()
                 return
@@ -399,14 +462,38 @@ public final class OutboxFileStore: Sendable {
         for pending in batch { bytes.append(contentsOf: pending.bytes) }
         for entry in carried { OutboxRecordCodec.append(.entry(entry), to: &bytes) }
         let live = writer.files.liveNumber
+        let before = writer.files.liveSize
         var durable = true
+        var cutBack = true
         do throws(OutboxSegmentFiles.Failure) {
             try writer.files.append(bytes)
-            try writer.files.sync()
         } catch {
             durable = false
-            writer.logger.error("outbox write failed; the deferrals of this batch were refused with 503",
-                                metadata: ["reason": .string(error.description)])
+            writer.logger.error("""
+                outbox write failed; the deferrals of this batch were refused with 503, its state changes are tried \
+                again
+                """, metadata: ["reason": .string(error.description)])
+        }
+        if durable {
+            do throws(OutboxSegmentFiles.Failure) {
+                try writer.files.sync()
+            } catch {
+                durable = false
+                shared.withLock { $0.syncFailed = true }
+                writer.logger.error("""
+                    outbox sync failed; the deferrals of this batch were refused with 503, and every later deferral                     is refused until a restart (a failed sync cannot be retried): check the disk, then restart justgate
+                    """, metadata: ["reason": .string(error.description)])
+            }
+        }
+        if !durable {
+            // What this batch appended must never reach the disk: its deferrals were refused.
+            do throws(OutboxSegmentFiles.Failure) {
+                try writer.files.cutLive(to: before)
+            } catch {
+                cutBack = false
+                writer.logger.error("cannot cut the outbox segment back after a failed write",
+                                    metadata: ["reason": .string(error.description)])
+            }
         }
         if durable {
             for pending in batch {
@@ -415,8 +502,10 @@ public final class OutboxFileStore: Sendable {
             }
             for entry in carried { writer.placement.place(entry.id, in: live) }
         }
-        // One lock for the whole batch: the new entries become due (or, unwritten, give up their place).
+        // One lock for the whole batch: the new entries become due (or, unwritten, give up their place), and
+        // unwritten state changes (already applied in memory) go back to the front of the queue.
         shared.withLock { shared in
+            if !durable { shared.writes.insert(contentsOf: batch.filter { $0.entry == nil }, at: 0) }
             for case let (id, siteID)? in batch.map(\.entry) {
                 if durable {
                     shared.queue.confirm(id: id)
@@ -427,7 +516,7 @@ public final class OutboxFileStore: Sendable {
             }
         }
         for pending in batch { pending.completion?(durable) }
-        if !durable || writer.files.liveSize >= writer.segmentBytes {
+        if !cutBack || writer.files.liveSize >= writer.segmentBytes {
             do throws(OutboxSegmentFiles.Failure) {
                 try writer.files.openLive(live + 1)
                 writer.placement.touch(live + 1)

@@ -112,7 +112,7 @@ final class OutboxSegmentFiles {
         guard fd >= 0 else { throw failure("cannot open \(path)") }
         defer { _ = Glibc.close(fd) }
         guard ftruncate(fd, off_t(length)) == 0 else { throw failure("cannot truncate \(path)") }
-        _ = fdatasync(fd)
+        guard fdatasync(fd) == 0 else { throw failure("cannot sync \(path)") }
     }
 
     /// Opens segment `number` for appending (creating it 0600), and makes its name durable.
@@ -132,7 +132,7 @@ final class OutboxSegmentFiles {
         liveFD = opened
         liveNumber = number
         liveSize = Int(info.st_size)
-        syncDirectory()
+        try syncDirectory()
     }
 
     /// Appends all of `bytes` to the live segment. On failure the segment is cut back to where it was, so a
@@ -157,15 +157,24 @@ final class OutboxSegmentFiles {
         liveSize += written
     }
 
+    /// Cuts the live segment back to `length` (where a failed batch began) and syncs the cut, so records whose
+    /// callers were told "not kept" can never reach the disk later and be replayed as duplicates.
+    func cutLive(to length: Int) throws(Failure) {
+        guard ftruncate(liveFD, off_t(length)) == 0 else { throw failure("cannot truncate \(path(of: liveNumber))") }
+        liveSize = length
+        guard fdatasync(liveFD) == 0 else { throw failure("cannot sync \(path(of: liveNumber))") }
+    }
+
     /// Forces the live segment's appended records to disk: one call for a whole batch of deferrals.
     func sync() throws(Failure) {
         guard fdatasync(liveFD) == 0 else { throw failure("cannot sync \(path(of: liveNumber))") }
     }
 
-    /// Deletes a segment whose records are all superseded.
+    /// Deletes a segment whose records are all superseded. A failed directory sync only means the segment
+    /// may come back after a power cut, holding records that later ones supersede: nothing is lost.
     func remove(_ number: Int) {
         _ = unlink(path(of: number))
-        syncDirectory()
+        try? syncDirectory()
     }
 
     func close() {
@@ -175,11 +184,14 @@ final class OutboxSegmentFiles {
         lockFD = -1
     }
 
-    private func syncDirectory() {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = fsync(fd)
-        _ = Glibc.close(fd)
+    /// Makes the directory's entries (a new segment's name) durable. It throws, since a new segment whose name
+    /// never reached the disk loses every record acknowledged in it at a power cut.
+    private func syncDirectory(_ path: String? = nil) throws(Failure) {
+        let path = path ?? directory
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure("cannot open directory \(path) to sync it") }
+        defer { _ = Glibc.close(fd) }
+        guard fsync(fd) == 0 else { throw failure("cannot sync directory \(path)") }
     }
 
     private func refuseUnlessRegular(_ path: String) throws(Failure) {
@@ -199,10 +211,16 @@ final class OutboxSegmentFiles {
             }
             return
         }
-        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-            try makeDirectory(String(path[..<slash]))
+        let parent: String? = if let slash = path.lastIndex(of: "/") {
+            slash == path.startIndex ? "/" : String(path[..<slash])
+        } else { nil }
+        if let parent, parent != "/" { try makeDirectory(parent) }
+        guard mkdir(path, 0o700) == 0 else {
+            if errno == EEXIST { return }
+            throw failure("cannot create directory \(path)")
         }
-        guard mkdir(path, 0o700) == 0 || errno == EEXIST else { throw failure("cannot create directory \(path)") }
+        // The new directory's name must reach the disk too, or a power cut loses it with every segment in it.
+        try syncDirectory(parent ?? ".")
     }
 
     private func failure(_ what: String) -> Failure {

@@ -256,6 +256,11 @@ final class Reloading: Sendable {
         if old.log != new.log { changed.append("log") }
         if old.shutdown != new.shutdown { changed.append("shutdown") }
         if old.vault != new.vault { changed.append("secrets.vault") }
+        // The outbox is opened at start, with the settings then in force, and only when a site defers: a reload
+        // that changed it, or gave a site a defer list while none is open, said "reloaded" and kept the old.
+        if old.outbox != new.outbox { changed.append("outbox") }
+        let deferred = { (config: GatewayConfig) in config.sites.contains { !$0.deferredOperations.isEmpty } }
+        if !deferred(old) && deferred(new) { changed.append("sites[].defer (no outbox is open until a restart)") }
         return changed
     }
 }

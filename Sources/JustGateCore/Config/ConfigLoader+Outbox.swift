@@ -51,6 +51,12 @@ extension ConfigLoader {
                 isValid = false
             }
         }
+        if outbox.maxAgeSeconds > OutboxConfig.maxAgeSecondsLimit, let node = section.value("max_age_s") {
+            // Larger values overflow the delivery policy's millisecond arithmetic; nobody means them.
+            reader.error("must be at most \(OutboxConfig.maxAgeSecondsLimit) (365 days), found \(outbox.maxAgeSeconds); "
+                         + "drop older entries by hand instead (DELETE /outbox/<id>)", at: "outbox.max_age_s", node: node)
+            isValid = false
+        }
         return isValid ? outbox : nil
     }
 
@@ -64,7 +70,12 @@ extension ConfigLoader {
         }
         var waits: [Int] = []
         for (index, item) in items.enumerated() {
-            guard let wait = reader.int(item, at: ConfigNodeReader.join("outbox.retry_ms", index), atLeast: 1) else {
+            let path = ConfigNodeReader.join("outbox.retry_ms", index)
+            guard let wait = reader.int(item, at: path, atLeast: 1) else { return nil }
+            guard wait <= OutboxConfig.retryMsLimit else {
+                // Larger waits overflow the policy's arithmetic (and max_age_s ends an entry first anyway).
+                reader.error("must be at most \(OutboxConfig.retryMsLimit) (7 days), found \(wait); write the wait "
+                             + "in milliseconds, e.g. 3600000 for an hour", at: path, node: item)
                 return nil
             }
             waits.append(wait)

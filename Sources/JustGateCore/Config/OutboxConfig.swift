@@ -30,6 +30,11 @@ public struct OutboxConfig: Sendable, Equatable {
     /// Redis: how long a gateway holds the entries it is delivering before another may take them over.
     public var leaseMs: Int = 30_000
 
+    /// The largest `max_age_s` accepted (365 days): more overflows the policy's millisecond arithmetic.
+    public static let maxAgeSecondsLimit = 365 * 86_400
+    /// The largest wait in `retry_ms` accepted (7 days), for the same reason.
+    public static let retryMsLimit = 7 * 86_400_000
+
     /// Builds the documented defaults; adjust fields afterwards.
     public init() {}
 }

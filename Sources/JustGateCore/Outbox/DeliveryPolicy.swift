@@ -60,11 +60,17 @@ public struct DeliveryPolicy: Sendable, Equatable {
         case .answered, .failed:
             wait = retryMs[min(max(attemptsMade, 1), retryMs.count) - 1]
         case .held(_, let retryAfterMs):
-            wait = retryAfterMs ?? retryMs[0]
+            // No call was made: this is not the attempt at the age limit, which is still owed (see above).
+            return .retry(atMs: nowMs + Int64(jittered(nextHoldMs(retryAfterMs), using: &random)))
         }
         let expiry = createdAtMs + maxAgeMs
         guard nowMs < expiry else { return .dead }
         return .retry(atMs: min(nowMs + Int64(jittered(wait, using: &random)), expiry))
+    }
+
+    /// How long a held entry waits: what the upstream's guard said, else the first configured wait.
+    public func nextHoldMs(_ retryAfterMs: Int?) -> Int {
+        max(retryAfterMs ?? retryMs[0], 1)
     }
 
     /// `wait` moved by up to `jitterPercent` either way, never below 1 ms.

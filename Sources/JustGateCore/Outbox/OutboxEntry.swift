@@ -70,8 +70,12 @@ public struct OutboxEntry: Sendable, Equatable {
         self.lastFailure = nil
     }
 
-    /// The calls that must not overtake each other: one site's calls about one user.
-    public var orderKey: OutboxOrderKey { OutboxOrderKey(siteID: siteID, juid: juid) }
+    /// The calls that must not overtake each other: one site's calls about one user. A call without a juid
+    /// (`utm.update`) is ordered with no other: all of a site's would otherwise share one key, drain one per
+    /// round trip, and make every live `utm.update` wait behind any pending one.
+    public var orderKey: OutboxOrderKey {
+        OutboxOrderKey(siteID: siteID, juid: juid, unorderedEntryID: juid.isEmpty ? id : "")
+    }
 
     /// What the entry counts against `outbox.max_bytes`: its bytes plus a fixed allowance for the rest.
     public var accountedBytes: Int {
@@ -95,10 +99,13 @@ public struct OutboxEntry: Sendable, Equatable {
 public struct OutboxOrderKey: Hashable, Sendable {
     public var siteID: String
     public var juid: String
+    /// An entry without a juid is a key of its own (nothing waits behind it); empty otherwise.
+    public var unorderedEntryID: String
 
-    public init(siteID: String, juid: String) {
+    public init(siteID: String, juid: String, unorderedEntryID: String = "") {
         self.siteID = siteID
         self.juid = juid
+        self.unorderedEntryID = unorderedEntryID
     }
 }
 

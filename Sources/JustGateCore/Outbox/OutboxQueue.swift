@@ -22,6 +22,9 @@ public struct OutboxQueue: Sendable {
     private var waiting: [OutboxOrderKey: [String]] = [:]
     private var notYetDurable: Set<String> = []
     private var claimed: Set<String> = []
+    /// Keys with an entry claimed: no other entry of the key is handed out meanwhile, even one put back ahead
+    /// of it (an operator's retry of an older dead entry), so one site and juid never has two calls in flight.
+    private var claimedKeys: Set<OutboxOrderKey> = []
     private var heads = DueHeap()
     private var delivered: [String] = []
     private var deliveredStart = 0
@@ -120,6 +123,7 @@ public struct OutboxQueue: Sendable {
             heads.pop()
             guard let entry = validHead(top) else { continue }
             claimed.insert(entry.id)
+            claimedKeys.insert(entry.orderKey)
             due.append(entry)
         }
         return due
@@ -128,7 +132,7 @@ public struct OutboxQueue: Sendable {
     /// Gives a claimed entry back without an attempt (the gateway is stopping).
     public mutating func unclaim(id: String) {
         guard claimed.remove(id) != nil, let entry = entries[id] else { return }
-        pushIfHead(entry)
+        releaseKey(entry.orderKey)
     }
 
     /// When the next entry comes due, if any is waiting; drops stale heap items on the way.
@@ -145,14 +149,15 @@ public struct OutboxQueue: Sendable {
     private func validHead(_ item: DueHeap.Item) -> OutboxEntry? {
         guard let entry = entries[item.id], entry.state == .pending, entry.nextAttemptAtMs == item.atMs,
               !claimed.contains(item.id), !notYetDurable.contains(item.id),
-              waiting[entry.orderKey]?.first == item.id
+              !claimedKeys.contains(entry.orderKey), waiting[entry.orderKey]?.first == item.id
         else { return nil }
         return entry
     }
 
     private mutating func pushIfHead(_ entry: OutboxEntry) {
         guard entry.state == .pending, waiting[entry.orderKey]?.first == entry.id,
-              !notYetDurable.contains(entry.id), !claimed.contains(entry.id) else { return }
+              !notYetDurable.contains(entry.id), !claimed.contains(entry.id),
+              !claimedKeys.contains(entry.orderKey) else { return }
         heads.push(DueHeap.Item(atMs: entry.nextAttemptAtMs, sequence: entry.sequence, id: entry.id))
     }
 
@@ -178,13 +183,20 @@ public struct OutboxQueue: Sendable {
 
     private mutating func detach(_ id: String) {
         guard let entry = entries[id] else { return }
-        claimed.remove(id)
+        let wasClaimed = claimed.remove(id) != nil
         if entry.state != .delivered { accountedBytes -= entry.accountedBytes }
+        defer { if wasClaimed { releaseKey(entry.orderKey) } }
         guard entry.state == .pending, var line = waiting[entry.orderKey],
               let index = line.firstIndex(of: id) else { return }
         line.remove(at: index)
         waiting[entry.orderKey] = line.isEmpty ? nil : line
         if index == 0, let next = line.first, let head = entries[next] { pushIfHead(head) }
+    }
+
+    /// The key's claimed entry is back or done: whichever entry now heads its line may be handed out.
+    private mutating func releaseKey(_ key: OutboxOrderKey) {
+        claimedKeys.remove(key)
+        if let first = waiting[key]?.first, let head = entries[first] { pushIfHead(head) }
     }
 
     private mutating func forgetOldDelivered() {
