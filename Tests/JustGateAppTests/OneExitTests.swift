@@ -216,7 +216,7 @@ import Testing
         let upstream = try ScriptedUpstream(.answer(200, "[]"))
         let gateway = try Self.fixture(upstream: upstream.url,
                                        upstreamYAML: "  retries: { max_attempts: 1 }\n  circuit: { failures: 1000 }\n  max_in_flight: 1",
-                                       timeoutMs: 600)
+                                       timeoutMs: 2000)  // room for the reset under a loaded CI; the hung call waits it out
         let answered = try send(gateway, "GET", Self.read)
         try expectOneExit(gateway, id: answered.header("X-Request-Id"), status: 200, outcome: "forwarded")
         upstream.behaviour = .reset
