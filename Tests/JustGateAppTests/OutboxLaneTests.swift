@@ -13,7 +13,7 @@ import Testing
 /// The loop's delivery engine then delivers the call to the sandbox.
 @Suite(.serialized)
 struct OutboxLaneTests {
-    /// The hook in miniature: what `GatewayHandler` will do with a lane.
+    /// The hook in miniature: what the driver's deferral phases do with a lane.
     final class DeferringHandler: HTTPHandler {
         let lane: OutboxLane
         let siteID: String
