@@ -43,7 +43,7 @@ struct Health: ParsableCommand {
                 """)
             throw ExitCode.failure
         }
-        let token = try adminToken(config)
+        let token = try AdminToken.required(by: config, configPath: options.config, tokenFile: tokenFile, command: "health")
         let path = live ? "/healthz" : "/readyz"
         let request = AdminRequest(address: admin, path: path, token: token, timeoutMs: max(1, timeoutMs))
         switch request.send() {
@@ -59,33 +59,5 @@ struct Health: ParsableCommand {
             ConfigFile.printError("justgate health: \(path) on \(admin) answered \(answer.status): \(reason)")
             throw ExitCode.failure
         }
-    }
-
-    /// The token to send, read from --token-file when the config demands one, and checked against the hash
-    /// so a wrong file is named as such rather than as a 401.
-    private func adminToken(_ config: GatewayConfig) throws -> String? {
-        guard let hash = config.adminTokenSHA256 else { return nil }
-        guard let tokenFile else {
-            ConfigFile.printError("""
-                justgate health: \(options.config) sets admin_token_sha256, so the admin listener wants a token: \
-                pass --token-file FILE (a file holding the admin token)
-                """)
-            throw ExitCode.failure
-        }
-        let token: String
-        do {
-            token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        } catch {
-            ConfigFile.printError("justgate health: cannot read the token file \(tokenFile) (\(error.localizedDescription))")
-            throw ExitCode.failure
-        }
-        guard SiteKeys.sha256(token) == hash else {
-            ConfigFile.printError("""
-                justgate health: the token in \(tokenFile) does not match admin_token_sha256 of \(options.config); \
-                check that both come from the same `justgate keygen`
-                """)
-            throw ExitCode.failure
-        }
-        return token
     }
 }

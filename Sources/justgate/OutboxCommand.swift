@@ -42,19 +42,8 @@ struct OutboxCommand: ParsableCommand {
                     """)
                 throw ExitCode.failure
             }
-            var token: String?
-            if config.adminTokenSHA256 != nil {
-                guard let tokenFile else {
-                    ConfigFile.printError("justgate outbox \(command): the config sets admin_token_sha256: pass --token-file FILE with the admin token")
-                    throw ExitCode.failure
-                }
-                do {
-                    token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-                } catch {
-                    ConfigFile.printError("justgate outbox \(command): cannot read the token file \(tokenFile) (\(error.localizedDescription))")
-                    throw ExitCode.failure
-                }
-            }
+            let token = try AdminToken.required(by: config, configPath: options.config, tokenFile: tokenFile,
+                                                command: "outbox \(command)")
             switch AdminRequest(address: admin, method: method, path: path, token: token, timeoutMs: 5000).send() {
             case .failure(let failure):
                 ConfigFile.printError("justgate outbox \(command): \(failure)")

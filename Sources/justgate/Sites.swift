@@ -32,15 +32,7 @@ struct Sites: ParsableCommand {
 
     func run() throws {
         guard let (config, _) = ConfigFile.load(options.config) else { throw ExitCode.failure }
-        var token: String?
-        if let tokenFile {
-            do {
-                token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            } catch {
-                ConfigFile.printError("justgate sites: cannot read the token file \(tokenFile) (\(error.localizedDescription))")
-                throw ExitCode.failure
-            }
-        }
+        let token = try tokenFile.map { try AdminToken.read($0, command: "sites") }
         let lastUse = SiteKeyLastUse.lookup(config: config, token: token)
         let report = SitesReport(config: config, environment: ProcessSecretEnvironment(), now: Int64(time(nil)), lastUse: lastUse,
                                  vault: ConfigFile.readVault(config))
