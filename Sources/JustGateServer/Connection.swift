@@ -10,20 +10,7 @@ import JustGateReactor
 /// answer, later pipelined bytes stay in the buffer, so answers go out in request order and each
 /// exactly once. The connection is confined to its event loop's thread.
 final class Connection {
-    enum Phase: Equatable {
-        /// Between requests: no byte of the next request has arrived.
-        case idle
-        case readingHead
-        case readingBody
-        case awaitingResponse
-        /// A final response is being written; the connection closes once it is out.
-        case closing
-        /// Write side shut, draining what the client still sends so our last answer is not lost to a reset.
-        case lingering
-        case closed
-    }
-
-    enum Deadline { case none, firstByte, idle, header, body, write, linger }
+    typealias Phase = ConnectionStateMachine.Phase
 
     let fd: Int32
     unowned let loop: ServerLoop
@@ -34,9 +21,12 @@ final class Connection {
     /// The peer's address when the loop counts connections per peer (`maxConnectionsPerPeer`).
     let peerKey: String?
 
-    private(set) var phase: Phase = .idle
+    /// Every decision about what comes next (phase, keep-alive, deadlines, interest); this class only
+    /// performs what it answers, so the protocol's states are tested without a socket.
+    private var machine: ConnectionStateMachine
+    var phase: Phase { machine.phase }
     /// Bumped for every request so a `Responder` can tell whether it still belongs to the live request.
-    private(set) var generation: UInt64 = 0
+    var generation: UInt64 { machine.generation }
     var cancelHandler: (() -> Void)?
 
     private var input: [UInt8] = []
@@ -51,23 +41,15 @@ final class Connection {
     private var screened: AnyObject?
     private var chunkedDecoder: ChunkedBodyDecoder?
     private var requestStartNanos: UInt64 = 0
-    private var keepAlive = true
-    /// The request being answered is a HEAD: its answer states the body's length but carries no body, or a
-    /// keep-alive client would read that body as the next response (RFC 9110 §9.3.2). Every answer path
-    /// (handler, screen, server-made error) writes through `write(_:keepAlive:)`, which reads it.
-    private var answeringHead = false
 
     private var output: [UInt8] = []
     private var outputStart = 0
+    /// `process` is running further up this thread's stack (a handler answered synchronously): the outer
+    /// call carries on, so requests are still taken one at a time and in order.
     private var processing = false
-    /// Set when we answer an error mid-stream: the client may still be sending, so linger before closing.
-    private var lingerOnClose = false
-    private var peerGone = false
 
     /// When the current phase times out (on the loop's clock); nil when nothing is timed.
-    private(set) var deadline: MonotonicInstant?
-    private(set) var deadlineKind: Deadline = .none
-    private var interest: IOEvents = .readable
+    var deadline: MonotonicInstant? { machine.deadlineNanos.map(MonotonicInstant.init(nanoseconds:)) }
     /// What epoll currently has for this socket, so unchanged interest costs no `epoll_ctl`.
     private var registered: IOEvents = .readable
 
@@ -79,15 +61,19 @@ final class Connection {
         self.peerKey = peerKey
         self.peerText = peerKey
         self.parser = HTTPRequestHeadParser(limits: loop.configuration.limits)
-        setDeadline(loop.configuration.firstByteTimeoutMs != nil ? .firstByte : .idle)
+        let configuration = loop.configuration
+        self.machine = ConnectionStateMachine(
+            timeouts: .init(firstByteMs: configuration.firstByteTimeoutMs, idleMs: configuration.idleTimeoutMs,
+                            headerMs: configuration.headerTimeoutMs, bodyMs: configuration.bodyTimeoutMs),
+            draining: loop.isDraining, now: loop.now.nanoseconds)
     }
 
-    var isAwaitingResponse: Bool { phase == .awaitingResponse }
+    var isAwaitingResponse: Bool { machine.phase == .awaitingResponse }
 
     /// No request is in progress: nothing read since the last answer, or a head not yet complete, and no
     /// answer still being written. Such a connection may be closed to make room
     /// (`ServerConfiguration.evictIdleWhenFull`) without losing an answer.
-    var isEvictable: Bool { (phase == .idle || phase == .readingHead) && outputStart == output.count }
+    var isEvictable: Bool { machine.isEvictable(outputPending: outputStart < output.count) }
 
     var remoteAddress: String {
         if let peerText { return peerText }
@@ -100,14 +86,17 @@ final class Connection {
 
     /// Reads what the socket has and acts on it.
     func readable() {
-        while phase != .closed {
+        while !machine.isClosed {
             let count = read(fd, loop.scratch.baseAddress, loop.scratch.count)
             if count > 0 {
-                if phase == .lingering { continue }
+                if machine.discardsInput { continue }
                 input.append(contentsOf: UnsafeRawBufferPointer(rebasing: loop.scratch[0..<count]))
                 if count < loop.scratch.count || input.count - inputStart >= loop.maxBufferedInput { break }
             } else if count == 0 {
-                peerClosed()
+                switch machine.peerClosed(outputPending: outputStart < output.count) {
+                case .finishWriting: updateInterest()
+                case .close: close()
+                }
                 return
             } else {
                 if errno == EINTR { continue }
@@ -120,42 +109,26 @@ final class Connection {
         updateInterest()
     }
 
-    private func peerClosed() {
-        switch phase {
-        case .closing where outputStart < output.count:
-            // Keep writing the last answer; reading is over.
-            peerGone = true
-            interest.remove(.readable)
-            updateInterest()
-        default:
-            close()
-        }
-    }
-
     /// Parses and dispatches as many buffered requests as the current state allows.
     private func process() {
         guard !processing else { return }
         processing = true
         defer { processing = false }
         while true {
-            if output.count - outputStart > loop.maxPendingOutput { return }
-            switch phase {
-            case .idle, .readingHead:
-                guard inputStart < input.count else {
-                    compactInput()
-                    return
-                }
-                if phase == .idle {
-                    phase = .readingHead
-                    answeringHead = false
-                    requestStartNanos = MonotonicInstant.now().nanoseconds
-                    setDeadline(.header)
-                }
-                guard parseHead() else { return }
-            case .readingBody:
-                guard readBody() else { return }
-            case .awaitingResponse, .closing, .lingering, .closed:
+            let step = machine.nextStep(inputBuffered: inputStart < input.count,
+                                        outputBacklogged: output.count - outputStart > loop.maxPendingOutput,
+                                        now: loop.now.nanoseconds)
+            switch step {
+            case .wait:
                 return
+            case .compactInput:
+                compactInput()
+                return
+            case .parseHead(let startsRequest):
+                if startsRequest { requestStartNanos = MonotonicInstant.now().nanoseconds }
+                guard parseHead() else { return }
+            case .readBody:
+                guard readBody() else { return }
             }
         }
     }
@@ -177,22 +150,32 @@ final class Connection {
         parser.reset()
         head = parsed
         client = ClientAddress.resolve(peer: remoteAddress, head: parsed, trusted: loop.configuration.trustedProxies)
-        keepAlive = parsed.keepAlive
-        answeringHead = parsed.method == "HEAD"
         body = []
         screened = nil
+        let hasBody: Bool
         switch parsed.framing {
-        case .none:
+        case .none: hasBody = false
+        case .contentLength(let length): hasBody = length > 0
+        case .chunked: hasBody = true
+        }
+        switch machine.headParsed(keepAlive: parsed.keepAlive, isHeadRequest: parsed.method == "HEAD", hasBody: hasBody) {
+        case .ignore:
+            return false
+        case .dispatch:
             dispatch()
-        case .contentLength(let length):
-            if length == 0 { dispatch(); return true }
+        case .screen:
             if answeredFromHead(parsed) { return true }
-            body.reserveCapacity(length)
-            beginBody(parsed)
-        case .chunked:
-            if answeredFromHead(parsed) { return true }
-            chunkedDecoder = ChunkedBodyDecoder(maxBodyBytes: loop.configuration.limits.maxBodyBytes)
-            beginBody(parsed)
+            switch parsed.framing {
+            case .contentLength(let length): body.reserveCapacity(length)
+            case .chunked: chunkedDecoder = ChunkedBodyDecoder(maxBodyBytes: loop.configuration.limits.maxBodyBytes)
+            case .none: break
+            }
+            let sendContinue = machine.screenPassed(expectsContinue: parsed.expectsContinue && parsed.versionMinor >= 1,
+                                                    bodyBytesBuffered: inputStart < input.count, now: loop.now.nanoseconds)
+            if sendContinue {
+                output.append(contentsOf: HTTPResponseWriter.continueResponse)
+                flush()
+            }
         }
         return true
     }
@@ -210,22 +193,9 @@ final class Connection {
             response = answer
         }
         head = nil
-        phase = .awaitingResponse
-        generation &+= 1
-        setDeadline(.none)
-        keepAlive = false
-        lingerOnClose = true
+        machine.screenAnswered()
         complete(response)
         return true
-    }
-
-    private func beginBody(_ head: HTTPRequestHead) {
-        phase = .readingBody
-        setDeadline(.body)
-        if head.expectsContinue && head.versionMinor >= 1 && inputStart == input.count {
-            output.append(contentsOf: HTTPResponseWriter.continueResponse)
-            flush()
-        }
     }
 
     /// Returns true when the body is complete and the request was dispatched.
@@ -259,22 +229,20 @@ final class Connection {
         case .none:
             break
         }
+        machine.bodyRead()
         dispatch()
         return true
     }
 
+    /// Hands the request just read (the machine now awaits its answer) to the handler.
     private func dispatch() {
         guard let head else { return }
         self.head = nil
-        phase = .awaitingResponse
-        generation &+= 1
-        setDeadline(.none)
-        if loop.isDraining { keepAlive = false }
         let request = ServerRequest(head: head, body: body, remoteAddress: client, receivedAtNanos: requestStartNanos)
         let carried = screened
         body = []
         screened = nil
-        loop.handle(request, screened: carried, responder: Responder(connection: self, generation: generation))
+        loop.handle(request, screened: carried, responder: Responder(connection: self, generation: machine.generation))
     }
 
     private func compactInput() {
@@ -288,20 +256,11 @@ final class Connection {
 
     /// Called through `Responder` with the answer to the request in flight.
     func complete(_ response: HTTPResponse) {
-        guard phase == .awaitingResponse else { return }
+        guard case .write(let keepAlive, let omitBody) = machine.answerReady(now: loop.now.nanoseconds) else { return }
         cancelHandler = nil
-        // An answer finished while the server drains is the connection's last: the drain waits for
-        // connections to close, not for idle keep-alive ones to time out.
-        if loop.isDraining { keepAlive = false }
-        write(response, keepAlive: keepAlive)
-        if keepAlive {
-            phase = .idle
-            setDeadline(.idle)
-        } else {
-            phase = .closing
-        }
+        write(response, keepAlive: keepAlive, omitBody: omitBody)
         flush()
-        guard phase != .closed else { return }
+        guard !machine.isClosed else { return }
         if inputStart > 0 && inputStart == input.count { compactInput() }
         process()
         updateInterest()
@@ -310,26 +269,25 @@ final class Connection {
     /// Answers an error the server found itself and closes: after a framing error nothing that
     /// follows on this connection can be trusted.
     func fail(status: Int, detail: String) {
-        guard phase != .closed, phase != .closing, phase != .lingering else { return }
+        guard case .writeAndClose(let omitBody) = machine.errorFound() else { return }
         cancelHandler = nil
-        lingerOnClose = true
         let response = loop.configuration.errorResponse(status, detail)
-        write(response, keepAlive: false)
+        write(response, keepAlive: false, omitBody: omitBody)
         // A request screened before its body failed here is recorded from what the server knows; the screen's
         // state for it is dropped.
         screened = nil
         loop.handler?.serverAnswered(ServerAnswer(
             response: response, method: head?.method, path: head.map { String($0.path) }, remoteAddress: head == nil ? remoteAddress : client,
             receivedAtNanos: requestStartNanos != 0 ? requestStartNanos : MonotonicInstant.now().nanoseconds))
-        phase = .closing
         flush()
         updateInterest()
     }
 
-    /// Queues one answer; the only place answers are serialised, so a HEAD's answer is bodiless on every path.
-    private func write(_ response: HTTPResponse, keepAlive: Bool) {
+    /// Queues one answer; the only place answers are serialised. `omitBody` comes from the machine
+    /// (`answeringHead`), so a HEAD's answer is bodiless on every path: handler, screen, server-made error.
+    private func write(_ response: HTTPResponse, keepAlive: Bool, omitBody: Bool) {
         HTTPResponseWriter.write(response, keepAlive: keepAlive, extraHeaders: loop.commonHeaders,
-                                 omitBody: answeringHead, into: &output)
+                                 omitBody: omitBody, into: &output)
     }
 
     /// Writes pending output; parks on `.writable` when the socket is full.
@@ -343,8 +301,7 @@ final class Connection {
             } else if written < 0 && errno == EINTR {
                 continue
             } else if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                interest.insert(.writable)
-                setDeadline(.write)
+                machine.writeBlocked(now: loop.now.nanoseconds)
                 return
             } else {
                 close()
@@ -353,91 +310,67 @@ final class Connection {
         }
         output.removeAll(keepingCapacity: output.capacity <= 65536)
         outputStart = 0
-        interest.remove(.writable)
-        if deadlineKind == .write { setDeadline(phase == .idle ? .idle : .none) }
-        if phase == .closing { finishClosing() }
+        switch machine.writeDrained(inputUnread: inputStart < input.count, now: loop.now.nanoseconds) {
+        case .none:
+            break
+        case .close:
+            close()
+        case .shutdownWriteAndLinger:
+            // Half-closes and drains briefly instead of closing outright: closing with unread input makes
+            // the kernel send a reset, which can destroy the error response before the client reads it.
+            shutdown(fd, Int32(SHUT_WR))
+            input.removeAll()
+            inputStart = 0
+        }
     }
 
     func writable() {
         flush()
-        if phase != .closed {
+        if !machine.isClosed {
             process()
             updateInterest()
         }
     }
 
-    /// Half-closes and drains briefly instead of closing outright: closing with unread input makes
-    /// the kernel send a reset, which can destroy the error response before the client reads it.
-    private func finishClosing() {
-        if peerGone || (!lingerOnClose && inputStart == input.count) {
-            close()
-            return
-        }
-        shutdown(fd, Int32(SHUT_WR))
-        phase = .lingering
-        input.removeAll()
-        inputStart = 0
-        interest = .readable
-        setDeadline(.linger)
-    }
-
     // MARK: - Lifecycle
 
     func updateInterest() {
-        guard phase != .closed else { return }
-        var wanted = interest
-        let backlog = input.count - inputStart
-        if phase != .lingering && backlog >= loop.maxBufferedInput { wanted.remove(.readable) }
+        guard !machine.isClosed else { return }
+        let (readable, writable) = machine.interest(inputBacklogFull: input.count - inputStart >= loop.maxBufferedInput)
+        var wanted: IOEvents = []
+        if readable { wanted.insert(.readable) }
+        if writable { wanted.insert(.writable) }
         guard wanted != registered else { return }
         registered = wanted
         if !loop.setInterest(self, wanted) { close() }
     }
 
-    private func setDeadline(_ kind: Deadline) {
-        deadlineKind = kind
-        let timeout: Int
-        switch kind {
-        case .none: deadline = nil; return
-        case .firstByte: timeout = loop.configuration.firstByteTimeoutMs ?? loop.configuration.idleTimeoutMs
-        case .idle: timeout = loop.configuration.idleTimeoutMs
-        case .header: timeout = loop.configuration.headerTimeoutMs
-        case .body: timeout = loop.configuration.bodyTimeoutMs
-        case .write: timeout = loop.configuration.idleTimeoutMs
-        case .linger: timeout = 2_000
-        }
-        deadline = loop.now.advanced(byMilliseconds: max(1, timeout))
-    }
-
     /// Called by the loop's sweep when `deadline` has passed.
     func deadlineExpired() {
-        switch deadlineKind {
-        case .header:
+        switch machine.timerFired() {
+        case .headTimedOut:
             fail(status: 408, detail: "The request head was not complete within the header timeout; send the whole request promptly.")
-        case .body:
+        case .bodyTimedOut:
             fail(status: 408, detail: "The request body was not complete within the body timeout; send the whole body promptly.")
-        case .firstByte, .idle, .write, .linger:
+        case .close:
             close()
         case .none:
             break
         }
     }
 
-    /// Used when draining: closes a connection that is between requests (its client opens a new one, to
-    /// whichever process listens then). A connection that has not sent its first request yet is kept: it
-    /// was accepted for a request that is on its way, and closing it would fail that request (in a hand-over,
-    /// one the replacing process would have served). It gets that one request, answered with
-    /// `Connection: close`, and otherwise waits out its deadline or the drain's, whichever comes first.
+    /// Used when the loop begins draining (`ConnectionStateMachine.drainBegan`): closes a connection that is
+    /// between requests; one that has not sent its first request yet is kept for that one request, answered
+    /// with `Connection: close`, and otherwise waits out its deadline or the drain's, whichever comes first.
     func closeIfIdle() {
-        if phase == .idle && generation > 0 { close() }
+        if machine.drainBegan() == .close { close() }
     }
 
     func close() {
-        guard phase != .closed else { return }
-        let wasAwaiting = phase == .awaitingResponse
-        phase = .closed
+        guard case .close(let cancelRequest) = machine.closeRequested() else { return }
         loop.remove(self)
         _ = Glibc.close(fd)
-        if wasAwaiting, let cancel = cancelHandler {
+        if cancelRequest, let cancel = cancelHandler {
             cancelHandler = nil
             cancel()
         }
