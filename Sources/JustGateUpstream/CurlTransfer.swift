@@ -22,6 +22,8 @@ final class CurlTransfer {
     var maxResponseBytes = 0
     var exceededLimit = false
     var completion: ((Result<UpstreamResponse, UpstreamFailure>) -> Void)?
+    /// The client's number for the call this handle runs now (`UpstreamCall` checks it before cancelling).
+    var call: UInt64 = 0
     /// Whether CURLOPT_PIPEWAIT is on: for calls that may multiplex only (see `configure`).
     private var waitsForMultiplexing = false
 

@@ -10,7 +10,12 @@ public final class UpstreamClient {
     private let loop: EventLoop
     private let configuration: UpstreamClientConfiguration
     private let multi: UnsafeMutableRawPointer
+    /// The calls in flight, by easy handle. Being in here is a call's whole state: `send` puts it in, and
+    /// whoever takes it out (`collectFinished` for libcurl's result, `cancel` for a client that left) is the
+    /// one that runs its completion, so each completion runs exactly once.
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    /// Numbers the calls, so a handle on a finished call cannot cancel a later call that reuses its easy handle.
+    private var callSerial: UInt64 = 0
     private var spare: [CurlTransfer] = []
     private var timer: Int?
     /// Connections libcurl may open to a TLS upstream, and the last limit handed to libcurl.
@@ -79,6 +84,8 @@ public final class UpstreamClient {
             return UpstreamCall(client: nil, easy: nil)
         }
         transfer.completion = completion
+        callSerial &+= 1
+        transfer.call = callSerial
         active[transfer.easy] = transfer
         callsMultiplex = configuration.httpVersion.mayMultiplex(request)
         limitHostConnections()
@@ -89,12 +96,14 @@ public final class UpstreamClient {
             completion(.failure(.failed("libcurl refused the call: \(String(cString: curl_multi_strerror(added)))", cause: .internalError)))
             return UpstreamCall(client: nil, easy: nil)
         }
-        return UpstreamCall(client: self, easy: transfer.easy)
+        return UpstreamCall(client: self, easy: transfer.easy, serial: callSerial)
     }
 
-    /// Abandons a call whose client went away; its completion reports `.cancelled`.
-    func cancel(_ easy: UnsafeMutableRawPointer) {
-        guard let transfer = active.removeValue(forKey: easy) else { return }
+    /// Abandons a call whose client went away; its completion reports `.cancelled`. A call that has ended
+    /// already (answered, failed or cancelled) is left alone, and so is a later call on the same easy handle.
+    func cancel(_ easy: UnsafeMutableRawPointer, serial: UInt64) {
+        guard let transfer = active[easy], transfer.call == serial else { return }
+        active[easy] = nil
         curl_multi_remove_handle(multi, easy)
         let completion = transfer.completion
         recycle(transfer)
@@ -217,10 +226,13 @@ public final class UpstreamClient {
 public struct UpstreamCall {
     fileprivate weak var client: UpstreamClient?
     fileprivate let easy: UnsafeMutableRawPointer?
+    /// Which call on `easy` this is: easy handles are recycled from call to call.
+    fileprivate var serial: UInt64 = 0
 
+    /// Ends the call now with `.cancelled`; nothing when it has ended already.
     public func cancel() {
         guard let client, let easy else { return }
-        client.cancel(easy)
+        client.cancel(easy, serial: serial)
     }
 }
 
