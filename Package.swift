@@ -5,7 +5,7 @@ import PackageDescription
 ///
 /// Module layout (edges depend on the core, never the reverse):
 /// - `JustGateHTTP`: HTTP/1.1 wire format on bytes (request parser, chunked decoder, response writer,
-///   urlencoded and multipart bodies). Pure.
+///   urlencoded and multipart bodies) and the connection state machine the server performs. Pure.
 /// - `JustGateCore`: what the server runs: the operation catalogue, field rules, JSON, config model and loader,
 ///   site keys, problem details, rate-limit policies, the audit record and its hash chain. Pure.
 /// - `JustGateOpenAPI`: the OpenAPI document of the site-facing contract, emitted from the catalogue (offline tool,

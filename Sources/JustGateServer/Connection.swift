@@ -4,7 +4,10 @@ import Glibc
 import JustGateHTTP
 import JustGateReactor
 
-/// One client connection: its bytes in, its responses out, and the HTTP/1.1 state between them.
+/// One client connection: its bytes in, its responses out. The HTTP/1.1 state between them is a
+/// `ConnectionStateMachine`; this class is the edge that tells it what happened (bytes, EOF, a head
+/// parsed, an answer, the socket full or drained, a deadline, the drain) and performs what it answers
+/// (parse, read the body, hand the request on, write, shut the write side, close).
 ///
 /// Requests on a connection are handled strictly one at a time: while a request waits for its
 /// answer, later pipelined bytes stay in the buffer, so answers go out in request order and each
