@@ -52,7 +52,9 @@ final class Connection {
     private var processing = false
 
     /// When the current phase times out (on the loop's clock); nil when nothing is timed.
-    var deadline: MonotonicInstant? { machine.deadlineNanos.map(MonotonicInstant.init(nanoseconds:)) }
+    var deadline: MonotonicInstant? {
+        machine.deadlineNanos(loop.configuration.connectionTimeouts).map(MonotonicInstant.init(nanoseconds:))
+    }
     /// What epoll currently has for this socket, so unchanged interest costs no `epoll_ctl`.
     private var registered: IOEvents = .readable
 
@@ -64,11 +66,8 @@ final class Connection {
         self.peerKey = peerKey
         self.peerText = peerKey
         self.parser = HTTPRequestHeadParser(limits: loop.configuration.limits)
-        let configuration = loop.configuration
-        self.machine = ConnectionStateMachine(
-            timeouts: .init(firstByteMs: configuration.firstByteTimeoutMs, idleMs: configuration.idleTimeoutMs,
-                            headerMs: configuration.headerTimeoutMs, bodyMs: configuration.bodyTimeoutMs),
-            draining: loop.isDraining, now: loop.now.nanoseconds)
+        self.machine = ConnectionStateMachine(timeouts: loop.configuration.connectionTimeouts,
+                                              draining: loop.isDraining, now: loop.now.nanoseconds)
     }
 
     var isAwaitingResponse: Bool { machine.phase == .awaitingResponse }
@@ -377,5 +376,12 @@ final class Connection {
             cancelHandler = nil
             cancel()
         }
+    }
+}
+
+extension ServerConfiguration {
+    /// The timeouts a connection's deadlines are measured with (`ConnectionStateMachine.deadlineNanos`).
+    var connectionTimeouts: ConnectionStateMachine.Timeouts {
+        .init(firstByteMs: firstByteTimeoutMs, idleMs: idleTimeoutMs, headerMs: headerTimeoutMs, bodyMs: bodyTimeoutMs)
     }
 }
