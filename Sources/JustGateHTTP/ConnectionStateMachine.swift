@@ -273,7 +273,10 @@ public struct ConnectionStateMachine: Equatable, Sendable {
     /// All pending output is written.
     public mutating func writeDrained(inputUnread: Bool, now: UInt64) -> WrittenAction {
         wantsWritable = false
-        if timer == .write { arm(phase == .idle ? .idle : .none, now: now) }
+        // The write deadline stood in for the phase's while the client read our answer; the phase's starts
+        // over now. (Replacing it with none left a connection that had begun its next request while a large
+        // answer was read slowly with no deadline at all.)
+        if timer == .write { arm(phaseTimer, now: now) }
         guard phase == .closing else { return .none }
         if peerGone || (!lingerOnClose && !inputUnread) { return .close }
         phase = .lingering
@@ -326,6 +329,16 @@ public struct ConnectionStateMachine: Equatable, Sendable {
         let wasAwaiting = phase == .awaitingResponse
         phase = .closed
         return .close(cancelRequest: wasAwaiting)
+    }
+
+    /// The deadline the phase itself runs under (what a write deadline gives way to).
+    private var phaseTimer: Timer {
+        switch phase {
+        case .idle: .idle
+        case .readingHead: .header
+        case .readingBody: .body
+        case .awaitingResponse, .closing, .lingering, .closed: .none
+        }
     }
 
     private mutating func arm(_ kind: Timer, now: UInt64) {

@@ -16,7 +16,7 @@ struct ConnectionStateMachineTests {
     /// The states a table row starts from, each reached by the events a real connection goes through.
     enum Start: String, Sendable {
         case fresh, readingHead, screening, readingBody, awaiting, awaitingHEAD, awaitingClose, awaitingDraining
-        case idleAfterAnswer, idleWriteBlocked, closingAnswer, closingError, closingBlocked, closingPeerGone
+        case idleAfterAnswer, idleWriteBlocked, headWriteBlocked, bodyWriteBlocked, closingAnswer, closingError, closingBlocked, closingPeerGone
         case lingering, closed
 
         var machine: Machine {
@@ -36,6 +36,15 @@ struct ConnectionStateMachineTests {
             case .awaitingDraining: head(); _ = m.drainBegan()
             case .idleAfterAnswer: head(); _ = m.answerReady(now: 0); _ = m.writeDrained(inputUnread: false, now: 0)
             case .idleWriteBlocked: head(); _ = m.answerReady(now: 0); m.writeBlocked(now: 0)
+            case .headWriteBlocked:
+                head(); _ = m.answerReady(now: 0); m.writeBlocked(now: 0)
+                _ = m.nextStep(inputBuffered: true, outputBacklogged: false, now: 0)
+                m.writeBlocked(now: 0)
+            case .bodyWriteBlocked:
+                head(); _ = m.answerReady(now: 0); m.writeBlocked(now: 0)
+                head(body: true)
+                _ = m.screenPassed(expectsContinue: true, bodyBytesBuffered: false, now: 0)
+                m.writeBlocked(now: 0)
             case .closingAnswer: head(keepAlive: false); _ = m.answerReady(now: 0)
             case .closingError: _ = m.nextStep(inputBuffered: true, outputBacklogged: false, now: 0); _ = m.errorFound()
             case .closingBlocked: head(keepAlive: false); _ = m.answerReady(now: 0); m.writeBlocked(now: 0)
@@ -169,6 +178,11 @@ struct ConnectionStateMachineTests {
         Row(.idleAfterAnswer, .closeRequested, "close(cancelRequest: false)", .closed, .idle),
         Row(.idleWriteBlocked, .timerFired, "close", .idle, .write),
         Row(.idleWriteBlocked, .writeDrained(inputUnread: false), "none", .idle, .idle, also: { !$0.wantsWritable }),
+        // The next request began while a large answer was still being read: once the answer is out, the
+        // request's own deadline runs again (it used to be none, so a slow client was never cut off).
+        Row(.headWriteBlocked, .writeDrained(inputUnread: true), "none", .readingHead, .header),
+        Row(.bodyWriteBlocked, .writeDrained(inputUnread: false), "none", .readingBody, .body),
+        Row(.headWriteBlocked, .timerFired, "close", .readingHead, .write),
         // A pipelined request waits while the answer before it is still backed up in the output buffer.
         Row(.idleWriteBlocked, .nextStep(input: true, backlogged: true), "wait", .idle, .write),
 
@@ -231,7 +245,7 @@ struct ConnectionStateMachineTests {
     @Test("every event on every start state is decided without trapping")
     func everyPairIsTotal() {
         let starts: [Start] = [.fresh, .readingHead, .screening, .readingBody, .awaiting, .awaitingHEAD, .awaitingClose,
-                               .awaitingDraining, .idleAfterAnswer, .idleWriteBlocked, .closingAnswer, .closingError,
+                               .awaitingDraining, .idleAfterAnswer, .idleWriteBlocked, .headWriteBlocked, .bodyWriteBlocked, .closingAnswer, .closingError,
                                .closingBlocked, .closingPeerGone, .lingering, .closed]
         let events: [Event] = [.nextStep(input: true), .nextStep(input: false), .headParsed(body: false), .headParsed(body: true),
                                .screenAnswered, .screenPassed(expectsContinue: true, buffered: false),
