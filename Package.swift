@@ -5,7 +5,7 @@ import PackageDescription
 ///
 /// Module layout (edges depend on the core, never the reverse):
 /// - `JustGateHTTP`: HTTP/1.1 wire format on bytes (request parser, chunked decoder, response writer,
-///   urlencoded and multipart bodies) and the connection state machine the server performs. Pure.
+///   urlencoded and multipart bodies). Pure.
 /// - `JustGateCore`: what the server runs: the operation catalogue, field rules, JSON, config model and loader,
 ///   site keys, problem details, rate-limit policies, the audit record and its hash chain. Pure.
 /// - `JustGateOpenAPI`: the OpenAPI document of the site-facing contract, emitted from the catalogue (offline tool,
@@ -15,8 +15,8 @@ import PackageDescription
 /// - `JustGateSandbox`: the emulated upstream API, as a pure request → response function with state.
 /// - `JustGateReactor`: the event loop and nothing of HTTP: epoll, watchers of foreign descriptors, timers, the
 ///   monotonic clock, listening sockets, socket addresses and errors, thread names. Edge (sockets).
-/// - `JustGateServer`: the HTTP/1.1 server on the reactor: connections, their deadlines, the drain, handlers.
-///   Edge (sockets).
+/// - `JustGateServer`: the HTTP/1.1 server on the reactor: connections (a pure state machine and the edge that
+///   performs its actions), their deadlines, the drain, handlers. Edge (sockets).
 /// - `JustGateUpstream`: the libcurl multi client driven from the event loops (on the reactor). Edge (libcurl).
 /// - `JustGateRedis`: a pipelined RESP client on an event loop (on the reactor), for the shared rate limiter.
 ///   Edge (sockets).

@@ -1,4 +1,4 @@
-import JustGateHTTP
+@testable import JustGateServer
 import Testing
 
 /// Every (state, event) → (action, next state) of `ConnectionStateMachine` that the server can meet, as one

@@ -3,18 +3,20 @@
 /// an answer ready, the socket full or drained, the peer's EOF, a deadline passed, a drain begun) is a
 /// `mutating func` that moves the state on and returns what the connection must now do.
 ///
-/// Why a value and not flags on the connection: the connection (JustGateServer's `Connection`) is the edge
-/// that reads, writes, parses and closes; every decision about what comes next is made here, without a socket,
-/// so a table of (state, event) → (action, next state) tests all of them (`ConnectionStateMachineTests`).
-/// Modelled on swift-nio's and async-http-client's connection state machines.
+/// Why a value and not flags on the connection: the connection (`Connection`) is the edge that reads, writes,
+/// parses and closes; every decision about what comes next is made here, without a socket (this file imports
+/// nothing), so a table of (state, event) → (action, next state) tests all of them
+/// (`ConnectionStateMachineTests`). Modelled on swift-nio's and async-http-client's connection state machines.
+/// It lives beside `Connection`, not in JustGateHTTP, so the release build inlines its events into the
+/// connection's (one module, whole-module optimisation): no call per event on the hot path.
 ///
 /// Cheap on purpose (it runs several times per request on the hot path, and 10,000 idle connections hold one
 /// each): a few words of plain stored properties, actions are enums with at most two `Bool`s, nothing
 /// allocates. Times are monotonic nanoseconds (the event loop's clock) passed in by the caller, so the machine
 /// reads no clock; it keeps which deadline runs and when it was armed, and the timeouts stay with the caller
 /// (one copy per loop, not one per connection).
-public struct ConnectionStateMachine: Equatable, Sendable {
-    public enum Phase: Equatable, Sendable {
+struct ConnectionStateMachine: Equatable, Sendable {
+    enum Phase: Equatable, Sendable {
         /// Between requests: no byte of the next request has arrived.
         case idle
         case readingHead
@@ -29,19 +31,19 @@ public struct ConnectionStateMachine: Equatable, Sendable {
     }
 
     /// Which deadline runs, and so what its passing means (`timerFired`).
-    public enum Timer: Equatable, Sendable { case none, firstByte, idle, header, body, write, linger }
+    enum Timer: Equatable, Sendable { case none, firstByte, idle, header, body, write, linger }
 
     /// The limits the deadlines are measured with, in milliseconds.
-    public struct Timeouts: Equatable, Sendable {
+    struct Timeouts: Equatable, Sendable {
         /// How long a new connection may stay silent; nil uses `idleMs`.
-        public var firstByteMs: Int?
-        public var idleMs: Int
-        public var headerMs: Int
-        public var bodyMs: Int
+        var firstByteMs: Int?
+        var idleMs: Int
+        var headerMs: Int
+        var bodyMs: Int
         /// How long a closing connection drains what the client still sends.
-        public var lingerMs: Int
+        var lingerMs: Int
 
-        public init(firstByteMs: Int?, idleMs: Int, headerMs: Int, bodyMs: Int, lingerMs: Int = 2_000) {
+        init(firstByteMs: Int?, idleMs: Int, headerMs: Int, bodyMs: Int, lingerMs: Int = 2_000) {
             self.firstByteMs = firstByteMs
             self.idleMs = idleMs
             self.headerMs = headerMs
@@ -50,36 +52,36 @@ public struct ConnectionStateMachine: Equatable, Sendable {
         }
     }
 
-    public private(set) var phase: Phase = .idle
+    private(set) var phase: Phase = .idle
     /// Bumped for every request handed on, so an answer can tell whether it still belongs to the live request.
-    public private(set) var generation: UInt64 = 0
+    private(set) var generation: UInt64 = 0
     /// The request being read or answered lets the connection stay open after its answer.
-    public private(set) var keepAlive = true
+    private(set) var keepAlive = true
     /// The request being answered is a HEAD: its answer states the body's length but carries no body, or a
     /// keep-alive client would read that body as the next response (RFC 9110 §9.3.2).
-    public private(set) var answeringHead = false
+    private(set) var answeringHead = false
     /// An answer made mid-stream (an error, a refusal from the head): the client may still be sending, so the
     /// connection lingers before closing.
-    public private(set) var lingerOnClose = false
+    private(set) var lingerOnClose = false
     /// The client's EOF came while the last answer was still being written.
-    public private(set) var peerGone = false
+    private(set) var peerGone = false
     /// The server drains: every answer from now on is the connection's last.
-    public private(set) var draining: Bool
-    public private(set) var wantsReadable = true
-    public private(set) var wantsWritable = false
-    public private(set) var timer: Timer = .none
+    private(set) var draining: Bool
+    private(set) var wantsReadable = true
+    private(set) var wantsWritable = false
+    private(set) var timer: Timer = .none
     /// When `timer` was armed, in monotonic nanoseconds.
-    public private(set) var armedAt: UInt64 = 0
+    private(set) var armedAt: UInt64 = 0
 
     /// A connection just accepted at `now`: idle, with the first-byte deadline (or the idle one) running.
-    public init(timeouts: Timeouts, draining: Bool = false, now: UInt64) {
+    init(timeouts: Timeouts, draining: Bool = false, now: UInt64) {
         self.draining = draining
         arm(timeouts.firstByteMs != nil ? .firstByte : .idle, now: now)
     }
 
     /// When `timer` passes (monotonic nanoseconds), measured with `timeouts`: at least 1 ms after it was
     /// armed. Nil when nothing is timed.
-    public func deadlineNanos(_ timeouts: Timeouts) -> UInt64? {
+    func deadlineNanos(_ timeouts: Timeouts) -> UInt64? {
         let timeoutMs: Int
         switch timer {
         case .none: return nil
@@ -92,40 +94,40 @@ public struct ConnectionStateMachine: Equatable, Sendable {
         return armedAt &+ UInt64(max(1, timeoutMs)) &* 1_000_000
     }
 
-    public var isClosed: Bool { phase == .closed }
+    var isClosed: Bool { phase == .closed }
 
     /// No request is in progress and no answer is still being written: closing the connection (to make room
     /// for another) loses nothing.
-    public func isEvictable(outputPending: Bool) -> Bool {
+    func isEvictable(outputPending: Bool) -> Bool {
         (phase == .idle || phase == .readingHead) && !outputPending
     }
 
     /// What to wait for on the socket. Reading pauses while `inputBacklogFull` (the client sends faster than
     /// requests are answered), except when lingering, which only discards.
-    public func interest(inputBacklogFull: Bool) -> (readable: Bool, writable: Bool) {
+    func interest(inputBacklogFull: Bool) -> (readable: Bool, writable: Bool) {
         (wantsReadable && (phase == .lingering || !inputBacklogFull), wantsWritable)
     }
 
     // MARK: - Reading
 
     /// Bytes arrived: a lingering connection throws them away, any other keeps them for the parser.
-    public var discardsInput: Bool { phase == .lingering }
+    var discardsInput: Bool { phase == .lingering }
 
-    public enum EOFAction: Equatable, Sendable {
+    enum EOFAction: Equatable, Sendable {
         case close
         /// Reading is over; keep writing the last answer, then close.
         case finishWriting
     }
 
     /// The client closed its side.
-    public mutating func peerClosed(outputPending: Bool) -> EOFAction {
+    mutating func peerClosed(outputPending: Bool) -> EOFAction {
         guard phase == .closing, outputPending else { return .close }
         peerGone = true
         wantsReadable = false
         return .finishWriting
     }
 
-    public enum ProcessStep: Equatable, Sendable {
+    enum ProcessStep: Equatable, Sendable {
         /// Nothing to do until more bytes arrive or the answer is written.
         case wait
         /// Nothing buffered between requests: the input buffer may be emptied.
@@ -136,7 +138,7 @@ public struct ConnectionStateMachine: Equatable, Sendable {
     }
 
     /// What to do with buffered input now.
-    public mutating func nextStep(inputBuffered: Bool, outputBacklogged: Bool, now: UInt64) -> ProcessStep {
+    mutating func nextStep(inputBuffered: Bool, outputBacklogged: Bool, now: UInt64) -> ProcessStep {
         if outputBacklogged { return .wait }
         switch phase {
         case .idle:
@@ -154,7 +156,7 @@ public struct ConnectionStateMachine: Equatable, Sendable {
         }
     }
 
-    public enum HeadAction: Equatable, Sendable {
+    enum HeadAction: Equatable, Sendable {
         /// No body: hand the request on now (the machine is awaiting its response).
         case dispatch
         /// A body follows: ask the handler's screen first (`screenAnswered` or `screenPassed`).
@@ -164,7 +166,7 @@ public struct ConnectionStateMachine: Equatable, Sendable {
     }
 
     /// A complete head was parsed.
-    public mutating func headParsed(keepAlive: Bool, isHeadRequest: Bool, hasBody: Bool) -> HeadAction {
+    mutating func headParsed(keepAlive: Bool, isHeadRequest: Bool, hasBody: Bool) -> HeadAction {
         guard phase == .readingHead else { return .ignore }
         self.keepAlive = keepAlive
         answeringHead = isHeadRequest
@@ -177,7 +179,7 @@ public struct ConnectionStateMachine: Equatable, Sendable {
 
     /// The screen answered from the head: the body is not read, the answer goes out with `Connection: close`
     /// and the connection lingers. The answer follows as `answerReady`.
-    public mutating func screenAnswered() {
+    mutating func screenAnswered() {
         guard phase == .readingHead else { return }
         awaitResponse()
         keepAlive = false
@@ -186,7 +188,7 @@ public struct ConnectionStateMachine: Equatable, Sendable {
 
     /// The screen let the request through: read its body. `100 Continue` is sent only to an HTTP/1.1 client
     /// that asked for it and has not started sending the body anyway.
-    public mutating func screenPassed(expectsContinue: Bool, bodyBytesBuffered: Bool, now: UInt64) -> Bool {
+    mutating func screenPassed(expectsContinue: Bool, bodyBytesBuffered: Bool, now: UInt64) -> Bool {
         guard phase == .readingHead else { return false }
         phase = .readingBody
         arm(.body, now: now)
@@ -194,7 +196,7 @@ public struct ConnectionStateMachine: Equatable, Sendable {
     }
 
     /// The body is complete: hand the request on (the machine is awaiting its response).
-    public mutating func bodyRead() {
+    mutating func bodyRead() {
         guard phase == .readingBody else { return }
         requestRead()
     }
@@ -212,7 +214,7 @@ public struct ConnectionStateMachine: Equatable, Sendable {
 
     // MARK: - Answering
 
-    public enum AnswerAction: Equatable, Sendable {
+    enum AnswerAction: Equatable, Sendable {
         /// No request awaits an answer (a late or second one): drop it.
         case ignore
         /// Serialise the answer, then flush.
@@ -220,7 +222,7 @@ public struct ConnectionStateMachine: Equatable, Sendable {
     }
 
     /// The handler (or the screen) answered the request in flight.
-    public mutating func answerReady(now: UInt64) -> AnswerAction {
+    mutating func answerReady(now: UInt64) -> AnswerAction {
         guard phase == .awaitingResponse else { return .ignore }
         // An answer finished while the server drains is the connection's last: the drain waits for
         // connections to close, not for idle keep-alive ones to time out.
@@ -234,7 +236,7 @@ public struct ConnectionStateMachine: Equatable, Sendable {
         return .write(keepAlive: keepAlive, omitBody: answeringHead)
     }
 
-    public enum ErrorAction: Equatable, Sendable {
+    enum ErrorAction: Equatable, Sendable {
         /// The connection is already finishing: nothing more to say.
         case ignore
         /// Write the error answer with `Connection: close`, then flush; the connection then lingers.
@@ -243,7 +245,7 @@ public struct ConnectionStateMachine: Equatable, Sendable {
 
     /// The server found an error itself (malformed HTTP, a body too large, a deadline passed): after it
     /// nothing that follows on this connection can be trusted.
-    public mutating func errorFound() -> ErrorAction {
+    mutating func errorFound() -> ErrorAction {
         switch phase {
         case .closing, .lingering, .closed:
             return .ignore
@@ -257,12 +259,12 @@ public struct ConnectionStateMachine: Equatable, Sendable {
     // MARK: - Writing
 
     /// The socket took less than all pending output: wait for it to be writable, under the write deadline.
-    public mutating func writeBlocked(now: UInt64) {
+    mutating func writeBlocked(now: UInt64) {
         wantsWritable = true
         arm(.write, now: now)
     }
 
-    public enum WrittenAction: Equatable, Sendable {
+    enum WrittenAction: Equatable, Sendable {
         case none
         case close
         /// Shut the write side and throw away buffered input: the connection lingers, reading and discarding,
@@ -271,7 +273,7 @@ public struct ConnectionStateMachine: Equatable, Sendable {
     }
 
     /// All pending output is written.
-    public mutating func writeDrained(inputUnread: Bool, now: UInt64) -> WrittenAction {
+    mutating func writeDrained(inputUnread: Bool, now: UInt64) -> WrittenAction {
         wantsWritable = false
         // The write deadline stood in for the phase's while the client read our answer; the phase's starts
         // over now. (Replacing it with none left a connection that had begun its next request while a large
@@ -287,7 +289,7 @@ public struct ConnectionStateMachine: Equatable, Sendable {
 
     // MARK: - Time and stopping
 
-    public enum TimerAction: Equatable, Sendable {
+    enum TimerAction: Equatable, Sendable {
         case none
         /// Answer 408: the head was not complete in time.
         case headTimedOut
@@ -297,7 +299,7 @@ public struct ConnectionStateMachine: Equatable, Sendable {
     }
 
     /// The running deadline passed (the caller compared `deadlineNanos` with its clock).
-    public func timerFired() -> TimerAction {
+    func timerFired() -> TimerAction {
         switch timer {
         case .header: .headTimedOut
         case .body: .bodyTimedOut
@@ -306,17 +308,17 @@ public struct ConnectionStateMachine: Equatable, Sendable {
         }
     }
 
-    public enum DrainAction: Equatable, Sendable { case none, close }
+    enum DrainAction: Equatable, Sendable { case none, close }
 
     /// The server began draining. A connection between requests closes (its client opens a new one, to
     /// whichever process listens then). One that has not sent its first request yet is kept: it was accepted
     /// for a request that is on its way; it gets that request, answered with `Connection: close`.
-    public mutating func drainBegan() -> DrainAction {
+    mutating func drainBegan() -> DrainAction {
         draining = true
         return phase == .idle && generation > 0 ? .close : .none
     }
 
-    public enum CloseAction: Equatable, Sendable {
+    enum CloseAction: Equatable, Sendable {
         /// Already closed.
         case none
         /// Close the socket; `cancelRequest` when a handler was still working on an answer nobody will read.
@@ -324,7 +326,7 @@ public struct ConnectionStateMachine: Equatable, Sendable {
     }
 
     /// The connection closes, whatever the reason (EOF, a socket error, a deadline, an eviction, the stop).
-    public mutating func closeRequested() -> CloseAction {
+    mutating func closeRequested() -> CloseAction {
         guard phase != .closed else { return .none }
         let wasAwaiting = phase == .awaitingResponse
         phase = .closed
