@@ -26,6 +26,7 @@ final class ScriptedUpstream: @unchecked Sendable {
     private let lock = NSLock()
     private var current: Behaviour
     private var received = 0
+    private var texts: [String] = []
     private var stopped = false
 
     var url: String { "http://127.0.0.1:\(port)" }
@@ -55,6 +56,9 @@ final class ScriptedUpstream: @unchecked Sendable {
         set { lock.withLock { current = newValue } }
     }
 
+    /// Every complete request received so far (head and body as text), in arrival order.
+    var requests: [String] { lock.withLock { texts } }
+
     /// Complete requests received so far.
     var requestCount: Int { lock.withLock { received } }
 
@@ -75,9 +79,11 @@ final class ScriptedUpstream: @unchecked Sendable {
         defer { if !closed { close(connection) } }
         while true {
             while let length = ScriptedUpstream.requestLength(in: buffer) {
+                let text = String(decoding: buffer[..<length], as: UTF8.self)
                 buffer.removeFirst(length)
                 let behaviour = lock.withLock { () -> Behaviour in
                     received += 1
+                    texts.append(text)
                     return current
                 }
                 switch behaviour {
