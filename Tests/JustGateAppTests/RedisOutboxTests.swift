@@ -14,10 +14,11 @@ struct RedisOutboxTests {
     static let token = "redis-outbox-upstream-token"
     static let leaseMs = 1500
 
-    func config(upstream: String, redis: String, maxBytes: Int = 1_048_576) throws -> String {
+    func config(upstream: String, redis: String, maxBytes: Int = 1_048_576, adminPort: Int? = nil) throws -> String {
         // No retries and no circuit: each delivery attempt is one request the upstream records.
         try cli.writeTemporary("""
             listen: 127.0.0.1:0
+            \(adminPort.map { "admin_listen: 127.0.0.1:\($0)" } ?? "")
             server: { workers: 1 }
             upstream:
               url: "\(upstream)"
@@ -167,5 +168,49 @@ struct RedisOutboxTests {
         _ = gateway.stop()
         #expect(gateway.log.components(separatedBy: "Redis for the outbox is unavailable").count == 2, "\(gateway.log)")
         #expect(gateway.log.components(separatedBy: "the outbox is back on Redis").count == 2, "\(gateway.log)")
+    }
+
+    /// The admin endpoints read and change the shared outbox: a call the upstream refuses goes dead, is listed,
+    /// retried by an operator and delivered; a dropped one is gone.
+    @Test func anOperatorListsRetriesAndDropsOnRedis() throws {
+        let redis = try RedisServer()
+        let upstream = try ScriptedUpstream(.answer(404, "User not found"))
+        defer { upstream.stop() }
+        let adminPort = try FreePort.pick()
+        var gateway = try cli.startServe(config: config(upstream: upstream.url, redis: redis.url, adminPort: adminPort),
+                                         environment: environment)
+        defer { _ = gateway.stop() }
+        let port = try #require(gateway.port, "\(gateway.log)")
+        var ids: [String] = []
+        for number in 1...2 {
+            let accepted = try send(port, "POST", "/api/user/v1/subscription/subscribe/email",
+                                    body: "juid=\(Self.juid(number))&email=a%40example.com", headers: ["Prefer: respond-async"])
+            #expect(accepted.status == 202, "\(accepted.text)")
+            let location = try #require(accepted.header("Location"))
+            let dead = Polling.read(timeoutSeconds: 10, until: { $0.contains("\"state\":\"dead\"") }) {
+                (try? self.send(port, "GET", location).text) ?? ""
+            }
+            #expect(dead.contains("\"upstream_status\":404") && dead.contains("User not found"), "\(dead)")
+            ids.append(String(location.dropFirst(RequestDriver.deliveriesPrefix.count)))
+        }
+        func admin(_ method: String, _ path: String) throws -> RawHTTPClient.Response {
+            try RawHTTPClient(port: adminPort).exchange("\(method) \(path) HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\n\r\n")
+        }
+        let listed = try admin("GET", "/outbox?state=dead")
+        #expect(listed.status == 200 && ids.allSatisfy { listed.text.contains($0) } && !listed.text.contains("a%40example"),
+                "\(listed.text)")
+        #expect(try admin("POST", "/outbox/\(ids[0])/retry").status == 200)
+        #expect(try admin("POST", "/outbox/\(ids[0])/retry").status == 409)
+        upstream.behaviour = .answer(200, "ok")
+        let delivered = Polling.read(timeoutSeconds: 10, until: { $0.contains("\"state\":\"delivered\"") }) {
+            (try? admin("GET", "/outbox/\(ids[0])").text) ?? ""
+        }
+        #expect(delivered.contains("\"attempts\":2") && delivered.contains("\"upstream_status\":200"), "\(delivered)")
+        #expect(try admin("DELETE", "/outbox/\(ids[1])").status == 200)
+        #expect(try admin("GET", "/outbox/\(ids[1])").status == 404)
+        #expect(try admin("GET", "/outbox?state=dead").text == "{\"entries\":[]}")
+        #expect(try redis.command("GET jg:ob:{jg-outbox}:bytes") == "$1")
+        let metrics = try admin("GET", "/metrics").text
+        #expect(metrics.contains("justgate_outbox_delivered_total{site=\"horoscope-daily\"} 1"), "\(metrics)")
     }
 }

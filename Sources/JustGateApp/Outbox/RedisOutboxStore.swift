@@ -265,7 +265,10 @@ final class RedisOutboxStore: OutboxBackend {
             case .success(let reply) where reply.errorCode == "NOSCRIPT":
                 command[0] = Array("EVAL".utf8)
                 command[1] = Array(RedisOutboxScript.source.utf8)
-                self.connection.send(bytes: command) { [weak self] retry in self?.checked(try? retry.get(), completion) }
+                self.connection.send(bytes: command) { [weak self] retry in
+                    guard let self else { return completion(nil) }
+                    self.checked(try? retry.get(), completion)
+                }
             case .success(let reply):
                 self.checked(reply, completion)
             case .failure:

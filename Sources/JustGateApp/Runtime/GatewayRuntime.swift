@@ -251,8 +251,7 @@ public final class GatewayRuntime: Sendable {
                 let outcome = reloading.reload(by: .admin(peer: peer))
                 return (outcome.applied, outcome.message)
             },
-            keys: { contextStore.current.keyUsage.json() },
-            outbox: outbox.map { OutboxAdmin(store: $0) })
+            keys: { contextStore.current.keyUsage.json() })
         let tokenHash = config.adminTokenSHA256
         var configuration = ServerConfiguration(address: address, workers: 1, maxConnections: 64, headerTimeoutMs: 5000,
                                                 bodyTimeoutMs: 5000, idleTimeoutMs: 30_000, drainTimeoutMs: 1000)
@@ -265,7 +264,11 @@ public final class GatewayRuntime: Sendable {
         configuration.firstByteTimeoutMs = 2000
         configuration.evictIdleWhenFull = true
         let adminServer = HTTPServer(configuration: configuration,
-                                     handlerFactory: { _ in AdminHandler(actions: actions, tokenHash: tokenHash) })
+                                     handlerFactory: { loop in
+            // With Redis the admin loop has its own connection to the outbox.
+            let store: (any OutboxAdminStore)? = outbox ?? redisOutbox.map { RedisOutboxStore(loop: loop, shared: $0) }
+            return AdminHandler(actions: actions, tokenHash: tokenHash, outbox: store.map { OutboxAdmin(store: $0) })
+        })
         return (adminServer, try adminServer.start())
     }
 
