@@ -14,7 +14,8 @@ struct RedisOutboxTests {
     static let token = "redis-outbox-upstream-token"
     static let leaseMs = 1500
 
-    func config(upstream: String, redis: String, maxBytes: Int = 1_048_576, adminPort: Int? = nil) throws -> String {
+    func config(upstream: String, redis: String, maxBytes: Int = 1_048_576, adminPort: Int? = nil,
+                leaseMs: Int = RedisOutboxTests.leaseMs, timeoutMs: Int = 1000) throws -> String {
         // No retries and no circuit: each delivery attempt is one request the upstream records.
         try cli.writeTemporary("""
             listen: 127.0.0.1:0
@@ -22,11 +23,11 @@ struct RedisOutboxTests {
             server: { workers: 1 }
             upstream:
               url: "\(upstream)"
-              timeout_ms: 1000
+              timeout_ms: \(timeoutMs)
               connect_timeout_ms: 500
               retries: { max_attempts: 1 }
               circuit: { failures: 100000 }
-            outbox: { backend: redis, redis_url: "\(redis)", retry_ms: [200], lease_ms: \(Self.leaseMs), max_bytes: \(maxBytes) }
+            outbox: { backend: redis, redis_url: "\(redis)", retry_ms: [200], lease_ms: \(leaseMs), max_bytes: \(maxBytes) }
             sites:
               - id: horoscope-daily
                 key_sha256: "\(SiteKeys.sha256Hex(Self.siteKey))"
@@ -212,5 +213,32 @@ struct RedisOutboxTests {
         #expect(try redis.command("GET jg:ob:{jg-outbox}:bytes") == "$1")
         let metrics = try admin("GET", "/metrics").text
         #expect(metrics.contains("justgate_outbox_delivered_total{site=\"horoscope-daily\"} 1"), "\(metrics)")
+    }
+
+    /// An attempt that runs longer than `lease_ms` keeps its key: the lease is renewed while it runs, so the
+    /// other gateway never sends the same entry meanwhile (nor, after it, the juid's next call).
+    @Test func aSlowAttemptKeepsItsLease() throws {
+        let redis = try RedisServer()
+        let slow = try ScriptedUpstream(.delayed(2000, 200, "ok"))
+        let quick = try ScriptedUpstream(.answer(503, "Error service"))
+        defer { slow.stop(); quick.stop() }
+        var a = try cli.startServe(config: config(upstream: slow.url, redis: redis.url, leaseMs: 500, timeoutMs: 5000),
+                                   environment: environment)
+        defer { _ = a.stop() }
+        let portA = try #require(a.port, "\(a.log)")
+        let accepted = try send(portA, "POST", "/api/user/v1/subscription/subscribe/email",
+                                body: "juid=\(Self.juid(7))&email=a%40example.com", headers: ["Prefer: respond-async"])
+        #expect(accepted.status == 202, "\(accepted.text)")
+        let location = try #require(accepted.header("Location"))
+        #expect(slow.waitForRequests(1, timeoutSeconds: 5) == 1)
+        // B starts while A's attempt is under way, four leases long.
+        var b = try cli.startServe(config: config(upstream: quick.url, redis: redis.url, leaseMs: 500), environment: environment)
+        defer { _ = b.stop() }
+        let portB = try #require(b.port, "\(b.log)")
+        let state = Polling.read(timeoutSeconds: 10, until: { $0.contains("\"state\":\"delivered\"") }) {
+            (try? self.send(portB, "GET", location).text) ?? ""
+        }
+        #expect(state.contains("\"state\":\"delivered\"") && state.contains("\"attempts\":1"), "\(state)")
+        #expect(quick.requestCount == 0 && slow.requestCount == 1, "B sent \(quick.requestCount), A \(slow.requestCount)")
     }
 }

@@ -17,6 +17,8 @@ final class ScriptedUpstream: @unchecked Sendable {
         case reset
         /// Read the request and never answer: a hung upstream.
         case silent
+        /// Read the request, wait this many milliseconds, then answer with the status and body: a slow upstream.
+        case delayed(Int, Int, String)
         /// Read the request, send these bytes as they are (a broken or cut-short answer, or none), then close.
         case raw(String)
     }
@@ -88,6 +90,10 @@ final class ScriptedUpstream: @unchecked Sendable {
                 }
                 switch behaviour {
                 case .answer(let status, let body):
+                    let answer = Array("HTTP/1.1 \(status) X\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
+                    _ = answer.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                case .delayed(let milliseconds, let status, let body):
+                    usleep(useconds_t(milliseconds * 1000))
                     let answer = Array("HTTP/1.1 \(status) X\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
                     _ = answer.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 case .reset:
