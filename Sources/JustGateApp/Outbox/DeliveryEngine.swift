@@ -95,6 +95,7 @@ final class DeliveryEngine {
     /// (so `room` holds even while completions run inside this loop), and after the first refusal gives the
     /// rest back unsent and pauses until the upstream may take calls again.
     private func claimAndSend() {
+        guard !claiming else { return }
         let now = OutboxFileStore.wallClockMs()
         if now < pausedUntilMs { return }
         if upstream.guards.circuitState == .open {
@@ -102,7 +103,7 @@ final class DeliveryEngine {
             return
         }
         let room = maxInFlight - sending.count
-        guard room > 0, !claiming else { return }
+        guard room > 0 else { return }
         claiming = true
         var answeredAtOnce = true
         store.claim(limit: room) { [self] claimed in
