@@ -129,8 +129,20 @@ final class RedisOutboxStore: OutboxBackend {
             var claimed: [OutboxEntry] = []
             var index = 1
             while index + 2 < items.count {
-                guard case .bulk(let memberBytes?) = items[index], case .bulk(let tokenBytes?) = items[index + 1],
-                      let entry = Self.decode(items[index + 2]) else { index += 3; continue }
+                guard case .bulk(let memberBytes?) = items[index], case .bulk(let tokenBytes?) = items[index + 1] else {
+                    index += 3
+                    continue
+                }
+                guard let entry = Self.decode(items[index + 2]) else {
+                    // Not an entry this outbox wrote: nothing is sent, and the key comes back each lease.
+                    shared.logger.error("""
+                        an outbox entry in Redis cannot be read; its id is the head of the list named in redis_key: \
+                        drop it with justgate outbox drop ID
+                        """, metadata: ["redis_key": .string(RedisOutboxScript.prefix + "q:"
+                                                                + String(decoding: memberBytes, as: UTF8.self))])
+                    index += 3
+                    continue
+                }
                 held[entry.id] = (String(decoding: memberBytes, as: UTF8.self), String(decoding: tokenBytes, as: UTF8.self))
                 claimed.append(entry)
                 index += 3
