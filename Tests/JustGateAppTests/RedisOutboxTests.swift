@@ -213,6 +213,18 @@ struct RedisOutboxTests {
         #expect(try redis.command("GET jg:ob:{jg-outbox}:bytes") == "$1")
         let metrics = try admin("GET", "/metrics").text
         #expect(metrics.contains("justgate_outbox_delivered_total{site=\"horoscope-daily\"} 1"), "\(metrics)")
+        // The Redis-wide readings, refreshed every 5 s: one pending call a while old shows its age.
+        upstream.behaviour = .answer(503, "Error service")
+        let waiting = try send(port, "POST", "/api/user/v1/subscription/subscribe/email",
+                               body: "juid=\(Self.juid(3))&email=a%40example.com", headers: ["Prefer: respond-async"])
+        #expect(waiting.status == 202)
+        let aged = Polling.read(timeoutSeconds: 15, until: {
+            $0.contains("justgate_outbox_depth{site=\"*\"} 1") && !$0.contains("justgate_outbox_oldest_age_seconds{site=\"*\"} 0.0")
+        }) {
+            (try? admin("GET", "/metrics").text) ?? ""
+        }
+        #expect(aged.contains("justgate_outbox_depth{site=\"*\"} 1") && !aged.contains("justgate_outbox_oldest_age_seconds{site=\"*\"} 0.0"),
+                "\(aged)")
     }
 
     /// An attempt that runs longer than `lease_ms` keeps its key: the lease is renewed while it runs, so the

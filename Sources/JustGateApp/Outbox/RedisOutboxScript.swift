@@ -169,8 +169,12 @@ enum RedisOutboxScript {
       return 'ok'
 
     elseif op == 'stats' then
+      -- bytes, pending, dead, ms since the oldest pending entry was kept (0 when none)
+      local oldest = redis.call('ZRANGE', P .. 'pending', 0, 0, 'WITHSCORES')
+      local age = 0
+      if oldest[2] then age = math.max(now - tonumber(oldest[2]), 0) end
       return {tonumber(redis.call('GET', P .. 'bytes') or '0'), redis.call('ZCARD', P .. 'pending'),
-              redis.call('ZCARD', P .. 'dead')}
+              redis.call('ZCARD', P .. 'dead'), age}
     end
     return redis.error_reply('ERR unknown outbox operation')
     """#

@@ -24,7 +24,7 @@ final class RedisOutboxShared: Sendable {
     let counts = Mutex(OutboxCounts())
     /// Bytes, pending and dead entries as the last `stats` read them (Redis-wide), for scrapes that must not
     /// wait on Redis.
-    let totals = Mutex((bytes: 0, pending: 0, dead: 0))
+    let totals = Mutex((bytes: 0, pending: 0, dead: 0, oldestAgeSeconds: 0.0))
     private let loopsDown = Mutex(Set<ObjectIdentifier>())
 
     init(_ config: OutboxConfig, logger: Logger, timeoutMs: Int = 2000) throws(GatewayStartError) {
@@ -52,11 +52,12 @@ final class RedisOutboxShared: Sendable {
         return handshake
     }
 
-    /// What `/metrics` shows with Redis: this process's counters and the Redis-wide totals (per-site depth and
-    /// age would need a scan of every key, so they are not shown; the site label reads `*`).
+    /// What `/metrics` shows with Redis: this process's counters and the Redis-wide depth, dead entries and
+    /// oldest age (per site they would need a scan of every key, so the site label reads `*`).
     func readings() -> OutboxReadings {
         let totals = self.totals.withLock { $0 }
-        return OutboxReadings(sites: ["*": (pending: totals.pending, dead: totals.dead, oldestAgeSeconds: 0)],
+        return OutboxReadings(sites: ["*": (pending: totals.pending, dead: totals.dead,
+                                            oldestAgeSeconds: totals.oldestAgeSeconds)],
                               bytes: totals.bytes, maxBytes: maxBytes, counts: counts.withLock { $0 })
     }
 

@@ -249,9 +249,10 @@ final class RedisOutboxStore: OutboxBackend {
         statsTimer = loop.scheduleTimer(afterMs: delay) { [weak self] in
             guard let self else { return }
             self.run(["stats"]) { [shared = self.shared] reply in
-                guard case .array(let items?) = reply, items.count == 3, case .integer(let bytes) = items[0],
-                      case .integer(let pending) = items[1], case .integer(let dead) = items[2] else { return }
-                shared.totals.withLock { $0 = (Int(bytes), Int(pending), Int(dead)) }
+                guard case .array(let items?) = reply, items.count == 4, case .integer(let bytes) = items[0],
+                      case .integer(let pending) = items[1], case .integer(let dead) = items[2],
+                      case .integer(let ageMs) = items[3] else { return }
+                shared.totals.withLock { $0 = (Int(bytes), Int(pending), Int(dead), Double(ageMs) / 1000) }
             }
             self.scheduleStats(afterMs: 5000)
         }
