@@ -210,6 +210,12 @@ struct RedisOutboxTests {
             (try? admin("GET", "/outbox/\(ids[0])").text) ?? ""
         }
         #expect(delivered.contains("\"attempts\":2") && delivered.contains("\"upstream_status\":200"), "\(delivered)")
+        // A delivered entry is remembered without its body (the user's address); a dead one keeps it for a retry.
+        func holdsAddress(_ id: String) throws -> String {
+            try redis.command("EVAL \"return string.find(redis.call('HGET', KEYS[1], 'r'), 'example') and 1 or 0\" 1 "
+                              + "jg:ob:{jg-outbox}:e:\(id)")
+        }
+        #expect(try holdsAddress(ids[0]) == ":0" && holdsAddress(ids[1]) == ":1")
         #expect(try admin("DELETE", "/outbox/\(ids[1])").status == 200)
         #expect(try admin("GET", "/outbox/\(ids[1])").status == 404)
         #expect(try admin("GET", "/outbox?state=dead").text == "{\"entries\":[]}")

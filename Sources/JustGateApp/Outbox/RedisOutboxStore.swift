@@ -212,6 +212,8 @@ final class RedisOutboxStore: OutboxBackend {
         guard let lease = held.removeValue(forKey: entry.id) else { return }
         var settled = entry
         settled.apply(update)
+        // Remembered for status lookups without its body (the user's address), as the file backend does.
+        if update.state == .delivered { settled.body = [] }
         var bytes: [UInt8] = []
         OutboxRecordCodec.append(.entry(settled), to: &bytes)
         let outcome = switch update.state {
