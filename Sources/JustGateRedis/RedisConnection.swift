@@ -67,8 +67,11 @@ public final class RedisConnection {
     /// Handshake replies, in order, for the owner (the SCRIPT LOAD digest).
     public private(set) var handshakeReplies: [RESPValue] = []
 
+    /// - Parameter parser: the reply limits; the outbox's replies carry whole entries, larger than the
+    ///   limiter's default allows.
     public init(loop: EventLoop, target: RedisTarget, handshake: [[String]], timeoutMs: Int,
-                onStateChange: @escaping (State, String?) -> Void) {
+                parser: RESPParser = RESPParser(), onStateChange: @escaping (State, String?) -> Void) {
+        self.parser = parser
         self.loop = loop
         self.target = target
         self.handshake = handshake

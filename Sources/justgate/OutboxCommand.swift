@@ -14,7 +14,8 @@ struct OutboxCommand: ParsableCommand {
             Asks the gateway at the config's admin_listen (127.0.0.1 when it listens on 0.0.0.0). When the config \
             sets admin_token_sha256, pass the admin token in a file with --token-file. Entries are shown without \
             their bodies (they hold users' addresses and phones); `show` prints the entry's JSON as the admin \
-            endpoint gives it, upstream_body included (redacted like every relayed answer).
+            endpoint gives it, upstream_body included (redacted like every relayed answer). With \
+            outbox.backend: redis every gateway on that Redis shows and changes the calls of all of them.
 
             Examples:
               justgate outbox list --config /etc/justgate/justgate.yaml

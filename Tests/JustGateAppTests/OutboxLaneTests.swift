@@ -30,12 +30,14 @@ struct OutboxLaneTests {
             let path = String(request.head.path)
             if request.head.method == "GET", path.hasPrefix("/justgate/v1/deliveries/") {
                 let site = request.head.value(for: "X-Site") ?? ""
-                guard let status = lane.status(id: String(path.dropFirst(24)), siteID: site) else {
-                    responder.respond(HTTPResponse(status: 404, headers: [], body: []))
-                    return
+                lane.status(id: String(path.dropFirst(24)), siteID: site) { status in
+                    guard let status else {
+                        responder.respond(HTTPResponse(status: 404, headers: [], body: []))
+                        return
+                    }
+                    responder.respond(HTTPResponse(status: 200, headers: [HTTPHeader(name: "Content-Type", value: "application/json")],
+                                                   body: status.json))
                 }
-                responder.respond(HTTPResponse(status: 200, headers: [HTTPHeader(name: "Content-Type", value: "application/json")],
-                                               body: status.json))
                 return
             }
             let juid = String(decoding: request.body, as: UTF8.self).split(separator: "&")

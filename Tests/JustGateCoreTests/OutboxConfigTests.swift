@@ -72,6 +72,14 @@ import Testing
         #expect(Self.problems(limits).isEmpty)
     }
 
+    /// `backend: redis` is built: accepted without the old "not available yet" warning; its URL is checked.
+    @Test func redisIsAcceptedAndItsURLChecked() throws {
+        let loaded = try Self.load(ConfigFixtures.minimal + "outbox:\n  backend: redis\n  redis_url: redis://127.0.0.1:6379/1\n").get()
+        #expect(loaded.config.outbox.backend == .redis && loaded.warnings.isEmpty, "\(loaded.warnings)")
+        let problems = Self.problems(ConfigFixtures.minimal + "outbox:\n  backend: redis\n  redis_url: http://127.0.0.1:6379\n")
+        #expect(problems.contains { $0.contains("outbox.redis_url") }, "\(problems)")
+    }
+
     @Test func redisNeedsAURL() {
         let problems = Self.problems(ConfigFixtures.minimal + "outbox:\n  backend: redis\n")
         #expect(problems.contains { $0.contains("needs redis_url") })

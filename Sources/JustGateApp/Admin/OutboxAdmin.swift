@@ -1,5 +1,17 @@
 import JustGateCore
 import JustGateHTTP
+import JustGateReactor
+
+/// What the admin endpoints need of an outbox, completion-based because with Redis each is a round trip on
+/// the admin loop (`RedisOutboxStore`); the file store answers at once (`OutboxFileStore+Admin`).
+protocol OutboxAdminStore: AnyObject {
+    func list(state: OutboxEntry.State, limit: Int, completion: @escaping ([OutboxEntry]?) -> Void)
+    func entry(id: String, completion: @escaping (OutboxEntry?) -> Void)
+    /// Whether the entry was dead and is pending again; nil when the outbox cannot be reached.
+    func retry(id: String, completion: @escaping (Bool?) -> Void)
+    /// Whether the entry was known and is gone; nil when the outbox cannot be reached.
+    func drop(id: String, completion: @escaping (Bool?) -> Void)
+}
 
 /// The outbox's admin endpoints (issue 25 item 8), on the admin listener behind its token:
 /// `GET /outbox?state=pending|dead|delivered` (JSON, oldest first, at most 1,000), `GET /outbox/<id>`,
@@ -8,51 +20,73 @@ import JustGateHTTP
 /// Entries are shown without their bodies: a body holds the user's e-mail address or phone number, which an
 /// operator deciding whether to retry does not need (the upstream's answer and the attempt count say why it
 /// died). The juid is shown: it is what the site's own records are keyed by.
-struct OutboxAdmin: Sendable {
+///
+/// One per admin loop (its store may be that loop's Redis connection); `respond` runs on that loop.
+struct OutboxAdmin {
     static let listLimit = 1000
 
-    let store: OutboxFileStore
+    let store: any OutboxAdminStore
 
-    /// The answer for `method` on `path` (starting with `/outbox`), or nil when the path is not the outbox's.
-    func answer(method: String, path: Substring, query: String?) -> HTTPResponse? {
+    /// Answers `method` on `path` (starting with `/outbox`) through `respond`; false when the path is not
+    /// the outbox's (nothing is answered then).
+    func answer(method: String, path: Substring, query: String?, respond: @escaping (HTTPResponse) -> Void) -> Bool {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        guard parts.first == "outbox" else { return nil }
+        guard parts.first == "outbox" else { return false }
         switch (method, parts.count) {
         case ("GET", 1), ("HEAD", 1):
             let wanted = query.flatMap(Self.stateParameter) ?? "pending"
             guard let state = OutboxEntry.State(rawValue: wanted) else {
-                return text(400, "state must be pending, dead or delivered, e.g. /outbox?state=dead\n")
+                respond(text(400, "state must be pending, dead or delivered, e.g. /outbox?state=dead\n"))
+                return true
             }
-            let entries = store.list(state: state, limit: Self.listLimit)
-            var body: [UInt8] = []
-            JSONBytesWriter.appendRaw("{\"entries\":[", to: &body)
-            for (index, entry) in entries.enumerated() {
-                if index > 0 { body.append(UInt8(ascii: ",")) }
-                Self.appendSummary(entry, to: &body)
+            store.list(state: state, limit: Self.listLimit) { entries in
+                guard let entries else { return respond(unreachable) }
+                var body: [UInt8] = []
+                JSONBytesWriter.appendRaw("{\"entries\":[", to: &body)
+                for (index, entry) in entries.enumerated() {
+                    if index > 0 { body.append(UInt8(ascii: ",")) }
+                    Self.appendSummary(entry, to: &body)
+                }
+                JSONBytesWriter.appendRaw("]}", to: &body)
+                respond(json(body))
             }
-            JSONBytesWriter.appendRaw("]}", to: &body)
-            return json(body)
         case ("GET", 2), ("HEAD", 2):
-            guard let entry = store.entry(id: String(parts[1])) else { return notFound }
-            var body: [UInt8] = []
-            Self.appendSummary(entry, to: &body)
-            return json(body)
+            store.entry(id: String(parts[1])) { entry in
+                guard let entry else { return respond(notFound) }
+                var body: [UInt8] = []
+                Self.appendSummary(entry, to: &body)
+                respond(json(body))
+            }
         case ("POST", 3) where parts[2] == "retry":
             let id = String(parts[1])
-            guard let entry = store.entry(id: id) else { return notFound }
-            guard store.retry(id: id) else {
-                return text(409, "only a dead entry can be retried; this one is \(entry.state.rawValue)\n")
+            let store = self.store
+            store.entry(id: id) { entry in
+                guard let entry else { return respond(notFound) }
+                store.retry(id: id) { retried in
+                    switch retried {
+                    case true?: respond(text(200, "retrying \(id): pending again, due now\n"))
+                    case false?:
+                        respond(text(409, "only a dead entry can be retried; this one is \(entry.state.rawValue)\n"))
+                    case nil: respond(unreachable)
+                    }
+                }
             }
-            return text(200, "retrying \(id): pending again, due now\n")
         case ("DELETE", 2):
             let id = String(parts[1])
-            return store.drop(id: id) ? text(200, "dropped \(id)\n") : notFound
+            store.drop(id: id) { dropped in
+                switch dropped {
+                case true?: respond(text(200, "dropped \(id)\n"))
+                case false?: respond(notFound)
+                case nil: respond(unreachable)
+                }
+            }
         default:
-            return text(405, """
+            respond(text(405, """
                 the outbox endpoints are GET /outbox?state=pending|dead|delivered, GET /outbox/<id>, \
                 POST /outbox/<id>/retry and DELETE /outbox/<id>
-                """ + "\n")
+                """ + "\n"))
         }
+        return true
     }
 
     private static func stateParameter(_ query: String) -> String? {
@@ -83,6 +117,10 @@ struct OutboxAdmin: Sendable {
         JSONBytesWriter.appendRaw("}", to: &out)
     }
 
+    private var unreachable: HTTPResponse {
+        text(503, "the outbox cannot be reached (Redis for the outbox is down); try again when it is back\n")
+    }
+
     private var notFound: HTTPResponse { text(404, "no outbox entry with this id (delivered ones are forgotten after a while)\n") }
 
     private func json(_ body: [UInt8]) -> HTTPResponse {
@@ -93,4 +131,17 @@ struct OutboxAdmin: Sendable {
         HTTPResponse(status: status, headers: [HTTPHeader(name: "Content-Type", value: "text/plain; charset=utf-8")],
                      body: Array(body.utf8))
     }
+}
+
+/// The file store answers the admin endpoints from memory, at once.
+extension OutboxFileStore: OutboxAdminStore {
+    func list(state: OutboxEntry.State, limit: Int, completion: @escaping ([OutboxEntry]?) -> Void) {
+        completion(list(state: state, limit: limit))
+    }
+
+    func entry(id: String, completion: @escaping (OutboxEntry?) -> Void) { completion(entry(id: id)) }
+
+    func retry(id: String, completion: @escaping (Bool?) -> Void) { completion(retry(id: id)) }
+
+    func drop(id: String, completion: @escaping (Bool?) -> Void) { completion(drop(id: id)) }
 }

@@ -22,7 +22,7 @@ final class DeliveryEngine {
     /// How long the engine stops claiming after the upstream's `max_in_flight` refused a delivery.
     static let overloadedPauseMs: Int64 = 200
 
-    private let store: OutboxFileStore
+    private let store: any OutboxBackend
     private let loop: EventLoop
     private let upstream: ResilientUpstream
     private let contexts: GatewayContextStore
@@ -36,13 +36,15 @@ final class DeliveryEngine {
     /// without bound.
     private var looking = false
     private var lookAgain = false
+    /// A claim is on its way (a Redis round trip): no second one until it is answered.
+    private var claiming = false
     /// No claiming before this wall-clock millisecond: the upstream refused (circuit open,
     /// `max_in_flight` reached), and claiming meanwhile would only hold entry after entry.
     private var pausedUntilMs: Int64 = 0
     /// Called on the loop after each recorded attempt (metrics, audit, tests).
     var onSettled: ((OutboxEntry, DeliveryVerdict, OutboxUpdate) -> Void)?
 
-    init(store: OutboxFileStore, loop: EventLoop, upstream: ResilientUpstream, contexts: GatewayContextStore,
+    init(store: any OutboxBackend, loop: EventLoop, upstream: ResilientUpstream, contexts: GatewayContextStore,
          maxInFlight: Int = DeliveryEngine.defaultMaxInFlight) {
         self.store = store
         self.loop = loop
@@ -93,6 +95,7 @@ final class DeliveryEngine {
     /// (so `room` holds even while completions run inside this loop), and after the first refusal gives the
     /// rest back unsent and pauses until the upstream may take calls again.
     private func claimAndSend() {
+        guard !claiming else { return }
         let now = OutboxFileStore.wallClockMs()
         if now < pausedUntilMs { return }
         if upstream.guards.circuitState == .open {
@@ -101,7 +104,19 @@ final class DeliveryEngine {
         }
         let room = maxInFlight - sending.count
         guard room > 0 else { return }
-        let claimed = store.claimDue(limit: room)
+        claiming = true
+        var answeredAtOnce = true
+        store.claim(limit: room) { [self] claimed in
+            claiming = false
+            sendClaimed(claimed)
+            // Answered later (Redis): look again for more, and re-arm the timer from the new due time.
+            if !answeredAtOnce && !claimed.isEmpty { look() } else if !answeredAtOnce { scheduleNext() }
+        }
+        answeredAtOnce = false
+    }
+
+    /// Counts every claimed entry as under way before sending any, then sends them.
+    private func sendClaimed(_ claimed: [OutboxEntry]) {
         for entry in claimed { sending.insert(entry.id) }
         for entry in claimed {
             guard !stopped, OutboxFileStore.wallClockMs() >= pausedUntilMs else {

@@ -6,39 +6,44 @@ import JustGateServer
 /// and 3, `RequestDriver+Deferral.swift`: `mustWait` and `keep`; `RequestDriver+DeliveryStatus.swift`:
 /// `status`), and the loop's delivery engine. Confined to its loop; every completion it takes runs on that loop.
 final class OutboxLane {
-    let store: OutboxFileStore
+    let backend: any OutboxBackend
     let engine: DeliveryEngine
-    private let mailbox: LoopMailbox
 
-    /// Made on the loop's thread (the mailbox registers with the loop).
-    init(store: OutboxFileStore, loop: EventLoop, upstream: ResilientUpstream, contexts: GatewayContextStore) throws {
-        self.store = store
-        self.mailbox = try LoopMailbox(loop: loop)
-        self.engine = DeliveryEngine(store: store, loop: loop, upstream: upstream, contexts: contexts)
+    /// The file backend: made on the loop's thread (the mailbox registers with the loop).
+    convenience init(store: OutboxFileStore, loop: EventLoop, upstream: ResilientUpstream,
+                     contexts: GatewayContextStore) throws {
+        let backend = FileOutboxLoopBackend(store: store, mailbox: try LoopMailbox(loop: loop))
+        self.init(backend: backend, loop: loop, upstream: upstream, contexts: contexts)
+    }
+
+    /// Any backend already made for this loop (`RedisOutboxStore`).
+    init(backend: any OutboxBackend, loop: EventLoop, upstream: ResilientUpstream, contexts: GatewayContextStore) {
+        self.backend = backend
+        self.engine = DeliveryEngine(store: backend, loop: loop, upstream: upstream, contexts: contexts)
     }
 
     /// Whether a call of this site and juid must be deferred because earlier ones still wait (item 2c).
-    func mustWait(siteID: String, juid: String) -> Bool {
-        store.hasPending(siteID: siteID, juid: juid)
+    func mustWait(siteID: String, juid: String, completion: @escaping (Result<Bool, OutboxRefusal>) -> Void) {
+        backend.mustWait(siteID: siteID, juid: juid, completion: completion)
     }
 
-    /// Keeps `call`; `completion` runs on this loop once the entry is on disk (answer 202), or with the
+    /// Keeps `call`; `completion` runs on this loop once the entry is durable (answer 202), or with the
     /// reason it was not kept (answer 503). A kept call is delivered by this loop's engine as soon as it is
     /// due (at once, unless earlier calls of its site and juid wait).
     func keep(_ call: DeferredCall, completion: @escaping (Result<OutboxEntry, OutboxRefusal>) -> Void) {
         let engine = self.engine
-        let callback = LoopCallback<Result<OutboxEntry, OutboxRefusal>> { result in
+        backend.keep(call) { result in
             completion(result)
             if case .success = result { engine.kick() }
         }
-        let mailbox = self.mailbox
-        store.keep(call) { result in callback.post(result, via: mailbox) }
     }
 
     /// What `GET /justgate/v1/deliveries/<id>` shows `siteID`; nil for an unknown id and for another
     /// site's entry alike, so ids cannot be probed across sites.
-    func status(id: String, siteID: String) -> DeliveryStatus? {
-        guard let entry = store.entry(id: id), entry.siteID == siteID else { return nil }
-        return DeliveryStatus(entry)
+    func status(id: String, siteID: String, completion: @escaping (DeliveryStatus?) -> Void) {
+        backend.entry(id: id) { entry in
+            guard let entry, entry.siteID == siteID else { return completion(nil) }
+            completion(DeliveryStatus(entry))
+        }
     }
 }

@@ -28,6 +28,9 @@ enum RequestPhase {
     /// Defers the call without calling upstream when the site asked (`Prefer: respond-async`) or earlier calls
     /// of its user wait in the outbox (`RequestDriver+Deferral.swift`); otherwise goes on to `forward`.
     case deferInstead(UpstreamRequest, claim: IdempotencyCompletion?)
+    /// The outbox's answer to "do earlier calls of this user wait?", arrived after `deferInstead` asked (a
+    /// round trip with `outbox.backend: redis`): defer, forward, or 503 when it cannot be known.
+    case mustWaitAnswered(UpstreamRequest, claim: IdempotencyCompletion?, Result<Bool, OutboxRefusal>)
     /// The upstream call, with the claim to tell how it ended (nil without an `Idempotency-Key`). Waits.
     case forward(UpstreamRequest, claim: IdempotencyCompletion?)
     /// The upstream's answer: a call the upstream could not take now (circuit open, unreachable, 502/503/504,
@@ -37,6 +40,8 @@ enum RequestPhase {
     case kept(Result<OutboxEntry, OutboxRefusal>, DeferralCause)
     /// `GET /justgate/v1/deliveries/<id>`: the state of a deferred call, answered by the gateway itself.
     case deliveryStatus(String)
+    /// The delivery's state as the outbox read it (nil: unknown here, or another site's).
+    case deliveryStatusRead(DeliveryStatus?)
     /// The upstream's answer (or failure) turned into the site's answer.
     case relay(UpstreamOutcome)
 }

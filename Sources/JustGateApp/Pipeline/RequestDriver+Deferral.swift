@@ -27,10 +27,26 @@ extension RequestDriver {
     func deferInstead(_ context: RequestContext, _ state: inout RequestState, _ call: UpstreamRequest,
                       claim: IdempotencyCompletion?) -> Step {
         guard let outbox, isDeferrable(context, state) else { return .next(.forward(call, claim: claim)) }
-        let asked = PreferHeader.asksRespondAsync(context.head.values(for: "Prefer"))
+        if PreferHeader.asksRespondAsync(context.head.values(for: "Prefer")) {
+            return keep(context, &state, call, cause: .beforeCalling)
+        }
         let siteID = context.gateway.sites[state.siteIndex].id
-        guard asked || outbox.mustWait(siteID: siteID, juid: state.juid) else { return .next(.forward(call, claim: claim)) }
-        return keep(context, &state, call, cause: .beforeCalling)
+        // The file backend answers at once; Redis after a round trip (`arrive` takes either).
+        outbox.mustWait(siteID: siteID, juid: state.juid) { [self] answer in
+            arrive(context, at: .mustWaitAnswered(call, claim: claim, answer))
+        }
+        return awaitArrival(context)
+    }
+
+    /// Defers behind the calls that wait, forwards when none do, and answers 503 when the outbox cannot say
+    /// (Redis down): forwarding then could overtake a call kept earlier, and a later call must never do that.
+    func mustWaitAnswered(_ context: RequestContext, _ state: inout RequestState, _ call: UpstreamRequest,
+                          claim: IdempotencyCompletion?, _ answer: Result<Bool, OutboxRefusal>) throws(Problem) -> Step {
+        switch answer {
+        case .success(true): return keep(context, &state, call, cause: .beforeCalling)
+        case .success(false): return .next(.forward(call, claim: claim))
+        case .failure(let refusal): return try kept(context, &state, .failure(refusal), .beforeCalling)
+        }
     }
 
     func deferOnFailure(_ context: RequestContext, _ state: inout RequestState, _ call: UpstreamRequest,

@@ -26,9 +26,21 @@ extension RequestDriver {
 
     /// The delivery's state for its own site; 404 alike for an unknown id and for another site's, so ids
     /// cannot be probed across sites.
-    func deliveryStatus(_ context: RequestContext, _ state: inout RequestState, _ id: String) throws(Problem) -> Step {
+    func deliveryStatus(_ context: RequestContext, _ state: inout RequestState, _ id: String) -> Step {
+        guard let outbox else { return .next(.deliveryStatusRead(nil)) }
         let siteID = context.gateway.sites[state.siteIndex].id
-        guard let status = outbox?.status(id: id, siteID: siteID) else {
+        // At once from the file backend; after a round trip from Redis.
+        outbox.status(id: id, siteID: siteID) { [self] status in
+            arrive(context, at: .deliveryStatusRead(status))
+        }
+        return awaitArrival(context)
+    }
+
+    /// The answer for the status `deliveryStatus` read.
+    func deliveryStatusRead(_ context: RequestContext, _ state: inout RequestState,
+                            _ status: DeliveryStatus?) throws(Problem) -> Step {
+        guard let status else {
+            let id = state.deliveryID ?? ""
             throw Problem(.notFound, detail: "This site has no deferred call with id \(ProblemText.excerpt(id)); use the Location of the 202 "
                               + "that deferred it (delivered calls are remembered for a while, not for ever).")
         }

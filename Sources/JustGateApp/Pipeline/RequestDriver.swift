@@ -145,9 +145,12 @@ final class RequestDriver: HTTPHandler {
                 case .claimed(let call, let answer): step = try claimed(context, &state, call, answer)
                 case .forward(let call, let claim): step = forward(context, &state, call, claim: claim)
                 case .deferInstead(let call, let claim): step = deferInstead(context, &state, call, claim: claim)
+                case .mustWaitAnswered(let call, let claim, let answer):
+                    step = try mustWaitAnswered(context, &state, call, claim: claim, answer)
                 case .deferOnFailure(let call, let outcome): step = deferOnFailure(context, &state, call, outcome)
                 case .kept(let result, let cause): step = try kept(context, &state, result, cause)
-                case .deliveryStatus(let id): step = try deliveryStatus(context, &state, id)
+                case .deliveryStatus(let id): step = deliveryStatus(context, &state, id)
+                case .deliveryStatusRead(let status): step = try deliveryStatusRead(context, &state, status)
                 case .relay(let outcome): step = try relay(context, &state, outcome)
                 }
                 switch step {

@@ -55,6 +55,7 @@ public final class GatewayRuntime: Sendable {
         let redisSettings = try GatewayRuntime.redisSettings(config.rateLimit, keySecret: rateLimitKeySecret, logger: logger)
         let idempotencyRedis = try IdempotencyRedisSettings(config.idempotency, keySecret: rateLimitKeySecret, logger: logger)
         let outbox = try GatewayRuntime.openOutbox(config, logger: logger, takeOver: replaceListeners)
+        let redisOutbox = try GatewayRuntime.redisOutbox(config, logger: logger)
         var sandbox: SandboxServer?
         let baseURL: String
         switch config.upstream.target {
@@ -133,9 +134,16 @@ public final class GatewayRuntime: Sendable {
                 let idempotencyBackend: any IdempotencyBackend = idempotencyRedis.map { $0.store(on: loop) } ?? idempotencyStore
                 let driver = RequestDriver(contextStore: store, quota: quota, upstream: upstream,
                                            idempotency: IdempotencyGate(backend: idempotencyBackend), exit: exit, wallClock: wallClock)
-                if let outbox {
+                let lane: OutboxLane? = if let outbox {
+                    try OutboxLane(store: outbox, loop: loop, upstream: upstream, contexts: store)
+                } else if let redisOutbox {
+                    OutboxLane(backend: RedisOutboxStore(loop: loop, shared: redisOutbox), loop: loop, upstream: upstream,
+                               contexts: store)
+                } else {
+                    nil
+                }
+                if let lane {
                     // Delivers this loop's share of the outbox; the driver defers through the same lane.
-                    let lane = try OutboxLane(store: outbox, loop: loop, upstream: upstream, contexts: store)
                     if let writer = audit?.writer {
                         // Each delivery verdict in the audit chain; a full queue is logged, never waited for.
                         lane.engine.onSettled = { entry, verdict, update in
@@ -167,7 +175,8 @@ public final class GatewayRuntime: Sendable {
                                                                        reloading: reloading, guards: guards, audit: audit,
                                                                        replaceListeners: replaceListeners, draining: draining,
                                                                        redisHealth: redisSettings?.health, contextStore: store,
-                                                                       vault: vault, outbox: outbox, wallClock: wallClock)
+                                                                       vault: vault, outbox: outbox, redisOutbox: redisOutbox,
+                                                                       wallClock: wallClock)
         } catch {
             server.stop()
             audit?.writer.stop()
@@ -195,7 +204,8 @@ public final class GatewayRuntime: Sendable {
                                    reloading: Reloading, guards: UpstreamGuards,
                                    audit: AuditTrail?, replaceListeners: Bool, draining: DrainingFlag,
                                    redisHealth: RedisHealth?, contextStore: GatewayContextStore,
-                                   vault: VaultSecretSource?, outbox: OutboxFileStore?, wallClock: @escaping @Sendable () -> Int64) throws -> (HTTPServer?, SocketAddress?) {
+                                   vault: VaultSecretSource?, outbox: OutboxFileStore?, redisOutbox: RedisOutboxShared?,
+                                   wallClock: @escaping @Sendable () -> Int64) throws -> (HTTPServer?, SocketAddress?) {
         guard let admin = config.adminListen else { return (nil, nil) }
         guard let address = SocketAddress(host: admin.host, port: admin.port) else {
             throw GatewayStartError("admin_listen \(admin) is not a numeric IPv4 or IPv6 address")
@@ -234,15 +244,14 @@ public final class GatewayRuntime: Sendable {
                 readings.now = wallClock()
                 readings.siteKeysLastUsed = contextStore.current.keyUsage.lastUses
                 readings.secretSource = vault?.status
-                readings.outbox = outbox?.readings(nowMs: OutboxFileStore.wallClockMs())
+                readings.outbox = outbox?.readings(nowMs: OutboxFileStore.wallClockMs()) ?? redisOutbox?.readings()
                 return metrics.exposition(readings)
             },
             reload: { peer in
                 let outcome = reloading.reload(by: .admin(peer: peer))
                 return (outcome.applied, outcome.message)
             },
-            keys: { contextStore.current.keyUsage.json() },
-            outbox: outbox.map { OutboxAdmin(store: $0) })
+            keys: { contextStore.current.keyUsage.json() })
         let tokenHash = config.adminTokenSHA256
         var configuration = ServerConfiguration(address: address, workers: 1, maxConnections: 64, headerTimeoutMs: 5000,
                                                 bodyTimeoutMs: 5000, idleTimeoutMs: 30_000, drainTimeoutMs: 1000)
@@ -255,7 +264,11 @@ public final class GatewayRuntime: Sendable {
         configuration.firstByteTimeoutMs = 2000
         configuration.evictIdleWhenFull = true
         let adminServer = HTTPServer(configuration: configuration,
-                                     handlerFactory: { _ in AdminHandler(actions: actions, tokenHash: tokenHash) })
+                                     handlerFactory: { loop in
+            // With Redis the admin loop has its own connection to the outbox.
+            let store: (any OutboxAdminStore)? = outbox ?? redisOutbox.map { RedisOutboxStore(loop: loop, shared: $0) }
+            return AdminHandler(actions: actions, tokenHash: tokenHash, outbox: store.map { OutboxAdmin(store: $0) })
+        })
         return (adminServer, try adminServer.start())
     }
 
@@ -292,18 +305,18 @@ public final class GatewayRuntime: Sendable {
 
     public var connectionCount: Int { server.connectionCount }
 
-    /// The outbox, opened (and replayed) when a site lists operations in `defer`; `backend: redis` is refused
-    /// until it exists, rather than deferring calls nowhere.
+    /// The file outbox, opened (and replayed) when a site lists operations in `defer` and `backend: file`.
     /// With `takeOver` (`serve --replace`) an outbox another process holds is opened once that process lets go.
     private static func openOutbox(_ config: GatewayConfig, logger: Logger, takeOver: Bool) throws -> OutboxFileStore? {
-        if config.outbox.backend == .redis {
-            throw GatewayStartError("""
-                outbox.backend: redis is not available yet; use backend: file (one gateway per outbox.path), or \
-                remove the outbox section and every site's defer list
-                """)
-        }
-        guard config.sites.contains(where: { !$0.deferredOperations.isEmpty }) else { return nil }
+        guard config.outbox.backend == .file, config.sites.contains(where: { !$0.deferredOperations.isEmpty }) else { return nil }
         return try OutboxFileStore(config: config.outbox, logger: logger, takeOver: takeOver)
+    }
+
+    /// What every loop's Redis outbox store shares, when a site lists operations in `defer` and
+    /// `backend: redis`: no lock and no take-over, since any number of gateways share it.
+    private static func redisOutbox(_ config: GatewayConfig, logger: Logger) throws -> RedisOutboxShared? {
+        guard config.outbox.backend == .redis, config.sites.contains(where: { !$0.deferredOperations.isEmpty }) else { return nil }
+        return try RedisOutboxShared(config.outbox, logger: logger)
     }
 
     /// What every loop's Redis limiter needs, worked out once: nil for the memory backend.

@@ -26,13 +26,16 @@ extension ConfigLoader {
             isValid = false
         }
         switch reader.optionalString(in: section, "redis_url") {
-        case .some(let url): outbox.redisURL = url
+        case .some(.some(let url)):
+            // Checked here, like rate_limit's, so a typo is a check-config error and not a failed start.
+            switch RedisEndpoint.parse(url) {
+            case .success: outbox.redisURL = url
+            case .failure(let problem):
+                reader.error(problem.message, at: "outbox.redis_url", node: section.value("redis_url"))
+                isValid = false
+            }
+        case .some(.none): break
         case .none: isValid = false
-        }
-        if outbox.backend == .redis && isValid {
-            reader.warning("""
-                backend: redis is not available yet: justgate refuses to start with it; use backend: file
-                """, at: "outbox.backend", node: section.value("backend"))
         }
         if outbox.backend == .redis && outbox.redisURL == nil && isValid {
             reader.error("backend: redis needs redis_url (e.g. redis://127.0.0.1:6379/0)", at: "outbox", node: node)

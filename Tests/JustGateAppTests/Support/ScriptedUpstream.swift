@@ -17,6 +17,8 @@ final class ScriptedUpstream: @unchecked Sendable {
         case reset
         /// Read the request and never answer: a hung upstream.
         case silent
+        /// Read the request, wait this many milliseconds, then answer with the status and body: a slow upstream.
+        case delayed(Int, Int, String)
         /// Read the request, send these bytes as they are (a broken or cut-short answer, or none), then close.
         case raw(String)
     }
@@ -26,6 +28,7 @@ final class ScriptedUpstream: @unchecked Sendable {
     private let lock = NSLock()
     private var current: Behaviour
     private var received = 0
+    private var texts: [String] = []
     private var stopped = false
 
     var url: String { "http://127.0.0.1:\(port)" }
@@ -55,6 +58,9 @@ final class ScriptedUpstream: @unchecked Sendable {
         set { lock.withLock { current = newValue } }
     }
 
+    /// Every complete request received so far (head and body as text), in arrival order.
+    var requests: [String] { lock.withLock { texts } }
+
     /// Complete requests received so far.
     var requestCount: Int { lock.withLock { received } }
 
@@ -75,13 +81,19 @@ final class ScriptedUpstream: @unchecked Sendable {
         defer { if !closed { close(connection) } }
         while true {
             while let length = ScriptedUpstream.requestLength(in: buffer) {
+                let text = String(decoding: buffer[..<length], as: UTF8.self)
                 buffer.removeFirst(length)
                 let behaviour = lock.withLock { () -> Behaviour in
                     received += 1
+                    texts.append(text)
                     return current
                 }
                 switch behaviour {
                 case .answer(let status, let body):
+                    let answer = Array("HTTP/1.1 \(status) X\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
+                    _ = answer.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                case .delayed(let milliseconds, let status, let body):
+                    usleep(useconds_t(milliseconds * 1000))
                     let answer = Array("HTTP/1.1 \(status) X\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
                     _ = answer.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 case .reset:

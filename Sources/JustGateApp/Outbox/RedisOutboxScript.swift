@@ -1,0 +1,181 @@
+/// The Lua script behind `outbox.backend: redis`: every change to the shared outbox is one `EVALSHA` of it,
+/// so each is atomic across gateways. `ARGV[1]` names the operation; `KEYS[1]` is the key prefix (its hash
+/// tag `{jg-outbox}` keeps every key in one Redis Cluster slot). Times are Redis's own clock (`TIME`), so the
+/// gateways' clocks never decide who holds what.
+///
+/// The unit handed to a gateway is an order key (one site's calls about one juid, or one call without a
+/// juid), never a lone entry: a gateway that holds the key sends its oldest entry, and nothing else of that
+/// juid moves meanwhile, on any gateway. Keys (after the prefix):
+///
+/// | Key | Type | Holds |
+/// |---|---|---|
+/// | `q:<order key>` | list | the key's waiting entry ids, oldest first |
+/// | `e:<id>` | hash | `r` the encoded entry (`OutboxRecordCodec`), `n` its accounted bytes, `m` its order key |
+/// | `due` | sorted set | order keys, scored by when a gateway may take them: the head's next attempt, or, while a gateway holds the key, when its lease ends |
+/// | `lease` | hash | order key → the token of the gateway holding it |
+/// | `pending`, `dead`, `delivered` | sorted sets | ids by time, for the admin list (`delivered`: the last 1,000) |
+/// | `bytes` | integer | accounted bytes of pending and dead entries, against `max_bytes` |
+///
+/// One sorted set for both "due" and "leased" is the whole take-over mechanism: claiming a key moves its score
+/// to the end of the lease, so a gateway killed mid-attempt leaves a key that comes due again `lease_ms`
+/// later and is claimed by whichever gateway looks next; the lease token fences the killed gateway's late
+/// writes, should it only have been slow.
+enum RedisOutboxScript {
+    static let prefix = "jg:ob:{jg-outbox}:"
+
+    static let source = #"""
+    if redis.replicate_commands then pcall(redis.replicate_commands) end
+    local P = KEYS[1]
+    local op = ARGV[1]
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+    local function release(member, delay)
+      redis.call('HDEL', P .. 'lease', member)
+      if redis.call('LLEN', P .. 'q:' .. member) > 0 then
+        redis.call('ZADD', P .. 'due', now + delay, member)
+      else
+        redis.call('ZREM', P .. 'due', member)
+      end
+    end
+
+    local function holds(member, token)
+      return redis.call('HGET', P .. 'lease', member) == token
+    end
+
+    if op == 'keep' then
+      -- member, id, record, accounted bytes, max_bytes
+      local member, id, size = ARGV[2], ARGV[3], tonumber(ARGV[5])
+      local bytes = tonumber(redis.call('GET', P .. 'bytes') or '0')
+      if bytes + size > tonumber(ARGV[6]) then return {'full', tostring(now)} end
+      redis.call('HSET', P .. 'e:' .. id, 'r', ARGV[4], 'n', size, 'm', member)
+      redis.call('INCRBY', P .. 'bytes', size)
+      redis.call('ZADD', P .. 'pending', now, id)
+      if redis.call('RPUSH', P .. 'q:' .. member, id) == 1 and not redis.call('HGET', P .. 'lease', member) then
+        redis.call('ZADD', P .. 'due', now, member)
+      end
+      return {'kept', tostring(now)}
+
+    elseif op == 'wait' then
+      return redis.call('EXISTS', P .. 'q:' .. ARGV[2])
+
+    elseif op == 'claim' then
+      -- lease_ms, limit, token prefix: answers [next due ms or '', member, token, record, ...]
+      local lease, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
+      local out = {''}
+      local members = redis.call('ZRANGEBYSCORE', P .. 'due', '-inf', now, 'LIMIT', 0, limit)
+      for _, member in ipairs(members) do
+        local id = redis.call('LINDEX', P .. 'q:' .. member, 0)
+        local record = id and redis.call('HGET', P .. 'e:' .. id, 'r')
+        if record then
+          local token = ARGV[4] .. ':' .. redis.call('INCR', P .. 'tokens')
+          redis.call('HSET', P .. 'lease', member, token)
+          redis.call('ZADD', P .. 'due', now + lease, member)
+          out[#out + 1] = member
+          out[#out + 1] = token
+          out[#out + 1] = record
+        elseif id then
+          -- An id whose entry was dropped: skip it; the key is looked at again at once.
+          redis.call('LPOP', P .. 'q:' .. member)
+          release(member, 0)
+        else
+          release(member, 0)
+        end
+      end
+      local first = redis.call('ZRANGE', P .. 'due', 0, 0, 'WITHSCORES')
+      if first[2] then out[1] = first[2] end
+      return out
+
+    elseif op == 'settle' then
+      -- member, token, id, outcome (delivered | dead | retry), record, retry delay ms, keep delivered ms
+      local member, token, id, outcome = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+      if not holds(member, token) or redis.call('LINDEX', P .. 'q:' .. member, 0) ~= id then return 'lost' end
+      local entry = P .. 'e:' .. id
+      redis.call('HSET', entry, 'r', ARGV[6])
+      if outcome == 'retry' then
+        release(member, tonumber(ARGV[7]))
+        return 'ok'
+      end
+      redis.call('LPOP', P .. 'q:' .. member)
+      redis.call('ZREM', P .. 'pending', id)
+      if outcome == 'delivered' then
+        redis.call('DECRBY', P .. 'bytes', tonumber(redis.call('HGET', entry, 'n') or '0'))
+        redis.call('HSET', entry, 'n', 0)
+        redis.call('PEXPIRE', entry, tonumber(ARGV[8]))
+        redis.call('ZADD', P .. 'delivered', now, id)
+        redis.call('ZREMRANGEBYRANK', P .. 'delivered', 0, -1001)
+      else
+        redis.call('ZADD', P .. 'dead', now, id)
+      end
+      release(member, 0)
+      return 'ok'
+
+    elseif op == 'release' then
+      -- member, token, delay ms: an entry given back unsent (held, or the gateway is stopping)
+      if holds(ARGV[2], ARGV[3]) then release(ARGV[2], tonumber(ARGV[4])) end
+      return 'ok'
+
+    elseif op == 'renew' then
+      -- lease_ms, then member, token pairs: keeps holding keys whose attempt is still under way
+      local renewed = 0
+      for i = 3, #ARGV, 2 do
+        if holds(ARGV[i], ARGV[i + 1]) then
+          redis.call('ZADD', P .. 'due', now + tonumber(ARGV[2]), ARGV[i])
+          renewed = renewed + 1
+        end
+      end
+      return renewed
+
+    elseif op == 'get' then
+      return redis.call('HGET', P .. 'e:' .. ARGV[2], 'r')
+
+    elseif op == 'list' then
+      -- state, limit: the records, oldest first
+      local ids = redis.call('ZRANGE', P .. ARGV[2], 0, tonumber(ARGV[3]) - 1)
+      local out = {}
+      for _, id in ipairs(ids) do
+        local record = redis.call('HGET', P .. 'e:' .. id, 'r')
+        if record then out[#out + 1] = record else redis.call('ZREM', P .. ARGV[2], id) end
+      end
+      return out
+
+    elseif op == 'retry' then
+      -- id, record (pending again): only a dead entry; it joins the end of its key's queue
+      local id = ARGV[2]
+      if not redis.call('ZSCORE', P .. 'dead', id) then return 'not_dead' end
+      local member = redis.call('HGET', P .. 'e:' .. id, 'm')
+      redis.call('ZREM', P .. 'dead', id)
+      redis.call('ZADD', P .. 'pending', now, id)
+      redis.call('HSET', P .. 'e:' .. id, 'r', ARGV[3])
+      if redis.call('RPUSH', P .. 'q:' .. member, id) == 1 and not redis.call('HGET', P .. 'lease', member) then
+        redis.call('ZADD', P .. 'due', now, member)
+      end
+      return 'ok'
+
+    elseif op == 'drop' then
+      local id = ARGV[2]
+      local entry = P .. 'e:' .. id
+      local member = redis.call('HGET', entry, 'm')
+      if not member then return 'unknown' end
+      redis.call('DECRBY', P .. 'bytes', tonumber(redis.call('HGET', entry, 'n') or '0'))
+      local head = redis.call('LINDEX', P .. 'q:' .. member, 0)
+      redis.call('LREM', P .. 'q:' .. member, 0, id)
+      -- The head went while no gateway held the key: the next entry is due now (a holder settles 'lost').
+      if head == id and not redis.call('HGET', P .. 'lease', member) then release(member, 0) end
+      redis.call('ZREM', P .. 'pending', id)
+      redis.call('ZREM', P .. 'dead', id)
+      redis.call('ZREM', P .. 'delivered', id)
+      redis.call('DEL', entry)
+      return 'ok'
+
+    elseif op == 'stats' then
+      -- bytes, pending, dead, ms since the oldest pending entry was kept (0 when none)
+      local oldest = redis.call('ZRANGE', P .. 'pending', 0, 0, 'WITHSCORES')
+      local age = 0
+      if oldest[2] then age = math.max(now - tonumber(oldest[2]), 0) end
+      return {tonumber(redis.call('GET', P .. 'bytes') or '0'), redis.call('ZCARD', P .. 'pending'),
+              redis.call('ZCARD', P .. 'dead'), age}
+    end
+    return redis.error_reply('ERR unknown outbox operation')
+    """#
+}

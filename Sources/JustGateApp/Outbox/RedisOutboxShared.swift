@@ -1,0 +1,81 @@
+import JustGateCore
+import JustGateRedis
+import JustGateServer
+import Logging
+import Synchronization
+
+/// What every loop's `RedisOutboxStore` shares, made once at start (`outbox` changes need a restart): where
+/// Redis is, the delivery policy and bounds, this process's counters for `/metrics`, and the outage log.
+///
+/// Each loop has its own connection (a `RedisConnection` is loop-confined, and no command blocks), so the
+/// loops of all gateways on one Redis are peers: any of them may claim any due key.
+final class RedisOutboxShared: Sendable {
+    let endpoint: RedisEndpoint
+    let target: RedisTarget
+    let policy: DeliveryPolicy
+    let maxBytes: Int
+    let leaseMs: Int
+    /// How long a command may wait for its reply before the connection is counted as down.
+    let timeoutMs: Int
+    /// How long a delivered entry is remembered for `GET /justgate/v1/deliveries/<id>` (an hour).
+    let keepDeliveredMs = 3_600_000
+    let logger: Logger
+    /// Counted by this process's loops: summed over gateways by whoever scrapes them all.
+    let counts = Mutex(OutboxCounts())
+    /// Bytes, pending and dead entries as the last `stats` read them (Redis-wide), for scrapes that must not
+    /// wait on Redis.
+    let totals = Mutex((bytes: 0, pending: 0, dead: 0, oldestAgeSeconds: 0.0))
+    private let loopsDown = Mutex(Set<ObjectIdentifier>())
+
+    init(_ config: OutboxConfig, logger: Logger, timeoutMs: Int = 2000) throws(GatewayStartError) {
+        guard let url = config.redisURL else { throw GatewayStartError("outbox.backend: redis needs outbox.redis_url") }
+        switch RedisEndpoint.parse(url) {
+        case .success(let parsed): endpoint = parsed
+        case .failure(let problem): throw GatewayStartError("outbox.redis_url: \(problem.message)")
+        }
+        target = try RedisTargetResolver.resolve(endpoint, setting: "outbox.redis_url")
+        policy = DeliveryPolicy(config)
+        maxBytes = config.maxBytes
+        leaseMs = config.leaseMs
+        self.timeoutMs = timeoutMs
+        self.logger = logger
+    }
+
+    /// The commands every new connection sends first: credentials, database, and the script.
+    var handshake: [[String]] {
+        var handshake: [[String]] = []
+        if let password = endpoint.password {
+            handshake.append(endpoint.username.map { ["AUTH", $0, password.reveal()] } ?? ["AUTH", password.reveal()])
+        }
+        if endpoint.database != 0 { handshake.append(["SELECT", String(endpoint.database)]) }
+        handshake.append(["SCRIPT", "LOAD", RedisOutboxScript.source])
+        return handshake
+    }
+
+    /// What `/metrics` shows with Redis: this process's counters and the Redis-wide depth, dead entries and
+    /// oldest age (per site they would need a scan of every key, so the site label reads `*`).
+    func readings() -> OutboxReadings {
+        let totals = self.totals.withLock { $0 }
+        return OutboxReadings(sites: ["*": (pending: totals.pending, dead: totals.dead,
+                                            oldestAgeSeconds: totals.oldestAgeSeconds)],
+                              bytes: totals.bytes, maxBytes: maxBytes, counts: counts.withLock { $0 })
+    }
+
+    /// `loop`'s store is down or working again: the outage is logged once when the first loop goes down and
+    /// once when the last one is back (as `IdempotencyRedisHealth` does).
+    func report(_ loop: ObjectIdentifier, down: Bool, reason: String?) {
+        let (before, after) = loopsDown.withLock { set in
+            let before = set.count
+            if down { set.insert(loop) } else { set.remove(loop) }
+            return (before, set.count)
+        }
+        if before == 0 && after > 0 {
+            logger.error("""
+                Redis for the outbox is unavailable; calls that would be deferred get 503 and delivery pauses \
+                until it is back (retrying in the background)
+                """, metadata: ["redis": .string(endpoint.description), "reason": .string(reason ?? "unknown")])
+        } else if before > 0 && after == 0 {
+            logger.notice("the outbox is back on Redis; delivery goes on", metadata: ["redis": .string(endpoint.description)])
+        }
+    }
+}

@@ -1,0 +1,309 @@
+import JustGateCore
+import JustGateReactor
+import JustGateRedis
+import JustGateServer
+
+/// One event loop's way into the shared outbox in Redis (`outbox.backend: redis`): its own pipelined
+/// connection and one `EVALSHA` of `RedisOutboxScript` per operation, so several gateways keep, claim and
+/// settle entries of one outbox, each change atomic.
+///
+/// The 202 follows the `keep` script's reply, so the entry is as durable as Redis makes it (README: run Redis
+/// with `appendonly yes` and `appendfsync always`). Delivery claims order keys for `lease_ms`; while an attempt
+/// runs longer than a third of that, the lease is renewed, so a slow upstream never hands a key to a second
+/// gateway mid-attempt (which could let that juid's next call overtake the one still in flight). A killed
+/// gateway's keys come due again when their leases end.
+///
+/// Redis down: `keep` and `mustWait` fail (503), claims come back empty (delivery pauses), and the outage is
+/// logged once each way (`RedisOutboxShared.report`). The script is loaded in the handshake and sent whole once
+/// if Redis forgot it (`NOSCRIPT`, after a restart or a failover).
+final class RedisOutboxStore: OutboxBackend {
+    private let shared: RedisOutboxShared
+    private let loop: EventLoop
+    private let connection: RedisConnection
+    private var scriptDigest: String?
+    /// This store's lease tokens start with it: unguessable, so no other loop or gateway can hold its keys.
+    private let tokenPrefix = OutboxFileStore.newID()
+    /// Claimed entries under way on this loop: their order key and lease token.
+    private var held: [String: (member: String, token: String)] = [:]
+    /// Local wall-clock ms of the next due key, from the last claim's reply.
+    private var nextDue: Int64?
+    private var renewTimer: Int?
+    private var statsTimer: Int?
+    private var random = SystemRandomNumberGenerator()
+    private var down = false
+
+    init(loop: EventLoop, shared: RedisOutboxShared) {
+        self.loop = loop
+        self.shared = shared
+        var parser = RESPParser()
+        // A claim answers whole entries: up to `max_in_flight` of them, each up to the record limit.
+        parser.maxBulkBytes = OutboxRecordCodec.maxPayloadBytes + OutboxRecordCodec.headerBytes
+        parser.maxArrayCount = 1 + 3 * 4096
+        var changed: ((RedisConnection.State, String?) -> Void)?
+        connection = RedisConnection(loop: loop, target: shared.target, handshake: shared.handshake,
+                                     timeoutMs: shared.timeoutMs, parser: parser, onStateChange: { changed?($0, $1) })
+        changed = { [weak self] state, reason in
+            guard let self, state != .connecting else { return }
+            self.setDown(state == .down, reason: reason)
+        }
+        connection.connect()
+        scheduleStats(afterMs: 100)
+    }
+
+    deinit {
+        if let renewTimer { loop.cancelTimer(renewTimer) }
+        if let statsTimer { loop.cancelTimer(statsTimer) }
+    }
+
+    /// The order key's name in Redis: site and juid, or site and entry id for a call without a juid.
+    static func member(siteID: String, juid: String, id: String) -> String {
+        juid.isEmpty ? "e:\(siteID):\(id)" : "j:\(siteID):\(juid)"
+    }
+
+    // MARK: - The request path
+
+    func keep(_ call: DeferredCall, completion: @escaping (Result<OutboxEntry, OutboxRefusal>) -> Void) {
+        let id = OutboxFileStore.newID()
+        let entry = OutboxEntry(id: id, sequence: 0, siteID: call.siteID, operationID: call.operationID, juid: call.juid,
+                                method: call.method, target: call.target, body: call.body, contentType: call.contentType,
+                                requestID: call.requestID, createdAtMs: OutboxFileStore.wallClockMs())
+        var record: [UInt8] = []
+        OutboxRecordCodec.append(.entry(entry), to: &record)
+        guard record.count <= OutboxRecordCodec.maxPayloadBytes else {
+            return completion(.failure(.unavailable("the call is too large to keep in the outbox; send it without deferring")))
+        }
+        let member = Self.member(siteID: entry.siteID, juid: entry.juid, id: id)
+        run(["keep", member, id], record, [String(entry.accountedBytes), String(shared.maxBytes)]) { [shared] reply in
+            switch reply {
+            case .array(let items?) where items.first == .bulk(Array("kept".utf8)):
+                shared.counts.withLock { $0.deferred[entry.siteID, default: 0] += 1 }
+                completion(.success(entry))
+            case .array(let items?) where items.first == .bulk(Array("full".utf8)):
+                completion(.failure(.full(maxBytes: shared.maxBytes)))
+            default:
+                completion(.failure(Self.unavailable))
+            }
+        }
+    }
+
+    func mustWait(siteID: String, juid: String, completion: @escaping (Result<Bool, OutboxRefusal>) -> Void) {
+        // A call without a juid is ordered with no other.
+        guard !juid.isEmpty else { return completion(.success(false)) }
+        run(["wait", Self.member(siteID: siteID, juid: juid, id: "")]) { reply in
+            if case .integer(let exists) = reply { completion(.success(exists != 0)) } else { completion(.failure(Self.unavailable)) }
+        }
+    }
+
+    func entry(id: String, completion: @escaping (OutboxEntry?) -> Void) {
+        // Only the ids this outbox makes: nothing else reaches a Redis key name.
+        guard Self.isEntryID(id) else { return completion(nil) }
+        run(["get", id]) { reply in completion(Self.decode(reply)) }
+    }
+
+    static let unavailable = OutboxRefusal.unavailable("Redis for the outbox is unavailable (outbox.redis_url)")
+
+    static func isEntryID(_ id: String) -> Bool {
+        id.utf8.count == 32 && id.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    static func decode(_ reply: RESPValue?) -> OutboxEntry? {
+        guard case .bulk(let bytes?)? = reply, case .entry(let entry)? = OutboxRecordCodec.decode(bytes).records.first
+        else { return nil }
+        return entry
+    }
+
+    // MARK: - Delivery
+
+    func claim(limit: Int, completion: @escaping ([OutboxEntry]) -> Void) {
+        run(["claim", String(shared.leaseMs), String(limit), tokenPrefix]) { [self] reply in
+            guard case .array(let items?) = reply, let first = items.first else {
+                nextDue = nil
+                return completion([])
+            }
+            if case .bulk(let bytes?) = first, let delay = Int64(String(decoding: bytes, as: UTF8.self).prefix { $0 != "." }) {
+                // Redis's clock decides leases; the engine sleeps by its own, so only the distance is kept.
+                nextDue = OutboxFileStore.wallClockMs() + max(delay, 5)
+            } else {
+                nextDue = nil
+            }
+            var claimed: [OutboxEntry] = []
+            var index = 1
+            while index + 2 < items.count {
+                guard case .bulk(let memberBytes?) = items[index], case .bulk(let tokenBytes?) = items[index + 1] else {
+                    index += 3
+                    continue
+                }
+                guard let entry = Self.decode(items[index + 2]) else {
+                    // Not an entry this outbox wrote: nothing is sent, and the key comes back each lease.
+                    shared.logger.error("""
+                        an outbox entry in Redis cannot be read; its id is the head of the list named in redis_key: \
+                        drop it with justgate outbox drop ID
+                        """, metadata: ["redis_key": .string(RedisOutboxScript.prefix + "q:"
+                                                                + String(decoding: memberBytes, as: UTF8.self))])
+                    index += 3
+                    continue
+                }
+                held[entry.id] = (String(decoding: memberBytes, as: UTF8.self), String(decoding: tokenBytes, as: UTF8.self))
+                claimed.append(entry)
+                index += 3
+            }
+            if !held.isEmpty { scheduleRenewal() }
+            completion(claimed)
+        }
+    }
+
+    func nextDueAtMs() -> Int64? { nextDue }
+
+    func unclaim(id: String) {
+        guard let lease = held.removeValue(forKey: id) else { return }
+        run(["release", lease.member, lease.token, "0"]) { _ in }
+    }
+
+    func settle(_ entry: OutboxEntry, attempt: DeliveryAttempt, body: [UInt8],
+                failure: String?) -> (verdict: DeliveryVerdict, update: OutboxUpdate) {
+        let now = OutboxFileStore.wallClockMs()
+        let attempts = entry.attempts + 1
+        let verdict = shared.policy.verdict(after: attempt, attemptsMade: attempts, createdAtMs: entry.createdAtMs,
+                                            nowMs: now, using: &random)
+        var update = OutboxUpdate(id: entry.id, state: .pending, attempts: attempts, nextAttemptAtMs: now,
+                                  lastStatus: entry.lastStatus, lastBody: entry.lastBody, lastFailure: failure)
+        if case .answered(let status) = attempt {
+            update.lastStatus = status
+            update.lastBody = Array(body.prefix(OutboxEntry.maxLastBodyBytes))
+        }
+        var delayMs: Int64 = 0
+        switch verdict {
+        case .delivered: update.state = .delivered
+        case .dead:
+            update.state = .dead
+            if case .answered = attempt {} else { update.lastFailure = "max_age" }
+        case .retry(let atMs):
+            update.nextAttemptAtMs = atMs
+            delayMs = max(atMs - now, 0)
+        }
+        shared.counts.withLock { $0.count(attempt, verdict: verdict, site: entry.siteID) }
+        record(entry, update, delayMs: delayMs)
+        return (verdict, update)
+    }
+
+    func hold(_ entry: OutboxEntry, reason: String, retryAfterMs: Int?) -> (verdict: DeliveryVerdict, update: OutboxUpdate)? {
+        let now = OutboxFileStore.wallClockMs()
+        let attempt = DeliveryAttempt.held(reason: reason, retryAfterMs: retryAfterMs)
+        if reason == "site_not_configured", now >= entry.createdAtMs + shared.policy.maxAgeMs {
+            let update = OutboxUpdate(id: entry.id, state: .dead, attempts: entry.attempts, nextAttemptAtMs: now,
+                                      lastStatus: entry.lastStatus, lastBody: entry.lastBody, lastFailure: reason)
+            shared.counts.withLock { $0.count(attempt, verdict: .dead, site: entry.siteID) }
+            record(entry, update, delayMs: 0)
+            return (.dead, update)
+        }
+        let verdict = shared.policy.verdict(after: attempt, attemptsMade: entry.attempts, createdAtMs: entry.createdAtMs,
+                                            nowMs: now, using: &random)
+        let atMs = if case .retry(let atMs) = verdict { atMs } else { now + Int64(shared.policy.nextHoldMs(retryAfterMs)) }
+        shared.counts.withLock { $0.count(attempt, verdict: .retry(atMs: atMs), site: entry.siteID) }
+        if let lease = held.removeValue(forKey: entry.id) {
+            run(["release", lease.member, lease.token, String(max(atMs - now, 0))]) { _ in }
+        }
+        return nil
+    }
+
+    /// Writes the entry's new state with the settle script; not waited for. A `lost` reply means the lease
+    /// ended first (another gateway took the key over and repeats the attempt: at least once).
+    private func record(_ entry: OutboxEntry, _ update: OutboxUpdate, delayMs: Int64) {
+        guard let lease = held.removeValue(forKey: entry.id) else { return }
+        var settled = entry
+        settled.apply(update)
+        // Remembered for status lookups without its body (the user's address), as the file backend does.
+        if update.state == .delivered { settled.body = [] }
+        var bytes: [UInt8] = []
+        OutboxRecordCodec.append(.entry(settled), to: &bytes)
+        let outcome = switch update.state {
+        case .delivered: "delivered"
+        case .dead: "dead"
+        case .pending: "retry"
+        }
+        run(["settle", lease.member, lease.token, entry.id, outcome], bytes,
+            [String(delayMs), String(shared.keepDeliveredMs)]) { [shared] reply in
+            if reply == .bulk(Array("lost".utf8)) {
+                shared.logger.notice("""
+                    an outbox entry's lease ended before its attempt was recorded; another gateway repeats the \
+                    attempt (raise outbox.lease_ms if attempts take that long)
+                    """, metadata: ["outbox_entry": .string(entry.id)])
+            }
+        }
+    }
+
+    /// Renews the leases of the keys under way every third of `lease_ms`, while there are any.
+    private func scheduleRenewal() {
+        guard renewTimer == nil else { return }
+        renewTimer = loop.scheduleTimer(afterMs: max(shared.leaseMs / 3, 10)) { [weak self] in
+            guard let self else { return }
+            self.renewTimer = nil
+            guard !self.held.isEmpty else { return }
+            var arguments = ["renew", String(self.shared.leaseMs)]
+            for lease in self.held.values { arguments += [lease.member, lease.token] }
+            self.run(arguments) { _ in }
+            self.scheduleRenewal()
+        }
+    }
+
+    /// Reads the Redis-wide totals for `/metrics` every 5 s.
+    private func scheduleStats(afterMs delay: Int) {
+        statsTimer = loop.scheduleTimer(afterMs: delay) { [weak self] in
+            guard let self else { return }
+            self.run(["stats"]) { [shared = self.shared] reply in
+                guard case .array(let items?) = reply, items.count == 4, case .integer(let bytes) = items[0],
+                      case .integer(let pending) = items[1], case .integer(let dead) = items[2],
+                      case .integer(let ageMs) = items[3] else { return }
+                shared.totals.withLock { $0 = (Int(bytes), Int(pending), Int(dead), Double(ageMs) / 1000) }
+            }
+            self.scheduleStats(afterMs: 5000)
+        }
+    }
+
+    // MARK: - Running the script
+
+    /// `EVALSHA` of the script with `arguments` (then `binary`, then `trailing`); `completion` gets the reply,
+    /// or nil when Redis failed or refused it (reported as an outage of this loop).
+    func run(_ arguments: [String], _ binary: [UInt8]? = nil, _ trailing: [String] = [],
+             completion: @escaping (RESPValue?) -> Void) {
+        if scriptDigest == nil, case .bulk(let bytes?) = connection.handshakeReplies.last {
+            scriptDigest = String(decoding: bytes, as: UTF8.self)
+        }
+        var command: [[UInt8]] = [Array("EVALSHA".utf8), Array((scriptDigest ?? "").utf8), Array("1".utf8),
+                                  Array(RedisOutboxScript.prefix.utf8)]
+        command += arguments.map { Array($0.utf8) }
+        if let binary { command.append(binary) }
+        command += trailing.map { Array($0.utf8) }
+        connection.send(bytes: command) { [weak self] result in
+            guard let self else { return completion(nil) }
+            switch result {
+            case .success(let reply) where reply.errorCode == "NOSCRIPT":
+                command[0] = Array("EVAL".utf8)
+                command[1] = Array(RedisOutboxScript.source.utf8)
+                self.connection.send(bytes: command) { [weak self] retry in
+                    guard let self else { return completion(nil) }
+                    self.checked(try? retry.get(), completion)
+                }
+            case .success(let reply):
+                self.checked(reply, completion)
+            case .failure:
+                completion(nil)
+            }
+        }
+    }
+
+    private func checked(_ reply: RESPValue?, _ completion: (RESPValue?) -> Void) {
+        if case .error(let text)? = reply {
+            setDown(true, reason: "Redis refused the outbox script: \(text)")
+            return completion(nil)
+        }
+        if reply != nil { setDown(false, reason: nil) }
+        completion(reply)
+    }
+
+    private func setDown(_ isDown: Bool, reason: String?) {
+        guard isDown != down else { return }
+        down = isDown
+        shared.report(ObjectIdentifier(self), down: isDown, reason: reason)
+    }
+}
