@@ -183,11 +183,12 @@ public final class RedisConnection {
             var error: Int32 = 0
             var length = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(self.fd, SOL_SOCKET, SO_ERROR, &error, &length)
-            switch self.machine.connectCompleted(socketError: error != 0) {
+            switch self.machine.connectCompleted(socketError: error != 0, waiting: self.pending.count - self.pendingStart) {
             case .flush:
                 break
-            case .becameReady:
+            case .becameReady(let deadline):
                 self.onStateChange(.ready, nil)
+                self.apply(deadline)
             case .fail(let action):
                 self.perform(action, .broken("connect: \(String(cString: strerror(error)))"))
                 return

@@ -106,18 +106,19 @@ struct RedisConnectionStateMachine: Equatable, Sendable {
     enum ConnectedAction: Equatable, Sendable {
         /// Write what is buffered (the handshake, and commands queued during the first attempt).
         case flush
-        /// No handshake to wait for: ready now (tell the owner, then flush).
-        case becameReady
+        /// No handshake to wait for: ready now (tell the owner, apply `deadline`, then flush).
+        case becameReady(deadline: DeadlineChange)
         case fail(FailAction)
     }
 
-    /// A writable socket said whether the connect worked (`SO_ERROR`), while `awaitsConnectResult`.
-    mutating func connectCompleted(socketError: Bool) -> ConnectedAction {
+    /// A writable socket said whether the connect worked (`SO_ERROR`), while `awaitsConnectResult`; `waiting`
+    /// commands were queued meanwhile.
+    mutating func connectCompleted(socketError: Bool, waiting: Int) -> ConnectedAction {
         guard awaitsConnectResult else { return .flush }
         if socketError { return .fail(fail()) }
         guard handshakeCount == 0 else { return .flush }
         becomeReady()
-        return .becameReady
+        return .becameReady(deadline: rearm(waiting: waiting))
     }
 
     // MARK: - Commands and replies

@@ -47,7 +47,7 @@ struct RedisConnectionStateMachineTests {
     }
 
     enum Event: Sendable, CaseIterable {
-        case connectRequested, reconnectTimerFired, socketOpenFailed, connectRefused, connectOK
+        case connectRequested, reconnectTimerFired, socketOpenFailed, connectRefused, connectOK, connectOKWithOneWaiting
         case submit, reply, errorReply, replyWithOneWaiting, replyWithTwoWaiting, errorReplyWithOneWaiting
         case broke, deadlineNothingWaiting, deadlinePassed, deadlineNotYet
 
@@ -58,8 +58,9 @@ struct RedisConnectionStateMachineTests {
             case .connectRequested: return "\(m.connectRequested(now: now))"
             case .reconnectTimerFired: return "\(m.reconnectTimerFired(now: now))"
             case .socketOpenFailed: return "\(m.socketOpenFailed())"
-            case .connectRefused: return "\(m.connectCompleted(socketError: true))"
-            case .connectOK: return "\(m.connectCompleted(socketError: false))"
+            case .connectRefused: return "\(m.connectCompleted(socketError: true, waiting: 0))"
+            case .connectOK: return "\(m.connectCompleted(socketError: false, waiting: 0))"
+            case .connectOKWithOneWaiting: return "\(m.connectCompleted(socketError: false, waiting: 1))"
             case .submit: return "\(m.commandSubmitted(now: now))"
             case .reply: return "\(m.replyParsed(isError: false, waiting: 0))"
             case .errorReply: return "\(m.replyParsed(isError: true, waiting: 0))"
@@ -141,7 +142,11 @@ struct RedisConnectionStateMachineTests {
         Row(.firstHandshakeHalfway, .errorReplyWithOneWaiting, "handshakeRefused(JustGateRedis.RedisConnectionStateMachine.FailAction.failAll(reportDown: true, reconnectAfterMs: 50))",
             downWaiting),
         // No handshake at all: ready as soon as the connect completes.
-        Row(.emptyHandshakeConnecting, .connectOK, "becameReady", .ready),
+        // (The handshake deadline must not outlive it: a command sent once ready may have an earlier deadline.)
+        Row(.emptyHandshakeConnecting, .connectOK, "becameReady(deadline: JustGateRedis.RedisConnectionStateMachine.DeadlineChange.cancel)", .ready,
+            also: { !$0.deadlineArmed }),
+        Row(.emptyHandshakeConnecting, .connectOKWithOneWaiting,
+            "becameReady(deadline: JustGateRedis.RedisConnectionStateMachine.DeadlineChange.armOldest)", .ready, also: { $0.deadlineArmed }),
         Row(.emptyHandshakeConnecting, .connectRefused, "fail(JustGateRedis.RedisConnectionStateMachine.FailAction.failAll(reportDown: true, reconnectAfterMs: 50))",
             downWaiting),
 
