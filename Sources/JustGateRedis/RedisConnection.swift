@@ -95,8 +95,11 @@ public final class RedisConnection {
         perform(machine.connectRequested(now: now()))
     }
 
+    /// The loop's clock (the system's, or a test's), in the machine's monotonic nanoseconds.
     private func now() -> UInt64 { loop.clock.now().nanoseconds }
 
+    /// Opens the socket the machine asked for and writes the handshake into the output; a socket that
+    /// cannot be opened or connected at once is a failure like any other (reported, retried).
     private func perform(_ action: RedisConnectionStateMachine.ConnectAction) {
         guard case .openSocket(let handshakeDeadline) = action else { return }
         let socketFD: Int32
@@ -302,6 +305,7 @@ public final class RedisConnection {
         }
     }
 
+    /// Moves the deadline timer as the machine decided after a reply (or after becoming ready).
     private func apply(_ change: RedisConnectionStateMachine.DeadlineChange) {
         switch change {
         case .keep:
@@ -315,6 +319,7 @@ public final class RedisConnection {
         }
     }
 
+    /// The deadline timer fired: the machine decides between nothing, again later, and timed out.
     private func deadlineFired() {
         let oldest = pendingStart < pending.count ? pending[pendingStart].deadline.nanoseconds : nil
         switch machine.deadlineFired(now: now(), oldestDeadline: oldest) {
