@@ -40,11 +40,18 @@ public final class RedisConnection {
     private let handshake: [[String]]
     private let timeoutMs: Int
     private let onStateChange: (State, String?) -> Void
-    public private(set) var state: State = .down
-    /// Connection attempts made so far.
-    private var attempts = 0
-    /// Whether the current outage (since the last `.ready`) has been reported.
-    private var outageReported = false
+    /// Every decision (queue or refuse, which deadline runs, when to report, when to reconnect); this class
+    /// performs what it returns.
+    private var machine: RedisConnectionStateMachine
+
+    /// What the owner sees of the machine's state.
+    public var state: State {
+        switch machine.state {
+        case .down: return .down
+        case .connecting: return .connecting
+        case .ready: return .ready
+        }
+    }
 
     private var fd: Int32 = -1
     private var output: [UInt8] = []
@@ -59,11 +66,6 @@ public final class RedisConnection {
     private var pendingStart = 0
     private var deadlineTimer: Int?
     private var reconnectTimer: Int?
-    private var backoffMs = 50
-    /// Handshake replies still to come on this connection.
-    private var handshakeRemaining = 0
-    /// Commands queued while a first connection is being set up wait at least until this.
-    private var handshakeDeadline = MonotonicInstant(nanoseconds: 0)
     /// Handshake replies, in order, for the owner (the SCRIPT LOAD digest).
     public private(set) var handshakeReplies: [RESPValue] = []
 
@@ -77,6 +79,7 @@ public final class RedisConnection {
         self.handshake = handshake
         self.timeoutMs = timeoutMs
         self.onStateChange = onStateChange
+        self.machine = RedisConnectionStateMachine(handshakeCount: handshake.count, timeoutMs: timeoutMs)
     }
 
     deinit {
@@ -88,14 +91,20 @@ public final class RedisConnection {
     /// Whether `send` would queue a command now rather than fail it at once: when connected, and
     /// during the very first connection attempt (so the gateway's first requests are counted in
     /// Redis, not waved through by the fallback), but not while reconnecting after a failure.
-    public var acceptsCommands: Bool {
-        state == .ready || (state == .connecting && attempts == 1)
-    }
+    public var acceptsCommands: Bool { machine.acceptsCommands }
 
     /// Starts connecting (no-op unless down).
     public func connect() {
-        guard state == .down, reconnectTimer == nil else { return }
-        attempts += 1
+        perform(machine.connectRequested(now: now()))
+    }
+
+    /// The loop's clock (the system's, or a test's), in the machine's monotonic nanoseconds.
+    private func now() -> UInt64 { loop.clock.now().nanoseconds }
+
+    /// Opens the socket the machine asked for and writes the handshake into the output; a socket that
+    /// cannot be opened or connected at once is a failure like any other (reported, retried).
+    private func perform(_ action: RedisConnectionStateMachine.ConnectAction) {
+        guard case .openSocket(let handshakeDeadline) = action else { return }
         let socketFD: Int32
         switch target {
         case .inet(let address):
@@ -104,7 +113,7 @@ public final class RedisConnection {
             socketFD = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         }
         guard socketFD >= 0 else {
-            fail(.broken("socket: \(String(cString: strerror(errno)))"))
+            perform(machine.socketOpenFailed(), .broken("socket: \(String(cString: strerror(errno)))"))
             return
         }
         fd = socketFD
@@ -114,17 +123,13 @@ public final class RedisConnection {
         }
         let result = connectSocket()
         guard result == 0 || errno == EINPROGRESS || errno == EAGAIN else {
-            fail(.broken("connect: \(String(cString: strerror(errno)))"))
+            perform(machine.socketOpenFailed(), .broken("connect: \(String(cString: strerror(errno)))"))
             return
         }
-        setState(.connecting, nil)
         output.removeAll(keepingCapacity: true)
         for command in handshake { RESPEncoder.append(command: command, to: &output) }
-        handshakeRemaining = handshake.count
         handshakeReplies = []
-        // The handshake replies count against the same deadline as any command.
-        handshakeDeadline = MonotonicInstant.now().advanced(byMilliseconds: max(timeoutMs, 1000))
-        armDeadline(handshakeDeadline)
+        armDeadline(MonotonicInstant(nanoseconds: handshakeDeadline))
         loop.watch(fd, events: [.readable, .writable], ready)
     }
 
@@ -165,27 +170,33 @@ public final class RedisConnection {
 
     private func enqueue(_ completion: @escaping (Result<RESPValue, RedisFailure>) -> Void,
                          encode: (inout [UInt8]) -> Void) {
-        guard acceptsCommands else {
+        switch machine.commandSubmitted(now: now()) {
+        case .refuse:
             completion(.failure(.unavailable("Redis is not connected")))
-            return
+        case .queue(let deadline, let armDeadline, let flushNow):
+            encode(&output)
+            let instant = MonotonicInstant(nanoseconds: deadline)
+            pending.append(Pending(deadline: instant, completion: completion))
+            if armDeadline { self.armDeadline(instant) }
+            if flushNow { flush() }
         }
-        encode(&output)
-        var deadline = MonotonicInstant.now().advanced(byMilliseconds: timeoutMs)
-        if state != .ready { deadline = max(deadline, handshakeDeadline) }
-        pending.append(Pending(deadline: deadline, completion: completion))
-        if deadlineTimer == nil { armDeadline(deadline) }
-        if state == .ready { flush() }
     }
 
     // MARK: - Events
 
     private lazy var ready: (Int32, IOEvents) -> Void = { [unowned self] _, events in
-        if self.state == .connecting && events.contains(.writable) && self.handshakeRemaining == self.handshake.count {
+        if events.contains(.writable) && self.machine.awaitsConnectResult {
             var error: Int32 = 0
             var length = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(self.fd, SOL_SOCKET, SO_ERROR, &error, &length)
-            if error != 0 {
-                self.fail(.broken("connect: \(String(cString: strerror(error)))"))
+            switch self.machine.connectCompleted(socketError: error != 0, waiting: self.pending.count - self.pendingStart) {
+            case .flush:
+                break
+            case .becameReady(let deadline):
+                self.onStateChange(.ready, nil)
+                self.apply(deadline)
+            case .fail(let action):
+                self.perform(action, .broken("connect: \(String(cString: strerror(error)))"))
                 return
             }
         }
@@ -203,7 +214,7 @@ public final class RedisConnection {
             } else if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
                 break
             } else {
-                fail(.broken("write: \(String(cString: strerror(errno)))"))
+                perform(machine.connectionBroke(), .broken("write: \(String(cString: strerror(errno)))"))
                 return
             }
         }
@@ -219,14 +230,14 @@ public final class RedisConnection {
                 input.append(contentsOf: chunk[0..<count])
                 if count < chunk.count { break }
             } else if count == 0 {
-                fail(.broken("Redis closed the connection"))
+                perform(machine.connectionBroke(), .broken("Redis closed the connection"))
                 return
             } else if errno == EINTR {
                 continue
             } else if errno == EAGAIN || errno == EWOULDBLOCK {
                 break
             } else {
-                fail(.broken("read: \(String(cString: strerror(errno)))"))
+                perform(machine.connectionBroke(), .broken("read: \(String(cString: strerror(errno)))"))
                 return
             }
         }
@@ -242,7 +253,7 @@ public final class RedisConnection {
                     try parser.parse(UnsafeRawBufferPointer(rebasing: raw[start...]))
                 }
             } catch {
-                fail(.broken("not a Redis reply: \(error)"))
+                perform(machine.connectionBroke(), .broken("not a Redis reply: \(error)"))
                 return
             }
             guard let (value, consumed) = parsed else { break }
@@ -256,72 +267,78 @@ public final class RedisConnection {
     }
 
     private func deliver(_ value: RESPValue) {
-        if handshakeRemaining > 0 {
-            handshakeRemaining -= 1
-            if case .error(let text) = value {
-                fail(.broken("Redis refused the connection set-up: \(text)"))
-                return
-            }
+        var isError = false
+        if case .error = value { isError = true }
+        switch machine.replyParsed(isError: isError, waiting: pending.count - pendingStart) {
+        case .ignore:
+            break
+        case .keepHandshakeReply(let becameReady, let deadline):
             handshakeReplies.append(value)
-            if handshakeRemaining == 0 {
-                backoffMs = 50
-                setState(.ready, nil)
-                rearmDeadline()
+            if becameReady {
+                onStateChange(.ready, nil)
+                apply(deadline)
                 flush()
             }
-            return
+        case .handshakeRefused(let action):
+            var text = ""
+            if case .error(let message) = value { text = message }
+            perform(action, .broken("Redis refused the connection set-up: \(text)"))
+        case .unsolicited(let action):
+            perform(action, .broken("a reply nobody asked for"))
+        case .deliver(let deadline):
+            let entry = pending[pendingStart]
+            pendingStart += 1
+            if pendingStart == pending.count {
+                pending.removeAll(keepingCapacity: true)
+                pendingStart = 0
+            }
+            apply(deadline)
+            entry.completion(.success(value))
         }
-        guard pendingStart < pending.count else {
-            fail(.broken("a reply nobody asked for"))
-            return
-        }
-        let entry = pending[pendingStart]
-        pendingStart += 1
-        if pendingStart == pending.count {
-            pending.removeAll(keepingCapacity: true)
-            pendingStart = 0
-        }
-        rearmDeadline()
-        entry.completion(.success(value))
     }
 
     // MARK: - Deadlines and failure
 
     private func armDeadline(_ deadline: MonotonicInstant) {
         if let deadlineTimer { loop.cancelTimer(deadlineTimer) }
-        deadlineTimer = loop.scheduleTimer(afterMs: Int(MonotonicInstant.now().milliseconds(until: deadline))) { [weak self] in
+        deadlineTimer = loop.scheduleTimer(afterMs: Int(loop.clock.now().milliseconds(until: deadline))) { [weak self] in
             guard let self else { return }
             self.deadlineTimer = nil
-            self.checkDeadline()
+            self.deadlineFired()
         }
     }
 
-    /// The oldest command has the earliest deadline: replies come in order.
-    private func rearmDeadline() {
-        if handshakeRemaining > 0 { return }
-        if pendingStart < pending.count {
+    /// Moves the deadline timer as the machine decided after a reply (or after becoming ready).
+    private func apply(_ change: RedisConnectionStateMachine.DeadlineChange) {
+        switch change {
+        case .keep:
+            break
+        case .armOldest:
+            // The oldest command has the earliest deadline: replies come in order.
             armDeadline(pending[pendingStart].deadline)
-        } else if let deadlineTimer {
-            loop.cancelTimer(deadlineTimer)
-            self.deadlineTimer = nil
+        case .cancel:
+            if let deadlineTimer { loop.cancelTimer(deadlineTimer) }
+            deadlineTimer = nil
         }
     }
 
-    private func checkDeadline() {
-        let now = MonotonicInstant.now()
-        if handshakeRemaining > 0 && state == .connecting {
-            fail(.timedOut)
-            return
-        }
-        guard pendingStart < pending.count else { return }
-        if pending[pendingStart].deadline <= now {
-            fail(.timedOut)
-        } else {
-            armDeadline(pending[pendingStart].deadline)
+    /// The deadline timer fired: the machine decides between nothing, again later, and timed out.
+    private func deadlineFired() {
+        let oldest = pendingStart < pending.count ? pending[pendingStart].deadline.nanoseconds : nil
+        switch machine.deadlineFired(now: now(), oldestDeadline: oldest) {
+        case .none:
+            break
+        case .rearm(let at):
+            armDeadline(MonotonicInstant(nanoseconds: at))
+        case .timedOut(let action):
+            perform(action, .timedOut)
         }
     }
 
-    private func fail(_ failure: RedisFailure) {
+    /// Performs a failure the machine decided: everything waiting fails with `failure`, the outage is
+    /// reported (once per outage), and a reconnect is scheduled.
+    private func perform(_ action: RedisConnectionStateMachine.FailAction, _ failure: RedisFailure) {
+        guard case .failAll(let reportDown, let reconnectAfterMs) = action else { return }
         closeSocket()
         let waiting = pending[pendingStart...]
         pending = []
@@ -329,27 +346,23 @@ public final class RedisConnection {
         output.removeAll(keepingCapacity: true)
         input.removeAll(keepingCapacity: true)
         inputStart = 0
-        handshakeRemaining = 0
         if let deadlineTimer { loop.cancelTimer(deadlineTimer) }
         deadlineTimer = nil
-        let reason: String
-        switch failure {
-        case .timedOut: reason = "no reply within \(timeoutMs) ms"
-        case .broken(let text), .unavailable(let text): reason = text
+        if reportDown {
+            let reason: String
+            switch failure {
+            case .timedOut: reason = "no reply within \(timeoutMs) ms"
+            case .broken(let text), .unavailable(let text): reason = text
+            }
+            onStateChange(.down, reason)
         }
-        setState(.down, reason)
-        scheduleReconnect()
-        for entry in waiting { entry.completion(.failure(failure)) }
-    }
-
-    private func scheduleReconnect() {
-        guard reconnectTimer == nil else { return }
-        reconnectTimer = loop.scheduleTimer(afterMs: backoffMs) { [weak self] in
+        if let reconnectTimer { loop.cancelTimer(reconnectTimer) }
+        reconnectTimer = loop.scheduleTimer(afterMs: reconnectAfterMs) { [weak self] in
             guard let self else { return }
             self.reconnectTimer = nil
-            self.connect()
+            self.perform(self.machine.reconnectTimerFired(now: self.now()))
         }
-        backoffMs = min(backoffMs * 2, 2000)
+        for entry in waiting { entry.completion(.failure(failure)) }
     }
 
     private func closeSocket() {
@@ -357,22 +370,5 @@ public final class RedisConnection {
         loop.forget(fd)
         _ = close(fd)
         fd = -1
-    }
-
-    /// Reports `.ready` each time a connection is set up and `.down` once per outage (not for
-    /// every failed reconnection attempt), so the owner's log says each switch once.
-    private func setState(_ new: State, _ reason: String?) {
-        guard new != state else { return }
-        state = new
-        switch new {
-        case .ready:
-            outageReported = false
-            onStateChange(.ready, nil)
-        case .down where !outageReported:
-            outageReported = true
-            onStateChange(.down, reason)
-        case .down, .connecting:
-            break
-        }
     }
 }

@@ -51,6 +51,9 @@ final class ResilientUpstream {
 /// One request's attempts upstream, from the first to its answer. Each attempt may use what
 /// is left of the deadline (or `attempt_timeout_ms`, if shorter); a retry is made only if the
 /// policy says it is safe, the budget has one, and its backoff ends well before the deadline.
+///
+/// The edge of `UpstreamExchangeStateMachine`: the machine decides what happens next, this class
+/// asks the shared guards (slot, breaker, budget, jitter) between its events and performs its actions.
 final class UpstreamExchange {
     /// A retry that would start with less time than this left is not worth making.
     static let minimumAttemptMs: Int64 = 10
@@ -60,11 +63,9 @@ final class UpstreamExchange {
     private let deadline: MonotonicInstant
     private let idempotent: Bool
     private var completion: ((Result<UpstreamResponse, UpstreamFailure>, Int) -> Void)?
-    private var attempts = 0
+    private var machine = UpstreamExchangeStateMachine()
     private var current: UpstreamCall?
     private var backoffTimer: Int?
-    private var isProbe = false
-    private var holdsSlot = false
     private var lastResult: Result<UpstreamResponse, UpstreamFailure>?
 
     fileprivate init(owner: ResilientUpstream, call: UpstreamRequest, deadlineMs: Int, idempotent: Bool,
@@ -77,84 +78,94 @@ final class UpstreamExchange {
     }
 
     fileprivate func start() {
-        guard owner.guards.acquireSlot() else {
-            finish(.failure(.overloaded(limit: owner.guards.maxInFlight)))
-            return
+        switch machine.start(slotAcquired: owner.guards.acquireSlot()) {
+        case .admit:
+            owner.guards.recordCall()
+            attempt()
+        case .finish(let done):
+            perform(done)
+        case .none:
+            break
         }
-        holdsSlot = true
-        owner.guards.recordCall()
-        attempt()
     }
 
     /// The client went away: stop the attempt or the wait, and report `.cancelled`.
     func cancel() {
-        guard completion != nil else { return }
-        if let backoffTimer {
-            owner.cancelTimer(backoffTimer)
-            self.backoffTimer = nil
-        }
-        if isProbe {
-            owner.guards.abandonProbe()
-            isProbe = false
-        }
-        let inFlight = current
-        current = nil
-        finish(.failure(.cancelled))
-        // Its `.cancelled` report finds the exchange finished and is ignored.
-        inFlight?.cancel()
+        if let done = machine.cancel() { perform(done) }
     }
 
     private func attempt() {
-        switch owner.guards.admit() {
-        case .rejected(let retryAfterMs):
-            // Mid-retry the breaker opened: the site gets the failure it already has.
-            finish(lastResult ?? .failure(.circuitOpen(retryAfterMs: Int(retryAfterMs))))
-            return
-        case .probe:
-            isProbe = true
-        case .allowed:
-            isProbe = false
+        switch machine.admitted(owner.guards.admit()) {
+        case .send:
+            let remaining = MonotonicInstant.now().milliseconds(until: deadline)
+            call.timeoutMs = Int(min(max(remaining, 1), Int64(owner.attemptTimeoutMs ?? Int.max)))
+            current = owner.attempt(call) { [self] result in attemptEnded(result) }
+        case .finish(let done):
+            perform(done)
+        case .none:
+            break
         }
-        let remaining = MonotonicInstant.now().milliseconds(until: deadline)
-        call.timeoutMs = Int(min(max(remaining, 1), Int64(owner.attemptTimeoutMs ?? Int.max)))
-        attempts += 1
-        current = owner.attempt(call) { [self] result in attemptEnded(result) }
     }
 
     private func attemptEnded(_ result: Result<UpstreamResponse, UpstreamFailure>) {
-        guard completion != nil else { return }  // cancelled meanwhile
-        current = nil
         let outcome = result.attemptOutcome
-        if case .failure(.cancelled) = result {
-            cancel()
+        var cancelled = false
+        if case .failure(.cancelled) = result { cancelled = true }
+        switch machine.attemptEnded(upstreamFailure: outcome.isUpstreamFailure, cancelled: cancelled) {
+        case .ignore:
+            return  // cancelled meanwhile
+        case .finish(let done):
+            current = nil
+            perform(done)
             return
+        case .record(let upstreamFailure, let probe):
+            current = nil
+            owner.guards.record(failure: upstreamFailure, isProbe: probe)
+            lastResult = result
         }
-        owner.guards.record(failure: outcome.isUpstreamFailure, isProbe: isProbe)
-        isProbe = false
-        lastResult = result
-        guard owner.policy.mayRetry(after: outcome, idempotent: idempotent, attemptsMade: attempts) else {
-            finish(result)
-            return
+        var backoffMs: Int?
+        if owner.policy.mayRetry(after: outcome, idempotent: idempotent, attemptsMade: machine.attempts) {
+            let delay = owner.policy.backoffMs(afterAttempt: machine.attempts, using: &owner.random)
+            let remaining = MonotonicInstant.now().milliseconds(until: deadline)
+            if remaining - Int64(delay) >= UpstreamExchange.minimumAttemptMs, owner.guards.spendRetry() {
+                backoffMs = delay
+            }
         }
-        let delay = owner.policy.backoffMs(afterAttempt: attempts, using: &owner.random)
-        let remaining = MonotonicInstant.now().milliseconds(until: deadline)
-        guard remaining - Int64(delay) >= UpstreamExchange.minimumAttemptMs, owner.guards.spendRetry() else {
-            finish(result)
-            return
-        }
-        backoffTimer = owner.schedule(afterMs: delay) { [self] in
-            backoffTimer = nil
-            attempt()
+        switch machine.retryDecided(backoffMs: backoffMs) {
+        case .backOff(let delay):
+            backoffTimer = owner.schedule(afterMs: delay) { [self] in
+                backoffTimer = nil
+                if machine.backoffFired() { attempt() }
+            }
+        case .finish(let done):
+            perform(done)
+        case .none:
+            break
         }
     }
 
-    private func finish(_ result: Result<UpstreamResponse, UpstreamFailure>) {
+    /// Undoes what still runs, gives the slot back and runs the completion, once.
+    private func perform(_ done: UpstreamExchangeStateMachine.Finish) {
+        if done.cancelTimer, let backoffTimer {
+            owner.cancelTimer(backoffTimer)
+            self.backoffTimer = nil
+        }
+        if done.abandonProbe { owner.guards.abandonProbe() }
+        let inFlight = done.cancelCall ? current : nil
+        current = nil
+        if done.releaseSlot { owner.guards.releaseSlot() }
+        let result: Result<UpstreamResponse, UpstreamFailure>
+        switch done.ending {
+        case .overloaded: result = .failure(.overloaded(limit: owner.guards.maxInFlight))
+        case .circuitOpen(let retryAfterMs): result = .failure(.circuitOpen(retryAfterMs: Int(retryAfterMs)))
+        case .lastResult: result = lastResult ?? .failure(.cancelled)
+        case .cancelled: result = .failure(.cancelled)
+        }
+        lastResult = nil
         guard let completion else { return }
         self.completion = nil
-        if holdsSlot {
-            holdsSlot = false
-            owner.guards.releaseSlot()
-        }
-        completion(result, attempts)
+        completion(result, machine.attempts)
+        // Its `.cancelled` report finds the exchange finished and is ignored.
+        inFlight?.cancel()
     }
 }
