@@ -149,11 +149,11 @@ final class Client {
 
 func processCPUMicros() -> Int {
     var usage = rusage()
-    getrusage(RUSAGE_SELF, &usage)
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000 + Int(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
 }
 
-func threadCPUMicros() -> Int {
+@Sendable func threadCPUMicros() -> Int {
     var spec = timespec()
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
     return spec.tv_sec * 1_000_000 + spec.tv_nsec / 1000
