@@ -1,9 +1,11 @@
 # justgate: two commands set everything up on a fresh Debian machine.
-#   make run   - build and serve on 127.0.0.1:8080 with the embedded sandbox upstream (config/justgate.yaml)
+#   make run   - build and serve on 127.0.0.1:8080 with the embedded sandbox upstream (config/justgate.yaml);
+#                SERVE_ARGS passes serve flags, e.g. SERVE_ARGS="--sandbox-unavailable-after 20 --sandbox-unavailable-for 60"
 #   make test  - install what is missing and run every test (deploy/ checks included)
 #   make dist  - dist/justgate, the binary deploy/README.md installs on a server (no Swift toolchain needed)
 SWIFT ?= swift
 CONFIG ?= config/justgate.yaml
+SERVE_ARGS ?=
 
 .PHONY: run test build release dist deps test-deps bench bench-ir micro-bench fuzz fuzz-regress sanitize clean check-config
 
@@ -31,7 +33,7 @@ dist: deps
 	install -D -m 0755 "$$($(SWIFT) build $(DIST_FLAGS) --show-bin-path)/justgate" dist/justgate
 
 run: release
-	.build/release/justgate serve --config $(CONFIG)
+	.build/release/justgate serve --config $(CONFIG) $(SERVE_ARGS)
 
 check-config: build
 	.build/debug/justgate check-config --config $(CONFIG)

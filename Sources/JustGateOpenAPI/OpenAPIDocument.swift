@@ -24,8 +24,8 @@ public enum OpenAPIDocument {
                 ("description", "justgate's default `listen` address; use your deployment's."),
             ])])),
             ("security", .sequence([.map([("siteKey", .sequence([]))]), .map([("siteKeyBearer", .sequence([]))])])),
-            ("tags", .sequence(tags(catalogue).map { .map([("name", .string($0))]) })),
-            ("paths", OpenAPIOperations.paths(catalogue)),
+            ("tags", .sequence((tags(catalogue) + ["deliveries"]).map { .map([("name", .string($0))]) })),
+            ("paths", OpenAPIOperations.paths(catalogue).adding([OpenAPIDeferral.deliveryPathItem()])),
             ("components", components(catalogue)),
         ])
     }
@@ -108,11 +108,11 @@ public enum OpenAPIDocument {
                     + "creates nothing upstream. Other fields with the same key are 422 `idempotency-mismatch`; a duplicate "
                     + "while the first is still in flight is 409 `idempotency-conflict`. Only answers below 500 are remembered.")),
                 ("schema", .map([("type", "string"), ("minLength", 1), ("maxLength", 255), ("pattern", "^[\\x21-\\x7E]+$")])),
-            ]))])),
+            ])), OpenAPIDeferral.preferParameter()])),
             ("headers", OpenAPIProblems.headers()),
-            ("responses", OpenAPIProblems.responses()),
+            ("responses", OpenAPIProblems.responses().adding([OpenAPIDeferral.deferredResponse()])),
             ("schemas", .map(OpenAPIOperations.requestSchemas(catalogue) + OpenAPIOperations.ruleSchemas()
-                + OpenAPIProblems.schemas())),
+                + OpenAPIProblems.schemas() + OpenAPIDeferral.schemas())),
         ])
     }
 }

@@ -23,6 +23,7 @@ enum OpenAPIOperations {
         if route.takesQuery { parameters += spec.fields.map { self.parameter($0, in: "query") } }
         parameters.append(.ref("parameters", "X-Request-Id"))
         if spec.takesIdempotencyKey { parameters.append(.ref("parameters", "Idempotency-Key")) }
+        parameters += OpenAPIDeferral.parameters(for: spec)
         return .map([
             ("tags", .strings([OpenAPIRoute.tag(spec)])),
             ("summary", .string(spec.summary)),
@@ -75,12 +76,13 @@ enum OpenAPIOperations {
         ])
     }
 
-    /// `200` and `default` are the relayed upstream answer; every problem kind the operation can
+    /// `200` and `default` are the relayed upstream answer (and `202` the deferral, where a site may defer the
+    /// operation); every problem kind the operation can
     /// answer with has its status. A status several kinds share points at the shared response when
     /// the operation can answer all of them, and otherwise lists the ones it can (422 on
     /// `profile.create` is invalid fields or a reused `Idempotency-Key`).
     private static func responses(_ spec: OperationSpec) -> YAMLTree {
-        var entries: [(String, YAMLTree?)] = [("200", .ref("responses", "Relayed"))]
+        var entries: [(String, YAMLTree?)] = [("200", .ref("responses", "Relayed"))] + OpenAPIDeferral.responses(for: spec)
         let kinds = OpenAPIProblems.kinds.filter { OpenAPIProblems.applies($0, to: spec) }
         let everyKindOf = Dictionary(OpenAPIProblems.kindsByStatus.map { ($0.status, $0.kinds) }, uniquingKeysWith: { first, _ in first })
         var index = 0

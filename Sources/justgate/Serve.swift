@@ -31,6 +31,10 @@ struct Serve: ParsableCommand {
             opens it then (waiting at most 2 minutes); meanwhile a call that would be deferred waits up to 2 s \
             for it, then gets 503.
 
+            With upstream.url: sandbox, --sandbox-unavailable-for SECONDS makes the embedded sandbox answer \
+            every call 503 for that long, beginning --sandbox-unavailable-after SECONDS after start: an outage \
+            to watch a deferred call being delivered (make run SERVE_ARGS="...").
+
             Example: justgate serve --config config/justgate.yaml
             """
     )
@@ -40,9 +44,39 @@ struct Serve: ParsableCommand {
     @Flag(help: "Share the listen address with a process already listening on it, and take its audit log and outbox over when it stops (for a hand-over without downtime).")
     var replace = false
 
+    @Option(help: ArgumentHelp("With upstream.url: sandbox: the embedded sandbox answers every call 503 \"Error service\" "
+                                   + "for this many seconds, then serves as usual (an outage to watch calls deferred and "
+                                   + "delivered; justgate sandbox --unavailable-for).", valueName: "SECONDS"))
+    var sandboxUnavailableFor: Int = 0
+
+    @Option(help: ArgumentHelp("Begin the --sandbox-unavailable-for outage this many seconds after start (default: at start).",
+                               valueName: "SECONDS"))
+    var sandboxUnavailableAfter: Int = 0
+
+    func validate() throws {
+        guard (0...86_400).contains(sandboxUnavailableFor), (0...86_400).contains(sandboxUnavailableAfter) else {
+            throw ValidationError("--sandbox-unavailable-for and --sandbox-unavailable-after take seconds from 0 to 86400")
+        }
+        guard sandboxUnavailableAfter == 0 || sandboxUnavailableFor > 0 else {
+            throw ValidationError("--sandbox-unavailable-after needs --sandbox-unavailable-for SECONDS (how long the outage lasts)")
+        }
+    }
+
+    /// The embedded sandbox's outage, if one was asked for.
+    private var sandboxOutage: SandboxOutage? {
+        sandboxUnavailableFor > 0 ? SandboxOutage(afterMs: sandboxUnavailableAfter * 1000, forMs: sandboxUnavailableFor * 1000) : nil
+    }
+
     func run() throws {
         guard let (config, warnings) = ConfigFile.load(options.config) else { throw ExitCode(2) }
         for warning in warnings { ConfigFile.printError(warning.located(in: options.config)) }
+        if sandboxOutage != nil, config.upstream.target != .sandbox {
+            ConfigFile.printError("""
+                --sandbox-unavailable-for works only with the embedded sandbox (upstream.url: sandbox in \(options.config)); \
+                for another upstream run justgate sandbox --unavailable-for and point upstream.url at it
+                """)
+            throw ExitCode(2)
+        }
         let level = Logger.Level(rawValue: config.log.level.rawValue) ?? .info
         let sink = config.log.format == .text ? LogSink(fd: 2, text: TextLogLine(colour: isatty(2) == 1)) : LogSink.standardError
         LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level, sink: sink) }
@@ -108,7 +142,8 @@ struct Serve: ParsableCommand {
             runtime = try GatewayRuntime(config: config, sites: sites, logger: logger, vault: vault, requestLogSink: sink,
                                          replaceListeners: replace, auditKey: auditKey,
                                          rateLimitKeySecret: rateLimitKeySecret,
-                                         configSource: ConfigFile.source(options.config, vault: vault))
+                                         configSource: ConfigFile.source(options.config, vault: vault),
+                                         sandboxOutage: sandboxOutage)
         } catch {
             logger.critical("could not start", metadata: ["error": .string("\(error)")])
             sink.flush()

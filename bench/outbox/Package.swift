@@ -16,6 +16,11 @@ let package = Package(
             name: "OutboxDeferrals",
             dependencies: [.product(name: "JustGateApp", package: "justgate")]
         ),
+        // Gateway CPU per deferral over a forwarded call (bench/outbox/cost.sh, also run by run.sh).
+        .executableTarget(
+            name: "OutboxDeferralCost",
+            dependencies: [.product(name: "JustGateApp", package: "justgate")]
+        ),
         // Live-call p99 while 100,000 pending entries drain, against without (bench/outbox/drain.sh).
         .executableTarget(
             name: "OutboxDrain",

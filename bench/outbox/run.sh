@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Deferrals per second of the outbox's file backend with group fsync (issue 25 target: >= 20,000/s):
-# builds bench/outbox in release and runs OutboxDeferrals once.
+# builds bench/outbox in release and runs OutboxDeferrals once; then, unless BENCH_OUTBOX_COST=0, cost.sh:
+# the gateway's CPU per deferral over a forwarded call (issue 25 target: at most 5 µs; needs nginx).
 #
 # Usage: bash bench/outbox/run.sh [OutboxDeferrals options: --seconds N --producers N --in-flight N --dir PATH]
 # The outbox goes to a temporary directory on the disk of $TMPDIR (or /tmp) unless --dir names one: put it
@@ -18,3 +19,6 @@ swift build -c release --product OutboxDeferrals >/tmp/justgate-outbox-bench-bui
     || { cat /tmp/justgate-outbox-bench-build.log >&2; exit 1; }
 printf '==> filesystem: %s\n' "$(df -T "${TMPDIR:-/tmp}" | awk 'NR==2 {print $2 " on " $1}')" >&2
 .build/release/OutboxDeferrals "$@"
+if [ "${BENCH_OUTBOX_COST:-1}" = "1" ]; then
+    bash "$OUTBOX_DIR/cost.sh"
+fi

@@ -9,8 +9,10 @@ import JustGateUpstream
 /// Confined to its loop and never blocking it: it claims due entries (the queue hands each to one loop only,
 /// and only the oldest of a site and juid), sends them, and records each verdict when the answer arrives on
 /// this loop; a loop timer brings it back when the next entry comes due, and at least once a second, since
-/// another loop's deferrals come due here too. At most `maxInFlight` deliveries per loop are under way, so an
-/// outbox drained after an outage leaves the loop's upstream slots and time to live calls.
+/// another loop's deferrals come due here too. How many deliveries are under way, and how fast they start, is
+/// the `DeliveryPacer`'s call (a delay-based AIMD window fed with each delivery's round trip and the live calls
+/// holding upstream slots), so an outbox drained after an outage leaves the loop's time and upstream slots to
+/// live calls; at most `maxInFlight` per loop.
 ///
 /// The site's token is taken from the context in force at each attempt (tokens rotate while entries wait) and
 /// every answer is screened (`RelayedAnswer.screen`) before its body is kept.
@@ -41,6 +43,10 @@ final class DeliveryEngine {
     /// No claiming before this wall-clock millisecond: the upstream refused (circuit open,
     /// `max_in_flight` reached), and claiming meanwhile would only hold entry after entry.
     private var pausedUntilMs: Int64 = 0
+    /// Decides how many deliveries may be under way and when the next may start (issue 25 item 4).
+    private var pacer: DeliveryPacer
+    /// No claiming before this monotonic microsecond: the pacer spaces deliveries out.
+    private var pacedUntilMicros: Int64 = 0
     /// Called on the loop after each recorded attempt (metrics, audit, tests).
     var onSettled: ((OutboxEntry, DeliveryVerdict, OutboxUpdate) -> Void)?
 
@@ -51,6 +57,9 @@ final class DeliveryEngine {
         self.upstream = upstream
         self.contexts = contexts
         self.maxInFlight = maxInFlight
+        var settings = DeliveryPacer.Settings()
+        settings.maxWindow = Double(maxInFlight)
+        pacer = DeliveryPacer(settings: settings)
     }
 
     /// Starts looking for due entries; call on the loop's thread.
@@ -102,8 +111,7 @@ final class DeliveryEngine {
             pausedUntilMs = now + min(DeliveryEngine.pollMs, 250)
             return
         }
-        let room = maxInFlight - sending.count
-        guard room > 0 else { return }
+        guard let room = paceRoom(), room > 0 else { return }
         claiming = true
         var answeredAtOnce = true
         store.claim(limit: room) { [self] claimed in
@@ -128,13 +136,32 @@ final class DeliveryEngine {
         }
     }
 
+    /// How many deliveries may start now (nil: none before `pacedUntilMicros`). Live calls are the upstream
+    /// slots held by others than this engine: other loops' deliveries count too, which only makes it yield sooner.
+    private func paceRoom() -> Int? {
+        let nowMicros = MonotonicInstant.now().microseconds
+        if nowMicros < pacedUntilMicros { return nil }
+        let live = max(0, upstream.guards.callsInFlight - sending.count)
+        switch pacer.decide(inFlight: sending.count, liveInFlight: live, maxInFlight: upstream.guards.maxInFlight,
+                            nowMicros: nowMicros) {
+        case .send(let count): return count
+        case .full: return 0
+        case .wait(let until):
+            pacedUntilMicros = until
+            return nil
+        }
+    }
+
     private func scheduleNext() {
         guard !stopped else { return }
         if let timer { loop.cancelTimer(timer) }
         var delay = DeliveryEngine.pollMs
         let now = OutboxFileStore.wallClockMs()
+        let pacedMs = (pacedUntilMicros - MonotonicInstant.now().microseconds + 999) / 1000
         if now < pausedUntilMs {
             delay = min(delay, pausedUntilMs - now)
+        } else if pacedMs > 0 {
+            delay = min(delay, pacedMs)
         } else if sending.count < maxInFlight, let due = store.nextDueAtMs() {
             delay = max(0, min(due - now, delay))
         }
@@ -162,9 +189,15 @@ final class DeliveryEngine {
         let deadline = context.catalogue.operations.firstIndex { $0.id == entry.operationID }
             .map { context.upstreamTimeoutsMs[$0] } ?? 10_000
         let token = site.upstreamTokenBytes
-        let exchange = upstream.send(request, deadlineMs: deadline, idempotent: false) { [self] result, _ in
+        let began = MonotonicInstant.now().microseconds
+        pacer.started(nowMicros: began)
+        let exchange = upstream.send(request, deadlineMs: deadline, idempotent: false) { [self] result, attempts in
             exchanges[entry.id] = nil
             guard sending.remove(entry.id) != nil else { return }
+            if attempts > 0 {
+                let now = MonotonicInstant.now().microseconds
+                pacer.finished(roundTripMicros: now - began, nowMicros: now)
+            }
             answered(entry, RelayedAnswer.screen(result, token: token))
         }
         // The completion may already have run (refused before any attempt): keep only an exchange under way.

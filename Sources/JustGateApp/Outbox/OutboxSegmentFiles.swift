@@ -6,9 +6,12 @@ import JustGateCore
 /// The file backend's files: `segment-<number>.log` under `outbox.path`, appended to and never edited, and
 /// `outbox.lock`, held while a gateway owns the directory. Used by the store's writer thread (and at open).
 ///
-/// Same hygiene as the audit log (`AuditFile+Hygiene`): the directory is created 0700 and refused when others
-/// may write to it, files are created 0600 and opened with `O_NOFOLLOW`, and a symbolic link or anything but a
-/// regular file where a segment should be is refused. A new segment's directory entry is synced before the
+/// Same hygiene as the audit log (`AuditFile+Hygiene`), and stricter about the directory, which is the outbox's
+/// own (never shared like `/var/log`) and whose files hold the sites' calls: it is created 0700 and refused when
+/// group or others may write to it or when another user owns it (either could replace or remove segments).
+/// Files are created 0600 and opened with `O_NOFOLLOW | O_NONBLOCK`, and what was opened is checked with
+/// `fstat` to be a regular file (a check by name before the open can be raced); a symbolic link or anything
+/// but a regular file where a segment should be is refused. A new segment's directory entry is synced before the
 /// segment is used, so a power cut cannot lose a whole segment whose records were acknowledged.
 final class OutboxSegmentFiles {
     /// Why a file operation failed: the path, the system's reason and what to do.
@@ -40,17 +43,12 @@ final class OutboxSegmentFiles {
         let lockPath = directory + "/outbox.lock"
         if lockFD < 0 {
             try makeDirectory(directory)
-            var info = stat()
-            if stat(directory, &info) == 0, info.st_mode & S_IWOTH != 0 {
-                throw Failure(description: """
-                    the outbox directory \(directory) is writable by others: anyone on the host could replace or remove \
-                    deferred calls; run chmod o-w \(directory), or set outbox.path to a directory of the gateway's own
-                    """)
-            }
+            try checkDirectory()
             try refuseUnlessRegular(lockPath)
-            let opened = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0o600)
+            let opened = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0o600)
             guard opened >= 0 else { throw failure("cannot open \(lockPath)") }
             lockFD = opened
+            try refuseUnlessRegular(opened, lockPath)
         }
         while flock(lockFD, LOCK_EX | LOCK_NB) != 0 {
             if errno == EINTR { continue }
@@ -88,9 +86,10 @@ final class OutboxSegmentFiles {
     func read(_ number: Int) throws(Failure) -> [UInt8] {
         let path = path(of: number)
         try refuseUnlessRegular(path)
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else { throw failure("cannot open \(path)") }
         defer { _ = Glibc.close(fd) }
+        try refuseUnlessRegular(fd, path)
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
@@ -108,9 +107,10 @@ final class OutboxSegmentFiles {
     /// Cuts a segment to its whole records (a torn tail after a crash), synced at once.
     func truncate(_ number: Int, to length: Int) throws(Failure) {
         let path = path(of: number)
-        let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY)
+        let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else { throw failure("cannot open \(path)") }
         defer { _ = Glibc.close(fd) }
+        try refuseUnlessRegular(fd, path)
         guard ftruncate(fd, off_t(length)) == 0 else { throw failure("cannot truncate \(path)") }
         guard fdatasync(fd) == 0 else { throw failure("cannot sync \(path)") }
     }
@@ -121,12 +121,12 @@ final class OutboxSegmentFiles {
         liveFD = -1
         let path = path(of: number)
         try refuseUnlessRegular(path)
-        let opened = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0o600)
+        let opened = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0o600)
         guard opened >= 0 else { throw failure("cannot open \(path)") }
         var info = stat()
-        guard fstat(opened, &info) == 0 else {
+        guard fstat(opened, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
             _ = Glibc.close(opened)
-            throw failure("cannot stat \(path)")
+            throw Failure(description: "\(path) is not a regular file; move it away, or set outbox.path to another directory")
         }
         if info.st_mode & 0o077 != 0 { _ = fchmod(opened, 0o600) }
         liveFD = opened
@@ -192,6 +192,35 @@ final class OutboxSegmentFiles {
         guard fd >= 0 else { throw failure("cannot open directory \(path) to sync it") }
         defer { _ = Glibc.close(fd) }
         guard fsync(fd) == 0 else { throw failure("cannot sync directory \(path)") }
+    }
+
+    /// Refuses a directory that group or others may write to, or that another user owns.
+    private func checkDirectory() throws(Failure) {
+        var info = stat()
+        guard stat(directory, &info) == 0 else { throw failure("cannot stat \(directory)") }
+        if info.st_mode & (S_IWOTH | S_IWGRP) != 0 {
+            throw Failure(description: """
+                the outbox directory \(directory) is writable by group or others (mode \(AuditFile.octal(info.st_mode))): \
+                they could replace or remove deferred calls; run chmod 700 \(directory), or set outbox.path to a \
+                directory of the gateway's own
+                """)
+        }
+        if info.st_uid != geteuid() {
+            throw Failure(description: """
+                the outbox directory \(directory) belongs to uid \(info.st_uid), not to the gateway's user (uid \
+                \(geteuid())): its owner could replace or remove deferred calls; run chown to the gateway's user, or \
+                set outbox.path to a directory of the gateway's own
+                """)
+        }
+    }
+
+    /// Refuses what `fd` (opened at `path`) turned out to be when it is not a regular file.
+    private func refuseUnlessRegular(_ fd: Int32, _ path: String) throws(Failure) {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw failure("cannot stat \(path)") }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw Failure(description: "\(path) is not a regular file; move it away, or set outbox.path to another directory")
+        }
     }
 
     private func refuseUnlessRegular(_ path: String) throws(Failure) {

@@ -51,7 +51,7 @@ public final class GatewayRuntime: Sendable {
                 requestLogSink: LogSink = .standardError, replaceListeners: Bool = false, auditKey: [UInt8]? = nil,
                 rateLimitKeySecret: [UInt8]? = nil,
                 wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) },
-                configSource: ConfigSource? = nil) throws {
+                configSource: ConfigSource? = nil, sandboxOutage: SandboxOutage? = nil) throws {
         let redisSettings = try GatewayRuntime.redisSettings(config.rateLimit, keySecret: rateLimitKeySecret, logger: logger)
         let idempotencyRedis = try IdempotencyRedisSettings(config.idempotency, keySecret: rateLimitKeySecret, logger: logger)
         let outbox = try GatewayRuntime.openOutbox(config, logger: logger, takeOver: replaceListeners)
@@ -61,7 +61,9 @@ public final class GatewayRuntime: Sendable {
         switch config.upstream.target {
         case .sandbox:
             guard let loopback = SocketAddress(host: "127.0.0.1", port: 0) else { throw GatewayStartError("cannot form a loopback address") }
-            let started = try SandboxServer(listen: loopback, tokens: Set(sites.map { $0.upstreamToken.reveal() }))
+            let started = try SandboxServer(listen: loopback, tokens: Set(sites.map { $0.upstreamToken.reveal() }),
+                                            unavailableForMs: sandboxOutage?.forMs ?? 0,
+                                            unavailableAfterMs: sandboxOutage?.afterMs ?? 0)
             sandbox = started
             baseURL = started.baseURL
         case .url(let url):

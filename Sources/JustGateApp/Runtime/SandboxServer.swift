@@ -5,6 +5,20 @@ import JustGateSandbox
 import JustGateServer
 import JustGateReactor
 
+/// An outage of the sandbox: every call is answered `503 Error service` for `forMs`, beginning `afterMs` after
+/// start. `justgate sandbox --unavailable-for/--unavailable-after` and, for the sandbox embedded in `serve`
+/// (`upstream.url: sandbox`, `make run`), `serve --sandbox-unavailable-for/--sandbox-unavailable-after`, so the
+/// few-commands demo of a deferral needs no second process.
+public struct SandboxOutage: Sendable, Equatable {
+    public var afterMs: Int
+    public var forMs: Int
+
+    public init(afterMs: Int, forMs: Int) {
+        self.afterMs = afterMs
+        self.forMs = forMs
+    }
+}
+
 /// The emulated upstream on its own listener: started inside `justgate serve` when
 /// `upstream.url: sandbox`, and alone by `justgate sandbox`.
 public final class SandboxServer: Sendable {

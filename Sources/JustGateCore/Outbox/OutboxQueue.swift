@@ -19,7 +19,7 @@ public struct OutboxQueue: Sendable {
     public let keepDelivered: Int
     public private(set) var entries: [String: OutboxEntry] = [:]
     /// Pending ids of each key, oldest (lowest sequence) first.
-    private var waiting: [OutboxOrderKey: [String]] = [:]
+    private var waiting: [OutboxOrderKey: OutboxOrderLine] = [:]
     private var notYetDurable: Set<String> = []
     private var claimed: Set<String> = []
     /// Keys with an entry claimed: no other entry of the key is handed out meanwhile, even one put back ahead
@@ -28,6 +28,10 @@ public struct OutboxQueue: Sendable {
     private var heads = DueHeap()
     private var delivered: [String] = []
     private var deliveredStart = 0
+    /// Pending entries, all keys together (kept as entries come and go: read at every scrape and by the CLI).
+    public private(set) var pendingCount = 0
+    /// Pending and dead entries per site, kept the same way.
+    private var siteCounts: [String: (pending: Int, dead: Int)] = [:]
     /// Bytes of the pending and dead entries (`OutboxEntry.accountedBytes`).
     public private(set) var accountedBytes = 0
     public private(set) var nextSequence: UInt64 = 1
@@ -50,28 +54,24 @@ public struct OutboxQueue: Sendable {
         Array(entries.values.filter { $0.state == state }.sorted { $0.sequence < $1.sequence }.prefix(limit))
     }
 
-    /// Per site: pending entries, the oldest pending entry's creation (wall-clock ms) and dead entries. A scan
-    /// of every entry, made at scrape time only.
+    /// Per site: pending entries, the oldest pending entry's creation (wall-clock ms) and dead entries. The
+    /// counts are kept as entries change; the oldest is the oldest head of the site's lines (a line's head is
+    /// its oldest entry), a look at one entry per site and juid rather than at every entry.
     public func siteReadings() -> [String: (pending: Int, oldestCreatedAtMs: Int64, dead: Int)] {
         var readings: [String: (pending: Int, oldestCreatedAtMs: Int64, dead: Int)] = [:]
-        for entry in entries.values where entry.state != .delivered {
-            var reading = readings[entry.siteID] ?? (0, Int64.max, 0)
-            if entry.state == .pending {
-                reading.pending += 1
-                reading.oldestCreatedAtMs = min(reading.oldestCreatedAtMs, entry.createdAtMs)
-            } else {
-                reading.dead += 1
-            }
-            readings[entry.siteID] = reading
+        for (site, counts) in siteCounts where counts.pending > 0 || counts.dead > 0 {
+            readings[site] = (counts.pending, Int64.max, counts.dead)
+        }
+        for (key, line) in waiting {
+            guard let head = line.first.flatMap({ entries[$0] }) else { continue }
+            guard let oldest = readings[key.siteID]?.oldestCreatedAtMs, head.createdAtMs < oldest else { continue }
+            readings[key.siteID]?.oldestCreatedAtMs = head.createdAtMs
         }
         return readings
     }
 
-    /// Pending entries, all keys together.
     /// Entries handed out by `claimDue` whose attempt has no result yet: deliveries under way.
     public var claimedCount: Int { claimed.count }
-
-    public var pendingCount: Int { waiting.values.reduce(0) { $0 + $1.count } }
 
     /// The next sequence number, for a new entry.
     public mutating func takeSequence() -> UInt64 {
@@ -169,13 +169,14 @@ public struct OutboxQueue: Sendable {
             forgetOldDelivered()
         } else {
             accountedBytes += entry.accountedBytes
+            siteCounts[entry.siteID, default: (0, 0)].dead += entry.state == .dead ? 1 : 0
         }
         entries[entry.id] = entry
         guard entry.state == .pending else { return }
-        var line = waiting[entry.orderKey] ?? []
-        let position = line.lastIndex { (entries[$0]?.sequence ?? 0) < entry.sequence }.map { $0 + 1 } ?? 0
-        line.insert(entry.id, at: position)
-        waiting[entry.orderKey] = line
+        pendingCount += 1
+        siteCounts[entry.siteID, default: (0, 0)].pending += 1
+        let known = entries
+        waiting[entry.orderKey, default: OutboxOrderLine()].insert(entry.id, sequence: entry.sequence) { known[$0]?.sequence ?? 0 }
         // A restored older entry may go before one already waiting; that one's heap item then fails
         // `validHead` (it is no longer first in its line) and is dropped when it comes up.
         pushIfHead(entry)
@@ -185,12 +186,13 @@ public struct OutboxQueue: Sendable {
         guard let entry = entries[id] else { return }
         let wasClaimed = claimed.remove(id) != nil
         if entry.state != .delivered { accountedBytes -= entry.accountedBytes }
+        if entry.state == .dead { siteCounts[entry.siteID]?.dead -= 1 }
         defer { if wasClaimed { releaseKey(entry.orderKey) } }
-        guard entry.state == .pending, var line = waiting[entry.orderKey],
-              let index = line.firstIndex(of: id) else { return }
-        line.remove(at: index)
-        waiting[entry.orderKey] = line.isEmpty ? nil : line
-        if index == 0, let next = line.first, let head = entries[next] { pushIfHead(head) }
+        guard entry.state == .pending, let removal = waiting[entry.orderKey]?.remove(id), removal.removed else { return }
+        pendingCount -= 1
+        siteCounts[entry.siteID]?.pending -= 1
+        if waiting[entry.orderKey]?.isEmpty == true { waiting[entry.orderKey] = nil }
+        if removal.wasHead, let next = waiting[entry.orderKey]?.first, let head = entries[next] { pushIfHead(head) }
     }
 
     /// The key's claimed entry is back or done: whichever entry now heads its line may be handed out.

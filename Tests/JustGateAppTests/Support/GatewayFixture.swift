@@ -26,7 +26,7 @@ final class GatewayFixture {
     /// - Parameter auditYAML: extra keys of the `audit:` section (its path is always a fresh temporary one).
     init(upstream: String = "sandbox", extraYAML: String = "", serverYAML: String = "", upstreamYAML: String = "",
          horoscopeYAML: String = "", auditYAML: String = "", auditKey: [UInt8]? = nil, auditDirectory: String? = nil,
-         timeoutMs: Int = 10000, workers: Int = 2,
+         timeoutMs: Int = 10000, workers: Int = 2, sandboxOutage: SandboxOutage? = nil,
          wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) throws {
         self.auditDirectory = auditDirectory ?? NSTemporaryDirectory() + "justgate-audit-\(UUID().uuidString)"
         let yaml = """
@@ -68,7 +68,7 @@ final class GatewayFixture {
         config = loaded.config
         self.sites = sites
         runtime = try GatewayRuntime(config: loaded.config, sites: sites, logger: logger, requestLogSink: sink,
-                                     auditKey: auditKey, wallClock: wallClock)
+                                     auditKey: auditKey, wallClock: wallClock, sandboxOutage: sandboxOutage)
     }
 
     deinit {

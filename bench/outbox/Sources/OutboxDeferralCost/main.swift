@@ -1,0 +1,232 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import JustGateApp
+import JustGateCore
+import Logging
+import Synchronization
+
+// CPU per deferral over a forwarded call (issue 25: at most 5 µs).
+//
+// Runs a gateway (`GatewayRuntime` in this process, as `serve` does, two loops, audit off) twice per round while
+// `--connections` client threads send `subscribe.sms` calls back to back on keep-alive connections for
+// `--seconds`, each with its own juid:
+// - forwarded: the calls go to `--upstream` (nginx answering 200 at once) and are relayed;
+// - deferred: the same calls with `Prefer: respond-async`, so each is kept in the outbox (file backend, group
+//   fsync) and answered 202 once durable. This gateway's upstream is a closed port and its circuit opens on the
+//   first failure, so the later delivery of the entries (a forwarded call's work) is not counted here.
+// The gateway's CPU is the process's (getrusage) minus the client threads' own (CLOCK_THREAD_CPUTIME_ID): the
+// outbox writer thread, its encoding and its fdatasync calls are counted. Prints CPU per answered call for each
+// pass and the difference, against the 5 µs target.
+//
+// Usage: OutboxDeferralCost --upstream URL --token TOKEN [--seconds N] [--connections N] [--rounds N] [--dir PATH]
+
+func option(_ name: String, _ fallback: Int) -> Int {
+    let arguments = CommandLine.arguments
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count,
+          let value = Int(arguments[index + 1]) else { return fallback }
+    return value
+}
+
+func text(_ name: String) -> String? {
+    CommandLine.arguments.firstIndex(of: name).flatMap { $0 + 1 < CommandLine.arguments.count ? CommandLine.arguments[$0 + 1] : nil }
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("OutboxDeferralCost: \(message)\n".utf8))
+    exit(1)
+}
+
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+guard let upstream = text("--upstream"), let token = text("--token") else {
+    fail("usage: OutboxDeferralCost --upstream URL --token TOKEN [--seconds N] [--connections N] [--rounds N] [--dir PATH]")
+}
+let seconds = option("--seconds", 5)
+let connections = option("--connections", 8)
+let rounds = option("--rounds", 3)
+let base = text("--dir") ?? NSTemporaryDirectory() + "justgate-deferral-cost-\(getpid())"
+defer { try? FileManager.default.removeItem(atPath: base) }
+let siteKey = "deferral-cost-site-key"
+setenv("JUST_TOKEN_BENCH", token, 1)
+let quiet = LogSink(fd: open("/dev/null", O_WRONLY))
+let logger = Logger(label: "deferral-cost") { JSONLogHandler(label: $0, level: .error, sink: .standardError) }
+
+/// A gateway whose upstream is `url`; `failFast` opens the circuit on the first failure for good.
+func gateway(upstream url: String, outbox path: String, failFast: Bool) -> GatewayRuntime {
+    let circuit = failFast ? ", circuit: { failures: 1, open_ms: 3600000 }, retries: { max_attempts: 1 }" : ""
+    let yaml = """
+        listen: 127.0.0.1:0
+        upstream: { url: \(url), connect_timeout_ms: 2000, timeout_ms: 10000\(circuit) }
+        server: { workers: 2, max_connections: 20000 }
+        outbox: { path: \(path), max_bytes: 1099511627776, retry_ms: [3600000] }
+        sites:
+          - id: bench
+            key_sha256: "\(SiteKeys.sha256Hex(siteKey))"
+            upstream_token: { env: JUST_TOKEN_BENCH }
+            phone: { default_country_code: "7", trunk_prefix: "8" }
+            defer: [subscribe.sms]
+        audit: { enabled: false }
+        """
+    do {
+        let loaded = try ConfigLoader.load(yaml: yaml, knownOperations: Catalogue().ids).get()
+        let sites = try SecretResolver.resolve(loaded.config.sites, environment: ProcessSecretEnvironment()).get()
+        return try GatewayRuntime(config: loaded.config, sites: sites, logger: logger, requestLogSink: quiet)
+    } catch {
+        fail("cannot start the gateway: \(error)")
+    }
+}
+
+/// One blocking keep-alive connection sending `subscribe.sms` calls, each with a juid of its own.
+final class Client {
+    private var fd: Int32 = -1
+    private let port: Int
+    private let prefer: Bool
+    private let tag: Int
+    private var count = 0
+
+    init(port: Int, prefer: Bool, tag: Int) {
+        self.port = port
+        self.prefer = prefer
+        self.tag = tag
+    }
+
+    private func connect() -> Bool {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        var patience = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patience, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if connected != 0 { close(); return false }
+        return true
+    }
+
+    func close() {
+        if fd >= 0 { _ = Glibc.close(fd) }
+        fd = -1
+    }
+
+    /// The answer's status, or nil when the exchange failed.
+    func exchange() -> Int? {
+        if fd < 0 && !connect() { return nil }
+        count += 1
+        let juid = String(format: "%08x%024x", tag, count)
+        let body = "juid=\(juid)&number=8+(912)+345-67-89"
+        let request = Array(("POST /api/user/v1/subscription/subscribe/sms HTTP/1.1\r\nHost: bench\r\nX-AUTH-TOKEN: \(siteKey)\r\n"
+            + (prefer ? "Prefer: respond-async\r\n" : "")
+            + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)").utf8)
+        let sent = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        guard sent == request.count else { close(); return nil }
+        var buffer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let got = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard got > 0 else { close(); return nil }
+            buffer.append(contentsOf: chunk[0..<got])
+            guard let end = buffer.indices.dropLast(3).first(where: {
+                buffer[$0] == 13 && buffer[$0 + 1] == 10 && buffer[$0 + 2] == 13 && buffer[$0 + 3] == 10
+            }) else { continue }
+            let head = String(decoding: buffer[0..<end], as: UTF8.self).lowercased()
+            let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                .flatMap { Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces)) } ?? 0
+            if buffer.count - end - 4 < length { continue }
+            let status = Int(head.split(separator: " ").dropFirst().first ?? "")
+            if head.contains("connection: close") { close() }
+            return status
+        }
+    }
+}
+
+func processCPUMicros() -> Int {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000 + Int(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
+}
+
+@Sendable func threadCPUMicros() -> Int {
+    var spec = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+    return spec.tv_sec * 1_000_000 + spec.tv_nsec / 1000
+}
+
+struct Pass {
+    var answered: Int
+    var failed: Int
+    var gatewayCPUMicros: Int
+    var seconds: Double
+    var cpuPerCall: Double { answered > 0 ? Double(gatewayCPUMicros) / Double(answered) : 0 }
+}
+
+/// Calls for `seconds` against `runtime`, counting answers with `expected` status.
+func pass(_ runtime: GatewayRuntime, prefer: Bool, expected: Int, round: Int) -> Pass {
+    let port = runtime.address.port
+    let stop = Atomic(false)
+    let totals = Mutex<(answered: Int, failed: Int, clientCPU: Int)>((0, 0, 0))
+    let done = DispatchGroup()
+    // A short warm-up outside the measurement: connections, libcurl's pool, the outbox writer.
+    let warm = Client(port: port, prefer: prefer, tag: 9999)
+    for _ in 0..<200 { _ = warm.exchange() }
+    warm.close()
+    let started = Date()
+    let cpuBefore = processCPUMicros()
+    for index in 0..<connections {
+        done.enter()
+        Thread {
+            let threadStart = threadCPUMicros()
+            let client = Client(port: port, prefer: prefer, tag: round * 1000 + index)
+            var answered = 0
+            var failed = 0
+            while !stop.load(ordering: .relaxed) {
+                if client.exchange() == expected { answered += 1 } else { failed += 1 }
+            }
+            client.close()
+            let own = threadCPUMicros() - threadStart
+            totals.withLock { $0.answered += answered; $0.failed += failed; $0.clientCPU += own }
+            done.leave()
+        }.start()
+    }
+    usleep(UInt32(seconds) * 1_000_000)
+    stop.store(true, ordering: .relaxed)
+    done.wait()
+    let cpu = processCPUMicros() - cpuBefore
+    let elapsed = Date().timeIntervalSince(started)
+    return totals.withLock { Pass(answered: $0.answered, failed: $0.failed, gatewayCPUMicros: cpu - $0.clientCPU, seconds: elapsed) }
+}
+
+func report(_ name: String, _ result: Pass) {
+    say(String(format: "%@: %.0f calls/s, %.1f µs gateway CPU per call, %d failed", name,
+                 Double(result.answered) / result.seconds, result.cpuPerCall, result.failed))
+}
+
+var forwardedCosts: [Double] = []
+var deferredCosts: [Double] = []
+for round in 1...max(1, rounds) {
+    let forwarding = gateway(upstream: upstream, outbox: "\(base)/round-\(round)/forward", failFast: false)
+    let forwarded = pass(forwarding, prefer: false, expected: 200, round: round)
+    forwarding.stop()
+    report("round \(round) forwarded", forwarded)
+    // A closed port: the first delivery fails, the circuit opens for an hour, and no later entry is attempted.
+    let deferring = gateway(upstream: "http://127.0.0.1:9", outbox: "\(base)/round-\(round)/defer", failFast: true)
+    let deferred = pass(deferring, prefer: true, expected: 202, round: round)
+    deferring.stop()
+    report("round \(round) deferred", deferred)
+    forwardedCosts.append(forwarded.cpuPerCall)
+    deferredCosts.append(deferred.cpuPerCall)
+    try? FileManager.default.removeItem(atPath: "\(base)/round-\(round)")
+}
+let forwardedMedian = forwardedCosts.sorted()[forwardedCosts.count / 2]
+let deferredMedian = deferredCosts.sorted()[deferredCosts.count / 2]
+let over = deferredMedian - forwardedMedian
+say(String(format: "CPU per deferral over a forwarded call: %.1f µs - %.1f µs = %+.1f µs (median of %d rounds) -> %@",
+             deferredMedian, forwardedMedian, over, forwardedCosts.count,
+             over <= 5 ? "PASS (at most 5 µs)" : "ABOVE TARGET (more than 5 µs)"))
