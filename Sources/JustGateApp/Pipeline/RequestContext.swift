@@ -107,7 +107,7 @@ final class RequestContext {
         self.client = client
         var record = RequestRecord(requestID: "", method: head.method, path: String(head.path), clientAddress: remoteAddress,
                                    receivedAtNanos: receivedAtNanos)
-        record.traceID = trace.traceID.description
+        record.traceID = trace.traceID.hexText
         state = RequestState(record: record)
     }
 }

@@ -182,8 +182,16 @@ extension RequestDriver {
             // no site sends; no operation has a slash inside a segment.
             throw Problem(.badRequest, detail: "The request path contains an encoded slash (%2F); write the path with plain slashes.")
         }
-        guard let path = URLEncodedForm.percentDecodePath(context.head.path) else {
-            throw Problem(.badRequest, detail: "The request path has invalid percent-encoding.")
+        // Decoded only when it holds an escape: the usual path is matched as it came, no `String` made for it.
+        let rawPath = context.head.path
+        let path: Substring
+        if rawPath.utf8.contains(UInt8(ascii: "%")) {
+            guard let decoded = URLEncodedForm.percentDecodePath(rawPath) else {
+                throw Problem(.badRequest, detail: "The request path has invalid percent-encoding.")
+            }
+            path = decoded[...]
+        } else {
+            path = rawPath
         }
         switch context.gateway.router.match(method: context.head.method, path: path) {
         case .operation(let index, let parameter):
