@@ -57,27 +57,27 @@ extension RequestDriver {
     /// One check per policy of the site that counts this operation and finds its key in the request
     /// (normalised, so two spellings of a phone are one key). The memory limiter decides at once; a shared
     /// one (Redis) answers later on this loop, and `limited` takes its decision.
-    func limit(_ context: RequestContext, _ state: inout RequestState, _ fields: ValidatedRequest) throws(Problem) -> Step {
+    func limit(_ context: RequestContext, _ state: inout RequestState, _ fields: consuming ValidatedRequest) throws(Problem) -> Step {
         switch quota.admit(quotaChecks(context.gateway, siteIndex: state.siteIndex, operationIndex: state.operationIndex,
                                        fields: fields)) {
         case .now(let decision):
             return try decide(&state, fields, decision)
         case .pending(let pending):
             // `self` strongly: the driver outlives every context (see the type's comment).
-            pending.resume = { [self] decision in arrive(context, at: .limited(fields, decision)) }
+            pending.resume = { [self, fields = copy fields] decision in arrive(context, at: .limited(fields, decision)) }
             return awaitArrival(context)
         }
     }
 
     /// The shared limiter's decision, arrived later. A client that left meanwhile is not served further:
     /// nothing was sent upstream yet, so it ends here as 499 (the quota it was counted against is spent).
-    func limited(_ context: RequestContext, _ state: inout RequestState, _ fields: ValidatedRequest,
+    func limited(_ context: RequestContext, _ state: inout RequestState, _ fields: consuming ValidatedRequest,
                  _ decision: QuotaGate.Decision) throws(Problem) -> Step {
         guard context.client.isActive else { throw Problem.clientGone }
         return try decide(&state, fields, decision)
     }
 
-    private func decide(_ state: inout RequestState, _ fields: ValidatedRequest, _ decision: QuotaGate.Decision) throws(Problem) -> Step {
+    private func decide(_ state: inout RequestState, _ fields: consuming ValidatedRequest, _ decision: QuotaGate.Decision) throws(Problem) -> Step {
         switch decision {
         case .decided(let verdict) where verdict.admitted:
             state.record.addedHeaders = RateLimitHeaders.admitted(verdict)
