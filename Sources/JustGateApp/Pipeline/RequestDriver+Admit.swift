@@ -177,15 +177,16 @@ extension RequestDriver {
 
     /// The operation the method and path name, and its path parameter.
     private func route(_ context: RequestContext, _ state: inout RequestState) throws(Problem) {
-        if SiteCredentials.containsEncodedSlash(context.head.path) {
-            // Decoded, `%2F` would join segments the site kept apart and reach an operation by a path
-            // no site sends; no operation has a slash inside a segment.
-            throw Problem(.badRequest, detail: "The request path contains an encoded slash (%2F); write the path with plain slashes.")
-        }
         // Decoded only when it holds an escape: the usual path is matched as it came, no `String` made for it.
-        let rawPath = context.head.path
+        // Its bytes are looked at once, over contiguous UTF-8 (`Substring.utf8.contains` walked it by index).
+        var rawPath = context.head.path
         let path: Substring
-        if rawPath.utf8.contains(UInt8(ascii: "%")) {
+        if rawPath.withUTF8({ $0.contains(UInt8(ascii: "%")) }) {
+            if SiteCredentials.containsEncodedSlash(rawPath) {
+                // Decoded, `%2F` would join segments the site kept apart and reach an operation by a path
+                // no site sends; no operation has a slash inside a segment.
+                throw Problem(.badRequest, detail: "The request path contains an encoded slash (%2F); write the path with plain slashes.")
+            }
             guard let decoded = URLEncodedForm.percentDecodePath(rawPath) else {
                 throw Problem(.badRequest, detail: "The request path has invalid percent-encoding.")
             }
