@@ -107,9 +107,9 @@ final class RequestContext {
         self.head = head
         self.trace = trace
         self.client = client
-        var record = RequestRecord(requestID: "", method: head.method, path: String(head.path), clientAddress: remoteAddress,
-                                   receivedAtNanos: receivedAtNanos)
-        record.traceID = trace.traceID.hexText
-        state = RequestState(record: record)
+        // Made in place: a record built in a local and then stored was copied (a retain and a release per field).
+        state = RequestState(record: RequestRecord(requestID: "", method: head.method, path: String(head.path),
+                                                   clientAddress: remoteAddress, receivedAtNanos: receivedAtNanos))
+        state.record.traceID = trace.traceID.hexText
     }
 }
