@@ -14,19 +14,26 @@ public struct HTTPHeader: Sendable, Equatable {
 
 extension Array where Element == HTTPHeader {
     /// The first value of the field called `name` (case-insensitive), because most fields may appear only once.
+    ///
+    /// The headers are read where they lie in the array's buffer: `for header in self` copied each one (a retain and
+    /// a release of its two strings), and a request's half-dozen lookups each walk every header.
     public func first(named name: String) -> String? {
-        for header in self where ASCII.caseInsensitiveEquals(header.name, name) {
-            return header.value
+        withUnsafeBufferPointer { headers in
+            for index in headers.indices where ASCII.caseInsensitiveEquals(headers[index].name, name) {
+                return headers[index].value
+            }
+            return nil
         }
-        return nil
     }
 
     /// All values of the field called `name` (case-insensitive), in the order received.
     public func all(named name: String) -> [String] {
-        var found: [String] = []
-        for header in self where ASCII.caseInsensitiveEquals(header.name, name) {
-            found.append(header.value)
+        withUnsafeBufferPointer { headers in
+            var found: [String] = []
+            for index in headers.indices where ASCII.caseInsensitiveEquals(headers[index].name, name) {
+                found.append(headers[index].value)
+            }
+            return found
         }
-        return found
     }
 }

@@ -42,6 +42,9 @@ public struct HTTPRequestHeadParser: Sendable {
     public mutating func parse(_ buffer: UnsafeRawBufferPointer) throws(HTTPParseError) -> (head: HTTPRequestHead, consumed: Int)? {
         let end = buffer.count
         while position < end {
+            // Ordinary bytes only move the scan on: skip to the next CR, LF or NUL.
+            position = LineBreakScan.firstBreakOrNUL(in: buffer, from: position, to: end)
+            guard position < end else { break }
             let byte = buffer[position]
             if byte == ASCII.cr {
                 guard position + 1 < end else { break }  // wait for the byte after CR
@@ -58,10 +61,8 @@ public struct HTTPRequestHeadParser: Sendable {
                 }
             } else if byte == ASCII.lf {
                 throw .badRequest("Lines in the request head must end with CRLF, not a bare LF.")
-            } else if byte == 0 {
-                throw .badRequest("The request head contains a NUL byte.")
             } else {
-                position += 1
+                throw .badRequest("The request head contains a NUL byte.")
             }
         }
         try checkPartialLine()

@@ -36,6 +36,8 @@ struct UpstreamWireTests {
             #expect(request.head.hasPrefix("POST /api/user/v1/action/ HTTP/1.1\r\n"))
             #expect(headers["x-auth-token"] == GatewayFixture.horoscopeToken)
             #expect(headers["accept"] == (call.accept ?? "*/*"))
+            // `*/*` is libcurl's own default, left out of the list (see `HeaderList`): one Accept line either way.
+            #expect(request.head.lowercased().components(separatedBy: "\r\naccept:").count == 2)
             #expect(headers["content-type"] == "application/x-www-form-urlencoded")
             #expect(headers["user-agent"]?.hasPrefix("justgate/") == true)
             #expect(headers["expect"] == nil)

@@ -80,4 +80,25 @@ import Testing
         #expect(accepted(.phone, once ?? "", russianSiteOptions) == "7613800138000")
         #expect(accepted(.phone, once ?? "") == "8613800138000")  // without site settings it is stable
     }
+
+    /// The byte-by-byte reading must give exactly the scalar walk's digits and `+` wherever it accepts a value, and
+    /// hand every other value (non-ASCII, a second or late `+`, letters, controls) to the scalar walk.
+    @Test(arguments: [
+        "+7 912 345-67-89", "8 (912) 345-67-89", "0079123456789", "\t+1.212.555.0100\r", "12+34", "++7912", "+", "",
+        "7912a45", "+7\u{00A0}912", "７９１２", "79\u{0}12", "79/12", "()-.", "+7 912\n345",
+    ])
+    func asciiReadingAgreesWithTheScalarWalk(raw: String) {
+        var asciiDigits: [UInt8] = []
+        var asciiPlus = false
+        let tookASCII = PhoneRule.collectASCII(raw[...], into: &asciiDigits, sawPlus: &asciiPlus)
+        var scalarDigits: [UInt8] = []
+        var scalarPlus = false
+        let problem = PhoneRule.collectScalars(raw[...], field: "number", into: &scalarDigits, sawPlus: &scalarPlus)
+        if tookASCII {
+            #expect(problem == nil)
+            #expect(asciiDigits == scalarDigits && asciiPlus == scalarPlus)
+        }
+        // Whatever the scalar walk refuses, the ASCII reading must have passed on.
+        if problem != nil { #expect(!tookASCII) }
+    }
 }

@@ -53,12 +53,15 @@ public final class GatewayContext: Sendable {
 }
 
 /// A site as the request driver needs it: its id, its upstream token and its validation preferences.
-public struct SiteContext: Sendable {
-    public var id: String
-    public var upstreamToken: Secret
+///
+/// A class, not a struct: every phase reads one or two fields of `gateway.sites[i]`, and taking a struct of a dozen
+/// references out of the array copied it (a retain and a release for each) several times per request.
+public final class SiteContext: Sendable {
+    public let id: String
+    public let upstreamToken: Secret
     /// The token's bytes, made once, for finding it in upstream answers (see `SecretRedaction`).
-    var upstreamTokenBytes: [UInt8]
-    public var config: SiteConfig
+    let upstreamTokenBytes: [UInt8]
+    public let config: SiteConfig
     /// The site's rate-limit policies that count each catalogue operation, by operation index.
     let policiesByOperation: [[CompiledPolicy]]
 

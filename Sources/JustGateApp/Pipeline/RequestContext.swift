@@ -24,7 +24,9 @@ enum RequestPhase {
     /// The `Idempotency-Key` claim (`IdempotencyGate`). Waits when the key store is shared (Redis).
     case idempotency(UpstreamRequest)
     /// The key store's answer, arrived after `idempotency` asked: forward, or a replay, 409, 422 or 503 instead.
-    case claimed(UpstreamRequest, IdempotencyGate.Step)
+    /// `indirect` (boxed), like `kept`: the key store's step carries a whole `RequestRecord`, and inline it made
+    /// every phase value ~450 bytes, copied at every step of every request for the few that take a key or defer.
+    indirect case claimed(UpstreamRequest, IdempotencyGate.Step)
     /// Defers the call without calling upstream when the site asked (`Prefer: respond-async`) or earlier calls
     /// of its user wait in the outbox (`RequestDriver+Deferral.swift`); otherwise goes on to `forward`.
     case deferInstead(UpstreamRequest, claim: IdempotencyCompletion?)
@@ -37,7 +39,7 @@ enum RequestPhase {
     /// …) is deferred, when the site lets it wait; anything else goes on to `relay`.
     case deferOnFailure(UpstreamRequest, UpstreamOutcome)
     /// The outbox's answer for a deferred call, arrived once the entry is durable (or refused): 202 or 503.
-    case kept(Result<OutboxEntry, OutboxRefusal>, DeferralCause)
+    indirect case kept(Result<OutboxEntry, OutboxRefusal>, DeferralCause)
     /// `GET /justgate/v1/deliveries/<id>`: the state of a deferred call, answered by the gateway itself.
     case deliveryStatus(String)
     /// The delivery's state as the outbox read it (nil: unknown here, or another site's).
@@ -110,9 +112,9 @@ final class RequestContext {
         self.head = head
         self.trace = trace
         self.client = client
-        var record = RequestRecord(requestID: "", method: head.method, path: String(head.path), clientAddress: remoteAddress,
-                                   receivedAtNanos: receivedAtNanos)
-        record.traceID = trace.traceID.description
-        state = RequestState(record: record)
+        // Made in place: a record built in a local and then stored was copied (a retain and a release per field).
+        state = RequestState(record: RequestRecord(requestID: "", method: head.method, path: String(head.path),
+                                                   clientAddress: remoteAddress, receivedAtNanos: receivedAtNanos))
+        state.record.traceID = trace.traceID.hexText
     }
 }

@@ -57,27 +57,27 @@ extension RequestDriver {
     /// One check per policy of the site that counts this operation and finds its key in the request
     /// (normalised, so two spellings of a phone are one key). The memory limiter decides at once; a shared
     /// one (Redis) answers later on this loop, and `limited` takes its decision.
-    func limit(_ context: RequestContext, _ state: inout RequestState, _ fields: ValidatedRequest) throws(Problem) -> Step {
+    func limit(_ context: RequestContext, _ state: inout RequestState, _ fields: consuming ValidatedRequest) throws(Problem) -> Step {
         switch quota.admit(quotaChecks(context.gateway, siteIndex: state.siteIndex, operationIndex: state.operationIndex,
                                        fields: fields)) {
         case .now(let decision):
             return try decide(&state, fields, decision)
         case .pending(let pending):
             // `self` strongly: the driver outlives every context (see the type's comment).
-            pending.resume = { [self] decision in arrive(context, at: .limited(fields, decision)) }
+            pending.resume = { [self, fields = copy fields] decision in arrive(context, at: .limited(fields, decision)) }
             return awaitArrival(context)
         }
     }
 
     /// The shared limiter's decision, arrived later. A client that left meanwhile is not served further:
     /// nothing was sent upstream yet, so it ends here as 499 (the quota it was counted against is spent).
-    func limited(_ context: RequestContext, _ state: inout RequestState, _ fields: ValidatedRequest,
+    func limited(_ context: RequestContext, _ state: inout RequestState, _ fields: consuming ValidatedRequest,
                  _ decision: QuotaGate.Decision) throws(Problem) -> Step {
         guard context.client.isActive else { throw Problem.clientGone }
         return try decide(&state, fields, decision)
     }
 
-    private func decide(_ state: inout RequestState, _ fields: ValidatedRequest, _ decision: QuotaGate.Decision) throws(Problem) -> Step {
+    private func decide(_ state: inout RequestState, _ fields: consuming ValidatedRequest, _ decision: QuotaGate.Decision) throws(Problem) -> Step {
         switch decision {
         case .decided(let verdict) where verdict.admitted:
             state.record.addedHeaders = RateLimitHeaders.admitted(verdict)
@@ -177,13 +177,22 @@ extension RequestDriver {
 
     /// The operation the method and path name, and its path parameter.
     private func route(_ context: RequestContext, _ state: inout RequestState) throws(Problem) {
-        if SiteCredentials.containsEncodedSlash(context.head.path) {
-            // Decoded, `%2F` would join segments the site kept apart and reach an operation by a path
-            // no site sends; no operation has a slash inside a segment.
-            throw Problem(.badRequest, detail: "The request path contains an encoded slash (%2F); write the path with plain slashes.")
-        }
-        guard let path = URLEncodedForm.percentDecodePath(context.head.path) else {
-            throw Problem(.badRequest, detail: "The request path has invalid percent-encoding.")
+        // Decoded only when it holds an escape: the usual path is matched as it came, no `String` made for it.
+        // Its bytes are looked at once, over contiguous UTF-8 (`Substring.utf8.contains` walked it by index).
+        var rawPath = context.head.path
+        let path: Substring
+        if rawPath.withUTF8({ $0.contains(UInt8(ascii: "%")) }) {
+            if SiteCredentials.containsEncodedSlash(rawPath) {
+                // Decoded, `%2F` would join segments the site kept apart and reach an operation by a path
+                // no site sends; no operation has a slash inside a segment.
+                throw Problem(.badRequest, detail: "The request path contains an encoded slash (%2F); write the path with plain slashes.")
+            }
+            guard let decoded = URLEncodedForm.percentDecodePath(rawPath) else {
+                throw Problem(.badRequest, detail: "The request path has invalid percent-encoding.")
+            }
+            path = decoded[...]
+        } else {
+            path = rawPath
         }
         switch context.gateway.router.match(method: context.head.method, path: path) {
         case .operation(let index, let parameter):

@@ -24,7 +24,7 @@ enum DeferralCause: Equatable {
 /// (`kept`): the 202 is only sent for a durable entry. An outbox that cannot take it (full, unwritable) is a
 /// 503, never a silent drop.
 extension RequestDriver {
-    func deferInstead(_ context: RequestContext, _ state: inout RequestState, _ call: UpstreamRequest,
+    func deferInstead(_ context: RequestContext, _ state: inout RequestState, _ call: consuming UpstreamRequest,
                       claim: IdempotencyCompletion?) -> Step {
         guard let outbox, isDeferrable(context, state) else { return .next(.forward(call, claim: claim)) }
         if PreferHeader.asksRespondAsync(context.head.values(for: "Prefer")) {
@@ -49,8 +49,8 @@ extension RequestDriver {
         }
     }
 
-    func deferOnFailure(_ context: RequestContext, _ state: inout RequestState, _ call: UpstreamRequest,
-                        _ outcome: UpstreamOutcome) -> Step {
+    func deferOnFailure(_ context: RequestContext, _ state: inout RequestState, _ call: consuming UpstreamRequest,
+                        _ outcome: consuming UpstreamOutcome) -> Step {
         guard outbox != nil, isDeferrable(context, state),
               let cause = RequestDriver.undeliverable(
                 outcome.result, trait: context.gateway.catalogue.operations[state.operationIndex].deferral)

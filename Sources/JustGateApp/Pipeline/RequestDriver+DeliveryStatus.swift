@@ -14,7 +14,9 @@ extension RequestDriver {
     /// Whether the authenticated request is for a delivery; if so its id is kept for `deliveryStatus`.
     func routeToDeliveryStatus(_ context: RequestContext, _ state: inout RequestState) throws(Problem) -> Bool {
         let path = context.head.path
-        guard path.hasPrefix(RequestDriver.deliveriesPrefix) else { return false }
+        // Compared as bytes: `hasPrefix` on a `Substring` compares Characters, generically (~1,200 instructions on
+        // every request, nearly all of which are for operations, not deliveries). A path is ASCII here.
+        guard path.utf8.starts(with: RequestDriver.deliveriesPrefix.utf8) else { return false }
         state.record.operationID = RequestDriver.deliveryStatusOperation
         guard context.head.method == "GET" || context.head.method == "HEAD" else {
             throw Problem(.methodNotAllowed, detail: "A delivery is read with GET, not \(ProblemText.excerpt(context.head.method)).",

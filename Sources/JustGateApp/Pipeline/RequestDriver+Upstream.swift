@@ -9,7 +9,7 @@ import JustGateUpstream
 extension RequestDriver {
     /// The upstream call, rebuilt from the validated fields only. The upstream gets the id that is written
     /// (`recordedRequestID`), never another site's credential.
-    func build(_ context: RequestContext, _ state: inout RequestState, _ fields: ValidatedRequest) -> RequestPhase {
+    func build(_ context: RequestContext, _ state: inout RequestState, _ fields: consuming ValidatedRequest) -> RequestPhase {
         var call = UpstreamRequestBuilder.build(operation: context.gateway.catalogue.operations[state.operationIndex],
                                                 validated: fields, site: context.gateway.sites[state.siteIndex],
                                                 requestID: state.record.recordedRequestID,
@@ -23,9 +23,9 @@ extension RequestDriver {
 
     /// For a request with an `Idempotency-Key`: claims the key in its store, which answers at once (memory) or
     /// later on this loop (Redis); `claimed` takes the answer.
-    func claimIdempotencyKey(_ context: RequestContext, _ state: inout RequestState, _ call: UpstreamRequest) -> Step {
+    func claimIdempotencyKey(_ context: RequestContext, _ state: inout RequestState, _ call: consuming UpstreamRequest) -> Step {
         guard let key = state.record.idempotencyKey else { return .next(.deferInstead(call, claim: nil)) }
-        idempotency.begin(key: key, call: call, record: state.record) { [self] step in
+        idempotency.begin(key: key, call: call, record: state.record) { [self, call = copy call] step in
             arrive(context, at: .claimed(call, step))
         }
         return awaitArrival(context)
@@ -34,7 +34,7 @@ extension RequestDriver {
     /// The key store's answer: forward with the claim, or the answer that replaces the call (a replay, 409,
     /// 422, or 503 when the shared store cannot be asked; `IdempotencyGate` sets the record's outcome). A
     /// client that left while the store answered gives its claim back, so a retry with the key is forwarded.
-    func claimed(_ context: RequestContext, _ state: inout RequestState, _ call: UpstreamRequest,
+    func claimed(_ context: RequestContext, _ state: inout RequestState, _ call: consuming UpstreamRequest,
                  _ step: IdempotencyGate.Step) throws(Problem) -> Step {
         switch step {
         case .forward(_, let done):
@@ -53,14 +53,14 @@ extension RequestDriver {
     /// after the request was sent), circuit breaker and in-flight limit. Waits for the answer, which is
     /// screened for the upstream token (`RelayedAnswer.screen`) before the idempotency store or the site
     /// sees it; a client that leaves cancels the call (the call then ends as `.cancelled`, recorded as 499).
-    func forward(_ context: RequestContext, _ state: inout RequestState, _ call: UpstreamRequest,
+    func forward(_ context: RequestContext, _ state: inout RequestState, _ call: consuming UpstreamRequest,
                  claim: IdempotencyCompletion?) -> Step {
         // The token the call carries (the one the upstream sees, even if a reload rotates it meanwhile).
         let echoGuard = context.gateway.sites[state.siteIndex].upstreamTokenBytes
         let retrySafe = context.gateway.catalogue.operations[state.operationIndex].retrySafe
         let startedNanos = MonotonicInstant.now().nanoseconds
         // `self` strongly: the driver outlives every context (see the type's comment).
-        let exchange = upstream.start(call, deadlineMs: call.timeoutMs ?? 10_000, idempotent: retrySafe) { [self] result, attempts in
+        let exchange = upstream.start(call, deadlineMs: call.timeoutMs ?? 10_000, idempotent: retrySafe) { [self, call = copy call] result, attempts in
             // The one place every upstream answer passes: screened before it is stored or relayed.
             let answer = RelayedAnswer.screen(result, token: echoGuard)
             claim?(answer)
@@ -78,7 +78,7 @@ extension RequestDriver {
     /// its failure as a `Problem`. The answer was screened for the upstream token in `forward`; this only
     /// notes whether it was. Runs whether or not the client is still there (the responder drops an answer
     /// for a client that left), so the record keeps the upstream's status and the outcome.
-    func relay(_ context: RequestContext, _ state: inout RequestState, _ outcome: UpstreamOutcome) throws(Problem) -> Step {
+    func relay(_ context: RequestContext, _ state: inout RequestState, _ outcome: consuming UpstreamOutcome) throws(Problem) -> Step {
         state.record.attempts = outcome.attempts
         state.record.upstreamNanos = outcome.upstreamNanos
         switch outcome.result {

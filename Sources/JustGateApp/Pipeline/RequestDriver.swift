@@ -130,12 +130,15 @@ final class RequestDriver: HTTPHandler {
 
     /// The phases over the request's state, lent once for the whole walk: the phases write it in place. An
     /// answer that arrives while a phase runs goes to `context.arrivedEarly`, never into `state`.
+    ///
+    /// Each phase is consumed as it runs, and phases take what their case carries as `consuming`: the validated
+    /// fields and the upstream call move from phase to phase instead of being copied (and released) at each.
     private func walk(_ context: RequestContext, from start: RequestPhase, _ state: inout RequestState) {
         var phase = start
         do throws(Problem) {
             while true {
                 let step: Step
-                switch phase {
+                switch consume phase {
                 case .screen: try screen(context, &state); step = .next(state.afterScreen)
                 case .validate: step = try validate(context, &state)
                 case .limit(let fields): step = try limit(context, &state, fields)
@@ -153,7 +156,7 @@ final class RequestDriver: HTTPHandler {
                 case .deliveryStatusRead(let status): step = try deliveryStatusRead(context, &state, status)
                 case .relay(let outcome): step = try relay(context, &state, outcome)
                 }
-                switch step {
+                switch consume step {
                 case .next(let following):
                     phase = following
                 case .wait:

@@ -19,6 +19,18 @@ extension TraceContext {
     }
 }
 
+extension TraceID {
+    /// The 32 lowercase hex digits of the id, for the log line and the audit record, written straight into one
+    /// string's storage: the library's `description` goes through a hex array first (an allocation and a
+    /// runtime generic-metadata lookup on every request).
+    var hexText: String {
+        String(unsafeUninitializedCapacity: 32) { out in
+            withUnsafeBytes(of: bytes) { TraceParentText.writeHex($0, into: out, at: 0) }
+            return 32
+        }
+    }
+}
+
 /// Lowercase hex digits, as W3C Trace Context requires.
 enum TraceParentText {
     static func writeHex(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>, at start: Int) {

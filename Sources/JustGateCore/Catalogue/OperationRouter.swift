@@ -14,6 +14,24 @@ public struct OperationRouter: Sendable {
         var operationIndex: Int
         var segments: [Segment]
         var methods: [String]
+        /// The length in bytes of every path this route matches (slashes trimmed), when it has no parameter:
+        /// most routes are told apart from the path by this one compare, before a segment is walked.
+        var literalLength: Int?
+
+        init(operationIndex: Int, segments: [Segment], methods: [String]) {
+            self.operationIndex = operationIndex
+            self.segments = segments
+            self.methods = methods
+            var length = max(segments.count - 1, 0)  // the slashes between segments
+            for segment in segments {
+                guard case .literal(let text) = segment else {
+                    literalLength = nil
+                    return
+                }
+                length += text.count
+            }
+            literalLength = length
+        }
     }
 
     /// Literal segments are kept as UTF-8 bytes and compared as bytes: a path is a byte string
@@ -42,10 +60,18 @@ public struct OperationRouter: Sendable {
         return path.withUTF8 { match(method: method, pathBytes: $0) }
     }
 
+    /// The same for a path held in a `Substring` (the request's own, when it has no escapes to decode): no
+    /// `String` is made for it.
+    public func match(method: String, path: Substring) -> Match {
+        var path = path
+        return path.withUTF8 { match(method: method, pathBytes: $0) }
+    }
+
     private func match(method: String, pathBytes: UnsafeBufferPointer<UInt8>) -> Match {
         let trimmed = OperationRouter.trimSlashes(pathBytes)
         var allowed: [String] = []
         for route in routes {
+            if let length = route.literalLength, length != trimmed.count { continue }
             guard let binding = OperationRouter.bind(route.segments, to: trimmed) else { continue }
             if route.methods.contains(method) {
                 return .operation(index: route.operationIndex,

@@ -31,20 +31,10 @@ package enum PhoneRule {
         var digits: [UInt8] = []
         digits.reserveCapacity(16)
         var sawPlus = false
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "0"..."9":
-                digits.append(UInt8(scalar.value))
-            case "-", ".", "(", ")":
-                continue
-            case "+" where digits.isEmpty && !sawPlus:
-                sawPlus = true
-            default:
-                if UnicodeText.isWhitespace(scalar) { continue }  // any space, also NBSP and tabs
-                let what = scalar.properties.isAlphabetic ? "a letter" : "the character \(UnicodeText.echo(String(scalar)))"
-                return .failure(FieldProblems(field: field, code: ProblemCode.invalidPhone,
-                    message: "expected only digits, spaces and + ( ) - . in a phone number; found \(what)"))
-            }
+        if !collectASCII(value, into: &digits, sawPlus: &sawPlus) {
+            digits.removeAll(keepingCapacity: true)
+            sawPlus = false
+            if let problem = collectScalars(value, field: field, into: &digits, sawPlus: &sawPlus) { return .failure(problem) }
         }
         if !sawPlus && digits.count >= 2 && digits[0] == UInt8(ascii: "0") && digits[1] == UInt8(ascii: "0") {
             digits.removeFirst(2)
@@ -66,6 +56,53 @@ package enum PhoneRule {
         }
         guard problems.isEmpty else { return .failure(FieldProblems(problems)) }
         return .success(String(decoding: digits, as: UTF8.self))
+    }
+
+    /// The digits of a number typed in ASCII (nearly every one), read byte by byte: false, with `digits` and
+    /// `sawPlus` to be thrown away, at the first byte `collectScalars` must judge (non-ASCII, a misplaced `+`,
+    /// anything refused), so the two always agree and a refusal is worded by `collectScalars` alone. Walking
+    /// Unicode scalars cost ~2,000 instructions for a dozen characters, on every request that carries a number.
+    static func collectASCII(_ value: Substring, into digits: inout [UInt8], sawPlus: inout Bool) -> Bool {
+        var value = value
+        return value.withUTF8 { bytes in collectASCII(bytes, into: &digits, sawPlus: &sawPlus) }
+    }
+
+    private static func collectASCII(_ bytes: UnsafeBufferPointer<UInt8>, into digits: inout [UInt8], sawPlus: inout Bool) -> Bool {
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                digits.append(byte)
+            case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "("), UInt8(ascii: ")"):
+                continue
+            case UInt8(ascii: "+") where digits.isEmpty && !sawPlus:
+                sawPlus = true
+            case 0x20, 0x09...0x0D:  // the ASCII spaces `UnicodeText.isWhitespace` accepts
+                continue
+            default:
+                return false
+            }
+        }
+        return true
+    }
+
+    /// The digits of any number, scalar by scalar; the problem when a scalar is not allowed in one.
+    static func collectScalars(_ value: Substring, field: String, into digits: inout [UInt8], sawPlus: inout Bool) -> FieldProblems? {
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "0"..."9":
+                digits.append(UInt8(scalar.value))
+            case "-", ".", "(", ")":
+                continue
+            case "+" where digits.isEmpty && !sawPlus:
+                sawPlus = true
+            default:
+                if UnicodeText.isWhitespace(scalar) { continue }  // any space, also NBSP and tabs
+                let what = scalar.properties.isAlphabetic ? "a letter" : "the character \(UnicodeText.echo(String(scalar)))"
+                return FieldProblems(field: field, code: ProblemCode.invalidPhone,
+                    message: "expected only digits, spaces and + ( ) - . in a phone number; found \(what)")
+            }
+        }
+        return nil
     }
 
     /// National-number lengths of numbering plans where every number has the same length, by country code.
