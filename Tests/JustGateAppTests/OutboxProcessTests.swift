@@ -46,7 +46,7 @@ struct OutboxProcessTests {
         let adminPort = try FreePort.pick()
         // First life: the upstream is down (nothing listens on port 1).
         let down = try config(upstream: "http://127.0.0.1:1", adminPort: adminPort, outbox: outbox.path)
-        var first = try cli.startServe(config: down, environment: environment)
+        let first = try cli.startServe(config: down, environment: environment)
         let firstPort = try #require(first.port, "\(first.log)")
         let accepted = try send(firstPort, "POST", "/api/user/v1/subscription/subscribe/email",
                                 body: "juid=\(juid)&email=a%40example.com")

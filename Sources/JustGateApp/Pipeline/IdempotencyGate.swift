@@ -31,22 +31,24 @@ struct IdempotencyGate {
         /// Forward the call; pass its result to `done` when it ends, or nil when it was never sent (the
         /// client left meanwhile), which forgets the key. The result is the screened answer
         /// (`RelayedAnswer`), so what is stored holds no token.
-        case forward(RequestRecord, done: (Result<RelayedAnswer, UpstreamFailure>?) -> Void)
-        /// Answer this instead of calling upstream (a replay, 409, 422 or 503), with its record.
-        case respond(HTTPResponse, RequestRecord)
+        case forward(done: (Result<RelayedAnswer, UpstreamFailure>?) -> Void)
+        /// Answer the first request's answer instead of calling upstream.
+        case replay(IdempotentAnswer)
+        /// Refuse the request (409, 422, or 503 when the shared store cannot be asked): thrown by the driver
+        /// like every other refusal, so it is rendered and recorded once.
+        case refuse(Problem)
     }
 
     /// Claims `key` for `call`; `then` runs on this loop once, at once (memory) or when Redis answers.
-    func begin(key: String, call: UpstreamRequest, record: RequestRecord, then: @escaping (Step) -> Void) {
+    func begin(key: String, call: UpstreamRequest, siteID: String, then: @escaping (Step) -> Void) {
         let fingerprint = IdempotencyTable.fingerprint(method: call.method, url: String(IdempotencyGate.pathAndQuery(of: call.url)),
                                                        body: call.body)
-        let claim = IdempotencyClaim(siteID: record.siteID ?? "", key: key, fingerprint: fingerprint,
+        let claim = IdempotencyClaim(siteID: siteID, key: key, fingerprint: fingerprint,
                                      leaseMs: Int64(call.timeoutMs ?? 10_000) + IdempotencyGate.leaseSlackMs)
         backend.claim(claim) { [backend] answer in
-            var record = record
             switch answer {
             case .decided(.proceed):
-                then(.forward(record, done: { result in
+                then(.forward(done: { result in
                     var answer: IdempotentAnswer?
                     if case .success(let response)? = result, response.status < 500 {
                         answer = IdempotentAnswer(status: response.status, contentType: response.contentType,
@@ -54,17 +56,14 @@ struct IdempotencyGate {
                     }
                     backend.complete(claim, answer: answer)
                 }))
-            case .decided(let refused):
-                let response = IdempotencyGate.respond(to: refused, record: &record)
-                then(.respond(response, record))
+            case .decided(.replay(let answer)):
+                then(.replay(answer))
+            case .decided(.mismatch):
+                then(.refuse(IdempotencyGate.mismatch))
+            case .decided(.inProgress):
+                then(.refuse(IdempotencyGate.inProgress))
             case .unavailable:
-                let response = ProblemResponses.make(
-                    .unavailable,
-                    detail: "The shared Idempotency-Key store cannot be reached, so this request was not sent; retry in a second with the same Idempotency-Key.",
-                    requestID: record.requestID, headers: [HTTPHeader(name: "Retry-After", value: "1")])
-                record.outcome = .upstreamError
-                record.status = response.status
-                then(.respond(response, record))
+                then(.refuse(IdempotencyGate.storeUnavailable))
             }
         }
     }
@@ -78,54 +77,43 @@ struct IdempotencyGate {
         return rest.firstIndex(of: "/").map { rest[$0...] } ?? "/"
     }
 
-    /// The answer for a key that was not claimed: a replay, 409 or 422; `record` is updated.
-    private static func respond(to claim: IdempotencyTable.Claim, record: inout RequestRecord) -> HTTPResponse {
-        switch claim {
-        case .replay(let answer):
-            var headers = [HTTPHeader(name: "X-Request-Id", value: record.requestID),
-                           HTTPHeader(name: IdempotencyGate.replayedHeader, value: "true")]
-            if let contentType = answer.contentType { headers.insert(HTTPHeader(name: "Content-Type", value: contentType), at: 0) }
-            record.outcome = .idempotentReplay
-            // The stored answer was redacted when it was first relayed: the replay's log line says so too.
-            record.upstreamTokenRedacted = answer.upstreamTokenRedacted
-            record.status = answer.status
-            return HTTPResponse(status: answer.status, headers: headers, body: answer.body)
-        case .inProgress, .proceed:
-            // `.proceed` never comes here (`begin` forwards it); the type allows it, so it is refused as in flight.
-            let response = ProblemResponses.make(
-                .idempotencyConflict,
-                detail: "A request with this Idempotency-Key is still being answered; retry in a second to get its answer.",
-                requestID: record.requestID, headers: [HTTPHeader(name: "Retry-After", value: "1")])
-            record.outcome = .rejectedInvalid
-            record.status = response.status
-            return response
-        case .mismatch:
-            let response = ProblemResponses.make(
-                .idempotencyMismatch,
-                detail: "This Idempotency-Key was used for a request with other fields; use a new key for a new request.",
-                requestID: record.requestID)
-            record.outcome = .rejectedInvalid
-            record.status = response.status
-            return response
-        }
+    /// A request whose key is still being answered (the first attempt has not ended).
+    static let inProgress = Problem(
+        .idempotencyConflict,
+        detail: "A request with this Idempotency-Key is still being answered; retry in a second to get its answer.",
+        headers: [HTTPHeader(name: "Retry-After", value: "1")])
+
+    /// A key used before for a request with other fields.
+    static let mismatch = Problem(
+        .idempotencyMismatch,
+        detail: "This Idempotency-Key was used for a request with other fields; use a new key for a new request.")
+
+    /// The shared store cannot be asked: forwarding unchecked could create a second profile.
+    static let storeUnavailable = Problem(
+        .unavailable,
+        detail: "The shared Idempotency-Key store cannot be reached, so this request was not sent; retry in a second with the same Idempotency-Key.",
+        headers: [HTTPHeader(name: "Retry-After", value: "1")], outcome: .upstreamError)
+
+    /// The first request's answer, replayed: `record` says so (outcome, and whether the stored answer was
+    /// redacted when it was first relayed).
+    static func replay(_ answer: IdempotentAnswer, record: inout RequestRecord) -> HTTPResponse {
+        var headers = [HTTPHeader(name: "X-Request-Id", value: record.requestID),
+                       HTTPHeader(name: IdempotencyGate.replayedHeader, value: "true")]
+        if let contentType = answer.contentType { headers.insert(HTTPHeader(name: "Content-Type", value: contentType), at: 0) }
+        record.outcome = .idempotentReplay
+        record.upstreamTokenRedacted = answer.upstreamTokenRedacted
+        record.status = answer.status
+        return HTTPResponse(status: answer.status, headers: headers, body: answer.body)
     }
 
     /// The key a `profile.create` request carries, or a problem when it is malformed; nil when
     /// there is none. Keys are 1–255 visible ASCII characters (a UUID fits).
-    static func key(in head: HTTPRequestHead, requestID: String) -> Result<String?, ProblemResponse> {
-        guard let value = head.value(for: "Idempotency-Key") else { return .success(nil) }
+    static func key(in head: HTTPRequestHead) throws(Problem) -> String? {
+        guard let value = head.value(for: "Idempotency-Key") else { return nil }
         let key = String(value.trimmingASCIISpaces())
         guard !key.isEmpty, key.utf8.count <= 255, key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            return .failure(ProblemResponse(ProblemResponses.make(
-                .badRequest, detail: "Idempotency-Key must be 1 to 255 visible ASCII characters, e.g. a UUID.",
-                requestID: requestID)))
+            throw Problem(.badRequest, detail: "Idempotency-Key must be 1 to 255 visible ASCII characters, e.g. a UUID.")
         }
-        return .success(key)
+        return key
     }
-}
-
-/// A problem response as an `Error`, for `Result`s that end a request.
-struct ProblemResponse: Error {
-    var response: HTTPResponse
-    init(_ response: HTTPResponse) { self.response = response }
 }

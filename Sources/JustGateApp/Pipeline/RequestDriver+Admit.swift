@@ -20,13 +20,7 @@ extension RequestDriver {
     /// and checked by the operation's rules.
     func validate(_ context: RequestContext, _ state: inout RequestState) throws(Problem) -> Step {
         if context.gateway.catalogue.operations[state.operationIndex].takesIdempotencyKey {
-            switch IdempotencyGate.key(in: context.head, requestID: state.record.requestID) {
-            case .success(let key):
-                state.record.idempotencyKey = key
-            case .failure(let problem):
-                state.record.outcome = .rejectedInvalid
-                return .answer(problem.response)
-            }
+            state.record.idempotencyKey = try IdempotencyGate.key(in: context.head)
         }
         let fields = try RequestFields.decode(
             query: context.head.query, contentType: context.head.value(for: "Content-Type"), body: state.body,

@@ -25,27 +25,28 @@ extension RequestDriver {
     /// later on this loop (Redis); `claimed` takes the answer.
     func claimIdempotencyKey(_ context: RequestContext, _ state: inout RequestState, _ call: consuming UpstreamRequest) -> Step {
         guard let key = state.record.idempotencyKey else { return .next(.deferInstead(call, claim: nil)) }
-        idempotency.begin(key: key, call: call, record: state.record) { [self, call = copy call] step in
+        idempotency.begin(key: key, call: call, siteID: state.record.siteID ?? "") { [self, call = copy call] step in
             arrive(context, at: .claimed(call, step))
         }
         return awaitArrival(context)
     }
 
-    /// The key store's answer: forward with the claim, or the answer that replaces the call (a replay, 409,
-    /// 422, or 503 when the shared store cannot be asked; `IdempotencyGate` sets the record's outcome). A
+    /// The key store's answer: forward with the claim, replay the first answer, or refuse (409, 422, or 503
+    /// when the shared store cannot be asked) with the gate's `Problem`. A
     /// client that left while the store answered gives its claim back, so a retry with the key is forwarded.
     func claimed(_ context: RequestContext, _ state: inout RequestState, _ call: consuming UpstreamRequest,
                  _ step: IdempotencyGate.Step) throws(Problem) -> Step {
         switch step {
-        case .forward(_, let done):
+        case .forward(let done):
             guard context.client.isActive else {
                 done(nil)
                 throw Problem.clientGone
             }
             return .next(.deferInstead(call, claim: done))
-        case .respond(let response, let record):
-            state.record = record
-            return .answer(response)
+        case .replay(let answer):
+            return .answer(IdempotencyGate.replay(answer, record: &state.record))
+        case .refuse(let problem):
+            throw problem
         }
     }
 
