@@ -23,7 +23,7 @@ public enum HTTPResponseWriter {
         let forbidsLength = (100...199).contains(status) || status == 204
         out.reserveCapacity(out.count + 128 + response.body.count + 32 * response.headers.count)
         appendText("HTTP/1.1 ", to: &out)
-        appendDecimal(status, to: &out)
+        DecimalDigits.append(status, to: &out)
         out.append(ASCII.space)
         appendText(reasonPhrase(status), to: &out)
         appendCRLF(to: &out)
@@ -31,7 +31,7 @@ public enum HTTPResponseWriter {
         for header in extraHeaders { appendHeader(header, to: &out) }
         if !forbidsLength {
             appendText("Content-Length: ", to: &out)
-            appendDecimal(response.body.count, to: &out)
+            DecimalDigits.append(response.body.count, to: &out)
             appendCRLF(to: &out)
         }
         if !keepAlive {
@@ -93,22 +93,5 @@ public enum HTTPResponseWriter {
     private static func appendCRLF(to out: inout [UInt8]) {
         out.append(ASCII.cr)
         out.append(ASCII.lf)
-    }
-
-    /// Appends a non-negative integer (a status, a length) in decimal, its digits written back to front on the
-    /// stack: `String(Int)` went through a protocol's `description` (~200 instructions) twice per response.
-    @inline(__always)
-    private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        var magnitude = value.magnitude
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var start = 20
-            repeat {
-                start -= 1
-                digits[start] = UInt8(truncatingIfNeeded: 0x30 &+ magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            if value < 0 { out.append(0x2D) }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
-        }
     }
 }

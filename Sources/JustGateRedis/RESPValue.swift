@@ -1,3 +1,5 @@
+import JustGateHTTP
+
 /// One RESP2 reply from Redis. Only what the rate limiter's commands can answer is modelled; a
 /// reply of another shape is a protocol error, not something to guess at.
 public enum RESPValue: Sendable, Equatable {
@@ -44,7 +46,7 @@ public enum RESPEncoder {
     }
 
     private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        out.append(contentsOf: String(value).utf8)
+        DecimalDigits.append(value, to: &out)
         out.append(0x0D)
         out.append(0x0A)
     }

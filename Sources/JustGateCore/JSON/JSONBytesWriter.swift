@@ -1,3 +1,5 @@
+import JustGateHTTP
+
 /// Appends JSON text straight to a byte buffer, for output that is built once per request and
 /// handed to a descriptor as bytes (the request log line), where going through `String` would
 /// cost an allocation and a copy per value.
@@ -32,21 +34,10 @@ public enum JSONBytesWriter {
         out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
-    /// Appends an integer in decimal, its digits written back to front into 20 bytes on the stack: no
-    /// `String` made and taken apart.
+    /// Appends an integer in decimal (`DecimalDigits`): no `String` made and taken apart.
     @inlinable
     public static func appendInteger(_ value: Int, to out: inout [UInt8]) {
-        if value < 0 { out.append(0x2D) }
-        var magnitude = value.magnitude
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var start = 20
-            repeat {
-                start -= 1
-                digits[start] = UInt8(truncatingIfNeeded: 0x30 &+ magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
-        }
+        DecimalDigits.append(value, to: &out)
     }
 
     /// Appends `thousandths / 1000` as a JSON number with exactly three decimals (`12.034`), the
