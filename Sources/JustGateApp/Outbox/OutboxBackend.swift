@@ -32,6 +32,18 @@ protocol OutboxBackend: AnyObject {
     /// Gives a claimed entry back unsent, due at once (the engine is stopping or paused).
     func unclaim(id: String)
 
+    /// Whether a claimed entry may still be sent: with Redis, its lease has time left for the attempt to
+    /// start and be renewed (a claim answered late, or a loop that stalled, gives the entry back instead).
+    func mayStillSend(id: String) -> Bool
+
+    /// Told when the backend lost an entry's lease mid-attempt (Redis): the engine stops the attempt without
+    /// recording it, since another gateway may already be sending that juid's calls.
+    var onLeaseLost: ((String) -> Void)? { get set }
+
+    /// Whether writes this loop sent still wait for their answer (settles, releases): a stopping loop
+    /// waits for them within the grace, so they are not cut off with the connection.
+    var hasWritesUnderWay: Bool { get }
+
     /// Records an attempt's result (`OutboxFileStore.settle`).
     func settle(_ entry: OutboxEntry, attempt: DeliveryAttempt, body: [UInt8],
                 failure: String?) -> (verdict: DeliveryVerdict, update: OutboxUpdate)
@@ -74,6 +86,15 @@ final class FileOutboxLoopBackend: OutboxBackend {
     func nextDueAtMs() -> Int64? { store.nextDueAtMs() }
 
     func unclaim(id: String) { store.unclaim(id: id) }
+
+    /// One process holds the file outbox: a claim never ends by itself.
+    func mayStillSend(id: String) -> Bool { true }
+
+    /// Never called: the file store has no leases.
+    var onLeaseLost: ((String) -> Void)?
+
+    /// Settles are in memory at once; the writer thread is stopped (and synced) by the runtime.
+    var hasWritesUnderWay: Bool { false }
 
     func settle(_ entry: OutboxEntry, attempt: DeliveryAttempt, body: [UInt8],
                 failure: String?) -> (verdict: DeliveryVerdict, update: OutboxUpdate) {

@@ -21,7 +21,7 @@ extension RedisOutboxStore: OutboxAdminStore {
             entry.nextAttemptAtMs = OutboxFileStore.wallClockMs()
             var record: [UInt8] = []
             OutboxRecordCodec.append(.entry(entry), to: &record)
-            run(["retry", id], record) { reply in
+            run(["retry", id], record, [String(entry.accountedBytes)]) { reply in
                 switch reply {
                 case .bulk(let text?)?: completion(text == Array("ok".utf8))
                 default: completion(nil)

@@ -23,14 +23,21 @@ final class RedisOutboxStore: OutboxBackend {
     private var scriptDigest: String?
     /// This store's lease tokens start with it: unguessable, so no other loop or gateway can hold its keys.
     private let tokenPrefix = OutboxFileStore.newID()
-    /// Claimed entries under way on this loop: their order key and lease token.
-    private var held: [String: (member: String, token: String)] = [:]
+    /// Claimed entries under way on this loop: their order key, lease token, and when (monotonic µs) the
+    /// claim that took them was sent, which is no later than Redis started their lease.
+    private var held: [String: (member: String, token: String, claimedAtMicros: Int64)] = [:]
+    /// Told (on this loop) when a lease was lost: its attempt must stop, unsettled (`DeliveryEngine`).
+    var onLeaseLost: ((String) -> Void)?
     /// Local wall-clock ms of the next due key, from the last claim's reply.
     private var nextDue: Int64?
     private var renewTimer: Int?
     private var statsTimer: Int?
     private var random = SystemRandomNumberGenerator()
     private var down = false
+    /// Set by `run` just before it calls a completion with nil: whether the command was written and may have
+    /// run (no reply in time, the connection broke after sending), as opposed to refused or never sent.
+    /// Read synchronously by that completion only (`keep`: an unknown outcome is not "nothing kept").
+    private var lastFailureMayHaveRun = false
 
     init(loop: EventLoop, shared: RedisOutboxShared) {
         self.loop = loop
@@ -38,7 +45,7 @@ final class RedisOutboxStore: OutboxBackend {
         var parser = RESPParser()
         // A claim answers whole entries: up to `max_in_flight` of them, each up to the record limit.
         parser.maxBulkBytes = OutboxRecordCodec.maxPayloadBytes + OutboxRecordCodec.headerBytes
-        parser.maxArrayCount = 1 + 3 * 4096
+        parser.maxArrayCount = 1 + 4 * 4096
         var changed: ((RedisConnection.State, String?) -> Void)?
         connection = RedisConnection(loop: loop, target: shared.target, handshake: shared.handshake,
                                      timeoutMs: shared.timeoutMs, parser: parser, onStateChange: { changed?($0, $1) })
@@ -73,13 +80,15 @@ final class RedisOutboxStore: OutboxBackend {
             return completion(.failure(.unavailable("the call is too large to keep in the outbox; send it without deferring")))
         }
         let member = Self.member(siteID: entry.siteID, juid: entry.juid, id: id)
-        run(["keep", member, id], record, [String(entry.accountedBytes), String(shared.maxBytes)]) { [shared] reply in
+        run(["keep", member, id], record, [String(entry.accountedBytes), String(shared.maxBytes)]) { [self, shared] reply in
             switch reply {
             case .array(let items?) where items.first == .bulk(Array("kept".utf8)):
                 shared.counts.withLock { $0.deferred[entry.siteID, default: 0] += 1 }
                 completion(.success(entry))
             case .array(let items?) where items.first == .bulk(Array("full".utf8)):
                 completion(.failure(.full(maxBytes: shared.maxBytes)))
+            case nil where lastFailureMayHaveRun:
+                completion(.failure(.outcomeUnknown(id: id)))
             default:
                 completion(.failure(Self.unavailable))
             }
@@ -115,37 +124,36 @@ final class RedisOutboxStore: OutboxBackend {
     // MARK: - Delivery
 
     func claim(limit: Int, completion: @escaping ([OutboxEntry]) -> Void) {
+        let sentAt = MonotonicInstant.now().microseconds
         run(["claim", String(shared.leaseMs), String(limit), tokenPrefix]) { [self] reply in
             guard case .array(let items?) = reply, let first = items.first else {
                 nextDue = nil
                 return completion([])
             }
             if case .bulk(let bytes?) = first, let delay = Int64(String(decoding: bytes, as: UTF8.self).prefix { $0 != "." }) {
-                // Redis's clock decides leases; the engine sleeps by its own, so only the distance is kept.
+                // Redis's clock decides leases; the engine sleeps by its own, so the script answers a distance.
                 nextDue = OutboxFileStore.wallClockMs() + max(delay, 5)
             } else {
                 nextDue = nil
             }
             var claimed: [OutboxEntry] = []
             var index = 1
-            while index + 2 < items.count {
-                guard case .bulk(let memberBytes?) = items[index], case .bulk(let tokenBytes?) = items[index + 1] else {
-                    index += 3
-                    continue
-                }
-                guard let entry = Self.decode(items[index + 2]) else {
-                    // Not an entry this outbox wrote: nothing is sent, and the key comes back each lease.
+            while index + 3 < items.count {
+                defer { index += 4 }
+                guard case .bulk(let memberBytes?) = items[index], case .bulk(let tokenBytes?) = items[index + 1],
+                      case .bulk(let idBytes?) = items[index + 2] else { continue }
+                guard let entry = Self.decode(items[index + 3]) else {
+                    // Not an entry this outbox wrote: nothing is sent, and the key comes back each lease. The id
+                    // names it, never the Redis key (which holds the juid).
                     shared.logger.error("""
-                        an outbox entry in Redis cannot be read; its id is the head of the list named in redis_key: \
-                        drop it with justgate outbox drop ID
-                        """, metadata: ["redis_key": .string(RedisOutboxScript.prefix + "q:"
-                                                                + String(decoding: memberBytes, as: UTF8.self))])
-                    index += 3
+                        an outbox entry in Redis cannot be read and is not delivered; drop it \
+                        (DELETE /outbox/<id> on the admin listener)
+                        """, metadata: ["outbox_entry": .string(String(decoding: idBytes, as: UTF8.self))])
                     continue
                 }
-                held[entry.id] = (String(decoding: memberBytes, as: UTF8.self), String(decoding: tokenBytes, as: UTF8.self))
+                held[entry.id] = (String(decoding: memberBytes, as: UTF8.self), String(decoding: tokenBytes, as: UTF8.self),
+                                  sentAt)
                 claimed.append(entry)
-                index += 3
             }
             if !held.isEmpty { scheduleRenewal() }
             completion(claimed)
@@ -153,6 +161,16 @@ final class RedisOutboxStore: OutboxBackend {
     }
 
     func nextDueAtMs() -> Int64? { nextDue }
+
+    var hasWritesUnderWay: Bool { connection.waitingReplies > 0 }
+
+    /// Whether a claimed entry may still be sent: less than `lease_ms` minus a third of it (the renewal period)
+    /// has passed since its claim was sent, so its lease cannot end before the first renewal reaches Redis.
+    func mayStillSend(id: String) -> Bool {
+        guard let lease = held[id] else { return false }
+        let elapsedMs = (MonotonicInstant.now().microseconds - lease.claimedAtMicros) / 1000
+        return elapsedMs < Int64(shared.leaseMs - shared.leaseMs / 3)
+    }
 
     func unclaim(id: String) {
         guard let lease = held.removeValue(forKey: id) else { return }
@@ -221,12 +239,19 @@ final class RedisOutboxStore: OutboxBackend {
         case .dead: "dead"
         case .pending: "retry"
         }
+        // The record's size as it is now (its last answer's body included), so `max_bytes` counts its growth.
+        let size = update.state == .delivered ? 0 : settled.accountedBytes
         run(["settle", lease.member, lease.token, entry.id, outcome], bytes,
-            [String(delayMs), String(shared.keepDeliveredMs)]) { [shared] reply in
+            [String(delayMs), String(shared.keepDeliveredMs), String(size)]) { [shared] reply in
             if reply == .bulk(Array("lost".utf8)) {
                 shared.logger.notice("""
                     an outbox entry's lease ended before its attempt was recorded; another gateway repeats the \
                     attempt (raise outbox.lease_ms if attempts take that long)
+                    """, metadata: ["outbox_entry": .string(entry.id)])
+            } else if reply == .bulk(Array("dropped".utf8)) {
+                shared.logger.notice("""
+                    an outbox entry was dropped by an operator while its attempt was under way; the attempt's \
+                    result is not kept
                     """, metadata: ["outbox_entry": .string(entry.id)])
             }
         }
@@ -239,10 +264,29 @@ final class RedisOutboxStore: OutboxBackend {
             guard let self else { return }
             self.renewTimer = nil
             guard !self.held.isEmpty else { return }
+            let sent = self.held.map { (id: $0.key, token: $0.value.token) }
             var arguments = ["renew", String(self.shared.leaseMs)]
-            for lease in self.held.values { arguments += [lease.member, lease.token] }
-            self.run(arguments) { _ in }
+            for (id, _) in sent { arguments += [self.held[id]?.member ?? "", self.held[id]?.token ?? ""] }
+            self.run(arguments) { [weak self] reply in self?.renewed(sent, reply) }
             self.scheduleRenewal()
+        }
+    }
+
+    /// A renewal's answer: a lease it did not renew is lost (another gateway may hold its key by now, or will
+    /// before the attempt ends), and so are all of them when no answer came. Their attempts are stopped
+    /// without recording anything: whoever holds the key next repeats the attempt, after this one.
+    private func renewed(_ sent: [(id: String, token: String)], _ reply: RESPValue?) {
+        var flags: [RESPValue] = []
+        if case .array(let items?)? = reply, items.count == sent.count { flags = items }
+        for (index, lease) in sent.enumerated() where flags.isEmpty || flags[index] != .integer(1) {
+            // Settled meanwhile, or claimed again under a new token: not this renewal's to end.
+            guard held[lease.id]?.token == lease.token else { continue }
+            held.removeValue(forKey: lease.id)
+            shared.logger.notice("""
+                an outbox entry's lease could not be renewed; its attempt is stopped and repeated by whichever \
+                gateway takes the key next (check Redis, and that outbox.lease_ms is well above the upstream's timeouts)
+                """, metadata: ["outbox_entry": .string(lease.id)])
+            onLeaseLost?(lease.id)
         }
     }
 
@@ -282,19 +326,29 @@ final class RedisOutboxStore: OutboxBackend {
                 command[1] = Array(RedisOutboxScript.source.utf8)
                 self.connection.send(bytes: command) { [weak self] retry in
                     guard let self else { return completion(nil) }
+                    if case .failure(let failure) = retry { return self.failed(failure, completion) }
                     self.checked(try? retry.get(), completion)
                 }
             case .success(let reply):
                 self.checked(reply, completion)
-            case .failure:
-                completion(nil)
+            case .failure(let failure):
+                self.failed(failure, completion)
             }
         }
     }
 
+    /// A script error (`-ERR`, `-OOM`) is Redis answering: logged on its own (`RedisOutboxShared.scriptFailed`),
+    /// never counted as an outage, which only the connection's state decides.
+    private func failed(_ failure: RedisFailure, _ completion: (RESPValue?) -> Void) {
+        // `.unavailable`: refused before anything was written; a timeout or a break came after the write.
+        if case .unavailable = failure {} else { lastFailureMayHaveRun = true }
+        completion(nil)
+        lastFailureMayHaveRun = false
+    }
+
     private func checked(_ reply: RESPValue?, _ completion: (RESPValue?) -> Void) {
         if case .error(let text)? = reply {
-            setDown(true, reason: "Redis refused the outbox script: \(text)")
+            shared.scriptFailed(text)
             return completion(nil)
         }
         if reply != nil { setDown(false, reason: nil) }
