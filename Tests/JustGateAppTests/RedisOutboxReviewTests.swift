@@ -140,3 +140,25 @@ struct RedisOutboxReviewTests {
         #expect(gateway.log.contains("dropped by an operator"), "\(gateway.log)")
     }
 }
+
+extension RedisOutboxReviewTests {
+    /// Redis down: a delivery's state cannot be read, which is a 503 to poll again, not a 404 that would tell
+    /// the site its call is gone; the admin endpoint alike.
+    @Test func readsWhileRedisIsDownAnswer503() throws {
+        let redis = try RedisServer()
+        let upstream = try ScriptedUpstream(.answer(503, "Error service"))
+        defer { upstream.stop() }
+        let adminPort = try FreePort.pick()
+        var gateway = try cli.startServe(config: base.config(upstream: upstream.url, redis: redis.url, adminPort: adminPort),
+                                         environment: environment)
+        defer { _ = gateway.stop() }
+        let port = try #require(gateway.port, "\(gateway.log)")
+        let location = try #require(try keep(port, juid: 28).header("Location"))
+        redis.stop()
+        let read = try base.send(port, "GET", location)
+        #expect(read.status == 503 && read.text.contains("cannot be read now"), "\(read.status) \(read.text)")
+        let id = String(location.dropFirst(RequestDriver.deliveriesPrefix.count))
+        let admin = try RawHTTPClient(port: adminPort).exchange("GET /outbox/\(id) HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\n\r\n")
+        #expect(admin.status == 503, "\(admin.status) \(admin.text)")
+    }
+}

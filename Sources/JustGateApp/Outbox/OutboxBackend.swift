@@ -17,9 +17,9 @@ protocol OutboxBackend: AnyObject {
     /// a failure when that cannot be known (Redis down): the caller answers 503 rather than risk overtaking.
     func mustWait(siteID: String, juid: String, completion: @escaping (Result<Bool, OutboxRefusal>) -> Void)
 
-    /// The entry with `id`, if the outbox knows it (delivered ones are remembered for a while); nil also when
-    /// it cannot be read now.
-    func entry(id: String, completion: @escaping (OutboxEntry?) -> Void)
+    /// The entry with `id`, if the outbox knows it (delivered ones are remembered for a while), or that it
+    /// cannot be read now (Redis down): a 503, never a 404 that would tell the site its call is gone.
+    func entry(id: String, completion: @escaping (OutboxLookup) -> Void)
 
     /// Up to `limit` due entries, each the oldest of its site and juid, now held by this loop until settled,
     /// held or unclaimed.
@@ -53,6 +53,16 @@ protocol OutboxBackend: AnyObject {
     func hold(_ entry: OutboxEntry, reason: String, retryAfterMs: Int?) -> (verdict: DeliveryVerdict, update: OutboxUpdate)?
 }
 
+/// What a read of one entry found: it, nothing (unknown id, or forgotten), or no answer (the outbox cannot
+/// be reached now).
+enum OutboxLookup {
+    case found(OutboxEntry)
+    case unknown
+    case unavailable
+
+    var isUnavailable: Bool { if case .unavailable = self { true } else { false } }
+}
+
 /// The file store as one loop's backend: it answers from memory under its lock, so everything completes at
 /// once except `keep`, whose completion comes from the writer thread after the group fsync and is carried
 /// back to this loop through the mailbox.
@@ -75,8 +85,8 @@ final class FileOutboxLoopBackend: OutboxBackend {
         completion(.success(store.hasPending(siteID: siteID, juid: juid)))
     }
 
-    func entry(id: String, completion: @escaping (OutboxEntry?) -> Void) {
-        completion(store.entry(id: id))
+    func entry(id: String, completion: @escaping (OutboxLookup) -> Void) {
+        completion(store.entry(id: id).map(OutboxLookup.found) ?? .unknown)
     }
 
     func claim(limit: Int, completion: @escaping ([OutboxEntry]) -> Void) {

@@ -14,8 +14,8 @@ extension RedisOutboxStore: OutboxAdminStore {
     /// A dead entry is pending again and due now, its attempts kept; it joins the end of its juid's queue.
     func retry(id: String, completion: @escaping (Bool?) -> Void) {
         guard Self.isEntryID(id) else { return completion(false) }
-        entry(id: id) { [self] entry in
-            guard var entry else { return completion(false) }
+        entry(id: id) { [self] lookup in
+            guard case .found(var entry) = lookup else { return completion(lookup.isUnavailable ? nil : false) }
             guard entry.state == .dead else { return completion(false) }
             entry.state = .pending
             entry.nextAttemptAtMs = OutboxFileStore.wallClockMs()

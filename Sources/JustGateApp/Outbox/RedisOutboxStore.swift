@@ -103,10 +103,13 @@ final class RedisOutboxStore: OutboxBackend {
         }
     }
 
-    func entry(id: String, completion: @escaping (OutboxEntry?) -> Void) {
+    func entry(id: String, completion: @escaping (OutboxLookup) -> Void) {
         // Only the ids this outbox makes: nothing else reaches a Redis key name.
-        guard Self.isEntryID(id) else { return completion(nil) }
-        run(["get", id]) { reply in completion(Self.decode(reply)) }
+        guard Self.isEntryID(id) else { return completion(.unknown) }
+        run(["get", id]) { reply in
+            guard let reply else { return completion(.unavailable) }
+            completion(Self.decode(reply).map(OutboxLookup.found) ?? .unknown)
+        }
     }
 
     static let unavailable = OutboxRefusal.unavailable("Redis for the outbox is unavailable (outbox.redis_url)")
