@@ -162,3 +162,27 @@ extension RedisOutboxReviewTests {
         #expect(admin.status == 503, "\(admin.status) \(admin.text)")
     }
 }
+
+extension RedisOutboxReviewTests {
+    /// An attempt whose record came back `lost` (its lease ended first) is repeated by the key's next holder:
+    /// it is counted there, not here, so `/metrics` sums over gateways without counting it twice.
+    @Test func aLostSettleIsNotCounted() throws {
+        let redis = try RedisServer()
+        let upstream = try ScriptedUpstream(.delayed(1000, 200, "ok"))
+        defer { upstream.stop() }
+        let adminPort = try FreePort.pick()
+        var gateway = try cli.startServe(config: base.config(upstream: upstream.url, redis: redis.url, adminPort: adminPort,
+                                                             leaseMs: 4100, timeoutMs: 3000), environment: environment)
+        let port = try #require(gateway.port, "\(gateway.log)")
+        #expect(try keep(port, juid: 29).status == 202)
+        #expect(upstream.waitForRequests(1, timeoutSeconds: 5) == 1)
+        // Another holder's token, before the first renewal (1.4 s) and the answer (1 s): the settle finds it.
+        let member = "j:horoscope-daily:\(RedisOutboxTests.juid(29))"
+        #expect(try redis.command("HSET \(Self.lease) \(member) someone-else:1") == ":0")
+        Thread.sleep(forTimeInterval: 1.5)
+        let metrics = try RawHTTPClient(port: adminPort).exchange("GET /metrics HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\n\r\n").text
+        _ = gateway.stop()
+        #expect(gateway.log.contains("lease ended before its attempt was recorded"), "\(gateway.log)")
+        #expect(!metrics.contains("justgate_outbox_delivered_total{site=\"horoscope-daily\"} 1"), "\(metrics)")
+    }
+}

@@ -264,7 +264,8 @@ final class DeliveryEngine {
     }
 
     private func settle(_ entry: OutboxEntry, attempt: DeliveryAttempt, body: [UInt8] = [], failure: String?) {
-        let (verdict, update) = store.settle(entry, attempt: attempt, body: body, failure: failure)
-        onSettled?(entry, verdict, update)
+        store.settle(entry, attempt: attempt, body: body, failure: failure) { [weak self] verdict, update in
+            self?.onSettled?(entry, verdict, update)
+        }
     }
 }

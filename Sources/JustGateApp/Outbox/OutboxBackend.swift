@@ -44,9 +44,11 @@ protocol OutboxBackend: AnyObject {
     /// waits for them within the grace, so they are not cut off with the connection.
     var hasWritesUnderWay: Bool { get }
 
-    /// Records an attempt's result (`OutboxFileStore.settle`).
-    func settle(_ entry: OutboxEntry, attempt: DeliveryAttempt, body: [UInt8],
-                failure: String?) -> (verdict: DeliveryVerdict, update: OutboxUpdate)
+    /// Records an attempt's result (`OutboxFileStore.settle`); `recorded` runs once the outbox took the
+    /// record (at once for the file store; on Redis's `ok`), and not at all when the lease had ended or the
+    /// entry was dropped, so metrics and the audit log count only results that stand.
+    func settle(_ entry: OutboxEntry, attempt: DeliveryAttempt, body: [UInt8], failure: String?,
+                recorded: @escaping (DeliveryVerdict, OutboxUpdate) -> Void)
 
     /// No call was made: the entry waits (`OutboxFileStore.hold`); the verdict and update only when its end
     /// was recorded.
@@ -106,9 +108,10 @@ final class FileOutboxLoopBackend: OutboxBackend {
     /// Settles are in memory at once; the writer thread is stopped (and synced) by the runtime.
     var hasWritesUnderWay: Bool { false }
 
-    func settle(_ entry: OutboxEntry, attempt: DeliveryAttempt, body: [UInt8],
-                failure: String?) -> (verdict: DeliveryVerdict, update: OutboxUpdate) {
-        store.settle(entry, attempt: attempt, body: body, failure: failure)
+    func settle(_ entry: OutboxEntry, attempt: DeliveryAttempt, body: [UInt8], failure: String?,
+                recorded: @escaping (DeliveryVerdict, OutboxUpdate) -> Void) {
+        let (verdict, update) = store.settle(entry, attempt: attempt, body: body, failure: failure)
+        recorded(verdict, update)
     }
 
     func hold(_ entry: OutboxEntry, reason: String, retryAfterMs: Int?) -> (verdict: DeliveryVerdict, update: OutboxUpdate)? {

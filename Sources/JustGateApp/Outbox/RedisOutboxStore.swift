@@ -180,8 +180,8 @@ final class RedisOutboxStore: OutboxBackend {
         run(["release", lease.member, lease.token, "0"]) { _ in }
     }
 
-    func settle(_ entry: OutboxEntry, attempt: DeliveryAttempt, body: [UInt8],
-                failure: String?) -> (verdict: DeliveryVerdict, update: OutboxUpdate) {
+    func settle(_ entry: OutboxEntry, attempt: DeliveryAttempt, body: [UInt8], failure: String?,
+                recorded: @escaping (DeliveryVerdict, OutboxUpdate) -> Void) {
         let now = OutboxFileStore.wallClockMs()
         let attempts = entry.attempts + 1
         let verdict = shared.policy.verdict(after: attempt, attemptsMade: attempts, createdAtMs: entry.createdAtMs,
@@ -202,9 +202,11 @@ final class RedisOutboxStore: OutboxBackend {
             update.nextAttemptAtMs = atMs
             delayMs = max(atMs - now, 0)
         }
-        shared.counts.withLock { $0.count(attempt, verdict: verdict, site: entry.siteID) }
-        record(entry, update, delayMs: delayMs)
-        return (verdict, update)
+        record(entry, update, delayMs: delayMs) { [shared] in
+            // Counted from the script's `ok`: an attempt whose lease had ended is repeated and counted there.
+            shared.counts.withLock { $0.count(attempt, verdict: verdict, site: entry.siteID) }
+            recorded(verdict, update)
+        }
     }
 
     func hold(_ entry: OutboxEntry, reason: String, retryAfterMs: Int?) -> (verdict: DeliveryVerdict, update: OutboxUpdate)? {
@@ -229,7 +231,7 @@ final class RedisOutboxStore: OutboxBackend {
 
     /// Writes the entry's new state with the settle script; not waited for. A `lost` reply means the lease
     /// ended first (another gateway took the key over and repeats the attempt: at least once).
-    private func record(_ entry: OutboxEntry, _ update: OutboxUpdate, delayMs: Int64) {
+    private func record(_ entry: OutboxEntry, _ update: OutboxUpdate, delayMs: Int64, recorded: @escaping () -> Void = {}) {
         guard let lease = held.removeValue(forKey: entry.id) else { return }
         var settled = entry
         settled.apply(update)
@@ -246,7 +248,9 @@ final class RedisOutboxStore: OutboxBackend {
         let size = update.state == .delivered ? 0 : settled.accountedBytes
         run(["settle", lease.member, lease.token, entry.id, outcome], bytes,
             [String(delayMs), String(shared.keepDeliveredMs), String(size)]) { [shared] reply in
-            if reply == .bulk(Array("lost".utf8)) {
+            if reply == .bulk(Array("ok".utf8)) {
+                recorded()
+            } else if reply == .bulk(Array("lost".utf8)) {
                 shared.logger.notice("""
                     an outbox entry's lease ended before its attempt was recorded; another gateway repeats the \
                     attempt (raise outbox.lease_ms if attempts take that long)
