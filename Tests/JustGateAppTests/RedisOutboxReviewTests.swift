@@ -186,3 +186,23 @@ extension RedisOutboxReviewTests {
         #expect(!metrics.contains("justgate_outbox_delivered_total{site=\"horoscope-daily\"} 1"), "\(metrics)")
     }
 }
+
+extension RedisOutboxReviewTests {
+    /// An entry that cannot be read is logged by its id, never by its Redis key, which holds the juid.
+    @Test func anUnreadableEntryIsLoggedByItsIDNotItsJuid() throws {
+        let redis = try RedisServer()
+        let upstream = try ScriptedUpstream(.answer(503, "Error service"))
+        defer { upstream.stop() }
+        var gateway = try cli.startServe(config: base.config(upstream: upstream.url, redis: redis.url), environment: environment)
+        let port = try #require(gateway.port, "\(gateway.log)")
+        let location = try #require(try keep(port, juid: 30).header("Location"))
+        let id = String(location.dropFirst(RequestDriver.deliveriesPrefix.count))
+        #expect(upstream.waitForRequests(1, timeoutSeconds: 5) >= 1)
+        #expect(try redis.command("HSET jg:ob:{jg-outbox}:e:\(id) r garbage") == ":0")
+        // The retry comes due after 200 ms; the claim then meets the unreadable record.
+        Thread.sleep(forTimeInterval: 1.5)
+        _ = gateway.stop()
+        let line = gateway.log.split(separator: "\n").first { $0.contains("cannot be read") }.map(String.init) ?? ""
+        #expect(line.contains(id) && !line.contains(RedisOutboxTests.juid(30)), "\(gateway.log)")
+    }
+}
