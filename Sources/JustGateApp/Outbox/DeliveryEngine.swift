@@ -208,8 +208,10 @@ final class DeliveryEngine {
         if let contentType = entry.contentType { headers.append(("Content-Type", contentType)) }
         let request = UpstreamRequest(method: entry.method, url: context.upstreamBaseURL + entry.target, headers: headers,
                                       body: entry.body)
+        // An operation the catalogue no longer lists gets the longest deadline there is, which a Redis
+        // outbox's lease_ms outlasts (check-config), rather than a fixed 10 s that might not.
         let deadline = context.catalogue.operations.firstIndex { $0.id == entry.operationID }
-            .map { context.upstreamTimeoutsMs[$0] } ?? 10_000
+            .map { context.upstreamTimeoutsMs[$0] } ?? context.upstreamTimeoutsMs.max() ?? 10_000
         let token = site.upstreamTokenBytes
         let began = MonotonicInstant.now().microseconds
         pacer.started(nowMicros: began)
