@@ -110,7 +110,10 @@ struct RedisOutboxReviewTests {
         var gateway = try cli.startServe(config: base.config(upstream: upstream.url, redis: redis.url), environment: environment)
         let port = try #require(gateway.port, "\(gateway.log)")
         #expect(try redis.command("SET jg:ob:{jg-outbox}:bytes not-a-number") == "+OK")
-        for juid in 25...26 { #expect(try keep(port, juid: juid).status == 503) }
+        for juid in 25...26 {
+            let refused = try keep(port, juid: juid)
+            #expect(refused.status == 503 && refused.text.contains("Redis refused"), "\(refused.text)")
+        }
         _ = gateway.stop()
         #expect(gateway.log.components(separatedBy: "Redis refused an outbox operation").count == 2, "\(gateway.log)")
         #expect(!gateway.log.contains("Redis for the outbox is unavailable; calls"), "\(gateway.log)")

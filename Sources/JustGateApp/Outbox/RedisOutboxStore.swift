@@ -38,6 +38,8 @@ final class RedisOutboxStore: OutboxBackend {
     /// run (no reply in time, the connection broke after sending), as opposed to refused or never sent.
     /// Read synchronously by that completion only (`keep`: an unknown outcome is not "nothing kept").
     private var lastFailureMayHaveRun = false
+    /// Set likewise when the nil stands for a script error (Redis answered, refusing): not "unavailable".
+    private var lastFailureWasScriptError = false
 
     init(loop: EventLoop, shared: RedisOutboxShared) {
         self.loop = loop
@@ -89,6 +91,8 @@ final class RedisOutboxStore: OutboxBackend {
                 completion(.failure(.full(maxBytes: shared.maxBytes)))
             case nil where lastFailureMayHaveRun:
                 completion(.failure(.outcomeUnknown(id: id)))
+            case nil where lastFailureWasScriptError:
+                completion(.failure(.unavailable("Redis refused the outbox's script (the gateway's log says why)")))
             default:
                 completion(.failure(Self.unavailable))
             }
@@ -356,7 +360,10 @@ final class RedisOutboxStore: OutboxBackend {
     private func checked(_ reply: RESPValue?, _ completion: (RESPValue?) -> Void) {
         if case .error(let text)? = reply {
             shared.scriptFailed(text)
-            return completion(nil)
+            lastFailureWasScriptError = true
+            completion(nil)
+            lastFailureWasScriptError = false
+            return
         }
         if reply != nil { setDown(false, reason: nil) }
         completion(reply)
