@@ -10,36 +10,37 @@ import JustGateServer
 /// The 202 follows the `keep` script's reply, so the entry is as durable as Redis makes it (README: run Redis
 /// with `appendonly yes` and `appendfsync always`). Delivery claims order keys for `lease_ms`; while an attempt
 /// runs longer than a third of that, the lease is renewed, so a slow upstream never hands a key to a second
-/// gateway mid-attempt (which could let that juid's next call overtake the one still in flight). A killed
-/// gateway's keys come due again when their leases end.
+/// gateway mid-attempt (which could let that juid's next call overtake the one still in flight); a renewal
+/// that fails stops the attempt unrecorded (`RedisOutboxStore+Leases`). A killed gateway's keys come due
+/// again when their leases end; a stopping one releases them (`DeliveryEngine.stop`).
 ///
 /// Redis down: `keep` and `mustWait` fail (503), claims come back empty (delivery pauses), and the outage is
 /// logged once each way (`RedisOutboxShared.report`). The script is loaded in the handshake and sent whole once
 /// if Redis forgot it (`NOSCRIPT`, after a restart or a failover).
 final class RedisOutboxStore: OutboxBackend {
-    private let shared: RedisOutboxShared
-    private let loop: EventLoop
-    private let connection: RedisConnection
-    private var scriptDigest: String?
+    let shared: RedisOutboxShared
+    let loop: EventLoop
+    let connection: RedisConnection
+    var scriptDigest: String?
     /// This store's lease tokens start with it: unguessable, so no other loop or gateway can hold its keys.
     private let tokenPrefix = OutboxFileStore.newID()
     /// Claimed entries under way on this loop: their order key, lease token, and when (monotonic µs) the
     /// claim that took them was sent, which is no later than Redis started their lease.
-    private var held: [String: (member: String, token: String, claimedAtMicros: Int64)] = [:]
+    var held: [String: (member: String, token: String, claimedAtMicros: Int64)] = [:]
     /// Told (on this loop) when a lease was lost: its attempt must stop, unsettled (`DeliveryEngine`).
     var onLeaseLost: ((String) -> Void)?
     /// Local wall-clock ms of the next due key, from the last claim's reply.
     private var nextDue: Int64?
-    private var renewTimer: Int?
+    var renewTimer: Int?
     private var statsTimer: Int?
     private var random = SystemRandomNumberGenerator()
-    private var down = false
+    var down = false
     /// Set by `run` just before it calls a completion with nil: whether the command was written and may have
     /// run (no reply in time, the connection broke after sending), as opposed to refused or never sent.
     /// Read synchronously by that completion only (`keep`: an unknown outcome is not "nothing kept").
-    private var lastFailureMayHaveRun = false
+    var lastFailureMayHaveRun = false
     /// Set likewise when the nil stands for a script error (Redis answered, refusing): not "unavailable".
-    private var lastFailureWasScriptError = false
+    var lastFailureWasScriptError = false
 
     init(loop: EventLoop, shared: RedisOutboxShared) {
         self.loop = loop
@@ -268,39 +269,6 @@ final class RedisOutboxStore: OutboxBackend {
         }
     }
 
-    /// Renews the leases of the keys under way every third of `lease_ms`, while there are any.
-    private func scheduleRenewal() {
-        guard renewTimer == nil else { return }
-        renewTimer = loop.scheduleTimer(afterMs: max(shared.leaseMs / 3, 10)) { [weak self] in
-            guard let self else { return }
-            self.renewTimer = nil
-            guard !self.held.isEmpty else { return }
-            let sent = self.held.map { (id: $0.key, token: $0.value.token) }
-            var arguments = ["renew", String(self.shared.leaseMs)]
-            for (id, _) in sent { arguments += [self.held[id]?.member ?? "", self.held[id]?.token ?? ""] }
-            self.run(arguments) { [weak self] reply in self?.renewed(sent, reply) }
-            self.scheduleRenewal()
-        }
-    }
-
-    /// A renewal's answer: a lease it did not renew is lost (another gateway may hold its key by now, or will
-    /// before the attempt ends), and so are all of them when no answer came. Their attempts are stopped
-    /// without recording anything: whoever holds the key next repeats the attempt, after this one.
-    private func renewed(_ sent: [(id: String, token: String)], _ reply: RESPValue?) {
-        var flags: [RESPValue] = []
-        if case .array(let items?)? = reply, items.count == sent.count { flags = items }
-        for (index, lease) in sent.enumerated() where flags.isEmpty || flags[index] != .integer(1) {
-            // Settled meanwhile, or claimed again under a new token: not this renewal's to end.
-            guard held[lease.id]?.token == lease.token else { continue }
-            held.removeValue(forKey: lease.id)
-            shared.logger.notice("""
-                an outbox entry's lease could not be renewed; its attempt is stopped and repeated by whichever \
-                gateway takes the key next (check Redis, and that outbox.lease_ms is well above the upstream's timeouts)
-                """, metadata: ["outbox_entry": .string(lease.id)])
-            onLeaseLost?(lease.id)
-        }
-    }
-
     /// Reads the Redis-wide totals for `/metrics` every 5 s.
     private func scheduleStats(afterMs delay: Int) {
         statsTimer = loop.scheduleTimer(afterMs: delay) { [weak self] in
@@ -313,65 +281,5 @@ final class RedisOutboxStore: OutboxBackend {
             }
             self.scheduleStats(afterMs: 5000)
         }
-    }
-
-    // MARK: - Running the script
-
-    /// `EVALSHA` of the script with `arguments` (then `binary`, then `trailing`); `completion` gets the reply,
-    /// or nil when Redis failed or refused it (reported as an outage of this loop).
-    func run(_ arguments: [String], _ binary: [UInt8]? = nil, _ trailing: [String] = [],
-             completion: @escaping (RESPValue?) -> Void) {
-        if scriptDigest == nil, case .bulk(let bytes?) = connection.handshakeReplies.last {
-            scriptDigest = String(decoding: bytes, as: UTF8.self)
-        }
-        var command: [[UInt8]] = [Array("EVALSHA".utf8), Array((scriptDigest ?? "").utf8), Array("1".utf8),
-                                  Array(RedisOutboxScript.prefix.utf8)]
-        command += arguments.map { Array($0.utf8) }
-        if let binary { command.append(binary) }
-        command += trailing.map { Array($0.utf8) }
-        connection.send(bytes: command) { [weak self] result in
-            guard let self else { return completion(nil) }
-            switch result {
-            case .success(let reply) where reply.errorCode == "NOSCRIPT":
-                command[0] = Array("EVAL".utf8)
-                command[1] = Array(RedisOutboxScript.source.utf8)
-                self.connection.send(bytes: command) { [weak self] retry in
-                    guard let self else { return completion(nil) }
-                    if case .failure(let failure) = retry { return self.failed(failure, completion) }
-                    self.checked(try? retry.get(), completion)
-                }
-            case .success(let reply):
-                self.checked(reply, completion)
-            case .failure(let failure):
-                self.failed(failure, completion)
-            }
-        }
-    }
-
-    /// A script error (`-ERR`, `-OOM`) is Redis answering: logged on its own (`RedisOutboxShared.scriptFailed`),
-    /// never counted as an outage, which only the connection's state decides.
-    private func failed(_ failure: RedisFailure, _ completion: (RESPValue?) -> Void) {
-        // `.unavailable`: refused before anything was written; a timeout or a break came after the write.
-        if case .unavailable = failure {} else { lastFailureMayHaveRun = true }
-        completion(nil)
-        lastFailureMayHaveRun = false
-    }
-
-    private func checked(_ reply: RESPValue?, _ completion: (RESPValue?) -> Void) {
-        if case .error(let text)? = reply {
-            shared.scriptFailed(text)
-            lastFailureWasScriptError = true
-            completion(nil)
-            lastFailureWasScriptError = false
-            return
-        }
-        if reply != nil { setDown(false, reason: nil) }
-        completion(reply)
-    }
-
-    private func setDown(_ isDown: Bool, reason: String?) {
-        guard isDown != down else { return }
-        down = isDown
-        shared.report(ObjectIdentifier(self), down: isDown, reason: reason)
     }
 }
