@@ -99,6 +99,8 @@ enum OpenAPIDeferral {
             ("401", .ref("responses", OpenAPIProblems.componentName(.unauthorized))),
             ("404", notFound),
             ("405", .ref("responses", OpenAPIProblems.componentName(.methodNotAllowed))),
+            // The outbox cannot be read now (its Redis is down): poll again, the call is not known to be gone.
+            ("503", .ref("responses", OpenAPIProblems.componentName(.unavailable))),
         ])
     }
 

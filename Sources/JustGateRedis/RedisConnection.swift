@@ -93,6 +93,9 @@ public final class RedisConnection {
     /// Redis, not waved through by the fallback), but not while reconnecting after a failure.
     public var acceptsCommands: Bool { machine.acceptsCommands }
 
+    /// Commands sent whose reply has not come yet (a stopping loop waits for them).
+    public var waitingReplies: Int { pending.count - pendingStart }
+
     /// Starts connecting (no-op unless down).
     public func connect() {
         perform(machine.connectRequested(now: now()))

@@ -45,9 +45,24 @@ public protocol HTTPHandler: AnyObject {
     /// one exit (log line, audit record, metrics) sees these requests too. No default: every handler says
     /// whether it records them.
     func serverAnswered(_ answer: ServerAnswer)
+
+    /// The server began to drain (a stop): work the handler starts by itself (outbox delivery) stops
+    /// starting; what is under way may finish within the drain.
+    func drainBegan()
+
+    /// Work of the handler's own still under way: the drain waits for it as for a request, up to its deadline.
+    var isBusy: Bool { get }
+
+    /// The loop ends (drained, or the drain's deadline passed): the handler's own work under way is given up
+    /// cleanly (handed back, leases released) while the loop's connections still stand.
+    func loopEnding()
 }
 
 extension HTTPHandler {
+    public func drainBegan() {}
+    public var isBusy: Bool { false }
+    public func loopEnding() {}
+
     /// By default every head goes on to `handle`.
     public func screen(_ head: HTTPRequestHead, remoteAddress: String, receivedAtNanos: UInt64) -> HeadScreening {
         .proceed(carrying: nil)

@@ -82,7 +82,7 @@ final class ServerLoop: EventLoopDriver {
 
     func loopShouldEnd() -> Bool {
         if shared.isStopRequested && !isDraining { beginDrain() }
-        return isDraining && (connectionCount == 0 || now >= drainDeadline)
+        return isDraining && ((connectionCount == 0 && !(handler?.isBusy ?? false)) || now >= drainDeadline)
     }
 
     func listenerReady(_ fd: Int32) {
@@ -284,6 +284,7 @@ final class ServerLoop: EventLoopDriver {
         // Wakes the loop at the deadline, so the drain ends on time even with no event.
         loop.scheduleTimer(afterMs: timeoutMs) {}
         for case let connection? in connections { connection.closeIfIdle() }
+        handler?.drainBegan()
     }
 
     /// Accepts until the listener's queue is empty (or descriptors run out).
@@ -296,6 +297,7 @@ final class ServerLoop: EventLoopDriver {
     }
 
     private func shutdownLoop() {
+        handler?.loopEnding()
         for case let connection? in connections { connection.close() }
         handler = nil
         listeners.forEach { _ = close($0) }

@@ -30,8 +30,8 @@ struct OutboxLaneTests {
             let path = String(request.head.path)
             if request.head.method == "GET", path.hasPrefix("/justgate/v1/deliveries/") {
                 let site = request.head.value(for: "X-Site") ?? ""
-                lane.status(id: String(path.dropFirst(24)), siteID: site) { status in
-                    guard let status else {
+                lane.status(id: String(path.dropFirst(24)), siteID: site) { read in
+                    guard case .success(let status?) = read else {
                         responder.respond(HTTPResponse(status: 404, headers: [], body: []))
                         return
                     }

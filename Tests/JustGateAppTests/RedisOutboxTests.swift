@@ -12,15 +12,17 @@ struct RedisOutboxTests {
     let cli = CommandLineTests()
     static let siteKey = "redis-outbox-site-key-0123456789ab"
     static let token = "redis-outbox-upstream-token"
-    static let leaseMs = 1500
+    /// More than the upstream's `timeout_ms` (1000) plus the 1000 ms margin `check-config` asks for.
+    static let leaseMs = 2500
 
     func config(upstream: String, redis: String, maxBytes: Int = 1_048_576, adminPort: Int? = nil,
-                leaseMs: Int = RedisOutboxTests.leaseMs, timeoutMs: Int = 1000) throws -> String {
+                leaseMs: Int = RedisOutboxTests.leaseMs, timeoutMs: Int = 1000, graceMs: Int = 10_000) throws -> String {
         // No retries and no circuit: each delivery attempt is one request the upstream records.
         try cli.writeTemporary("""
             listen: 127.0.0.1:0
             \(adminPort.map { "admin_listen: 127.0.0.1:\($0)" } ?? "")
             server: { workers: 1 }
+            shutdown: { grace_ms: \(graceMs) }
             upstream:
               url: "\(upstream)"
               timeout_ms: \(timeoutMs)
@@ -236,14 +238,15 @@ struct RedisOutboxTests {
                 "\(aged)")
     }
 
-    /// An attempt that runs longer than `lease_ms` keeps its key: the lease is renewed while it runs, so the
-    /// other gateway never sends the same entry meanwhile (nor, after it, the juid's next call).
+    /// A slow attempt keeps its key: the lease is renewed every third of `lease_ms` while it runs, so the
+    /// other gateway never sends the same entry meanwhile (nor, after it, the juid's next call). (`lease_ms`
+    /// must exceed the upstream's timeout plus 1000 ms, so an attempt never outlasts one lease.)
     @Test func aSlowAttemptKeepsItsLease() throws {
         let redis = try RedisServer()
-        let slow = try ScriptedUpstream(.delayed(2000, 200, "ok"))
+        let slow = try ScriptedUpstream(.delayed(2500, 200, "ok"))
         let quick = try ScriptedUpstream(.answer(503, "Error service"))
         defer { slow.stop(); quick.stop() }
-        var a = try cli.startServe(config: config(upstream: slow.url, redis: redis.url, leaseMs: 500, timeoutMs: 5000),
+        var a = try cli.startServe(config: config(upstream: slow.url, redis: redis.url, leaseMs: 4100, timeoutMs: 3000),
                                    environment: environment)
         defer { _ = a.stop() }
         let portA = try #require(a.port, "\(a.log)")
@@ -252,8 +255,8 @@ struct RedisOutboxTests {
         #expect(accepted.status == 202, "\(accepted.text)")
         let location = try #require(accepted.header("Location"))
         #expect(slow.waitForRequests(1, timeoutSeconds: 5) == 1)
-        // B starts while A's attempt is under way, four leases long.
-        var b = try cli.startServe(config: config(upstream: quick.url, redis: redis.url, leaseMs: 500), environment: environment)
+        // B starts while A's attempt is under way.
+        var b = try cli.startServe(config: config(upstream: quick.url, redis: redis.url, leaseMs: 4100), environment: environment)
         defer { _ = b.stop() }
         let portB = try #require(b.port, "\(b.log)")
         let state = Polling.read(timeoutSeconds: 10, until: { $0.contains("\"state\":\"delivered\"") }) {

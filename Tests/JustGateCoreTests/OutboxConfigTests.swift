@@ -35,12 +35,28 @@ import Testing
               retry_ms: [100, 200]
               max_age_s: 60
               max_bytes: 1048576
-              lease_ms: 5000
+              lease_ms: 15000
             """
         let outbox = try Self.load(yaml).get().config.outbox
         #expect(outbox.backend == .redis && outbox.path == "/var/lib/justgate/outbox")
         #expect(outbox.redisURL == "redis://127.0.0.1:6379/0" && outbox.retryMs == [100, 200])
-        #expect(outbox.maxAgeSeconds == 60 && outbox.maxBytes == 1_048_576 && outbox.leaseMs == 5000)
+        #expect(outbox.maxAgeSeconds == 60 && outbox.maxBytes == 1_048_576 && outbox.leaseMs == 15000)
+    }
+
+    /// With Redis a lease must outlast the longest attempt plus a margin, or a second gateway could send a
+    /// juid's next call while the first is still under way: a check-config error that names the deadline.
+    @Test func aRedisLeaseShorterThanAnUpstreamDeadlineIsRefused() {
+        let redis = "outbox: { backend: redis, redis_url: \"redis://127.0.0.1:6379/0\", lease_ms: 5000 }\n"
+        let short = Self.problems(ConfigFixtures.minimal + redis)
+        #expect(short.contains { $0.contains("outbox.lease_ms") && $0.contains("upstream.timeout_ms: 10000 ms")
+                    && $0.contains("at least 11001") }, "\(short)")
+        let perOperation = ConfigFixtures.minimal + redis.replacingOccurrences(of: "5000", with: "12000")
+            + "operations:\n  subscribe.email: { timeout_ms: 20000 }\n"
+        #expect(Self.problems(perOperation).contains { $0.contains("operations.subscribe.email.timeout_ms: 20000 ms")
+                    && $0.contains("at least 21001") }, "\(Self.problems(perOperation))")
+        #expect((try? Self.load(ConfigFixtures.minimal + redis.replacingOccurrences(of: "5000", with: "11001")).get()) != nil)
+        // The file backend has no leases.
+        #expect((try? Self.load(ConfigFixtures.minimal + "outbox: { lease_ms: 5000 }\n").get()) != nil)
     }
 
     @Test func wrongValuesAreReportedWithTheirLines() {

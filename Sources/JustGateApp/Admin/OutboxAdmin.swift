@@ -6,7 +6,7 @@ import JustGateReactor
 /// the admin loop (`RedisOutboxStore`); the file store answers at once (`OutboxFileStore+Admin`).
 protocol OutboxAdminStore: AnyObject {
     func list(state: OutboxEntry.State, limit: Int, completion: @escaping ([OutboxEntry]?) -> Void)
-    func entry(id: String, completion: @escaping (OutboxEntry?) -> Void)
+    func entry(id: String, completion: @escaping (OutboxLookup) -> Void)
     /// Whether the entry was dead and is pending again; nil when the outbox cannot be reached.
     func retry(id: String, completion: @escaping (Bool?) -> Void)
     /// Whether the entry was known and is gone; nil when the outbox cannot be reached.
@@ -51,8 +51,8 @@ struct OutboxAdmin {
                 respond(json(body))
             }
         case ("GET", 2), ("HEAD", 2):
-            store.entry(id: String(parts[1])) { entry in
-                guard let entry else { return respond(notFound) }
+            store.entry(id: String(parts[1])) { lookup in
+                guard case .found(let entry) = lookup else { return respond(lookup.isUnavailable ? unreachable : notFound) }
                 var body: [UInt8] = []
                 Self.appendSummary(entry, to: &body)
                 respond(json(body))
@@ -60,8 +60,8 @@ struct OutboxAdmin {
         case ("POST", 3) where parts[2] == "retry":
             let id = String(parts[1])
             let store = self.store
-            store.entry(id: id) { entry in
-                guard let entry else { return respond(notFound) }
+            store.entry(id: id) { lookup in
+                guard case .found(let entry) = lookup else { return respond(lookup.isUnavailable ? unreachable : notFound) }
                 store.retry(id: id) { retried in
                     switch retried {
                     case true?: respond(text(200, "retrying \(id): pending again, due now\n"))
@@ -139,7 +139,9 @@ extension OutboxFileStore: OutboxAdminStore {
         completion(list(state: state, limit: limit))
     }
 
-    func entry(id: String, completion: @escaping (OutboxEntry?) -> Void) { completion(entry(id: id)) }
+    func entry(id: String, completion: @escaping (OutboxLookup) -> Void) {
+        completion(entry(id: id).map(OutboxLookup.found) ?? .unknown)
+    }
 
     func retry(id: String, completion: @escaping (Bool?) -> Void) { completion(retry(id: id)) }
 

@@ -49,9 +49,14 @@ public enum OutboxRefusal: Error, Sendable, Equatable, CustomStringConvertible {
     case full(maxBytes: Int)
     /// The outbox cannot be written (disk error, or it is stopping).
     case unavailable(String)
+    /// The keep was sent to Redis but no answer came (timeout, broken connection): the entry with this id
+    /// may be kept, and then delivered. The site is told its would-be `Location` to poll.
+    case outcomeUnknown(id: String)
 
     public var description: String {
         switch self {
+        case .outcomeUnknown:
+            "Redis for the outbox did not answer (outbox.redis_url), so whether the call was kept is unknown"
         case .full(let maxBytes):
             "the outbox is full (outbox.max_bytes \(maxBytes)): deferred calls are not being delivered fast enough"
         case .unavailable(let reason):

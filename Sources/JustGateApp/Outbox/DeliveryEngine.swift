@@ -40,6 +40,10 @@ final class DeliveryEngine {
     private var lookAgain = false
     /// A claim is on its way (a Redis round trip): no second one until it is answered.
     private var claiming = false
+    /// `kick` came while a claim was on its way: claim again once it is answered, not at the next poll.
+    private var kickedWhileClaiming = false
+    /// The gateway is stopping: no more claims; attempts under way finish within the grace (`stop` then).
+    private var draining = false
     /// No claiming before this wall-clock millisecond: the upstream refused (circuit open,
     /// `max_in_flight` reached), and claiming meanwhile would only hold entry after entry.
     private var pausedUntilMs: Int64 = 0
@@ -60,6 +64,7 @@ final class DeliveryEngine {
         var settings = DeliveryPacer.Settings()
         settings.maxWindow = Double(maxInFlight)
         pacer = DeliveryPacer(settings: settings)
+        store.onLeaseLost = { [weak self] id in self?.leaseLost(id) }
     }
 
     /// Starts looking for due entries; call on the loop's thread.
@@ -67,11 +72,23 @@ final class DeliveryEngine {
 
     /// Something may have come due (a deferral on this loop became durable, an operator retried an entry).
     func kick() {
-        guard !stopped else { return }
+        guard !stopped, !draining else { return }
+        if claiming { kickedWhileClaiming = true }
         look()
     }
 
-    /// Stops sending; entries under way are given back to the queue (they stay pending on disk).
+    /// The gateway began to stop: no more claims; what is under way may finish (`isBusy`) until `stop`.
+    func stopClaiming() {
+        draining = true
+        if let timer { loop.cancelTimer(timer) }
+        timer = nil
+    }
+
+    /// Attempts under way, or their records still on their way to the backend.
+    var isBusy: Bool { !sending.isEmpty || store.hasWritesUnderWay }
+
+    /// Stops sending; entries under way are given back to the queue (they stay pending on disk; with Redis
+    /// their leases are released, so another gateway takes them at once).
     func stop() {
         stopped = true
         if let timer { loop.cancelTimer(timer) }
@@ -86,7 +103,7 @@ final class DeliveryEngine {
     }
 
     private func look() {
-        guard !stopped else { return }
+        guard !stopped, !draining else { return }
         guard !looking else {
             lookAgain = true
             return
@@ -116,18 +133,23 @@ final class DeliveryEngine {
         var answeredAtOnce = true
         store.claim(limit: room) { [self] claimed in
             claiming = false
+            let kicked = kickedWhileClaiming
+            kickedWhileClaiming = false
             sendClaimed(claimed)
             // Answered later (Redis): look again for more, and re-arm the timer from the new due time.
-            if !answeredAtOnce && !claimed.isEmpty { look() } else if !answeredAtOnce { scheduleNext() }
+            if !answeredAtOnce && (!claimed.isEmpty || kicked) { look() } else if !answeredAtOnce { scheduleNext() }
         }
         answeredAtOnce = false
     }
 
     /// Counts every claimed entry as under way before sending any, then sends them.
     private func sendClaimed(_ claimed: [OutboxEntry]) {
+        // An entry already under way here (its lease ended and this loop claimed it again) is not sent twice;
+        // the attempt under way settles it with the new lease.
+        let claimed = claimed.filter { !sending.contains($0.id) }
         for entry in claimed { sending.insert(entry.id) }
         for entry in claimed {
-            guard !stopped, OutboxFileStore.wallClockMs() >= pausedUntilMs else {
+            guard !stopped, !draining, OutboxFileStore.wallClockMs() >= pausedUntilMs, store.mayStillSend(id: entry.id) else {
                 sending.remove(entry.id)
                 store.unclaim(id: entry.id)
                 continue
@@ -153,7 +175,7 @@ final class DeliveryEngine {
     }
 
     private func scheduleNext() {
-        guard !stopped else { return }
+        guard !stopped, !draining else { return }
         if let timer { loop.cancelTimer(timer) }
         var delay = DeliveryEngine.pollMs
         let now = OutboxFileStore.wallClockMs()
@@ -186,8 +208,10 @@ final class DeliveryEngine {
         if let contentType = entry.contentType { headers.append(("Content-Type", contentType)) }
         let request = UpstreamRequest(method: entry.method, url: context.upstreamBaseURL + entry.target, headers: headers,
                                       body: entry.body)
+        // An operation the catalogue no longer lists gets the longest deadline there is, which a Redis
+        // outbox's lease_ms outlasts (check-config), rather than a fixed 10 s that might not.
         let deadline = context.catalogue.operations.firstIndex { $0.id == entry.operationID }
-            .map { context.upstreamTimeoutsMs[$0] } ?? 10_000
+            .map { context.upstreamTimeoutsMs[$0] } ?? context.upstreamTimeoutsMs.max() ?? 10_000
         let token = site.upstreamTokenBytes
         let began = MonotonicInstant.now().microseconds
         pacer.started(nowMicros: began)
@@ -222,6 +246,13 @@ final class DeliveryEngine {
         look()
     }
 
+    /// The backend lost the entry's lease: the attempt is stopped and nothing is recorded (its completion
+    /// finds it no longer under way); the key's next holder repeats it.
+    private func leaseLost(_ id: String) {
+        guard sending.remove(id) != nil else { return }
+        exchanges.removeValue(forKey: id)?.cancel()
+    }
+
     private func pause(forMs delay: Int) {
         pausedUntilMs = max(pausedUntilMs, OutboxFileStore.wallClockMs() + Int64(max(delay, 1)))
     }
@@ -235,7 +266,8 @@ final class DeliveryEngine {
     }
 
     private func settle(_ entry: OutboxEntry, attempt: DeliveryAttempt, body: [UInt8] = [], failure: String?) {
-        let (verdict, update) = store.settle(entry, attempt: attempt, body: body, failure: failure)
-        onSettled?(entry, verdict, update)
+        store.settle(entry, attempt: attempt, body: body, failure: failure) { [weak self] verdict, update in
+            self?.onSettled?(entry, verdict, update)
+        }
     }
 }

@@ -39,11 +39,14 @@ final class OutboxLane {
     }
 
     /// What `GET /justgate/v1/deliveries/<id>` shows `siteID`; nil for an unknown id and for another
-    /// site's entry alike, so ids cannot be probed across sites.
-    func status(id: String, siteID: String, completion: @escaping (DeliveryStatus?) -> Void) {
-        backend.entry(id: id) { entry in
-            guard let entry, entry.siteID == siteID else { return completion(nil) }
-            completion(DeliveryStatus(entry))
+    /// site's entry alike, so ids cannot be probed across sites; a refusal when the outbox cannot be read now.
+    func status(id: String, siteID: String, completion: @escaping (Result<DeliveryStatus?, OutboxRefusal>) -> Void) {
+        backend.entry(id: id) { lookup in
+            switch lookup {
+            case .found(let entry) where entry.siteID == siteID: completion(.success(DeliveryStatus(entry)))
+            case .found, .unknown: completion(.success(nil))
+            case .unavailable: completion(.failure(RedisOutboxStore.unavailable))
+            }
         }
     }
 }

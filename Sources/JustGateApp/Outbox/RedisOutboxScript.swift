@@ -60,7 +60,7 @@ enum RedisOutboxScript {
       return redis.call('EXISTS', P .. 'q:' .. ARGV[2])
 
     elseif op == 'claim' then
-      -- lease_ms, limit, token prefix: answers [next due ms or '', member, token, record, ...]
+      -- lease_ms, limit, token prefix: answers [ms until the next due key or '', member, token, id, record, ...]
       local lease, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
       local out = {''}
       local members = redis.call('ZRANGEBYSCORE', P .. 'due', '-inf', now, 'LIMIT', 0, limit)
@@ -73,6 +73,7 @@ enum RedisOutboxScript {
           redis.call('ZADD', P .. 'due', now + lease, member)
           out[#out + 1] = member
           out[#out + 1] = token
+          out[#out + 1] = id
           out[#out + 1] = record
         elseif id then
           -- An id whose entry was dropped: skip it; the key is looked at again at once.
@@ -83,29 +84,42 @@ enum RedisOutboxScript {
         end
       end
       local first = redis.call('ZRANGE', P .. 'due', 0, 0, 'WITHSCORES')
-      if first[2] then out[1] = first[2] end
+      -- A distance, not Redis's clock: the gateways sleep by their own clocks.
+      if first[2] then out[1] = tostring(tonumber(first[2]) - now) end
       return out
 
     elseif op == 'settle' then
-      -- member, token, id, outcome (delivered | dead | retry), record, retry delay ms, keep delivered ms
+      -- member, token, id, outcome (delivered | dead | retry), record, retry delay ms, keep delivered ms,
+      -- the record's accounted bytes: 'ok', 'lost' (the lease ended), 'dropped' (an operator dropped the entry)
       local member, token, id, outcome = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-      if not holds(member, token) or redis.call('LINDEX', P .. 'q:' .. member, 0) ~= id then return 'lost' end
+      if not holds(member, token) then return 'lost' end
+      if redis.call('LINDEX', P .. 'q:' .. member, 0) ~= id then
+        -- Dropped while under way: the key is given back at once, not left until the lease ends.
+        release(member, 0)
+        return 'dropped'
+      end
       local entry = P .. 'e:' .. id
-      redis.call('HSET', entry, 'r', ARGV[6])
+      local size = tonumber(ARGV[9])
+      local before = tonumber(redis.call('HGET', entry, 'n') or '0')
       if outcome == 'retry' then
+        redis.call('HSET', entry, 'r', ARGV[6], 'n', size)
+        redis.call('INCRBY', P .. 'bytes', size - before)
         release(member, tonumber(ARGV[7]))
         return 'ok'
       end
+      -- Out of the queue first: a write refused later (out of memory) leaves no head that cannot move.
       redis.call('LPOP', P .. 'q:' .. member)
       redis.call('ZREM', P .. 'pending', id)
       if outcome == 'delivered' then
-        redis.call('DECRBY', P .. 'bytes', tonumber(redis.call('HGET', entry, 'n') or '0'))
-        redis.call('HSET', entry, 'n', 0)
+        redis.call('HSET', entry, 'r', ARGV[6], 'n', 0)
+        redis.call('DECRBY', P .. 'bytes', before)
         redis.call('PEXPIRE', entry, tonumber(ARGV[8]))
         redis.call('ZADD', P .. 'delivered', now, id)
         redis.call('ZREMRANGEBYRANK', P .. 'delivered', 0, -1001)
       else
         redis.call('ZADD', P .. 'dead', now, id)
+        redis.call('HSET', entry, 'r', ARGV[6], 'n', size)
+        redis.call('INCRBY', P .. 'bytes', size - before)
       end
       release(member, 0)
       return 'ok'
@@ -116,12 +130,15 @@ enum RedisOutboxScript {
       return 'ok'
 
     elseif op == 'renew' then
-      -- lease_ms, then member, token pairs: keeps holding keys whose attempt is still under way
-      local renewed = 0
+      -- lease_ms, then member, token pairs: keeps holding keys whose attempt is still under way; answers
+      -- 1 or 0 per pair (0: the lease was lost, the attempt must stop)
+      local renewed = {}
       for i = 3, #ARGV, 2 do
         if holds(ARGV[i], ARGV[i + 1]) then
           redis.call('ZADD', P .. 'due', now + tonumber(ARGV[2]), ARGV[i])
-          renewed = renewed + 1
+          renewed[#renewed + 1] = 1
+        else
+          renewed[#renewed + 1] = 0
         end
       end
       return renewed
@@ -140,13 +157,16 @@ enum RedisOutboxScript {
       return out
 
     elseif op == 'retry' then
-      -- id, record (pending again): only a dead entry; it joins the end of its key's queue
+      -- id, record (pending again), its accounted bytes: only a dead entry; it joins the end of its key's queue
       local id = ARGV[2]
       if not redis.call('ZSCORE', P .. 'dead', id) then return 'not_dead' end
       local member = redis.call('HGET', P .. 'e:' .. id, 'm')
+      if not member then return 'unknown' end
+      local before = tonumber(redis.call('HGET', P .. 'e:' .. id, 'n') or '0')
       redis.call('ZREM', P .. 'dead', id)
       redis.call('ZADD', P .. 'pending', now, id)
-      redis.call('HSET', P .. 'e:' .. id, 'r', ARGV[3])
+      redis.call('HSET', P .. 'e:' .. id, 'r', ARGV[3], 'n', tonumber(ARGV[4]))
+      redis.call('INCRBY', P .. 'bytes', tonumber(ARGV[4]) - before)
       if redis.call('RPUSH', P .. 'q:' .. member, id) == 1 and not redis.call('HGET', P .. 'lease', member) then
         redis.call('ZADD', P .. 'due', now, member)
       end
@@ -157,15 +177,18 @@ enum RedisOutboxScript {
       local entry = P .. 'e:' .. id
       local member = redis.call('HGET', entry, 'm')
       if not member then return 'unknown' end
-      redis.call('DECRBY', P .. 'bytes', tonumber(redis.call('HGET', entry, 'n') or '0'))
+      local size = tonumber(redis.call('HGET', entry, 'n') or '0')
       local head = redis.call('LINDEX', P .. 'q:' .. member, 0)
       redis.call('LREM', P .. 'q:' .. member, 0, id)
-      -- The head went while no gateway held the key: the next entry is due now (a holder settles 'lost').
+      -- The head went while no gateway held the key: the next entry is due now (a holder settles 'dropped').
       if head == id and not redis.call('HGET', P .. 'lease', member) then release(member, 0) end
       redis.call('ZREM', P .. 'pending', id)
       redis.call('ZREM', P .. 'dead', id)
       redis.call('ZREM', P .. 'delivered', id)
       redis.call('DEL', entry)
+      -- Last: the freeing commands above run first, so memory pressure never leaves bytes counted down
+      -- for an entry still there.
+      redis.call('DECRBY', P .. 'bytes', size)
       return 'ok'
 
     elseif op == 'stats' then

@@ -1,4 +1,5 @@
 import JustGateCore
+import JustGateReactor
 import JustGateRedis
 import JustGateServer
 import Logging
@@ -26,6 +27,8 @@ final class RedisOutboxShared: Sendable {
     /// wait on Redis.
     let totals = Mutex((bytes: 0, pending: 0, dead: 0, oldestAgeSeconds: 0.0))
     private let loopsDown = Mutex(Set<ObjectIdentifier>())
+    /// When (monotonic µs) a script error was last logged: at most one a minute, however many calls meet it.
+    private let scriptErrorLoggedAt = Mutex(Int64.min)
 
     init(_ config: OutboxConfig, logger: Logger, timeoutMs: Int = 2000) throws(GatewayStartError) {
         guard let url = config.redisURL else { throw GatewayStartError("outbox.backend: redis needs outbox.redis_url") }
@@ -59,6 +62,22 @@ final class RedisOutboxShared: Sendable {
         return OutboxReadings(sites: ["*": (pending: totals.pending, dead: totals.dead,
                                             oldestAgeSeconds: totals.oldestAgeSeconds)],
                               bytes: totals.bytes, maxBytes: maxBytes, counts: counts.withLock { $0 })
+    }
+
+    /// Redis answered the script with an error (`-OOM` past `maxmemory`, `-ERR`): the call it served fails
+    /// (503, or the delivery waits), and it is logged at most once a minute; not an outage (Redis is up).
+    func scriptFailed(_ text: String) {
+        let now = MonotonicInstant.now().microseconds
+        let due = scriptErrorLoggedAt.withLock { last in
+            guard last == Int64.min || now - last >= 60_000_000 else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        logger.error("""
+            Redis refused an outbox operation; if it says OOM, raise Redis's maxmemory (with maxmemory-policy \
+            noeviction) well above outbox.max_bytes (logged at most once a minute)
+            """, metadata: ["redis": .string(endpoint.description), "reply": .string(String(text.prefix(200)))])
     }
 
     /// `loop`'s store is down or working again: the outage is logged once when the first loop goes down and

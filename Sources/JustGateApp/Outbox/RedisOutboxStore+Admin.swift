@@ -14,14 +14,14 @@ extension RedisOutboxStore: OutboxAdminStore {
     /// A dead entry is pending again and due now, its attempts kept; it joins the end of its juid's queue.
     func retry(id: String, completion: @escaping (Bool?) -> Void) {
         guard Self.isEntryID(id) else { return completion(false) }
-        entry(id: id) { [self] entry in
-            guard var entry else { return completion(false) }
+        entry(id: id) { [self] lookup in
+            guard case .found(var entry) = lookup else { return completion(lookup.isUnavailable ? nil : false) }
             guard entry.state == .dead else { return completion(false) }
             entry.state = .pending
             entry.nextAttemptAtMs = OutboxFileStore.wallClockMs()
             var record: [UInt8] = []
             OutboxRecordCodec.append(.entry(entry), to: &record)
-            run(["retry", id], record) { reply in
+            run(["retry", id], record, [String(entry.accountedBytes)]) { reply in
                 switch reply {
                 case .bulk(let text?)?: completion(text == Array("ok".utf8))
                 default: completion(nil)

@@ -10,27 +10,37 @@ import JustGateServer
 /// The 202 follows the `keep` script's reply, so the entry is as durable as Redis makes it (README: run Redis
 /// with `appendonly yes` and `appendfsync always`). Delivery claims order keys for `lease_ms`; while an attempt
 /// runs longer than a third of that, the lease is renewed, so a slow upstream never hands a key to a second
-/// gateway mid-attempt (which could let that juid's next call overtake the one still in flight). A killed
-/// gateway's keys come due again when their leases end.
+/// gateway mid-attempt (which could let that juid's next call overtake the one still in flight); a renewal
+/// that fails stops the attempt unrecorded (`RedisOutboxStore+Leases`). A killed gateway's keys come due
+/// again when their leases end; a stopping one releases them (`DeliveryEngine.stop`).
 ///
 /// Redis down: `keep` and `mustWait` fail (503), claims come back empty (delivery pauses), and the outage is
 /// logged once each way (`RedisOutboxShared.report`). The script is loaded in the handshake and sent whole once
 /// if Redis forgot it (`NOSCRIPT`, after a restart or a failover).
 final class RedisOutboxStore: OutboxBackend {
-    private let shared: RedisOutboxShared
-    private let loop: EventLoop
-    private let connection: RedisConnection
-    private var scriptDigest: String?
+    let shared: RedisOutboxShared
+    let loop: EventLoop
+    let connection: RedisConnection
+    var scriptDigest: String?
     /// This store's lease tokens start with it: unguessable, so no other loop or gateway can hold its keys.
     private let tokenPrefix = OutboxFileStore.newID()
-    /// Claimed entries under way on this loop: their order key and lease token.
-    private var held: [String: (member: String, token: String)] = [:]
+    /// Claimed entries under way on this loop: their order key, lease token, and when (monotonic µs) the
+    /// claim that took them was sent, which is no later than Redis started their lease.
+    var held: [String: (member: String, token: String, claimedAtMicros: Int64)] = [:]
+    /// Told (on this loop) when a lease was lost: its attempt must stop, unsettled (`DeliveryEngine`).
+    var onLeaseLost: ((String) -> Void)?
     /// Local wall-clock ms of the next due key, from the last claim's reply.
     private var nextDue: Int64?
-    private var renewTimer: Int?
+    var renewTimer: Int?
     private var statsTimer: Int?
     private var random = SystemRandomNumberGenerator()
-    private var down = false
+    var down = false
+    /// Set by `run` just before it calls a completion with nil: whether the command was written and may have
+    /// run (no reply in time, the connection broke after sending), as opposed to refused or never sent.
+    /// Read synchronously by that completion only (`keep`: an unknown outcome is not "nothing kept").
+    var lastFailureMayHaveRun = false
+    /// Set likewise when the nil stands for a script error (Redis answered, refusing): not "unavailable".
+    var lastFailureWasScriptError = false
 
     init(loop: EventLoop, shared: RedisOutboxShared) {
         self.loop = loop
@@ -38,7 +48,7 @@ final class RedisOutboxStore: OutboxBackend {
         var parser = RESPParser()
         // A claim answers whole entries: up to `max_in_flight` of them, each up to the record limit.
         parser.maxBulkBytes = OutboxRecordCodec.maxPayloadBytes + OutboxRecordCodec.headerBytes
-        parser.maxArrayCount = 1 + 3 * 4096
+        parser.maxArrayCount = 1 + 4 * 4096
         var changed: ((RedisConnection.State, String?) -> Void)?
         connection = RedisConnection(loop: loop, target: shared.target, handshake: shared.handshake,
                                      timeoutMs: shared.timeoutMs, parser: parser, onStateChange: { changed?($0, $1) })
@@ -73,13 +83,17 @@ final class RedisOutboxStore: OutboxBackend {
             return completion(.failure(.unavailable("the call is too large to keep in the outbox; send it without deferring")))
         }
         let member = Self.member(siteID: entry.siteID, juid: entry.juid, id: id)
-        run(["keep", member, id], record, [String(entry.accountedBytes), String(shared.maxBytes)]) { [shared] reply in
+        run(["keep", member, id], record, [String(entry.accountedBytes), String(shared.maxBytes)]) { [self, shared] reply in
             switch reply {
             case .array(let items?) where items.first == .bulk(Array("kept".utf8)):
                 shared.counts.withLock { $0.deferred[entry.siteID, default: 0] += 1 }
                 completion(.success(entry))
             case .array(let items?) where items.first == .bulk(Array("full".utf8)):
                 completion(.failure(.full(maxBytes: shared.maxBytes)))
+            case nil where lastFailureMayHaveRun:
+                completion(.failure(.outcomeUnknown(id: id)))
+            case nil where lastFailureWasScriptError:
+                completion(.failure(.unavailable("Redis refused the outbox's script (the gateway's log says why)")))
             default:
                 completion(.failure(Self.unavailable))
             }
@@ -94,10 +108,13 @@ final class RedisOutboxStore: OutboxBackend {
         }
     }
 
-    func entry(id: String, completion: @escaping (OutboxEntry?) -> Void) {
+    func entry(id: String, completion: @escaping (OutboxLookup) -> Void) {
         // Only the ids this outbox makes: nothing else reaches a Redis key name.
-        guard Self.isEntryID(id) else { return completion(nil) }
-        run(["get", id]) { reply in completion(Self.decode(reply)) }
+        guard Self.isEntryID(id) else { return completion(.unknown) }
+        run(["get", id]) { reply in
+            guard let reply else { return completion(.unavailable) }
+            completion(Self.decode(reply).map(OutboxLookup.found) ?? .unknown)
+        }
     }
 
     static let unavailable = OutboxRefusal.unavailable("Redis for the outbox is unavailable (outbox.redis_url)")
@@ -115,37 +132,36 @@ final class RedisOutboxStore: OutboxBackend {
     // MARK: - Delivery
 
     func claim(limit: Int, completion: @escaping ([OutboxEntry]) -> Void) {
+        let sentAt = MonotonicInstant.now().microseconds
         run(["claim", String(shared.leaseMs), String(limit), tokenPrefix]) { [self] reply in
             guard case .array(let items?) = reply, let first = items.first else {
                 nextDue = nil
                 return completion([])
             }
             if case .bulk(let bytes?) = first, let delay = Int64(String(decoding: bytes, as: UTF8.self).prefix { $0 != "." }) {
-                // Redis's clock decides leases; the engine sleeps by its own, so only the distance is kept.
+                // Redis's clock decides leases; the engine sleeps by its own, so the script answers a distance.
                 nextDue = OutboxFileStore.wallClockMs() + max(delay, 5)
             } else {
                 nextDue = nil
             }
             var claimed: [OutboxEntry] = []
             var index = 1
-            while index + 2 < items.count {
-                guard case .bulk(let memberBytes?) = items[index], case .bulk(let tokenBytes?) = items[index + 1] else {
-                    index += 3
-                    continue
-                }
-                guard let entry = Self.decode(items[index + 2]) else {
-                    // Not an entry this outbox wrote: nothing is sent, and the key comes back each lease.
+            while index + 3 < items.count {
+                defer { index += 4 }
+                guard case .bulk(let memberBytes?) = items[index], case .bulk(let tokenBytes?) = items[index + 1],
+                      case .bulk(let idBytes?) = items[index + 2] else { continue }
+                guard let entry = Self.decode(items[index + 3]) else {
+                    // Not an entry this outbox wrote: nothing is sent, and the key comes back each lease. The id
+                    // names it, never the Redis key (which holds the juid).
                     shared.logger.error("""
-                        an outbox entry in Redis cannot be read; its id is the head of the list named in redis_key: \
-                        drop it with justgate outbox drop ID
-                        """, metadata: ["redis_key": .string(RedisOutboxScript.prefix + "q:"
-                                                                + String(decoding: memberBytes, as: UTF8.self))])
-                    index += 3
+                        an outbox entry in Redis cannot be read and is not delivered; drop it \
+                        (DELETE /outbox/<id> on the admin listener)
+                        """, metadata: ["outbox_entry": .string(String(decoding: idBytes, as: UTF8.self))])
                     continue
                 }
-                held[entry.id] = (String(decoding: memberBytes, as: UTF8.self), String(decoding: tokenBytes, as: UTF8.self))
+                held[entry.id] = (String(decoding: memberBytes, as: UTF8.self), String(decoding: tokenBytes, as: UTF8.self),
+                                  sentAt)
                 claimed.append(entry)
-                index += 3
             }
             if !held.isEmpty { scheduleRenewal() }
             completion(claimed)
@@ -154,13 +170,23 @@ final class RedisOutboxStore: OutboxBackend {
 
     func nextDueAtMs() -> Int64? { nextDue }
 
+    var hasWritesUnderWay: Bool { connection.waitingReplies > 0 }
+
+    /// Whether a claimed entry may still be sent: less than `lease_ms` minus a third of it (the renewal period)
+    /// has passed since its claim was sent, so its lease cannot end before the first renewal reaches Redis.
+    func mayStillSend(id: String) -> Bool {
+        guard let lease = held[id] else { return false }
+        let elapsedMs = (MonotonicInstant.now().microseconds - lease.claimedAtMicros) / 1000
+        return elapsedMs < Int64(shared.leaseMs - shared.leaseMs / 3)
+    }
+
     func unclaim(id: String) {
         guard let lease = held.removeValue(forKey: id) else { return }
         run(["release", lease.member, lease.token, "0"]) { _ in }
     }
 
-    func settle(_ entry: OutboxEntry, attempt: DeliveryAttempt, body: [UInt8],
-                failure: String?) -> (verdict: DeliveryVerdict, update: OutboxUpdate) {
+    func settle(_ entry: OutboxEntry, attempt: DeliveryAttempt, body: [UInt8], failure: String?,
+                recorded: @escaping (DeliveryVerdict, OutboxUpdate) -> Void) {
         let now = OutboxFileStore.wallClockMs()
         let attempts = entry.attempts + 1
         let verdict = shared.policy.verdict(after: attempt, attemptsMade: attempts, createdAtMs: entry.createdAtMs,
@@ -181,9 +207,11 @@ final class RedisOutboxStore: OutboxBackend {
             update.nextAttemptAtMs = atMs
             delayMs = max(atMs - now, 0)
         }
-        shared.counts.withLock { $0.count(attempt, verdict: verdict, site: entry.siteID) }
-        record(entry, update, delayMs: delayMs)
-        return (verdict, update)
+        record(entry, update, delayMs: delayMs) { [shared] in
+            // Counted from the script's `ok`: an attempt whose lease had ended is repeated and counted there.
+            shared.counts.withLock { $0.count(attempt, verdict: verdict, site: entry.siteID) }
+            recorded(verdict, update)
+        }
     }
 
     func hold(_ entry: OutboxEntry, reason: String, retryAfterMs: Int?) -> (verdict: DeliveryVerdict, update: OutboxUpdate)? {
@@ -208,7 +236,7 @@ final class RedisOutboxStore: OutboxBackend {
 
     /// Writes the entry's new state with the settle script; not waited for. A `lost` reply means the lease
     /// ended first (another gateway took the key over and repeats the attempt: at least once).
-    private func record(_ entry: OutboxEntry, _ update: OutboxUpdate, delayMs: Int64) {
+    private func record(_ entry: OutboxEntry, _ update: OutboxUpdate, delayMs: Int64, recorded: @escaping () -> Void = {}) {
         guard let lease = held.removeValue(forKey: entry.id) else { return }
         var settled = entry
         settled.apply(update)
@@ -221,28 +249,23 @@ final class RedisOutboxStore: OutboxBackend {
         case .dead: "dead"
         case .pending: "retry"
         }
+        // The record's size as it is now (its last answer's body included), so `max_bytes` counts its growth.
+        let size = update.state == .delivered ? 0 : settled.accountedBytes
         run(["settle", lease.member, lease.token, entry.id, outcome], bytes,
-            [String(delayMs), String(shared.keepDeliveredMs)]) { [shared] reply in
-            if reply == .bulk(Array("lost".utf8)) {
+            [String(delayMs), String(shared.keepDeliveredMs), String(size)]) { [shared] reply in
+            if reply == .bulk(Array("ok".utf8)) {
+                recorded()
+            } else if reply == .bulk(Array("lost".utf8)) {
                 shared.logger.notice("""
                     an outbox entry's lease ended before its attempt was recorded; another gateway repeats the \
                     attempt (raise outbox.lease_ms if attempts take that long)
                     """, metadata: ["outbox_entry": .string(entry.id)])
+            } else if reply == .bulk(Array("dropped".utf8)) {
+                shared.logger.notice("""
+                    an outbox entry was dropped by an operator while its attempt was under way; the attempt's \
+                    result is not kept
+                    """, metadata: ["outbox_entry": .string(entry.id)])
             }
-        }
-    }
-
-    /// Renews the leases of the keys under way every third of `lease_ms`, while there are any.
-    private func scheduleRenewal() {
-        guard renewTimer == nil else { return }
-        renewTimer = loop.scheduleTimer(afterMs: max(shared.leaseMs / 3, 10)) { [weak self] in
-            guard let self else { return }
-            self.renewTimer = nil
-            guard !self.held.isEmpty else { return }
-            var arguments = ["renew", String(self.shared.leaseMs)]
-            for lease in self.held.values { arguments += [lease.member, lease.token] }
-            self.run(arguments) { _ in }
-            self.scheduleRenewal()
         }
     }
 
@@ -258,52 +281,5 @@ final class RedisOutboxStore: OutboxBackend {
             }
             self.scheduleStats(afterMs: 5000)
         }
-    }
-
-    // MARK: - Running the script
-
-    /// `EVALSHA` of the script with `arguments` (then `binary`, then `trailing`); `completion` gets the reply,
-    /// or nil when Redis failed or refused it (reported as an outage of this loop).
-    func run(_ arguments: [String], _ binary: [UInt8]? = nil, _ trailing: [String] = [],
-             completion: @escaping (RESPValue?) -> Void) {
-        if scriptDigest == nil, case .bulk(let bytes?) = connection.handshakeReplies.last {
-            scriptDigest = String(decoding: bytes, as: UTF8.self)
-        }
-        var command: [[UInt8]] = [Array("EVALSHA".utf8), Array((scriptDigest ?? "").utf8), Array("1".utf8),
-                                  Array(RedisOutboxScript.prefix.utf8)]
-        command += arguments.map { Array($0.utf8) }
-        if let binary { command.append(binary) }
-        command += trailing.map { Array($0.utf8) }
-        connection.send(bytes: command) { [weak self] result in
-            guard let self else { return completion(nil) }
-            switch result {
-            case .success(let reply) where reply.errorCode == "NOSCRIPT":
-                command[0] = Array("EVAL".utf8)
-                command[1] = Array(RedisOutboxScript.source.utf8)
-                self.connection.send(bytes: command) { [weak self] retry in
-                    guard let self else { return completion(nil) }
-                    self.checked(try? retry.get(), completion)
-                }
-            case .success(let reply):
-                self.checked(reply, completion)
-            case .failure:
-                completion(nil)
-            }
-        }
-    }
-
-    private func checked(_ reply: RESPValue?, _ completion: (RESPValue?) -> Void) {
-        if case .error(let text)? = reply {
-            setDown(true, reason: "Redis refused the outbox script: \(text)")
-            return completion(nil)
-        }
-        if reply != nil { setDown(false, reason: nil) }
-        completion(reply)
-    }
-
-    private func setDown(_ isDown: Bool, reason: String?) {
-        guard isDown != down else { return }
-        down = isDown
-        shared.report(ObjectIdentifier(self), down: isDown, reason: reason)
     }
 }

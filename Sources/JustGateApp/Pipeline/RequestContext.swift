@@ -43,7 +43,7 @@ enum RequestPhase {
     /// `GET /justgate/v1/deliveries/<id>`: the state of a deferred call, answered by the gateway itself.
     case deliveryStatus(String)
     /// The delivery's state as the outbox read it (nil: unknown here, or another site's).
-    case deliveryStatusRead(DeliveryStatus?)
+    case deliveryStatusRead(Result<DeliveryStatus?, OutboxRefusal>)
     /// The upstream's answer (or failure) turned into the site's answer.
     case relay(UpstreamOutcome)
 }

@@ -115,6 +115,14 @@ extension RequestDriver {
             }
             headers.append(contentsOf: state.record.addedHeaders)
             return .answer(HTTPResponse(status: 202, headers: headers, body: DeliveryStatus.acceptedJSON(id: entry.id)))
+        case .failure(.outcomeUnknown(let id)):
+            // The keep may have happened: the would-be Location lets the site find out instead of sending twice.
+            throw Problem(.unavailable,
+                          detail: "Whether this call was kept for later delivery is unknown (Redis for the outbox did not answer); "
+                              + "GET its Location: a state means it was kept and will be delivered, 404 means it was not (send it again).",
+                          headers: [HTTPHeader(name: "Retry-After", value: "5"),
+                                    HTTPHeader(name: "Location", value: DeliveryStatus.location(of: id))],
+                          outcome: .upstreamError, failureReason: state.record.failureReason)
         case .failure(let refusal):
             let upstream = cause == .beforeCalling ? "nothing was sent upstream" : "the upstream cannot take it now either"
             throw Problem(.unavailable,

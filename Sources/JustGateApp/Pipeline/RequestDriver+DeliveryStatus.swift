@@ -29,7 +29,7 @@ extension RequestDriver {
     /// The delivery's state for its own site; 404 alike for an unknown id and for another site's, so ids
     /// cannot be probed across sites.
     func deliveryStatus(_ context: RequestContext, _ state: inout RequestState, _ id: String) -> Step {
-        guard let outbox else { return .next(.deliveryStatusRead(nil)) }
+        guard let outbox else { return .next(.deliveryStatusRead(.success(nil))) }
         let siteID = context.gateway.sites[state.siteIndex].id
         // At once from the file backend; after a round trip from Redis.
         outbox.status(id: id, siteID: siteID) { [self] status in
@@ -40,7 +40,11 @@ extension RequestDriver {
 
     /// The answer for the status `deliveryStatus` read.
     func deliveryStatusRead(_ context: RequestContext, _ state: inout RequestState,
-                            _ status: DeliveryStatus?) throws(Problem) -> Step {
+                            _ read: Result<DeliveryStatus?, OutboxRefusal>) throws(Problem) -> Step {
+        guard case .success(let status) = read else {
+            throw Problem(.unavailable, detail: "The outbox cannot be read now (Redis for the outbox is unavailable); poll again later.",
+                          headers: [HTTPHeader(name: "Retry-After", value: "5")])
+        }
         guard let status else {
             let id = state.deliveryID ?? ""
             throw Problem(.notFound, detail: "This site has no deferred call with id \(ProblemText.excerpt(id)); use the Location of the 202 "

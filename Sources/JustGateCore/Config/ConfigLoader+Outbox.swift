@@ -63,6 +63,27 @@ extension ConfigLoader {
         return isValid ? outbox : nil
     }
 
+    /// With Redis, `lease_ms` must outlast the longest attempt (`upstream.timeout_ms`, or an operation's own
+    /// `timeout_ms`) plus `OutboxConfig.leaseMarginMs`: a lease that can end while its attempt is still under
+    /// way lets another gateway send the juid's next call first. (Renewals keep a lease while Redis answers;
+    /// this bounds what a missed renewal can cost.)
+    static func checkOutboxLease(_ outbox: OutboxConfig, upstream: UpstreamConfig, operations: [String: OperationOverride],
+                                 node: Node?, reader: inout ConfigNodeReader) {
+        guard outbox.backend == .redis else { return }
+        var longest = (upstream.timeoutMs, "upstream.timeout_ms")
+        for (id, override) in operations.sorted(by: { $0.key < $1.key }) {
+            if let timeout = override.timeoutMs, timeout > longest.0 { longest = (timeout, "operations.\(id).timeout_ms") }
+        }
+        let needed = longest.0 + OutboxConfig.leaseMarginMs
+        guard outbox.leaseMs <= needed else { return }
+        reader.error("""
+            must be more than the longest upstream deadline (\(longest.1): \(longest.0) ms) plus \
+            \(OutboxConfig.leaseMarginMs) ms, found \(outbox.leaseMs): a lease that ends while its attempt is under way \
+            lets another gateway send that juid's next call first; set lease_ms to at least \(needed + 1) (or lower \
+            the timeout)
+            """, at: "outbox.lease_ms", node: node?.mapping?["lease_ms"] ?? node)
+    }
+
     /// `retry_ms`: a non-empty list of waits, each at least 1 ms.
     private static func retryWaits(_ node: Node, reader: inout ConfigNodeReader) -> [Int]? {
         guard let items = reader.sequence(node, at: "outbox.retry_ms") else { return nil }

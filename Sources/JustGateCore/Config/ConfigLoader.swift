@@ -95,6 +95,9 @@ public enum ConfigLoader {
         if let admin = adminListen, case .some(let token) = adminToken {
             checkAdminExposure(admin, tokenHash: token, node: top.value("admin_listen"), reader: &reader)
         }
+        if let outbox, let upstream, let operations {
+            checkOutboxLease(outbox, upstream: upstream, operations: operations, node: top.value("outbox"), reader: &reader)
+        }
         if let rateLimit, let sites {
             warnAboutUnkeyedPerUserRedisKeys(rateLimit, sites: sites, node: top.value("rate_limit"), reader: &reader)
         }

@@ -29,6 +29,8 @@ public struct OutboxConfig: Sendable, Equatable {
     public var maxBytes: Int = 1_073_741_824
     /// Redis: how long a gateway holds the entries it is delivering before another may take them over.
     public var leaseMs: Int = 30_000
+    /// How much longer than the longest upstream deadline `lease_ms` must be with Redis (`checkOutboxLease`).
+    public static let leaseMarginMs = 1000
 
     /// The largest `max_age_s` accepted (365 days): more overflows the policy's millisecond arithmetic.
     public static let maxAgeSecondsLimit = 365 * 86_400
