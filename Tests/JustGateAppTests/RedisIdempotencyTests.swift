@@ -199,13 +199,15 @@ struct RedisIdempotencyTests {
         defer { sandbox.stop() }
         let gateway = try GatewayFixture(upstream: sandbox.baseURL, extraYAML: Self.yaml(redis.url, timeoutMs: 3000))
         #expect(try post(gateway, key: "warm").status == 200)
-        #expect(try redis.command("CLIENT PAUSE 800 ALL") == "+OK")
+        // Paused long enough that a loaded machine has read the request and seen the client leave before Redis
+        // answers (800 ms was not, under a parallel test run), and shorter than the 3 s Redis timeout.
+        #expect(try redis.command("CLIENT PAUSE 2000 ALL") == "+OK")
         do {
             let leaving = try gateway.client()
             try leaving.send(Self.request(key: "left"))
-            usleep(200_000)
+            usleep(300_000)
         }
-        usleep(1_000_000)
+        usleep(2_200_000)
         let retried = try post(gateway, key: "left")
         #expect(retried.status == 200)
         #expect(retried.header("Idempotent-Replayed") == nil)
