@@ -26,7 +26,7 @@ final class RedisOutboxShared: Sendable {
     /// Bytes, pending and dead entries as the last `stats` read them (Redis-wide), for scrapes that must not
     /// wait on Redis.
     let totals = Mutex((bytes: 0, pending: 0, dead: 0, oldestAgeSeconds: 0.0))
-    private let loopsDown = Mutex(Set<ObjectIdentifier>())
+    private let outage = LoopOutage()
     /// When (monotonic µs) a script error was last logged: at most one a minute, however many calls meet it.
     private let scriptErrorLoggedAt = Mutex(Int64.min)
 
@@ -81,20 +81,18 @@ final class RedisOutboxShared: Sendable {
     }
 
     /// `loop`'s store is down or working again: the outage is logged once when the first loop goes down and
-    /// once when the last one is back (as `IdempotencyRedisHealth` does).
+    /// once when the last one is back (`LoopOutage`).
     func report(_ loop: ObjectIdentifier, down: Bool, reason: String?) {
-        let (before, after) = loopsDown.withLock { set in
-            let before = set.count
-            if down { set.insert(loop) } else { set.remove(loop) }
-            return (before, set.count)
-        }
-        if before == 0 && after > 0 {
+        switch outage.report(loop, down: down) {
+        case .began?:
             logger.error("""
                 Redis for the outbox is unavailable; calls that would be deferred get 503 and delivery pauses \
                 until it is back (retrying in the background)
                 """, metadata: ["redis": .string(endpoint.description), "reason": .string(reason ?? "unknown")])
-        } else if before > 0 && after == 0 {
+        case .ended?:
             logger.notice("the outbox is back on Redis; delivery goes on", metadata: ["redis": .string(endpoint.description)])
+        case nil:
+            break
         }
     }
 }

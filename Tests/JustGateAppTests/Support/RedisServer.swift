@@ -4,8 +4,12 @@ import Testing
 /// A real `redis-server` for one test: a free loopback port, its own temporary directory, no
 /// persistence, stopped (and its directory removed) when the fixture goes away. It can be stopped
 /// and started again on the same port, to test what the gateway does while Redis is away.
+///
+/// A free port is only free until someone binds it: a parallel test's server can take it between the pick
+/// and this server's start, and would then answer this fixture's PING while this one exits. So the server
+/// that answers must report this child's process id, or the fixture starts again on another port.
 final class RedisServer {
-    let port: Int
+    private(set) var port: Int
     private let directory: String
     private var process: ChildProcess?
 
@@ -19,7 +23,25 @@ final class RedisServer {
         port = try FreePort.pick()
         directory = NSTemporaryDirectory() + "justgate-redis-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try start()
+        var tries = 0
+        while true {
+            try start()
+            if try answeringProcessID() == process?.pid { return }
+            stop()
+            tries += 1
+            guard tries < 5 else {
+                throw ChildProcess.Failure(description: "another redis-server kept taking the ports picked for this test's")
+            }
+            port = try FreePort.pick()
+        }
+    }
+
+    /// The process id of the redis-server answering on `port`.
+    private func answeringProcessID() throws -> pid_t? {
+        let client = try RawHTTPClient(port: port)
+        let info = try client.exchangeRaw("INFO server\r\n", until: "tcp_port:")
+        guard let line = info.split(separator: "\r\n").first(where: { $0.hasPrefix("process_id:") }) else { return nil }
+        return pid_t(line.dropFirst("process_id:".count))
     }
 
     deinit {
