@@ -141,7 +141,7 @@ struct SilentConnection {
     let fd: Int32
 
     init(port: Int, from source: String) throws {
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard socketFD >= 0 else { throw RawHTTPClient.ClientError(description: "socket failed") }
         var local = sockaddr_in()
         local.sin_family = sa_family_t(AF_INET)

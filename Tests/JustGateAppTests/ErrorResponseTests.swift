@@ -138,7 +138,7 @@ final class SilentListener {
     /// - Parameter backlog: the accept queue's length; 0 (one connection) lets a test fill it, so a further
     ///   connect hangs.
     init(backlog: Int32 = 16) throws {
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -168,7 +168,7 @@ final class SilentListener {
 
     /// Starts a connect to 127.0.0.1:`port` without waiting for it to complete (to fill an accept queue).
     static func connectWithoutWaiting(port: Int) throws -> Int32 {
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard socketFD >= 0 else { throw RawHTTPClient.ClientError(description: "socket failed") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

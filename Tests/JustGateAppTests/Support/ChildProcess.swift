@@ -42,6 +42,9 @@ final class ChildProcess {
         // dup2 clears close-on-exec on the copies, so only these two ends reach the child.
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        // And nothing else of this process: a test's socket opened without close-on-exec and inherited by a
+        // child stays open after the test closes it (no FIN: the gateway never sees that client leave).
+        jg_test_spawn_addclosefrom(&actions, 3)
         if let directory { jg_test_spawn_addchdir(&actions, directory) }
 
         let environmentLines = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }

@@ -8,7 +8,7 @@ import Foundation
 enum LoopbackListener {
     /// The listening descriptor and its port; the caller owns (and closes) the descriptor.
     static func open(backlog: Int32 = 64, reuseAddress: Bool = false) throws -> (fd: Int32, port: Int) {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard listener >= 0 else { throw POSIXError(.EMFILE) }
         if reuseAddress {
             var reuse: Int32 = 1
@@ -45,6 +45,7 @@ enum LoopbackListener {
         Thread.detachNewThread { [weak owner] in
             while true {
                 let connection = accept(listener, nil, nil)
+                if connection >= 0 { _ = fcntl(connection, F_SETFD, FD_CLOEXEC) }   // no child inherits it (see ChildProcess)
                 guard connection >= 0, let owner else { return }
                 Thread.detachNewThread { serve(owner, connection) }
             }

@@ -36,7 +36,7 @@ final class RawHTTPClient {
         // Everything happens on a local descriptor first: once `fd` is set the object is fully
         // initialised, and a throw from then on would run `deinit`, which closes `fd` a second time
         // (closing whatever socket another test has opened under that number meanwhile).
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard socketFD >= 0 else { throw ClientError(description: "socket failed") }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(socketFD, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
