@@ -182,7 +182,7 @@ extension RedisOutboxReviewTests {
         // Another holder's token, before the first renewal (1.4 s) and the answer (1 s): the settle finds it.
         let member = "j:horoscope-daily:\(RedisOutboxTests.juid(29))"
         #expect(try redis.command("HSET \(Self.lease) \(member) someone-else:1") == ":0")
-        Thread.sleep(forTimeInterval: 1.5)
+        gateway.log += gateway.process.readStderr(until: "lease ended before its attempt was recorded", timeoutSeconds: 10)
         let metrics = try RawHTTPClient(port: adminPort).exchange("GET /metrics HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\n\r\n").text
         _ = gateway.stop()
         #expect(gateway.log.contains("lease ended before its attempt was recorded"), "\(gateway.log)")
@@ -202,8 +202,9 @@ extension RedisOutboxReviewTests {
         let id = String(location.dropFirst(RequestDriver.deliveriesPrefix.count))
         #expect(upstream.waitForRequests(1, timeoutSeconds: 5) >= 1)
         #expect(try redis.command("HSET jg:ob:{jg-outbox}:e:\(id) r garbage") == ":0")
-        // The retry comes due after 200 ms; the claim then meets the unreadable record.
-        Thread.sleep(forTimeInterval: 1.5)
+        // The retry comes due after 200 ms; the claim then meets the unreadable record (waited for, not slept
+        // on: a loaded CI took longer than a fixed 1.5 s).
+        gateway.log += gateway.process.readStderr(until: "cannot be read", timeoutSeconds: 10)
         _ = gateway.stop()
         let line = gateway.log.split(separator: "\n").first { $0.contains("cannot be read") }.map(String.init) ?? ""
         #expect(line.contains(id) && !line.contains(RedisOutboxTests.juid(30)), "\(gateway.log)")
