@@ -56,6 +56,26 @@ import Testing
 
     // MARK: Queue
 
+    /// The operator's listing: the `limit` oldest entries in the asked state, oldest first, from entries
+    /// admitted in any order, whatever else the outbox holds (checked against a full sort).
+    @Test(arguments: [0, 1, 7, 50, 500])
+    func aListingIsTheOldestEntriesOfItsStateOldestFirst(limit: Int) throws {
+        var queue = OutboxQueue(maxBytes: 1 << 24)
+        var generator = SystemRandomNumberGenerator()
+        let sequences = (1...300).map { UInt64($0) }.shuffled(using: &generator)
+        for sequence in sequences {
+            try queue.admit(Self.entry("e\(sequence)", sequence: sequence, juid: "j\(sequence % 40)"), durable: true)
+        }
+        for sequence in sequences where sequence % 3 == 0 {
+            queue.apply(OutboxUpdate(id: "e\(sequence)", state: .dead, attempts: 1, nextAttemptAtMs: 0, lastStatus: 404))
+        }
+        for state in [OutboxEntry.State.pending, .dead] {
+            let expected = queue.entries.values.filter { $0.state == state }.map(\.sequence).sorted().prefix(limit)
+            #expect(queue.list(state: state, limit: limit).map(\.sequence) == Array(expected))
+        }
+        #expect(queue.list(state: .delivered, limit: limit).isEmpty)
+    }
+
     @Test func onlyTheOldestPendingEntryOfAKeyIsDue() throws {
         var queue = OutboxQueue(maxBytes: 1 << 20)
         try queue.admit(Self.entry("a1", sequence: 1), durable: true)

@@ -51,7 +51,9 @@ public struct OutboxQueue: Sendable {
 
     /// Up to `limit` entries in `state`, oldest (lowest sequence) first: what an operator lists.
     public func list(state: OutboxEntry.State, limit: Int) -> [OutboxEntry] {
-        Array(entries.values.filter { $0.state == state }.sorted { $0.sequence < $1.sequence }.prefix(limit))
+        var oldest = OldestSelection(limit: limit)
+        for (id, entry) in entries where entry.state == state { oldest.offer(sequence: entry.sequence, id: id) }
+        return oldest.idsOldestFirst().compactMap { entries[$0] }
     }
 
     /// Per site: pending entries, the oldest pending entry's creation (wall-clock ms) and dead entries. The
