@@ -11,14 +11,14 @@ import JustGateCore
 public enum IdempotencyReplyDecoder {
     /// Why a reply was refused, in words for the log (never the reply's text).
     public enum Rejection: Error, Equatable, CustomStringConvertible {
-        case redisError
+        case redisError(RedisErrorKind)
         case unexpectedShape
         case unknownTag(Int64)
         case badAnswer(IdempotentAnswerCodec.Rejection)
 
         public var description: String {
             switch self {
-            case .redisError: "Redis answered the idempotency script with an error"
+            case .redisError(let kind): "Redis answered the idempotency script with an error: \(kind)"
             case .unexpectedShape: "the idempotency script's reply does not have the shape the script returns"
             case .unknownTag(let tag): "the idempotency script's reply starts with \(tag), not 1 to 4"
             case .badAnswer(let why): "implausible reply from Redis: \(why)"
@@ -31,7 +31,7 @@ public enum IdempotencyReplyDecoder {
         let items: [RESPValue]
         switch reply {
         case .array(let array?): items = array
-        case .error: return .failure(.redisError)
+        case .error(let text): return .failure(.redisError(RedisErrorKind(errorText: text)))
         default: return .failure(.unexpectedShape)
         }
         guard let first = items.first, case .integer(let tag) = first else { return .failure(.unexpectedShape) }
@@ -53,7 +53,7 @@ public enum IdempotencyReplyDecoder {
         case .integer(1): .success(true)
         case .integer(0): .success(false)
         case .integer(let other): .failure(.unknownTag(other))
-        case .error: .failure(.redisError)
+        case .error(let text): .failure(.redisError(RedisErrorKind(errorText: text)))
         default: .failure(.unexpectedShape)
         }
     }

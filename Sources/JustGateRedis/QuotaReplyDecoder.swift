@@ -30,9 +30,9 @@ public enum QuotaReplyDecoder {
     /// How far a stored instant may exceed the policy's reach: one second of Redis clock stepping back.
     public static let clockSlackMicros: Int64 = 1_000_000
 
-    /// Why a reply was refused, in words for the log (numbers only: never the reply's text).
+    /// Why a reply was refused, in words for the log (numbers and error kinds only: never the reply's text).
     public enum Rejection: Error, Equatable, CustomStringConvertible {
-        case redisError
+        case redisError(RedisErrorKind)
         case notAnArray
         case wrongLength(expected: Int, got: Int)
         case notAnInteger(position: Int)
@@ -41,7 +41,7 @@ public enum QuotaReplyDecoder {
 
         public var description: String {
             switch self {
-            case .redisError: "Redis answered the limiter script with an error"
+            case .redisError(let kind): "Redis answered the limiter script with an error: \(kind)"
             case .notAnArray: "the limiter script's reply is not an array"
             case .wrongLength(let expected, let got): "the limiter script's reply has \(got) items, expected \(expected)"
             case .notAnInteger(let position): "item \(position) of the limiter script's reply is not an integer"
@@ -58,7 +58,7 @@ public enum QuotaReplyDecoder {
         let items: [RESPValue]
         switch reply {
         case .array(let array?): items = array
-        case .error: return .failure(.redisError)
+        case .error(let text): return .failure(.redisError(RedisErrorKind(errorText: text)))
         default: return .failure(.notAnArray)
         }
         guard items.count == limits.count + 1 else {

@@ -285,7 +285,7 @@ public final class RedisConnection {
         case .handshakeRefused(let action):
             var text = ""
             if case .error(let message) = value { text = message }
-            perform(action, .broken("Redis refused the connection set-up: \(text)"))
+            perform(action, .broken("Redis refused the connection set-up: \(text) (\(RedisErrorKind(errorText: text)))"))
         case .unsolicited(let action):
             perform(action, .broken("a reply nobody asked for"))
         case .deliver(let deadline):

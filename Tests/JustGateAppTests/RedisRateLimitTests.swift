@@ -162,6 +162,23 @@ struct RedisRateLimitTests {
         #expect(try segments(gateway.port, juid: juid) == 429)
     }
 
+    /// A failover demotes the primary `redis_url` names: its scripts now answer `READONLY`. The operator is
+    /// told what that means and what to do, and the gateway recovers when the server is a primary again.
+    @Test func aPrimaryDemotedToAReplicaIsNamedAsSuchInTheLog() throws {
+        let redis = try RedisServer()
+        let (gateway, juid) = try gatewayWithProfile(onError: "deny", redis: redis)
+        #expect(try segments(gateway.port, juid: juid) == 200)
+        let nowhere = try FreePort.pick()
+        #expect(try redis.command("REPLICAOF 127.0.0.1 \(nowhere)") == "+OK")
+        #expect(try segments(gateway.port, juid: juid) == 503)
+        let deadline = Date().addingTimeInterval(5)
+        while !gateway.logText().contains("read-only replica"), Date() < deadline { usleep(50_000) }
+        #expect(gateway.logText().contains("it is a read-only replica: point redis_url at the primary"),
+                "\(gateway.logText().suffix(2000))")
+        #expect(try redis.command("REPLICAOF NO ONE") == "+OK")
+        #expect(try segments(gateway.port, juid: juid) == 200)
+    }
+
     @Test func aRedisWithAPasswordAndAnotherDatabaseIsAuthenticatedAndSelected() throws {
         let redis = try RedisServer()
         #expect(try redis.command("CONFIG SET requirepass s3cret-pass") == "+OK")

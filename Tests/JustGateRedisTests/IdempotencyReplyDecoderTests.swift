@@ -52,7 +52,7 @@ import Testing
     }
 
     static let hostile: [Hostile] = [
-        Hostile(name: "an error", reply: .error("ERR boom"), rejection: .redisError),
+        Hostile(name: "an error", reply: .error("ERR boom"), rejection: .redisError(.other)),
         Hostile(name: "a null array", reply: .array(nil), rejection: .unexpectedShape),
         Hostile(name: "an empty array", reply: .array([]), rejection: .unexpectedShape),
         Hostile(name: "an integer", reply: .integer(1), rejection: .unexpectedShape),
@@ -101,7 +101,7 @@ import Testing
         #expect(IdempotencyReplyDecoder.decodeCompletion(.integer(0)) == .success(false))
         #expect(IdempotencyReplyDecoder.decodeCompletion(.integer(2)) == .failure(.unknownTag(2)))
         #expect(IdempotencyReplyDecoder.decodeCompletion(.integer(-1)) == .failure(.unknownTag(-1)))
-        #expect(IdempotencyReplyDecoder.decodeCompletion(.error("NOSCRIPT")) == .failure(.redisError))
+        #expect(IdempotencyReplyDecoder.decodeCompletion(.error("NOSCRIPT")) == .failure(.redisError(.other)))
         #expect(IdempotencyReplyDecoder.decodeCompletion(.array([.integer(1)])) == .failure(.unexpectedShape))
         #expect(IdempotencyReplyDecoder.decodeCompletion(.bulk(nil)) == .failure(.unexpectedShape))
     }

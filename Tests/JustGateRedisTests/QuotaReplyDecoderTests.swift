@@ -49,7 +49,7 @@ import Testing
 
     @Test func theWrongShapeIsRefused() {
         let limits = [Self.hourly]
-        #expect(QuotaReplyDecoder.decode(.error("ERR boom"), limits: limits) == .failure(.redisError))
+        #expect(QuotaReplyDecoder.decode(.error("ERR boom"), limits: limits) == .failure(.redisError(.other)))
         #expect(QuotaReplyDecoder.decode(.array(nil), limits: limits) == .failure(.notAnArray))
         #expect(QuotaReplyDecoder.decode(.integer(Self.now), limits: limits) == .failure(.notAnArray))
         #expect(QuotaReplyDecoder.decode(.bulk(Array("x".utf8)), limits: limits) == .failure(.notAnArray))
@@ -71,6 +71,6 @@ import Testing
 
     @Test func reasonsNameNumbersOnly() {
         #expect(QuotaReplyDecoder.Rejection.implausibleNow(Int64.max).description.contains("9223372036854775807"))
-        #expect(!QuotaReplyDecoder.Rejection.redisError.description.contains("boom"))
+        #expect(!QuotaReplyDecoder.Rejection.redisError(.other).description.contains("boom"))
     }
 }
