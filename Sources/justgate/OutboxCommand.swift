@@ -4,7 +4,7 @@ import JustGateCore
 
 /// `justgate outbox`: the operator's view of the deferred calls (issue 25 item 8), asked of the running gateway
 /// through its admin listener (`GET /outbox`, `GET /outbox/<id>`, `POST /outbox/<id>/retry`,
-/// `DELETE /outbox/<id>`), like `justgate health` asks `/readyz`: the outbox's state lives in the gateway
+/// `POST /outbox/retry`, `DELETE /outbox/<id>`), like `justgate health` asks `/readyz`: the outbox's state lives in the gateway
 /// (its queue in memory, its files held open), so the command never reads the files itself.
 struct OutboxCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,13 +15,16 @@ struct OutboxCommand: ParsableCommand {
             sets admin_token_sha256, pass the admin token in a file with --token-file. Entries are shown without \
             their bodies (they hold users' addresses and phones); `show` prints the entry's JSON as the admin \
             endpoint gives it, upstream_body included (redacted like every relayed answer). With \
-            outbox.backend: redis every gateway on that Redis shows and changes the calls of all of them.
+            outbox.backend: redis every gateway on that Redis shows and changes the calls of all of them. Each retry \
+            and drop is an audit event (event delivery, outcome retried or dropped, reason operator).
 
             Examples:
               justgate outbox list --config /etc/justgate/justgate.yaml
               justgate outbox list --state dead --config /etc/justgate/justgate.yaml --token-file /run/secrets/admin-token
               justgate outbox show 3f2a9c0e5b7d41f8a6c2e9d0b1f4a7c3 --config /etc/justgate/justgate.yaml
+              justgate outbox list --state dead --site horoscope-daily --config /etc/justgate/justgate.yaml
               justgate outbox retry 3f2a9c0e5b7d41f8a6c2e9d0b1f4a7c3 --config /etc/justgate/justgate.yaml
+              justgate outbox retry --all-dead --site horoscope-daily --config /etc/justgate/justgate.yaml
               justgate outbox drop 3f2a9c0e5b7d41f8a6c2e9d0b1f4a7c3 --config /etc/justgate/justgate.yaml
             """,
         subcommands: [List.self, Show.self, Retry.self, Drop.self])
@@ -34,7 +37,7 @@ struct OutboxCommand: ParsableCommand {
         var tokenFile: String?
 
         /// Sends `method path` to the admin listener; prints a failure and exits 1 unless the status is 200.
-        func ask(_ command: String, _ method: String, _ path: String) throws -> String {
+        func ask(_ command: String, _ method: String, _ path: String, timeoutMs: Int = 5000) throws -> String {
             guard let (config, _) = ConfigFile.load(options.config) else { throw ExitCode.failure }
             guard let admin = config.adminListen else {
                 ConfigFile.printError("""
@@ -45,7 +48,7 @@ struct OutboxCommand: ParsableCommand {
             }
             let token = try AdminToken.required(by: config, configPath: options.config, tokenFile: tokenFile,
                                                 command: "outbox \(command)")
-            switch AdminRequest(address: admin, method: method, path: path, token: token, timeoutMs: 5000).send() {
+            switch AdminRequest(address: admin, method: method, path: path, token: token, timeoutMs: timeoutMs).send() {
             case .failure(let failure):
                 ConfigFile.printError("justgate outbox \(command): \(failure)")
                 throw ExitCode.failure
@@ -68,16 +71,20 @@ struct OutboxCommand: ParsableCommand {
         @Option(help: "pending (the default), dead or delivered (delivered ones are remembered for a while).")
         var state: String = "pending"
 
+        @Option(help: "Only this site's calls (a site id from the config).")
+        var site: String?
+
         @OptionGroup var access: Access
 
         func validate() throws {
             guard ["pending", "dead", "delivered"].contains(state) else {
                 throw ValidationError("--state takes pending, dead or delivered, like --state dead")
             }
+            try OutboxCommand.checkSite(site)
         }
 
         func run() throws {
-            let body = try access.ask("list", "GET", "/outbox?state=\(state)")
+            let body = try access.ask("list", "GET", "/outbox?state=\(state)" + (site.map { "&site=\($0)" } ?? ""))
             guard case .object(let top)? = try? JSONParser.parse(body),
                   case .array(let entries)? = top.first(where: { $0.key == "entries" })?.value else {
                 print(body)
@@ -114,15 +121,39 @@ struct OutboxCommand: ParsableCommand {
     }
 
     struct Retry: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make a dead call pending again, due now.")
+        static let configuration = CommandConfiguration(
+            abstract: "Make a dead call pending again, due now; or, with --all-dead, every dead call (of --site).",
+            discussion: """
+                --all-dead retries the dead calls as they are when it runs, oldest first, at most 10,000 per run \
+                (it says when more may be dead: run it again); a call that dies again meanwhile is not retried twice.
+                """)
 
-        @Argument(help: "The entry id.")
-        var id: String
+        @Argument(help: "The entry id (omit it with --all-dead).")
+        var id: String?
+
+        @Flag(help: "Retry every dead call (of --site, when given) instead of one.")
+        var allDead = false
+
+        @Option(help: "With --all-dead: only this site's dead calls.")
+        var site: String?
 
         @OptionGroup var access: Access
 
+        func validate() throws {
+            switch (id, allDead) {
+            case (nil, false): throw ValidationError("name the entry to retry, or pass --all-dead to retry every dead call")
+            case (_?, true): throw ValidationError("pass an entry id or --all-dead, not both")
+            default: break
+            }
+            if site != nil && !allDead { throw ValidationError("--site goes with --all-dead") }
+            try OutboxCommand.checkSite(site)
+        }
+
         func run() throws {
-            print(try access.ask("retry", "POST", "/outbox/\(OutboxCommand.checked(id))/retry")
+            let path = if let id { "/outbox/\(try OutboxCommand.checked(id))/retry" } else {
+                "/outbox/retry" + (site.map { "?site=\($0)" } ?? "")
+            }
+            print(try access.ask("retry", "POST", path, timeoutMs: allDead ? 60_000 : 5000)
                 .trimmingCharacters(in: .whitespacesAndNewlines))
         }
     }
@@ -138,6 +169,13 @@ struct OutboxCommand: ParsableCommand {
 
         func run() throws {
             print(try access.ask("drop", "DELETE", "/outbox/\(OutboxCommand.checked(id))").trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+
+    /// A site id as the config allows them: anything else names no site, and must not reach a query.
+    static func checkSite(_ site: String?) throws {
+        if let site, !SiteIDRule.isValid(site) {
+            throw ValidationError("\(site.prefix(64)) is not a site id (a-z, 0-9, '.', '_', '-', as in the config's sites)")
         }
     }
 

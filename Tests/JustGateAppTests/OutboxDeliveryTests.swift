@@ -176,4 +176,52 @@ struct OutboxAdminTests {
         #expect(store.entry(id: kept.id) == nil)
         #expect(try exchange("POST", "/outbox/\(kept.id)/retry").status == 404)
     }
+
+    /// After a day of refusals (an outage past `max_age_s`, a wrong token), the operator replays what died:
+    /// every dead entry of one site at once, the others untouched; each retry and drop is in the audit chain
+    /// with the admin peer, so no call is re-sent or given up without a trace.
+    @Test func anOperatorRetriesEveryDeadEntryOfASiteAndEachActionIsAudited() throws {
+        let directory = try SystemTools.temporaryDirectory(prefix: "jg-outbox")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let refusing = try OutboxDeliveryTests.sandbox(failing: ["subscribe.email=User not found"])
+        defer { refusing.stop() }
+        let gateway = try GatewayFixture(upstream: refusing.baseURL,
+                                         extraYAML: "admin_listen: 127.0.0.1:0\noutbox:\n  path: \(directory.path)\n  retry_ms: [100]\n",
+                                         horoscopeYAML: "defer: [subscribe.email]", timeoutMs: 2000)
+        let store = try #require(gateway.runtime.outbox)
+        let admin = try #require(gateway.runtime.adminAddress)
+        func exchange(_ method: String, _ target: String) throws -> RawHTTPClient.Response {
+            try RawHTTPClient(port: admin.port).exchange("\(method) \(target) HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\n\r\n")
+        }
+        var horoscope: [String] = []
+        for juid in ["0123456789abcdef0123456789abcde1", "0123456789abcdef0123456789abcde2"] {
+            horoscope.append(try OutboxFileStoreTests.keep(store, OutboxDeliveryTests.call("subscribe.email", juid: juid)).get().id)
+        }
+        var news = OutboxDeliveryTests.call("subscribe.email", juid: "0123456789abcdef0123456789abcde3")
+        news.siteID = "news-portal"
+        let newsID = try OutboxFileStoreTests.keep(store, news).get().id
+        for id in horoscope + [newsID] { #expect(OutboxDeliveryTests.entry(store, id) { $0.state == .dead } != nil) }
+
+        let newsDead = try exchange("GET", "/outbox?state=dead&site=news-portal").text
+        #expect(newsDead.contains(newsID) && !horoscope.contains { newsDead.contains($0) }, "\(newsDead)")
+        #expect(try exchange("GET", "/outbox?state=dead&site=No%20Such").status == 400)
+
+        let replay = try exchange("POST", "/outbox/retry?site=horoscope-daily")
+        #expect(replay.status == 200 && replay.text == "retried 2 dead entries of site horoscope-daily: pending again, due now\n",
+                "\(replay.text)")
+        for id in horoscope { #expect(OutboxDeliveryTests.entry(store, id) { $0.attempts == 2 && $0.state == .dead } != nil) }
+        #expect(store.entry(id: newsID)?.attempts == 1)   // another site's dead entry is left alone
+        #expect(try exchange("DELETE", "/outbox/\(newsID)").status == 200)
+
+        let audit = Polling.read(timeoutSeconds: 5, until: { $0.contains("\"outcome\":\"dropped\"") }) { gateway.auditText() }
+        let operatorLines = audit.split(separator: "\n").filter { $0.contains("\"reason\":\"operator\"") }
+        #expect(operatorLines.count == 3, "\(audit)")
+        #expect(operatorLines.filter { $0.contains("\"outcome\":\"retried\"") && $0.contains("\"site\":\"horoscope-daily\"") }.count == 2)
+        #expect(operatorLines.contains { $0.contains("\"outcome\":\"dropped\"") && $0.contains("outbox entry \(newsID)")
+                                         && $0.contains("\"client\":\"127.0.0.1") })
+        #expect(!audit.contains("example.com"))   // never the call's body
+        // Without a site, every dead entry: the two of horoscope-daily, dead again.
+        let all = try exchange("POST", "/outbox/retry")
+        #expect(all.status == 200 && all.text == "retried 2 dead entries: pending again, due now\n", "\(all.text)")
+    }
 }

@@ -85,5 +85,12 @@ struct OutboxProcessTests {
         #expect(sent.count == 1 && sent.first?.token == Self.token)
         let none = try cli.run(["outbox", "list", "--config", up])
         #expect(none.status == 0 && none.stdout.contains("no pending entries"), "\(none.stdout)\(none.stderr)")
+        let noneDead = try cli.run(["outbox", "list", "--state", "dead", "--site", "horoscope-daily", "--config", up])
+        #expect(noneDead.status == 0 && noneDead.stdout.contains("no dead entries"), "\(noneDead.stdout)\(noneDead.stderr)")
+        let replay = try cli.run(["outbox", "retry", "--all-dead", "--site", "horoscope-daily", "--config", up])
+        #expect(replay.status == 0 && replay.stdout == "retried 0 dead entries of site horoscope-daily: pending again, due now\n",
+                "\(replay.stdout)\(replay.stderr)")
+        let badSite = try cli.run(["outbox", "retry", "--all-dead", "--site", "../x", "--config", up])
+        #expect(badSite.status != 0 && badSite.stderr.contains("is not a site id"), "\(badSite.stderr)")
     }
 }

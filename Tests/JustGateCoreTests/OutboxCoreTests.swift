@@ -64,7 +64,8 @@ import Testing
         var generator = SystemRandomNumberGenerator()
         let sequences = (1...300).map { UInt64($0) }.shuffled(using: &generator)
         for sequence in sequences {
-            try queue.admit(Self.entry("e\(sequence)", sequence: sequence, juid: "j\(sequence % 40)"), durable: true)
+            try queue.admit(Self.entry("e\(sequence)", sequence: sequence, site: sequence % 7 == 0 ? "other" : "s",
+                                       juid: "j\(sequence % 40)"), durable: true)
         }
         for sequence in sequences where sequence % 3 == 0 {
             queue.apply(OutboxUpdate(id: "e\(sequence)", state: .dead, attempts: 1, nextAttemptAtMs: 0, lastStatus: 404))
@@ -74,6 +75,8 @@ import Testing
             #expect(queue.list(state: state, limit: limit).map(\.sequence) == Array(expected))
         }
         #expect(queue.list(state: .delivered, limit: limit).isEmpty)
+        let ofOneSite = queue.entries.values.filter { $0.state == .pending && $0.siteID == "other" }.map(\.sequence).sorted()
+        #expect(queue.list(state: .pending, site: "other", limit: limit).map(\.sequence) == Array(ofOneSite.prefix(limit)))
     }
 
     @Test func onlyTheOldestPendingEntryOfAKeyIsDue() throws {

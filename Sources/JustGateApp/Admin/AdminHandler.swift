@@ -37,7 +37,8 @@ final class AdminHandler: HTTPHandler {
         let head = request.head
         // The outbox answers later when its store is Redis (a round trip on this loop).
         if refusal(head) == nil, let outbox, head.path == "/outbox" || head.path.hasPrefix("/outbox/"),
-           outbox.answer(method: head.method, path: head.path, query: head.query, respond: { responder.respond($0) }) {
+           outbox.answer(method: head.method, path: head.path, query: head.query, peer: request.remoteAddress,
+                         respond: { responder.respond($0) }) {
             return
         }
         responder.respond(answer(head, peer: request.remoteAddress))

@@ -247,9 +247,9 @@ public final class OutboxFileStore: Sendable {
         shared.withLock { $0.queue.entry(id: id) }
     }
 
-    /// Up to `limit` entries in `state`, oldest first (`GET /outbox`).
-    public func list(state: OutboxEntry.State, limit: Int) -> [OutboxEntry] {
-        shared.withLock { $0.queue.list(state: state, limit: limit) }
+    /// Up to `limit` entries in `state` (of `site`, when given), oldest first (`GET /outbox`).
+    public func list(state: OutboxEntry.State, site: String? = nil, limit: Int) -> [OutboxEntry] {
+        shared.withLock { $0.queue.list(state: state, site: site, limit: limit) }
     }
 
     /// What `/metrics` shows of the outbox: per-site depth, oldest age and dead entries, bytes, and the totals.

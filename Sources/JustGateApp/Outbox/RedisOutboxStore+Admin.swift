@@ -4,11 +4,34 @@ import JustGateRedis
 /// The admin endpoints on the shared outbox: each is a script run on the admin loop's own connection, so an
 /// operator sees and changes what every gateway sees (`GET /outbox` on any gateway lists all of them).
 extension RedisOutboxStore: OutboxAdminStore {
-    func list(state: OutboxEntry.State, limit: Int, completion: @escaping ([OutboxEntry]?) -> Void) {
-        run(["list", state.rawValue, String(limit)]) { reply in
+    /// With `site`, the oldest `siteScanLimit` entries of the state are read and those of the site kept: the
+    /// script holds no index by site (`RedisOutboxScript`), and a listing must not scan every entry in Redis.
+    func list(state: OutboxEntry.State, site: String?, limit: Int, completion: @escaping ([OutboxEntry]?) -> Void) {
+        let asked = site == nil ? limit : max(limit, Self.siteScanLimit)
+        run(["list", state.rawValue, String(asked)]) { reply in
             guard case .array(let items?) = reply else { return completion(nil) }
-            completion(items.compactMap { RedisOutboxStore.decode($0) })
+            let entries = items.lazy.compactMap { RedisOutboxStore.decode($0) }.filter { site == nil || $0.siteID == site }
+            completion(Array(entries.prefix(limit)))
         }
+    }
+
+    /// How many of the oldest entries a listing by site looks at.
+    static let siteScanLimit = 10_000
+
+    /// One after another, each a round trip on this loop (its answer comes on a later turn, so the chain never
+    /// nests on the stack).
+    func retry(ids: [String], completion: @escaping ([String]?) -> Void) {
+        func next(_ index: Int, _ done: [String]) {
+            guard index < ids.count else { return completion(done) }
+            retry(id: ids[index]) { retried in
+                switch retried {
+                case true?: next(index + 1, done + [ids[index]])
+                case false?: next(index + 1, done)
+                case nil: completion(done.isEmpty ? nil : done)
+                }
+            }
+        }
+        next(0, [])
     }
 
     /// A dead entry is pending again and due now, its attempts kept; it joins the end of its juid's queue.

@@ -269,7 +269,10 @@ public final class GatewayRuntime: Sendable {
                                      handlerFactory: { loop in
             // With Redis the admin loop has its own connection to the outbox.
             let store: (any OutboxAdminStore)? = outbox ?? redisOutbox.map { RedisOutboxStore(loop: loop, shared: $0) }
-            return AdminHandler(actions: actions, tokenHash: tokenHash, outbox: store.map { OutboxAdmin(store: $0) })
+            var record: (@Sendable (AuditRecord) -> Bool)?
+            if let writer = audit?.writer { record = { writer.submitEvent($0) } }
+            return AdminHandler(actions: actions, tokenHash: tokenHash,
+                                outbox: store.map { OutboxAdmin(store: $0, audit: record) })
         })
         return (adminServer, try adminServer.start())
     }

@@ -25,6 +25,8 @@ public struct AuditRecord: Sendable, Equatable {
         /// A deferred call's delivery attempt ended (issue 25): `request_id` of the deferred request, `site`,
         /// `operation`, `attempts`, `upstream_status`, `reason` (why no answer came), `outcome` the verdict
         /// (`delivered`, `dead` or `retry`) and `note` the outbox entry id. Never the call's body or the token.
+        /// An operator's retry or drop of an entry is one too: `outcome` `retried` or `dropped`, `reason`
+        /// `operator`, `client` the admin peer.
         case delivery
     }
 

@@ -71,14 +71,7 @@ extension ConfigLoader {
 
     private static func siteID(_ node: Node, at path: String, reader: inout ConfigNodeReader) -> String? {
         guard let id = reader.string(node, at: path) else { return nil }
-        let bytes = Array(id.utf8)
-        let isAllowed = { (byte: UInt8, first: Bool) -> Bool in
-            (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
-                || (!first && (byte == 0x2E || byte == 0x5F || byte == 0x2D))
-        }
-        let isValid = (1...64).contains(bytes.count)
-            && bytes.enumerated().allSatisfy { isAllowed($0.element, $0.offset == 0) }
-        guard isValid else {
+        guard SiteIDRule.isValid(id) else {
             reader.error("""
                 '\(id)' is not a valid site id; use 1 to 64 characters of a-z, 0-9, '.', '_' and '-', \
                 starting with a letter or digit

@@ -49,10 +49,13 @@ public struct OutboxQueue: Sendable {
     /// The entry with `id`, in whatever state.
     public func entry(id: String) -> OutboxEntry? { entries[id] }
 
-    /// Up to `limit` entries in `state`, oldest (lowest sequence) first: what an operator lists.
-    public func list(state: OutboxEntry.State, limit: Int) -> [OutboxEntry] {
+    /// Up to `limit` entries in `state` (of `site`, when given), oldest (lowest sequence) first: what an
+    /// operator lists.
+    public func list(state: OutboxEntry.State, site: String? = nil, limit: Int) -> [OutboxEntry] {
         var oldest = OldestSelection(limit: limit)
-        for (id, entry) in entries where entry.state == state { oldest.offer(sequence: entry.sequence, id: id) }
+        for (id, entry) in entries where entry.state == state && (site == nil || entry.siteID == site) {
+            oldest.offer(sequence: entry.sequence, id: id)
+        }
         return oldest.idsOldestFirst().compactMap { entries[$0] }
     }
 
