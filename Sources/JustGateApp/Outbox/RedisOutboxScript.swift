@@ -15,6 +15,14 @@
 /// | `lease` | hash | order key → the token of the gateway holding it |
 /// | `pending`, `dead`, `delivered` | sorted sets | ids by time, for the admin list (`delivered`: the last 1,000) |
 /// | `bytes` | integer | accounted bytes of pending and dead entries, against `max_bytes` |
+/// | `ps:<site>`, `ds:<site>` | sorted sets | one site's pending and dead ids, scored as in `pending` and `dead` |
+/// | `sites` | set | the sites that may have pending or dead entries |
+///
+/// The per-site sets are what lets `/metrics` show depth, dead entries and oldest age per site at the cost of
+/// a few commands per site, never a walk over every entry. They repeat what `pending` and `dead` hold, so
+/// `stats` checks that their sizes add up to those and, if not (data written by a version without them, or a
+/// gateway of that version still writing during a rolling upgrade), rebuilds them from `pending` and `dead`,
+/// at most once a minute across gateways (`rebuilt`): one walk over the entries, the only one.
 ///
 /// One sorted set for both "due" and "leased" is the whole take-over mechanism: claiming a key moves its score
 /// to the end of the lease, so a gateway killed mid-attempt leaves a key that comes due again `lease_ms`
@@ -43,6 +51,40 @@ enum RedisOutboxScript {
       return redis.call('HGET', P .. 'lease', member) == token
     end
 
+    -- An order key names its site: 'j:<site>:<juid>' or 'e:<site>:<id>' (a site id has no ':').
+    local function site_of(member)
+      return string.match(member, '^[je]:([^:]+):') or ''
+    end
+
+    -- The per-site sets, made again from 'pending' and 'dead' (ids whose entry is gone are taken out, as
+    -- 'list' does), in slices so the script never holds every id at once.
+    local function rebuild()
+      for _, site in ipairs(redis.call('SMEMBERS', P .. 'sites')) do
+        redis.call('DEL', P .. 'ps:' .. site, P .. 'ds:' .. site)
+      end
+      redis.call('DEL', P .. 'sites')
+      for state, short in pairs({pending = 'ps:', dead = 'ds:'}) do
+        local gone = {}
+        local start = 0
+        while true do
+          local slice = redis.call('ZRANGE', P .. state, start, start + 999, 'WITHSCORES')
+          if #slice == 0 then break end
+          for i = 1, #slice, 2 do
+            local member = redis.call('HGET', P .. 'e:' .. slice[i], 'm')
+            if member then
+              local site = site_of(member)
+              redis.call('ZADD', P .. short .. site, slice[i + 1], slice[i])
+              redis.call('SADD', P .. 'sites', site)
+            else
+              gone[#gone + 1] = slice[i]
+            end
+          end
+          start = start + 1000
+        end
+        for _, id in ipairs(gone) do redis.call('ZREM', P .. state, id) end
+      end
+    end
+
     if op == 'keep' then
       -- member, id, record, accounted bytes, max_bytes
       local member, id, size = ARGV[2], ARGV[3], tonumber(ARGV[5])
@@ -51,6 +93,9 @@ enum RedisOutboxScript {
       redis.call('HSET', P .. 'e:' .. id, 'r', ARGV[4], 'n', size, 'm', member)
       redis.call('INCRBY', P .. 'bytes', size)
       redis.call('ZADD', P .. 'pending', now, id)
+      local site = site_of(member)
+      redis.call('ZADD', P .. 'ps:' .. site, now, id)
+      redis.call('SADD', P .. 'sites', site)
       if redis.call('RPUSH', P .. 'q:' .. member, id) == 1 and not redis.call('HGET', P .. 'lease', member) then
         redis.call('ZADD', P .. 'due', now, member)
       end
@@ -110,6 +155,8 @@ enum RedisOutboxScript {
       -- Out of the queue first: a write refused later (out of memory) leaves no head that cannot move.
       redis.call('LPOP', P .. 'q:' .. member)
       redis.call('ZREM', P .. 'pending', id)
+      local site = site_of(member)
+      redis.call('ZREM', P .. 'ps:' .. site, id)
       if outcome == 'delivered' then
         redis.call('HSET', entry, 'r', ARGV[6], 'n', 0)
         redis.call('DECRBY', P .. 'bytes', before)
@@ -118,6 +165,8 @@ enum RedisOutboxScript {
         redis.call('ZREMRANGEBYRANK', P .. 'delivered', 0, -1001)
       else
         redis.call('ZADD', P .. 'dead', now, id)
+        redis.call('ZADD', P .. 'ds:' .. site, now, id)
+        redis.call('SADD', P .. 'sites', site)
         redis.call('HSET', entry, 'r', ARGV[6], 'n', size)
         redis.call('INCRBY', P .. 'bytes', size - before)
       end
@@ -165,6 +214,10 @@ enum RedisOutboxScript {
       local before = tonumber(redis.call('HGET', P .. 'e:' .. id, 'n') or '0')
       redis.call('ZREM', P .. 'dead', id)
       redis.call('ZADD', P .. 'pending', now, id)
+      local site = site_of(member)
+      redis.call('ZREM', P .. 'ds:' .. site, id)
+      redis.call('ZADD', P .. 'ps:' .. site, now, id)
+      redis.call('SADD', P .. 'sites', site)
       redis.call('HSET', P .. 'e:' .. id, 'r', ARGV[3], 'n', tonumber(ARGV[4]))
       redis.call('INCRBY', P .. 'bytes', tonumber(ARGV[4]) - before)
       if redis.call('RPUSH', P .. 'q:' .. member, id) == 1 and not redis.call('HGET', P .. 'lease', member) then
@@ -185,6 +238,8 @@ enum RedisOutboxScript {
       redis.call('ZREM', P .. 'pending', id)
       redis.call('ZREM', P .. 'dead', id)
       redis.call('ZREM', P .. 'delivered', id)
+      redis.call('ZREM', P .. 'ps:' .. site_of(member), id)
+      redis.call('ZREM', P .. 'ds:' .. site_of(member), id)
       redis.call('DEL', entry)
       -- Last: the freeing commands above run first, so memory pressure never leaves bytes counted down
       -- for an entry still there.
@@ -192,12 +247,37 @@ enum RedisOutboxScript {
       return 'ok'
 
     elseif op == 'stats' then
-      -- bytes, pending, dead, ms since the oldest pending entry was kept (0 when none)
-      local oldest = redis.call('ZRANGE', P .. 'pending', 0, 0, 'WITHSCORES')
-      local age = 0
-      if oldest[2] then age = math.max(now - tonumber(oldest[2]), 0) end
-      return {tonumber(redis.call('GET', P .. 'bytes') or '0'), redis.call('ZCARD', P .. 'pending'),
-              redis.call('ZCARD', P .. 'dead'), age}
+      -- bytes, then per site with pending or dead entries: site, pending, dead, ms since its oldest pending
+      -- entry was kept (0 when none). A few commands per site; the per-site sets are rebuilt first if their
+      -- sizes do not add up to 'pending' and 'dead' (at most once a minute, whichever gateway sees it).
+      local pending, dead = redis.call('ZCARD', P .. 'pending'), redis.call('ZCARD', P .. 'dead')
+      local sites = redis.call('SMEMBERS', P .. 'sites')
+      local sitePending, siteDead = 0, 0
+      for _, site in ipairs(sites) do
+        sitePending = sitePending + redis.call('ZCARD', P .. 'ps:' .. site)
+        siteDead = siteDead + redis.call('ZCARD', P .. 'ds:' .. site)
+      end
+      if (sitePending ~= pending or siteDead ~= dead)
+          and redis.call('SET', P .. 'rebuilt', '1', 'NX', 'PX', 60000) then
+        rebuild()
+        sites = redis.call('SMEMBERS', P .. 'sites')
+      end
+      local out = {tonumber(redis.call('GET', P .. 'bytes') or '0')}
+      for _, site in ipairs(sites) do
+        local sp, sd = redis.call('ZCARD', P .. 'ps:' .. site), redis.call('ZCARD', P .. 'ds:' .. site)
+        if sp + sd == 0 then
+          redis.call('SREM', P .. 'sites', site)
+        else
+          local oldest = redis.call('ZRANGE', P .. 'ps:' .. site, 0, 0, 'WITHSCORES')
+          local age = 0
+          if oldest[2] then age = math.max(now - tonumber(oldest[2]), 0) end
+          out[#out + 1] = site
+          out[#out + 1] = sp
+          out[#out + 1] = sd
+          out[#out + 1] = age
+        end
+      end
+      return out
     end
     return redis.error_reply('ERR unknown outbox operation')
     """#
