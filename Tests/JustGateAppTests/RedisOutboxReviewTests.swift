@@ -32,8 +32,11 @@ struct RedisOutboxReviewTests {
         #expect(upstream.waitForRequests(1, timeoutSeconds: 5) == 1)
         let member = "j:horoscope-daily:\(RedisOutboxTests.juid(21))"
         #expect(try redis.command("HDEL \(Self.lease) \(member)") == ":1")
-        // The renewal (every 1.4 s) finds it gone; the attempt's own timeout (3 s) would have settled it late.
-        Thread.sleep(forTimeInterval: 4.5)
+        // The renewal (every 1.4 s) finds it gone: waited for, not slept on (a loaded CI).
+        gateway.log += gateway.process.readStderr(until: "could not be renewed", timeoutSeconds: 10)
+        // Not stopped, the attempt would end at its own timeout (3 s) and settle late ("lease ended before…"):
+        // a graceful stop lets attempts under way finish within grace_ms (10 s) and waits for their settles, so
+        // the stop itself is the wait that would show that line.
         _ = gateway.stop()
         #expect(gateway.log.contains("could not be renewed"), "\(gateway.log)")
         #expect(!gateway.log.contains("lease ended before its attempt was recorded"), "\(gateway.log)")
