@@ -21,6 +21,8 @@ final class RedisOutboxShared: Sendable {
     /// How long a delivered entry is remembered for `GET /justgate/v1/deliveries/<id>` (an hour).
     let keepDeliveredMs = 3_600_000
     let logger: Logger
+    /// Asked once, when the first connection is ready: whether this Redis persists the entries at all.
+    let persistence: RedisPersistenceCheck
     /// Counted by this process's loops: summed over gateways by whoever scrapes them all.
     let counts = Mutex(OutboxCounts())
     /// Bytes, and each site's pending and dead entries and oldest age, as the last `stats` read them
@@ -42,6 +44,7 @@ final class RedisOutboxShared: Sendable {
         leaseMs = config.leaseMs
         self.timeoutMs = timeoutMs
         self.logger = logger
+        persistence = RedisPersistenceCheck(endpoint: endpoint, holds: "deferred calls (outbox)", logger: logger)
     }
 
     /// The commands every new connection sends first: credentials, database, and the script.

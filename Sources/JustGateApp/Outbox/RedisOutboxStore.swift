@@ -55,6 +55,13 @@ final class RedisOutboxStore: OutboxBackend {
         changed = { [weak self] state, reason in
             guard let self, state != .connecting else { return }
             self.setDown(state == .down, reason: reason)
+            // Once per process (the first ready connection asks): off the connection's own callback.
+            if state == .ready {
+                _ = loop.scheduleTimer(afterMs: 0) { [weak self] in
+                    guard let self else { return }
+                    self.shared.persistence.ask(on: self.connection)
+                }
+            }
         }
         connection.connect()
         scheduleStats(afterMs: 100)
