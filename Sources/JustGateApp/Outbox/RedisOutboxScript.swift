@@ -257,10 +257,14 @@ enum RedisOutboxScript {
         sitePending = sitePending + redis.call('ZCARD', P .. 'ps:' .. site)
         siteDead = siteDead + redis.call('ZCARD', P .. 'ds:' .. site)
       end
-      if (sitePending ~= pending or siteDead ~= dead)
-          and redis.call('SET', P .. 'rebuilt', '1', 'NX', 'PX', 60000) then
-        rebuild()
-        sites = redis.call('SMEMBERS', P .. 'sites')
+      if sitePending ~= pending or siteDead ~= dead then
+        -- pcall: a write refused (-OOM past maxmemory) must not cost the readings themselves, which the
+        -- operator needs most then; a rebuild stopped half-way is found out and done again a minute later.
+        local claimed = redis.pcall('SET', P .. 'rebuilt', '1', 'NX', 'PX', 60000)
+        if type(claimed) == 'table' and claimed.ok then
+          pcall(rebuild)
+          sites = redis.call('SMEMBERS', P .. 'sites')
+        end
       end
       local out = {tonumber(redis.call('GET', P .. 'bytes') or '0')}
       for _, site in ipairs(sites) do
