@@ -1,11 +1,13 @@
 import Foundation
 @testable import JustGateApp
 import JustGateCore
+import JustGateRedis
+import Logging
 import Testing
 
 /// `/metrics` with `outbox.backend: redis` (issue 25 item 8): depth, dead entries and oldest age per site,
 /// Redis-wide, kept per site by the script (a few commands per site at each read, never a walk over every
-/// entry); the per-site sets are rebuilt when data written by an older version lacks them.
+/// entry); the per-site sets are repaired, a slice at a time, when data written by an older version lacks them.
 @Suite(.serialized)
 struct RedisOutboxMetricsTests {
     let cli = CommandLineTests()
@@ -125,8 +127,9 @@ struct RedisOutboxMetricsTests {
     }
 
     /// Data written by a version without the per-site sets (only `pending`, `dead` and the entries): the first
-    /// read of the readings rebuilds the sets, so every site shows at once after the upgrade.
-    @Test func perSiteSetsAreRebuiltForOlderData() throws {
+    /// read of the readings repairs the sets (a few entries: one slice), so every site shows at once after the
+    /// upgrade.
+    @Test func perSiteSetsAreRepairedForOlderData() throws {
         let redis = try RedisServer()
         let upstream = try ScriptedUpstream(.answer(404, "User not found"))
         defer { upstream.stop() }
@@ -144,7 +147,7 @@ struct RedisOutboxMetricsTests {
         _ = first.stop()
 
         // What an older version leaves: no per-site sets.
-        for key in ["ps:\(Self.siteA)", "ds:\(Self.siteA)", "ps:\(Self.siteB)", "ds:\(Self.siteB)", "sites", "rebuilt"] {
+        for key in ["ps:\(Self.siteA)", "ds:\(Self.siteA)", "ps:\(Self.siteB)", "ds:\(Self.siteB)", "sites", "rebuilt", "repair"] {
             try redis.command("DEL jg:ob:{jg-outbox}:\(key)")
         }
         #expect(try redis.command("EXISTS jg:ob:{jg-outbox}:sites") == ":0")
@@ -160,5 +163,55 @@ struct RedisOutboxMetricsTests {
         #expect(Self.sample(scrape, "justgate_outbox_depth", Self.siteB) == 2, "\(scrape)")
         #expect((Self.sample(scrape, "justgate_outbox_oldest_age_seconds", Self.siteB) ?? 0) > 0, "\(scrape)")
         #expect(try redis.command("ZCARD jg:ob:{jg-outbox}:ps:\(Self.siteB)") == ":2")
+    }
+
+    /// The repair goes a slice at a time (here 2 ids a `stats` call, 5,000 in a gateway), never a walk over every
+    /// entry in one script: several calls, each moving its cursor on, until every pending id is in its site's
+    /// set and an id left in a site's set by an older gateway (delivered since) is out.
+    @Test func theRepairGoesASliceAtATime() throws {
+        let redis = try RedisServer()
+        var config = OutboxConfig()
+        config.backend = .redis
+        config.redisURL = redis.url
+        config.leaseMs = 60_000
+        let harness = try RedisConnectionTests.Harness()
+        let shared = try RedisOutboxShared(config, logger: Logger(label: "redis-outbox-repair-test"))
+        let store = RedisOutboxStore(loop: harness.loop, shared: shared)
+        var kept = 0
+        for (number, site) in [Self.siteA, Self.siteA, Self.siteA, Self.siteA, Self.siteB, Self.siteB, Self.siteB].enumerated() {
+            let call = DeferredCall(siteID: site, operationID: "subscribe.email", juid: String(format: "%032x", number),
+                                    method: "POST", target: "/api/user/v1/subscription/subscribe/email",
+                                    body: Array("juid=x".utf8), contentType: nil, requestID: "req-\(number)")
+            store.keep(call) { if (try? $0.get()) != nil { kept += 1 } }
+        }
+        #expect(harness.run(atMostMs: 5000) { kept == 7 })
+        // The store's own read (100 ms after it began, then every 5 s) has seen both sites: the next one is
+        // seconds away, so the calls below are the only ones moving the repair on.
+        #expect(harness.run(atMostMs: 8000) { shared.totals.withLock { $0.sites.count } == 2 })
+
+        // What an older version leaves: no per-site sets, and one id of a call it delivered since.
+        let stale = String(repeating: "f", count: 32)
+        for key in ["ps:\(Self.siteA)", "ps:\(Self.siteB)", "sites", "rebuilt", "repair"] {
+            try redis.command("DEL jg:ob:{jg-outbox}:\(key)")
+        }
+        #expect(try redis.command("ZADD jg:ob:{jg-outbox}:ps:\(Self.siteB) 1 \(stale)") == ":1")
+        #expect(try redis.command("SADD jg:ob:{jg-outbox}:sites \(Self.siteB)") == ":1")
+
+        var calls = 0
+        var totals = RedisOutboxTotals()
+        repeat {
+            var reply: RESPValue??
+            store.run(["stats", "2"]) { reply = .some($0) }
+            #expect(harness.run(atMostMs: 3000) { reply != nil })
+            guard case .array(let items?)?? = reply, let read = RedisOutboxTotals(items) else {
+                Issue.record("stats answered \(String(describing: reply))")
+                return
+            }
+            totals = read
+            calls += 1
+        } while try redis.command("EXISTS jg:ob:{jg-outbox}:repair") == ":1" && calls < 50
+        #expect(calls >= 5, "7 pending ids and 2 sites' sets, 2 ids a call: \(calls) calls")
+        #expect(totals.sites[Self.siteA]?.pending == 4 && totals.sites[Self.siteB]?.pending == 3, "\(totals.sites)")
+        #expect(try redis.command("ZSCORE jg:ob:{jg-outbox}:ps:\(Self.siteB) \(stale)") == "$-1", "the stale id is still there")
     }
 }

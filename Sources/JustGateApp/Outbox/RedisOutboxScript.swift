@@ -21,8 +21,9 @@
 /// The per-site sets are what lets `/metrics` show depth, dead entries and oldest age per site at the cost of
 /// a few commands per site, never a walk over every entry. They repeat what `pending` and `dead` hold, so
 /// `stats` checks that their sizes add up to those and, if not (data written by a version without them, or a
-/// gateway of that version still writing during a rolling upgrade), rebuilds them from `pending` and `dead`,
-/// at most once a minute across gateways (`rebuilt`): one walk over the entries, the only one.
+/// gateway of that version still writing during a rolling upgrade), repairs them from `pending` and `dead`,
+/// begun at most once a minute across gateways (`rebuilt`) and done 5,000 ids per `stats` call (cursor in
+/// `repair`), so Redis is never blocked for a walk over every entry.
 ///
 /// One sorted set for both "due" and "leased" is the whole take-over mechanism: claiming a key moves its score
 /// to the end of the lease, so a gateway killed mid-attempt leaves a key that comes due again `lease_ms`
@@ -56,19 +57,21 @@ enum RedisOutboxScript {
       return string.match(member, '^[je]:([^:]+):') or ''
     end
 
-    -- The per-site sets, made again from 'pending' and 'dead' (ids whose entry is gone are taken out, as
-    -- 'list' does), in slices so the script never holds every id at once.
-    local function rebuild()
-      for _, site in ipairs(redis.call('SMEMBERS', P .. 'sites')) do
-        redis.call('DEL', P .. 'ps:' .. site, P .. 'ds:' .. site)
-      end
-      redis.call('DEL', P .. 'sites')
-      for state, short in pairs({pending = 'ps:', dead = 'ds:'}) do
-        local gone = {}
-        local start = 0
-        while true do
-          local slice = redis.call('ZRANGE', P .. state, start, start + 999, 'WITHSCORES')
-          if #slice == 0 then break end
+    -- Repairs the per-site sets a slice at a time (at most 'budget' ids looked at per call, so Redis is never
+    -- blocked for a walk over every entry), with its cursor in the hash 'repair': phase 'pending', then 'dead'
+    -- (every id into its site's set), then 'ps' and 'ds' (ids of each site's set no longer in 'pending' or
+    -- 'dead' taken out, site by site in name order). Every step is idempotent, and the scripts that keep the
+    -- sets run between slices, so an id moved meanwhile is at worst missed and found by the next repair.
+    local function repair(budget)
+      local R = P .. 'repair'
+      while budget > 0 do
+        local phase = redis.call('HGET', R, 'phase')
+        if not phase then return end
+        local pos = tonumber(redis.call('HGET', R, 'pos') or '0')
+        if phase == 'pending' or phase == 'dead' then
+          local short = phase == 'pending' and 'ps:' or 'ds:'
+          local slice = redis.call('ZRANGE', P .. phase, pos, pos + budget - 1, 'WITHSCORES')
+          local gone = {}
           for i = 1, #slice, 2 do
             local member = redis.call('HGET', P .. 'e:' .. slice[i], 'm')
             if member then
@@ -79,9 +82,47 @@ enum RedisOutboxScript {
               gone[#gone + 1] = slice[i]
             end
           end
-          start = start + 1000
+          -- An id whose entry is gone is taken out, as 'list' does.
+          for _, id in ipairs(gone) do redis.call('ZREM', P .. phase, id) end
+          local seen = #slice / 2
+          if seen < budget then
+            redis.call('HSET', R, 'phase', phase == 'pending' and 'dead' or 'ps', 'pos', 0)
+          else
+            redis.call('HSET', R, 'pos', pos + seen - #gone)
+          end
+          budget = budget - math.max(seen, 1)
+        else
+          local all = phase == 'ps' and 'pending' or 'dead'
+          local site = redis.call('HGET', R, 'site')
+          if not site then
+            local after = redis.call('HGET', R, 'after') or ''
+            local sites = redis.call('SMEMBERS', P .. 'sites')
+            table.sort(sites)
+            for _, name in ipairs(sites) do
+              if name > after then site = name break end
+            end
+            pos = 0
+          end
+          if not site then
+            if phase == 'ps' then redis.call('HSET', R, 'phase', 'ds', 'pos', 0, 'after', '') else redis.call('DEL', R) end
+            budget = budget - 1
+          else
+            local key = P .. phase .. ':' .. site
+            local slice = redis.call('ZRANGE', key, pos, pos + budget - 1)
+            local stale = {}
+            for _, id in ipairs(slice) do
+              if not redis.call('ZSCORE', P .. all, id) then stale[#stale + 1] = id end
+            end
+            for _, id in ipairs(stale) do redis.call('ZREM', key, id) end
+            if #slice < budget then
+              redis.call('HSET', R, 'after', site, 'pos', 0)
+              redis.call('HDEL', R, 'site')
+            else
+              redis.call('HSET', R, 'site', site, 'pos', pos + #slice - #stale)
+            end
+            budget = budget - math.max(#slice, 1)
+          end
         end
-        for _, id in ipairs(gone) do redis.call('ZREM', P .. state, id) end
       end
     end
 
@@ -247,25 +288,26 @@ enum RedisOutboxScript {
       return 'ok'
 
     elseif op == 'stats' then
-      -- bytes, then per site with pending or dead entries: site, pending, dead, ms since its oldest pending
-      -- entry was kept (0 when none). A few commands per site; the per-site sets are rebuilt first if their
-      -- sizes do not add up to 'pending' and 'dead' (at most once a minute, whichever gateway sees it).
+      -- [repair slice]: bytes, then per site with pending or dead entries: site, pending, dead, ms since its
+      -- oldest pending entry was kept (0 when none). A few commands per site. If the per-site sets do not add
+      -- up to 'pending' and 'dead', a repair is begun (at most once a minute, whichever gateway sees it), and
+      -- each call moves it on by one slice (5,000 ids unless told) until it is done.
       local pending, dead = redis.call('ZCARD', P .. 'pending'), redis.call('ZCARD', P .. 'dead')
-      local sites = redis.call('SMEMBERS', P .. 'sites')
       local sitePending, siteDead = 0, 0
-      for _, site in ipairs(sites) do
+      for _, site in ipairs(redis.call('SMEMBERS', P .. 'sites')) do
         sitePending = sitePending + redis.call('ZCARD', P .. 'ps:' .. site)
         siteDead = siteDead + redis.call('ZCARD', P .. 'ds:' .. site)
       end
-      if sitePending ~= pending or siteDead ~= dead then
-        -- pcall: a write refused (-OOM past maxmemory) must not cost the readings themselves, which the
-        -- operator needs most then; a rebuild stopped half-way is found out and done again a minute later.
+      -- pcall: a write refused (-OOM past maxmemory) must not cost the readings themselves, which the operator
+      -- needs most then; a repair stopped half-way goes on from its cursor at the next call.
+      if (sitePending ~= pending or siteDead ~= dead) and redis.call('EXISTS', P .. 'repair') == 0 then
         local claimed = redis.pcall('SET', P .. 'rebuilt', '1', 'NX', 'PX', 60000)
         if type(claimed) == 'table' and claimed.ok then
-          pcall(rebuild)
-          sites = redis.call('SMEMBERS', P .. 'sites')
+          redis.pcall('HSET', P .. 'repair', 'phase', 'pending', 'pos', 0)
         end
       end
+      if redis.call('EXISTS', P .. 'repair') == 1 then pcall(repair, tonumber(ARGV[2] or '5000')) end
+      local sites = redis.call('SMEMBERS', P .. 'sites')
       local out = {tonumber(redis.call('GET', P .. 'bytes') or '0')}
       for _, site in ipairs(sites) do
         local sp, sd = redis.call('ZCARD', P .. 'ps:' .. site), redis.call('ZCARD', P .. 'ds:' .. site)

@@ -276,8 +276,8 @@ final class RedisOutboxStore: OutboxBackend {
         }
     }
 
-    /// Reads the Redis-wide readings for `/metrics` every 5 s (the first, soon after start, also rebuilds the
-    /// per-site sets if an older version's data lacks them).
+    /// Reads the Redis-wide readings for `/metrics` every 5 s (each read also moves on, by one slice, a repair
+    /// of the per-site sets, begun when an older version's data lacks them).
     private func scheduleStats(afterMs delay: Int) {
         statsTimer = loop.scheduleTimer(afterMs: delay) { [weak self] in
             guard let self else { return }
