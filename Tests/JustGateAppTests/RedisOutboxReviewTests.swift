@@ -199,13 +199,20 @@ extension RedisOutboxReviewTests {
         let redis = try RedisServer()
         let upstream = try ScriptedUpstream(.answer(503, "Error service"))
         defer { upstream.stop() }
-        var gateway = try cli.startServe(config: base.config(upstream: upstream.url, redis: redis.url), environment: environment)
+        // Retries 2 s apart: time to spoil the record between the first attempt's settle and the next claim.
+        var gateway = try cli.startServe(config: base.config(upstream: upstream.url, redis: redis.url, retryMs: 2000),
+                                         environment: environment)
         let port = try #require(gateway.port, "\(gateway.log)")
         let location = try #require(try keep(port, juid: 30).header("Location"))
         let id = String(location.dropFirst(RequestDriver.deliveriesPrefix.count))
-        #expect(upstream.waitForRequests(1, timeoutSeconds: 5) >= 1)
+        // The first attempt's result is recorded (its settle rewrites the record: spoiling it before then was
+        // undone by the settle on a loaded run, and no claim ever met the garbage).
+        let tried = Polling.read(timeoutSeconds: 10, until: { $0.contains("\"attempts\":1") }) {
+            (try? self.base.send(port, "GET", location).text) ?? ""
+        }
+        #expect(tried.contains("\"attempts\":1"), "\(tried)")
         #expect(try redis.command("HSET jg:ob:{jg-outbox}:e:\(id) r garbage") == ":0")
-        // The retry comes due after 200 ms; the claim then meets the unreadable record (waited for, not slept
+        // The retry comes due about 2 s later; the claim then meets the unreadable record (waited for, not slept
         // on: a loaded CI took longer than a fixed 1.5 s).
         gateway.log += gateway.process.readStderr(until: "cannot be read", timeoutSeconds: 10)
         _ = gateway.stop()

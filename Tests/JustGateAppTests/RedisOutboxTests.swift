@@ -16,7 +16,8 @@ struct RedisOutboxTests {
     static let leaseMs = 2500
 
     func config(upstream: String, redis: String, maxBytes: Int = 1_048_576, adminPort: Int? = nil,
-                leaseMs: Int = RedisOutboxTests.leaseMs, timeoutMs: Int = 1000, graceMs: Int = 10_000) throws -> String {
+                leaseMs: Int = RedisOutboxTests.leaseMs, timeoutMs: Int = 1000, graceMs: Int = 10_000,
+                retryMs: Int = 200) throws -> String {
         // No retries and no circuit: each delivery attempt is one request the upstream records.
         try cli.writeTemporary("""
             listen: 127.0.0.1:0
@@ -29,7 +30,7 @@ struct RedisOutboxTests {
               connect_timeout_ms: 500
               retries: { max_attempts: 1 }
               circuit: { failures: 100000 }
-            outbox: { backend: redis, redis_url: "\(redis)", retry_ms: [200], lease_ms: \(leaseMs), max_bytes: \(maxBytes) }
+            outbox: { backend: redis, redis_url: "\(redis)", retry_ms: [\(retryMs)], lease_ms: \(leaseMs), max_bytes: \(maxBytes) }
             sites:
               - id: horoscope-daily
                 key_sha256: "\(SiteKeys.sha256Hex(Self.siteKey))"
