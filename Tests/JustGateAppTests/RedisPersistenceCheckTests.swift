@@ -13,24 +13,25 @@ struct RedisPersistenceCheckTests {
     let base = RedisOutboxTests()
     var cli: CommandLineTests { base.cli }
 
-    func config(redis: String) throws -> String {
+    /// Idempotency on `redis`, and the outbox too unless `outbox` is false.
+    func config(redis: String, outbox: Bool = true) throws -> String {
         try cli.writeTemporary("""
             listen: 127.0.0.1:0
             server: { workers: 2 }
             upstream: { url: "http://127.0.0.1:9", timeout_ms: 1000, connect_timeout_ms: 500 }
-            outbox: { backend: redis, redis_url: "\(redis)", lease_ms: 2500 }
+            \(outbox ? "outbox: { backend: redis, redis_url: \"\(redis)\", lease_ms: 2500 }" : "")
             idempotency: { backend: redis, redis_url: "\(redis)" }
             sites:
               - id: horoscope-daily
                 key_sha256: "\(SiteKeys.sha256Hex(RedisOutboxTests.siteKey))"
                 upstream_token: { env: JUSTGATE_REDIS_OUTBOX_TOKEN }
-                defer: [subscribe.email]
+                \(outbox ? "defer: [subscribe.email]" : "")
             """)
     }
 
     /// Starts a gateway on `redis`, waits (up to 10 s) for the log line with `marker`, stops it; its whole log.
-    func logUntil(_ marker: String, redis: String) throws -> String {
-        var gateway = try cli.startServe(config: config(redis: redis), environment: base.environment)
+    func logUntil(_ marker: String, redis: String, outbox: Bool = true) throws -> String {
+        var gateway = try cli.startServe(config: config(redis: redis, outbox: outbox), environment: base.environment)
         gateway.log += gateway.process.readStderr(until: marker, timeoutSeconds: 10)
         _ = gateway.stop()
         return gateway.log
@@ -45,6 +46,16 @@ struct RedisPersistenceCheckTests {
         #expect(lines.first?.contains("deferred calls (outbox) and remembered idempotent answers (idempotency)") == true
                 && lines.first?.contains("appendonly yes") == true && lines.first?.contains("\"level\":\"warning\"") == true,
                 "\(log)")
+    }
+
+    /// Idempotent answers alone (the reference deployment keeps its limiter's Redis without persistence on
+    /// purpose, and it may hold them): said, as a notice, not a warning.
+    @Test func aRedisHoldingOnlyIdempotentAnswersGetsANotice() throws {
+        let redis = try RedisServer()
+        let log = try logUntil("Redis persists nothing", redis: redis.url, outbox: false)
+        let lines = log.split(separator: "\n").filter { $0.contains("Redis persists nothing") }
+        #expect(lines.count == 1 && lines.first?.contains("\"level\":\"notice\"") == true
+                && lines.first?.contains("remembered idempotent answers (idempotency) it holds") == true, "\(log)")
     }
 
     @Test func aRedisWithAppendOnlyIsNotWarnedAbout() throws {

@@ -44,7 +44,8 @@ final class RedisOutboxShared: Sendable {
         leaseMs = config.leaseMs
         self.timeoutMs = timeoutMs
         self.logger = logger
-        persistence = RedisPersistenceCheck(endpoint: endpoint, holds: "deferred calls (outbox)", logger: logger)
+        persistence = RedisPersistenceCheck(endpoint: endpoint, holds: "deferred calls (outbox)", keepsCalls: true,
+                                            logger: logger)
     }
 
     /// The commands every new connection sends first: credentials, database, and the script.

@@ -60,10 +60,11 @@ public final class GatewayRuntime: Sendable {
             // One question and one log line per Redis server: persistence is the server's, not the database's.
             let answers = "remembered idempotent answers (idempotency)"
             if let shared = redisOutbox?.persistence, shared.isSameServer(as: endpoint) {
-                shared.alsoHolds(answers)
+                shared.alsoHolds(answers, keepsCalls: false)
                 idempotencySettings?.persistence = shared
             } else {
-                idempotencySettings?.persistence = RedisPersistenceCheck(endpoint: endpoint, holds: answers, logger: logger)
+                idempotencySettings?.persistence = RedisPersistenceCheck(endpoint: endpoint, holds: answers, keepsCalls: false,
+                                                                         logger: logger)
             }
         }
         let idempotencyRedis = idempotencySettings

@@ -13,8 +13,10 @@ import Synchronization
 final class RedisPersistenceCheck: Sendable {
     let endpoint: RedisEndpoint
     private let logger: Logger
-    /// What the gateway keeps in this Redis, for the log line ("deferred calls (outbox)").
-    private let holds: Mutex<[String]>
+    /// What the gateway keeps in this Redis, for the log line ("deferred calls (outbox)"), and whether losing it
+    /// loses calls a site was told were kept (the outbox: a warning) or only shortens what is remembered
+    /// (idempotent answers: a notice, since the reference deployment's limiter Redis persists nothing on purpose).
+    private let holds: Mutex<(what: [String], keepsCalls: Bool)>
     /// Whether the questions were sent (reset when they got no answer, so the next ready connection asks again).
     private let asked = Mutex(false)
 
@@ -28,16 +30,19 @@ final class RedisPersistenceCheck: Sendable {
         case unknown(String)
     }
 
-    init(endpoint: RedisEndpoint, holds: String, logger: Logger) {
+    init(endpoint: RedisEndpoint, holds: String, keepsCalls: Bool, logger: Logger) {
         self.endpoint = endpoint
-        self.holds = Mutex([holds])
+        self.holds = Mutex(([holds], keepsCalls))
         self.logger = logger
     }
 
     /// Another use of the same Redis server (persistence is the server's, whatever the database): one check
     /// and one log line name both.
-    func alsoHolds(_ what: String) {
-        holds.withLock { $0.append(what) }
+    func alsoHolds(_ what: String, keepsCalls: Bool) {
+        holds.withLock {
+            $0.what.append(what)
+            $0.keepsCalls = $0.keepsCalls || keepsCalls
+        }
     }
 
     /// Whether `other` is the same Redis server (same host and port, or socket).
@@ -104,14 +109,14 @@ final class RedisPersistenceCheck: Sendable {
     }
 
     private func report(_ verdict: Verdict) {
-        let what = holds.withLock { $0.joined(separator: " and ") }
+        let (what, keepsCalls) = holds.withLock { ($0.what.joined(separator: " and "), $0.keepsCalls) }
         switch verdict {
         case .persists(let how):
             // Said at info level, once: a start-up line an operator (and a test) can look for.
             logger.info("Redis persists the \(what) it holds", metadata: ["redis": .string(endpoint.description),
                                                                         "persistence": .string(how)])
         case .persistsNothing:
-            logger.warning("""
+            logger.log(level: keepsCalls ? .warning : .notice, """
                 Redis persists nothing (appendonly no and no save points): the \(what) it holds are lost when Redis \
                 restarts; run it with appendonly yes (appendfsync always for the outbox) or at least save points
                 """, metadata: ["redis": .string(endpoint.description)])
