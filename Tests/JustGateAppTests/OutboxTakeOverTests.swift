@@ -182,7 +182,13 @@ struct OutboxTakeOverTests {
         #expect(new.log.contains("outbox taken over"), "\(new.log)")
         let delivered = Polling.read(timeoutSeconds: 10, until: { $0 > attemptsByOld }) { upstream.requestCount }
         #expect(delivered > attemptsByOld, "the new process did not deliver the old one's entry: \(new.log)")
-        usleep(300_000)
+        // The upstream has answered; its 200 is recorded once the new process's own lookup says delivered (a
+        // graceful stop then writes it), waited for rather than slept on.
+        let status = Polling.read(timeoutSeconds: 10, until: { $0.contains("\"state\":\"delivered\"") }) {
+            (try? RawHTTPClient(port: port).exchange(
+                "GET \(RequestDriver.deliveriesPrefix)\(kept.id) HTTP/1.1\r\nHost: localhost\r\nX-AUTH-TOKEN: \(key)\r\n\r\n").text) ?? ""
+        }
+        #expect(status.contains("\"state\":\"delivered\""), "\(status)")
         #expect(new.stop() == 0, "\(new.log)")
 
         let reopened = try OutboxFileStore(config: outboxConfig, logger: OutboxFileStoreTests.logger)

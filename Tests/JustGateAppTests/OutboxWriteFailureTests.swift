@@ -69,8 +69,12 @@ struct OutboxWriteFailureTests {
             store.stop()
             return
         }
+        let cutBack = OutboxEngineHoldTests.outboxBytes(config.path)
         unlink(filler)
-        Thread.sleep(forTimeInterval: 1.5)   // the writer tries the state changes again
+        // The writer tries the state changes again on its own (its next round, within a second): waited for by
+        // the segment growing, not slept on.
+        let grown = Polling.read(timeoutSeconds: 10, until: { $0 > cutBack }) { OutboxEngineHoldTests.outboxBytes(config.path) }
+        #expect(grown > cutBack, "the state changes were not written again once the disk had room")
         store.stop()
 
         let reopened = try OutboxFileStore(config: config, logger: OutboxFileStoreTests.logger)

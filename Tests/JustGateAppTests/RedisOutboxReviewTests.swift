@@ -32,8 +32,11 @@ struct RedisOutboxReviewTests {
         #expect(upstream.waitForRequests(1, timeoutSeconds: 5) == 1)
         let member = "j:horoscope-daily:\(RedisOutboxTests.juid(21))"
         #expect(try redis.command("HDEL \(Self.lease) \(member)") == ":1")
-        // The renewal (every 1.4 s) finds it gone; the attempt's own timeout (3 s) would have settled it late.
-        Thread.sleep(forTimeInterval: 4.5)
+        // The renewal (every 1.4 s) finds it gone: waited for, not slept on (a loaded CI).
+        gateway.log += gateway.process.readStderr(until: "could not be renewed", timeoutSeconds: 10)
+        // Not stopped, the attempt would end at its own timeout (3 s) and settle late ("lease ended before…"):
+        // a graceful stop lets attempts under way finish within grace_ms (10 s) and waits for their settles, so
+        // the stop itself is the wait that would show that line.
         _ = gateway.stop()
         #expect(gateway.log.contains("could not be renewed"), "\(gateway.log)")
         #expect(!gateway.log.contains("lease ended before its attempt was recorded"), "\(gateway.log)")
@@ -196,13 +199,20 @@ extension RedisOutboxReviewTests {
         let redis = try RedisServer()
         let upstream = try ScriptedUpstream(.answer(503, "Error service"))
         defer { upstream.stop() }
-        var gateway = try cli.startServe(config: base.config(upstream: upstream.url, redis: redis.url), environment: environment)
+        // Retries 2 s apart: time to spoil the record between the first attempt's settle and the next claim.
+        var gateway = try cli.startServe(config: base.config(upstream: upstream.url, redis: redis.url, retryMs: 2000),
+                                         environment: environment)
         let port = try #require(gateway.port, "\(gateway.log)")
         let location = try #require(try keep(port, juid: 30).header("Location"))
         let id = String(location.dropFirst(RequestDriver.deliveriesPrefix.count))
-        #expect(upstream.waitForRequests(1, timeoutSeconds: 5) >= 1)
+        // The first attempt's result is recorded (its settle rewrites the record: spoiling it before then was
+        // undone by the settle on a loaded run, and no claim ever met the garbage).
+        let tried = Polling.read(timeoutSeconds: 10, until: { $0.contains("\"attempts\":1") }) {
+            (try? self.base.send(port, "GET", location).text) ?? ""
+        }
+        #expect(tried.contains("\"attempts\":1"), "\(tried)")
         #expect(try redis.command("HSET jg:ob:{jg-outbox}:e:\(id) r garbage") == ":0")
-        // The retry comes due after 200 ms; the claim then meets the unreadable record (waited for, not slept
+        // The retry comes due about 2 s later; the claim then meets the unreadable record (waited for, not slept
         // on: a loaded CI took longer than a fixed 1.5 s).
         gateway.log += gateway.process.readStderr(until: "cannot be read", timeoutSeconds: 10)
         _ = gateway.stop()

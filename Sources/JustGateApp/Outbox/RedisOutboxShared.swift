@@ -21,11 +21,13 @@ final class RedisOutboxShared: Sendable {
     /// How long a delivered entry is remembered for `GET /justgate/v1/deliveries/<id>` (an hour).
     let keepDeliveredMs = 3_600_000
     let logger: Logger
+    /// Asked once, when the first connection is ready: whether this Redis persists the entries at all.
+    let persistence: RedisPersistenceCheck
     /// Counted by this process's loops: summed over gateways by whoever scrapes them all.
     let counts = Mutex(OutboxCounts())
-    /// Bytes, pending and dead entries as the last `stats` read them (Redis-wide), for scrapes that must not
-    /// wait on Redis.
-    let totals = Mutex((bytes: 0, pending: 0, dead: 0, oldestAgeSeconds: 0.0))
+    /// Bytes, and each site's pending and dead entries and oldest age, as the last `stats` read them
+    /// (Redis-wide: the same on every gateway), for scrapes that must not wait on Redis.
+    let totals = Mutex(RedisOutboxTotals())
     private let outage = LoopOutage()
     /// When (monotonic µs) a script error was last logged: at most one a minute, however many calls meet it.
     private let scriptErrorLoggedAt = Mutex(Int64.min)
@@ -42,6 +44,8 @@ final class RedisOutboxShared: Sendable {
         leaseMs = config.leaseMs
         self.timeoutMs = timeoutMs
         self.logger = logger
+        persistence = RedisPersistenceCheck(endpoint: endpoint, holds: "deferred calls (outbox)", keepsCalls: true,
+                                            logger: logger)
     }
 
     /// The commands every new connection sends first: credentials, database, and the script.
@@ -55,13 +59,11 @@ final class RedisOutboxShared: Sendable {
         return handshake
     }
 
-    /// What `/metrics` shows with Redis: this process's counters and the Redis-wide depth, dead entries and
-    /// oldest age (per site they would need a scan of every key, so the site label reads `*`).
+    /// What `/metrics` shows with Redis: this process's counters, and the Redis-wide bytes and per-site depth,
+    /// dead entries and oldest age (kept per site by the script, so reading them costs a few commands a site).
     func readings() -> OutboxReadings {
         let totals = self.totals.withLock { $0 }
-        return OutboxReadings(sites: ["*": (pending: totals.pending, dead: totals.dead,
-                                            oldestAgeSeconds: totals.oldestAgeSeconds)],
-                              bytes: totals.bytes, maxBytes: maxBytes, counts: counts.withLock { $0 })
+        return OutboxReadings(sites: totals.sites, bytes: totals.bytes, maxBytes: maxBytes, counts: counts.withLock { $0 })
     }
 
     /// Redis answered the script with an error (`-OOM` past `maxmemory`, `-ERR`): the call it served fails

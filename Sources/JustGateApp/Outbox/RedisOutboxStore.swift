@@ -55,6 +55,13 @@ final class RedisOutboxStore: OutboxBackend {
         changed = { [weak self] state, reason in
             guard let self, state != .connecting else { return }
             self.setDown(state == .down, reason: reason)
+            // Once per process (the first ready connection asks): off the connection's own callback.
+            if state == .ready {
+                _ = loop.scheduleTimer(afterMs: 0) { [weak self] in
+                    guard let self else { return }
+                    self.shared.persistence.ask(on: self.connection)
+                }
+            }
         }
         connection.connect()
         scheduleStats(afterMs: 100)
@@ -269,15 +276,14 @@ final class RedisOutboxStore: OutboxBackend {
         }
     }
 
-    /// Reads the Redis-wide totals for `/metrics` every 5 s.
+    /// Reads the Redis-wide readings for `/metrics` every 5 s (each read also moves on, by one slice, a repair
+    /// of the per-site sets, begun when an older version's data lacks them).
     private func scheduleStats(afterMs delay: Int) {
         statsTimer = loop.scheduleTimer(afterMs: delay) { [weak self] in
             guard let self else { return }
             self.run(["stats"]) { [shared = self.shared] reply in
-                guard case .array(let items?) = reply, items.count == 4, case .integer(let bytes) = items[0],
-                      case .integer(let pending) = items[1], case .integer(let dead) = items[2],
-                      case .integer(let ageMs) = items[3] else { return }
-                shared.totals.withLock { $0 = (Int(bytes), Int(pending), Int(dead), Double(ageMs) / 1000) }
+                guard case .array(let items?) = reply, let totals = RedisOutboxTotals(items) else { return }
+                shared.totals.withLock { $0 = totals }
             }
             self.scheduleStats(afterMs: 5000)
         }

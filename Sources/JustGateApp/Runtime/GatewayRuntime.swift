@@ -53,9 +53,21 @@ public final class GatewayRuntime: Sendable {
                 wallClock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) },
                 configSource: ConfigSource? = nil, sandboxOutage: SandboxOutage? = nil) throws {
         let redisSettings = try GatewayRuntime.redisSettings(config.rateLimit, keySecret: rateLimitKeySecret, logger: logger)
-        let idempotencyRedis = try IdempotencyRedisSettings(config.idempotency, keySecret: rateLimitKeySecret, logger: logger)
+        var idempotencySettings = try IdempotencyRedisSettings(config.idempotency, keySecret: rateLimitKeySecret, logger: logger)
         let outbox = try GatewayRuntime.openOutbox(config, logger: logger, takeOver: replaceListeners)
         let redisOutbox = try GatewayRuntime.redisOutbox(config, logger: logger)
+        if let endpoint = idempotencySettings?.endpoint {
+            // One question and one log line per Redis server: persistence is the server's, not the database's.
+            let answers = "remembered idempotent answers (idempotency)"
+            if let shared = redisOutbox?.persistence, shared.isSameServer(as: endpoint) {
+                shared.alsoHolds(answers, keepsCalls: false)
+                idempotencySettings?.persistence = shared
+            } else {
+                idempotencySettings?.persistence = RedisPersistenceCheck(endpoint: endpoint, holds: answers, keepsCalls: false,
+                                                                         logger: logger)
+            }
+        }
+        let idempotencyRedis = idempotencySettings
         var sandbox: SandboxServer?
         let baseURL: String
         switch config.upstream.target {

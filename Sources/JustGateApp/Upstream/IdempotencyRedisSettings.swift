@@ -13,6 +13,9 @@ struct IdempotencyRedisSettings: Sendable {
     let ttlMs: Int64
     let keys: IdempotencyRedisKey
     let health: IdempotencyRedisHealth
+    /// Whether this Redis persists anything, asked once at start (shared with the outbox's when it is the same
+    /// server: set by `GatewayRuntime`).
+    var persistence: RedisPersistenceCheck?
 
     /// - Parameter keySecret: the bytes of `rate_limit.key_secret`: with it, keys are HMACs (see `IdempotencyRedisKey`).
     init?(_ config: IdempotencyConfig, keySecret: [UInt8]?, logger: Logger) throws(GatewayStartError) {
@@ -31,6 +34,6 @@ struct IdempotencyRedisSettings: Sendable {
     /// The store of one loop, with its own connection.
     func store(on loop: EventLoop) -> RedisIdempotencyStore {
         RedisIdempotencyStore(loop: loop, target: target, endpoint: endpoint, timeoutMs: timeoutMs, ttlMs: ttlMs,
-                              keys: keys, health: health)
+                              keys: keys, health: health, persistence: persistence)
     }
 }

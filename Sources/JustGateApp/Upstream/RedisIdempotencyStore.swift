@@ -22,7 +22,7 @@ final class RedisIdempotencyStore: IdempotencyBackend {
     private var replyRefused = false
 
     init(loop: EventLoop, target: RedisTarget, endpoint: RedisEndpoint, timeoutMs: Int, ttlMs: Int64,
-         keys: IdempotencyRedisKey, health: IdempotencyRedisHealth) {
+         keys: IdempotencyRedisKey, health: IdempotencyRedisHealth, persistence: RedisPersistenceCheck? = nil) {
         var handshake: [[String]] = []
         if let password = endpoint.password {
             handshake.append(endpoint.username.map { ["AUTH", $0, password.reveal()] } ?? ["AUTH", password.reveal()])
@@ -38,6 +38,13 @@ final class RedisIdempotencyStore: IdempotencyBackend {
         changed = { [weak self] state, reason in
             guard let self, state != .connecting else { return }
             self.update(connectionDown: state == .down, replyRefused: self.replyRefused, reason: reason)
+            // Once per process (the first ready connection asks): off the connection's own callback.
+            if state == .ready, let persistence {
+                _ = loop.scheduleTimer(afterMs: 0) { [weak self] in
+                    guard let self else { return }
+                    persistence.ask(on: self.connection)
+                }
+            }
         }
         connection.connect()
     }

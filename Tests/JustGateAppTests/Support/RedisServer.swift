@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// A real `redis-server` for one test: a free loopback port, its own temporary directory, no
-/// persistence, stopped (and its directory removed) when the fixture goes away. It can be stopped
+/// persistence unless asked (`persistence`), stopped (and its directory removed) when the fixture goes away. It can be stopped
 /// and started again on the same port, to test what the gateway does while Redis is away.
 ///
 /// A free port is only free until someone binds it: a parallel test's server can take it between the pick
@@ -12,10 +12,13 @@ final class RedisServer {
     private(set) var port: Int
     private let directory: String
     private var process: ChildProcess?
+    /// How the server persists: by default neither AOF nor RDB snapshots.
+    private let persistence: [String]
 
     var url: String { "redis://127.0.0.1:\(port)/0" }
 
-    init() throws {
+    init(persistence: [String] = ["--save", "", "--appendonly", "no"]) throws {
+        self.persistence = persistence
         guard let executable = RedisServer.executable else {
             throw ChildProcess.Failure(description: "redis-server is not installed; `make test` installs it (apt package redis-server)")
         }
@@ -57,7 +60,7 @@ final class RedisServer {
     func start() throws {
         guard process == nil, let executable = RedisServer.executable else { return }
         process = try ChildProcess(executable, [
-            "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--port", String(port), "--bind", "127.0.0.1"] + persistence + [
             "--dir", directory, "--logfile", directory + "/redis.log", "--daemonize", "no",
         ])
         let deadline = Date().addingTimeInterval(5)
