@@ -65,10 +65,11 @@ import Testing
         "justgate_secret_source_up", "justgate_secret_source_last_success_timestamp_seconds",
     ]
 
-    /// Exported with samples only by a gateway whose sites defer (it has an outbox); `OutboxAdminTests` reads
-    /// them off the `/metrics` of one.
+    /// Exported with samples only by a gateway whose sites defer (it has an outbox);
+    /// `OutboxDeliveryTests.anOperatorListsRetriesAndDropsEntries` reads them off the `/metrics` of one.
     static let onlyWithOutbox: Set<String> = [
         "justgate_outbox_depth", "justgate_outbox_oldest_age_seconds", "justgate_outbox_bytes", "justgate_outbox_max_bytes",
+        "justgate_outbox_dead_total",
     ]
 
     @Test func theNameReaderFindsMetricsAndSkipsFunctionsLabelsAndDurations() {

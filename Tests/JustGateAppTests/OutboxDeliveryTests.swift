@@ -167,6 +167,10 @@ struct OutboxAdminTests {
         #expect(metrics.contains("justgate_outbox_deferred_total{site=\"horoscope-daily\"} 1"))
         #expect(metrics.contains("justgate_outbox_dead_total{site=\"horoscope-daily\"} 1"))
         #expect(metrics.contains("justgate_outbox_delivery_attempts_total{outcome=\"refused\"} 1"))
+        // What the alert rules and the dashboard name of an outbox is on this gateway's page.
+        for name in MonitoringArtifactsTests.onlyWithOutbox {
+            #expect(metrics.contains("\n\(name){") || metrics.contains("\n\(name) "), "\(name) is not exported")
+        }
         #expect(try exchange("GET", "/outbox/\(kept.id)").text.contains("\"last_failure\":null"))
         #expect(try exchange("GET", "/outbox/nope").status == 404)
         #expect(try exchange("POST", "/outbox/\(kept.id)/retry", "Origin: https://evil.example\r\n").status == 403)

@@ -237,12 +237,17 @@ enum RedisOutboxScript {
       return redis.call('HGET', P .. 'e:' .. ARGV[2], 'r')
 
     elseif op == 'list' then
-      -- state, limit: the records, oldest first
-      local ids = redis.call('ZRANGE', P .. ARGV[2], 0, tonumber(ARGV[3]) - 1)
+      -- state, limit[, site]: the records, oldest first; of one site from its own set (pending and dead;
+      -- delivered has none, the caller filters those)
+      local set = P .. ARGV[2]
+      if ARGV[4] and ARGV[2] ~= 'delivered' then
+        set = P .. (ARGV[2] == 'pending' and 'ps:' or 'ds:') .. ARGV[4]
+      end
+      local ids = redis.call('ZRANGE', set, 0, tonumber(ARGV[3]) - 1)
       local out = {}
       for _, id in ipairs(ids) do
         local record = redis.call('HGET', P .. 'e:' .. id, 'r')
-        if record then out[#out + 1] = record else redis.call('ZREM', P .. ARGV[2], id) end
+        if record then out[#out + 1] = record else redis.call('ZREM', set, id) end
       end
       return out
 

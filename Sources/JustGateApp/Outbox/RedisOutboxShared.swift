@@ -76,10 +76,8 @@ final class RedisOutboxShared: Sendable {
             return true
         }
         guard due else { return }
-        logger.error("""
-            Redis refused an outbox operation; if it says OOM, raise Redis's maxmemory (with maxmemory-policy \
-            noeviction) well above outbox.max_bytes (logged at most once a minute)
-            """, metadata: ["redis": .string(endpoint.description), "reply": .string(String(text.prefix(200)))])
+        logger.error("Redis refused an outbox operation: \(RedisErrorKind(errorText: text)) (logged at most once a minute)",
+                     metadata: ["redis": .string(endpoint.description), "reply": .string(String(text.prefix(200)))])
     }
 
     /// `loop`'s store is down or working again: the outage is logged once when the first loop goes down and

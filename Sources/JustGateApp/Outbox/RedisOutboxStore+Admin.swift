@@ -4,18 +4,21 @@ import JustGateRedis
 /// The admin endpoints on the shared outbox: each is a script run on the admin loop's own connection, so an
 /// operator sees and changes what every gateway sees (`GET /outbox` on any gateway lists all of them).
 extension RedisOutboxStore: OutboxAdminStore {
-    /// With `site`, the oldest `siteScanLimit` entries of the state are read and those of the site kept: the
-    /// script holds no index by site (`RedisOutboxScript`), and a listing must not scan every entry in Redis.
+    /// With `site`, pending and dead entries come from the site's own sets (`ps:`, `ds:`; incomplete only
+    /// while a repair after an upgrade runs, `RedisOutboxScript`); delivered ones have none, so the oldest
+    /// `siteScanLimit` are read and the site's kept.
     func list(state: OutboxEntry.State, site: String?, limit: Int, completion: @escaping ([OutboxEntry]?) -> Void) {
-        let asked = site == nil ? limit : max(limit, Self.siteScanLimit)
-        run(["list", state.rawValue, String(asked)]) { reply in
+        let asked = site != nil && state == .delivered ? max(limit, Self.siteScanLimit) : limit
+        var arguments = ["list", state.rawValue, String(asked)]
+        if let site { arguments.append(site) }
+        run(arguments) { reply in
             guard case .array(let items?) = reply else { return completion(nil) }
             let entries = items.lazy.compactMap { RedisOutboxStore.decode($0) }.filter { site == nil || $0.siteID == site }
             completion(Array(entries.prefix(limit)))
         }
     }
 
-    /// How many of the oldest entries a listing by site looks at.
+    /// How many of the oldest delivered entries a listing by site looks at.
     static let siteScanLimit = 10_000
 
     /// One after another, each a round trip on this loop (its answer comes on a later turn, so the chain never
