@@ -31,6 +31,8 @@ final class RedisOutboxShared: Sendable {
     private let outage = LoopOutage()
     /// When (monotonic µs) a script error was last logged: at most one a minute, however many calls meet it.
     private let scriptErrorLoggedAt = Mutex(Int64.min)
+    /// When (monotonic µs) a loop last read the Redis-wide readings: every loop has a timer, one of them reads.
+    private let statsReadAt = Mutex(Int64.min)
 
     init(_ config: OutboxConfig, logger: Logger, timeoutMs: Int = 2000) throws(GatewayStartError) {
         guard let url = config.redisURL else { throw GatewayStartError("outbox.backend: redis needs outbox.redis_url") }
@@ -64,6 +66,18 @@ final class RedisOutboxShared: Sendable {
     func readings() -> OutboxReadings {
         let totals = self.totals.withLock { $0 }
         return OutboxReadings(sites: totals.sites, bytes: totals.bytes, maxBytes: maxBytes, counts: counts.withLock { $0 })
+    }
+
+    /// Whether the calling loop should read the Redis-wide readings now: true for the first loop whose timer
+    /// fires `intervalMs` or more after the last read. The readings are the same for every loop of every
+    /// gateway, so one read per process per interval is enough.
+    func claimStatsRead(intervalMs: Int) -> Bool {
+        let now = MonotonicInstant.now().microseconds
+        return statsReadAt.withLock { last in
+            guard last == Int64.min || now - last >= Int64(intervalMs) * 1000 else { return false }
+            last = now
+            return true
+        }
     }
 
     /// Redis answered the script with an error (`-OOM` past `maxmemory`, `-ERR`): the call it served fails

@@ -276,14 +276,18 @@ final class RedisOutboxStore: OutboxBackend {
         }
     }
 
-    /// Reads the Redis-wide readings for `/metrics` every 5 s (each read also moves on, by one slice, a repair
-    /// of the per-site sets, begun when an older version's data lacks them).
+    /// Reads the Redis-wide readings for `/metrics` every 5 s, one loop of the process at a time (each read
+    /// also moves on, by one slice, a repair of the per-site sets, begun when an older version's data lacks
+    /// them). A loop whose timer finds a read made by another within 4.5 s leaves it; the slack keeps timers
+    /// that drift apart from skipping two rounds in a row.
     private func scheduleStats(afterMs delay: Int) {
         statsTimer = loop.scheduleTimer(afterMs: delay) { [weak self] in
             guard let self else { return }
-            self.run(["stats"]) { [shared = self.shared] reply in
-                guard case .array(let items?) = reply, let totals = RedisOutboxTotals(items) else { return }
-                shared.totals.withLock { $0 = totals }
+            if self.shared.claimStatsRead(intervalMs: 4500) {
+                self.run(["stats"]) { [shared = self.shared] reply in
+                    guard case .array(let items?) = reply, let totals = RedisOutboxTotals(items) else { return }
+                    shared.totals.withLock { $0 = totals }
+                }
             }
             self.scheduleStats(afterMs: 5000)
         }
