@@ -618,7 +618,8 @@ public final class OutboxFileStore: Sendable {
                 durable = false
                 shared.withLock { $0.syncFailed = true }
                 writer.logger.error("""
-                    outbox sync failed; the deferrals of this batch were refused with 503, and every later deferral                     is refused until a restart (a failed sync cannot be retried): check the disk, then restart justgate
+                    outbox sync failed; the deferrals of this batch were refused with 503, and every later deferral is \
+                    refused until a restart (a failed sync cannot be retried): check the disk, then restart justgate
                     """, metadata: ["reason": .string(error.description)])
             }
         }

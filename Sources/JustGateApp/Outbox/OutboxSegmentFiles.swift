@@ -204,7 +204,9 @@ final class OutboxSegmentFiles {
     /// journal commit per `prepareBytes`. A failure (a full disk) is not reported: the records are then written
     /// past the zeros, growing the file as without them, and fail there if the disk is really full.
     func prepare(limit: Int) {
-        guard liveFD >= 0, prepareBytes > 0, preparedSize - liveSize < prepareBytes / 2, preparedSize < limit else { return }
+        guard liveFD >= 0, prepareBytes > 0, preparedSize - liveSize < prepareBytes / 2, preparedSize < limit else {
+            return
+        }
         let end = min(limit, max(preparedSize, liveSize) + prepareBytes)
         while preparedSize < end {
             let result = Self.zeros.withUnsafeBytes { raw in
