@@ -9,16 +9,17 @@ import JustGateCore
 ///
 /// The live segment is zero-filled ahead of its records (`prepare`, a megabyte at a time, written as real zero
 /// bytes) and records are written into those zeros in place (`pwrite`). Why: a `fdatasync` after an append that
-/// grows the file must commit the new size through the file system's journal (on ext4 a journal commit: more
-/// writes and a second cache flush, each flush a VM exit on a virtual disk), and that was most of a deferral's
+/// grows the file must also make the new size durable, a metadata write besides the data (on ext4 without a
+/// journal, as on the bench VM, the inode's block: 3.3 block requests per sync instead of 2; with a journal, a
+/// journal commit and its flushes), each request a VM exit on a virtual disk, and that was most of a deferral's
 /// CPU at a few deferrals per batch (bench/outbox/cost.sh). Overwriting blocks that are already allocated and
-/// written changes no metadata `fdatasync` must keep (only the modification time, which it skips), so the
-/// sync writes the data and flushes once; the journal commit is paid once per megabyte, by the batch after a
-/// `prepare`. `fallocate` would not do: its blocks are unwritten extents, and writing into one converts it,
-/// a metadata change that brings the journal commit back. The zero tail ends replay unambiguously (a record's
-/// length is never 0: `OutboxRecordCodec`); it is cut from the newest segment at start like a torn tail, from a
-/// segment being closed for a new one before that one is begun (so only the newest segment ever ends in zeros,
-/// and a bad record in an older one is still damage), and from the live segment when the gateway stops.
+/// written changes no metadata `fdatasync` must keep (only the modification time, which it skips), so the sync
+/// writes the data and flushes; the size is made durable once per megabyte, by the batch after a `prepare`.
+/// `fallocate` would not do: its blocks are unwritten extents, and writing into one converts it, a metadata
+/// change that brings the metadata write back. The zero tail ends replay unambiguously (a record's length is
+/// never 0: `OutboxRecordCodec`); it is cut from the newest segment at start like a torn tail, from a segment
+/// being closed for a new one before that one is begun (so only the newest segment ever ends in zeros, and a bad
+/// record in an older one is still damage), and from the live segment when the gateway stops.
 ///
 /// Same hygiene as the audit log (`AuditFile+Hygiene`), and stricter about the directory, which is the outbox's
 /// own (never shared like `/var/log`) and whose files hold the sites' calls: it is created 0700 and refused when
@@ -41,7 +42,7 @@ final class OutboxSegmentFiles {
     private(set) var liveSize = 0
     /// The live segment's file size: every byte from `liveSize` up to it is a zero that `prepare` wrote.
     private(set) var preparedSize = 0
-    /// How much `prepare` zero-fills at a time by default: one journal commit per this much of records.
+    /// How much `prepare` zero-fills at a time by default: one metadata write per this much of records.
     static let defaultPrepareBytes = 1 << 20
     /// How much `prepare` zero-fills at a time; 0 writes no room (every batch grows the file).
     let prepareBytes: Int
@@ -201,7 +202,7 @@ final class OutboxSegmentFiles {
     /// Zero-fills the live segment ahead of its records when less than half of `prepareBytes` of zeros is left,
     /// up to `limit` (the segment size: zeros past it would only be cut when the segment is closed). Not synced
     /// here: the next batch's `fdatasync` makes the zeros and the new size durable with its records, the one
-    /// journal commit per `prepareBytes`. A failure (a full disk) is not reported: the records are then written
+    /// metadata write per `prepareBytes`. A failure (a full disk) is not reported: the records are then written
     /// past the zeros, growing the file as without them, and fail there if the disk is really full.
     func prepare(limit: Int) {
         guard liveFD >= 0, prepareBytes > 0, preparedSize - liveSize < prepareBytes / 2, preparedSize < limit else {
