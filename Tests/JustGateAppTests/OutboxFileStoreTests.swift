@@ -176,6 +176,12 @@ import XCTest
         defer { store.stop() }
         let missing = acknowledged.filter { store.entry(id: $0) == nil }
         #expect(missing.count == 0, "\(missing.count) of \(acknowledged.count) acknowledged ids lost, e.g. \(missing.prefix(3))")
+        // The killed child's segment ended in its zero-filled room (or a torn record): cut to its records.
+        let files = OutboxSegmentFiles(directory: Self.config(directory).path)
+        for number in files.numbers().dropLast() {
+            let bytes = try files.read(number)
+            #expect(OutboxRecordCodec.decode(bytes).validBytes == bytes.count, "segment \(number) still has a tail")
+        }
     }
 }
 

@@ -230,4 +230,20 @@ import Testing
         for index in whole..<bytes.count { zeroed[index] = 0 }   // a power cut's unwritten, zero-filled sectors
         #expect(OutboxRecordCodec.decode(zeroed).validBytes == whole)
     }
+
+    /// The file backend writes records into a zero-filled segment: zeros after the records end them, however
+    /// many, and never read as a record (an all-zero header would be an empty payload with CRC-32 0, which is
+    /// no record: every payload starts with its kind, never 0).
+    @Test func zerosAfterTheRecordsEndThem() {
+        var bytes: [UInt8] = []
+        OutboxRecordCodec.append(.entry(Self.entry("a1", sequence: 1)), to: &bytes)
+        OutboxRecordCodec.append(.dropped(id: "a1"), to: &bytes)
+        let whole = bytes.count
+        for zeros in [1, 7, 8, 9, 4096] {
+            let decoded = OutboxRecordCodec.decode(bytes + [UInt8](repeating: 0, count: zeros))
+            #expect(decoded.records.map(\.id) == ["a1", "a1"] && decoded.validBytes == whole)
+        }
+        #expect(OutboxRecordCodec.decode([UInt8](repeating: 0, count: 4096)).validBytes == 0)
+        #expect(CRC32.checksum([UInt8]()) == 0, "an all-zero header's checksum matches an empty payload")
+    }
 }

@@ -14,11 +14,14 @@ import Synchronization
 /// A deferral is admitted to the queue at once (it holds its place behind earlier calls of its site and juid,
 /// and its bytes), its record is queued for the writer, and its completion runs once the batch holding it is on
 /// disk: only then does the site get its 202. Many deferrals arriving while the writer syncs go out together
-/// in the next batch, so the disk's flush rate bounds batches per second, not deferrals per second. State
-/// changes (an attempt's result, delivered, dead, dropped) are appended as small records without waiting: a
-/// crash that loses one repeats an attempt, which at-least-once delivery allows.
+/// in the next batch, so the disk's flush rate bounds batches per second, not deferrals per second; a batch
+/// short of the deferrals the writer expects waits for them a little first (`gather`), and records go into
+/// zero-filled room in place so a sync commits no file size (`OutboxSegmentFiles`): both cut the sync's cost
+/// per deferral. State changes (an attempt's result, delivered, dead, dropped) are appended as small records
+/// without waiting: a crash that loses one repeats an attempt, which at-least-once delivery allows.
 ///
-/// On open, every segment is replayed into the queue; the newest is cut at its last whole record (a torn tail).
+/// On open, every segment is replayed into the queue; the newest is cut at its last whole record (a torn tail,
+/// or the zeros of its unused room).
 /// The oldest segment is compacted away once a newer one exists: entries of it still pending or dead are
 /// written again (whole, with their current state) at the end of the live segment, ahead of the records queued
 /// meanwhile, so replay always ends on the newest state, and the old segment is deleted.
@@ -54,12 +57,18 @@ public final class OutboxFileStore: Sendable {
         var syncFailed = false
         var random = SystemRandomNumberGenerator()
         var counts = OutboxCounts()
+        /// New entries in `writes` (deferrals waiting for a batch), and, while the writer gathers a batch, how many
+        /// it waits for (0: not gathering): the deferral that brings `queuedDeferrals` to it wakes the writer.
+        var queuedDeferrals = 0
+        var gatherTarget = 0
     }
 
     public let policy: DeliveryPolicy
     public let directory: String
     let shared: Mutex<Shared>
     let wake = DispatchSemaphore(value: 0)
+    /// Signalled (under the lock) when a gathering batch holds as many deferrals as the writer waits for.
+    let gathered = DispatchSemaphore(value: 0)
     let finished = DispatchSemaphore(value: 0)
     let nowMs: @Sendable () -> Int64
     /// How long a deferral that arrives during a take-over waits for the outbox before it is refused (503).
@@ -68,14 +77,16 @@ public final class OutboxFileStore: Sendable {
     /// Opens (creating if needed) the outbox under `config.path`, replays it and starts the writer thread.
     /// - Parameters:
     ///   - segmentBytes: a live segment this large is closed and a new one begun (smaller in tests).
+    ///   - prepareBytes: how far ahead of its records the live segment is zero-filled (`OutboxSegmentFiles`); 0
+    ///     (tests of a full disk) writes no room, so every record grows the file.
     ///   - nowMs: wall-clock milliseconds (tests pass their own).
     ///   - takeOver: `serve --replace`: when another process holds the directory, start anyway and open the
     ///     outbox once it lets go, waiting at most `takeOverPatienceMs` (see `OutboxFileStore+TakeOver`).
-    public init(config: OutboxConfig, segmentBytes: Int = 64 << 20, logger: Logger,
+    public init(config: OutboxConfig, segmentBytes: Int = 64 << 20, prepareBytes: Int = 1 << 20, logger: Logger,
                 nowMs: @escaping @Sendable () -> Int64 = OutboxFileStore.wallClockMs, takeOver: Bool = false,
                 takeOverPatienceMs: Int64 = OutboxFileStore.takeOverPatienceMs,
                 heldCallPatienceMs: Int64 = OutboxFileStore.heldCallPatienceMs) throws {
-        let files = OutboxSegmentFiles(directory: config.path)
+        let files = OutboxSegmentFiles(directory: config.path, prepareBytes: prepareBytes)
         var queue = OutboxQueue(maxBytes: config.maxBytes)
         var placement = SegmentPlacement()
         var awaiting = false
@@ -115,7 +126,8 @@ public final class OutboxFileStore: Sendable {
     }
 
     /// Takes the replayed state of every segment and opens a new live one. Only the newest segment (the live
-    /// one when the last run ended) may end in a torn record, which is cut; a bad record in an older segment is
+    /// one when the last run ended) may end in a torn record or in zeros, which are cut; a bad record (or a
+    /// zero length) in an older segment is
     /// damage, not a crash mid-write, and the whole records after it may be acknowledged calls, so the outbox
     /// refuses to open, naming the file and what to do, rather than cut them.
     static func load(_ files: OutboxSegmentFiles, into queue: inout OutboxQueue, placement: inout SegmentPlacement,
@@ -128,10 +140,14 @@ public final class OutboxFileStore: Sendable {
                 throw damagedSegment(files.path(of: number), validBytes: decoded.validBytes, size: bytes.count)
             }
             if decoded.validBytes < bytes.count {
+                // Zeros only: the live segment's unused, zero-filled room (`OutboxSegmentFiles.prepare`) of a
+                // gateway that did not stop (killed, power cut); cut like a torn tail, which is not worth a warning.
                 try files.truncate(number, to: decoded.validBytes)
-                logger.warning("outbox segment had a torn tail (a crash mid-write); cut at its last whole record",
-                               metadata: ["path": .string(files.path(of: number)),
-                                          "bytes_cut": .stringConvertible(bytes.count - decoded.validBytes)])
+                if bytes[decoded.validBytes...].contains(where: { $0 != 0 }) {
+                    logger.warning("outbox segment had a torn tail (a crash mid-write); cut at its last whole record",
+                                   metadata: ["path": .string(files.path(of: number)),
+                                              "bytes_cut": .stringConvertible(bytes.count - decoded.validBytes)])
+                }
             }
             for record in decoded.records {
                 OutboxFileStore.replay(record, into: &queue)
@@ -227,6 +243,8 @@ public final class OutboxFileStore: Sendable {
         shared.writes.append(PendingWrite(record: .entry(entry), entry: (id, call.siteID), droppedIDs: [], completion: { durable in
             completion(durable ? .success(entry) : .failure(.unavailable("the outbox could not be written to disk")))
         }))
+        shared.queuedDeferrals += 1
+        if shared.queuedDeferrals == shared.gatherTarget { gathered.signal() }
         return .success(wasIdle)
     }
 
@@ -425,6 +443,11 @@ public final class OutboxFileStore: Sendable {
         /// results that it may have become mostly delivered), so each look is paid for by the writes before it.
         var skippedEntries = 0
         var recordsSinceSkip = 0
+        /// Deferrals the last batch acknowledged plus those already queued when it was done: how many the next
+        /// batch waits for (`gather`). With callers that send their next call once answered, that is all of them.
+        var expectedDeferrals = 0
+        /// How long the last `fdatasync` took, in nanoseconds: the most a batch waits for more deferrals.
+        var lastSyncNanoseconds: UInt64 = 0
 
         init(files: OutboxSegmentFiles, placement: SegmentPlacement, segmentBytes: Int, logger: Logger) {
             self.files = files
@@ -459,11 +482,13 @@ public final class OutboxFileStore: Sendable {
                     writer.skippedEntries = max(1, writer.placement.ids(in: oldest).count)
                 }
             }
+            gather(writer)
             // Taken after the gathering: every change made meanwhile is in it, and is written after the carried
             // copies (see `write`).
             let (batch, stopping) = shared.withLock { shared in
                 let batch = shared.writes
                 shared.writes = []
+                shared.queuedDeferrals = 0
                 return (batch, shared.stopping)
             }
             compactSoon = false
@@ -483,7 +508,10 @@ public final class OutboxFileStore: Sendable {
             if stopping && !written {
                 // The last tries failed: stop anyway; a lost state change repeats an attempt after restart.
                 let lost = shared.withLock { shared in
-                    defer { shared.writes = [] }
+                    defer {
+                        shared.writes = []
+                        shared.queuedDeferrals = 0
+                    }
                     return shared.writes.count
                 }
                 writer.logger.error("""
@@ -492,11 +520,50 @@ public final class OutboxFileStore: Sendable {
                     """, metadata: ["records": .stringConvertible(lost)])
             }
             if stopping && (batch.isEmpty || !written) && shared.withLock({ $0.writes.isEmpty }) {
+                // Not required (the next start cuts the zeros off the newest segment), but a stopped outbox's
+                // files then hold records only, for whoever reads or copies them.
+                do throws(OutboxSegmentFiles.Failure) {
+                    try writer.files.trimLive()
+                } catch {
+                    writer.logger.warning("cannot cut the unused room off the live outbox segment; the next start does",
+                                          metadata: ["reason": .string(error.description)])
+                }
                 writer.files.close()
                 finished.signal()
                 return
             }
         }
+    }
+
+    /// The most a batch waits for more deferrals (`gather`), however slow the last sync was.
+    static let gatherLimitNanoseconds: UInt64 = 250_000
+
+    /// Group commit's gather: before taking a batch that holds fewer deferrals than the writer expects (those the
+    /// last batch acknowledged plus those queued meanwhile), waits for the rest, at most as long as the last
+    /// `fdatasync` took and never over `gatherLimitNanoseconds`.
+    ///
+    /// Why: each batch costs a `fdatasync`, most of a deferral's CPU when a batch holds a few (the kernel's flush,
+    /// a VM exit on a virtual disk; bench/outbox/cost.sh). Callers that send their next call once answered
+    /// arrive a little apart, and without a wait the first of them starts a sync alone while the others queue
+    /// for the next one: with 8 connections batches held about 4 deferrals instead of 8. The wait is bounded by
+    /// one sync's duration: a deferral it delays would otherwise have waited for a whole sync more had it
+    /// missed the batch, and a disk that syncs in tens of microseconds is not made to wait hundreds. It only
+    /// starts when a deferral is waiting and the last batch acknowledged more than one (a lone caller never
+    /// waits), and the deferral that completes the expected count ends it at once. Never while stopping.
+    func gather(_ writer: WriterState) {
+        let expected = writer.expectedDeferrals
+        let limit = min(writer.lastSyncNanoseconds, OutboxFileStore.gatherLimitNanoseconds)
+        guard expected > 1, limit > 0 else { return }
+        let waiting = shared.withLock { shared -> Bool in
+            guard !shared.stopping, shared.queuedDeferrals > 0, shared.queuedDeferrals < expected else { return false }
+            shared.gatherTarget = expected
+            return true
+        }
+        guard waiting else { return }
+        _ = gathered.wait(timeout: .now() + .nanoseconds(Int(limit)))
+        shared.withLock { $0.gatherTarget = 0 }
+        // A signal given after the wait ran out (under the lock, so before the line above): not for the next one.
+        while gathered.wait(timeout: .now()) == .success {}
     }
 
     /// The pending and dead entries of `segment` as they are now, or nil when they take more than half a
@@ -544,12 +611,15 @@ public final class OutboxFileStore: Sendable {
         }
         if durable {
             do throws(OutboxSegmentFiles.Failure) {
+                let started = DispatchTime.now().uptimeNanoseconds
                 try writer.files.sync()
+                writer.lastSyncNanoseconds = DispatchTime.now().uptimeNanoseconds - started
             } catch {
                 durable = false
                 shared.withLock { $0.syncFailed = true }
                 writer.logger.error("""
-                    outbox sync failed; the deferrals of this batch were refused with 503, and every later deferral                     is refused until a restart (a failed sync cannot be retried): check the disk, then restart justgate
+                    outbox sync failed; the deferrals of this batch were refused with 503, and every later deferral is \
+                    refused until a restart (a failed sync cannot be retried): check the disk, then restart justgate
                     """, metadata: ["reason": .string(error.description)])
             }
         }
@@ -572,7 +642,8 @@ public final class OutboxFileStore: Sendable {
         }
         // One lock for the whole batch: the new entries become due (or, unwritten, give up their place), and
         // unwritten state changes (already applied in memory) go back to the front of the queue.
-        shared.withLock { shared in
+        let acknowledged = batch.reduce(0) { $0 + ($1.entry == nil ? 0 : 1) }
+        writer.expectedDeferrals = shared.withLock { shared in
             if !durable { shared.writes.insert(contentsOf: batch.filter { $0.entry == nil }, at: 0) }
             for case let (id, siteID)? in batch.map(\.entry) {
                 if durable {
@@ -582,16 +653,27 @@ public final class OutboxFileStore: Sendable {
                     shared.queue.drop(id: id)
                 }
             }
+            return durable ? acknowledged + shared.queuedDeferrals : 0
         }
         for pending in batch { pending.completion?(durable) }
         if !cutBack || writer.files.liveSize >= writer.segmentBytes {
             do throws(OutboxSegmentFiles.Failure) {
+                // The closed segment must end in its last record before the next one exists: only the newest
+                // segment may end in zeros. A segment whose failed batch could not be cut is closed anyway (its
+                // tail is not ours to keep writing after; the next start names it).
+                do throws(OutboxSegmentFiles.Failure) {
+                    try writer.files.trimLive()
+                } catch {
+                    if cutBack { throw error }
+                }
                 try writer.files.openLive(live + 1)
                 writer.placement.touch(live + 1)
             } catch {
                 writer.logger.error("cannot begin a new outbox segment", metadata: ["reason": .string(error.description)])
             }
         }
+        // After the completions: the zeros are written while the next deferrals gather, and synced with them.
+        writer.files.prepare(limit: writer.segmentBytes)
         return durable
     }
 }

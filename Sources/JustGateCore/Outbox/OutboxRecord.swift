@@ -72,14 +72,17 @@ public enum OutboxRecordCodec {
     }
 
     /// The whole records at the start of `bytes`, and how many bytes they take: everything after is a torn
-    /// tail (or damage) that replay cuts off.
+    /// tail (or damage) that replay cuts off, or the zeros the file backend fills a live segment with ahead of
+    /// its records (`OutboxSegmentFiles.prepare`). A zero length ends the records: no record has an empty
+    /// payload (it starts with its kind, 1 to 3), and an all-zero header must not pass for one (the CRC-32 of
+    /// nothing is 0).
     public static func decode(_ bytes: [UInt8]) -> (records: [OutboxRecord], validBytes: Int) {
         var records: [OutboxRecord] = []
         var offset = 0
         while bytes.count - offset >= headerBytes {
             let length = Int(readU32(bytes, at: offset))
             let checksum = readU32(bytes, at: offset + 4)
-            guard length <= maxPayloadBytes, bytes.count - offset - headerBytes >= length else { break }
+            guard length > 0, length <= maxPayloadBytes, bytes.count - offset - headerBytes >= length else { break }
             let payload = bytes[(offset + headerBytes)..<(offset + headerBytes + length)]
             guard CRC32.checksum(payload) == checksum, let record = decodePayload(payload) else { break }
             records.append(record)

@@ -18,7 +18,8 @@ import Synchronization
 //   first failure, so the later delivery of the entries (a forwarded call's work) is not counted here.
 // The gateway's CPU is the process's (getrusage) minus the client threads' own (CLOCK_THREAD_CPUTIME_ID): the
 // outbox writer thread, its encoding and its fdatasync calls are counted. Prints CPU per answered call for each
-// pass and the difference, against the 5 µs target.
+// pass and the difference, against the 5 µs target, and each pass's round-trip p50 and p99 (a deferral's 202
+// waits for its batch's fdatasync: what the CPU saved by larger batches may cost in latency).
 //
 // Usage: OutboxDeferralCost --upstream URL --token TOKEN [--seconds N] [--connections N] [--rounds N] [--dir PATH]
 
@@ -159,19 +160,42 @@ func processCPUMicros() -> Int {
     return spec.tv_sec * 1_000_000 + spec.tv_nsec / 1000
 }
 
+/// CPU the outbox writer threads (`jg-outbox`) have run, from /proc (schedstat: nanoseconds on a CPU): how much
+/// of a deferral's cost is the writer's (its encoding, write and fdatasync), the rest being the event loops'.
+func writerCPUMicros() -> Int {
+    guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return 0 }
+    return tasks.reduce(0) { total, task in
+        guard let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
+              name.hasPrefix("jg-outbox"),
+              let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/schedstat", encoding: .utf8),
+              let nanoseconds = stat.split(separator: " ").first.flatMap({ Int($0) }) else { return total }
+        return total + nanoseconds / 1000
+    }
+}
+
 struct Pass {
     var answered: Int
     var failed: Int
     var gatewayCPUMicros: Int
+    var writerCPUMicros: Int
     var seconds: Double
+    /// Every answered call's round trip as the client saw it, sorted: a deferral's includes the wait for its
+    /// batch's fdatasync (and any group-commit gather), which CPU per call does not show.
+    var latenciesMicros: [Int]
     var cpuPerCall: Double { answered > 0 ? Double(gatewayCPUMicros) / Double(answered) : 0 }
+    var writerCPUPerCall: Double { answered > 0 ? Double(writerCPUMicros) / Double(answered) : 0 }
+
+    func percentile(_ share: Double) -> Double {
+        guard !latenciesMicros.isEmpty else { return 0 }
+        return Double(latenciesMicros[min(latenciesMicros.count - 1, Int(Double(latenciesMicros.count) * share))]) / 1000
+    }
 }
 
 /// Calls for `seconds` against `runtime`, counting answers with `expected` status.
 func pass(_ runtime: GatewayRuntime, prefer: Bool, expected: Int, round: Int) -> Pass {
     let port = runtime.address.port
     let stop = Atomic(false)
-    let totals = Mutex<(answered: Int, failed: Int, clientCPU: Int)>((0, 0, 0))
+    let totals = Mutex<(answered: Int, failed: Int, clientCPU: Int, latencies: [Int])>((0, 0, 0, []))
     let done = DispatchGroup()
     // A short warm-up outside the measurement: connections, libcurl's pool, the outbox writer.
     let warm = Client(port: port, prefer: prefer, tag: 9999)
@@ -179,6 +203,7 @@ func pass(_ runtime: GatewayRuntime, prefer: Bool, expected: Int, round: Int) ->
     warm.close()
     let started = Date()
     let cpuBefore = processCPUMicros()
+    let writerBefore = writerCPUMicros()
     for index in 0..<connections {
         done.enter()
         Thread {
@@ -186,12 +211,20 @@ func pass(_ runtime: GatewayRuntime, prefer: Bool, expected: Int, round: Int) ->
             let client = Client(port: port, prefer: prefer, tag: round * 1000 + index)
             var answered = 0
             var failed = 0
+            var latencies: [Int] = []
+            latencies.reserveCapacity(1 << 16)
             while !stop.load(ordering: .relaxed) {
-                if client.exchange() == expected { answered += 1 } else { failed += 1 }
+                let sent = DispatchTime.now().uptimeNanoseconds
+                if client.exchange() == expected {
+                    answered += 1
+                    latencies.append(Int((DispatchTime.now().uptimeNanoseconds - sent) / 1000))
+                } else {
+                    failed += 1
+                }
             }
             client.close()
             let own = threadCPUMicros() - threadStart
-            totals.withLock { $0.answered += answered; $0.failed += failed; $0.clientCPU += own }
+            totals.withLock { $0.answered += answered; $0.failed += failed; $0.clientCPU += own; $0.latencies += latencies }
             done.leave()
         }.start()
     }
@@ -199,17 +232,24 @@ func pass(_ runtime: GatewayRuntime, prefer: Bool, expected: Int, round: Int) ->
     stop.store(true, ordering: .relaxed)
     done.wait()
     let cpu = processCPUMicros() - cpuBefore
+    let writer = writerCPUMicros() - writerBefore
     let elapsed = Date().timeIntervalSince(started)
-    return totals.withLock { Pass(answered: $0.answered, failed: $0.failed, gatewayCPUMicros: cpu - $0.clientCPU, seconds: elapsed) }
+    return totals.withLock {
+        Pass(answered: $0.answered, failed: $0.failed, gatewayCPUMicros: cpu - $0.clientCPU, writerCPUMicros: writer, seconds: elapsed,
+             latenciesMicros: $0.latencies.sorted())
+    }
 }
 
 func report(_ name: String, _ result: Pass) {
-    say(String(format: "%@: %.0f calls/s, %.1f µs gateway CPU per call, %d failed", name,
-                 Double(result.answered) / result.seconds, result.cpuPerCall, result.failed))
+    say(String(format: "%@: %.0f calls/s, %.1f µs gateway CPU per call (outbox writer %.1f), p50 %.2f ms, p99 %.2f ms, %d failed",
+                 name, Double(result.answered) / result.seconds, result.cpuPerCall, result.writerCPUPerCall,
+                 result.percentile(0.5), result.percentile(0.99), result.failed))
 }
 
 var forwardedCosts: [Double] = []
 var deferredCosts: [Double] = []
+var deferredP50s: [Double] = []
+var deferredP99s: [Double] = []
 for round in 1...max(1, rounds) {
     let forwarding = gateway(upstream: upstream, outbox: "\(base)/round-\(round)/forward", failFast: false)
     let forwarded = pass(forwarding, prefer: false, expected: 200, round: round)
@@ -222,6 +262,8 @@ for round in 1...max(1, rounds) {
     report("round \(round) deferred", deferred)
     forwardedCosts.append(forwarded.cpuPerCall)
     deferredCosts.append(deferred.cpuPerCall)
+    deferredP50s.append(deferred.percentile(0.5))
+    deferredP99s.append(deferred.percentile(0.99))
     try? FileManager.default.removeItem(atPath: "\(base)/round-\(round)")
 }
 let forwardedMedian = forwardedCosts.sorted()[forwardedCosts.count / 2]
@@ -230,3 +272,5 @@ let over = deferredMedian - forwardedMedian
 say(String(format: "CPU per deferral over a forwarded call: %.1f µs - %.1f µs = %+.1f µs (median of %d rounds) -> %@",
              deferredMedian, forwardedMedian, over, forwardedCosts.count,
              over <= 5 ? "PASS (at most 5 µs)" : "ABOVE TARGET (more than 5 µs)"))
+say(String(format: "deferred calls' round trip (median of rounds): p50 %.2f ms, p99 %.2f ms",
+           deferredP50s.sorted()[deferredP50s.count / 2], deferredP99s.sorted()[deferredP99s.count / 2]))
