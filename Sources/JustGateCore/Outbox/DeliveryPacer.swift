@@ -1,45 +1,78 @@
-/// How many outbox deliveries one event loop may have under way, and when the next may start: a delay-based
-/// AIMD window, so a backlog drained after an outage goes at the pace the upstream and the loop can take
-/// without starving live calls (issue 25 item 4).
+/// How many outbox deliveries one event loop may have under way, and when the next may start, so a backlog
+/// drained after an outage goes at the pace the upstream and the loop can take without starving live calls
+/// (issue 25 item 4).
 ///
-/// Why delay and not only a count: against an upstream that answers at once, a fixed number of deliveries in
-/// flight is a loop that sends, settles and sends again as fast as the CPU allows, and live calls queue behind
-/// that work (measured by bench/outbox/drain.sh: live p99 7.3x to 9x with 32 in flight per loop). The signal is
-/// each delivery's round trip, from send to its answer handled on the loop. Its lowest recent value is the
-/// base: the upstream's own pace with nothing queued. When the last few round trips are all well above the
-/// base, something queues (the upstream, its connections, or the loop and the cores busy with other work) and
-/// every live call on the loop waits in that same queue: the window halves, at most once per round trip. The
-/// lowest of the last few, not the last one, is compared, since on shared cores single answers are late for
-/// reasons that come and go (a preempted thread), and cutting on each would keep the drain at its floor. Round
-/// trips near the base grow the window by one per round trip. Below one, the window paces instead: one
-/// delivery at a time, each begun `srtt / window` after the last began, so even an instant upstream is not
-/// driven at the CPU's pace.
+/// Three rules, each for a different reason:
 ///
-/// Live calls come first for upstream slots (`max_in_flight`): no delivery starts while live calls hold
-/// `liveShare` of them (and the window halves), and deliveries never hold more than `deliveryShare`.
+/// 1. **Live calls on the loop come first.** The signal is the loop's own: how many live calls of this loop have
+///    an upstream exchange under way (`Load.liveOnLoop`). While there is one, no delivery starts beyond the
+///    floor (rule 3): `decide` says `.yield`, and the engine looks again as soon as the last live call of the
+///    loop is answered. A delivery begun in a gap between live calls is still under way when the next live
+///    call comes, and that call then waits behind it (on the loop, for its completion and record; at the
+///    upstream, behind its request), so each time live calls find deliveries under way the window halves (once
+///    per round trip), and each delivery answered at the upstream's own pace grows it by one per round trip.
+///    With live calls every millisecond or so the window stays at one or two; on a loop without live calls it
+///    grows to `maxWindow` and the drain uses the idle loop. Why not the round trip of deliveries as that
+///    signal (the pacer before this one): on shared cores a delivery's round trip rises for reasons that come
+///    and go (other processes, a preempted thread), so it read "live calls wait" when none did and drained a
+///    100,000-entry backlog at ~100 to 1,800 entries/s against an upstream that answers at once.
+/// 2. **An upstream that slows down** still cuts the window: when the last `recentCount` round trips are all
+///    above `base * (1 + tolerance) + slackMicros` (the base: the lowest round trip of the last 10 to 20 s)
+///    the upstream or its connections queue, and every live call waits in the same queue: the window halves,
+///    at most once per round trip. The slack is a few milliseconds, so the noise of busy cores (a delivery
+///    late by a millisecond now and then) is not taken for a slower upstream. Below one the window paces
+///    deliveries: one at a time, each `srtt / window` after the last began.
+/// 3. **A floor, so the drain never crawls:** at least one delivery starts every `floorIntervalMicros` (the
+///    engine sets it from `outbox.min_delivery_rate` divided among the loops), whatever rules 1 and 2 say,
+///    within the delivery share of upstream slots and at most `maxWindow` under way. The trade-off: under steady live load the drain takes that
+///    much of the upstream and the cores from live calls (each delivery costs about what a live call costs),
+///    and in exchange a backlog of N entries is gone within N / rate seconds (100,000 at 200/s: under 9
+///    minutes) rather than hours.
+///
+/// Upstream slots (`max_in_flight`) are shared with every loop's live calls: no delivery but the floor's starts
+/// while live calls hold `liveShare` of them, and deliveries never hold more than `deliveryShare` (at least one).
 ///
 /// Pure and clock-free (the caller passes monotonic microseconds), so tests drive it without sockets or sleeps.
 public struct DeliveryPacer: Sendable {
     public struct Settings: Sendable, Equatable {
         /// Deliveries under way on one loop at most.
         public var maxWindow: Double = 32
-        /// The slowest pace: one delivery per `1 / minWindow` round trips.
+        /// The slowest pace the window sets: one delivery per `1 / minWindow` round trips (the floor may be faster).
         public var minWindow: Double = 1.0 / 16
         public var initialWindow: Double = 1
-        /// Recent round trips all above `base * (1 + tolerance) + slackMicros` count as queueing.
+        /// Recent round trips all above `base * (1 + tolerance) + slackMicros` count as an upstream that queues.
         public var tolerance: Double = 0.5
-        public var slackMicros: Int64 = 1000
+        public var slackMicros: Int64 = 3000
         /// How many of the last round trips must all be above that.
         public var recentCount = 4
         /// The base is the lowest round trip seen in the last one or two of these periods, so it follows an
         /// upstream that became slower for good instead of halving the window forever.
         public var basePeriodMicros: Int64 = 10_000_000
-        /// No delivery starts while live calls hold this share of `max_in_flight`.
+        /// No delivery but the floor's starts while live calls hold this share of `max_in_flight`.
         public var liveShare: Double = 0.5
         /// Deliveries of one loop hold at most this share of `max_in_flight` (at least one).
         public var deliveryShare: Double = 0.25
+        /// At least one delivery starts this often (microseconds), whatever live calls and the window say;
+        /// nil: no floor (a loop under steady live load then delivers nothing).
+        public var floorIntervalMicros: Int64?
 
         public init() {}
+    }
+
+    /// What the loop is doing besides delivering, read when the engine asks `decide`.
+    public struct Load: Sendable, Equatable {
+        /// Live calls of this loop with an upstream exchange under way.
+        public var liveOnLoop: Int
+        /// Upstream slots held by others than this loop's deliveries (live calls of every loop, other loops'
+        /// deliveries), out of `maxInFlight`.
+        public var liveInFlight: Int
+        public var maxInFlight: Int
+
+        public init(liveOnLoop: Int, liveInFlight: Int, maxInFlight: Int) {
+            self.liveOnLoop = liveOnLoop
+            self.liveInFlight = liveInFlight
+            self.maxInFlight = maxInFlight
+        }
     }
 
     /// What the loop may do now.
@@ -48,6 +81,9 @@ public struct DeliveryPacer: Sendable {
         case send(Int)
         /// Start none before this instant (monotonic microseconds); look again then.
         case wait(untilMicros: Int64)
+        /// Live calls are on the loop: start none until they are answered, or until this instant (the floor's
+        /// next start), whichever comes first.
+        case yield(untilMicros: Int64)
         /// Start none until a delivery under way ends.
         case full
     }
@@ -77,14 +113,44 @@ public struct DeliveryPacer: Sendable {
         return base == .max ? nil : base
     }
 
-    /// How many deliveries may start now, given `inFlight` deliveries of this loop under way and `liveInFlight`
-    /// live calls holding upstream slots out of `maxInFlight`.
-    public mutating func decide(inFlight: Int, liveInFlight: Int, maxInFlight: Int, nowMicros: Int64) -> Decision {
-        if Double(liveInFlight) >= settings.liveShare * Double(maxInFlight) {
-            decrease(nowMicros: nowMicros)
-            return .wait(untilMicros: nowMicros + max(smoothedMicros ?? 1000, 1000))
+    /// When the floor starts its next delivery: `floorIntervalMicros` after the last start (any start).
+    public var floorDueMicros: Int64? {
+        guard let interval = settings.floorIntervalMicros else { return nil }
+        guard let last = lastStartMicros else { return .min }
+        return last + max(interval, 1)
+    }
+
+    /// How many deliveries may start now, given `inFlight` deliveries of this loop under way and what the loop
+    /// and the upstream slots hold besides (`load`).
+    public mutating func decide(inFlight: Int, load: Load, nowMicros: Int64) -> Decision {
+        let share = max(1, Int(settings.deliveryShare * Double(load.maxInFlight)))
+        guard inFlight < share else { return .full }
+        let paced = windowDecision(inFlight: inFlight, share: share, load: load, nowMicros: nowMicros)
+        if case .send = paced { return paced }
+        // The floor: one start per interval, whatever the rules above said, with at most `maxWindow` under way
+        // (an upstream that hangs until its timeout must not collect a floor's worth of calls per interval).
+        guard let floorDue = floorDueMicros, inFlight < max(1, min(share, Int(settings.maxWindow))) else { return paced }
+        if nowMicros >= floorDue { return .send(1) }
+        switch paced {
+        case .wait(let until): return .wait(untilMicros: min(until, floorDue))
+        case .yield(let until): return .yield(untilMicros: min(until, floorDue))
+        case .full: return .wait(untilMicros: floorDue)
+        case .send: return paced
         }
-        let share = max(1, Int(settings.deliveryShare * Double(maxInFlight)))
+    }
+
+    /// Rules 1 and 2: live calls first, then the window.
+    private mutating func windowDecision(inFlight: Int, share: Int, load: Load, nowMicros: Int64) -> Decision {
+        let retry = nowMicros + max(smoothedMicros ?? 1000, 1000)
+        if Double(load.liveInFlight) >= settings.liveShare * Double(load.maxInFlight) {
+            decrease(nowMicros: nowMicros)
+            return .wait(untilMicros: retry)
+        }
+        if load.liveOnLoop > 0 {
+            // Deliveries under way while live calls came: those calls wait behind them.
+            if inFlight > 0 { decrease(nowMicros: nowMicros) }
+            return .yield(untilMicros: retry)
+        }
         let allowed = min(share, max(1, Int(window)))
         guard inFlight < allowed else { return .full }
         guard window < 1 else { return .send(allowed - inFlight) }
