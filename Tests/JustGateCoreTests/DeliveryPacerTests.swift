@@ -146,20 +146,49 @@ import Testing
         #expect(pacer.decide(inFlight: inFlight, load: Self.load(live: liveOnLoop), nowMicros: 12_000) == expected)
     }
 
-    /// Live calls that find deliveries under way wait behind them: the window halves, once per round trip; live
-    /// calls on a loop with nothing under way cost the window nothing.
+    /// Live calls on the loop hold the window at `liveWindow` (4) for a second after the last of them; live calls
+    /// that find deliveries under way wait behind them, so the window halves, once per round trip; live calls on
+    /// a loop with nothing under way cost it nothing more.
     @Test func liveCallsFindingDeliveriesUnderWayHalveTheWindowOncePerRoundTrip() throws {
         var pacer = Self.grown()
-        let grown = pacer.window
+        #expect(pacer.window > 7)
         _ = pacer.decide(inFlight: 0, load: Self.load(live: 2), nowMicros: 12_000)
-        #expect(pacer.window == grown)
+        #expect(pacer.window == 4)
         _ = pacer.decide(inFlight: 3, load: Self.load(live: 2), nowMicros: 12_100)
-        #expect(pacer.window == grown / 2)
+        #expect(pacer.window == 2)
         let smoothed = try #require(pacer.smoothedMicros)
         _ = pacer.decide(inFlight: 3, load: Self.load(live: 2), nowMicros: 12_100 + smoothed - 1)
-        #expect(pacer.window == grown / 2)
+        #expect(pacer.window == 2)
         _ = pacer.decide(inFlight: 3, load: Self.load(live: 2), nowMicros: 12_100 + smoothed)
-        #expect(pacer.window == grown / 4)
+        #expect(pacer.window == 1)
+    }
+
+    /// Between live calls the window is used up to `liveWindow` for a second after the last one (then it grows
+    /// again from there: `theWindowGrowsPastTheLiveCeilingASecondAfterTheLastLiveCall`); against
+    /// an upstream slower than `yieldBelowMicros` (5 ms) live calls under way wait for it, not for the loop, and
+    /// neither make deliveries yield nor hold the window down.
+    @Test(arguments: [
+        // (round trip, live calls now, the last live call this long ago, the decision with nothing under way)
+        (Int64(400), 1, Int64(0), DeliveryPacer.Decision.yield(untilMicros: 1000)), (400, 0, 1000, .send(4)),
+        (400, 0, 999_999, .send(4)), (400, 0, 1_000_000, .send(4)),
+        (20_000, 3, 0, .send(7)), (20_000, 0, 1000, .send(7)),
+    ])
+    func liveCallsHoldTheWindowOnlyAgainstAFastUpstream(roundTrip: Int64, live: Int, ago: Int64,
+                                                        expected: DeliveryPacer.Decision) {
+        var settings = DeliveryPacer.Settings()
+        settings.basePeriodMicros = 100_000_000
+        var pacer = DeliveryPacer(settings: settings)
+        let end = Self.run(&pacer, count: 30, roundTrip: roundTrip, from: 0)
+        #expect(Int(pacer.window) == 7)
+        // A live call seen `ago` before `now`, then the decision now.
+        let now = end + 2_000_000
+        _ = pacer.decide(inFlight: 0, load: Self.load(live: 1), nowMicros: now - max(ago, 1))
+        let decision = pacer.decide(inFlight: 0, load: Self.load(live: live), nowMicros: now)
+        if case .yield(let until) = expected {
+            #expect(decision == .yield(untilMicros: now + until))
+        } else {
+            #expect(decision == expected)
+        }
     }
 
     /// The floor starts one delivery per interval under any live load, counted from the last start of any kind.
@@ -168,7 +197,9 @@ import Testing
         (1, 0, Int64(5000), 200), (3, 0, 1000, 1000), (0, 8, 5000, 200), (2, 16, 20_000, 50),
     ])
     func theFloorStartsOneDeliveryPerIntervalWhateverLiveCallsDo(live: Int, slots: Int, interval: Int64, perSecond: Int) {
-        var pacer = Self.grown(floorMicros: interval)
+        var settings = DeliveryPacer.Settings()
+        settings.floorIntervalMicros = interval
+        var pacer = DeliveryPacer(settings: settings)
         var now: Int64 = 12_000
         var starts = 0
         let end = now + 1_000_000
@@ -186,7 +217,8 @@ import Testing
                 pacer.started(nowMicros: now)
                 starts += 1
                 underWayUntil = now + 400
-                now += 1
+                // The loop comes back to the pacer a little late, as its millisecond timers do: the rate holds.
+                now += 300
             case .wait(let until), .yield(let until):
                 #expect(until > now)
                 now = min(until, underWayUntil ?? until)
@@ -197,16 +229,18 @@ import Testing
         #expect(abs(starts - perSecond) <= 1, "\(starts) starts in one second")
     }
 
-    /// With no live calls the floor adds nothing to a window that starts deliveries faster anyway.
+    /// With no live calls the floor adds nothing to a window that starts deliveries faster anyway: every start
+    /// counts toward it (31 starts at an interval of 5 ms: the floor's next is 155 ms after the first).
     @Test func theFloorAddsNothingWhereTheWindowIsFaster() {
         var pacer = Self.grown(floorMicros: 5000)
         #expect(pacer.decide(inFlight: 0, load: Self.load(), nowMicros: 12_000) == .send(7))
         pacer.started(nowMicros: 12_000)
-        #expect(pacer.decide(inFlight: 7, load: Self.load(), nowMicros: 12_001) == .wait(untilMicros: 17_000))
+        #expect(pacer.floorDueMicros == 155_000)
+        #expect(pacer.decide(inFlight: 7, load: Self.load(), nowMicros: 12_001) == .wait(untilMicros: 155_000))
         // At the floor's instant one more may start beyond the window, but never beyond maxWindow or the share.
-        #expect(pacer.decide(inFlight: 7, load: Self.load(), nowMicros: 17_000) == .send(1))
-        #expect(pacer.decide(inFlight: 32, load: Self.load(), nowMicros: 17_000) == .full)
-        #expect(pacer.decide(inFlight: 4, load: Self.load(max: 16), nowMicros: 17_000) == .full)
+        #expect(pacer.decide(inFlight: 7, load: Self.load(), nowMicros: 155_000) == .send(1))
+        #expect(pacer.decide(inFlight: 32, load: Self.load(), nowMicros: 155_000) == .full)
+        #expect(pacer.decide(inFlight: 4, load: Self.load(max: 16), nowMicros: 155_000) == .full)
     }
 
     /// The window's pacing below one never spaces deliveries further apart than the floor's interval.
@@ -235,5 +269,19 @@ import Testing
             pacer.finished(roundTripMicros: roundTrip, nowMicros: now)
         }
         #expect((pacer.window < grown) == cuts)
+    }
+
+    @Test func theWindowGrowsPastTheLiveCeilingASecondAfterTheLastLiveCall() {
+        var pacer = Self.grown()
+        _ = pacer.decide(inFlight: 0, load: Self.load(live: 1), nowMicros: 12_000)
+        #expect(pacer.window == 4)
+        // Within the second, answers at the base grow the window, but decisions hold it at the ceiling.
+        var now = Self.run(&pacer, count: 10, roundTrip: 400, from: 12_000)
+        #expect(pacer.decide(inFlight: 0, load: Self.load(), nowMicros: now) == .send(4))
+        #expect(pacer.window == 4)
+        // A second after the last live call the ceiling is gone: the same answers take it past 4.
+        now = Self.run(&pacer, count: 10, roundTrip: 400, from: 1_012_000)
+        #expect(pacer.window > 5)
+        #expect(pacer.decide(inFlight: 0, load: Self.load(), nowMicros: now) == .send(Int(pacer.window)))
     }
 }

@@ -5,26 +5,34 @@
 /// Three rules, each for a different reason:
 ///
 /// 1. **Live calls on the loop come first.** The signal is the loop's own: how many live calls of this loop have
-///    an upstream exchange under way (`Load.liveOnLoop`). While there is one, no delivery starts beyond the
-///    floor (rule 3): `decide` says `.yield`, and the engine looks again as soon as the last live call of the
-///    loop is answered. A delivery begun in a gap between live calls is still under way when the next live
-///    call comes, and that call then waits behind it (on the loop, for its completion and record; at the
+///    an upstream exchange under way (`Load.liveOnLoop`). Against an upstream that answers within
+///    `yieldBelowMicros` (the smoothed round trip of deliveries), a live call under way is about to need the loop
+///    again, and a delivery begun now comes back at the same moment: while there is one, no delivery starts
+///    beyond the floor (rule 3): `decide` says `.yield`, and the engine looks again as soon as the last live
+///    call of the loop is answered. A delivery begun in a gap between live calls is still under way when the
+///    next live call comes, and that call waits behind it (on the loop, for its completion and record; at the
 ///    upstream, behind its request), so each time live calls find deliveries under way the window halves (once
-///    per round trip), and each delivery answered at the upstream's own pace grows it by one per round trip.
-///    With live calls every millisecond or so the window stays at one or two; on a loop without live calls it
-///    grows to `maxWindow` and the drain uses the idle loop. Why not the round trip of deliveries as that
-///    signal (the pacer before this one): on shared cores a delivery's round trip rises for reasons that come
-///    and go (other processes, a preempted thread), so it read "live calls wait" when none did and drained a
-///    100,000-entry backlog at ~100 to 1,800 entries/s against an upstream that answers at once.
+///    per round trip), and while live calls came within the last `liveMemoryMicros` the window is at most
+///    `liveWindow`: a live call finds at most that many deliveries ahead of it. On a loop without live calls
+///    for that long the window grows to `maxWindow` and the drain uses the idle loop. Against a slower upstream
+///    the live calls under way are waiting for it, not for the loop (a delivery's send and answer take tens of
+///    microseconds of a loop that is idle for milliseconds), so only rule 2 limits the drain there. Why not the
+///    round trip of deliveries as the "live calls wait" signal (the pacer before this one): on shared cores a
+///    delivery's round trip rises for reasons that come and go (other processes, a preempted thread), so it
+///    read "live calls wait" when none did and drained a 100,000-entry backlog at ~100 to 1,800 entries/s
+///    against an upstream that answers at once.
 /// 2. **An upstream that slows down** still cuts the window: when the last `recentCount` round trips are all
 ///    above `base * (1 + tolerance) + slackMicros` (the base: the lowest round trip of the last 10 to 20 s)
 ///    the upstream or its connections queue, and every live call waits in the same queue: the window halves,
 ///    at most once per round trip. The slack is a few milliseconds, so the noise of busy cores (a delivery
 ///    late by a millisecond now and then) is not taken for a slower upstream. Below one the window paces
 ///    deliveries: one at a time, each `srtt / window` after the last began.
-/// 3. **A floor, so the drain never crawls:** at least one delivery starts every `floorIntervalMicros` (the
-///    engine sets it from `outbox.min_delivery_rate` divided among the loops), whatever rules 1 and 2 say,
-///    within the delivery share of upstream slots and at most `maxWindow` under way. The trade-off: under steady live load the drain takes that
+/// 3. **A floor, so the drain never crawls:** on average at least one delivery starts every
+///    `floorIntervalMicros` (the engine sets it from `outbox.min_delivery_rate` divided among the loops),
+///    whatever rules 1 and 2 say, within the delivery share of upstream slots and at most `maxWindow` under
+///    way. Every start counts toward it (a burst the window allowed moves the floor's next start later by an
+///    interval each), and a floor start late by less than half an interval (the loop's timers are
+///    milliseconds) does not move the ones after it, so the floor's rate is the configured one. The trade-off: under steady live load the drain takes that
 ///    much of the upstream and the cores from live calls (each delivery costs about what a live call costs),
 ///    and in exchange a backlog of N entries is gone within N / rate seconds (100,000 at 200/s: under 9
 ///    minutes) rather than hours.
@@ -55,6 +63,12 @@ public struct DeliveryPacer: Sendable {
         /// At least one delivery starts this often (microseconds), whatever live calls and the window say;
         /// nil: no floor (a loop under steady live load then delivers nothing).
         public var floorIntervalMicros: Int64?
+        /// Rule 1 applies while the smoothed round trip is below this: an upstream this fast brings live calls
+        /// back to the loop as soon as deliveries.
+        public var yieldBelowMicros: Int64 = 5000
+        /// The window's ceiling while live calls were on the loop within `liveMemoryMicros` (rule 1).
+        public var liveWindow: Double = 4
+        public var liveMemoryMicros: Int64 = 1_000_000
 
         public init() {}
     }
@@ -99,6 +113,10 @@ public struct DeliveryPacer: Sendable {
     private var periodStartMicros: Int64?
     private var lastStartMicros: Int64?
     private var lastDecreaseMicros: Int64?
+    /// When `decide` last saw a live call on the loop.
+    private var lastLiveMicros: Int64?
+    /// When the floor starts its next delivery (rule 3); nil before the first start.
+    private var floorNextMicros: Int64?
     /// The last `recentCount` round trips, oldest first.
     private var recent: [Int64] = []
 
@@ -113,11 +131,10 @@ public struct DeliveryPacer: Sendable {
         return base == .max ? nil : base
     }
 
-    /// When the floor starts its next delivery: `floorIntervalMicros` after the last start (any start).
+    /// When the floor starts its next delivery (rule 3); nil without a floor.
     public var floorDueMicros: Int64? {
-        guard let interval = settings.floorIntervalMicros else { return nil }
-        guard let last = lastStartMicros else { return .min }
-        return last + max(interval, 1)
+        guard settings.floorIntervalMicros != nil else { return nil }
+        return floorNextMicros ?? .min
     }
 
     /// How many deliveries may start now, given `inFlight` deliveries of this loop under way and what the loop
@@ -146,10 +163,16 @@ public struct DeliveryPacer: Sendable {
             decrease(nowMicros: nowMicros)
             return .wait(untilMicros: retry)
         }
-        if load.liveOnLoop > 0 {
-            // Deliveries under way while live calls came: those calls wait behind them.
-            if inFlight > 0 { decrease(nowMicros: nowMicros) }
-            return .yield(untilMicros: retry)
+        // Before the first answer the upstream's pace is unknown: taken as fast, the polite guess.
+        let fastUpstream = (smoothedMicros ?? 0) < settings.yieldBelowMicros
+        if load.liveOnLoop > 0 { lastLiveMicros = nowMicros }
+        if fastUpstream, let lastLive = lastLiveMicros, nowMicros - lastLive < settings.liveMemoryMicros {
+            window = min(window, max(settings.liveWindow, settings.minWindow))
+            if load.liveOnLoop > 0 {
+                // Deliveries under way while live calls came: those calls wait behind them.
+                if inFlight > 0 { decrease(nowMicros: nowMicros) }
+                return .yield(untilMicros: retry)
+            }
         }
         let allowed = min(share, max(1, Int(window)))
         guard inFlight < allowed else { return .full }
@@ -164,6 +187,12 @@ public struct DeliveryPacer: Sendable {
     /// A delivery began now.
     public mutating func started(nowMicros: Int64) {
         lastStartMicros = nowMicros
+        guard let interval = settings.floorIntervalMicros.map({ max($0, 1) }) else { return }
+        if let next = floorNextMicros, nowMicros - next < interval / 2 {
+            floorNextMicros = next + interval
+        } else {
+            floorNextMicros = nowMicros + interval
+        }
     }
 
     /// A delivery's answer (or failure after it was sent) arrived `roundTripMicros` after it began.
