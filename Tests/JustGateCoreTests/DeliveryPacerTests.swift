@@ -161,6 +161,9 @@ import Testing
         #expect(pacer.window == 2)
         _ = pacer.decide(inFlight: 3, load: Self.load(live: 2), nowMicros: 12_100 + smoothed)
         #expect(pacer.window == 1)
+        // One at a time between live calls is the least this rule asks: slower pacing is the round trips' call.
+        _ = pacer.decide(inFlight: 1, load: Self.load(live: 2), nowMicros: 12_100 + 2 * smoothed)
+        #expect(pacer.window == 1)
     }
 
     /// Between live calls the window is used up to `liveWindow` for a second after the last one (then it grows

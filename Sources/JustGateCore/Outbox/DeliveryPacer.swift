@@ -12,8 +12,8 @@
 ///    call of the loop is answered. A delivery begun in a gap between live calls is still under way when the
 ///    next live call comes, and that call waits behind it (on the loop, for its completion and record; at the
 ///    upstream, behind its request), so each time live calls find deliveries under way the window halves (once
-///    per round trip), and while live calls came within the last `liveMemoryMicros` the window is at most
-///    `liveWindow`: a live call finds at most that many deliveries ahead of it. On a loop without live calls
+///    per round trip, never below one for this), and while live calls came within the last `liveMemoryMicros`
+///    the window is at most `liveWindow`: a live call finds at most that many deliveries ahead of it. On a loop without live calls
 ///    for that long the window grows to `maxWindow` and the drain uses the idle loop. Against a slower upstream
 ///    the live calls under way are waiting for it, not for the loop (a delivery's send and answer take tens of
 ///    microseconds of a loop that is idle for milliseconds), so only rule 2 limits the drain there. Why not the
@@ -169,8 +169,10 @@ public struct DeliveryPacer: Sendable {
         if fastUpstream, let lastLive = lastLiveMicros, nowMicros - lastLive < settings.liveMemoryMicros {
             window = min(window, max(settings.liveWindow, settings.minWindow))
             if load.liveOnLoop > 0 {
-                // Deliveries under way while live calls came: those calls wait behind them.
-                if inFlight > 0 { decrease(nowMicros: nowMicros) }
+                // Deliveries under way while live calls came: those calls wait behind them. Not below one: one
+                // delivery at a time between live calls is one ahead of a live call at most, and pacing slower
+                // than that is for an upstream that slows down (rule 2), where every answer says so.
+                if inFlight > 0 { decrease(nowMicros: nowMicros, atLeast: 1) }
                 return .yield(untilMicros: retry)
             }
         }
@@ -216,11 +218,12 @@ public struct DeliveryPacer: Sendable {
         }
     }
 
-    /// Halves the window, at most once per smoothed round trip (one congestion event, one cut).
-    private mutating func decrease(nowMicros: Int64) {
+    /// Halves the window, at most once per smoothed round trip (one congestion event, one cut), to `atLeast` at
+    /// the lowest (`minWindow` when nil).
+    private mutating func decrease(nowMicros: Int64, atLeast: Double? = nil) {
         if let last = lastDecreaseMicros, nowMicros - last < (smoothedMicros ?? 0) { return }
         lastDecreaseMicros = nowMicros
-        window = max(settings.minWindow, window / 2)
+        window = max(min(window, atLeast ?? settings.minWindow), max(settings.minWindow, window / 2))
     }
 
     private mutating func rollPeriod(nowMicros: Int64) {
