@@ -30,30 +30,30 @@ import Testing
         var now = Self.run(&pacer, count: 30, roundTrip: 400, from: 0)
         let grown = pacer.window
         #expect(grown > 7)
-        // The loop (or the upstream) queues: 5 ms against a 0.4 ms base. Three late answers in a row may be
+        // The upstream queues: 8 ms against a 0.4 ms base. Three late answers in a row may be
         // chance (a preempted thread): no cut, no growth; the fourth makes it queueing.
         for _ in 0..<3 {
-            now += 5000
-            pacer.finished(roundTripMicros: 5000, nowMicros: now)
+            now += 8000
+            pacer.finished(roundTripMicros: 8000, nowMicros: now)
             #expect(pacer.window == grown)
         }
-        now += 5000
-        pacer.finished(roundTripMicros: 5000, nowMicros: now)
+        now += 8000
+        pacer.finished(roundTripMicros: 8000, nowMicros: now)
         #expect(pacer.window == grown / 2)
         // Another slow answer within the same round trip is the same congestion: no second cut.
         now += 100
-        pacer.finished(roundTripMicros: 5000, nowMicros: now)
+        pacer.finished(roundTripMicros: 8000, nowMicros: now)
         #expect(pacer.window == grown / 2)
         // One round trip later it is a new one.
-        now += 3000
-        pacer.finished(roundTripMicros: 5000, nowMicros: now)
+        now += 5000
+        pacer.finished(roundTripMicros: 8000, nowMicros: now)
         #expect(pacer.window == grown / 4)
     }
 
     @Test func aWindowBelowOnePacesDeliveriesOneRoundTripOverTheWindowApart() throws {
         var pacer = DeliveryPacer()
         var now = Self.run(&pacer, count: 1, roundTrip: 1000, from: 0)
-        // Sustained queueing (8 ms against a 1 ms base: above 1.5 ms plus the 3 ms slack) drives the window under one.
+        // Sustained queueing (8 ms against a 1 ms base: above 1.5 ms plus the 5 ms slack) drives the window under one.
         for _ in 0..<6 {
             now += 20_000
             pacer.finished(roundTripMicros: 8000, nowMicros: now)
@@ -261,8 +261,8 @@ import Testing
     }
 
     /// Round trips a few milliseconds late (busy cores) are not an upstream that slows down: only those past
-    /// 1.5 times the base plus the 3 ms slack, four in a row, cut the window.
-    @Test(arguments: [(Int64(1500), false), (3500, false), (3700, true), (5000, true), (20_000, true)])
+    /// 1.5 times the base plus the 5 ms slack, four in a row, cut the window.
+    @Test(arguments: [(Int64(1500), false), (5500, false), (5700, true), (8000, true), (20_000, true)])
     func onlyRoundTripsWellPastTheBaseCutTheWindow(roundTrip: Int64, cuts: Bool) {
         var pacer = Self.grown()
         let grown = pacer.window

@@ -50,7 +50,7 @@ public struct DeliveryPacer: Sendable {
         public var initialWindow: Double = 1
         /// Recent round trips all above `base * (1 + tolerance) + slackMicros` count as an upstream that queues.
         public var tolerance: Double = 0.5
-        public var slackMicros: Int64 = 3000
+        public var slackMicros: Int64 = 5000
         /// How many of the last round trips must all be above that.
         public var recentCount = 4
         /// The base is the lowest round trip seen in the last one or two of these periods, so it follows an
