@@ -146,34 +146,28 @@ import Testing
         #expect(pacer.decide(inFlight: inFlight, load: Self.load(live: liveOnLoop), nowMicros: 12_000) == expected)
     }
 
-    /// Live calls on the loop hold the window at `liveWindow` (4) for a second after the last of them; live calls
-    /// that find deliveries under way wait behind them, so the window halves, once per round trip; live calls on
-    /// a loop with nothing under way cost it nothing more.
-    @Test func liveCallsFindingDeliveriesUnderWayHalveTheWindowOncePerRoundTrip() throws {
+    /// Between live calls, and for a second after the last, deliveries go one at a time, each begun four round
+    /// trips after the one before (`liveWindow` a quarter).
+    @Test func betweenLiveCallsDeliveriesHoldTheLoopAQuarterOfTheTime() throws {
         var pacer = Self.grown()
         #expect(pacer.window > 7)
-        _ = pacer.decide(inFlight: 0, load: Self.load(live: 2), nowMicros: 12_000)
-        #expect(pacer.window == 4)
-        _ = pacer.decide(inFlight: 3, load: Self.load(live: 2), nowMicros: 12_100)
-        #expect(pacer.window == 2)
+        #expect(pacer.decide(inFlight: 0, load: Self.load(live: 2), nowMicros: 12_000) == .yield(untilMicros: 13_000))
+        #expect(pacer.window == 0.25)
+        pacer.started(nowMicros: 12_100)
+        #expect(pacer.decide(inFlight: 1, load: Self.load(), nowMicros: 12_200) == .full)
         let smoothed = try #require(pacer.smoothedMicros)
-        _ = pacer.decide(inFlight: 3, load: Self.load(live: 2), nowMicros: 12_100 + smoothed - 1)
-        #expect(pacer.window == 2)
-        _ = pacer.decide(inFlight: 3, load: Self.load(live: 2), nowMicros: 12_100 + smoothed)
-        #expect(pacer.window == 1)
-        // One at a time between live calls is the least this rule asks: slower pacing is the round trips' call.
-        _ = pacer.decide(inFlight: 1, load: Self.load(live: 2), nowMicros: 12_100 + 2 * smoothed)
-        #expect(pacer.window == 1)
+        #expect(pacer.decide(inFlight: 0, load: Self.load(), nowMicros: 12_600) == .wait(untilMicros: 12_100 + 4 * smoothed))
+        #expect(pacer.decide(inFlight: 0, load: Self.load(), nowMicros: 12_100 + 4 * smoothed) == .send(1))
     }
 
-    /// Between live calls the window is used up to `liveWindow` for a second after the last one (then it grows
+    /// Between live calls the window is at most `liveWindow` for a second after the last one (then it grows
     /// again from there: `theWindowGrowsPastTheLiveCeilingASecondAfterTheLastLiveCall`); against
     /// an upstream slower than `yieldBelowMicros` (5 ms) live calls under way wait for it, not for the loop, and
     /// neither make deliveries yield nor hold the window down.
     @Test(arguments: [
         // (round trip, live calls now, the last live call this long ago, the decision with nothing under way)
-        (Int64(400), 1, Int64(0), DeliveryPacer.Decision.yield(untilMicros: 1000)), (400, 0, 1000, .send(4)),
-        (400, 0, 999_999, .send(4)), (400, 0, 1_000_000, .send(4)),
+        (Int64(400), 1, Int64(0), DeliveryPacer.Decision.yield(untilMicros: 1000)), (400, 0, 1000, .send(1)),
+        (400, 0, 999_999, .send(1)),
         (20_000, 3, 0, .send(7)), (20_000, 0, 1000, .send(7)),
     ])
     func liveCallsHoldTheWindowOnlyAgainstAFastUpstream(roundTrip: Int64, live: Int, ago: Int64,
@@ -239,7 +233,8 @@ import Testing
         #expect(pacer.decide(inFlight: 0, load: Self.load(), nowMicros: 12_000) == .send(7))
         pacer.started(nowMicros: 12_000)
         #expect(pacer.floorDueMicros == 155_000)
-        #expect(pacer.decide(inFlight: 7, load: Self.load(), nowMicros: 12_001) == .wait(untilMicros: 155_000))
+        // Full until a delivery ends, or until the floor's instant (the engine's timer is set for it).
+        #expect(pacer.decide(inFlight: 7, load: Self.load(), nowMicros: 12_001) == .full)
         // At the floor's instant one more may start beyond the window, but never beyond maxWindow or the share.
         #expect(pacer.decide(inFlight: 7, load: Self.load(), nowMicros: 155_000) == .send(1))
         #expect(pacer.decide(inFlight: 32, load: Self.load(), nowMicros: 155_000) == .full)
@@ -277,14 +272,14 @@ import Testing
     @Test func theWindowGrowsPastTheLiveCeilingASecondAfterTheLastLiveCall() {
         var pacer = Self.grown()
         _ = pacer.decide(inFlight: 0, load: Self.load(live: 1), nowMicros: 12_000)
-        #expect(pacer.window == 4)
+        #expect(pacer.window == 0.25)
         // Within the second, answers at the base grow the window, but decisions hold it at the ceiling.
         var now = Self.run(&pacer, count: 10, roundTrip: 400, from: 12_000)
-        #expect(pacer.decide(inFlight: 0, load: Self.load(), nowMicros: now) == .send(4))
-        #expect(pacer.window == 4)
-        // A second after the last live call the ceiling is gone: the same answers take it past 4.
+        _ = pacer.decide(inFlight: 0, load: Self.load(), nowMicros: now)
+        #expect(pacer.window == 0.25)
+        // A second after the last live call the ceiling is gone: the same answers take it past 2.
         now = Self.run(&pacer, count: 10, roundTrip: 400, from: 1_012_000)
-        #expect(pacer.window > 5)
+        #expect(pacer.window > 2)
         #expect(pacer.decide(inFlight: 0, load: Self.load(), nowMicros: now) == .send(Int(pacer.window)))
     }
 }

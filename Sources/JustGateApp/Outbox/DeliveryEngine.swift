@@ -55,6 +55,10 @@ final class DeliveryEngine {
     private var pacedUntilMicros: Int64 = 0
     /// The pacer yielded to live calls of this loop: the last of them being answered ends the wait early.
     private var yielding = false
+    /// The pacer said the window is full: a delivery ending looks again (`answered`), and so does the timer at
+    /// the floor's next start; entries being due is no reason to look before either (that was a timer of 0 ms
+    /// re-armed on every loop turn while the window stayed full).
+    private var full = false
     /// Called on the loop after each recorded attempt (metrics, audit, tests).
     var onSettled: ((OutboxEntry, DeliveryVerdict, OutboxUpdate) -> Void)?
 
@@ -180,12 +184,15 @@ final class DeliveryEngine {
         let nowMicros = MonotonicInstant.now().microseconds
         if nowMicros < pacedUntilMicros { return nil }
         yielding = false
+        full = false
         let load = DeliveryPacer.Load(liveOnLoop: upstream.liveUnderWay,
                                       liveInFlight: max(0, upstream.guards.callsInFlight - sending.count),
                                       maxInFlight: upstream.guards.maxInFlight)
         switch pacer.decide(inFlight: sending.count, load: load, nowMicros: nowMicros) {
         case .send(let count): return count
-        case .full: return 0
+        case .full:
+            full = true
+            return 0
         case .wait(let until):
             pacedUntilMicros = until
             return nil
@@ -206,6 +213,10 @@ final class DeliveryEngine {
             delay = min(delay, pausedUntilMs - now)
         } else if pacedMs > 0 {
             delay = min(delay, pacedMs)
+        } else if full {
+            if let floor = pacer.floorDueMicros, floor != .min {
+                delay = min(delay, max(0, (floor - MonotonicInstant.now().microseconds + 999) / 1000))
+            }
         } else if sending.count < maxInFlight, let due = store.nextDueAtMs() {
             delay = max(0, min(due - now, delay))
         }

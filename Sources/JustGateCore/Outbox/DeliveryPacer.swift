@@ -9,12 +9,14 @@
 ///    `yieldBelowMicros` (the smoothed round trip of deliveries), a live call under way is about to need the loop
 ///    again, and a delivery begun now comes back at the same moment: while there is one, no delivery starts
 ///    beyond the floor (rule 3): `decide` says `.yield`, and the engine looks again as soon as the last live
-///    call of the loop is answered. A delivery begun in a gap between live calls is still under way when the
-///    next live call comes, and that call waits behind it (on the loop, for its completion and record; at the
-///    upstream, behind its request), so each time live calls find deliveries under way the window halves (once
-///    per round trip, never below one for this), and while live calls came within the last `liveMemoryMicros`
-///    the window is at most `liveWindow`: a live call finds at most that many deliveries ahead of it. On a loop without live calls
-///    for that long the window grows to `maxWindow` and the drain uses the idle loop. Against a slower upstream
+///    call of the loop is answered. Between live calls, and for `liveMemoryMicros` after the last one, the
+///    window is at most `liveWindow` (a quarter): one delivery at a time, each begun four round trips after the
+///    one before, so deliveries hold the loop and the upstream a quarter of the time at most and a live call
+///    finds at most one ahead of it. Against a fast upstream a delivery's round trip is mostly CPU (the loop's,
+///    the upstream's, the kernel's), so this bounds what the drain takes from the cores live calls run on too:
+///    filling every gap instead (four under way, back to back) drained 7,500 entries/s against nginx on the
+///    same two cores and doubled the live p99 (`bench/outbox/drain.sh`). On a loop without live calls for that
+///    long the window grows to `maxWindow` and the drain uses the idle loop. Against a slower upstream
 ///    the live calls under way are waiting for it, not for the loop (a delivery's send and answer take tens of
 ///    microseconds of a loop that is idle for milliseconds), so only rule 2 limits the drain there. Why not the
 ///    round trip of deliveries as the "live calls wait" signal (the pacer before this one): on shared cores a
@@ -66,8 +68,9 @@ public struct DeliveryPacer: Sendable {
         /// Rule 1 applies while the smoothed round trip is below this: an upstream this fast brings live calls
         /// back to the loop as soon as deliveries.
         public var yieldBelowMicros: Int64 = 5000
-        /// The window's ceiling while live calls were on the loop within `liveMemoryMicros` (rule 1).
-        public var liveWindow: Double = 4
+        /// The window's ceiling while live calls were on the loop within `liveMemoryMicros` (rule 1): below one,
+        /// the share of the time deliveries may be under way.
+        public var liveWindow: Double = 0.25
         public var liveMemoryMicros: Int64 = 1_000_000
 
         public init() {}
@@ -98,7 +101,7 @@ public struct DeliveryPacer: Sendable {
         /// Live calls are on the loop: start none until they are answered, or until this instant (the floor's
         /// next start), whichever comes first.
         case yield(untilMicros: Int64)
-        /// Start none until a delivery under way ends.
+        /// Start none until a delivery under way ends (or, with a floor, until `floorDueMicros`).
         case full
     }
 
@@ -151,8 +154,8 @@ public struct DeliveryPacer: Sendable {
         switch paced {
         case .wait(let until): return .wait(untilMicros: min(until, floorDue))
         case .yield(let until): return .yield(untilMicros: min(until, floorDue))
-        case .full: return .wait(untilMicros: floorDue)
-        case .send: return paced
+        // Not a wait: a delivery that ends before the floor's instant makes room at once.
+        case .full, .send: return paced
         }
     }
 
@@ -168,13 +171,7 @@ public struct DeliveryPacer: Sendable {
         if load.liveOnLoop > 0 { lastLiveMicros = nowMicros }
         if fastUpstream, let lastLive = lastLiveMicros, nowMicros - lastLive < settings.liveMemoryMicros {
             window = min(window, max(settings.liveWindow, settings.minWindow))
-            if load.liveOnLoop > 0 {
-                // Deliveries under way while live calls came: those calls wait behind them. Not below one: one
-                // delivery at a time between live calls is one ahead of a live call at most, and pacing slower
-                // than that is for an upstream that slows down (rule 2), where every answer says so.
-                if inFlight > 0 { decrease(nowMicros: nowMicros, atLeast: 1) }
-                return .yield(untilMicros: retry)
-            }
+            if load.liveOnLoop > 0 { return .yield(untilMicros: retry) }
         }
         let allowed = min(share, max(1, Int(window)))
         guard inFlight < allowed else { return .full }
@@ -218,12 +215,11 @@ public struct DeliveryPacer: Sendable {
         }
     }
 
-    /// Halves the window, at most once per smoothed round trip (one congestion event, one cut), to `atLeast` at
-    /// the lowest (`minWindow` when nil).
-    private mutating func decrease(nowMicros: Int64, atLeast: Double? = nil) {
+    /// Halves the window, at most once per smoothed round trip (one congestion event, one cut).
+    private mutating func decrease(nowMicros: Int64) {
         if let last = lastDecreaseMicros, nowMicros - last < (smoothedMicros ?? 0) { return }
         lastDecreaseMicros = nowMicros
-        window = max(min(window, atLeast ?? settings.minWindow), max(settings.minWindow, window / 2))
+        window = max(settings.minWindow, window / 2)
     }
 
     private mutating func rollPeriod(nowMicros: Int64) {
