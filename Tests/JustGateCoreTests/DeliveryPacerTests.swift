@@ -146,18 +146,16 @@ import Testing
         #expect(pacer.decide(inFlight: inFlight, load: Self.load(live: liveOnLoop), nowMicros: 12_000) == expected)
     }
 
-    /// Between live calls, and for a second after the last, deliveries go one at a time, each begun four round
-    /// trips after the one before (`liveWindow` a quarter).
-    @Test func betweenLiveCallsDeliveriesHoldTheLoopAQuarterOfTheTime() throws {
+    /// Between live calls, and for a second after the last, deliveries go one at a time (`liveWindow` one): a live
+    /// call finds at most one ahead of it.
+    @Test func betweenLiveCallsDeliveriesGoOneAtATime() {
         var pacer = Self.grown()
         #expect(pacer.window > 7)
         #expect(pacer.decide(inFlight: 0, load: Self.load(live: 2), nowMicros: 12_000) == .yield(untilMicros: 13_000))
-        #expect(pacer.window == 0.25)
+        #expect(pacer.window == 1)
         pacer.started(nowMicros: 12_100)
         #expect(pacer.decide(inFlight: 1, load: Self.load(), nowMicros: 12_200) == .full)
-        let smoothed = try #require(pacer.smoothedMicros)
-        #expect(pacer.decide(inFlight: 0, load: Self.load(), nowMicros: 12_600) == .wait(untilMicros: 12_100 + 4 * smoothed))
-        #expect(pacer.decide(inFlight: 0, load: Self.load(), nowMicros: 12_100 + 4 * smoothed) == .send(1))
+        #expect(pacer.decide(inFlight: 0, load: Self.load(), nowMicros: 12_600) == .send(1))
     }
 
     /// Between live calls the window is at most `liveWindow` for a second after the last one (then it grows
@@ -272,11 +270,11 @@ import Testing
     @Test func theWindowGrowsPastTheLiveCeilingASecondAfterTheLastLiveCall() {
         var pacer = Self.grown()
         _ = pacer.decide(inFlight: 0, load: Self.load(live: 1), nowMicros: 12_000)
-        #expect(pacer.window == 0.25)
+        #expect(pacer.window == 1)
         // Within the second, answers at the base grow the window, but decisions hold it at the ceiling.
         var now = Self.run(&pacer, count: 10, roundTrip: 400, from: 12_000)
         _ = pacer.decide(inFlight: 0, load: Self.load(), nowMicros: now)
-        #expect(pacer.window == 0.25)
+        #expect(pacer.window == 1)
         // A second after the last live call the ceiling is gone: the same answers take it past 2.
         now = Self.run(&pacer, count: 10, roundTrip: 400, from: 1_012_000)
         #expect(pacer.window > 2)

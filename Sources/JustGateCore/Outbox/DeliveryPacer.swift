@@ -10,13 +10,14 @@
 ///    again, and a delivery begun now comes back at the same moment: while there is one, no delivery starts
 ///    beyond the floor (rule 3): `decide` says `.yield`, and the engine looks again as soon as the last live
 ///    call of the loop is answered. Between live calls, and for `liveMemoryMicros` after the last one, the
-///    window is at most `liveWindow` (a quarter): one delivery at a time, each begun four round trips after the
-///    one before, so deliveries hold the loop and the upstream a quarter of the time at most and a live call
-///    finds at most one ahead of it. Against a fast upstream a delivery's round trip is mostly CPU (the loop's,
-///    the upstream's, the kernel's), so this bounds what the drain takes from the cores live calls run on too:
-///    filling every gap instead (four under way, back to back) drained 7,500 entries/s against nginx on the
-///    same two cores and doubled the live p99 (`bench/outbox/drain.sh`). On a loop without live calls for that
-///    long the window grows to `maxWindow` and the drain uses the idle loop. Against a slower upstream
+///    window is at most `liveWindow` (one): a live call finds at most one delivery ahead of it, on the loop and
+///    at the upstream. Against a fast upstream a delivery's round trip is mostly CPU (the loop's, the
+///    upstream's, the kernel's), so this also bounds what the drain takes from the cores live calls run on:
+///    filling the gaps with four under way drained 7,500 entries/s against nginx on the same two cores and
+///    doubled the live p99; one at a time, 1,300/s at about 1.2x; a half or a quarter of the time (a window of
+///    0.5 or 0.25, which pace) 450/s and 300/s at 1.1x to 1.2x, within this box's noise of one
+///    (`bench/outbox/drain.sh`, bench/results/outbox.md). On a loop without live calls for that long the window
+///    grows to `maxWindow` and the drain uses the idle loop. Against a slower upstream
 ///    the live calls under way are waiting for it, not for the loop (a delivery's send and answer take tens of
 ///    microseconds of a loop that is idle for milliseconds), so only rule 2 limits the drain there. Why not the
 ///    round trip of deliveries as the "live calls wait" signal (the pacer before this one): on shared cores a
@@ -68,9 +69,9 @@ public struct DeliveryPacer: Sendable {
         /// Rule 1 applies while the smoothed round trip is below this: an upstream this fast brings live calls
         /// back to the loop as soon as deliveries.
         public var yieldBelowMicros: Int64 = 5000
-        /// The window's ceiling while live calls were on the loop within `liveMemoryMicros` (rule 1): below one,
-        /// the share of the time deliveries may be under way.
-        public var liveWindow: Double = 0.25
+        /// The window's ceiling while live calls were on the loop within `liveMemoryMicros` (rule 1); below one it
+        /// would pace deliveries to that share of the time.
+        public var liveWindow: Double = 1
         public var liveMemoryMicros: Int64 = 1_000_000
 
         public init() {}
