@@ -21,8 +21,8 @@ import Testing
         _ = Self.run(&pacer, count: 10, roundTrip: 400, from: 0)
         // Additive increase: +1/window per answer, so w(w+1)/2 answers take it from 1 to about w.
         #expect(pacer.window > 4 && pacer.window < 5)
-        #expect(pacer.decide(inFlight: 0, load: .init(liveOnLoop: 0, liveInFlight: 0, maxInFlight: 1024), nowMicros: 5000) == .send(4))
-        #expect(pacer.decide(inFlight: 4, load: .init(liveOnLoop: 0, liveInFlight: 0, maxInFlight: 1024), nowMicros: 5000) == .full)
+        #expect(pacer.decide(inFlight: 0, load: Self.load(max: 1024), nowMicros: 5000) == .send(4))
+        #expect(pacer.decide(inFlight: 4, load: Self.load(max: 1024), nowMicros: 5000) == .full)
     }
 
     @Test func aRoundTripWellAboveTheBaseHalvesTheWindowOncePerRoundTrip() {
@@ -62,10 +62,10 @@ import Testing
         let window = pacer.window
         let smoothed = try #require(pacer.smoothedMicros)
         pacer.started(nowMicros: now)
-        #expect(pacer.decide(inFlight: 1, load: .init(liveOnLoop: 0, liveInFlight: 0, maxInFlight: 1024), nowMicros: now) == .full)
+        #expect(pacer.decide(inFlight: 1, load: Self.load(max: 1024), nowMicros: now) == .full)
         let next = now + Int64(Double(smoothed) / window)
-        #expect(pacer.decide(inFlight: 0, load: .init(liveOnLoop: 0, liveInFlight: 0, maxInFlight: 1024), nowMicros: now + 1) == .wait(untilMicros: next))
-        #expect(pacer.decide(inFlight: 0, load: .init(liveOnLoop: 0, liveInFlight: 0, maxInFlight: 1024), nowMicros: next) == .send(1))
+        #expect(pacer.decide(inFlight: 0, load: Self.load(max: 1024), nowMicros: now + 1) == .wait(untilMicros: next))
+        #expect(pacer.decide(inFlight: 0, load: Self.load(max: 1024), nowMicros: next) == .send(1))
     }
 
     @Test func theWindowNeverFallsBelowItsMinimum() {
@@ -84,14 +84,14 @@ import Testing
         var pacer = DeliveryPacer()
         _ = Self.run(&pacer, count: 30, roundTrip: 400, from: 0)
         let grown = pacer.window
-        let decision = pacer.decide(inFlight: 0, load: .init(liveOnLoop: 0, liveInFlight: 8, maxInFlight: 16), nowMicros: 20_000)
+        let decision = pacer.decide(inFlight: 0, load: Self.load(slots: 8, max: 16), nowMicros: 20_000)
         guard case .wait(let until) = decision else {
             Issue.record("expected a wait, got \(decision)")
             return
         }
         #expect(until > 20_000)
         #expect(pacer.window == grown / 2)
-        #expect(pacer.decide(inFlight: 0, load: .init(liveOnLoop: 0, liveInFlight: 7, maxInFlight: 16), nowMicros: until) != .full)
+        #expect(pacer.decide(inFlight: 0, load: Self.load(slots: 7, max: 16), nowMicros: until) != .full)
     }
 
     @Test func deliveriesHoldAtMostTheirShareOfTheUpstreamSlots() {
@@ -99,10 +99,10 @@ import Testing
         _ = Self.run(&pacer, count: 200, roundTrip: 400, from: 0)
         #expect(pacer.window > 8)
         // max_in_flight 16: a quarter is 4.
-        #expect(pacer.decide(inFlight: 0, load: .init(liveOnLoop: 0, liveInFlight: 0, maxInFlight: 16), nowMicros: 200_000) == .send(4))
-        #expect(pacer.decide(inFlight: 4, load: .init(liveOnLoop: 0, liveInFlight: 0, maxInFlight: 16), nowMicros: 200_000) == .full)
+        #expect(pacer.decide(inFlight: 0, load: Self.load(max: 16), nowMicros: 200_000) == .send(4))
+        #expect(pacer.decide(inFlight: 4, load: Self.load(max: 16), nowMicros: 200_000) == .full)
         // Even max_in_flight 1 lets one delivery through when no live call holds it.
-        #expect(pacer.decide(inFlight: 0, load: .init(liveOnLoop: 0, liveInFlight: 0, maxInFlight: 1), nowMicros: 200_000) == .send(1))
+        #expect(pacer.decide(inFlight: 0, load: Self.load(max: 1), nowMicros: 200_000) == .send(1))
     }
 
     @Test func theBaseFollowsAnUpstreamThatBecameSlowerForGood() {
@@ -191,7 +191,8 @@ import Testing
         // (live calls on the loop, upstream slots held by live calls of 16, floor interval, starts in one second)
         (1, 0, Int64(5000), 200), (3, 0, 1000, 1000), (0, 8, 5000, 200), (2, 16, 20_000, 50),
     ])
-    func theFloorStartsOneDeliveryPerIntervalWhateverLiveCallsDo(live: Int, slots: Int, interval: Int64, perSecond: Int) {
+    func theFloorStartsOneDeliveryPerIntervalWhateverLiveCallsDo(live: Int, slots: Int, interval: Int64,
+                                                                  perSecond: Int) {
         var settings = DeliveryPacer.Settings()
         settings.floorIntervalMicros = interval
         var pacer = DeliveryPacer(settings: settings)
@@ -206,7 +207,8 @@ import Testing
                 underWayUntil = nil
             }
             let inFlight = underWayUntil == nil ? 0 : 1
-            switch pacer.decide(inFlight: inFlight, load: Self.load(live: live, slots: slots, max: 16), nowMicros: now) {
+            let load = Self.load(live: live, slots: slots, max: 16)
+            switch pacer.decide(inFlight: inFlight, load: load, nowMicros: now) {
             case .send(let count):
                 #expect(count == 1)
                 pacer.started(nowMicros: now)

@@ -17,13 +17,13 @@
 ///    doubled the live p99; one at a time, 1,300/s at about 1.2x; a half or a quarter of the time (a window of
 ///    0.5 or 0.25, which pace) 450/s and 300/s at 1.1x to 1.2x, within this box's noise of one
 ///    (`bench/outbox/drain.sh`, bench/results/outbox.md). On a loop without live calls for that long the window
-///    grows to `maxWindow` and the drain uses the idle loop. Against a slower upstream
-///    the live calls under way are waiting for it, not for the loop (a delivery's send and answer take tens of
-///    microseconds of a loop that is idle for milliseconds), so only rule 2 limits the drain there. Why not the
-///    round trip of deliveries as the "live calls wait" signal (the pacer before this one): on shared cores a
-///    delivery's round trip rises for reasons that come and go (other processes, a preempted thread), so it
-///    read "live calls wait" when none did and drained a 100,000-entry backlog at ~100 to 1,800 entries/s
-///    against an upstream that answers at once.
+///    grows to `maxWindow` and the drain uses the idle loop. Against a slower upstream the live calls under way
+///    are waiting for it, not for the loop (a delivery's send and answer take tens of microseconds of a loop
+///    that is idle for milliseconds), so only rule 2 limits the drain there. Why not the round trip of
+///    deliveries as the "live calls wait" signal (the pacer before this one): on shared cores a delivery's
+///    round trip rises for reasons that come and go (other processes, a preempted thread), so it read "live
+///    calls wait" when none did and drained a 100,000-entry backlog at ~100 to 1,800 entries/s against an
+///    upstream that answers at once.
 /// 2. **An upstream that slows down** still cuts the window: when the last `recentCount` round trips are all
 ///    above `base * (1 + tolerance) + slackMicros` (the base: the lowest round trip of the last 10 to 20 s)
 ///    the upstream or its connections queue, and every live call waits in the same queue: the window halves,
@@ -35,10 +35,10 @@
 ///    whatever rules 1 and 2 say, within the delivery share of upstream slots and at most `maxWindow` under
 ///    way. Every start counts toward it (a burst the window allowed moves the floor's next start later by an
 ///    interval each), and a floor start late by less than half an interval (the loop's timers are
-///    milliseconds) does not move the ones after it, so the floor's rate is the configured one. The trade-off: under steady live load the drain takes that
-///    much of the upstream and the cores from live calls (each delivery costs about what a live call costs),
-///    and in exchange a backlog of N entries is gone within N / rate seconds (100,000 at 200/s: under 9
-///    minutes) rather than hours.
+///    milliseconds) does not move the ones after it, so the floor's rate is the configured one. The
+///    trade-off: under steady live load the drain takes that much of the upstream and the cores from live
+///    calls (each delivery costs about what a live call costs), and in exchange a backlog of N entries is gone
+///    within N / rate seconds (100,000 at 200/s: under 9 minutes) rather than hours.
 ///
 /// Upstream slots (`max_in_flight`) are shared with every loop's live calls: no delivery but the floor's starts
 /// while live calls hold `liveShare` of them, and deliveries never hold more than `deliveryShare` (at least one).
@@ -150,7 +150,9 @@ public struct DeliveryPacer: Sendable {
         if case .send = paced { return paced }
         // The floor: one start per interval, whatever the rules above said, with at most `maxWindow` under way
         // (an upstream that hangs until its timeout must not collect a floor's worth of calls per interval).
-        guard let floorDue = floorDueMicros, inFlight < max(1, min(share, Int(settings.maxWindow))) else { return paced }
+        guard let floorDue = floorDueMicros, inFlight < max(1, min(share, Int(settings.maxWindow))) else {
+            return paced
+        }
         if nowMicros >= floorDue { return .send(1) }
         switch paced {
         case .wait(let until): return .wait(untilMicros: min(until, floorDue))
