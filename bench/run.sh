@@ -48,7 +48,8 @@
 #   BENCH_OUTBOX            1 (default) also runs bench/outbox: deferrals per second of the outbox's file backend
 #                           with group fsync (issue 25 target: >= 20,000/s), in the run's temp dir; 0 skips it
 #   BENCH_OUTBOX_DRAIN      1 (default) also runs bench/outbox/drain.sh: live-call p99 while the gateway drains 100,000
-#                           pending outbox entries to a local nginx, against no drain (issue 25: within 1.2x); 0 skips it
+#                           pending outbox entries to a local nginx, against no drain (issue 25: within 1.2x), once with
+#                           an upstream answering at once and once after 20 ms (about 3 minutes each); 0 skips it
 #   BENCH_KEEP_TMP=1        keep the temporary folder (configs, logs, raw wrk output)
 #
 # Everything listens on 127.0.0.1 on ports picked at run time. Each measured run
@@ -880,6 +881,8 @@ main() {
   if [[ "$SKIP_JUSTGATE" != "1" && "${BENCH_OUTBOX_DRAIN:-1}" == "1" ]]; then
     log "outbox: live-call p99 while 100,000 pending entries drain, against no drain"
     bash "$BENCH_DIR/outbox/drain.sh" | tee "$TMP_DIR/outbox-drain.txt"
+    log "outbox: the same against an upstream that answers after 20 ms"
+    BENCH_DRAIN_DELAY_MS=20 bash "$BENCH_DIR/outbox/drain.sh" | tee "$TMP_DIR/outbox-drain-20ms.txt"
   fi
 
   mkdir -p "$BENCH_DIR/results"

@@ -53,7 +53,7 @@ struct OutboxEngineHoldTests {
                                                                    workers: 1)) { loop in
             let client = try UpstreamClient(loop: loop, configuration: UpstreamClientConfiguration())
             let upstream = ResilientUpstream(client: client, loop: loop, guards: guards, retries: RetryConfig())
-            let lane = try OutboxLane(store: store, loop: loop, upstream: upstream, contexts: contexts)
+            let lane = try OutboxLane(store: store, loop: loop, upstream: upstream, contexts: contexts, floorPerSecond: 200)
             lane.engine.start()
             return OutboxLaneTests.DeferringHandler(lane: lane, siteID: "horoscope-daily")
         }

@@ -77,7 +77,7 @@ struct OutboxLaneTests {
                                              guards: UpstreamGuards(circuit: CircuitConfig(), retries: RetryConfig(),
                                                                     maxInFlight: 64),
                                              retries: RetryConfig())
-            let lane = try OutboxLane(store: store, loop: loop, upstream: upstream, contexts: contexts)
+            let lane = try OutboxLane(store: store, loop: loop, upstream: upstream, contexts: contexts, floorPerSecond: 200)
             lane.engine.start()
             return DeferringHandler(lane: lane, siteID: "horoscope-daily")
         }

@@ -36,11 +36,21 @@ import Testing
               max_age_s: 60
               max_bytes: 1048576
               lease_ms: 15000
+              min_delivery_rate: 50
             """
         let outbox = try Self.load(yaml).get().config.outbox
         #expect(outbox.backend == .redis && outbox.path == "/var/lib/justgate/outbox")
         #expect(outbox.redisURL == "redis://127.0.0.1:6379/0" && outbox.retryMs == [100, 200])
         #expect(outbox.maxAgeSeconds == 60 && outbox.maxBytes == 1_048_576 && outbox.leaseMs == 15000)
+        #expect(outbox.minDeliveryRate == 50)
+        #expect(OutboxConfig().minDeliveryRate == 200)
+    }
+
+    /// The drain's floor is at least one delivery per second: a floor of none would let a loop under steady
+    /// live load never drain.
+    @Test func aFloorBelowOneDeliveryPerSecondIsRefused() {
+        let problems = Self.problems(ConfigFixtures.minimal + "outbox: { min_delivery_rate: 0 }\n")
+        #expect(problems.contains { $0.contains("outbox.min_delivery_rate") }, "\(problems)")
     }
 
     /// With Redis a lease must outlast the longest attempt plus a margin, or a second gateway could send a

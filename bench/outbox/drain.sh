@@ -2,11 +2,13 @@
 # Draining a backlog without starving live calls (issue 25: live p99 within 1.2x of no-drain): builds
 # bench/outbox in release, starts nginx on 127.0.0.1 as the upstream (fixed 200 answers, 401 without the
 # token; BENCH_DRAIN_DELAY_MS > 0 delays every answer with Debian's echo module, an upstream with a pace of
-# its own), and runs OutboxDrain: 100,000 pending entries put in an outbox, then live-call latency with and
-# without the gateway draining them.
+# its own), and runs OutboxDrain: an outbox kept at 100,000 pending entries, and live-call latency with and
+# without the gateway draining it, in interleaved passes (8 rounds of two 6 s passes plus 1 s of warm-up
+# each: about 2 to 3 minutes with the fills). It prints each pass (load average, live p50/p99, entries
+# delivered per second, whether the backlog ran out) and the median per-round ratio with its spread.
 #
-# Usage: bash bench/outbox/drain.sh [OutboxDrain options: --entries N --seconds N --connections N --pace-ms N
-#                                    --rounds N]
+# Usage: bash bench/outbox/drain.sh [OutboxDrain options: --entries N --seconds N --warmup-ms N --connections N
+#                                    --pace-ms N --rounds N --min-delivery-rate N]
 # The outboxes go to a temporary directory on the disk of $TMPDIR (or /tmp), removed at the end.
 # Environment: BENCH_DRAIN_DELAY_MS (default 0).
 set -euo pipefail

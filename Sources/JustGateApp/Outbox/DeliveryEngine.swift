@@ -10,9 +10,11 @@ import JustGateUpstream
 /// and only the oldest of a site and juid), sends them, and records each verdict when the answer arrives on
 /// this loop; a loop timer brings it back when the next entry comes due, and at least once a second, since
 /// another loop's deferrals come due here too. How many deliveries are under way, and how fast they start, is
-/// the `DeliveryPacer`'s call (a delay-based AIMD window fed with each delivery's round trip and the live calls
-/// holding upstream slots), so an outbox drained after an outage leaves the loop's time and upstream slots to
-/// live calls; at most `maxInFlight` per loop.
+/// the `DeliveryPacer`'s call: it yields while live calls of this loop are under way (the engine looks again
+/// the moment the last one is answered, `ResilientUpstream.onLiveQuiet`), keeps a window cut by an upstream
+/// that slows down, and starts at least one delivery per floor interval (`outbox.min_delivery_rate` shared
+/// by the loops), so an outbox drained after an outage leaves the loop's time and upstream slots to live calls
+/// without ever stalling; at most `maxInFlight` per loop.
 ///
 /// The site's token is taken from the context in force at each attempt (tokens rotate while entries wait) and
 /// every answer is screened (`RelayedAnswer.screen`) before its body is kept.
@@ -51,11 +53,19 @@ final class DeliveryEngine {
     private var pacer: DeliveryPacer
     /// No claiming before this monotonic microsecond: the pacer spaces deliveries out.
     private var pacedUntilMicros: Int64 = 0
+    /// The pacer yielded to live calls of this loop: the last of them being answered ends the wait early.
+    private var yielding = false
+    /// The pacer said the window is full: a delivery ending looks again (`answered`), and so does the timer at
+    /// the floor's next start; entries being due is no reason to look before either (that was a timer of 0 ms
+    /// re-armed on every loop turn while the window stayed full).
+    private var full = false
     /// Called on the loop after each recorded attempt (metrics, audit, tests).
     var onSettled: ((OutboxEntry, DeliveryVerdict, OutboxUpdate) -> Void)?
 
+    /// - Parameter floorPerSecond: this loop's share of `outbox.min_delivery_rate`: at least this many
+    ///   deliveries start per second while entries are due, whatever live calls do (`DeliveryPacer`, rule 3).
     init(store: any OutboxBackend, loop: EventLoop, upstream: ResilientUpstream, contexts: GatewayContextStore,
-         maxInFlight: Int = DeliveryEngine.defaultMaxInFlight) {
+         floorPerSecond: Double, maxInFlight: Int = DeliveryEngine.defaultMaxInFlight) {
         self.store = store
         self.loop = loop
         self.upstream = upstream
@@ -63,8 +73,18 @@ final class DeliveryEngine {
         self.maxInFlight = maxInFlight
         var settings = DeliveryPacer.Settings()
         settings.maxWindow = Double(maxInFlight)
+        settings.floorIntervalMicros = floorPerSecond > 0 ? Int64(max(1, 1_000_000 / floorPerSecond)) : nil
         pacer = DeliveryPacer(settings: settings)
         store.onLeaseLost = { [weak self] id in self?.leaseLost(id) }
+        upstream.onLiveQuiet = { [weak self] in self?.liveQuiet() }
+    }
+
+    /// The loop's last live call was answered: a wait that was only for live calls ends now.
+    private func liveQuiet() {
+        guard yielding, !stopped, !draining else { return }
+        yielding = false
+        pacedUntilMicros = 0
+        look()
     }
 
     /// Starts looking for due entries; call on the loop's thread.
@@ -158,18 +178,27 @@ final class DeliveryEngine {
         }
     }
 
-    /// How many deliveries may start now (nil: none before `pacedUntilMicros`). Live calls are the upstream
-    /// slots held by others than this engine: other loops' deliveries count too, which only makes it yield sooner.
+    /// How many deliveries may start now (nil: none before `pacedUntilMicros`). The slots held by live calls are
+    /// those held by others than this engine: other loops' deliveries count too, which only makes it yield sooner.
     private func paceRoom() -> Int? {
         let nowMicros = MonotonicInstant.now().microseconds
         if nowMicros < pacedUntilMicros { return nil }
-        let live = max(0, upstream.guards.callsInFlight - sending.count)
-        switch pacer.decide(inFlight: sending.count, liveInFlight: live, maxInFlight: upstream.guards.maxInFlight,
-                            nowMicros: nowMicros) {
+        yielding = false
+        full = false
+        let load = DeliveryPacer.Load(liveOnLoop: upstream.liveUnderWay,
+                                      liveInFlight: max(0, upstream.guards.callsInFlight - sending.count),
+                                      maxInFlight: upstream.guards.maxInFlight)
+        switch pacer.decide(inFlight: sending.count, load: load, nowMicros: nowMicros) {
         case .send(let count): return count
-        case .full: return 0
+        case .full:
+            full = true
+            return 0
         case .wait(let until):
             pacedUntilMicros = until
+            return nil
+        case .yield(let until):
+            pacedUntilMicros = until
+            yielding = true
             return nil
         }
     }
@@ -184,6 +213,10 @@ final class DeliveryEngine {
             delay = min(delay, pausedUntilMs - now)
         } else if pacedMs > 0 {
             delay = min(delay, pacedMs)
+        } else if full {
+            if let floor = pacer.floorDueMicros, floor != .min {
+                delay = min(delay, max(0, (floor - MonotonicInstant.now().microseconds + 999) / 1000))
+            }
         } else if sending.count < maxInFlight, let due = store.nextDueAtMs() {
             delay = max(0, min(due - now, delay))
         }

@@ -11,15 +11,18 @@ final class OutboxLane {
 
     /// The file backend: made on the loop's thread (the mailbox registers with the loop).
     convenience init(store: OutboxFileStore, loop: EventLoop, upstream: ResilientUpstream,
-                     contexts: GatewayContextStore) throws {
+                     contexts: GatewayContextStore, floorPerSecond: Double) throws {
         let backend = FileOutboxLoopBackend(store: store, mailbox: try LoopMailbox(loop: loop))
-        self.init(backend: backend, loop: loop, upstream: upstream, contexts: contexts)
+        self.init(backend: backend, loop: loop, upstream: upstream, contexts: contexts, floorPerSecond: floorPerSecond)
     }
 
-    /// Any backend already made for this loop (`RedisOutboxStore`).
-    init(backend: any OutboxBackend, loop: EventLoop, upstream: ResilientUpstream, contexts: GatewayContextStore) {
+    /// Any backend already made for this loop (`RedisOutboxStore`). `floorPerSecond` is this loop's share of
+    /// `outbox.min_delivery_rate`.
+    init(backend: any OutboxBackend, loop: EventLoop, upstream: ResilientUpstream, contexts: GatewayContextStore,
+         floorPerSecond: Double) {
         self.backend = backend
-        self.engine = DeliveryEngine(store: backend, loop: loop, upstream: upstream, contexts: contexts)
+        self.engine = DeliveryEngine(store: backend, loop: loop, upstream: upstream, contexts: contexts,
+                                     floorPerSecond: floorPerSecond)
     }
 
     /// Whether a call of this site and juid must be deferred because earlier ones still wait (item 2c).

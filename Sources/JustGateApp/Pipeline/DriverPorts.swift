@@ -43,6 +43,6 @@ protocol UpstreamCalls: AnyObject {
 extension ResilientUpstream: UpstreamCalls {
     func start(_ call: UpstreamRequest, deadlineMs: Int, idempotent: Bool,
                completion: @escaping (Result<UpstreamResponse, UpstreamFailure>, Int) -> Void) -> any CancellableCall {
-        send(call, deadlineMs: deadlineMs, idempotent: idempotent, completion: completion)
+        send(call, deadlineMs: deadlineMs, idempotent: idempotent, live: true, completion: completion)
     }
 }

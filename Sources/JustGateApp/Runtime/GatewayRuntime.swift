@@ -148,11 +148,13 @@ public final class GatewayRuntime: Sendable {
                 let idempotencyBackend: any IdempotencyBackend = idempotencyRedis.map { $0.store(on: loop) } ?? idempotencyStore
                 let driver = RequestDriver(contextStore: store, quota: quota, upstream: upstream,
                                            idempotency: IdempotencyGate(backend: idempotencyBackend), exit: exit, wallClock: wallClock)
+                // The drain's floor is per gateway; each loop starts its share.
+                let floor = Double(config.outbox.minDeliveryRate) / Double(max(1, config.server.workers))
                 let lane: OutboxLane? = if let outbox {
-                    try OutboxLane(store: outbox, loop: loop, upstream: upstream, contexts: store)
+                    try OutboxLane(store: outbox, loop: loop, upstream: upstream, contexts: store, floorPerSecond: floor)
                 } else if let redisOutbox {
                     OutboxLane(backend: RedisOutboxStore(loop: loop, shared: redisOutbox), loop: loop, upstream: upstream,
-                               contexts: store)
+                               contexts: store, floorPerSecond: floor)
                 } else {
                     nil
                 }

@@ -15,6 +15,14 @@ final class ResilientUpstream {
     let attemptTimeoutMs: Int?
     /// The source of backoff jitter; the system's is fine (it is drawn once per retry).
     var random = SystemRandomNumberGenerator()
+    /// Live calls of this loop with an exchange under way (`start`, not the outbox's `send`): the outbox's
+    /// delivery pacer yields to them (`DeliveryPacer`, rule 1). Counted here, where every exchange ends exactly
+    /// once, rather than in the request phases, so a request that ends by an unusual path cannot leave it
+    /// counting a live call forever (the drain would then go at its floor until a restart).
+    private(set) var liveUnderWay = 0
+    /// Runs on the loop when the last live exchange of the loop has ended and its completion has run (the live
+    /// answer is on its way first): the delivery engine looks again at once instead of at its next timer.
+    var onLiveQuiet: (() -> Void)?
 
     init(client: UpstreamClient, loop: EventLoop, guards: UpstreamGuards, retries: RetryConfig) {
         self.client = client
@@ -28,12 +36,24 @@ final class ResilientUpstream {
     /// `completion` runs once, on this loop, with the last result and the attempts made
     /// (0 when the request was refused before any attempt); `.cancelled` if the exchange is
     /// cancelled first.
-    func send(_ call: UpstreamRequest, deadlineMs: Int, idempotent: Bool,
+    /// `live` marks a live call's exchange (counted in `liveUnderWay`); the outbox's deliveries are not.
+    func send(_ call: UpstreamRequest, deadlineMs: Int, idempotent: Bool, live: Bool = false,
               completion: @escaping (Result<UpstreamResponse, UpstreamFailure>, Int) -> Void) -> UpstreamExchange {
         let exchange = UpstreamExchange(owner: self, call: call, deadlineMs: deadlineMs, idempotent: idempotent,
-                                        completion: completion)
+                                        live: live, completion: completion)
+        if live { liveUnderWay += 1 }
         exchange.start()
         return exchange
+    }
+
+    /// A live exchange ended (before its completion runs).
+    fileprivate func liveEnded() {
+        liveUnderWay -= 1
+    }
+
+    /// After a live exchange's completion ran: tells the delivery engine when the loop has no live call left.
+    fileprivate func liveCompleted() {
+        if liveUnderWay == 0 { onLiveQuiet?() }
     }
 
     fileprivate func attempt(_ request: UpstreamRequest,
@@ -62,18 +82,21 @@ final class UpstreamExchange {
     private var call: UpstreamRequest
     private let deadline: MonotonicInstant
     private let idempotent: Bool
+    /// A live call's exchange (`ResilientUpstream.liveUnderWay` counts it until it ends).
+    private let live: Bool
     private var completion: ((Result<UpstreamResponse, UpstreamFailure>, Int) -> Void)?
     private var machine = UpstreamExchangeStateMachine()
     private var current: UpstreamCall?
     private var backoffTimer: Int?
     private var lastResult: Result<UpstreamResponse, UpstreamFailure>?
 
-    fileprivate init(owner: ResilientUpstream, call: UpstreamRequest, deadlineMs: Int, idempotent: Bool,
+    fileprivate init(owner: ResilientUpstream, call: UpstreamRequest, deadlineMs: Int, idempotent: Bool, live: Bool,
                      completion: @escaping (Result<UpstreamResponse, UpstreamFailure>, Int) -> Void) {
         self.owner = owner
         self.call = call
         self.deadline = MonotonicInstant.now().advanced(byMilliseconds: max(deadlineMs, 1))
         self.idempotent = idempotent
+        self.live = live
         self.completion = completion
     }
 
@@ -164,8 +187,10 @@ final class UpstreamExchange {
         lastResult = nil
         guard let completion else { return }
         self.completion = nil
+        if live { owner.liveEnded() }
         completion(result, machine.attempts)
         // Its `.cancelled` report finds the exchange finished and is ignored.
         inFlight?.cancel()
+        if live { owner.liveCompleted() }
     }
 }

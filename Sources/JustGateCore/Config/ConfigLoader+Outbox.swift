@@ -2,7 +2,8 @@ import Yams
 
 /// The `outbox:` section and each site's `defer:` list (issue 25: store-and-forward).
 extension ConfigLoader {
-    static let outboxKeys = ["backend", "path", "redis_url", "retry_ms", "max_age_s", "max_bytes", "lease_ms"]
+    static let outboxKeys = ["backend", "path", "redis_url", "retry_ms", "max_age_s", "max_bytes", "lease_ms",
+                             "min_delivery_rate"]
 
     static func outboxConfig(_ node: Node?, reader: inout ConfigNodeReader) -> OutboxConfig? {
         var outbox = OutboxConfig()
@@ -46,6 +47,7 @@ extension ConfigLoader {
         }
         let fields: [(String, WritableKeyPath<OutboxConfig, Int>, Int)] = [
             ("max_age_s", \.maxAgeSeconds, 1), ("max_bytes", \.maxBytes, 65_536), ("lease_ms", \.leaseMs, 100),
+            ("min_delivery_rate", \.minDeliveryRate, 1),
         ]
         for (key, field, minimum) in fields {
             if let value = reader.int(in: section, key, default: outbox[keyPath: field], atLeast: minimum) {

@@ -29,6 +29,11 @@ public struct OutboxConfig: Sendable, Equatable {
     public var maxBytes: Int = 1_073_741_824
     /// Redis: how long a gateway holds the entries it is delivering before another may take them over.
     public var leaseMs: Int = 30_000
+    /// The drain's floor: deliveries this gateway starts per second at least while entries are due, even while
+    /// live calls are under way (`DeliveryPacer`). A backlog of N entries is then gone within N / rate seconds
+    /// (100,000 at the default 200/s: under 9 minutes); each delivery takes about a live call's CPU and upstream
+    /// capacity, so the floor is what a drain may take from live calls under steady load.
+    public var minDeliveryRate: Int = 200
     /// How much longer than the longest upstream deadline `lease_ms` must be with Redis (`checkOutboxLease`).
     public static let leaseMarginMs = 1000
 

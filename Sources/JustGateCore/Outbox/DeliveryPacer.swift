@@ -1,45 +1,96 @@
-/// How many outbox deliveries one event loop may have under way, and when the next may start: a delay-based
-/// AIMD window, so a backlog drained after an outage goes at the pace the upstream and the loop can take
-/// without starving live calls (issue 25 item 4).
+/// How many outbox deliveries one event loop may have under way, and when the next may start, so a backlog
+/// drained after an outage goes at the pace the upstream and the loop can take without starving live calls
+/// (issue 25 item 4).
 ///
-/// Why delay and not only a count: against an upstream that answers at once, a fixed number of deliveries in
-/// flight is a loop that sends, settles and sends again as fast as the CPU allows, and live calls queue behind
-/// that work (measured by bench/outbox/drain.sh: live p99 7.3x to 9x with 32 in flight per loop). The signal is
-/// each delivery's round trip, from send to its answer handled on the loop. Its lowest recent value is the
-/// base: the upstream's own pace with nothing queued. When the last few round trips are all well above the
-/// base, something queues (the upstream, its connections, or the loop and the cores busy with other work) and
-/// every live call on the loop waits in that same queue: the window halves, at most once per round trip. The
-/// lowest of the last few, not the last one, is compared, since on shared cores single answers are late for
-/// reasons that come and go (a preempted thread), and cutting on each would keep the drain at its floor. Round
-/// trips near the base grow the window by one per round trip. Below one, the window paces instead: one
-/// delivery at a time, each begun `srtt / window` after the last began, so even an instant upstream is not
-/// driven at the CPU's pace.
+/// Three rules, each for a different reason:
 ///
-/// Live calls come first for upstream slots (`max_in_flight`): no delivery starts while live calls hold
-/// `liveShare` of them (and the window halves), and deliveries never hold more than `deliveryShare`.
+/// 1. **Live calls on the loop come first.** The signal is the loop's own: how many live calls of this loop have
+///    an upstream exchange under way (`Load.liveOnLoop`). Against an upstream that answers within
+///    `yieldBelowMicros` (the smoothed round trip of deliveries), a live call under way is about to need the loop
+///    again, and a delivery begun now comes back at the same moment: while there is one, no delivery starts
+///    beyond the floor (rule 3): `decide` says `.yield`, and the engine looks again as soon as the last live
+///    call of the loop is answered. Between live calls, and for `liveMemoryMicros` after the last one, the
+///    window is at most `liveWindow` (one): a live call finds at most one delivery ahead of it, on the loop and
+///    at the upstream. Against a fast upstream a delivery's round trip is mostly CPU (the loop's, the
+///    upstream's, the kernel's), so this also bounds what the drain takes from the cores live calls run on:
+///    filling the gaps with four under way drained 7,500 entries/s against nginx on the same two cores and
+///    doubled the live p99; one at a time, 1,300/s at about 1.2x; a half or a quarter of the time (a window of
+///    0.5 or 0.25, which pace) 450/s and 300/s at 1.1x to 1.2x, within this box's noise of one
+///    (`bench/outbox/drain.sh`, bench/results/outbox.md). On a loop without live calls for that long the window
+///    grows to `maxWindow` and the drain uses the idle loop. Against a slower upstream the live calls under way
+///    are waiting for it, not for the loop (a delivery's send and answer take tens of microseconds of a loop
+///    that is idle for milliseconds), so only rule 2 limits the drain there. Why not the round trip of
+///    deliveries as the "live calls wait" signal (the pacer before this one): on shared cores a delivery's
+///    round trip rises for reasons that come and go (other processes, a preempted thread), so it read "live
+///    calls wait" when none did and drained a 100,000-entry backlog at ~100 to 1,800 entries/s against an
+///    upstream that answers at once.
+/// 2. **An upstream that slows down** still cuts the window: when the last `recentCount` round trips are all
+///    above `base * (1 + tolerance) + slackMicros` (the base: the lowest round trip of the last 10 to 20 s)
+///    the upstream or its connections queue, and every live call waits in the same queue: the window halves,
+///    at most once per round trip. The slack is a few milliseconds, so the noise of busy cores (a delivery
+///    late by a millisecond now and then) is not taken for a slower upstream. Below one the window paces
+///    deliveries: one at a time, each `srtt / window` after the last began.
+/// 3. **A floor, so the drain never crawls:** on average at least one delivery starts every
+///    `floorIntervalMicros` (the engine sets it from `outbox.min_delivery_rate` divided among the loops),
+///    whatever rules 1 and 2 say, within the delivery share of upstream slots and at most `maxWindow` under
+///    way. Every start counts toward it (a burst the window allowed moves the floor's next start later by an
+///    interval each), and a floor start late by less than half an interval (the loop's timers are
+///    milliseconds) does not move the ones after it, so the floor's rate is the configured one. The
+///    trade-off: under steady live load the drain takes that much of the upstream and the cores from live
+///    calls (each delivery costs about what a live call costs), and in exchange a backlog of N entries is gone
+///    within N / rate seconds (100,000 at 200/s: under 9 minutes) rather than hours.
+///
+/// Upstream slots (`max_in_flight`) are shared with every loop's live calls: no delivery but the floor's starts
+/// while live calls hold `liveShare` of them, and deliveries never hold more than `deliveryShare` (at least one).
 ///
 /// Pure and clock-free (the caller passes monotonic microseconds), so tests drive it without sockets or sleeps.
 public struct DeliveryPacer: Sendable {
     public struct Settings: Sendable, Equatable {
         /// Deliveries under way on one loop at most.
         public var maxWindow: Double = 32
-        /// The slowest pace: one delivery per `1 / minWindow` round trips.
+        /// The slowest pace the window sets: one delivery per `1 / minWindow` round trips (the floor may be faster).
         public var minWindow: Double = 1.0 / 16
         public var initialWindow: Double = 1
-        /// Recent round trips all above `base * (1 + tolerance) + slackMicros` count as queueing.
+        /// Recent round trips all above `base * (1 + tolerance) + slackMicros` count as an upstream that queues.
         public var tolerance: Double = 0.5
-        public var slackMicros: Int64 = 1000
+        public var slackMicros: Int64 = 5000
         /// How many of the last round trips must all be above that.
         public var recentCount = 4
         /// The base is the lowest round trip seen in the last one or two of these periods, so it follows an
         /// upstream that became slower for good instead of halving the window forever.
         public var basePeriodMicros: Int64 = 10_000_000
-        /// No delivery starts while live calls hold this share of `max_in_flight`.
+        /// No delivery but the floor's starts while live calls hold this share of `max_in_flight`.
         public var liveShare: Double = 0.5
         /// Deliveries of one loop hold at most this share of `max_in_flight` (at least one).
         public var deliveryShare: Double = 0.25
+        /// At least one delivery starts this often (microseconds), whatever live calls and the window say;
+        /// nil: no floor (a loop under steady live load then delivers nothing).
+        public var floorIntervalMicros: Int64?
+        /// Rule 1 applies while the smoothed round trip is below this: an upstream this fast brings live calls
+        /// back to the loop as soon as deliveries.
+        public var yieldBelowMicros: Int64 = 5000
+        /// The window's ceiling while live calls were on the loop within `liveMemoryMicros` (rule 1); below one it
+        /// would pace deliveries to that share of the time.
+        public var liveWindow: Double = 1
+        public var liveMemoryMicros: Int64 = 1_000_000
 
         public init() {}
+    }
+
+    /// What the loop is doing besides delivering, read when the engine asks `decide`.
+    public struct Load: Sendable, Equatable {
+        /// Live calls of this loop with an upstream exchange under way.
+        public var liveOnLoop: Int
+        /// Upstream slots held by others than this loop's deliveries (live calls of every loop, other loops'
+        /// deliveries), out of `maxInFlight`.
+        public var liveInFlight: Int
+        public var maxInFlight: Int
+
+        public init(liveOnLoop: Int, liveInFlight: Int, maxInFlight: Int) {
+            self.liveOnLoop = liveOnLoop
+            self.liveInFlight = liveInFlight
+            self.maxInFlight = maxInFlight
+        }
     }
 
     /// What the loop may do now.
@@ -48,7 +99,10 @@ public struct DeliveryPacer: Sendable {
         case send(Int)
         /// Start none before this instant (monotonic microseconds); look again then.
         case wait(untilMicros: Int64)
-        /// Start none until a delivery under way ends.
+        /// Live calls are on the loop: start none until they are answered, or until this instant (the floor's
+        /// next start), whichever comes first.
+        case yield(untilMicros: Int64)
+        /// Start none until a delivery under way ends (or, with a floor, until `floorDueMicros`).
         case full
     }
 
@@ -63,6 +117,10 @@ public struct DeliveryPacer: Sendable {
     private var periodStartMicros: Int64?
     private var lastStartMicros: Int64?
     private var lastDecreaseMicros: Int64?
+    /// When `decide` last saw a live call on the loop.
+    private var lastLiveMicros: Int64?
+    /// When the floor starts its next delivery (rule 3); nil before the first start.
+    private var floorNextMicros: Int64?
     /// The last `recentCount` round trips, oldest first.
     private var recent: [Int64] = []
 
@@ -77,14 +135,47 @@ public struct DeliveryPacer: Sendable {
         return base == .max ? nil : base
     }
 
-    /// How many deliveries may start now, given `inFlight` deliveries of this loop under way and `liveInFlight`
-    /// live calls holding upstream slots out of `maxInFlight`.
-    public mutating func decide(inFlight: Int, liveInFlight: Int, maxInFlight: Int, nowMicros: Int64) -> Decision {
-        if Double(liveInFlight) >= settings.liveShare * Double(maxInFlight) {
-            decrease(nowMicros: nowMicros)
-            return .wait(untilMicros: nowMicros + max(smoothedMicros ?? 1000, 1000))
+    /// When the floor starts its next delivery (rule 3); nil without a floor.
+    public var floorDueMicros: Int64? {
+        guard settings.floorIntervalMicros != nil else { return nil }
+        return floorNextMicros ?? .min
+    }
+
+    /// How many deliveries may start now, given `inFlight` deliveries of this loop under way and what the loop
+    /// and the upstream slots hold besides (`load`).
+    public mutating func decide(inFlight: Int, load: Load, nowMicros: Int64) -> Decision {
+        let share = max(1, Int(settings.deliveryShare * Double(load.maxInFlight)))
+        guard inFlight < share else { return .full }
+        let paced = windowDecision(inFlight: inFlight, share: share, load: load, nowMicros: nowMicros)
+        if case .send = paced { return paced }
+        // The floor: one start per interval, whatever the rules above said, with at most `maxWindow` under way
+        // (an upstream that hangs until its timeout must not collect a floor's worth of calls per interval).
+        guard let floorDue = floorDueMicros, inFlight < max(1, min(share, Int(settings.maxWindow))) else {
+            return paced
         }
-        let share = max(1, Int(settings.deliveryShare * Double(maxInFlight)))
+        if nowMicros >= floorDue { return .send(1) }
+        switch paced {
+        case .wait(let until): return .wait(untilMicros: min(until, floorDue))
+        case .yield(let until): return .yield(untilMicros: min(until, floorDue))
+        // Not a wait: a delivery that ends before the floor's instant makes room at once.
+        case .full, .send: return paced
+        }
+    }
+
+    /// Rules 1 and 2: live calls first, then the window.
+    private mutating func windowDecision(inFlight: Int, share: Int, load: Load, nowMicros: Int64) -> Decision {
+        let retry = nowMicros + max(smoothedMicros ?? 1000, 1000)
+        if Double(load.liveInFlight) >= settings.liveShare * Double(load.maxInFlight) {
+            decrease(nowMicros: nowMicros)
+            return .wait(untilMicros: retry)
+        }
+        // Before the first answer the upstream's pace is unknown: taken as fast, the polite guess.
+        let fastUpstream = (smoothedMicros ?? 0) < settings.yieldBelowMicros
+        if load.liveOnLoop > 0 { lastLiveMicros = nowMicros }
+        if fastUpstream, let lastLive = lastLiveMicros, nowMicros - lastLive < settings.liveMemoryMicros {
+            window = min(window, max(settings.liveWindow, settings.minWindow))
+            if load.liveOnLoop > 0 { return .yield(untilMicros: retry) }
+        }
         let allowed = min(share, max(1, Int(window)))
         guard inFlight < allowed else { return .full }
         guard window < 1 else { return .send(allowed - inFlight) }
@@ -98,6 +189,12 @@ public struct DeliveryPacer: Sendable {
     /// A delivery began now.
     public mutating func started(nowMicros: Int64) {
         lastStartMicros = nowMicros
+        guard let interval = settings.floorIntervalMicros.map({ max($0, 1) }) else { return }
+        if let next = floorNextMicros, nowMicros - next < interval / 2 {
+            floorNextMicros = next + interval
+        } else {
+            floorNextMicros = nowMicros + interval
+        }
     }
 
     /// A delivery's answer (or failure after it was sent) arrived `roundTripMicros` after it began.
