@@ -1,6 +1,7 @@
-/// What an error reply from Redis says about the deployment, classified by its first word only: the reply's
-/// own text never reaches a log line or a metric (a Redis the gateway does not control could put anything
-/// there), but the code is enough to tell an operator what to change. The cases are the ones a gateway in
+/// What an error reply from Redis says about the deployment, classified by its code only (its first word, or
+/// the code of an error a script raised): the limiter's and idempotency's reasons carry this and never the
+/// reply's text (a Redis the gateway does not control could put anything there), and the code is enough to
+/// tell an operator what to change. The cases are the ones a gateway in
 /// production meets: a primary demoted by a failover while `redis_url` still names it, a Redis Cluster node,
 /// a full Redis, an ACL without the commands justgate sends, a script that runs too long.
 public enum RedisErrorKind: Sendable, Equatable, CustomStringConvertible {
@@ -18,7 +19,11 @@ public enum RedisErrorKind: Sendable, Equatable, CustomStringConvertible {
     case other
 
     public init(errorText: String) {
-        let code = errorText.prefix { $0 != " " }
+        var code = errorText.prefix { $0 != " " }
+        // Redis 6 wraps an error raised inside a script: `ERR Error running script (...): @user_script:1: -OOM ...`.
+        if code == "ERR", let wrapped = errorText.range(of: ": -") {
+            code = errorText[wrapped.upperBound...].prefix { $0 != " " }
+        }
         switch code {
         case "READONLY": self = .readOnlyReplica
         case "MOVED", "ASK", "CROSSSLOT", "CLUSTERDOWN": self = .cluster

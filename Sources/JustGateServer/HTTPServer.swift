@@ -40,7 +40,7 @@ public final class HTTPServer: Sendable {
     /// and the first failure is thrown, so a server never runs with fewer workers than asked.
     @discardableResult
     public func start() throws -> SocketAddress {
-        let workers = configuration.workers > 0 ? configuration.workers : HTTPServer.coreCount()
+        let workers = HTTPServer.loopCount(workers: configuration.workers)
         let listeners = try Listener.bind(configuration.address, count: workers,
                                           joinExisting: configuration.joinExistingListeners)
         let reports: StartReports
@@ -132,6 +132,12 @@ public final class HTTPServer: Sendable {
 
     static func coreCount() -> Int {
         max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// How many event loops a server configured with `workers` runs (0: one per online core), for whoever
+    /// shares something per gateway among the loops.
+    public static func loopCount(workers: Int) -> Int {
+        workers > 0 ? workers : coreCount()
     }
 }
 

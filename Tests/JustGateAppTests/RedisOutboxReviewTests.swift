@@ -200,7 +200,9 @@ extension RedisOutboxReviewTests {
         let upstream = try ScriptedUpstream(.answer(503, "Error service"))
         defer { upstream.stop() }
         // Retries 2 s apart: time to spoil the record between the first attempt's settle and the next claim.
-        var gateway = try cli.startServe(config: base.config(upstream: upstream.url, redis: redis.url, retryMs: 2000),
+        let adminPort = try FreePort.pick()
+        var gateway = try cli.startServe(config: base.config(upstream: upstream.url, redis: redis.url, adminPort: adminPort,
+                                                             retryMs: 2000),
                                          environment: environment)
         let port = try #require(gateway.port, "\(gateway.log)")
         let location = try #require(try keep(port, juid: 30).header("Location"))
@@ -215,6 +217,11 @@ extension RedisOutboxReviewTests {
         // The retry comes due about 2 s later; the claim then meets the unreadable record (waited for, not slept
         // on: a loaded CI took longer than a fixed 1.5 s).
         gateway.log += gateway.process.readStderr(until: "cannot be read", timeoutSeconds: 10)
+        // What the log tells the operator to do: drop it. The lookup cannot read it, the drop still goes.
+        let dropped = try RawHTTPClient(port: adminPort).exchange(
+            "DELETE /outbox/\(id) HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\n\r\n")
+        #expect(dropped.status == 200 && dropped.text == "dropped \(id)\n", "\(dropped.status) \(dropped.text)")
+        #expect(try redis.command("EXISTS jg:ob:{jg-outbox}:e:\(id)") == ":0")
         _ = gateway.stop()
         let line = gateway.log.split(separator: "\n").first { $0.contains("cannot be read") }.map(String.init) ?? ""
         #expect(line.contains(id) && !line.contains(RedisOutboxTests.juid(30)), "\(gateway.log)")

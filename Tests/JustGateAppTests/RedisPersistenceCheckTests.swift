@@ -66,6 +66,18 @@ struct RedisPersistenceCheckTests {
         #expect(!log.contains("Redis persists nothing") && !log.contains("could not be checked"), "\(log)")
     }
 
+    /// AOF synced once a second (Redis's default with AOF on) can lose the last second of kept calls: said
+    /// once, as a notice; `appendfsync always` is not remarked on.
+    @Test(arguments: [("everysec", true), ("always", false)])
+    func anAOFNotSyncedOnEveryWriteIsNoted(policy: String, noted: Bool) throws {
+        let redis = try RedisServer(persistence: ["--save", "", "--appendonly", "yes", "--appendfsync", policy])
+        let log = try logUntil("Redis persists the", redis: redis.url)
+        #expect(log.contains("appendonly yes, appendfsync \(policy)"), "\(log)")
+        let notes = log.split(separator: "\n").filter { $0.contains("can lose up to about a") }
+        #expect(notes.count == (noted ? 1 : 0), "\(log)")
+        #expect(notes.allSatisfy { $0.contains("\"level\":\"notice\"") && $0.contains("appendfsync \(policy)") })
+    }
+
     @Test func snapshotsAloneArePersistence() throws {
         let redis = try RedisServer(persistence: ["--save", "3600 1", "--appendonly", "no"])
         let log = try logUntil("Redis persists the", redis: redis.url)

@@ -16,6 +16,8 @@ import JustGateRedis
         ("NOAUTH Authentication required.", .notPermitted, "ACL"),
         ("BUSY Redis is busy running a script.", .busy, "keeps trying"),
         ("LOADING Redis is loading the dataset in memory", .busy, "loading"),
+        ("ERR Error running script (call to f_1): @user_script:1: -OOM command not allowed", .outOfMemory, "maxmemory"),
+        ("ERR Error running script (call to f_1): @user_script:1: -READONLY You can't write", .readOnlyReplica, "primary"),
         ("ERR boom 10.0.0.9", .other, "Redis's own log"),
         ("ERR", .other, "Redis's own log"),
     ])

@@ -1,6 +1,7 @@
 import JustGateCore
 import JustGateHTTP
 import JustGateReactor
+import Logging
 
 /// What the admin endpoints need of an outbox, completion-based because with Redis each is a round trip on
 /// the admin loop (`RedisOutboxStore`); the file store answers at once (`OutboxFileStore+Admin`).
@@ -10,12 +11,17 @@ protocol OutboxAdminStore: AnyObject {
     func entry(id: String, completion: @escaping (OutboxLookup) -> Void)
     /// Whether the entry was dead and is pending again; nil when the outbox cannot be reached.
     func retry(id: String, completion: @escaping (Bool?) -> Void)
-    /// The ids among `ids` that were dead and are pending again, in order; nil when the outbox could not be
-    /// reached before the first. One call for many, so a store that answers at once loops instead of nesting
-    /// a completion per entry.
-    func retry(ids: [String], completion: @escaping ([String]?) -> Void)
+    /// Retries the dead entries among `ids`, in order; nil when the outbox could not be reached before the
+    /// first. One call for many, so a store that answers at once loops instead of nesting a completion per entry.
+    func retry(ids: [String], completion: @escaping (BulkRetryOutcome?) -> Void)
     /// Whether the entry was known and is gone; nil when the outbox cannot be reached.
     func drop(id: String, completion: @escaping (Bool?) -> Void)
+}
+
+/// What a bulk retry did: the ids made pending again, and whether the outbox became unreachable part-way.
+struct BulkRetryOutcome {
+    var retried: [String] = []
+    var interrupted = false
 }
 
 /// The outbox's admin endpoints (issue 25 item 8), on the admin listener behind its token:
@@ -42,6 +48,8 @@ struct OutboxAdmin {
     /// Puts a record in the audit chain (false when it could not be queued); nil without an audit log.
     var audit: (@Sendable (AuditRecord) -> Bool)?
     var wallClockMs: @Sendable () -> Int64 = { OutboxFileStore.wallClockMs() }
+    /// Where an audit record that could not be queued is reported.
+    var logger: Logger?
 
     /// Answers `method` on `path` (starting with `/outbox`) from `peer` through `respond`; false when the path
     /// is not the outbox's (nothing is answered then).
@@ -89,7 +97,7 @@ struct OutboxAdmin {
                 store.retry(id: id) { retried in
                     switch retried {
                     case true?:
-                        record(entry, action: "retried", peer: peer)
+                        record(entry, id: id, action: "retried", peer: peer)
                         respond(text(200, "retrying \(id): pending again, due now\n"))
                     case false?:
                         respond(text(409, "only a dead entry can be retried; this one is \(entry.state.rawValue)\n"))
@@ -98,14 +106,17 @@ struct OutboxAdmin {
                 }
             }
         case ("DELETE", 2):
+            // Looked up first for the audit record; an entry that is there but cannot be read (a damaged
+            // record in Redis, which the log tells the operator to drop) is dropped all the same.
             let id = String(parts[1])
             let store = self.store
             store.entry(id: id) { lookup in
-                guard case .found(let entry) = lookup else { return respond(lookup.isUnavailable ? unreachable : notFound) }
+                guard !lookup.isUnavailable else { return respond(unreachable) }
+                let entry: OutboxEntry? = if case .found(let entry) = lookup { entry } else { nil }
                 store.drop(id: id) { dropped in
                     switch dropped {
                     case true?:
-                        record(entry, action: "dropped", peer: peer)
+                        record(entry, id: id, action: "dropped", peer: peer)
                         respond(text(200, "dropped \(id)\n"))
                     case false?: respond(notFound)
                     case nil: respond(unreachable)
@@ -129,13 +140,17 @@ struct OutboxAdmin {
         let of = site.map { " of site \($0)" } ?? ""
         store.list(state: .dead, site: site, limit: Self.bulkRetryLimit) { [self] entries in
             guard let entries else { return respond(unreachable) }
-            store.retry(ids: entries.map(\.id)) { [self] done in
-                guard let done else { return respond(unreachable) }
+            store.retry(ids: entries.map(\.id)) { [self] outcome in
+                guard let outcome else { return respond(unreachable) }
                 let byID = Dictionary(entries.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-                for id in done { if let entry = byID[id] { record(entry, action: "retried", peer: peer) } }
-                var answer = "retried \(done.count) dead entries\(of): pending again, due now"
-                if done.count < entries.count {
-                    answer += "; \(entries.count - done.count) were no longer dead (retried or dropped meanwhile)"
+                for id in outcome.retried { record(byID[id], id: id, action: "retried", peer: peer) }
+                var answer = "retried \(outcome.retried.count) dead entries\(of): pending again, due now"
+                if outcome.interrupted {
+                    answer += "; then the outbox could not be reached: run it again for the rest"
+                    return respond(text(503, answer + "\n"))
+                }
+                if outcome.retried.count < entries.count {
+                    answer += "; \(entries.count - outcome.retried.count) were no longer dead (retried or dropped meanwhile)"
                 }
                 if entries.count == Self.bulkRetryLimit {
                     answer += "; more may be dead: run it again for the rest"
@@ -145,9 +160,15 @@ struct OutboxAdmin {
         }
     }
 
-    private func record(_ entry: OutboxEntry, action: String, peer: String) {
+    /// Puts the operator's action in the audit chain; a record the writer refuses (its queue full, or stopped)
+    /// is logged, so an unaudited drop is at least in the log.
+    private func record(_ entry: OutboxEntry?, id: String, action: String, peer: String) {
         guard let audit else { return }
-        _ = audit(DeliveryAudit.operatorRecord(entry, action: action, peer: peer, nowMs: wallClockMs()))
+        let record = DeliveryAudit.operatorRecord(entry, id: id, action: action, peer: peer, nowMs: wallClockMs())
+        if !audit(record) {
+            logger?.error("an operator's outbox action could not be recorded in the audit log",
+                          metadata: ["outbox_entry": .string(id), "action": .string(action), "client": .string(peer)])
+        }
     }
 
     private static func parameter(_ name: String, in query: String) -> String? {
@@ -206,7 +227,9 @@ extension OutboxFileStore: OutboxAdminStore {
 
     func retry(id: String, completion: @escaping (Bool?) -> Void) { completion(retry(id: id)) }
 
-    func retry(ids: [String], completion: @escaping ([String]?) -> Void) { completion(ids.filter { retry(id: $0) }) }
+    func retry(ids: [String], completion: @escaping (BulkRetryOutcome?) -> Void) {
+        completion(BulkRetryOutcome(retried: ids.filter { retry(id: $0) }))
+    }
 
     func drop(id: String, completion: @escaping (Bool?) -> Void) { completion(drop(id: id)) }
 }

@@ -30,18 +30,19 @@ enum DeliveryAudit {
     /// The record for an operator's retry or drop of an entry (`action`: `retried` or `dropped`), from the admin
     /// endpoints: `client` is the admin peer, `reason` `operator`, so a call that will never be delivered, or
     /// one sent again, is accounted for in the chain.
-    static func operatorRecord(_ entry: OutboxEntry, action: String, peer: String, nowMs: Int64) -> AuditRecord {
+    /// `entry` is nil for an entry dropped while its record could not be read: the id alone is recorded.
+    static func operatorRecord(_ entry: OutboxEntry?, id: String, action: String, peer: String, nowMs: Int64) -> AuditRecord {
         var record = AuditRecord(time: AuditTime.format(unixMillis: nowMs), event: .delivery)
-        record.requestID = entry.requestID
-        record.site = entry.siteID
-        record.operation = entry.operationID
-        record.method = entry.method
+        record.requestID = entry?.requestID
+        record.site = entry?.siteID
+        record.operation = entry?.operationID
+        record.method = entry?.method
         record.client = peer
         record.outcome = action
         record.reason = "operator"
-        record.upstreamStatus = entry.lastStatus
-        record.attempts = entry.attempts
-        record.note = "outbox entry \(entry.id)"
+        record.upstreamStatus = entry?.lastStatus
+        record.attempts = entry?.attempts
+        record.note = "outbox entry \(id)"
         return record
     }
 }

@@ -214,8 +214,12 @@ final class DeliveryEngine {
         } else if pacedMs > 0 {
             delay = min(delay, pacedMs)
         } else if full {
+            // Full: a delivery's end looks again. The floor's instant, if still ahead, may let one more start;
+            // one already past cannot until a delivery ends (the cap is what is full), so it arms nothing: a
+            // 0 ms timer re-armed every loop turn would spin the loop until then.
             if let floor = pacer.floorDueMicros, floor != .min {
-                delay = min(delay, max(0, (floor - MonotonicInstant.now().microseconds + 999) / 1000))
+                let untilFloorMs = (floor - MonotonicInstant.now().microseconds + 999) / 1000
+                if untilFloorMs > 0 { delay = min(delay, untilFloorMs) }
             }
         } else if sending.count < maxInFlight, let due = store.nextDueAtMs() {
             delay = max(0, min(due - now, delay))

@@ -673,7 +673,8 @@ public final class OutboxFileStore: Sendable {
             }
         }
         // After the completions: the zeros are written while the next deferrals gather, and synced with them.
-        writer.files.prepare(limit: writer.segmentBytes)
+        // Not after a failed write or sync: a disk that just refused is not asked for another MiB.
+        if durable { writer.files.prepare(limit: writer.segmentBytes) }
         return durable
     }
 }

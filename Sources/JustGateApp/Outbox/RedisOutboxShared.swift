@@ -80,6 +80,11 @@ final class RedisOutboxShared: Sendable {
         }
     }
 
+    /// The claimed read got no readings (this loop's connection down): the next loop whose timer fires reads.
+    func releaseStatsClaim() {
+        statsReadAt.withLock { $0 = Int64.min }
+    }
+
     /// Redis answered the script with an error (`-OOM` past `maxmemory`, `-ERR`): the call it served fails
     /// (503, or the delivery waits), and it is logged at most once a minute; not an outage (Redis is up).
     func scriptFailed(_ text: String) {

@@ -22,19 +22,26 @@ extension RedisOutboxStore: OutboxAdminStore {
     static let siteScanLimit = 10_000
 
     /// One after another, each a round trip on this loop (its answer comes on a later turn, so the chain never
-    /// nests on the stack).
-    func retry(ids: [String], completion: @escaping ([String]?) -> Void) {
-        func next(_ index: Int, _ done: [String]) {
-            guard index < ids.count else { return completion(done) }
+    /// nests on the stack). Redis becoming unreachable part-way ends the chain with what was done.
+    func retry(ids: [String], completion: @escaping (BulkRetryOutcome?) -> Void) {
+        var outcome = BulkRetryOutcome()
+        func next(_ index: Int) {
+            guard index < ids.count else { return completion(outcome) }
             retry(id: ids[index]) { retried in
                 switch retried {
-                case true?: next(index + 1, done + [ids[index]])
-                case false?: next(index + 1, done)
-                case nil: completion(done.isEmpty ? nil : done)
+                case true?:
+                    outcome.retried.append(ids[index])
+                    next(index + 1)
+                case false?:
+                    next(index + 1)
+                case nil:
+                    guard index > 0 else { return completion(nil) }
+                    outcome.interrupted = true
+                    completion(outcome)
                 }
             }
         }
-        next(0, [])
+        next(0)
     }
 
     /// A dead entry is pending again and due now, its attempts kept; it joins the end of its juid's queue.

@@ -285,7 +285,9 @@ final class RedisOutboxStore: OutboxBackend {
             guard let self else { return }
             if self.shared.claimStatsRead(intervalMs: 4500) {
                 self.run(["stats"]) { [shared = self.shared] reply in
-                    guard case .array(let items?) = reply, let totals = RedisOutboxTotals(items) else { return }
+                    guard case .array(let items?) = reply, let totals = RedisOutboxTotals(items) else {
+                        return shared.releaseStatsClaim()
+                    }
                     shared.totals.withLock { $0 = totals }
                 }
             }

@@ -148,8 +148,8 @@ public final class GatewayRuntime: Sendable {
                 let idempotencyBackend: any IdempotencyBackend = idempotencyRedis.map { $0.store(on: loop) } ?? idempotencyStore
                 let driver = RequestDriver(contextStore: store, quota: quota, upstream: upstream,
                                            idempotency: IdempotencyGate(backend: idempotencyBackend), exit: exit, wallClock: wallClock)
-                // The drain's floor is per gateway; each loop starts its share.
-                let floor = Double(config.outbox.minDeliveryRate) / Double(max(1, config.server.workers))
+                // The drain's floor is per gateway; each loop starts its share (`workers: 0` is a loop per core).
+                let floor = Double(config.outbox.minDeliveryRate) / Double(HTTPServer.loopCount(workers: config.server.workers))
                 let lane: OutboxLane? = if let outbox {
                     try OutboxLane(store: outbox, loop: loop, upstream: upstream, contexts: store, floorPerSecond: floor)
                 } else if let redisOutbox {
@@ -192,7 +192,7 @@ public final class GatewayRuntime: Sendable {
                                                                        replaceListeners: replaceListeners, draining: draining,
                                                                        redisHealth: redisSettings?.health, contextStore: store,
                                                                        vault: vault, outbox: outbox, redisOutbox: redisOutbox,
-                                                                       wallClock: wallClock)
+                                                                       logger: logger, wallClock: wallClock)
         } catch {
             server.stop()
             audit?.writer.stop()
@@ -221,6 +221,7 @@ public final class GatewayRuntime: Sendable {
                                    audit: AuditTrail?, replaceListeners: Bool, draining: DrainingFlag,
                                    redisHealth: RedisHealth?, contextStore: GatewayContextStore,
                                    vault: VaultSecretSource?, outbox: OutboxFileStore?, redisOutbox: RedisOutboxShared?,
+                                   logger: Logger,
                                    wallClock: @escaping @Sendable () -> Int64) throws -> (HTTPServer?, SocketAddress?) {
         guard let admin = config.adminListen else { return (nil, nil) }
         guard let address = SocketAddress(host: admin.host, port: admin.port) else {
@@ -286,7 +287,7 @@ public final class GatewayRuntime: Sendable {
             var record: (@Sendable (AuditRecord) -> Bool)?
             if let writer = audit?.writer { record = { writer.submitEvent($0) } }
             return AdminHandler(actions: actions, tokenHash: tokenHash,
-                                outbox: store.map { OutboxAdmin(store: $0, audit: record) })
+                                outbox: store.map { OutboxAdmin(store: $0, audit: record, logger: logger) })
         })
         return (adminServer, try adminServer.start())
     }
