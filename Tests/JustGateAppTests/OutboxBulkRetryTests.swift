@@ -21,34 +21,14 @@ struct OutboxBulkRetryTests {
         let upstream = try ScriptedUpstream(.answer(404, "User not found"))
         defer { upstream.stop() }
         let adminPort = try FreePort.pick()
-        let outbox = if let redis {
-            "outbox: { backend: redis, redis_url: \"\(redis.url)\", retry_ms: [200], lease_ms: 2500 }"
-        } else {
-            "outbox: { path: \(directory.appendingPathComponent("outbox").path), retry_ms: [200] }"
-        }
         let auditPath = directory.appendingPathComponent("audit.jsonl").path
-        let config = try cli.writeTemporary("""
-            listen: 127.0.0.1:0
-            admin_listen: 127.0.0.1:\(adminPort)
-            server: { workers: 1 }
-            upstream:
-              url: "\(upstream.url)"
-              timeout_ms: 1000
-              connect_timeout_ms: 500
-              retries: { max_attempts: 1 }
-              circuit: { failures: 100000 }
-            audit: { path: \(auditPath) }
-            \(outbox)
-            sites:
-              - id: horoscope-daily
-                key_sha256: "\(SiteKeys.sha256Hex(RedisOutboxTests.siteKey))"
-                upstream_token: { env: JUSTGATE_REDIS_OUTBOX_TOKEN }
-                defer: [subscribe.email]
-              - id: news-portal
-                key_sha256: "\(SiteKeys.sha256Hex(Self.newsKey))"
-                upstream_token: { env: JUSTGATE_REDIS_OUTBOX_TOKEN }
-                defer: [subscribe.email]
-            """)
+        let config = try base.adminConfig(upstream: upstream.url, redis: redis, directory: directory, adminPort: adminPort,
+                                          moreYAML: "audit: { path: \(auditPath) }", moreSites: """
+                                            - id: news-portal
+                                              key_sha256: "\(SiteKeys.sha256Hex(Self.newsKey))"
+                                              upstream_token: { env: JUSTGATE_REDIS_OUTBOX_TOKEN }
+                                              defer: [subscribe.email]
+                                          """)
         var gateway = try cli.startServe(config: config, environment: base.environment)
         defer { _ = gateway.stop() }
         let port = try #require(gateway.port, "\(gateway.log)")

@@ -140,22 +140,45 @@ struct OutboxDeliveryTests {
 /// The outbox's admin endpoints: list by state, show, retry a dead entry, drop, refuse a browser.
 @Suite(.serialized)
 struct OutboxAdminTests {
-    @Test func anOperatorListsRetriesAndDropsEntries() throws {
-        let directory = try SystemTools.temporaryDirectory(prefix: "jg-outbox")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let refusing = try OutboxDeliveryTests.sandbox(failing: ["subscribe.email=User not found"])
-        defer { refusing.stop() }
-        let gateway = try GatewayFixture(upstream: refusing.baseURL,
+    /// A gateway whose upstream refuses subscribe.email ("User not found": dead at once), its file outbox in a
+    /// temporary directory retrying every 100 ms, and an admin listener.
+    struct RefusingGateway {
+        let directory: URL
+        let sandbox: SandboxServer
+        let gateway: GatewayFixture
+        let store: OutboxFileStore
+        let adminPort: Int
+
+        init() throws {
+            directory = try SystemTools.temporaryDirectory(prefix: "jg-outbox")
+            sandbox = try OutboxDeliveryTests.sandbox(failing: ["subscribe.email=User not found"])
+            gateway = try GatewayFixture(upstream: sandbox.baseURL,
                                          extraYAML: "admin_listen: 127.0.0.1:0\noutbox:\n  path: \(directory.path)\n  retry_ms: [100]\n",
                                          horoscopeYAML: "defer: [subscribe.email]", timeoutMs: 2000)
-        let store = try #require(gateway.runtime.outbox)
-        let admin = try #require(gateway.runtime.adminAddress)
+            store = try #require(gateway.runtime.outbox)
+            adminPort = try #require(gateway.runtime.adminAddress).port
+        }
+
+        func admin(_ method: String, _ target: String, _ extra: String = "") throws -> RawHTTPClient.Response {
+            try RawHTTPClient(port: adminPort).exchange("\(method) \(target) HTTP/1.1\r\nHost: admin\r\n\(extra)Content-Length: 0\r\n\r\n")
+        }
+
+        func close() {
+            sandbox.stop()
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    @Test func anOperatorListsRetriesAndDropsEntries() throws {
+        let refusing = try RefusingGateway()
+        defer { refusing.close() }
+        let store = refusing.store
+        func exchange(_ method: String, _ target: String, _ extra: String = "") throws -> RawHTTPClient.Response {
+            try refusing.admin(method, target, extra)
+        }
         let juid = "0123456789abcdef0123456789abcdef"
         let kept = try OutboxFileStoreTests.keep(store, OutboxDeliveryTests.call("subscribe.email", juid: juid)).get()
         _ = OutboxDeliveryTests.entry(store, kept.id) { $0.state == .dead }
-        func exchange(_ method: String, _ target: String, _ extra: String = "") throws -> RawHTTPClient.Response {
-            try RawHTTPClient(port: admin.port).exchange("\(method) \(target) HTTP/1.1\r\nHost: admin\r\n\(extra)Content-Length: 0\r\n\r\n")
-        }
         let dead = try exchange("GET", "/outbox?state=dead")
         #expect(dead.status == 200 && dead.text.contains("\"id\":\"\(kept.id)\"") && dead.text.contains("\"juid\":\"\(juid)\"")
                 && dead.text.contains("\"state\":\"dead\"") && dead.text.contains("\"upstream_status\":404"))
@@ -185,18 +208,10 @@ struct OutboxAdminTests {
     /// every dead entry of one site at once, the others untouched; each retry and drop is in the audit chain
     /// with the admin peer, so no call is re-sent or given up without a trace.
     @Test func anOperatorRetriesEveryDeadEntryOfASiteAndEachActionIsAudited() throws {
-        let directory = try SystemTools.temporaryDirectory(prefix: "jg-outbox")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let refusing = try OutboxDeliveryTests.sandbox(failing: ["subscribe.email=User not found"])
-        defer { refusing.stop() }
-        let gateway = try GatewayFixture(upstream: refusing.baseURL,
-                                         extraYAML: "admin_listen: 127.0.0.1:0\noutbox:\n  path: \(directory.path)\n  retry_ms: [100]\n",
-                                         horoscopeYAML: "defer: [subscribe.email]", timeoutMs: 2000)
-        let store = try #require(gateway.runtime.outbox)
-        let admin = try #require(gateway.runtime.adminAddress)
-        func exchange(_ method: String, _ target: String) throws -> RawHTTPClient.Response {
-            try RawHTTPClient(port: admin.port).exchange("\(method) \(target) HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\n\r\n")
-        }
+        let refusing = try RefusingGateway()
+        defer { refusing.close() }
+        let (gateway, store) = (refusing.gateway, refusing.store)
+        func exchange(_ method: String, _ target: String) throws -> RawHTTPClient.Response { try refusing.admin(method, target) }
         var horoscope: [String] = []
         for juid in ["0123456789abcdef0123456789abcde1", "0123456789abcdef0123456789abcde2"] {
             horoscope.append(try OutboxFileStoreTests.keep(store, OutboxDeliveryTests.call("subscribe.email", juid: juid)).get().id)

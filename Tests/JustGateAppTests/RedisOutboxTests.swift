@@ -41,6 +41,37 @@ struct RedisOutboxTests {
 
     var environment: [String: String] { ["JUSTGATE_REDIS_OUTBOX_TOKEN": Self.token] }
 
+    /// A gateway config for the admin endpoints on either backend (`redis` nil: the file outbox in `directory`):
+    /// one loop, no retries, no circuit, retries 200 ms apart, horoscope-daily deferring subscribe.email, and
+    /// `moreYAML` (top-level keys) and `moreSites` (site entries, indented as the first) added.
+    func adminConfig(upstream: String, redis: RedisServer?, directory: URL, adminPort: Int, moreYAML: String = "",
+                     moreSites: String = "") throws -> String {
+        let outbox = if let redis {
+            "outbox: { backend: redis, redis_url: \"\(redis.url)\", retry_ms: [200], lease_ms: \(Self.leaseMs) }"
+        } else {
+            "outbox: { path: \(directory.appendingPathComponent("outbox").path), retry_ms: [200] }"
+        }
+        return try cli.writeTemporary("""
+            listen: 127.0.0.1:0
+            admin_listen: 127.0.0.1:\(adminPort)
+            server: { workers: 1 }
+            upstream:
+              url: "\(upstream)"
+              timeout_ms: 1000
+              connect_timeout_ms: 500
+              retries: { max_attempts: 1 }
+              circuit: { failures: 100000 }
+            \(moreYAML)
+            \(outbox)
+            sites:
+              - id: horoscope-daily
+                key_sha256: "\(SiteKeys.sha256Hex(Self.siteKey))"
+                upstream_token: { env: JUSTGATE_REDIS_OUTBOX_TOKEN }
+                defer: [subscribe.email]
+            \(moreSites)
+            """)
+    }
+
     func send(_ port: Int, _ method: String, _ target: String, body: String = "",
               headers: [String] = []) throws -> RawHTTPClient.Response {
         var raw = "\(method) \(target) HTTP/1.1\r\nHost: localhost\r\nX-AUTH-TOKEN: \(Self.siteKey)\r\n"
