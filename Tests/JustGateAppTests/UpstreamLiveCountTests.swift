@@ -48,9 +48,9 @@ struct UpstreamLiveCountTests {
         let bench = try Bench(maxInFlight: 16)
         bench.live(scripted.url)
         bench.live(scripted.url)
-        #expect(bench.upstream.liveUnderWay == 2)
+        #expect(bench.upstream.liveUnderWay == 2 && bench.upstream.guards.liveCallsUnderWay == 2)
         #expect(bench.harness.run(atMostMs: 5000) { bench.completed == 2 })
-        #expect(bench.upstream.liveUnderWay == 0)
+        #expect(bench.upstream.liveUnderWay == 0 && bench.upstream.guards.liveCallsUnderWay == 0)
         // Quiet once, when the second ended, after its completion (its answer went out first).
         #expect(bench.quiet.count == 1)
         #expect(bench.quiet.first?.count == 0 && bench.quiet.first?.afterCompletion == true)
@@ -61,6 +61,7 @@ struct UpstreamLiveCountTests {
         refusing.live("http://127.0.0.1:9")
         // Refused before any attempt (no slot): ended at once.
         #expect(refusing.completed == 1 && refusing.upstream.liveUnderWay == 0 && refusing.quiet.count == 1)
+        #expect(refusing.upstream.guards.liveCallsUnderWay == 0)
 
         let silent = try ScriptedUpstream(.silent)
         let bench = try Bench(maxInFlight: 16)
@@ -68,7 +69,7 @@ struct UpstreamLiveCountTests {
         #expect(bench.harness.run(atMostMs: 3000) { silent.requestCount == 1 })
         #expect(bench.upstream.liveUnderWay == 1)
         call.cancel()
-        #expect(bench.upstream.liveUnderWay == 0 && bench.quiet.count == 1)
+        #expect(bench.upstream.liveUnderWay == 0 && bench.quiet.count == 1 && bench.upstream.guards.liveCallsUnderWay == 0)
     }
 
     @Test func deliveriesAreNotLiveCalls() throws {
@@ -78,7 +79,7 @@ struct UpstreamLiveCountTests {
         _ = bench.upstream.send(bench.request(scripted.url), deadlineMs: 2000, idempotent: false) { _, _ in
             delivered = true
         }
-        #expect(bench.upstream.liveUnderWay == 0)
+        #expect(bench.upstream.liveUnderWay == 0 && bench.upstream.guards.liveCallsUnderWay == 0)
         #expect(bench.harness.run(atMostMs: 5000) { delivered })
         #expect(bench.quiet.isEmpty)
     }

@@ -185,7 +185,9 @@ final class DeliveryEngine {
         if nowMicros < pacedUntilMicros { return nil }
         yielding = false
         full = false
-        let load = DeliveryPacer.Load(liveOnLoop: upstream.liveUnderWay,
+        let liveOnLoop = upstream.liveUnderWay
+        let load = DeliveryPacer.Load(liveOnLoop: liveOnLoop,
+                                      liveElsewhere: max(0, upstream.guards.liveCallsUnderWay - liveOnLoop),
                                       liveInFlight: max(0, upstream.guards.callsInFlight - sending.count),
                                       maxInFlight: upstream.guards.maxInFlight)
         switch pacer.decide(inFlight: sending.count, load: load, nowMicros: nowMicros) {

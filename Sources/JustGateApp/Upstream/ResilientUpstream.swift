@@ -41,7 +41,10 @@ final class ResilientUpstream {
               completion: @escaping (Result<UpstreamResponse, UpstreamFailure>, Int) -> Void) -> UpstreamExchange {
         let exchange = UpstreamExchange(owner: self, call: call, deadlineMs: deadlineMs, idempotent: idempotent,
                                         live: live, completion: completion)
-        if live { liveUnderWay += 1 }
+        if live {
+            liveUnderWay += 1
+            guards.liveCallBegan()
+        }
         exchange.start()
         return exchange
     }
@@ -49,6 +52,7 @@ final class ResilientUpstream {
     /// A live exchange ended (before its completion runs).
     fileprivate func liveEnded() {
         liveUnderWay -= 1
+        guards.liveCallEnded()
     }
 
     /// After a live exchange's completion ran: tells the delivery engine when the loop has no live call left.

@@ -16,6 +16,8 @@ public final class UpstreamGuards: Sendable {
     /// Upstream calls allowed in flight at once, backoff waits included.
     public let maxInFlight: Int
     private let inFlight = Atomic<Int>(0)
+    /// Live calls (not outbox deliveries) with an upstream exchange under way, on every loop.
+    private let liveCalls = Atomic<Int>(0)
     private let breaker: Mutex<CircuitBreaker>
     /// Mirrors `breaker.isClosedWithoutFailures`, stored under the breaker's lock.
     private let healthy = Atomic<Bool>(true)
@@ -48,7 +50,15 @@ public final class UpstreamGuards: Sendable {
     /// Requests between their first attempt and their answer, in the whole process.
     public var callsInFlight: Int { inFlight.load(ordering: .relaxed) }
 
+    /// Live calls with an exchange under way on any loop: the delivery pacer yields to them whichever loop
+    /// they are on, since the loops share the cores (`DeliveryPacer`, rule 1).
+    public var liveCallsUnderWay: Int { liveCalls.load(ordering: .relaxed) }
+
     // MARK: - For the exchanges
+
+    func liveCallBegan() { liveCalls.wrappingAdd(1, ordering: .relaxed) }
+
+    func liveCallEnded() { liveCalls.wrappingSubtract(1, ordering: .relaxed) }
 
     /// Takes a slot for one request; false when `maxInFlight` are taken (answer 503 at once).
     func acquireSlot() -> Bool {

@@ -4,8 +4,8 @@
 ///
 /// Three rules, each for a different reason:
 ///
-/// 1. **Live calls on the loop come first.** The signal is the loop's own: how many live calls of this loop have
-///    an upstream exchange under way (`Load.liveOnLoop`). Against an upstream that answers within
+/// 1. **Live calls come first.** The signal is the gateway's own: how many live calls have an upstream exchange
+///    under way, on this loop (`Load.liveOnLoop`) or another (`Load.liveElsewhere`: the loops share the cores). Against an upstream that answers within
 ///    `yieldBelowMicros` (the smoothed round trip of deliveries), a live call under way is about to need the loop
 ///    again, and a delivery begun now comes back at the same moment: while there is one, no delivery starts
 ///    beyond the floor (rule 3): `decide` says `.yield`, and the engine looks again as soon as the last live
@@ -81,13 +81,18 @@ public struct DeliveryPacer: Sendable {
     public struct Load: Sendable, Equatable {
         /// Live calls of this loop with an upstream exchange under way.
         public var liveOnLoop: Int
+        /// Live calls of the gateway's other loops with an exchange under way: they run on the same cores, so
+        /// rule 1 yields to them too (a site with one keep-alive connection has all its calls on one loop, and
+        /// another loop draining at full speed doubled their p99: `drain.sh --connections 1`).
+        public var liveElsewhere: Int
         /// Upstream slots held by others than this loop's deliveries (live calls of every loop, other loops'
         /// deliveries), out of `maxInFlight`.
         public var liveInFlight: Int
         public var maxInFlight: Int
 
-        public init(liveOnLoop: Int, liveInFlight: Int, maxInFlight: Int) {
+        public init(liveOnLoop: Int, liveElsewhere: Int = 0, liveInFlight: Int, maxInFlight: Int) {
             self.liveOnLoop = liveOnLoop
+            self.liveElsewhere = liveElsewhere
             self.liveInFlight = liveInFlight
             self.maxInFlight = maxInFlight
         }
@@ -171,10 +176,11 @@ public struct DeliveryPacer: Sendable {
         }
         // Before the first answer the upstream's pace is unknown: taken as fast, the polite guess.
         let fastUpstream = (smoothedMicros ?? 0) < settings.yieldBelowMicros
-        if load.liveOnLoop > 0 { lastLiveMicros = nowMicros }
+        let live = load.liveOnLoop + load.liveElsewhere
+        if live > 0 { lastLiveMicros = nowMicros }
         if fastUpstream, let lastLive = lastLiveMicros, nowMicros - lastLive < settings.liveMemoryMicros {
             window = min(window, max(settings.liveWindow, settings.minWindow))
-            if load.liveOnLoop > 0 { return .yield(untilMicros: retry) }
+            if live > 0 { return .yield(untilMicros: retry) }
         }
         let allowed = min(share, max(1, Int(window)))
         guard inFlight < allowed else { return .full }
