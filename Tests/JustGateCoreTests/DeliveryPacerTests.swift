@@ -121,8 +121,8 @@ import Testing
 
     // MARK: - Live calls on the loop (rule 1) and the floor (rule 3)
 
-    static func load(live: Int = 0, elsewhere: Int = 0, slots: Int = 0, max: Int = 1024) -> DeliveryPacer.Load {
-        .init(liveOnLoop: live, liveElsewhere: elsewhere, liveInFlight: slots, maxInFlight: max)
+    static func load(live: Int = 0, slots: Int = 0, max: Int = 1024) -> DeliveryPacer.Load {
+        .init(liveCalls: live, liveInFlight: slots, maxInFlight: max)
     }
 
     /// A pacer whose window grew to about 7 over 400 µs round trips, ending at 12,000 µs.
@@ -134,25 +134,26 @@ import Testing
         return pacer
     }
 
-    /// Live calls of the loop under way: nothing starts until they are answered (or a round trip passes, at least
+    /// Live calls under way: nothing starts until they are answered (or a round trip passes, at least
     /// 1 ms); without them the window is used whole.
     @Test(arguments: [
         (0, 0, DeliveryPacer.Decision.send(7)), (0, 5, .send(2)), (0, 7, .full),
         (1, 0, .yield(untilMicros: 13_000)), (4, 0, .yield(untilMicros: 13_000)), (1, 5, .yield(untilMicros: 13_000)),
     ])
-    func liveCallsOnTheLoopMakeDeliveriesYield(liveOnLoop: Int, inFlight: Int, expected: DeliveryPacer.Decision) {
+    func liveCallsMakeDeliveriesYield(live: Int, inFlight: Int, expected: DeliveryPacer.Decision) {
         var pacer = Self.grown()
         #expect(Int(pacer.window) == 7)
-        #expect(pacer.decide(inFlight: inFlight, load: Self.load(live: liveOnLoop), nowMicros: 12_000) == expected)
+        #expect(pacer.decide(inFlight: inFlight, load: Self.load(live: live), nowMicros: 12_000) == expected)
     }
 
-    /// Live calls on another loop of the gateway count as well: the loops share the cores, and a site with one
-    /// keep-alive connection has all its calls on one loop while another drained at full speed (2x live p99).
+    /// Live calls count whichever loop they are on (the engine passes the gateway's count): the loops share the
+    /// cores, and a site with one keep-alive connection has all its calls on one loop while another drained at
+    /// full speed (2x live p99). After them, one at a time on every loop.
     @Test(arguments: [(0, DeliveryPacer.Decision.send(7)), (1, .yield(untilMicros: 13_000)), (3, .yield(untilMicros: 13_000))])
-    func liveCallsOnAnotherLoopMakeDeliveriesYieldToo(elsewhere: Int, expected: DeliveryPacer.Decision) {
+    func liveCallsOfAnyLoopMakeDeliveriesYield(live: Int, expected: DeliveryPacer.Decision) {
         var pacer = Self.grown()
-        #expect(pacer.decide(inFlight: 0, load: Self.load(elsewhere: elsewhere), nowMicros: 12_000) == expected)
-        if elsewhere > 0 {
+        #expect(pacer.decide(inFlight: 0, load: Self.load(live: live), nowMicros: 12_000) == expected)
+        if live > 0 {
             // And for a second after, one at a time on this loop too.
             #expect(pacer.decide(inFlight: 0, load: Self.load(), nowMicros: 13_000) == .send(1))
             #expect(pacer.decide(inFlight: 1, load: Self.load(), nowMicros: 13_100) == .full)

@@ -10,8 +10,9 @@ import JustGateUpstream
 /// and only the oldest of a site and juid), sends them, and records each verdict when the answer arrives on
 /// this loop; a loop timer brings it back when the next entry comes due, and at least once a second, since
 /// another loop's deferrals come due here too. How many deliveries are under way, and how fast they start, is
-/// the `DeliveryPacer`'s call: it yields while live calls of this loop are under way (the engine looks again
-/// the moment the last one is answered, `ResilientUpstream.onLiveQuiet`), keeps a window cut by an upstream
+/// the `DeliveryPacer`'s call: it yields while live calls of the gateway are under way (the engine looks again
+/// the moment the last one of this loop is answered, `ResilientUpstream.onLiveQuiet`, and within a round trip
+/// of another loop's), keeps a window cut by an upstream
 /// that slows down, and starts at least one delivery per floor interval (`outbox.min_delivery_rate` shared
 /// by the loops), so an outbox drained after an outage leaves the loop's time and upstream slots to live calls
 /// without ever stalling; at most `maxInFlight` per loop.
@@ -53,7 +54,7 @@ final class DeliveryEngine {
     private var pacer: DeliveryPacer
     /// No claiming before this monotonic microsecond: the pacer spaces deliveries out.
     private var pacedUntilMicros: Int64 = 0
-    /// The pacer yielded to live calls of this loop: the last of them being answered ends the wait early.
+    /// The pacer yielded to live calls: the last of this loop's being answered ends the wait early.
     private var yielding = false
     /// The pacer said the window is full: a delivery ending looks again (`answered`), and so does the timer at
     /// the floor's next start; entries being due is no reason to look before either (that was a timer of 0 ms
@@ -185,9 +186,7 @@ final class DeliveryEngine {
         if nowMicros < pacedUntilMicros { return nil }
         yielding = false
         full = false
-        let liveOnLoop = upstream.liveUnderWay
-        let load = DeliveryPacer.Load(liveOnLoop: liveOnLoop,
-                                      liveElsewhere: max(0, upstream.guards.liveCallsUnderWay - liveOnLoop),
+        let load = DeliveryPacer.Load(liveCalls: upstream.guards.liveCallsUnderWay,
                                       liveInFlight: max(0, upstream.guards.callsInFlight - sending.count),
                                       maxInFlight: upstream.guards.maxInFlight)
         switch pacer.decide(inFlight: sending.count, load: load, nowMicros: nowMicros) {

@@ -5,11 +5,11 @@
 /// Three rules, each for a different reason:
 ///
 /// 1. **Live calls come first.** The signal is the gateway's own: how many live calls have an upstream exchange
-///    under way, on this loop (`Load.liveOnLoop`) or another (`Load.liveElsewhere`: the loops share the cores). Against an upstream that answers within
+///    under way, on any of its loops (`Load.liveCalls`: the loops share the cores). Against an upstream that answers within
 ///    `yieldBelowMicros` (the smoothed round trip of deliveries), a live call under way is about to need the loop
 ///    again, and a delivery begun now comes back at the same moment: while there is one, no delivery starts
 ///    beyond the floor (rule 3): `decide` says `.yield`, and the engine looks again as soon as the last live
-///    call of the loop is answered. Between live calls, and for `liveMemoryMicros` after the last one, the
+///    call of its loop is answered (another loop's: at the yield's instant, a round trip later). Between live calls, and for `liveMemoryMicros` after the last one, the
 ///    window is at most `liveWindow` (one): a live call finds at most one delivery ahead of it, on the loop and
 ///    at the upstream. Against a fast upstream a delivery's round trip is mostly CPU (the loop's, the
 ///    upstream's, the kernel's), so this also bounds what the drain takes from the cores live calls run on:
@@ -79,20 +79,17 @@ public struct DeliveryPacer: Sendable {
 
     /// What the loop is doing besides delivering, read when the engine asks `decide`.
     public struct Load: Sendable, Equatable {
-        /// Live calls of this loop with an upstream exchange under way.
-        public var liveOnLoop: Int
-        /// Live calls of the gateway's other loops with an exchange under way: they run on the same cores, so
-        /// rule 1 yields to them too (a site with one keep-alive connection has all its calls on one loop, and
-        /// another loop draining at full speed doubled their p99: `drain.sh --connections 1`).
-        public var liveElsewhere: Int
+        /// Live calls of the gateway with an upstream exchange under way, on every loop: they run on the same
+        /// cores, so rule 1 yields to those of other loops too (a site with one keep-alive connection has all its
+        /// calls on one loop, and another loop draining at full speed doubled their p99: `drain.sh --connections 1`).
+        public var liveCalls: Int
         /// Upstream slots held by others than this loop's deliveries (live calls of every loop, other loops'
         /// deliveries), out of `maxInFlight`.
         public var liveInFlight: Int
         public var maxInFlight: Int
 
-        public init(liveOnLoop: Int, liveElsewhere: Int = 0, liveInFlight: Int, maxInFlight: Int) {
-            self.liveOnLoop = liveOnLoop
-            self.liveElsewhere = liveElsewhere
+        public init(liveCalls: Int, liveInFlight: Int, maxInFlight: Int) {
+            self.liveCalls = liveCalls
             self.liveInFlight = liveInFlight
             self.maxInFlight = maxInFlight
         }
@@ -176,7 +173,7 @@ public struct DeliveryPacer: Sendable {
         }
         // Before the first answer the upstream's pace is unknown: taken as fast, the polite guess.
         let fastUpstream = (smoothedMicros ?? 0) < settings.yieldBelowMicros
-        let live = load.liveOnLoop + load.liveElsewhere
+        let live = load.liveCalls
         if live > 0 { lastLiveMicros = nowMicros }
         if fastUpstream, let lastLive = lastLiveMicros, nowMicros - lastLive < settings.liveMemoryMicros {
             window = min(window, max(settings.liveWindow, settings.minWindow))
