@@ -10,11 +10,7 @@ enum DeliveryAudit {
     /// limit held the entry back: those repeat every second during an outage and would flood the chain).
     static func record(_ entry: OutboxEntry, verdict: DeliveryVerdict, update: OutboxUpdate, nowMs: Int64) -> AuditRecord? {
         if case .retry = verdict, update.attempts == entry.attempts { return nil }
-        var record = AuditRecord(time: AuditTime.format(unixMillis: nowMs), event: .delivery)
-        record.requestID = entry.requestID
-        record.site = entry.siteID
-        record.operation = entry.operationID
-        record.method = entry.method
+        var record = about(entry, id: entry.id, nowMs: nowMs)
         switch verdict {
         case .delivered: record.outcome = "delivered"
         case .dead: record.outcome = "dead"
@@ -23,7 +19,6 @@ enum DeliveryAudit {
         record.upstreamStatus = update.lastStatus
         record.reason = update.lastFailure
         record.attempts = update.attempts
-        record.note = "outbox entry \(entry.id)"
         return record
     }
 
@@ -32,16 +27,22 @@ enum DeliveryAudit {
     /// one sent again, is accounted for in the chain.
     /// `entry` is nil for an entry dropped while its record could not be read: the id alone is recorded.
     static func operatorRecord(_ entry: OutboxEntry?, id: String, action: String, peer: String, nowMs: Int64) -> AuditRecord {
-        var record = AuditRecord(time: AuditTime.format(unixMillis: nowMs), event: .delivery)
-        record.requestID = entry?.requestID
-        record.site = entry?.siteID
-        record.operation = entry?.operationID
-        record.method = entry?.method
+        var record = about(entry, id: id, nowMs: nowMs)
         record.client = peer
         record.outcome = action
         record.reason = "operator"
         record.upstreamStatus = entry?.lastStatus
         record.attempts = entry?.attempts
+        return record
+    }
+
+    /// What every delivery event says of its entry: the deferred request it came from and the entry's id.
+    private static func about(_ entry: OutboxEntry?, id: String, nowMs: Int64) -> AuditRecord {
+        var record = AuditRecord(time: AuditTime.format(unixMillis: nowMs), event: .delivery)
+        record.requestID = entry?.requestID
+        record.site = entry?.siteID
+        record.operation = entry?.operationID
+        record.method = entry?.method
         record.note = "outbox entry \(id)"
         return record
     }
