@@ -12,19 +12,21 @@ let package = Package(
         .package(name: "justgate", path: "../.."),
     ],
     targets: [
+        // Option parsing, output and the client threads' keep-alive connection, shared by the programs below.
+        .target(name: "OutboxBenchSupport"),
         .executableTarget(
             name: "OutboxDeferrals",
-            dependencies: [.product(name: "JustGateApp", package: "justgate")]
+            dependencies: [.product(name: "JustGateApp", package: "justgate"), "OutboxBenchSupport"]
         ),
         // Gateway CPU per deferral over a forwarded call (bench/outbox/cost.sh, also run by run.sh).
         .executableTarget(
             name: "OutboxDeferralCost",
-            dependencies: [.product(name: "JustGateApp", package: "justgate")]
+            dependencies: [.product(name: "JustGateApp", package: "justgate"), "OutboxBenchSupport"]
         ),
         // Live-call p99 while 100,000 pending entries drain, against without (bench/outbox/drain.sh).
         .executableTarget(
             name: "OutboxDrain",
-            dependencies: [.product(name: "JustGateApp", package: "justgate")]
+            dependencies: [.product(name: "JustGateApp", package: "justgate"), "OutboxBenchSupport"]
         ),
     ]
 )

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import JustGateApp
+import OutboxBenchSupport
 import JustGateCore
 import Logging
 import Synchronization
@@ -22,26 +23,6 @@ import Synchronization
 // waits for its batch's fdatasync: what the CPU saved by larger batches may cost in latency).
 //
 // Usage: OutboxDeferralCost --upstream URL --token TOKEN [--seconds N] [--connections N] [--rounds N] [--dir PATH]
-
-func option(_ name: String, _ fallback: Int) -> Int {
-    let arguments = CommandLine.arguments
-    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count,
-          let value = Int(arguments[index + 1]) else { return fallback }
-    return value
-}
-
-func text(_ name: String) -> String? {
-    CommandLine.arguments.firstIndex(of: name).flatMap { $0 + 1 < CommandLine.arguments.count ? CommandLine.arguments[$0 + 1] : nil }
-}
-
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("OutboxDeferralCost: \(message)\n".utf8))
-    exit(1)
-}
-
-func say(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
-}
 
 guard let upstream = text("--upstream"), let token = text("--token") else {
     fail("usage: OutboxDeferralCost --upstream URL --token TOKEN [--seconds N] [--connections N] [--rounds N] [--dir PATH]")
@@ -83,68 +64,27 @@ func gateway(upstream url: String, outbox path: String, failFast: Bool) -> Gatew
 
 /// One blocking keep-alive connection sending `subscribe.sms` calls, each with a juid of its own.
 final class Client {
-    private var fd: Int32 = -1
-    private let port: Int
+    private let connection: KeepAliveClient
     private let prefer: Bool
     private let tag: Int
     private var count = 0
 
     init(port: Int, prefer: Bool, tag: Int) {
-        self.port = port
+        connection = KeepAliveClient(port: port, receiveTimeoutSeconds: 5)
         self.prefer = prefer
         self.tag = tag
     }
 
-    private func connect() -> Bool {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        var patience = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patience, socklen_t(MemoryLayout<timeval>.size))
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        if connected != 0 { close(); return false }
-        return true
-    }
-
-    func close() {
-        if fd >= 0 { _ = Glibc.close(fd) }
-        fd = -1
-    }
+    func close() { connection.close() }
 
     /// The answer's status, or nil when the exchange failed.
     func exchange() -> Int? {
-        if fd < 0 && !connect() { return nil }
         count += 1
         let juid = String(format: "%08x%024x", tag, count)
         let body = "juid=\(juid)&number=8+(912)+345-67-89"
-        let request = Array(("POST /api/user/v1/subscription/subscribe/sms HTTP/1.1\r\nHost: bench\r\nX-AUTH-TOKEN: \(siteKey)\r\n"
+        return connection.exchange(Array(("POST /api/user/v1/subscription/subscribe/sms HTTP/1.1\r\nHost: bench\r\nX-AUTH-TOKEN: \(siteKey)\r\n"
             + (prefer ? "Prefer: respond-async\r\n" : "")
-            + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)").utf8)
-        let sent = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        guard sent == request.count else { close(); return nil }
-        var buffer: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let got = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard got > 0 else { close(); return nil }
-            buffer.append(contentsOf: chunk[0..<got])
-            guard let end = buffer.indices.dropLast(3).first(where: {
-                buffer[$0] == 13 && buffer[$0 + 1] == 10 && buffer[$0 + 2] == 13 && buffer[$0 + 3] == 10
-            }) else { continue }
-            let head = String(decoding: buffer[0..<end], as: UTF8.self).lowercased()
-            let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
-                .flatMap { Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces)) } ?? 0
-            if buffer.count - end - 4 < length { continue }
-            let status = Int(head.split(separator: " ").dropFirst().first ?? "")
-            if head.contains("connection: close") { close() }
-            return status
-        }
+            + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)").utf8))
     }
 }
 

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import JustGateApp
+import OutboxBenchSupport
 import JustGateCore
 import Logging
 import Synchronization
@@ -13,13 +14,6 @@ import Synchronization
 // completion means the entry's batch was written and fdatasync'ed. Prints one line per run and a summary.
 //
 // Usage: OutboxDeferrals [--seconds N] [--producers N] [--in-flight N] [--dir PATH] [--body-bytes N]
-
-func option(_ name: String, _ fallback: Int) -> Int {
-    let arguments = CommandLine.arguments
-    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count,
-          let value = Int(arguments[index + 1]) else { return fallback }
-    return value
-}
 
 let seconds = option("--seconds", 5)
 let producers = option("--producers", 4)

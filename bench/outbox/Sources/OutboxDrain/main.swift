@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import JustGateApp
+import OutboxBenchSupport
 import JustGateCore
 import Logging
 import Synchronization
@@ -26,22 +27,6 @@ import Synchronization
 //
 // Usage: OutboxDrain --upstream URL --token TOKEN [--entries N] [--seconds N] [--warmup-ms N] [--connections N]
 //                    [--pace-ms N] [--rounds N] [--min-delivery-rate N] [--dir PATH]
-
-func option(_ name: String, _ fallback: Int) -> Int {
-    let arguments = CommandLine.arguments
-    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count,
-          let value = Int(arguments[index + 1]) else { return fallback }
-    return value
-}
-
-func text(_ name: String) -> String? {
-    CommandLine.arguments.firstIndex(of: name).flatMap { $0 + 1 < CommandLine.arguments.count ? CommandLine.arguments[$0 + 1] : nil }
-}
-
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("OutboxDrain: \(message)\n".utf8))
-    exit(1)
-}
 
 guard let upstream = text("--upstream"), let token = text("--token") else {
     fail("usage: OutboxDrain --upstream URL --token TOKEN [--entries N] [--seconds N] [--warmup-ms N] [--connections N] "
@@ -134,63 +119,21 @@ func gateway(outbox path: String) -> GatewayRuntime {
 }
 /// One blocking keep-alive connection that sends the live call and reads its answer.
 final class LiveConnection {
-    private var fd: Int32 = -1
-    private let port: Int
+    /// A call unanswered for 2 s counts as failed rather than hanging the pass.
+    private let connection: KeepAliveClient
     private let request: [UInt8]
 
     init(port: Int) {
-        self.port = port
+        connection = KeepAliveClient(port: port, receiveTimeoutSeconds: 2)
         let body = "juid=de6f0132ea9e412599ae31262c45633b&number=8+(912)+345-67-89"
         request = Array(("POST /api/user/v1/subscription/subscribe/sms HTTP/1.1\r\nHost: bench\r\nX-AUTH-TOKEN: \(siteKey)\r\n"
             + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)").utf8)
     }
 
-    private func connect() -> Bool {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        // A call unanswered for 2 s counts as failed rather than hanging the pass.
-        var patience = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patience, socklen_t(MemoryLayout<timeval>.size))
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        if connected != 0 { close(); return false }
-        return true
-    }
-
-    func close() {
-        if fd >= 0 { _ = Glibc.close(fd) }
-        fd = -1
-    }
+    func close() { connection.close() }
 
     /// The answer's status, or nil when the exchange failed (the connection is then closed).
-    func exchange() -> Int? {
-        if fd < 0 && !connect() { return nil }
-        let sent = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        guard sent == request.count else { close(); return nil }
-        var buffer: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let got = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard got > 0 else { close(); return nil }
-            buffer.append(contentsOf: chunk[0..<got])
-            guard let end = buffer.indices.dropLast(3).first(where: {
-                buffer[$0] == 13 && buffer[$0 + 1] == 10 && buffer[$0 + 2] == 13 && buffer[$0 + 3] == 10
-            }) else { continue }
-            let head = String(decoding: buffer[0..<end], as: UTF8.self).lowercased()
-            let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
-                .flatMap { Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces)) } ?? 0
-            if buffer.count - end - 4 < length { continue }
-            let status = Int(head.split(separator: " ").dropFirst().first ?? "")
-            if head.contains("connection: close") { close() }
-            return status
-        }
-    }
+    func exchange() -> Int? { connection.exchange(request) }
 }
 
 @Sendable func nowMicros() -> Int {
